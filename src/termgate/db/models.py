@@ -1,0 +1,233 @@
+"""The schema both planes share. Time is UTC; secrets are stored as hashes only.
+
+Every change that the gateway's access snapshot depends on appends a row to `access_changes` in
+the same transaction, so every gateway node notices it (see `termgate.gateway.snapshot`).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class UTCDateTime(DateTime):
+    """Timezone-aware UTC timestamps on both SQLite and PostgreSQL."""
+
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Status(enum.StrEnum):
+    """Life of a developer, application, subscription or key (clause 3.1: suspension)."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+
+
+class Environment(enum.StrEnum):
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+
+def _status() -> Mapped[Status]:
+    return mapped_column(
+        Enum(Status, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=Status.ACTIVE,
+        nullable=False,
+    )
+
+
+class Developer(Base):
+    __tablename__ = "developers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[Status] = _status()
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    applications: Mapped[list[Application]] = relationship(back_populates="developer")
+
+
+class Application(Base):
+    __tablename__ = "applications"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    developer_id: Mapped[str] = mapped_column(ForeignKey("developers.id"), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    use_case_category: Mapped[str | None] = mapped_column(String(64))
+    use_case: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    requested_scopes: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    redirect_uris: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    expected_end_users: Mapped[int | None] = mapped_column(Integer)
+    environment: Mapped[Environment] = mapped_column(
+        Enum(Environment, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=Environment.SANDBOX,
+        nullable=False,
+    )
+    status: Mapped[Status] = _status()
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    developer: Mapped[Developer] = relationship(back_populates="applications")
+    subscriptions: Mapped[list[Subscription]] = relationship(back_populates="application")
+
+    __table_args__ = (UniqueConstraint("developer_id", "name"),)
+
+
+class Product(Base):
+    """A bundle of API operations offered under plans (Sandbox, Production, ...)."""
+
+    __tablename__ = "products"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    environment: Mapped[Environment] = mapped_column(
+        Enum(Environment, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=Environment.SANDBOX,
+        nullable=False,
+    )
+    # Operation ids (from the upstream OpenAPI) the product includes; "*" means all.
+    operations: Mapped[str] = mapped_column(Text, default="*", nullable=False)
+
+    plans: Mapped[list[Plan]] = relationship(back_populates="product")
+
+
+class Plan(Base):
+    """Limits as data (clause 4.4); enforced by the gateway's limit step."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), nullable=False)
+    slug: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
+    quota_per_period: Mapped[int | None] = mapped_column(BigInteger)
+    quota_period: Mapped[str] = mapped_column(String(32), default="month", nullable=False)
+    max_end_users: Mapped[int | None] = mapped_column(Integer)
+    max_debtors: Mapped[int | None] = mapped_column(Integer)
+    max_page_size: Mapped[int] = mapped_column(Integer, default=100, nullable=False)
+    bandwidth_bytes_per_day: Mapped[int | None] = mapped_column(BigInteger)
+    price_cents_per_month: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam", nullable=False)
+
+    product: Mapped[Product] = relationship(back_populates="plans")
+
+    __table_args__ = (UniqueConstraint("product_id", "slug"),)
+
+
+class Subscription(Base):
+    """An application's subscription to one plan of one product."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), nullable=False)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), nullable=False)
+    status: Mapped[Status] = _status()
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    application: Mapped[Application] = relationship(back_populates="subscriptions")
+    plan: Mapped[Plan] = relationship()
+    keys: Mapped[list[SubscriptionKey]] = relationship(back_populates="subscription")
+
+
+class SubscriptionKey(Base):
+    """An `X-Subscription-Key`: shown once, stored as its SHA-256 (keys carry 256 random bits)."""
+
+    __tablename__ = "subscription_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id"), nullable=False)
+    slot: Mapped[str] = mapped_column(String(16), default="primary", nullable=False)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    prefix: Mapped[str] = mapped_column(String(12), nullable=False)
+    status: Mapped[Status] = _status()
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    subscription: Mapped[Subscription] = relationship(back_populates="keys")
+
+
+class AccessChange(Base):
+    """Append-only change feed of access state; gateway nodes reload when its head moves."""
+
+    __tablename__ = "access_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(32), nullable=False)
+    entity_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+class UsageEvent(Base):
+    """One row per gateway request (clause 4.1: the provider monitors use)."""
+
+    __tablename__ = "usage_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    request_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    application_id: Mapped[str | None] = mapped_column(String(32))
+    developer_id: Mapped[str | None] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(8), nullable=False)
+    operation: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[int] = mapped_column(Integer, nullable=False)
+    code: Mapped[int | None] = mapped_column(Integer)
+    bytes_in: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
+    bytes_out: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
+    latency_ms: Mapped[float] = mapped_column(nullable=False)
+
+    __table_args__ = (
+        Index("ix_usage_events_application_at", "application_id", "at"),
+        Index("ix_usage_events_at", "at"),
+    )

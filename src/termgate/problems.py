@@ -1,0 +1,70 @@
+"""RFC 9457 problem documents with the wire contract's numeric `code` and the terms' `clause`.
+
+Every refusal termgate makes is one of these; `Refusal` names the code, status, title and clause
+once so the gateway, the control plane and the CLI say the same thing about the same rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+TYPE_BASE = "https://termgate.dev/problems/"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """One kind of refusal: its HTTP status, numeric code, problem type, title and clause."""
+
+    status: int
+    code: int
+    type: str
+    title: str
+    clause: str
+
+    def problem(
+        self,
+        detail: str,
+        *,
+        instance: str | None = None,
+        invalid_params: list[dict[str, str]] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.type if "://" in self.type else TYPE_BASE + self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": detail,
+            "code": self.code,
+            "clause": self.clause,
+        }
+        if instance is not None:
+            body["instance"] = instance
+        if invalid_params:
+            body["invalid-params"] = invalid_params
+        body.update(extra)
+        return body
+
+    def render(self, detail: str, **kwargs: Any) -> bytes:
+        return orjson.dumps(self.problem(detail, **kwargs))
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemResponse:
+    """A rendered problem ready for any server interface."""
+
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+# Refusals of the gateway (DESIGN §3 codes). Clause ids refer to terms/policy.toml.
+MISSING_KEY = Refusal(401, 40100, "missing-subscription-key", "Subscription key required", "2")
+UNKNOWN_KEY = Refusal(401, 40100, "invalid-subscription-key", "Subscription key not valid", "2")
+UPSTREAM_ERROR = Refusal(502, 50201, "upstream-unavailable", "The API is unreachable", "7")
+UPSTREAM_TIMEOUT = Refusal(504, 50401, "upstream-timeout", "The API did not answer in time", "7")
+GATEWAY_ERROR = Refusal(500, 50001, "server-error", "Internal gateway error", "7")
+NOT_FOUND = Refusal(404, 40401, "not-found", "Resource not found", "3.2")

@@ -1,0 +1,116 @@
+"""Configuration: `TERMGATE_*` environment variables over an optional TOML file over defaults.
+
+A bad value fails at start with a message naming the setting (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AnyUrl, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+VAR_DIR = Path(os.environ.get("TERMGATE_VAR_DIR", "var"))
+
+
+class SettingsError(ValueError):
+    """A configuration value is invalid; the message names the setting and the reason."""
+
+
+class Settings(BaseSettings):
+    """Every knob of termgate. Environment: `TERMGATE_<NAME>`; file: `TERMGATE_CONFIG` (TOML)."""
+
+    model_config = SettingsConfigDict(env_prefix="TERMGATE_", extra="forbid", frozen=True)
+
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///{VAR_DIR / 'termgate.db'}",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+    )
+    redis_url: str | None = Field(default=None, description="redis://host:port/db for cluster mode")
+    host: str = Field(default="127.0.0.1", description="address the gateway and console listen on")
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    upstream_url: AnyUrl = Field(
+        default=AnyUrl("http://127.0.0.1:8001"), description="base URL of the protected API"
+    )
+    upstream_port: int = Field(default=8001, ge=1, le=65535, description="port of `termgate upstream`")
+    upstream_connect_timeout: float = Field(default=2.0, gt=0, le=60)
+    upstream_timeout: float = Field(default=30.0, gt=0, le=600, description="seconds until 504")
+    upstream_pool_size: int = Field(default=64, ge=1, le=4096)
+    upstream_openapi_url: str | None = Field(
+        default=None, description="where the upstream publishes its OpenAPI (default: /openapi.json)"
+    )
+    gateway_prefix: str = Field(default="/api", description="path prefix the gateway serves")
+    snapshot_refresh_seconds: float = Field(default=0.5, gt=0, le=60)
+    usage_flush_seconds: float = Field(default=1.0, gt=0, le=60)
+    usage_batch_size: int = Field(default=500, ge=1, le=100_000)
+    usage_buffer_limit: int = Field(default=200_000, ge=1_000)
+    seed: int = Field(default=20260401, description="seed of the reference upstream's data")
+    employees: int = Field(default=2000, ge=10, le=2_000_000)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("gateway_prefix")
+    @classmethod
+    def _prefix_shape(cls, value: str) -> str:
+        if not value.startswith("/") or value.endswith("/"):
+            raise ValueError("must start with '/' and not end with '/', like /api")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("TERMGATE_CONFIG")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line per bad setting, named as the operator writes it: `TERMGATE_PORT: ...`."""
+    lines = []
+    for item in error.errors():
+        name = "_".join(str(part) for part in item["loc"]).upper() or "CONFIG"
+        lines.append(f"TERMGATE_{name}: {item['msg']} (got {item.get('input')!r})")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the configuration, raising `SettingsError` with every bad setting named."""
+    config_file = os.environ.get("TERMGATE_CONFIG")
+    if config_file and not Path(config_file).is_file():
+        raise SettingsError(f"TERMGATE_CONFIG: no such file {config_file!r}")
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(describe_error(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
