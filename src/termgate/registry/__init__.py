@@ -1,0 +1,1 @@
+"""The developer programme: developers, applications, products, plans, subscriptions, keys."""
