@@ -67,4 +67,11 @@ UNKNOWN_KEY = Refusal(401, 40100, "invalid-subscription-key", "Subscription key 
 UPSTREAM_ERROR = Refusal(502, 50201, "upstream-unavailable", "The API is unreachable", "7")
 UPSTREAM_TIMEOUT = Refusal(504, 50401, "upstream-timeout", "The API did not answer in time", "7")
 GATEWAY_ERROR = Refusal(500, 50001, "server-error", "Internal gateway error", "7")
-NOT_FOUND = Refusal(404, 40401, "not-found", "Resource not found", "3.2")
+
+SUSPENDED = Refusal(403, 40301, "access-suspended", "Access suspended", "3.1")
+OPERATION_NOT_IN_PRODUCT = Refusal(
+    403, 40307, "operation-not-in-product", "Operation not included in your product", "3.2"
+)
+VALIDATION = Refusal(400, 40001, "validationError", "The request is not valid", "3.3 e")
+UNKNOWN_OPERATION = Refusal(404, 40401, "not-found", "No such operation in the API", "3.2")
+METHOD_NOT_ALLOWED = Refusal(405, 40501, "method-not-allowed", "Method not allowed here", "3.2")

@@ -1,0 +1,1 @@
+"""The data plane: one request passes identify → admit → authorize → limit → forward → observe."""

@@ -1,0 +1,67 @@
+"""The state of one request as it passes the pipeline's steps."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from termgate.gateway.catalog import Operation
+from termgate.gateway.snapshot import KeyGrant
+from termgate.problems import ProblemResponse, Refusal
+
+
+class Headers(Protocol):
+    """The request headers as the server hands them over (lower-case names)."""
+
+    def get(self, key: str, default: str | None = None) -> str | None: ...
+
+
+class Exchange:
+    """One request: who sent it, what it asks for, and what came of it (for usage events)."""
+
+    __slots__ = (
+        "bytes_in",
+        "bytes_out",
+        "code",
+        "grant",
+        "headers",
+        "method",
+        "operation",
+        "path",
+        "query",
+        "request_id",
+        "started",
+        "started_at",
+        "status",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Headers,
+        request_id: str,
+        started: float,
+        started_at: float,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.request_id = request_id
+        self.started = started
+        self.started_at = started_at
+        self.grant: KeyGrant | None = None
+        self.operation: Operation | None = None
+        self.status = 0
+        self.code: int | None = None
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+
+def refuse(exchange: Exchange, refusal: Refusal, detail: str, **extra: object) -> ProblemResponse:
+    """The problem a step answers with; the exchange records it for the usage event."""
+    exchange.status = refusal.status
+    exchange.code = refusal.code
+    body = refusal.render(detail, instance=exchange.request_id, **extra)
+    return ProblemResponse(refusal.status, body)

@@ -1,0 +1,119 @@
+"""Step 5, forward: stream the request to the upstream and the answer back to the client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from termgate.gateway.exchange import Exchange, refuse
+from termgate.gateway.upstream_pool import (
+    UpstreamConnection,
+    UpstreamError,
+    UpstreamPool,
+    UpstreamTimeoutError,
+)
+from termgate.problems import UPSTREAM_ERROR, UPSTREAM_TIMEOUT, ProblemResponse
+
+# Request headers that end at the gateway: hop-by-hop ones (RFC 9110 §7.6.1), the framing and
+# forwarding headers it writes itself, and the gateway's own credential.
+DROPPED_REQUEST_HEADERS = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "expect",
+        "x-request-id",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-subscription-key",
+    }
+)
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class RequestSource(Protocol):
+    """Where the request's headers and body come from (the server interface)."""
+
+    def header_items(self) -> list[tuple[str, str]]: ...
+    def client_ip(self) -> str: ...
+    def scheme(self) -> str: ...
+    def body_chunks(self) -> AsyncIterator[bytes]: ...
+
+
+def request_head(
+    exchange: Exchange, source: RequestSource, upstream_host: str
+) -> tuple[bytes, str | None]:
+    """The request line and headers for the upstream, and the body framing ("length"/"chunked")."""
+    target = exchange.path + "?" + exchange.query if exchange.query else exchange.path
+    forwarded_for = source.client_ip()
+    framing: str | None = None
+    lines = [f"{exchange.method} {target} HTTP/1.1\r\nhost: {upstream_host}\r\n"]
+    for name, value in source.header_items():
+        if name in DROPPED_REQUEST_HEADERS:
+            if name == "x-forwarded-for":
+                forwarded_for = f"{value}, {forwarded_for}"
+            elif name == "content-length" and value != "0":
+                framing = "length"
+                lines.append(f"content-length: {value}\r\n")
+            elif name == "transfer-encoding":
+                framing = "chunked"
+            continue
+        lines.append(f"{name}: {value}\r\n")
+    if framing == "chunked":
+        lines.append("transfer-encoding: chunked\r\n")
+    lines.append(
+        f"x-request-id: {exchange.request_id}\r\nx-forwarded-for: {forwarded_for}\r\n"
+        f"x-forwarded-proto: {source.scheme()}\r\n\r\n"
+    )
+    return "".join(lines).encode("latin-1"), framing
+
+
+async def _send_body(
+    connection: UpstreamConnection, exchange: Exchange, source: RequestSource, framing: str
+) -> None:
+    async for chunk in source.body_chunks():
+        if not chunk:
+            continue
+        exchange.bytes_in += len(chunk)
+        if framing == "chunked":
+            await connection.write_body(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+        else:
+            await connection.write_body(chunk)
+    if framing == "chunked":
+        await connection.write_body(b"0\r\n\r\n")
+
+
+async def open_exchange(
+    exchange: Exchange, source: RequestSource, pool: UpstreamPool, upstream_host: str
+) -> UpstreamConnection | ProblemResponse:
+    """Send the request; return the connection with the response head in, or a problem."""
+    head, framing = request_head(exchange, source, upstream_host)
+    retry = framing is None and exchange.method in IDEMPOTENT
+    while True:
+        try:
+            connection = await pool.acquire()
+        except UpstreamError as error:
+            return refuse(exchange, UPSTREAM_ERROR, str(error))
+        try:
+            connection.start(head, is_head=exchange.method == "HEAD", timeout=pool.timeout)
+            if framing is not None:
+                await _send_body(connection, exchange, source, framing)
+            await connection.response_ready()
+            return connection
+        except UpstreamTimeoutError as error:
+            pool.release(connection)
+            return refuse(exchange, UPSTREAM_TIMEOUT, str(error))
+        except UpstreamError as error:
+            pool.release(connection)
+            # A pooled connection the upstream closed while idle: try once on a fresh one.
+            if retry and connection.reused and not connection.headers_done:
+                retry = False
+                continue
+            return refuse(exchange, UPSTREAM_ERROR, str(error))

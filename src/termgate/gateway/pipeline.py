@@ -1,0 +1,161 @@
+"""The request path: the six steps of DESIGN §2, in order, over an RSGI request.
+
+identify → admit → authorize → limit run on the in-memory snapshot and catalog; the first that
+refuses answers with its problem document. forward streams to the upstream; observe records one
+usage event whatever the outcome.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from granian._granian import RSGIProtocolClosed as ProtocolClosed
+
+from termgate.gateway.admit import admit
+from termgate.gateway.authorize import authorize
+from termgate.gateway.catalog import Catalog
+from termgate.gateway.exchange import Exchange, refuse
+from termgate.gateway.forward import open_exchange
+from termgate.gateway.identify import identify
+from termgate.gateway.limit import limit
+from termgate.gateway.observe import UsageRecorder
+from termgate.gateway.snapshot import SnapshotHolder
+from termgate.gateway.upstream_pool import UpstreamConnection, UpstreamError, UpstreamPool
+from termgate.problems import PROBLEM_CONTENT_TYPE, UPSTREAM_ERROR, ProblemResponse
+
+CLIENT_CLOSED = 49900  # recorded when the client disconnects before the body ends
+perf_counter = time.perf_counter
+wall_clock = time.time
+
+
+class RSGIRequest:
+    """The forward step's view of an RSGI request."""
+
+    __slots__ = ("protocol", "scope")
+
+    def __init__(self, scope: Any, protocol: Any) -> None:
+        self.scope = scope
+        self.protocol = protocol
+
+    def header_items(self) -> list[tuple[str, str]]:
+        items: list[tuple[str, str]] = self.scope.headers.items()
+        return items
+
+    def client_ip(self) -> str:
+        client: str = self.scope.client
+        return client.rsplit(":", 1)[0]
+
+    def scheme(self) -> str:
+        scheme: str = self.scope.scheme
+        return scheme
+
+    async def body_chunks(self) -> AsyncIterator[bytes]:
+        async for chunk in self.protocol:
+            yield chunk
+
+
+def _acceptable_request_id(value: str) -> bool:
+    return 0 < len(value) <= 128 and value.isascii() and value.isprintable() and " " not in value
+
+
+class Gateway:
+    def __init__(
+        self,
+        snapshots: SnapshotHolder,
+        pool: UpstreamPool,
+        usage: UsageRecorder,
+        upstream_host: str,
+    ) -> None:
+        self.snapshots = snapshots
+        self.pool = pool
+        self.usage = usage
+        self.upstream_host = upstream_host
+        self.catalog: Catalog | None = None
+        self._id_prefix = os.urandom(6).hex() + "-"
+        self._ids = itertools.count(1)
+
+    def _request_id(self, incoming: str | None) -> str:
+        if incoming and _acceptable_request_id(incoming):
+            return incoming
+        return f"{self._id_prefix}{next(self._ids):x}"
+
+    async def handle(self, scope: Any, protocol: Any) -> None:
+        started = perf_counter()
+        headers = scope.headers
+        exchange = Exchange(
+            scope.method,
+            scope.path,
+            scope.query_string,
+            headers,
+            self._request_id(headers.get("x-request-id")),
+            started,
+            wall_clock(),
+        )
+        problem = self._check(exchange)
+        if problem is None:
+            request = RSGIRequest(scope, protocol)
+            opened = await open_exchange(exchange, request, self.pool, self.upstream_host)
+            if isinstance(opened, UpstreamConnection):
+                try:
+                    await self._relay(exchange, opened, protocol)
+                finally:
+                    self.usage.record(exchange, perf_counter())
+                return
+            problem = opened
+        self._answer_problem(exchange, problem, protocol)
+        self.usage.record(exchange, perf_counter())
+
+    def _check(self, exchange: Exchange) -> ProblemResponse | None:
+        catalog = self.catalog
+        if catalog is None:
+            return refuse(
+                exchange, UPSTREAM_ERROR, "The API's description has not been loaded yet."
+            )
+        return (
+            identify(exchange, self.snapshots.current, catalog)
+            or admit(exchange)
+            or authorize(exchange)
+            or limit(exchange)
+        )
+
+    def _answer_problem(self, exchange: Exchange, problem: ProblemResponse, protocol: Any) -> None:
+        headers = [
+            ("content-type", PROBLEM_CONTENT_TYPE),
+            ("x-request-id", exchange.request_id),
+            *problem.headers,
+        ]
+        exchange.bytes_out = len(problem.body)
+        protocol.response_bytes(problem.status, headers, problem.body)
+
+    async def _relay(
+        self, exchange: Exchange, connection: UpstreamConnection, protocol: Any
+    ) -> None:
+        headers = connection.headers
+        headers.append(("x-request-id", exchange.request_id))
+        exchange.status = connection.status
+        if connection.complete:
+            body = connection.take_body() if connection.body else b""
+            self.pool.release(connection)
+            exchange.bytes_out = len(body)
+            protocol.response_bytes(connection.status, headers, body)
+            return
+        stream = protocol.response_stream(connection.status, headers)
+        try:
+            chunk: bytes | None = connection.take_body() if connection.body else b""
+            while chunk is not None:
+                if chunk:
+                    exchange.bytes_out += len(chunk)
+                    await stream.send_bytes(chunk)
+                chunk = await connection.next_body()
+        except UpstreamError:
+            # The head is already sent: the client sees the body cut short, as it should.
+            exchange.code = UPSTREAM_ERROR.code
+            raise
+        except ProtocolClosed:
+            exchange.code = CLIENT_CLOSED  # the client went away mid-body; nothing to answer
+        finally:
+            self.pool.release(connection)

@@ -1,0 +1,130 @@
+"""The gateway's in-memory picture of who may call: loaded at start, never queried per request.
+
+Every registry change that affects access appends to `access_changes`; a refresher polls the head
+of that feed (one tiny indexed query per interval, on every node, whatever the traffic) and swaps
+in a freshly loaded snapshot when it moves, so a created, suspended or revoked key takes effect on
+every node within the interval, without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from termgate.db.models import (
+    AccessChange,
+    Application,
+    Developer,
+    Environment,
+    Plan,
+    Product,
+    Status,
+    Subscription,
+    SubscriptionKey,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyGrant:
+    """What a subscription key stands for, with the status of every party above it."""
+
+    key_id: str
+    subscription_id: str
+    application_id: str
+    developer_id: str
+    plan_id: str
+    product_slug: str
+    environment: Environment
+    key_status: Status
+    subscription_status: Status
+    application_status: Status
+    developer_status: Status
+    # None: every operation of the API; otherwise the operation ids the product includes.
+    operations: frozenset[str] | None
+    max_page_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccessSnapshot:
+    version: int = 0
+    keys: dict[str, KeyGrant] = field(default_factory=dict)
+
+
+def _operations(listing: str) -> frozenset[str] | None:
+    names = frozenset(part.strip() for part in listing.split(",") if part.strip())
+    return None if not names or "*" in names else names
+
+
+async def load_snapshot(session: AsyncSession) -> AccessSnapshot:
+    version = (
+        await session.execute(select(func.coalesce(func.max(AccessChange.id), 0)))
+    ).scalar_one()
+    rows = await session.execute(
+        select(SubscriptionKey, Subscription, Application, Developer, Plan, Product)
+        .join(Subscription, SubscriptionKey.subscription_id == Subscription.id)
+        .join(Application, Subscription.application_id == Application.id)
+        .join(Developer, Application.developer_id == Developer.id)
+        .join(Plan, Subscription.plan_id == Plan.id)
+        .join(Product, Plan.product_id == Product.id)
+        .where(SubscriptionKey.status != Status.REVOKED)
+    )
+    keys: dict[str, KeyGrant] = {}
+    for key, subscription, application, developer, plan, product in rows.tuples():
+        keys[key.key_hash] = KeyGrant(
+            key_id=key.id,
+            subscription_id=subscription.id,
+            application_id=application.id,
+            developer_id=developer.id,
+            plan_id=plan.id,
+            product_slug=product.slug,
+            environment=product.environment,
+            key_status=key.status,
+            subscription_status=subscription.status,
+            application_status=application.status,
+            developer_status=developer.status,
+            operations=_operations(product.operations),
+            max_page_size=plan.max_page_size,
+        )
+    return AccessSnapshot(version=int(version), keys=keys)
+
+
+async def head_version(session: AsyncSession) -> int:
+    result = await session.execute(select(func.coalesce(func.max(AccessChange.id), 0)))
+    return int(result.scalar_one())
+
+
+class SnapshotHolder:
+    """Holds the current snapshot; `refresh_forever` keeps it in step with the database."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], interval: float) -> None:
+        self.sessions = sessions
+        self.interval = interval
+        self.current = AccessSnapshot()
+
+    async def reload(self) -> None:
+        async with self.sessions() as session:
+            self.current = await load_snapshot(session)
+
+    async def refresh_once(self) -> bool:
+        async with self.sessions() as session:
+            if await head_version(session) == self.current.version:
+                return False
+            self.current = await load_snapshot(session)
+        log.info("access snapshot reloaded at change %d", self.current.version)
+        return True
+
+    async def refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.refresh_once()
+            except Exception:  # the database may blink; the last snapshot stays in force
+                log.exception(
+                    "access snapshot refresh failed; keeping version %d", self.current.version
+                )

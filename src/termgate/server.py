@@ -1,0 +1,152 @@
+"""The termgate process: the gateway under the API prefix, the control plane everywhere else.
+
+Served by granian over RSGI (measured faster than ASGI for the proxy path, docs/performance.md),
+with uvloop. Each worker process builds its own `TermgateServer` from the environment's settings,
+loads the access snapshot and the API's operations before it accepts a request, and flushes its
+usage events when it stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from termgate.app import create_control_app
+from termgate.asgi_bridge import ASGIBridge
+from termgate.db.engine import create_engine, session_factory
+from termgate.gateway.catalog import Catalog
+from termgate.gateway.observe import UsageRecorder
+from termgate.gateway.pipeline import Gateway
+from termgate.gateway.snapshot import SnapshotHolder
+from termgate.gateway.upstream_pool import UpstreamError, UpstreamPool
+from termgate.settings import Settings, get_settings
+
+log = logging.getLogger("termgate")
+
+
+async def fetch_openapi(pool: UpstreamPool, upstream_host: str, path: str) -> dict[str, Any]:
+    """Read the upstream's OpenAPI document over the gateway's own connection pool."""
+    connection = await pool.acquire()
+    try:
+        head = f"GET {path} HTTP/1.1\r\nhost: {upstream_host}\r\naccept: application/json\r\n\r\n"
+        connection.start(head.encode(), is_head=False, timeout=pool.timeout)
+        await connection.response_ready()
+        chunks = [connection.take_body()] if connection.body else []
+        while (chunk := await connection.next_body()) is not None:
+            chunks.append(chunk)
+        if connection.status != 200:
+            raise UpstreamError(f"GET {path} answered {connection.status}")
+        document: dict[str, Any] = orjson.loads(b"".join(chunks))
+        return document
+    finally:
+        pool.release(connection)
+
+
+class TermgateServer:
+    """The RSGI application granian runs in each worker."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        upstream = urlsplit(str(settings.upstream_url))
+        self.upstream_host = upstream.netloc
+        self.openapi_path = settings.upstream_openapi_url or "/openapi.json"
+        self.engine = create_engine(settings.database_url)
+        sessions = session_factory(self.engine)
+        self.pool = UpstreamPool(
+            upstream.hostname or "127.0.0.1",
+            upstream.port or 80,
+            max_idle=settings.upstream_pool_size,
+            connect_timeout=settings.upstream_connect_timeout,
+            timeout=settings.upstream_timeout,
+        )
+        self.gateway = Gateway(
+            SnapshotHolder(sessions, settings.snapshot_refresh_seconds),
+            self.pool,
+            UsageRecorder(
+                self.engine,
+                flush_seconds=settings.usage_flush_seconds,
+                batch_size=settings.usage_batch_size,
+                buffer_limit=settings.usage_buffer_limit,
+            ),
+            self.upstream_host,
+        )
+        self.prefix = settings.gateway_prefix
+        self.control = ASGIBridge(create_control_app(settings))
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self.gateway.snapshots.reload()
+        await self._load_catalog()
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self.gateway.snapshots.refresh_forever()),
+            loop.create_task(self.gateway.usage.run_forever()),
+        ]
+        if self.gateway.catalog is None:
+            self._tasks.append(loop.create_task(self._load_catalog_until_done()))
+
+    async def _load_catalog(self) -> None:
+        try:
+            document = await fetch_openapi(self.pool, self.upstream_host, self.openapi_path)
+        except (UpstreamError, orjson.JSONDecodeError) as error:
+            log.warning("cannot read the API description at %s: %s", self.openapi_path, error)
+            return
+        self.gateway.catalog = Catalog.from_openapi(document)
+        log.info("gateway knows %d operations", len(self.gateway.catalog.operations))
+
+    async def _load_catalog_until_done(self) -> None:
+        while self.gateway.catalog is None:
+            await asyncio.sleep(1.0)
+            await self._load_catalog()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.gateway.usage.flush()
+        await self.pool.close()
+        await self.engine.dispose()
+
+    # RSGI ---------------------------------------------------------------------------------------
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        loop.run_until_complete(self.start())
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        loop.run_until_complete(self.stop())
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        path: str = scope.path
+        if path.startswith(self.prefix) and (
+            len(path) == len(self.prefix) or path[len(self.prefix)] == "/"
+        ):
+            await self.gateway.handle(scope, protocol)
+        else:
+            await self.control(scope, protocol)
+
+
+def create_app() -> TermgateServer:
+    """Granian's factory: one server per worker, configured from the environment."""
+    return TermgateServer(get_settings())
+
+
+def run_server(settings: Settings) -> None:
+    """Serve until interrupted (workers read the same settings from the environment)."""
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    Granian(
+        "termgate.server:create_app",
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.RSGI,
+        workers=settings.workers,
+        loop=Loops.uvloop,
+        log_level=settings.log_level,  # type: ignore[arg-type]
+        backlog=2048,
+    ).serve()
