@@ -20,8 +20,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -41,13 +43,23 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-class UTCDateTime(DateTime):
-    """Timezone-aware UTC timestamps on both SQLite and PostgreSQL."""
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on both SQLite (which stores them naive) and PostgreSQL."""
 
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def __init__(self) -> None:
-        super().__init__(timezone=True)
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; termgate stores UTC-aware times only")
+        if value is not None and dialect.name == "sqlite":
+            return value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class Base(DeclarativeBase):
@@ -67,9 +79,14 @@ class Environment(enum.StrEnum):
     PRODUCTION = "production"
 
 
+def _enum(kind: type[enum.StrEnum]) -> Enum:
+    """Stored as its value in a plain string column, portable across SQLite and PostgreSQL."""
+    return Enum(kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
 def _status() -> Mapped[Status]:
     return mapped_column(
-        Enum(Status, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        _enum(Status),
         default=Status.ACTIVE,
         nullable=False,
     )
@@ -104,7 +121,7 @@ class Application(Base):
     redirect_uris: Mapped[str] = mapped_column(Text, default="", nullable=False)
     expected_end_users: Mapped[int | None] = mapped_column(Integer)
     environment: Mapped[Environment] = mapped_column(
-        Enum(Environment, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        _enum(Environment),
         default=Environment.SANDBOX,
         nullable=False,
     )
@@ -128,7 +145,7 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, default="", nullable=False)
     environment: Mapped[Environment] = mapped_column(
-        Enum(Environment, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        _enum(Environment),
         default=Environment.SANDBOX,
         nullable=False,
     )
