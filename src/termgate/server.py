@@ -150,3 +150,7 @@ def run_server(settings: Settings) -> None:
         log_level=settings.log_level,  # type: ignore[arg-type]
         backlog=2048,
     ).serve()
+
+
+if __name__ == "__main__":
+    run_server(get_settings())

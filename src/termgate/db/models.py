@@ -218,6 +218,8 @@ class AccessChange(Base):
     """Append-only change feed of access state; gateway nodes reload when its head moves."""
 
     __tablename__ = "access_changes"
+    # Ids must never be reused, even after old rows are pruned: nodes compare the head id.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     entity: Mapped[str] = mapped_column(String(32), nullable=False)

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("entity_id", sa.String(length=32), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_changes")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "developers",

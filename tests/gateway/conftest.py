@@ -1,0 +1,61 @@
+"""Gateway processes in front of a test upstream, on each database of the run."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+from tests.support.echo_upstream import EchoUpstream
+from tests.support.processes import gateway_env, serving
+
+
+@dataclass(frozen=True)
+class Gateway:
+    url: str
+    database_url: str
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+async def wait_for_status(
+    client: httpx.AsyncClient, url: str, key: str, status: int, limit: float = 5.0
+) -> float:
+    """Seconds until a request with `key` answers `status` (the snapshot has caught up)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while True:
+        response = await client.get(url, headers={"X-Subscription-Key": key})
+        waited = loop.time() - started
+        if response.status_code == status or waited > limit:
+            assert response.status_code == status, response.text
+            return waited
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+async def echo_upstream() -> AsyncIterator[tuple[EchoUpstream, str]]:
+    upstream = EchoUpstream()
+    port = await upstream.start()
+    yield upstream, f"http://127.0.0.1:{port}"
+    await upstream.close()
+
+
+@asynccontextmanager
+async def gateway_process(
+    database_url: str, upstream_url: str, **settings: str
+) -> AsyncIterator[Gateway]:
+    port = free_port()
+    env = gateway_env(database_url, port, upstream_url, **settings)
+    url = f"http://127.0.0.1:{port}"
+    async with serving(["-m", "termgate.server"], f"{url}/healthz", env):
+        yield Gateway(url, database_url)

@@ -1,0 +1,155 @@
+"""Forwarding through a real gateway process: keys (clause 2), headers, bodies, failures."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.conftest import free_port
+from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
+from tests.support.echo_upstream import EchoUpstream
+from tests.support.factories import issue_test_key
+
+
+@pytest.fixture(scope="session")
+async def gateway(
+    database_url: str, echo_upstream: tuple[EchoUpstream, str]
+) -> AsyncIterator[Gateway]:
+    async with gateway_process(database_url, echo_upstream[1], upstream_timeout="1") as gateway:
+        yield gateway
+
+
+@pytest.fixture
+async def key(
+    gateway: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> str:
+    """A fresh key, once the gateway's snapshot has picked it up."""
+    issued = await issue_test_key(sessions)
+    await wait_for_status(client, f"{gateway.url}/api/echo", issued.key, 200)
+    return issued.key
+
+
+async def test_clause_2_request_without_key_is_refused_with_problem(
+    gateway: Gateway, client: httpx.AsyncClient
+) -> None:
+    response = await client.get(f"{gateway.url}/api/echo")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == 40100
+    assert problem["clause"] == "2"
+    assert problem["status"] == 401
+    assert response.headers["x-request-id"] == problem["instance"]
+
+
+async def test_clause_2_unknown_key_is_refused(gateway: Gateway, client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        f"{gateway.url}/api/echo", headers={"X-Subscription-Key": "tg_not-a-real-key"}
+    )
+    assert response.status_code == 401
+    assert response.json()["clause"] == "2"
+
+
+async def test_clause_2_new_key_works_within_a_second_without_restart(
+    gateway: Gateway,
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    issued = await issue_test_key(sessions)
+    waited = await wait_for_status(client, f"{gateway.url}/api/echo", issued.key, 200)
+    assert waited < 1.0
+
+
+async def test_forwarded_headers_and_hop_by_hop_removal(
+    gateway: Gateway,
+    client: httpx.AsyncClient,
+    key: str,
+) -> None:
+    response = await client.get(
+        f"{gateway.url}/api/echo?x=1",
+        headers={
+            "X-Subscription-Key": key,
+            "X-Request-Id": "trace-123",
+            "X-Forwarded-For": "203.0.113.9",
+            "Proxy-Authorization": "Basic secret",
+            "TE": "trailers",
+            "Accept-Language": "nl-NL",
+        },
+    )
+    assert response.status_code == 200
+    seen = response.json()["headers"]
+    assert seen["x-request-id"] == "trace-123"
+    assert seen["x-forwarded-for"] == "203.0.113.9, 127.0.0.1"
+    assert seen["accept-language"] == "nl-NL"
+    assert "x-subscription-key" not in seen
+    assert "proxy-authorization" not in seen
+    assert "te" not in seen
+    assert response.headers["x-request-id"] == "trace-123"
+    assert response.headers["x-upstream"] == "echo"
+    assert "keep-alive" not in response.headers
+
+
+async def test_request_body_streams_to_the_upstream(
+    gateway: Gateway, client: httpx.AsyncClient, key: str
+) -> None:
+
+    async def body() -> AsyncIterator[bytes]:
+        for index in range(64):
+            yield bytes([index]) * 32768
+
+    response = await client.post(
+        f"{gateway.url}/api/echo", headers={"X-Subscription-Key": key}, content=body()
+    )
+    assert response.status_code == 200
+    report = response.json()
+    assert report["length"] == 64 * 32768
+    assert report["chunked"] is True
+
+
+async def test_response_body_streams_to_the_client(
+    gateway: Gateway, client: httpx.AsyncClient, key: str
+) -> None:
+    size = 8 * 1024 * 1024
+    received = 0
+    async with client.stream(
+        "GET", f"{gateway.url}/api/stream?size={size}", headers={"X-Subscription-Key": key}
+    ) as response:
+        assert response.status_code == 200
+        assert "content-length" not in response.headers
+        async for chunk in response.aiter_raw():
+            received += len(chunk)
+    assert received == size
+
+
+async def test_slow_upstream_answers_504_not_a_hang(
+    gateway: Gateway, client: httpx.AsyncClient, key: str
+) -> None:
+    response = await client.get(f"{gateway.url}/api/slow", headers={"X-Subscription-Key": key})
+    assert response.status_code == 504
+    assert response.json()["code"] == 50401
+    assert response.elapsed.total_seconds() < 3
+
+
+async def test_unknown_operation_is_a_problem_naming_the_documentation_clause(
+    gateway: Gateway, client: httpx.AsyncClient, key: str
+) -> None:
+    headers = {"X-Subscription-Key": key}
+    missing = await client.get(f"{gateway.url}/api/nothing-here", headers=headers)
+    assert missing.status_code == 404
+    assert missing.json()["clause"] == "3.2"
+    wrong_method = await client.delete(f"{gateway.url}/api/echo", headers=headers)
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "GET, POST"
+
+
+async def test_upstream_down_answers_502(database_url: str, client: httpx.AsyncClient) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    async with gateway_process(database_url, dead) as gateway:
+        response = await client.get(f"{gateway.url}/api/echo", headers={"X-Subscription-Key": "x"})
+        assert response.status_code == 502
+        problem = response.json()
+        assert problem["code"] == 50201
+        assert "clause" in problem
