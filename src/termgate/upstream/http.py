@@ -1,0 +1,85 @@
+"""The request and response values handlers see, free of any server interface."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from termgate.problems import PROBLEM_CONTENT_TYPE, Refusal
+
+JSON_CONTENT_TYPE = "application/json"
+# Headers the gateway sets on forwarded requests (the upstream trusts its gateway).
+DEBTORS_HEADER = "x-termgate-debtors"  # comma-separated debtor ids the end user consented to
+USER_HEADER = "x-termgate-user"  # id of the end user the request is made for
+REQUEST_ID_HEADER = "x-request-id"
+
+
+@dataclass(slots=True)
+class Request:
+    method: str
+    path: str
+    query_string: bytes
+    params: tuple[str, ...]
+    request_id: str | None = None
+    debtors: frozenset[int] | None = None  # X-Termgate-Debtors; None means no tenant filter
+    user_id: str | None = None  # X-Termgate-User
+    content_type: str | None = None
+    body: bytes = b""
+    _query: dict[str, str] | None = None
+
+    @property
+    def query(self) -> dict[str, str]:
+        if self._query is None:
+            pairs = parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True)
+            self._query = dict(pairs)
+        return self._query
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    body: bytes
+    content_type: str = JSON_CONTENT_TYPE
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class StreamResponse:
+    """A body sent in chunks without a Content-Length, so HTTP/1.1 frames it as chunked."""
+
+    status: int
+    chunks: Iterator[bytes]
+    content_type: str
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+class ProblemError(Exception):
+    """Raised by handlers and validators; the app answers with the refusal's problem document."""
+
+    def __init__(
+        self,
+        refusal: Refusal,
+        detail: str,
+        *,
+        invalid_params: list[dict[str, str]] | None = None,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.refusal = refusal
+        self.detail = detail
+        self.invalid_params = invalid_params
+        self.headers = headers or []
+
+    def response(self, instance: str) -> Response:
+        body = self.refusal.render(
+            self.detail, instance=instance, invalid_params=self.invalid_params
+        )
+        return Response(self.refusal.status, body, PROBLEM_CONTENT_TYPE, self.headers)
+
+
+def json_response(value: Any, status: int = 200) -> Response:
+    return Response(status, orjson.dumps(value))
