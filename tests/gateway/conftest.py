@@ -59,3 +59,13 @@ async def gateway_process(
     url = f"http://127.0.0.1:{port}"
     async with serving(["-m", "termgate.server"], f"{url}/healthz", env):
         yield Gateway(url, database_url)
+
+
+@pytest.fixture(scope="session")
+async def payroll_upstream() -> AsyncIterator[str]:
+    """The reference payroll API, as a real server process."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = ["-m", "termgate.upstream", "--port", str(port), "--employees", "500"]
+    async with serving(args, f"{url}/openapi.json"):
+        yield url
