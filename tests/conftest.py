@@ -65,7 +65,9 @@ def _postgres_url(database: str) -> str:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated, empty database of each kind; the same one serves the whole session."""
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("db") / "termgate.db"

@@ -30,7 +30,7 @@ def test_toml_file_is_read_and_environment_wins(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = tmp_path / "termgate.toml"
-    config.write_text('port = 8100\nupstream_timeout = 5.5\n')
+    config.write_text("port = 8100\nupstream_timeout = 5.5\n")
     monkeypatch.setenv("TERMGATE_CONFIG", str(config))
     assert load_settings().upstream_timeout == 5.5
     monkeypatch.setenv("TERMGATE_PORT", "8200")
