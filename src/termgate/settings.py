@@ -41,12 +41,14 @@ class Settings(BaseSettings):
     upstream_url: AnyUrl = Field(
         default=AnyUrl("http://127.0.0.1:8001"), description="base URL of the protected API"
     )
-    upstream_port: int = Field(default=8001, ge=1, le=65535, description="port of `termgate upstream`")
+    upstream_port: int = Field(
+        default=8001, ge=1, le=65535, description="port of `termgate upstream`"
+    )
     upstream_connect_timeout: float = Field(default=2.0, gt=0, le=60)
     upstream_timeout: float = Field(default=30.0, gt=0, le=600, description="seconds until 504")
     upstream_pool_size: int = Field(default=64, ge=1, le=4096)
     upstream_openapi_url: str | None = Field(
-        default=None, description="where the upstream publishes its OpenAPI (default: /openapi.json)"
+        default=None, description="path of the upstream's OpenAPI document (default /openapi.json)"
     )
     gateway_prefix: str = Field(default="/api", description="path prefix the gateway serves")
     snapshot_refresh_seconds: float = Field(default=0.5, gt=0, le=60)

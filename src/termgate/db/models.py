@@ -219,7 +219,7 @@ class AccessChange(Base):
 
     __tablename__ = "access_changes"
     # Ids must never be reused, even after old rows are pruned: nodes compare the head id.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy's declaration)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     entity: Mapped[str] = mapped_column(String(32), nullable=False)
