@@ -1,4 +1,4 @@
-"""Registry rows for gateway tests: a developer, application, plan, subscription and key."""
+"""Registry rows for gateway tests, made through the registry's own functions."""
 
 from __future__ import annotations
 
@@ -6,17 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.db.models import (
-    AccessChange,
-    Application,
-    Developer,
-    Plan,
-    Product,
-    Subscription,
-    SubscriptionKey,
-    new_id,
-)
-from termgate.registry.secrets import display_prefix, generate_key, hash_key
+from termgate.db.models import Environment, new_id
+from termgate.registry.applications import create_application
+from termgate.registry.developers import create_developer
+from termgate.registry.keys import issue_key, subscribe
+from termgate.registry.products import PlanTemplate, create_plan, create_product
 
 
 @dataclass(frozen=True)
@@ -30,24 +24,22 @@ class IssuedKey:
 async def issue_test_key(
     sessions: async_sessionmaker[AsyncSession], *, operations: str = "*", max_page_size: int = 100
 ) -> IssuedKey:
+    """A fresh developer, application and sandbox product (with its own plan) and a live key."""
     suffix = new_id()[:8]
-    key = generate_key()
     async with sessions.begin() as session:
-        developer = Developer(email=f"dev-{suffix}@example.nl", name=f"Developer {suffix}")
-        product = Product(slug=f"p-{suffix}", name="Test product", operations=operations)
-        session.add_all([developer, product])
-        await session.flush()
-        application = Application(developer_id=developer.id, name=f"App {suffix}")
-        plan = Plan(product_id=product.id, slug="test", name="Test", max_page_size=max_page_size)
-        session.add_all([application, plan])
-        await session.flush()
-        subscription = Subscription(application_id=application.id, plan_id=plan.id)
-        session.add(subscription)
-        await session.flush()
-        row = SubscriptionKey(
-            subscription_id=subscription.id, key_hash=hash_key(key), prefix=display_prefix(key)
+        developer = await create_developer(
+            session, email=f"dev-{suffix}@example.nl", name=f"Developer {suffix}"
         )
-        session.add(row)
-        await session.flush()
-        session.add(AccessChange(entity="subscription_key", entity_id=row.id))
-    return IssuedKey(key, row.id, application.id, developer.id)
+        application = await create_application(session, developer, name=f"App {suffix}")
+        product = await create_product(
+            session,
+            slug=f"p-{suffix}",
+            name="Test product",
+            environment=Environment.SANDBOX,
+            operations=operations,
+        )
+        plan = await create_plan(
+            session, product, PlanTemplate("test", "Test", max_page_size=max_page_size)
+        )
+        issued = await issue_key(session, await subscribe(session, application, plan))
+    return IssuedKey(issued.secret, issued.row.id, application.id, developer.id)

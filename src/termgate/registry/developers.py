@@ -1,0 +1,59 @@
+"""Developer accounts (clause 1: the licence is personal to the developer who accepts it)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from termgate.db.models import Developer
+from termgate.registry.errors import NotFoundError, RegistryError
+
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalise_email(email: str) -> str:
+    address = email.strip().lower()
+    if len(address) > 320 or not EMAIL_SHAPE.match(address):
+        raise RegistryError(f"{email!r} is not an e-mail address")
+    return address
+
+
+def require_text(label: str, value: str, limit: int = 200) -> str:
+    text = value.strip()
+    if not text:
+        raise RegistryError(f"{label} must not be empty")
+    if len(text) > limit:
+        raise RegistryError(f"{label} may be at most {limit} characters")
+    return text
+
+
+async def create_developer(
+    session: AsyncSession, *, email: str, name: str, organisation: str | None = None
+) -> Developer:
+    address = normalise_email(email)
+    if await session.scalar(select(Developer.id).where(Developer.email == address)):
+        raise RegistryError(f"a developer with e-mail {address} already exists")
+    developer = Developer(
+        email=address,
+        name=require_text("name", name),
+        organisation=require_text("organisation", organisation) if organisation else None,
+    )
+    session.add(developer)
+    await session.flush()
+    return developer
+
+
+async def find_developer(session: AsyncSession, reference: str) -> Developer:
+    """By id or by e-mail address."""
+    column = Developer.email if "@" in reference else Developer.id
+    value = reference.strip().lower() if "@" in reference else reference.strip()
+    developer = await session.scalar(select(Developer).where(column == value))
+    if developer is None:
+        raise NotFoundError(f"no developer {reference!r} (give an id or an e-mail address)")
+    return developer
+
+
+async def list_developers(session: AsyncSession) -> list[Developer]:
+    return list(await session.scalars(select(Developer).order_by(Developer.created_at)))

@@ -1,0 +1,132 @@
+"""Products and their plans: clause 4.4's limits as data (the gateway's limit step enforces them).
+
+Every installation starts with a Sandbox product (open to any application, fake data, low limits)
+and a Production product (real data, for approved applications: clause 3.2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from termgate.db.models import Environment, Plan, Product
+from termgate.registry.changes import record_access_change
+from termgate.registry.errors import NotFoundError, RegistryError
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PlanTemplate:
+    """A plan's limits; None means unlimited."""
+
+    slug: str
+    name: str
+    rate_limit_per_minute: int | None = None
+    quota_per_period: int | None = None
+    max_end_users: int | None = None
+    max_debtors: int | None = None
+    bandwidth_bytes_per_day: int | None = None
+    price_cents_per_month: int = 0
+    max_page_size: int = 100
+
+
+@dataclass(frozen=True)
+class ProductTemplate:
+    slug: str
+    name: str
+    description: str
+    environment: Environment
+    plan: PlanTemplate
+
+
+DEFAULT_PRODUCTS = (
+    ProductTemplate(
+        "sandbox",
+        "Sandbox",
+        "Every operation of the payroll API on generated data; open to every application.",
+        Environment.SANDBOX,
+        PlanTemplate("free", "Sandbox (free)", 60, 10_000, 5, 5, 50 * MB, 0),
+    ),
+    ProductTemplate(
+        "production",
+        "Production",
+        "Every operation on your customers' real payroll data; for approved applications.",
+        Environment.PRODUCTION,
+        PlanTemplate("standard", "Standard", 600, 1_000_000, 10_000, 2_500, 5_000 * MB, 4_900),
+    ),
+)
+
+
+async def create_product(
+    session: AsyncSession,
+    *,
+    slug: str,
+    name: str,
+    environment: Environment,
+    description: str = "",
+    operations: str = "*",
+) -> Product:
+    """A product; `operations` lists the API's operation ids it includes ("*": all of them)."""
+    if await session.scalar(select(Product.id).where(Product.slug == slug)):
+        raise RegistryError(f"a product {slug!r} already exists")
+    product = Product(
+        slug=slug,
+        name=name,
+        description=description,
+        environment=environment,
+        operations=operations,
+    )
+    session.add(product)
+    await session.flush()
+    return product
+
+
+async def create_plan(session: AsyncSession, product: Product, template: PlanTemplate) -> Plan:
+    plan = Plan(product_id=product.id, **vars(template))
+    session.add(plan)
+    await session.flush()
+    record_access_change(session, "plan", plan.id)
+    return plan
+
+
+async def ensure_default_products(session: AsyncSession) -> None:
+    """Create the default products and plans that are missing; existing ones stay as edited."""
+    for template in DEFAULT_PRODUCTS:
+        product = await session.scalar(select(Product).where(Product.slug == template.slug))
+        if product is None:
+            product = await create_product(
+                session,
+                slug=template.slug,
+                name=template.name,
+                description=template.description,
+                environment=template.environment,
+            )
+        plan_exists = await session.scalar(
+            select(Plan.id).where(Plan.product_id == product.id, Plan.slug == template.plan.slug)
+        )
+        if not plan_exists:
+            await create_plan(session, product, template.plan)
+
+
+async def find_plan(session: AsyncSession, product_slug: str, plan_slug: str | None = None) -> Plan:
+    """A product's plan by slug; without a plan slug, the product's first plan."""
+    query = (
+        select(Plan)
+        .join(Product, Plan.product_id == Product.id)
+        .where(Product.slug == product_slug)
+        .order_by(Plan.price_cents_per_month, Plan.slug)
+    )
+    if plan_slug is not None:
+        query = query.where(Plan.slug == plan_slug)
+    plan = await session.scalar(query.limit(1))
+    if plan is None:
+        wanted = f"plan {plan_slug!r} of product" if plan_slug else "a plan of product"
+        raise NotFoundError(f"no {wanted} {product_slug!r}")
+    return plan
+
+
+async def list_products(session: AsyncSession) -> list[Product]:
+    return list(await session.scalars(select(Product).order_by(Product.environment, Product.slug)))

@@ -1,0 +1,109 @@
+"""Clauses 1 and 2: keys are personal to one application, shown once, revocable at once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from termgate.db.models import AccessChange, Application, Status, Subscription, SubscriptionKey
+from termgate.registry.applications import create_application
+from termgate.registry.developers import create_developer
+from termgate.registry.errors import NotFoundError, RegistryError
+from termgate.registry.keys import issue_key, revoke_key, subscribe
+from termgate.registry.products import ensure_default_products, find_plan
+from termgate.registry.secrets import hash_key
+
+
+async def sandbox_app(session: AsyncSession, email: str = "ann@example.nl") -> Application:
+    await ensure_default_products(session)
+    developer = await create_developer(session, email=email, name="Ann Jansen")
+    return await create_application(session, developer, name="Ann's payroll app")
+
+
+async def head(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.coalesce(func.max(AccessChange.id), 0))) or 0)
+
+
+async def test_clause_2_key_is_stored_as_a_hash_and_moves_the_change_feed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        before = await head(session)
+        application = await sandbox_app(session)
+        subscription = await subscribe(session, application, await find_plan(session, "sandbox"))
+        issued = await issue_key(session, subscription)
+    async with sessions() as session:
+        row = await session.get(SubscriptionKey, issued.row.id)
+        assert row is not None
+        assert row.key_hash == hash_key(issued.secret) != issued.secret
+        assert issued.secret.startswith(row.prefix)
+        assert await head(session) > before
+
+
+async def test_clause_2_regenerating_primary_leaves_secondary_working(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        application = await sandbox_app(session)
+        subscription = await subscribe(session, application, await find_plan(session, "sandbox"))
+        first = await issue_key(session, subscription, "primary")
+        secondary = await issue_key(session, subscription, "secondary")
+        second = await issue_key(session, subscription, "primary")
+    async with sessions() as session:
+        statuses = {row.id: row.status for row in await session.scalars(select(SubscriptionKey))}
+    assert statuses[first.row.id] is Status.REVOKED
+    assert statuses[second.row.id] is Status.ACTIVE
+    assert statuses[secondary.row.id] is Status.ACTIVE
+
+
+async def test_clause_2_subscribing_twice_reuses_the_subscription(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        application = await sandbox_app(session)
+        plan = await find_plan(session, "sandbox")
+        assert (await subscribe(session, application, plan)).id == (
+            await subscribe(session, application, plan)
+        ).id
+
+
+async def test_clause_3_2_sandbox_application_cannot_subscribe_to_production(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        application = await sandbox_app(session)
+        production = await find_plan(session, "production")
+        with pytest.raises(RegistryError, match=r"clause 3\.2"):
+            await subscribe(session, application, production)
+        count = await session.scalar(select(func.count()).select_from(Subscription))
+        assert count == 0
+
+
+async def test_clause_1_revoking_twice_or_an_unknown_key_is_refused(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        application = await sandbox_app(session)
+        subscription = await subscribe(session, application, await find_plan(session, "sandbox"))
+        issued = await issue_key(session, subscription)
+        revoked = await revoke_key(session, issued.row.prefix, "left the programme")
+        assert revoked.status is Status.REVOKED
+        assert revoked.revoked_at is not None
+        with pytest.raises(RegistryError, match="already revoked"):
+            await revoke_key(session, issued.row.id, "again")
+        with pytest.raises(NotFoundError):
+            await revoke_key(session, "tg_nothere", "nothing")
+
+
+async def test_clause_1_developer_e_mail_is_unique_and_well_formed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        await create_developer(session, email="Ann@Example.nl", name="Ann")
+        with pytest.raises(RegistryError, match="already exists"):
+            await create_developer(session, email="ann@example.nl", name="Ann again")
+        with pytest.raises(RegistryError, match="not an e-mail address"):
+            await create_developer(session, email="ann at example", name="Ann")
+        with pytest.raises(RegistryError, match="must not be empty"):
+            await create_developer(session, email="bob@example.nl", name="  ")
