@@ -1,0 +1,114 @@
+"""The `termgate` command line: serve, demo, the reference upstream, migrations and the registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from termgate.cli.common import apply_options, console, fail, in_session, settings_or_exit
+from termgate.cli.demo import CREDENTIALS_FILE, gateway_url, run_demo
+from termgate.cli.registry import applications, developers, keys
+from termgate.registry.demo import DemoCredentials, read_previous_key, seed_demo
+
+app = typer.Typer(
+    name="termgate",
+    help="API governance: a gateway that enforces your API's terms of use.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+database = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(database, name="db")
+app.add_typer(developers, name="developer")
+app.add_typer(applications, name="app")
+app.add_typer(keys, name="key")
+
+Port = Annotated[int | None, typer.Option(help="TCP port (default: TERMGATE_PORT or 8000)")]
+
+
+def migrate() -> None:
+    from termgate.db.migrate import upgrade
+
+    settings = settings_or_exit()
+    try:
+        upgrade(settings.database_url)
+    except Exception as error:  # Alembic wraps driver errors in many types; say it plainly
+        fail(f"cannot migrate {settings.database_url}: {error}")
+
+
+@database.command("upgrade")
+def db_upgrade() -> None:
+    """Create or update the schema (SQLite file or PostgreSQL) to the newest version."""
+    migrate()
+    console.print("database schema is up to date")
+
+
+def seed_and_write(credentials: Path) -> DemoCredentials:
+    url = gateway_url(settings_or_exit())
+    previous = read_previous_key(credentials)
+
+    async def work(session: AsyncSession) -> DemoCredentials:
+        return await seed_demo(session, url, previous)
+
+    seeded = in_session(work)
+    seeded.write(credentials)
+    return seeded
+
+
+@app.command()
+def seed(
+    credentials: Annotated[Path, typer.Option(help="where to write the demo logins")] = (
+        CREDENTIALS_FILE
+    ),
+) -> None:
+    """Create the default products and the demo developer, application and key (idempotent)."""
+    seeded = seed_and_write(credentials)
+    console.print(f"demo developer {seeded.developer_email}; credentials in {credentials}")
+
+
+@app.command()
+def serve(
+    port: Port = None,
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    workers: Annotated[int | None, typer.Option(help="worker processes")] = None,
+) -> None:
+    """Serve the gateway (under /api) and the control plane."""
+    from termgate.server import run_server
+
+    apply_options(port=port, host=host, workers=workers)
+    run_server(settings_or_exit())
+
+
+@app.command()
+def upstream(
+    port: Annotated[int | None, typer.Option(help="TCP port (default 8001)")] = None,
+    employees: Annotated[int | None, typer.Option(help="employees to generate")] = None,
+    seed: Annotated[int | None, typer.Option(help="seed of the generated data")] = None,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Serve the reference payroll API alone (fake, deterministic data)."""
+    from termgate.upstream.server import serve as serve_upstream
+
+    apply_options(upstream_port=port, employees=employees, seed=seed)
+    settings = settings_or_exit()
+    serve_upstream(
+        settings.host, settings.upstream_port, settings.seed, settings.employees, workers
+    )
+
+
+@app.command()
+def demo(
+    port: Port = None,
+    employees: Annotated[int | None, typer.Option(help="employees to generate")] = None,
+) -> None:
+    """Migrate, seed and run everything on http://127.0.0.1:8000 with the reference API."""
+    apply_options(port=port, employees=employees)
+    migrate()
+    seed_and_write(CREDENTIALS_FILE)
+    run_demo(settings_or_exit(), CREDENTIALS_FILE)
+
+
+def main() -> None:
+    app()

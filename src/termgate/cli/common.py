@@ -1,0 +1,77 @@
+"""What every command shares: settings from the environment, a database session, clear failures.
+
+A bad setting, a refused registry change or an unmigrated database ends the command with one
+readable line on stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from typing import NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from termgate.db.engine import create_engine, session_factory
+from termgate.registry.errors import RegistryError
+from termgate.settings import Settings, SettingsError, get_settings
+
+T = TypeVar("T")
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+
+def fail(message: str, status: int = 1) -> NoReturn:
+    errors.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(status)
+
+
+def apply_options(**options: object) -> None:
+    """Command-line options become `TERMGATE_*` variables, so server workers see them too."""
+    for name, value in options.items():
+        if value is not None:
+            os.environ[f"TERMGATE_{name.upper()}"] = str(value)
+    get_settings.cache_clear()
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as error:
+        fail(f"bad configuration\n{error}", status=2)
+
+
+def _database_failure(error: DBAPIError) -> str:
+    text = str(error.orig)
+    if isinstance(error, OperationalError | ProgrammingError) and (
+        "no such table" in text or "does not exist" in text
+    ):
+        return "the database has no termgate schema yet; run `termgate db upgrade` first"
+    return f"database error: {text.splitlines()[0] if text else type(error.orig).__name__}"
+
+
+def in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction: committed if it returns, rolled back if it refuses."""
+    settings = settings_or_exit()
+
+    async def transaction() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine).begin() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(transaction())
+    except RegistryError as error:
+        fail(str(error))
+    except DBAPIError as error:
+        fail(_database_failure(error))
+    except OSError as error:
+        fail(f"cannot reach the database: {error}")

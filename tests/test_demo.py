@@ -1,0 +1,49 @@
+"""`termgate demo`: one command serves the reference API behind the gateway with a working key."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import free_port
+from tests.support.processes import serving, stop
+
+
+async def test_clause_2_demo_serves_companies_with_its_key_and_refuses_without(
+    tmp_path: Path,
+) -> None:
+    port, upstream_port = free_port(), free_port()
+    env = {
+        "TERMGATE_VAR_DIR": str(tmp_path),
+        "TERMGATE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",
+        "TERMGATE_PORT": str(port),
+        "TERMGATE_UPSTREAM_PORT": str(upstream_port),
+        "TERMGATE_EMPLOYEES": "200",
+        "COLUMNS": "200",
+    }
+    base = f"http://127.0.0.1:{port}"
+    async with (
+        serving(["-m", "termgate", "demo"], f"{base}/healthz", env) as process,
+        httpx.AsyncClient(base_url=base, timeout=10) as client,
+    ):
+        credentials = json.loads((tmp_path / "demo-credentials.json").read_text())
+        key = credentials["subscription_key"]
+        assert credentials["gateway_url"] == base
+
+        page = await client.get(
+            "/api/companies", params={"pageSize": 5}, headers={"X-Subscription-Key": key}
+        )
+        assert page.status_code == 200, page.text
+        assert len(page.json()["data"]) == 5
+        assert page.json()["pagination"]["pageSize"] == 5
+
+        refused = await client.get("/api/companies")
+        assert refused.status_code == 401
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["clause"] == "2"
+        assert refused.json()["code"] == 40100
+        printed = await asyncio.to_thread(stop, process)
+    assert f"curl -s -H 'X-Subscription-Key: {key}' '{base}/api/companies?pageSize=5'" in printed
