@@ -1,0 +1,31 @@
+# termgate: `make demo` to try it, `make test` for the whole suite. Nothing else to set up.
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: demo test lint typecheck unit bench env
+
+env: .venv/.synced
+
+.venv/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+demo: env
+	$(UV) run termgate demo
+
+test: lint typecheck unit
+
+lint: env
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+typecheck: env
+	$(UV) run mypy
+
+unit: env
+	$(UV) run pytest
+
+bench: env
+	bash bench/run.sh
