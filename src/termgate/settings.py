@@ -6,6 +6,8 @@ A bad value fails at start with a message naming the setting (see `load_settings
 from __future__ import annotations
 
 import os
+import secrets
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -19,6 +21,7 @@ from pydantic_settings import (
 )
 
 VAR_DIR = Path(os.environ.get("TERMGATE_VAR_DIR", "var"))
+TERMS_DIR = Path(__file__).resolve().parents[2] / "terms"
 
 
 class SettingsError(ValueError):
@@ -58,6 +61,27 @@ class Settings(BaseSettings):
     seed: int = Field(default=20260401, description="seed of the reference upstream's data")
     employees: int = Field(default=2000, ge=10, le=2_000_000)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    public_url: str | None = Field(
+        default=None, description="URL people use to reach termgate, for links in e-mail"
+    )
+    secret_key: str | None = Field(
+        default=None,
+        min_length=32,
+        description="signs session cookies; default: a random key kept in TERMGATE_VAR_DIR",
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server for outgoing mail")
+    smtp_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = Field(default="termgate <no-reply@termgate.example>")
+    terms_dir: Path = Field(
+        default=TERMS_DIR, description="folder of the terms text and policy.toml"
+    )
+    reaccept_days: int = Field(default=30, ge=0, le=365, description="days to accept new terms")
+    clock_offset_seconds: float = Field(
+        default=0.0, description="moves termgate's clock (tests and demos of deadlines only)"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -76,6 +100,25 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def now(self) -> datetime:
+        """termgate's clock: UTC, moved by `clock_offset_seconds` where a test or demo asks."""
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset_seconds)
+
+    def session_secret(self) -> str:
+        """The configured secret key, else one made once and kept in the var folder."""
+        if self.secret_key:
+            return self.secret_key
+        path = VAR_DIR / "secret-key"
+        if not path.exists():
+            VAR_DIR.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     @classmethod
     def settings_customise_sources(

@@ -79,14 +79,14 @@ class Environment(enum.StrEnum):
     PRODUCTION = "production"
 
 
-def _enum(kind: type[enum.StrEnum]) -> Enum:
+def stored_enum(kind: type[enum.StrEnum]) -> Enum:
     """Stored as its value in a plain string column, portable across SQLite and PostgreSQL."""
     return Enum(kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
 def _status() -> Mapped[Status]:
     return mapped_column(
-        _enum(Status),
+        stored_enum(Status),
         default=Status.ACTIVE,
         nullable=False,
     )
@@ -121,7 +121,7 @@ class Application(Base):
     redirect_uris: Mapped[str] = mapped_column(Text, default="", nullable=False)
     expected_end_users: Mapped[int | None] = mapped_column(Integer)
     environment: Mapped[Environment] = mapped_column(
-        _enum(Environment),
+        stored_enum(Environment),
         default=Environment.SANDBOX,
         nullable=False,
     )
@@ -145,7 +145,7 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, default="", nullable=False)
     environment: Mapped[Environment] = mapped_column(
-        _enum(Environment),
+        stored_enum(Environment),
         default=Environment.SANDBOX,
         nullable=False,
     )
