@@ -1,7 +1,12 @@
-"""The demo's registry: one developer with one sandbox application and a working key.
+"""The demo's people and records, seeded idempotently.
 
-Seeding is idempotent: run again, it keeps what exists and reuses the key recorded in the
-credentials file while that key is still live (a key's secret cannot be read back from its hash).
+- a provider administrator (console login and the admin API),
+- Demi, a developer whose application is approved for production, with sandbox and production
+  keys,
+- Bram, a developer whose application waits in the review queue.
+
+Run again, seeding keeps what exists and reuses the keys recorded in the credentials file while
+they are live (a key's secret cannot be read back from its hash).
 """
 
 from __future__ import annotations
@@ -9,19 +14,32 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.db.models import Application, Developer, Status
+from termgate.db.models import Application, Developer, Environment, Status, utcnow
+from termgate.db.programme import Administrator, ProductionRequest, ReviewState
+from termgate.identity.passwords import hash_password
+from termgate.registry.admins import create_administrator
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
 from termgate.registry.keys import issue_key, key_for_secret, subscribe
 from termgate.registry.products import ensure_default_products, find_plan
+from termgate.registry.reviews import decide, request_production
+from termgate.registry.terms import accept_terms, publish_reference_terms
+from termgate.settings import Settings
 
-DEMO_DEVELOPER = ("dev@payroll-insights.example", "Demi de Vries", "Payroll Insights B.V.")
-DEMO_APPLICATION = "Payroll Insights"
-DEMO_USE_CASE = "Dashboards of salary costs per company for the customer's own accountants."
+ADMIN = ("admin@provider.example", "Pat Provider", "console-demo-2026")
+DEMI = ("demi@payroll-insights.example", "Demi de Vries", "Payroll Insights B.V.")
+BRAM = ("bram@hr-sync.example", "Bram Bakker", "HR Sync")
+DEVELOPER_PASSWORD = "portal-demo-2026"
+DEMI_APP = (
+    "Payroll Insights",
+    "Dashboards of salary costs per company for the customer's own accountants.",
+)
+BRAM_APP = ("HR Sync", "Keeps the customer's HR system in step with employee records.")
 
 
 @dataclass(frozen=True)
@@ -30,55 +48,116 @@ class DemoCredentials:
 
     gateway_url: str
     subscription_key: str
-    developer_email: str
+    production_subscription_key: str
     application_id: str
+    developer_email: str
+    developer_password: str
+    pending_developer_email: str
+    console_email: str
+    console_password: str
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
-        if path.is_file():  # a secret: readable by its owner only
+        if path.is_file():  # it holds secrets: readable by its owner only
             path.chmod(0o600)
 
 
-def read_previous_key(path: Path) -> str | None:
+def read_previous(path: Path) -> dict[str, Any]:
     try:
         stored = json.loads(path.read_text())
     except (OSError, ValueError):
-        return None
-    key = stored.get("subscription_key") if isinstance(stored, dict) else None
-    return key if isinstance(key, str) else None
+        return {}
+    return stored if isinstance(stored, dict) else {}
 
 
-async def _demo_application(session: AsyncSession) -> tuple[Developer, Application]:
-    email, name, organisation = DEMO_DEVELOPER
+async def _administrator(session: AsyncSession) -> None:
+    email, name, password = ADMIN
+    if not await session.scalar(select(Administrator.id).where(Administrator.email == email)):
+        await create_administrator(session, email=email, name=name, password=password)
+
+
+async def _developer(
+    session: AsyncSession, settings: Settings, person: tuple[str, str, str]
+) -> Developer:
+    email, name, organisation = person
     developer = await session.scalar(select(Developer).where(Developer.email == email))
     if developer is None:
         developer = await create_developer(
             session, email=email, name=name, organisation=organisation
         )
-    application = await session.scalar(
+        developer.password_hash = hash_password(DEVELOPER_PASSWORD)
+        developer.email_verified_at = utcnow()
+    terms = await publish_reference_terms(session, settings)
+    await accept_terms(session, developer, terms, "127.0.0.1", "termgate demo seed")
+    return developer
+
+
+async def _application(
+    session: AsyncSession, developer: Developer, app: tuple[str, str]
+) -> Application:
+    name, use_case = app
+    found = await session.scalar(
         select(Application).where(
-            Application.developer_id == developer.id, Application.name == DEMO_APPLICATION
+            Application.developer_id == developer.id, Application.name == name
         )
     )
-    if application is None:
-        application = await create_application(
-            session, developer, name=DEMO_APPLICATION, use_case=DEMO_USE_CASE
-        )
-    return developer, application
+    if found is not None:
+        return found
+    return await create_application(
+        session, developer, name=name, description=use_case, use_case=use_case
+    )
+
+
+async def _live_key(
+    session: AsyncSession, application: Application, product: str, previous: object
+) -> str:
+    subscription = await subscribe(session, application, await find_plan(session, product))
+    if isinstance(previous, str):
+        row = await key_for_secret(session, previous)
+        if (
+            row is not None
+            and row.status is Status.ACTIVE
+            and row.subscription_id == subscription.id
+        ):
+            return previous
+    return (await issue_key(session, subscription)).secret
 
 
 async def seed_demo(
-    session: AsyncSession, gateway_url: str, previous_key: str | None = None
+    session: AsyncSession, settings: Settings, previous: dict[str, Any]
 ) -> DemoCredentials:
     await ensure_default_products(session)
-    developer, application = await _demo_application(session)
-    subscription = await subscribe(session, application, await find_plan(session, "sandbox"))
-    secret = previous_key
-    if secret is not None:
-        row = await key_for_secret(session, secret)
-        if row is None or row.status is not Status.ACTIVE or row.subscription_id != subscription.id:
-            secret = None
-    if secret is None:
-        secret = (await issue_key(session, subscription)).secret
-    return DemoCredentials(gateway_url, secret, developer.email, application.id)
+    await _administrator(session)
+    demi = await _developer(session, settings, DEMI)
+    insights = await _application(session, demi, DEMI_APP)
+    if insights.environment is not Environment.PRODUCTION:
+        request = await request_production(session, insights, "Launch customers waiting.", DEMI[0])
+        await decide(
+            session, request.id, approve=True, reason="Use case fits clause 3.2.", actor=ADMIN[0]
+        )
+    bram = await _developer(session, settings, BRAM)
+    sync = await _application(session, bram, BRAM_APP)
+    pending = await session.scalar(
+        select(ProductionRequest.id).where(
+            ProductionRequest.application_id == sync.id,
+            ProductionRequest.state == ReviewState.PENDING,
+        )
+    )
+    if sync.environment is not Environment.PRODUCTION and not pending:
+        await request_production(session, sync, "Pilot with two customers.", BRAM[0])
+    return DemoCredentials(
+        gateway_url=settings.base_url,
+        subscription_key=await _live_key(
+            session, insights, "sandbox", previous.get("subscription_key")
+        ),
+        production_subscription_key=await _live_key(
+            session, insights, "production", previous.get("production_subscription_key")
+        ),
+        application_id=insights.id,
+        developer_email=demi.email,
+        developer_password=DEVELOPER_PASSWORD,
+        pending_developer_email=bram.email,
+        console_email=ADMIN[0],
+        console_password=ADMIN[2],
+    )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from termgate.db.models import (
     Application,
+    Developer,
     Environment,
     Plan,
     Status,
@@ -21,9 +22,11 @@ from termgate.db.models import (
     SubscriptionKey,
     utcnow,
 )
+from termgate.registry.audit import record
 from termgate.registry.changes import record_access_change
 from termgate.registry.errors import NotFoundError, RegistryError
 from termgate.registry.secrets import display_prefix, generate_key, hash_key
+from termgate.registry.terms import require_accepted_terms
 
 SLOTS = ("primary", "secondary")
 
@@ -69,6 +72,10 @@ async def issue_key(
     """A new key in `slot`; a live key already in that slot is revoked (regeneration)."""
     if slot not in SLOTS:
         raise RegistryError(f"slot must be one of {', '.join(SLOTS)}, not {slot!r}")
+    application = await session.get_one(Application, subscription.application_id)
+    await require_accepted_terms(
+        session, await session.get_one(Developer, application.developer_id)
+    )
     for previous in await session.scalars(
         select(SubscriptionKey).where(
             SubscriptionKey.subscription_id == subscription.id,
@@ -112,11 +119,14 @@ async def find_key(session: AsyncSession, reference: str) -> SubscriptionKey:
     return matches[0]
 
 
-async def revoke_key(session: AsyncSession, reference: str, reason: str) -> SubscriptionKey:
+async def revoke_key(
+    session: AsyncSession, reference: str, reason: str, actor: str = "operator"
+) -> SubscriptionKey:
     key = await find_key(session, reference)
     if key.status is Status.REVOKED:
         raise RegistryError(f"key {key.prefix}… was already revoked ({key.status_reason})")
     _mark_revoked(key, reason.strip() or "revoked")
+    await record(session, actor, "revoked", "key", key.id, key.status_reason or "")
     record_access_change(session, "subscription_key", key.id)
     return key
 

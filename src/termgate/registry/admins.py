@@ -1,0 +1,69 @@
+"""The provider's administrators: console logins (argon2) and admin API bearer tokens (SHA-256)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from termgate.db.programme import Administrator, AdminToken
+from termgate.identity.passwords import hash_password, verify_password
+from termgate.registry.audit import record
+from termgate.registry.developers import normalise_email, require_text
+from termgate.registry.errors import RegistryError
+from termgate.registry.secrets import generate_key, hash_key
+
+ADMIN_TOKEN_PREFIX = "tga_"
+
+
+async def create_administrator(
+    session: AsyncSession, *, email: str, name: str, password: str | None = None
+) -> Administrator:
+    address = normalise_email(email)
+    if await session.scalar(select(Administrator.id).where(Administrator.email == address)):
+        raise RegistryError(f"an administrator {address} already exists")
+    admin = Administrator(
+        email=address,
+        name=require_text("name", name),
+        password_hash=hash_password(password) if password else None,
+    )
+    session.add(admin)
+    await session.flush()
+    await record(session, "system", "created-administrator", "administrator", admin.id)
+    return admin
+
+
+async def find_administrator(session: AsyncSession, email: str) -> Administrator:
+    admin = await session.scalar(
+        select(Administrator).where(Administrator.email == normalise_email(email))
+    )
+    if admin is None:
+        raise RegistryError(f"no administrator {email!r}")
+    return admin
+
+
+async def issue_admin_token(session: AsyncSession, admin: Administrator, label: str) -> str:
+    secret = ADMIN_TOKEN_PREFIX + generate_key()
+    session.add(AdminToken(administrator_id=admin.id, token_hash=hash_key(secret), label=label))
+    await record(session, admin.email, "issued-admin-token", "administrator", admin.id, label)
+    return secret
+
+
+async def administrator_for_token(session: AsyncSession, secret: str) -> Administrator | None:
+    query = (
+        select(Administrator)
+        .join(AdminToken, AdminToken.administrator_id == Administrator.id)
+        .where(AdminToken.token_hash == hash_key(secret), AdminToken.revoked_at.is_(None))
+    )
+    return await session.scalar(query)
+
+
+async def authenticate_administrator(
+    session: AsyncSession, email: str, password: str
+) -> Administrator:
+    try:
+        admin = await find_administrator(session, email)
+    except RegistryError:
+        admin = None
+    if admin is None or not verify_password(admin.password_hash, password):
+        raise RegistryError("wrong e-mail address or password")
+    return admin
