@@ -69,6 +69,9 @@ UPSTREAM_TIMEOUT = Refusal(504, 50401, "upstream-timeout", "The API did not answ
 GATEWAY_ERROR = Refusal(500, 50001, "server-error", "Internal gateway error", "7")
 
 SUSPENDED = Refusal(403, 40301, "access-suspended", "Access suspended", "3.1")
+TERMS_NOT_ACCEPTED = Refusal(
+    403, 40308, "terms-not-accepted", "The current terms have not been accepted", "9"
+)
 OPERATION_NOT_IN_PRODUCT = Refusal(
     403, 40307, "operation-not-in-product", "Operation not included in your product", "3.2"
 )

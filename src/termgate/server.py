@@ -64,7 +64,9 @@ class TermgateServer:
             timeout=settings.upstream_timeout,
         )
         self.gateway = Gateway(
-            SnapshotHolder(sessions, settings.snapshot_refresh_seconds),
+            SnapshotHolder(
+                sessions, settings.snapshot_refresh_seconds, settings.clock_offset_seconds
+            ),
             self.pool,
             UsageRecorder(
                 self.engine,

@@ -1,10 +1,11 @@
-"""Step 2, admit: nothing between the key and its developer is suspended (clause 3.1)."""
+"""Step 2, admit: nothing between the key and its developer is suspended (clause 3.1), and the
+developer has accepted the current terms where their deadline has passed (clause 9)."""
 
 from __future__ import annotations
 
 from termgate.db.models import Status
 from termgate.gateway.exchange import Exchange, refuse
-from termgate.problems import SUSPENDED, ProblemResponse
+from termgate.problems import SUSPENDED, TERMS_NOT_ACCEPTED, ProblemResponse
 
 ACTIVE = Status.ACTIVE
 
@@ -12,6 +13,14 @@ ACTIVE = Status.ACTIVE
 def admit(exchange: Exchange) -> ProblemResponse | None:
     grant = exchange.grant
     assert grant is not None
+    deadline = grant.terms_deadline
+    if deadline is not None and exchange.started_at >= deadline:
+        return refuse(
+            exchange,
+            TERMS_NOT_ACCEPTED,
+            "Your developer account has not accepted the current API Terms of Use and their "
+            "re-acceptance deadline has passed; accept them in the developer portal.",
+        )
     if (
         grant.key_status is ACTIVE
         and grant.subscription_status is ACTIVE

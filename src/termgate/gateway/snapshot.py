@@ -26,6 +26,7 @@ from termgate.db.models import (
     Subscription,
     SubscriptionKey,
 )
+from termgate.db.programme import TermsAcceptance, TermsVersion
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ class KeyGrant:
     # None: every operation of the API; otherwise the operation ids the product includes.
     operations: frozenset[str] | None
     max_page_size: int
+    # Clause 9: from this moment (epoch seconds) the key's traffic is refused because its
+    # developer has not accepted the current terms; None while nothing is due.
+    terms_deadline: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +65,24 @@ def _operations(listing: str) -> frozenset[str] | None:
     return None if not names or "*" in names else names
 
 
-async def load_snapshot(session: AsyncSession) -> AccessSnapshot:
+async def _terms_due(session: AsyncSession, clock_offset: float) -> tuple[float, set[str]] | None:
+    """The current terms' re-acceptance deadline (on the gateway's clock) and who accepted them."""
+    current = await session.scalar(
+        select(TermsVersion).order_by(TermsVersion.published_at.desc()).limit(1)
+    )
+    if current is None or current.reaccept_deadline is None:
+        return None
+    accepted = await session.scalars(
+        select(TermsAcceptance.developer_id).where(TermsAcceptance.terms_version_id == current.id)
+    )
+    return current.reaccept_deadline.timestamp() - clock_offset, set(accepted)
+
+
+async def load_snapshot(session: AsyncSession, clock_offset: float = 0.0) -> AccessSnapshot:
     version = (
         await session.execute(select(func.coalesce(func.max(AccessChange.id), 0)))
     ).scalar_one()
+    terms_due = await _terms_due(session, clock_offset)
     rows = await session.execute(
         select(SubscriptionKey, Subscription, Application, Developer, Plan, Product)
         .join(Subscription, SubscriptionKey.subscription_id == Subscription.id)
@@ -90,6 +108,13 @@ async def load_snapshot(session: AsyncSession) -> AccessSnapshot:
             developer_status=developer.status,
             operations=_operations(product.operations),
             max_page_size=plan.max_page_size,
+            terms_deadline=(
+                terms_due[0]
+                if terms_due is not None
+                and product.environment is Environment.PRODUCTION
+                and developer.id not in terms_due[1]
+                else None
+            ),
         )
     return AccessSnapshot(version=int(version), keys=keys)
 
@@ -102,20 +127,26 @@ async def head_version(session: AsyncSession) -> int:
 class SnapshotHolder:
     """Holds the current snapshot; `refresh_forever` keeps it in step with the database."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], interval: float) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        interval: float,
+        clock_offset: float = 0.0,
+    ) -> None:
         self.sessions = sessions
         self.interval = interval
+        self.clock_offset = clock_offset
         self.current = AccessSnapshot()
 
     async def reload(self) -> None:
         async with self.sessions() as session:
-            self.current = await load_snapshot(session)
+            self.current = await load_snapshot(session, self.clock_offset)
 
     async def refresh_once(self) -> bool:
         async with self.sessions() as session:
             if await head_version(session) == self.current.version:
                 return False
-            self.current = await load_snapshot(session)
+            self.current = await load_snapshot(session, self.clock_offset)
         log.info("access snapshot reloaded at change %d", self.current.version)
         return True
 
