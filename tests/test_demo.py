@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import free_port
-from tests.support.processes import serving, stop
+from tests.support.processes import serving
+
+
+def printed_line_with(process: subprocess.Popen[bytes], text: str) -> bool:
+    """Reads the demo's output until a line contains `text` (False if the output ends first)."""
+    assert process.stdout is not None
+    return any(text in line.decode() for line in iter(process.stdout.readline, b""))
 
 
 async def test_clause_2_demo_serves_companies_with_its_key_and_refuses_without(
@@ -21,6 +28,7 @@ async def test_clause_2_demo_serves_companies_with_its_key_and_refuses_without(
         "TERMGATE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",
         "TERMGATE_PORT": str(port),
         "TERMGATE_UPSTREAM_PORT": str(upstream_port),
+        "TERMGATE_SMTP_PORT": str(free_port()),
         "TERMGATE_EMPLOYEES": "200",
         "COLUMNS": "200",
     }
@@ -45,5 +53,5 @@ async def test_clause_2_demo_serves_companies_with_its_key_and_refuses_without(
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json()["clause"] == "2"
         assert refused.json()["code"] == 40100
-        printed = await asyncio.to_thread(stop, process)
-    assert f"curl -s -H 'X-Subscription-Key: {key}' '{base}/api/companies?pageSize=5'" in printed
+        curl = f"curl -s -H 'X-Subscription-Key: {key}' '{base}/api/companies?pageSize=5'"
+        assert await asyncio.to_thread(printed_line_with, process, curl)

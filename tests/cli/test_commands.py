@@ -64,7 +64,7 @@ def new_key(cli: CliRunner, tmp_path: Path) -> Callable[[], tuple[str, str]]:
 def make_key(cli: CliRunner) -> tuple[str, str]:
     email = f"dev-{new_id()[:8]}@example.nl"
     app_name = f"Insights {new_id()[:8]}"
-    result = invoke(cli, "developer", "create", email, "--name", "Ann Jansen")
+    result = invoke(cli, "developer", "create", email, "--name", "Ann Jansen", "--accept-terms")
     assert result.exit_code == 0, result.output
     result = invoke(cli, "app", "create", "--developer", email, "--name", app_name)
     assert result.exit_code == 0, result.output

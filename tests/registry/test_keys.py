@@ -13,12 +13,30 @@ from termgate.registry.errors import NotFoundError, RegistryError
 from termgate.registry.keys import issue_key, revoke_key, subscribe
 from termgate.registry.products import ensure_default_products, find_plan
 from termgate.registry.secrets import hash_key
+from termgate.registry.terms import accept_terms, publish_reference_terms
+from termgate.settings import load_settings
 
 
-async def sandbox_app(session: AsyncSession, email: str = "ann@example.nl") -> Application:
+async def sandbox_app(
+    session: AsyncSession, email: str = "ann@example.nl", *, accept: bool = True
+) -> Application:
     await ensure_default_products(session)
     developer = await create_developer(session, email=email, name="Ann Jansen")
+    terms = await publish_reference_terms(session, load_settings())
+    if accept:
+        await accept_terms(session, developer, terms, "192.0.2.7", "pytest")
     return await create_application(session, developer, name="Ann's payroll app")
+
+
+async def test_clause_1_no_credential_before_the_terms_are_accepted(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        application = await sandbox_app(session, accept=False)
+        subscription = await subscribe(session, application, await find_plan(session, "sandbox"))
+        with pytest.raises(RegistryError, match=r"not accepted .*clause 1"):
+            await issue_key(session, subscription)
+        assert await session.scalar(select(func.count()).select_from(SubscriptionKey)) == 0
 
 
 async def head(session: AsyncSession) -> int:

@@ -11,6 +11,8 @@ from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
 from termgate.registry.keys import issue_key, subscribe
 from termgate.registry.products import PlanTemplate, create_plan, create_product
+from termgate.registry.terms import accept_terms, publish_reference_terms
+from termgate.settings import load_settings
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ async def issue_test_key(
         developer = await create_developer(
             session, email=f"dev-{suffix}@example.nl", name=f"Developer {suffix}"
         )
+        terms = await publish_reference_terms(session, load_settings())
+        await accept_terms(session, developer, terms, "127.0.0.1", "tests")
         application = await create_application(session, developer, name=f"App {suffix}")
         product = await create_product(
             session,

@@ -9,9 +9,9 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.cli.common import apply_options, console, fail, in_session, settings_or_exit
-from termgate.cli.demo import CREDENTIALS_FILE, gateway_url, run_demo
+from termgate.cli.demo import CREDENTIALS_FILE, demo_services, serve_demo
 from termgate.cli.registry import applications, developers, keys
-from termgate.registry.demo import DemoCredentials, read_previous_key, seed_demo
+from termgate.registry.demo import DemoCredentials, read_previous, seed_demo
 
 app = typer.Typer(
     name="termgate",
@@ -46,11 +46,11 @@ def db_upgrade() -> None:
 
 
 def seed_and_write(credentials: Path) -> DemoCredentials:
-    url = gateway_url(settings_or_exit())
-    previous = read_previous_key(credentials)
+    settings = settings_or_exit()
+    previous = read_previous(credentials)
 
     async def work(session: AsyncSession) -> DemoCredentials:
-        return await seed_demo(session, url, previous)
+        return await seed_demo(session, settings, previous)
 
     seeded = in_session(work)
     seeded.write(credentials)
@@ -106,8 +106,9 @@ def demo(
     """Migrate, seed and run everything on http://127.0.0.1:8000 with the reference API."""
     apply_options(port=port, employees=employees)
     migrate()
-    seed_and_write(CREDENTIALS_FILE)
-    run_demo(settings_or_exit(), CREDENTIALS_FILE)
+    with demo_services(settings_or_exit()):
+        seed_and_write(CREDENTIALS_FILE)
+        serve_demo(settings_or_exit(), CREDENTIALS_FILE)
 
 
 def main() -> None:

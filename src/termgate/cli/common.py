@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.engine import create_engine, session_factory
+from termgate.notify.mail import transaction
 from termgate.registry.errors import RegistryError
 from termgate.settings import Settings, SettingsError, get_settings
 
@@ -59,16 +60,16 @@ def in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction: committed if it returns, rolled back if it refuses."""
     settings = settings_or_exit()
 
-    async def transaction() -> T:
+    async def run() -> T:
         engine = create_engine(settings.database_url)
         try:
-            async with session_factory(engine).begin() as session:
+            async with transaction(session_factory(engine), settings) as session:
                 return await work(session)
         finally:
             await engine.dispose()
 
     try:
-        return asyncio.run(transaction())
+        return asyncio.run(run())
     except RegistryError as error:
         fail(str(error))
     except DBAPIError as error:

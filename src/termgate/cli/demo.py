@@ -1,18 +1,22 @@
 """`termgate demo`: the reference payroll API behind the gateway, ready to call.
 
-The reference API runs as a child process on the upstream port; the gateway and control plane
-serve in this one, and a banner with a working `curl` line appears once the gateway answers.
+Two helpers run as child processes: the reference API on the upstream port and a local SMTP
+capture server on the mail port (its messages show in the console). The gateway and control
+plane serve in this process; a banner with working `curl` lines appears once the gateway answers.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from rich.rule import Rule
@@ -24,10 +28,6 @@ CREDENTIALS_FILE = VAR_DIR / "demo-credentials.json"
 START_TIMEOUT = 60.0
 
 
-def gateway_url(settings: Settings) -> str:
-    return f"http://{settings.host}:{settings.port}"
-
-
 def answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1.0) as response:
@@ -36,35 +36,72 @@ def answers(url: str) -> bool:
         return False
 
 
-def wait_for(url: str, process: subprocess.Popen[bytes] | None = None) -> bool:
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def wait_until(ready: Callable[[], bool], process: subprocess.Popen[bytes] | None = None) -> bool:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             return False
-        if answers(url):
+        if ready():
             return True
         time.sleep(0.1)
     return False
 
 
-def start_upstream(settings: Settings) -> tuple[subprocess.Popen[bytes], str]:
-    url = f"http://127.0.0.1:{settings.upstream_port}"
-    if answers(f"{url}/openapi.json"):
-        fail(f"port {settings.upstream_port} is taken; set TERMGATE_UPSTREAM_PORT to a free one")
-    command = [sys.executable, "-m", "termgate.upstream", "--port", str(settings.upstream_port)]
-    command += ["--employees", str(settings.employees), "--seed", str(settings.seed)]
-    process = subprocess.Popen(command)
-    if not wait_for(f"{url}/openapi.json", process):
-        process.kill()
-        fail(f"the reference payroll API did not start on {url}")
-    return process, url
+@contextmanager
+def child(name: str, module: str, args: list[str], ready: Callable[[], bool]) -> Iterator[None]:
+    if ready():
+        fail(f"the {name}'s port is taken; choose another in the configuration")
+    process = subprocess.Popen([sys.executable, "-m", module, *args])
+    try:
+        if not wait_until(ready, process):
+            fail(f"the {name} did not start")
+        yield
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@contextmanager
+def demo_services(settings: Settings) -> Iterator[None]:
+    """The mail capture server and the reference payroll API, for as long as the demo runs."""
+    upstream = f"http://127.0.0.1:{settings.upstream_port}"
+    upstream_args = ["--port", str(settings.upstream_port), "--seed", str(settings.seed)]
+    upstream_args += ["--employees", str(settings.employees)]
+    with ExitStack() as stack:
+        stack.enter_context(
+            child(
+                "mail capture server",
+                "termgate.notify.capture",
+                [],
+                lambda: port_open(settings.smtp_host, settings.smtp_port),
+            )
+        )
+        stack.enter_context(
+            child(
+                "reference payroll API",
+                "termgate.upstream",
+                upstream_args,
+                lambda: answers(f"{upstream}/openapi.json"),
+            )
+        )
+        apply_options(upstream_url=upstream)  # gateway workers read settings from the environment
+        yield
 
 
 def banner(settings: Settings, credentials: Path) -> list[str]:
-    base = gateway_url(settings)
-    key = json.loads(credentials.read_text())["subscription_key"]
-    lines = [
-        f"[bold]termgate[/] is running on [link={base}]{base}[/] (gateway under {base}/api)",
+    base = settings.base_url
+    logins = json.loads(credentials.read_text())
+    key = logins["subscription_key"]
+    return [
+        f"[bold]termgate[/] is running on {base} (gateway under {base}/api)",
         f"reference payroll API: http://127.0.0.1:{settings.upstream_port}/openapi.json",
         "",
         "A page of companies through the gateway:",
@@ -72,28 +109,25 @@ def banner(settings: Settings, credentials: Path) -> list[str]:
         "Without the key, a 401 problem naming clause 2 of the terms:",
         f"  curl -s {base}/api/companies",
         "",
+        f"developer portal  {base}/portal   {logins['developer_email']} / "
+        f"{logins['developer_password']}",
+        f"provider console  {base}/console  {logins['console_email']} / "
+        f"{logins['console_password']}",
         f"demo credentials (for scripts): {credentials}",
         "Press Ctrl-C to stop.",
     ]
-    return lines
 
 
 def announce_when_ready(settings: Settings, credentials: Path) -> None:
-    if wait_for(f"{gateway_url(settings)}/healthz"):
+    if wait_until(lambda: answers(f"{settings.base_url}/healthz")):
         console.print(Rule("termgate demo"))
         for line in banner(settings, credentials):
             console.print(line, soft_wrap=True)  # unwrapped: the curl lines must copy whole
         console.print(Rule())
 
 
-def run_demo(settings: Settings, credentials: Path) -> None:
+def serve_demo(settings: Settings, credentials: Path) -> None:
     from termgate.server import run_server
 
-    upstream, upstream_url = start_upstream(settings)
-    apply_options(upstream_url=upstream_url)  # workers build their settings from the environment
     threading.Thread(target=announce_when_ready, args=(settings, credentials), daemon=True).start()
-    try:
-        run_server(settings.model_copy(update={"upstream_url": upstream_url}))
-    finally:
-        upstream.terminate()
-        upstream.wait(10)
+    run_server(settings)

@@ -12,9 +12,13 @@ from termgate.cli.common import console, in_session
 from termgate.db.models import Application, Developer, SubscriptionKey
 from termgate.registry.applications import create_application, find_application, list_applications
 from termgate.registry.developers import create_developer, find_developer, list_developers
+from termgate.registry.errors import RegistryError
 from termgate.registry.keys import issue_key, list_keys, revoke_key, subscribe
 from termgate.registry.products import find_plan
+from termgate.registry.terms import accept_terms as accept_terms_for
+from termgate.registry.terms import current_terms
 
+OFFLINE_ACCEPTANCE = "recorded by an operator with the termgate command line (signed agreement)"
 developers = typer.Typer(help="Developer accounts.", no_args_is_help=True)
 applications = typer.Typer(help="Applications of developers.", no_args_is_help=True)
 keys = typer.Typer(help="Subscription keys (X-Subscription-Key).", no_args_is_help=True)
@@ -29,11 +33,26 @@ def developer_create(
     email: str,
     name: Annotated[str, typer.Option(help="the developer's full name")],
     organisation: Annotated[str | None, typer.Option(help="company or team")] = None,
+    accept_terms: Annotated[
+        bool,
+        typer.Option(
+            help="record that the developer accepted the current terms outside the portal "
+            "(a signed agreement); the acceptance ledger notes it as such"
+        ),
+    ] = False,
 ) -> None:
-    """Register a developer account."""
+    """Register a developer account (they sign up themselves in the portal as a rule)."""
 
     async def work(session: AsyncSession) -> Developer:
-        return await create_developer(session, email=email, name=name, organisation=organisation)
+        developer = await create_developer(
+            session, email=email, name=name, organisation=organisation
+        )
+        if accept_terms:
+            terms = await current_terms(session)
+            if terms is None:
+                raise RegistryError("no terms are published yet (`termgate terms publish`)")
+            await accept_terms_for(session, developer, terms, "offline", OFFLINE_ACCEPTANCE)
+        return developer
 
     developer = in_session(work)
     console.print(f"developer [bold]{developer.email}[/] created: id {developer.id}")
