@@ -1,0 +1,352 @@
+"""Benchmark: the reference upstream direct, behind plain nginx, and behind termgate, in one run.
+
+    bash bench/run.sh            (or `make bench`)
+    uv run python bench/run.py --seconds 5 --rounds 3 --connections 32
+
+Method (docs/performance.md): one upstream (one granian worker), one nginx worker, one termgate
+worker; wrk -t1 with the same request and headers against each; a warm-up per target, then rounds
+that interleave the targets; the median over rounds is reported. By default wrk runs on CPU 0 and
+every server on CPU 1, the same for all three targets. Results go to bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+from rich.table import Table
+
+from loadgen import WrkResult, run_wrk, write_script
+from targets import (
+    ROOT,
+    Processes,
+    count_usage_events,
+    cpu_seconds,
+    free_port,
+    get,
+    prepare_database,
+    wait_for_200,
+    write_nginx_conf,
+)
+
+TARGETS = ("direct", "nginx", "termgate")
+LABELS = {
+    "direct": "upstream direct",
+    "nginx": "nginx proxy",
+    "termgate": "termgate gateway",
+}
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+console = Console(width=130)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One wrk run and the CPU the servers spent on it, in microseconds per request."""
+
+    wrk: WrkResult
+    upstream_us: float
+    proxy_us: float
+
+    @property
+    def rps(self) -> float:
+        return self.wrk.rps
+
+    @property
+    def p50_ms(self) -> float:
+        return self.wrk.p50_ms
+
+    @property
+    def p99_ms(self) -> float:
+        return self.wrk.p99_ms
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            **self.wrk.as_dict(),
+            "upstream_cpu_us_per_request": round(self.upstream_us, 1),
+            "proxy_cpu_us_per_request": round(self.proxy_us, 1),
+        }
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of one measured run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per target")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--employees", type=int, default=2000)
+    parser.add_argument("--path", default="/api/companies?pageNumber=1&pageSize=20")
+    parser.add_argument(
+        "--pin",
+        choices=("split", "none"),
+        default="split",
+        help="split: wrk on CPU 0, servers on CPU 1 (needs 2 CPUs); none: let the OS schedule",
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    return parser.parse_args(argv)
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def machine() -> dict[str, object]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+
+    def version(command: list[str]) -> str:
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+        except OSError:
+            return "?"
+        return (done.stdout + done.stderr).strip().splitlines()[0]
+
+    import granian
+
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "granian": granian.__version__,
+        "nginx": version(["nginx", "-v"]),
+        "wrk": version(["wrk", "-v"]),
+    }
+
+
+def start_all(
+    processes: Processes, tmp: Path, args: argparse.Namespace, server_cpus: str | None
+) -> tuple[dict[str, int], str, Path]:
+    """Start the three targets; returns their ports, the subscription key and the database file."""
+    db_path = tmp / "bench.db"
+    database_url = f"sqlite+aiosqlite:///{db_path}"
+    key = prepare_database(database_url, tmp)
+    ports = {name: free_port() for name in TARGETS}
+    python = sys.executable
+    upstream = [python, "-m", "termgate.upstream", "--port", str(ports["direct"])]
+    upstream += ["--employees", str(args.employees), "--workers", "1"]
+    processes.start("upstream", upstream, cpus=server_cpus)
+    wait_for_200(processes, "upstream", ports["direct"], args.path, key)
+
+    conf = write_nginx_conf(tmp, ports["nginx"], ports["direct"])
+    nginx = ["nginx", "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "nginx-error.log")]
+    processes.start("nginx", nginx, cpus=server_cpus)
+    wait_for_200(processes, "nginx", ports["nginx"], args.path, key)
+
+    env = {
+        "TERMGATE_DATABASE_URL": database_url,
+        "TERMGATE_PORT": str(ports["termgate"]),
+        "TERMGATE_UPSTREAM_URL": f"http://127.0.0.1:{ports['direct']}",
+        "TERMGATE_WORKERS": "1",
+        "TERMGATE_LOG_LEVEL": "warning",
+    }
+    processes.start("termgate", [python, "-m", "termgate.server"], cpus=server_cpus, env=env)
+    wait_for_200(processes, "termgate", ports["termgate"], args.path, key)
+    return ports, key, db_path
+
+
+def check_same_answer(ports: dict[str, int], path: str, key: str) -> int:
+    sizes: dict[str, int] = {}
+    for name in TARGETS:
+        status, body = get(ports[name], path, key)
+        if status != 200:
+            raise RuntimeError(f"{name} answered {status}: {body[:300]!r}")
+        sizes[name] = len(body)
+    if len(set(sizes.values())) != 1:
+        raise RuntimeError(f"the targets answer different bodies: {sizes}")
+    return sizes["direct"]
+
+
+def median(results: list[Run], attribute: str) -> float:
+    return float(statistics.median(getattr(result, attribute) for result in results))
+
+
+def report(rounds: dict[str, list[Run]], args: argparse.Namespace) -> dict[str, object]:
+    summary: dict[str, dict[str, float]] = {
+        name: {
+            "rps": round(median(results, "rps"), 1),
+            "p50_ms": median(results, "p50_ms"),
+            "p99_ms": median(results, "p99_ms"),
+            "upstream_cpu_us": round(median(results, "upstream_us"), 1),
+            "proxy_cpu_us": round(median(results, "proxy_us"), 1),
+        }
+        for name, results in rounds.items()
+    }
+    ratios = {
+        "termgate_over_nginx": round(summary["termgate"]["rps"] / summary["nginx"]["rps"], 3),
+        "termgate_over_direct": round(summary["termgate"]["rps"] / summary["direct"]["rps"], 3),
+        "nginx_over_direct": round(summary["nginx"]["rps"] / summary["direct"]["rps"], 3),
+        # CPU per request of the proxy alone (upstream excluded): nginx's over termgate's.
+        "proxy_cpu_nginx_over_termgate": round(
+            summary["nginx"]["proxy_cpu_us"] / summary["termgate"]["proxy_cpu_us"], 3
+        ),
+    }
+    table = Table(
+        title=f"GET {args.path}  wrk -t{args.threads} -c{args.connections} -d{args.seconds:g}s, "
+        f"median of {args.rounds} rounds"
+    )
+    table.add_column("target")
+    table.add_column("req/s", justify="right")
+    table.add_column("p50 ms", justify="right")
+    table.add_column("p99 ms", justify="right")
+    table.add_column("upstream CPU µs/req", justify="right")
+    table.add_column("proxy CPU µs/req", justify="right")
+    table.add_column("req/s per round", justify="right")
+    for name in TARGETS:
+        figures = summary[name]
+        table.add_row(
+            LABELS[name],
+            f"{figures['rps']:,.0f}",
+            f"{figures['p50_ms']:.2f}",
+            f"{figures['p99_ms']:.2f}",
+            f"{figures['upstream_cpu_us']:.0f}",
+            f"{figures['proxy_cpu_us']:.0f}" if name != "direct" else "-",
+            " ".join(f"{result.rps:,.0f}" for result in rounds[name]),
+        )
+    console.print(table)
+    console.print(
+        f"termgate / nginx = [bold]{ratios['termgate_over_nginx']:.2f}[/]   "
+        f"termgate / direct = {ratios['termgate_over_direct']:.2f}   "
+        f"nginx / direct = {ratios['nginx_over_direct']:.2f}   "
+        f"proxy CPU per request nginx / termgate = {ratios['proxy_cpu_nginx_over_termgate']:.2f}"
+    )
+    return {"summary": summary, "ratios": ratios}
+
+
+def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str, object]:
+    if args.pin == "split" and (os.cpu_count() or 1) < 2:
+        console.print("[yellow]fewer than 2 CPUs: not pinning[/]")
+        args.pin = "none"
+    wrk_cpus, server_cpus = ("0", "1") if args.pin == "split" else (None, None)
+
+    started = time.monotonic()
+    ports, key, db_path = start_all(processes, tmp, args, server_cpus)
+    body_size = check_same_answer(ports, args.path, key)
+    console.print(
+        f"all three answer 200 with {body_size} bytes; started in "
+        f"{time.monotonic() - started:.1f} s"
+    )
+    script = write_script(tmp, key)
+    urls = {name: f"http://127.0.0.1:{ports[name]}{args.path}" for name in TARGETS}
+    gateway_requests = 2  # wait_for_200 and check_same_answer
+
+    upstream_session = processes.session("upstream")
+    proxy_sessions = {name: processes.session(name) for name in ("nginx", "termgate")}
+
+    def load(name: str, seconds: float) -> Run:
+        nonlocal gateway_requests
+        proxy = proxy_sessions.get(name)
+        upstream_before = cpu_seconds(upstream_session)
+        proxy_before = cpu_seconds(proxy) if proxy else 0.0
+        result = run_wrk(
+            urls[name],
+            script,
+            seconds=seconds,
+            connections=args.connections,
+            threads=args.threads,
+            cpus=wrk_cpus,
+        )
+        per_request = 1e6 / max(result.requests, 1)
+        run = Run(
+            result,
+            (cpu_seconds(upstream_session) - upstream_before) * per_request,
+            (cpu_seconds(proxy) - proxy_before) * per_request if proxy else 0.0,
+        )
+        if name == "termgate":
+            gateway_requests += result.requests
+        if any(result.errors.values()):
+            console.print(f"[yellow]{name}: wrk errors {result.errors}[/]")
+        return run
+
+    warmups = {name: load(name, args.warmup).as_dict() for name in TARGETS}
+    rounds: dict[str, list[Run]] = {name: [] for name in TARGETS}
+    for number in range(args.rounds):
+        order = TARGETS[number % 3 :] + TARGETS[: number % 3]  # rotate who goes first
+        for name in order:
+            result = load(name, args.seconds)
+            rounds[name].append(result)
+            console.print(
+                f"round {number + 1} {LABELS[name]:<17} {result.rps:>9,.0f} req/s  "
+                f"p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  CPU µs/req "
+                f"upstream {result.upstream_us:.0f} proxy {result.proxy_us:.0f}"
+            )
+
+    results = report(rounds, args)
+    exit_code = processes.stop("termgate")  # SIGINT: the gateway flushes its usage events
+    events = count_usage_events(db_path)
+    console.print(
+        f"usage events recorded: {events:,} for {gateway_requests:,} gateway requests wrk "
+        f"completed (+ in flight at each stop); gateway exit code {exit_code}"
+    )
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "method": {
+            "path": args.path,
+            "header": "X-Subscription-Key (sent to all three)",
+            "wrk": f"-t{args.threads} -c{args.connections} -d{args.seconds:g}s",
+            "warmup_seconds": args.warmup,
+            "rounds": args.rounds,
+            "pinning": "wrk on CPU 0, all servers on CPU 1"
+            if args.pin == "split"
+            else "none (OS scheduling)",
+            "workers": "one each: upstream granian ASGI, nginx worker_processes 1, termgate RSGI",
+        },
+        "body_bytes": body_size,
+        **results,
+        "rounds": {name: [r.as_dict() for r in results_] for name, results_ in rounds.items()},
+        "warmup": warmups,
+        "usage_events": {
+            "recorded": events,
+            "wrk_completed": gateway_requests,
+            "gateway_exit_code": exit_code,
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    # A shell starting us in the background leaves SIGINT ignored, and children would inherit
+    # that: the gateway must see the SIGINT that stops it cleanly.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    with tempfile.TemporaryDirectory(prefix="termgate-bench-") as directory:
+        tmp = Path(directory)
+        processes = Processes(logs=tmp)
+        try:
+            results = bench(args, tmp, processes)
+        except (RuntimeError, KeyboardInterrupt) as error:
+            console.print(f"[red]bench failed: {error}[/]")
+            for name, _, _ in processes.started:
+                console.print(f"--- {name} output ---\n{processes.output(name)}")
+            return 1
+        finally:
+            processes.stop_all()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
+    console.print(f"results: {shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

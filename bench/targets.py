@@ -1,0 +1,208 @@
+"""The three servers under test: the reference upstream, nginx in front of it, termgate in front.
+
+Every process starts in its own session (so a stop reaches its workers) and is stopped by
+`Processes.stop_all`, which the bench calls in a `finally`: SIGINT for the Python servers (granian
+then runs the gateway's shutdown, which flushes its usage events), SIGQUIT for nginx, SIGKILL to the
+whole group if one does not stop in time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+NGINX_CONF = """\
+{user}worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{
+    worker_connections 4096;
+}}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/nginx-client-body;
+    proxy_temp_path {tmp}/nginx-proxy;
+    fastcgi_temp_path {tmp}/nginx-fastcgi;
+    uwsgi_temp_path {tmp}/nginx-uwsgi;
+    scgi_temp_path {tmp}/nginx-scgi;
+    upstream payroll {{
+        server 127.0.0.1:{upstream_port};
+        keepalive 64;
+    }}
+    server {{
+        listen 127.0.0.1:{port} backlog=2048;
+        location / {{
+            proxy_pass http://payroll;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}
+}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def write_nginx_conf(tmp: Path, port: int, upstream_port: int) -> Path:
+    conf = tmp / "nginx.conf"
+    # As root, nginx's workers would run as `nobody`, who cannot use the private temp dir.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    conf.write_text(NGINX_CONF.format(user=user, tmp=tmp, port=port, upstream_port=upstream_port))
+    return conf
+
+
+def get(port: int, path: str, key: str, timeout: float = 2.0) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"X-Subscription-Key": key})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+@dataclass
+class Processes:
+    """Started processes by name, stopped in reverse order of start."""
+
+    started: list[tuple[str, subprocess.Popen[bytes], int]] = field(default_factory=list)
+    logs: Path = Path()
+
+    def start(
+        self, name: str, command: list[str], *, cpus: str | None, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        if cpus is not None:
+            command = ["taskset", "-c", cpus, *command]  # taskset execs: same pid
+        log = (self.logs / f"{name}.log").open("wb")
+        process = subprocess.Popen(
+            command,
+            env={**os.environ, **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+        log.close()
+        stop_signal = signal.SIGQUIT if name == "nginx" else signal.SIGINT
+        self.started.append((name, process, stop_signal))
+        return process
+
+    def session(self, name: str) -> int:
+        """The session id of a started process (its pid: each starts a new session)."""
+        return next(process.pid for n, process, _ in self.started if n == name)
+
+    def output(self, name: str) -> str:
+        path = self.logs / f"{name}.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def stop(self, name: str, timeout: float = 20.0) -> int | None:
+        for entry in list(self.started):
+            if entry[0] == name:
+                self.started.remove(entry)
+                return _stop(entry[1], entry[2], timeout)
+        return None
+
+    def stop_all(self) -> None:
+        while self.started:
+            _, process, stop_signal = self.started.pop()
+            _stop(process, stop_signal, 10.0)
+
+
+def _stop(process: subprocess.Popen[bytes], stop_signal: int, timeout: float) -> int | None:
+    if process.poll() is None:
+        try:
+            process.send_signal(stop_signal)
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    else:
+        # The leader is gone; make sure no worker of its group outlives it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    return process.returncode
+
+
+def wait_for_200(
+    processes: Processes, name: str, port: int, path: str, key: str, timeout: float = 30.0
+) -> None:
+    process = next(p for n, p, _ in processes.started if n == name)
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = processes.output(name)
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{output}")
+        try:
+            status, body = get(port, path, key)
+            if status == 200:
+                return
+            last = f"{status} {body[:200]!r}"
+        except OSError as error:
+            last = str(error)
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} did not answer 200 within {timeout:g} s ({last})")
+
+
+def prepare_database(database_url: str, tmp: Path) -> str:
+    """Migrate a fresh database and seed it with `termgate seed`; returns a production key."""
+    from termgate.db.migrate import upgrade
+
+    upgrade(database_url)
+    credentials = tmp / "credentials.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "termgate", "seed", "--credentials", str(credentials)],
+        env={**os.environ, "TERMGATE_DATABASE_URL": database_url},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"termgate seed failed:\n{done.stdout}{done.stderr}")
+    key: str = json.loads(credentials.read_text())["production_subscription_key"]
+    return key
+
+
+def cpu_seconds(session: int) -> float:
+    """User plus system CPU of every live process in a session (all its threads)."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        if int(fields[3]) == session:  # field 6: session id
+            ticks += int(fields[11]) + int(fields[12])  # fields 14, 15: utime, stime
+    return ticks / CLOCK_TICKS
+
+
+def count_usage_events(db_path: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db_path) as connection:
+        (count,) = connection.execute("SELECT count(*) FROM usage_events").fetchone()
+    return int(count)
