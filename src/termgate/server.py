@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from termgate.app import create_control_app
 from termgate.asgi_bridge import ASGIBridge
 from termgate.db.engine import create_engine, session_factory
 from termgate.gateway.catalog import Catalog
@@ -23,7 +22,9 @@ from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.pipeline import Gateway
 from termgate.gateway.snapshot import SnapshotHolder
 from termgate.gateway.upstream_pool import UpstreamError, UpstreamPool
+from termgate.registry.scopes import api_scopes
 from termgate.settings import Settings, get_settings
+from termgate.web.app import create_control_app
 
 log = logging.getLogger("termgate")
 
@@ -77,7 +78,8 @@ class TermgateServer:
             self.upstream_host,
         )
         self.prefix = settings.gateway_prefix
-        self.control = ASGIBridge(create_control_app(settings))
+        self.control_app = create_control_app(settings, self.engine)
+        self.control = ASGIBridge(self.control_app)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -98,6 +100,7 @@ class TermgateServer:
             log.warning("cannot read the API description at %s: %s", self.openapi_path, error)
             return
         self.gateway.catalog = Catalog.from_openapi(document)
+        self.control_app.state.web.scopes = api_scopes(document)
         log.info("gateway knows %d operations", len(self.gateway.catalog.operations))
 
     async def _load_catalog_until_done(self) -> None:

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import Application, Developer
 from termgate.registry.developers import require_text
 from termgate.registry.errors import NotFoundError, RegistryError
+
+USE_CASE_CATEGORIES = {
+    "accounting": "Accounting and bookkeeping",
+    "hr": "HR and people management",
+    "analytics": "Reporting and analytics",
+    "benefits": "Pensions, insurance and benefits",
+    "time": "Time, attendance and leave",
+    "other": "Something else",
+}
+
+
+def parse_redirect_uris(text: str) -> str:
+    """One absolute URI per line: https, or http on the loopback for development; no fragments."""
+    uris = [line.strip() for line in text.splitlines() if line.strip()]
+    for uri in uris:
+        parts = urlsplit(uri)
+        secure = parts.scheme == "https" and bool(parts.netloc)
+        loopback = parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if not (secure or loopback) or parts.fragment:
+            raise RegistryError(
+                f"{uri!r} is not a redirect URI: use https://… (http:// only for localhost), "
+                "without a #fragment"
+            )
+    return "\n".join(uris)
 
 
 async def create_application(
@@ -17,8 +43,16 @@ async def create_application(
     name: str,
     description: str = "",
     use_case: str = "",
+    use_case_category: str | None = None,
+    requested_scopes: str = "",
+    redirect_uris: str = "",
+    expected_end_users: int | None = None,
 ) -> Application:
     title = require_text("application name", name)
+    if use_case_category is not None and use_case_category not in USE_CASE_CATEGORIES:
+        raise RegistryError(f"choose a use case category, not {use_case_category!r}")
+    if expected_end_users is not None and not 0 < expected_end_users <= 10_000_000:
+        raise RegistryError("the expected number of end users must be between 1 and 10,000,000")
     taken = await session.scalar(
         select(Application.id).where(
             Application.developer_id == developer.id, Application.name == title
@@ -29,8 +63,12 @@ async def create_application(
     application = Application(
         developer_id=developer.id,
         name=title,
-        description=description.strip(),
-        use_case=use_case.strip(),
+        description=description.strip()[:5000],
+        use_case=use_case.strip()[:5000],
+        use_case_category=use_case_category,
+        requested_scopes=requested_scopes,
+        redirect_uris=parse_redirect_uris(redirect_uris),
+        expected_end_users=expected_end_users,
     )
     session.add(application)
     await session.flush()

@@ -1,0 +1,72 @@
+"""The control plane's ASGI application: developer portal, provider console and admin REST API.
+
+Served under the same origin as the gateway (everything outside the gateway's prefix). Pages are
+server-rendered Jinja2 with htmx where it helps; sessions are signed cookies.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from termgate import __version__
+from termgate.settings import Settings
+from termgate.web.context import Web, not_found
+
+STATIC = Path(__file__).parent / "static"
+
+
+async def healthz(_request: Request) -> Response:
+    return JSONResponse({"status": "ok", "version": __version__})
+
+
+async def home(_request: Request) -> Response:
+    return RedirectResponse("/portal", status_code=302)
+
+
+async def page_not_found(request: Request, _error: Exception) -> Response:
+    return not_found(request)
+
+
+def routes() -> list[BaseRoute]:
+    from termgate.web.admin_api import routes as admin_api_routes
+    from termgate.web.console import routes as console_routes
+    from termgate.web.portal import routes as portal_routes
+    from termgate.web.portal.home import front_page
+
+    return [
+        Route("/healthz", healthz),
+        Route("/", home),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Route("/portal", front_page),  # the portal's front page without a trailing slash
+        Mount("/portal", routes=portal_routes()),
+        Mount("/console", routes=console_routes()),
+        Mount("/admin/api", routes=admin_api_routes()),
+    ]
+
+
+def create_control_app(settings: Settings, engine: AsyncEngine) -> Starlette:
+    app = Starlette(
+        routes=routes(),
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.session_secret(),
+                session_cookie="termgate_session",
+                same_site="lax",
+                https_only=settings.base_url.startswith("https://"),
+                max_age=8 * 3600,
+            )
+        ],
+        exception_handlers={404: page_not_found},
+    )
+    app.state.web = Web.build(settings, engine)
+    return app

@@ -1,0 +1,82 @@
+"""How a page runs: one transaction per request, the signed-in person, refusals shown on the form.
+
+A handler that refuses (raises `RegistryError`) has its transaction rolled back, so bad input
+changes nothing and sends no mail; its `on_refusal` page then renders in a fresh transaction
+with the message (the posted form is still readable from the request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from termgate.db.models import Developer
+from termgate.db.programme import Administrator
+from termgate.registry.errors import NotFoundError, RegistryError
+from termgate.web.context import (
+    not_found,
+    redirect,
+    render,
+    signed_in_administrator,
+    signed_in_developer,
+    unit_of_work,
+)
+
+Person = TypeVar("Person", Developer, Administrator, Developer | None)
+Handler = Callable[[Request, AsyncSession, Person], Awaitable[Response]]
+Refusal = Callable[[Request, AsyncSession, Person, str], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+Finder = Callable[[Request, AsyncSession], Awaitable[Person | None]]
+
+
+def _page(
+    find: Finder[Person],
+    login: str | None,
+    handler: Handler[Person],
+    on_refusal: Refusal[Person] | None,
+) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        try:
+            async with unit_of_work(request) as session:
+                person = await find(request, session)
+                if person is None and login is not None:
+                    return redirect(f"{login}?next={request.url.path}")
+                return await handler(request, session, person)  # type: ignore[arg-type]
+        except NotFoundError:
+            return not_found(request)
+        except RegistryError as refusal:
+            if on_refusal is None:
+                return render(request, "refused.html", status_code=400, message=str(refusal))
+            async with unit_of_work(request) as session:
+                person = await find(request, session)
+                response = await on_refusal(request, session, person, str(refusal))  # type: ignore[arg-type]
+                response.status_code = 400
+                return response
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+def developer_page(
+    handler: Handler[Developer], on_refusal: Refusal[Developer] | None = None
+) -> Endpoint:
+    """A portal page for a signed-in developer; others are sent to the login."""
+    return _page(signed_in_developer, "/portal/login", handler, on_refusal)
+
+
+def public_page(
+    handler: Handler[Developer | None], on_refusal: Refusal[Developer | None] | None = None
+) -> Endpoint:
+    """A portal page anyone may see; the developer is passed when signed in."""
+    return _page(signed_in_developer, None, handler, on_refusal)
+
+
+def console_page(
+    handler: Handler[Administrator], on_refusal: Refusal[Administrator] | None = None
+) -> Endpoint:
+    """A console page for a signed-in administrator; others are sent to the console login."""
+    return _page(signed_in_administrator, "/console/login", handler, on_refusal)

@@ -1,0 +1,215 @@
+"""Applications, production requests, subscriptions and their keys (shown once)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from termgate.db.models import (
+    Application,
+    Developer,
+    Environment,
+    Plan,
+    Product,
+    Status,
+    Subscription,
+)
+from termgate.registry.applications import (
+    USE_CASE_CATEGORIES,
+    create_application,
+    list_applications,
+)
+from termgate.registry.errors import NotFoundError, RegistryError
+from termgate.registry.keys import SLOTS, issue_key, subscribe
+from termgate.registry.reviews import request_production, requests_of
+from termgate.registry.scopes import parse_scopes
+from termgate.web.context import checked_form, field, flash, redirect, render, web
+from termgate.web.pages import developer_page
+from termgate.web.portal.home import portal_context
+
+
+async def own_application(session: AsyncSession, developer: Developer, app_id: str) -> Application:
+    application = await session.get(Application, app_id)
+    if application is None or application.developer_id != developer.id:
+        raise NotFoundError("no such application of yours")
+    return application
+
+
+async def list_apps(request: Request, session: AsyncSession, developer: Developer) -> Response:
+    return render(
+        request,
+        "portal/apps.html",
+        here="apps",
+        applications=await list_applications(session, developer),
+        categories=USE_CASE_CATEGORIES,
+        **await portal_context(session, developer),
+    )
+
+
+async def show_new_app(
+    request: Request, session: AsyncSession, developer: Developer, error: str = ""
+) -> Response:
+    form = await request.form() if request.method == "POST" else None
+    values = {
+        name: str(form.get(name, "")) if form else ""
+        for name in ("name", "description", "use_case_category", "use_case", "redirect_uris")
+    }
+    values["expected_end_users"] = str(form.get("expected_end_users", "")) if form else ""
+    values["scopes"] = [str(v) for v in form.getlist("scopes")] if form else []  # type: ignore[assignment]
+    return render(
+        request,
+        "portal/app_new.html",
+        here="apps",
+        form=values,
+        scopes=web(request).scopes,
+        categories=USE_CASE_CATEGORIES,
+        error=error,
+        **await portal_context(session, developer),
+    )
+
+
+def _end_users(text: str) -> int | None:
+    if not text:
+        return None
+    if not text.isdigit():
+        raise RegistryError("the expected number of end users must be a whole number")
+    return int(text)
+
+
+async def new_app(request: Request, session: AsyncSession, developer: Developer) -> Response:
+    if request.method != "POST":
+        return await show_new_app(request, session, developer)
+    form = await checked_form(request)
+    if not field(form, "use_case"):
+        raise RegistryError("say why the application needs payroll data (clause 3.2)")
+    scopes = [str(scope) for scope in form.getlist("scopes")]
+    if not scopes:
+        raise RegistryError("choose at least one permission; only those it needs (clause 3.3 e)")
+    application = await create_application(
+        session,
+        developer,
+        name=field(form, "name"),
+        description=field(form, "description"),
+        use_case=field(form, "use_case"),
+        use_case_category=field(form, "use_case_category") or "other",
+        requested_scopes=parse_scopes(scopes, web(request).scopes),
+        redirect_uris=str(form.get("redirect_uris", "")),
+        expected_end_users=_end_users(field(form, "expected_end_users")),
+    )
+    flash(request, f"{application.name} is registered with sandbox access.")
+    return redirect(f"/portal/apps/{application.id}")
+
+
+async def _available_plans(session: AsyncSession, application: Application) -> list[Plan]:
+    environments = [Environment.SANDBOX]
+    if application.environment is Environment.PRODUCTION:
+        environments.append(Environment.PRODUCTION)
+    query = (
+        select(Plan)
+        .join(Product, Plan.product_id == Product.id)
+        .where(Product.environment.in_(environments))
+        .options(selectinload(Plan.product))
+        .order_by(Product.environment, Plan.price_cents_per_month)
+    )
+    return list(await session.scalars(query))
+
+
+async def show_app(
+    request: Request, session: AsyncSession, developer: Developer, error: str = ""
+) -> Response:
+    application = await own_application(session, developer, request.path_params["app_id"])
+    subscriptions = list(
+        await session.scalars(
+            select(Subscription)
+            .where(Subscription.application_id == application.id)
+            .options(
+                selectinload(Subscription.keys),
+                selectinload(Subscription.plan).selectinload(Plan.product),
+            )
+            .order_by(Subscription.created_at)
+        )
+    )
+    subscribed = {subscription.plan_id for subscription in subscriptions}
+    return render(
+        request,
+        "portal/app_detail.html",
+        here="apps",
+        app=application,
+        reviews=await requests_of(session, application),
+        subscriptions=subscriptions,
+        plans=[p for p in await _available_plans(session, application) if p.id not in subscribed],
+        categories=USE_CASE_CATEGORIES,
+        error=error,
+        **await portal_context(session, developer),
+    )
+
+
+async def ask_production(request: Request, session: AsyncSession, developer: Developer) -> Response:
+    form = await checked_form(request)
+    application = await own_application(session, developer, request.path_params["app_id"])
+    await request_production(session, application, field(form, "note"), developer.email)
+    flash(request, "Your request is in the provider's review queue; you hear back in your inbox.")
+    return redirect(f"/portal/apps/{application.id}")
+
+
+def _keys_page(
+    request: Request, application: Application, product: str, keys: list[tuple[str, str]]
+) -> Response:
+    response = render(
+        request,
+        "portal/keys_issued.html",
+        app=application,
+        product=product,
+        keys=keys,
+        area="portal",
+    )
+    response.headers["cache-control"] = "no-store"  # the secrets must not linger in caches
+    return response
+
+
+async def subscribe_app(request: Request, session: AsyncSession, developer: Developer) -> Response:
+    form = await checked_form(request)
+    application = await own_application(session, developer, request.path_params["app_id"])
+    if application.status is not Status.ACTIVE:
+        raise RegistryError(f"{application.name} is {application.status.value}; no new keys")
+    plan = next(
+        (p for p in await _available_plans(session, application) if p.id == field(form, "plan")),
+        None,
+    )
+    if plan is None:
+        raise RegistryError("choose one of the plans offered to this application (clause 3.2)")
+    subscription = await subscribe(session, application, plan)
+    keys = [(slot, (await issue_key(session, subscription, slot)).secret) for slot in SLOTS]
+    return _keys_page(request, application, f"{plan.product.name} · {plan.name}", keys)
+
+
+async def regenerate_key(request: Request, session: AsyncSession, developer: Developer) -> Response:
+    await checked_form(request)
+    application = await own_application(session, developer, request.path_params["app_id"])
+    subscription = await session.get(Subscription, request.path_params["subscription_id"])
+    if subscription is None or subscription.application_id != application.id:
+        raise NotFoundError("no such subscription of this application")
+    slot = request.path_params["slot"]
+    issued = await issue_key(session, subscription, slot)
+    plan = await session.get_one(Plan, subscription.plan_id, options=[selectinload(Plan.product)])
+    return _keys_page(
+        request, application, f"{plan.product.name} · {plan.name}", [(slot, issued.secret)]
+    )
+
+
+routes = [
+    Route("/apps", developer_page(list_apps)),
+    Route("/apps/new", developer_page(new_app, show_new_app), methods=["GET", "POST"]),
+    Route("/apps/{app_id}", developer_page(show_app)),
+    Route("/apps/{app_id}/production", developer_page(ask_production, show_app), methods=["POST"]),
+    Route("/apps/{app_id}/subscribe", developer_page(subscribe_app, show_app), methods=["POST"]),
+    Route(
+        "/apps/{app_id}/subscriptions/{subscription_id}/keys/{slot}",
+        developer_page(regenerate_key, show_app),
+        methods=["POST"],
+    ),
+]
