@@ -11,6 +11,7 @@ from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
 from termgate.registry.keys import issue_key, subscribe
 from termgate.registry.products import PlanTemplate, create_plan, create_product
+from termgate.registry.reviews import decide, request_production
 from termgate.registry.terms import accept_terms, publish_reference_terms
 from termgate.settings import load_settings
 
@@ -24,9 +25,14 @@ class IssuedKey:
 
 
 async def issue_test_key(
-    sessions: async_sessionmaker[AsyncSession], *, operations: str = "*", max_page_size: int = 100
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    operations: str = "*",
+    max_page_size: int = 100,
+    environment: Environment = Environment.SANDBOX,
 ) -> IssuedKey:
-    """A fresh developer, application and sandbox product (with its own plan) and a live key."""
+    """A fresh developer, application and product (with its own plan) and a live key; for a
+    production product the application is approved through the review first."""
     suffix = new_id()[:8]
     async with sessions.begin() as session:
         developer = await create_developer(
@@ -35,11 +41,14 @@ async def issue_test_key(
         terms = await publish_reference_terms(session, load_settings())
         await accept_terms(session, developer, terms, "127.0.0.1", "tests")
         application = await create_application(session, developer, name=f"App {suffix}")
+        if environment is Environment.PRODUCTION:
+            request = await request_production(session, application, "", developer.email)
+            await decide(session, request.id, approve=True, reason="", actor="tests")
         product = await create_product(
             session,
             slug=f"p-{suffix}",
             name="Test product",
-            environment=Environment.SANDBOX,
+            environment=environment,
             operations=operations,
         )
         plan = await create_plan(

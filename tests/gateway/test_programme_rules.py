@@ -1,0 +1,99 @@
+"""The programme's decisions reach the gateway within a second: suspension (clause 3.1) and the
+re-acceptance deadline of amended terms (clause 9), with time moved by configuration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from termgate.db.models import Developer, Environment, Status
+from termgate.registry.status import change_status
+from termgate.registry.terms import accept_terms, current_terms, publish_terms
+from termgate.settings import load_settings
+from tests.gateway.conftest import gateway_process, wait_for_status
+from tests.support.echo_upstream import EchoUpstream
+from tests.support.factories import issue_test_key
+
+ONE_MONTH = timedelta(days=31).total_seconds()
+
+
+async def test_clause_3_1_suspended_application_is_refused_within_a_second_and_reinstated(
+    database_url: str,
+    echo_upstream: tuple[EchoUpstream, str],
+    sessions: async_sessionmaker[AsyncSession],
+    client: httpx.AsyncClient,
+) -> None:
+    issued = await issue_test_key(sessions)
+    async with gateway_process(database_url, echo_upstream[1]) as gateway:
+        url = f"{gateway.url}/api/echo"
+        await wait_for_status(client, url, issued.key, 200)
+        async with sessions.begin() as session:
+            await change_status(
+                session,
+                "application",
+                issued.application_id,
+                Status.SUSPENDED,
+                "Scraping beyond the approved use case",
+                "admin@provider.example",
+            )
+        assert await wait_for_status(client, url, issued.key, 403) < 1.0
+        refused = await client.get(url, headers={"X-Subscription-Key": issued.key})
+        assert refused.json()["clause"] == "3.1"
+        assert "application is suspended" in refused.json()["detail"]
+        async with sessions.begin() as session:
+            await change_status(
+                session,
+                "application",
+                issued.application_id,
+                Status.ACTIVE,
+                "Cured within the notice period",
+                "admin@provider.example",
+            )
+        assert await wait_for_status(client, url, issued.key, 200) < 1.0
+
+
+async def test_clause_9_production_traffic_stops_after_the_deadline_until_accepted(
+    database_url: str,
+    echo_upstream: tuple[EchoUpstream, str],
+    sessions: async_sessionmaker[AsyncSession],
+    client: httpx.AsyncClient,
+) -> None:
+    production = await issue_test_key(sessions, environment=Environment.PRODUCTION)
+    sandbox = await issue_test_key(sessions)
+    settings = load_settings()
+    async with sessions.begin() as session:
+        current = await current_terms(session)
+        assert current is not None
+        await publish_terms(
+            session,
+            settings,
+            version=f"{current.version}.1",
+            title=current.title,
+            body=current.body + "\n\nAmended.",
+            change_summary="Amended.",
+            actor="tests",
+        )
+    async with gateway_process(database_url, echo_upstream[1]) as gateway:
+        # Before the deadline, a developer who has not accepted yet is still admitted.
+        before = await client.get(
+            f"{gateway.url}/api/echo", headers={"X-Subscription-Key": production.key}
+        )
+        assert before.status_code == 200
+    # A month later on the gateway's clock: past the 30-day re-acceptance deadline.
+    later = {"clock_offset_seconds": str(ONE_MONTH)}
+    async with gateway_process(database_url, echo_upstream[1], **later) as gateway:
+        url = f"{gateway.url}/api/echo"
+        refused = await client.get(url, headers={"X-Subscription-Key": production.key})
+        assert refused.status_code == 403
+        assert refused.json()["clause"] == "9"
+        assert refused.json()["code"] == 40308
+        sandbox_call = await client.get(url, headers={"X-Subscription-Key": sandbox.key})
+        assert sandbox_call.status_code == 200  # sandbox traffic stays
+        async with sessions.begin() as session:
+            developer = await session.get_one(Developer, production.developer_id)
+            amended = await current_terms(session)
+            assert amended is not None
+            await accept_terms(session, developer, amended, "192.0.2.1", "tests")
+        assert await wait_for_status(client, url, production.key, 200) < 1.0
