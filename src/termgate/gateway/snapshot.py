@@ -93,7 +93,7 @@ async def load_snapshot(session: AsyncSession, clock_offset: float = 0.0) -> Acc
         .where(SubscriptionKey.status != Status.REVOKED)
     )
     keys: dict[str, KeyGrant] = {}
-    for key, subscription, application, developer, plan, product in rows.tuples():
+    for key, subscription, application, developer, plan, product in rows.all():
         keys[key.key_hash] = KeyGrant(
             key_id=key.id,
             subscription_id=subscription.id,

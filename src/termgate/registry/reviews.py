@@ -79,7 +79,7 @@ async def review_queue(session: AsyncSession) -> list[tuple[ProductionRequest, A
         .where(ProductionRequest.state == ReviewState.PENDING)
         .order_by(ProductionRequest.requested_at)
     )
-    return [(r, a) for r, a in (await session.execute(query)).tuples()]
+    return [(r, a) for r, a in (await session.execute(query)).all()]
 
 
 async def requests_of(session: AsyncSession, application: Application) -> list[ProductionRequest]:

@@ -198,7 +198,7 @@ async def acceptances(
         .where(TermsAcceptance.terms_version_id == terms.id)
         .order_by(TermsAcceptance.accepted_at)
     )
-    return [(d, a) for d, a in (await session.execute(query)).tuples()]
+    return [(d, a) for d, a in (await session.execute(query)).all()]
 
 
 def past_deadline(terms: TermsVersion, now: datetime) -> bool:
