@@ -1,9 +1,248 @@
-"""The admin REST API (bearer admin token) with its OpenAPI document."""
+"""The admin REST API (bearer admin token) with its OpenAPI document.
+
+`OPERATIONS` is the one route table: the Starlette routes and the OpenAPI document are both
+built from it, so the document cannot drift from what is served.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from termgate.db.models import Status
+from termgate.web.admin_api import parties, programme
+from termgate.web.admin_api.framework import Operation, build_routes, fallback
+from termgate.web.admin_api.models import (
+    AcceptanceOut,
+    ApplicationDetail,
+    ApplicationFilter,
+    ApplicationOut,
+    Approval,
+    AuditListing,
+    DeveloperDetail,
+    DeveloperOut,
+    KeyOut,
+    Listing,
+    Page,
+    Rejection,
+    ReviewOut,
+    Revocation,
+    StatusChange,
+    SubscriptionFilter,
+    SubscriptionOut,
+    TermsDetail,
+    TermsDraft,
+    TermsOut,
+)
+from termgate.web.admin_api.openapi import openapi_document
+
+BASE_PATH = "/admin/api"
+SUSPEND = Status.SUSPENDED
+REINSTATE = Status.ACTIVE
+
+
+def _status_operations(
+    kind: str,
+    plural: str,
+    response: type[DeveloperOut] | type[ApplicationOut] | type[SubscriptionOut] | type[KeyOut],
+) -> list[Operation]:
+    return [
+        Operation(
+            "POST",
+            f"/{plural}/{{{kind}_id}}/{verb}",
+            f"{verb}{kind.title()}",
+            f"{verb.title()} a {kind}, with a reason the developer reads",
+            plural,
+            "3.1",
+            parties.status_change(kind, status),
+            response,
+            body=StatusChange,
+        )
+        for verb, status in (("suspend", SUSPEND), ("reinstate", REINSTATE))
+    ]
+
+
+OPERATIONS: list[Operation] = [
+    Operation(
+        "GET",
+        "/developers",
+        "listDevelopers",
+        "List developer accounts",
+        "developers",
+        "1",
+        parties.list_developers_op,
+        Listing[DeveloperOut],
+        query=Page,
+    ),
+    Operation(
+        "GET",
+        "/developers/{developer_id}",
+        "getDeveloper",
+        "A developer with their applications and accepted terms versions",
+        "developers",
+        "1",
+        parties.get_developer,
+        DeveloperDetail,
+    ),
+    *_status_operations("developer", "developers", DeveloperOut),
+    Operation(
+        "GET",
+        "/applications",
+        "listApplications",
+        "List applications",
+        "applications",
+        "2",
+        parties.list_applications_op,
+        Listing[ApplicationOut],
+        query=ApplicationFilter,
+    ),
+    Operation(
+        "GET",
+        "/applications/{application_id}",
+        "getApplication",
+        "An application with its subscriptions and keys (by prefix)",
+        "applications",
+        "2",
+        parties.get_application,
+        ApplicationDetail,
+    ),
+    *_status_operations("application", "applications", ApplicationOut),
+    Operation(
+        "GET",
+        "/reviews",
+        "listReviews",
+        "Production requests waiting for a decision",
+        "reviews",
+        "3.2",
+        programme.list_reviews,
+        Listing[ReviewOut],
+        query=Page,
+    ),
+    Operation(
+        "POST",
+        "/reviews/{review_id}/approve",
+        "approveReview",
+        "Approve production access; the developer is told",
+        "reviews",
+        "3.2",
+        programme.approve_review,
+        ReviewOut,
+        body=Approval,
+        body_required=False,
+    ),
+    Operation(
+        "POST",
+        "/reviews/{review_id}/reject",
+        "rejectReview",
+        "Reject production access with a reason the developer reads",
+        "reviews",
+        "3.2",
+        programme.reject_review,
+        ReviewOut,
+        body=Rejection,
+    ),
+    Operation(
+        "GET",
+        "/subscriptions",
+        "listSubscriptions",
+        "List subscriptions",
+        "subscriptions",
+        "2",
+        parties.list_subscriptions_op,
+        Listing[SubscriptionOut],
+        query=SubscriptionFilter,
+    ),
+    *_status_operations("subscription", "subscriptions", SubscriptionOut),
+    Operation(
+        "GET",
+        "/keys",
+        "listKeys",
+        "List subscription keys (prefixes only; never secrets)",
+        "keys",
+        "2",
+        parties.list_keys_op,
+        Listing[KeyOut],
+        query=SubscriptionFilter,
+    ),
+    *_status_operations("key", "keys", KeyOut),
+    Operation(
+        "POST",
+        "/keys/{key_id}/revoke",
+        "revokeKey",
+        "Revoke a key for good (clauses 1 and 2: the licence is revocable)",
+        "keys",
+        "2",
+        parties.revoke_key_op,
+        KeyOut,
+        body=Revocation,
+    ),
+    Operation(
+        "GET",
+        "/terms",
+        "listTerms",
+        "Published versions of the terms, newest first",
+        "terms",
+        "9",
+        programme.list_terms,
+        Listing[TermsOut],
+        query=Page,
+    ),
+    Operation(
+        "POST",
+        "/terms",
+        "publishTerms",
+        "Publish a new terms version; every developer is told and must re-accept",
+        "terms",
+        "9",
+        programme.publish_terms_op,
+        TermsDetail,
+        status=201,
+        body=TermsDraft,
+        location=programme.terms_location,
+    ),
+    Operation(
+        "GET",
+        "/terms/{version}",
+        "getTerms",
+        "One terms version with its full text",
+        "terms",
+        "9",
+        programme.get_terms,
+        TermsDetail,
+    ),
+    Operation(
+        "GET",
+        "/terms/{version}/acceptances",
+        "listAcceptances",
+        "Who accepted a terms version, when and from where",
+        "terms",
+        "1",
+        programme.list_acceptances,
+        Listing[AcceptanceOut],
+        query=Page,
+    ),
+    Operation(
+        "GET",
+        "/audit",
+        "listAudit",
+        "The audit trail, newest first, and whether its hash chain is intact",
+        "audit",
+        "4.2",
+        programme.list_audit,
+        AuditListing,
+        query=Page,
+    ),
+]
+
+
+async def openapi(_request: Request) -> Response:
+    return JSONResponse(openapi_document(OPERATIONS, BASE_PATH))
 
 
 def routes() -> list[BaseRoute]:
-    return []
+    return [
+        Route("/openapi.json", openapi, methods=["GET"]),
+        *build_routes(OPERATIONS),
+        fallback(OPERATIONS),
+    ]

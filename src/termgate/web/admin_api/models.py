@@ -1,0 +1,254 @@
+"""The admin API's request and response bodies; the OpenAPI schemas are generated from these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+NO_NUL = r"^[^\x00]*$"
+
+
+def _storable(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+Filled = Annotated[
+    str, Field(min_length=1, pattern=r"\S"), AfterValidator(_storable), AfterValidator(_not_blank)
+]
+Reason = Annotated[Filled, Field(max_length=2000)]
+
+
+class Body(BaseModel):
+    """A request body: camelCase names, nothing unknown accepted."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, validate_by_alias=True, validate_by_name=False
+    )
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        serialize_by_alias=True,
+        validate_by_alias=True,
+        validate_by_name=True,
+    )
+
+
+class StatusChange(Body):
+    """Why the party is suspended or reinstated; recorded and sent to the developer."""
+
+    reason: Reason
+
+
+class Approval(Body):
+    """An optional note to the developer with the approval."""
+
+    reason: Annotated[Text, Field(max_length=2000)] = ""
+
+
+class Rejection(Body):
+    """Why production access is refused; the developer reads it."""
+
+    reason: Reason
+
+
+class Revocation(Body):
+    """Why the key is revoked (final; the developer issues a new one)."""
+
+    reason: Reason
+
+
+class TermsDraft(Body):
+    """A new version of the API Terms of Use (clause 9)."""
+
+    version: Annotated[Filled, Field(max_length=32)]
+    title: Annotated[Filled, Field(max_length=200)]
+    body: Annotated[Filled, Field(max_length=200_000)]
+    change_summary: Annotated[Text, Field(max_length=5000)] = ""
+    reaccept_days: Annotated[int | None, Field(ge=0, le=3650)] = None
+
+
+class Page(BaseModel):
+    """Which page of a list: numbered from 1, at most 100 items a page."""
+
+    model_config = ConfigDict(
+        extra="ignore", alias_generator=to_camel, validate_by_alias=True, validate_by_name=False
+    )
+
+    page_number: Annotated[int, Field(ge=1, le=100_000)] = 1
+    page_size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class ApplicationFilter(Page):
+    developer_id: Annotated[Text | None, Field(max_length=64)] = None
+
+
+class SubscriptionFilter(Page):
+    application_id: Annotated[Text | None, Field(max_length=64)] = None
+
+
+class Pagination(Out):
+    page_number: int
+    page_size: int
+    total_pages: int
+    total_records: int
+
+
+Item = TypeVar("Item", bound=BaseModel)
+
+
+class Listing(Out, Generic[Item]):
+    data: list[Item]
+    pagination: Pagination
+
+
+class DeveloperOut(Out):
+    id: str
+    email: str
+    name: str
+    organisation: str | None
+    status: str
+    status_reason: str | None
+    email_verified: bool
+    created_at: datetime
+
+
+class ApplicationOut(Out):
+    id: str
+    developer_id: str
+    name: str
+    description: str
+    use_case_category: str | None
+    use_case: str
+    requested_scopes: list[str]
+    environment: str
+    status: str
+    status_reason: str | None
+    created_at: datetime
+
+
+class KeyOut(Out):
+    id: str
+    subscription_id: str
+    slot: str
+    prefix: str
+    status: str
+    status_reason: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class SubscriptionOut(Out):
+    id: str
+    application_id: str
+    product: str
+    plan: str
+    status: str
+    status_reason: str | None
+    created_at: datetime
+
+
+class SubscriptionDetail(SubscriptionOut):
+    keys: list[KeyOut]
+
+
+class DeveloperDetail(DeveloperOut):
+    applications: list[ApplicationOut]
+    accepted_terms: list[str]
+
+
+class ApplicationDetail(ApplicationOut):
+    subscriptions: list[SubscriptionDetail]
+
+
+class ReviewOut(Out):
+    id: str
+    application_id: str
+    application_name: str
+    developer_id: str
+    use_case: str
+    requested_scopes: list[str]
+    note: str
+    state: str
+    requested_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    reason: str | None
+
+
+class TermsOut(Out):
+    id: str
+    version: str
+    title: str
+    change_summary: str
+    effective_at: datetime
+    published_at: datetime
+    reaccept_deadline: datetime | None
+    published_by: str
+    current: bool
+
+
+class TermsDetail(TermsOut):
+    body: str
+
+
+class AcceptanceOut(Out):
+    developer_id: str
+    developer_email: str
+    accepted_at: datetime
+    ip: str
+    user_agent: str
+
+
+class AuditEntryOut(Out):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    reason: str
+    previous_hash: str
+    hash: str
+
+
+class AuditListing(Listing[AuditEntryOut]):
+    chain_intact: bool
+    first_broken_entry: int | None
+
+
+class InvalidParam(BaseModel):
+    name: str
+    reason: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document with the numeric code and the clause of the terms."""
+
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: int
+    clause: str
+    instance: str | None = None
+    invalid_params: list[InvalidParam] | None = Field(default=None, alias="invalid-params")

@@ -1,0 +1,391 @@
+"""The admin REST API: bearer tokens, every resource, problems for bad input, nothing changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from termgate.db.models import Application, Developer, Plan, Product, Status
+from termgate.db.programme import AuditEntry, InboxMessage
+from termgate.registry.admins import create_administrator, issue_admin_token
+from termgate.registry.applications import create_application
+from termgate.registry.audit import verify_chain
+from termgate.registry.developers import create_developer
+from termgate.registry.keys import issue_key, subscribe
+from termgate.registry.reviews import request_production
+from termgate.registry.terms import accept_terms, current_terms
+from tests.web.conftest import Site
+
+ADMIN_EMAIL = "pat@provider.example"
+ADMIN_PASSWORD = "provider console 2026"
+PROBLEM = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class Programme:
+    """An administrator with a token, and a developer with an application waiting for review."""
+
+    token: str
+    developer_id: str
+    developer_email: str
+    application_id: str
+    subscription_id: str
+    key_id: str
+    key_prefix: str
+    review_id: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def seed_programme(site: Site, email: str = "ann@example.nl") -> Programme:
+    async with site.sessions.begin() as session:
+        admin = await create_administrator(
+            session, email=ADMIN_EMAIL, name="Pat Provider", password=ADMIN_PASSWORD
+        )
+        token = await issue_admin_token(session, admin, "tests")
+        developer = await create_developer(session, email=email, name="Ann Jansen")
+        terms = await current_terms(session)
+        assert terms is not None
+        await accept_terms(session, developer, terms, "127.0.0.1", "tests")
+        application = await create_application(
+            session,
+            developer,
+            name="Salary sync",
+            use_case="Monthly salary journal entries for the customer's own books.",
+            use_case_category="accounting",
+            requested_scopes="employee.employment.read",
+        )
+        plan = await session.scalar(
+            select(Plan).join(Product).where(Product.slug == "sandbox").limit(1)
+        )
+        assert plan is not None
+        subscription = await subscribe(session, application, plan)
+        key = await issue_key(session, subscription)
+        review = await request_production(
+            session, application, "Launching in March", developer.email
+        )
+    return Programme(
+        token,
+        developer.id,
+        developer.email,
+        application.id,
+        subscription.id,
+        key.row.id,
+        key.row.prefix,
+        review.id,
+    )
+
+
+@pytest.fixture
+async def programme(site: Site) -> Programme:
+    return await seed_programme(site)
+
+
+async def audit_count(site: Site) -> int:
+    async with site.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+
+
+def assert_problem(
+    response: Any, status: int, code: int, clause: str | None = None
+) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert {"type", "title", "status", "detail", "code", "clause"} <= body.keys()
+    assert body["status"] == status
+    assert body["code"] == code
+    if clause is not None:
+        assert body["clause"] == clause
+    return body
+
+
+async def test_clause_3_1_admin_api_refuses_without_a_valid_token(
+    site: Site, programme: Programme
+) -> None:
+    missing = await site.client.get("/admin/api/developers")
+    assert_problem(missing, 401, 40101, "1")
+    assert missing.headers["www-authenticate"].startswith("Bearer")
+    wrong = await site.client.get(
+        "/admin/api/developers", headers={"Authorization": "Bearer tga_not-a-token"}
+    )
+    assert_problem(wrong, 401, 40102)
+    basic = await site.client.get("/admin/api/developers", headers={"Authorization": "Basic eDp5"})
+    assert_problem(basic, 401, 40101)
+    before = await audit_count(site)
+    refused = await site.client.post(
+        f"/admin/api/developers/{programme.developer_id}/suspend",
+        json={"reason": "no token"},
+        headers={"Authorization": "Bearer tga_wrong"},
+    )
+    assert_problem(refused, 401, 40102, "3.1")
+    assert await audit_count(site) == before
+
+
+async def test_clause_3_1_admin_api_lists_and_shows_developers_and_applications(
+    site: Site, programme: Programme
+) -> None:
+    listing = await site.client.get("/admin/api/developers", headers=programme.auth)
+    assert listing.status_code == 200
+    body = listing.json()
+    assert body["pagination"] == {
+        "pageNumber": 1,
+        "pageSize": 20,
+        "totalPages": 1,
+        "totalRecords": 1,
+    }
+    assert body["data"][0]["email"] == programme.developer_email
+    detail = await site.client.get(
+        f"/admin/api/developers/{programme.developer_id}", headers=programme.auth
+    )
+    assert detail.json()["applications"][0]["id"] == programme.application_id
+    assert detail.json()["acceptedTerms"] == ["1.0"]
+
+    apps = await site.client.get(
+        "/admin/api/applications",
+        params={"developerId": programme.developer_id},
+        headers=programme.auth,
+    )
+    assert [a["name"] for a in apps.json()["data"]] == ["Salary sync"]
+    app = await site.client.get(
+        f"/admin/api/applications/{programme.application_id}", headers=programme.auth
+    )
+    [subscription] = app.json()["subscriptions"]
+    assert subscription["product"] == "sandbox"
+    assert subscription["keys"][0]["prefix"] == programme.key_prefix
+    assert "keyHash" not in subscription["keys"][0]
+
+    subscriptions = await site.client.get("/admin/api/subscriptions", headers=programme.auth)
+    assert subscriptions.json()["data"][0]["id"] == programme.subscription_id
+    keys = await site.client.get(
+        "/admin/api/keys",
+        params={"applicationId": programme.application_id},
+        headers=programme.auth,
+    )
+    assert [k["id"] for k in keys.json()["data"]] == [programme.key_id]
+
+
+async def test_clause_3_1_admin_api_unknown_ids_are_404_problems(
+    site: Site, programme: Programme
+) -> None:
+    for path in ("developers/nope", "applications/nope", "terms/9.9", "terms/9.9/acceptances"):
+        response = await site.client.get(f"/admin/api/{path}", headers=programme.auth)
+        assert_problem(response, 404, 40401)
+    before = await audit_count(site)
+    for kind in ("developers", "applications", "subscriptions", "keys"):
+        response = await site.client.post(
+            f"/admin/api/{kind}/nope/suspend", json={"reason": "x"}, headers=programme.auth
+        )
+        assert_problem(response, 404, 40401, "3.1")
+    response = await site.client.post(
+        "/admin/api/reviews/nope/approve", json={}, headers=programme.auth
+    )
+    assert_problem(response, 404, 40401, "3.2")
+    unknown = await site.client.get("/admin/api/nothing-here", headers=programme.auth)
+    assert_problem(unknown, 404, 40401)
+    wrong_method = await site.client.delete("/admin/api/developers", headers=programme.auth)
+    assert_problem(wrong_method, 405, 40501)
+    assert wrong_method.headers["allow"] == "GET"
+    assert await audit_count(site) == before
+
+
+async def test_clause_3_1_admin_api_bad_bodies_are_400_with_invalid_params(
+    site: Site, programme: Programme
+) -> None:
+    before = await audit_count(site)
+    suspend = f"/admin/api/developers/{programme.developer_id}/suspend"
+    cases: list[tuple[Any, str]] = [
+        ({"reason": ""}, "reason"),
+        ({"reason": "   "}, "reason"),
+        ({}, "reason"),
+        ({"reason": "ok", "extra": 1}, "extra"),
+        ({"reason": 42}, "reason"),
+        ({"reason": "nul \u0000 byte"}, "reason"),
+    ]
+    for body, name in cases:
+        response = await site.client.post(suspend, json=body, headers=programme.auth)
+        problem = assert_problem(response, 400, 40001, "3.1")
+        assert name in [p["name"] for p in problem["invalid-params"]], problem
+    not_json = await site.client.post(
+        suspend, content=b"reason=x", headers={**programme.auth, "content-type": "text/plain"}
+    )
+    assert_problem(not_json, 400, 40001)
+    bad_page = await site.client.get(
+        "/admin/api/developers", params={"pageSize": "500"}, headers=programme.auth
+    )
+    assert [p["name"] for p in assert_problem(bad_page, 400, 40001)["invalid-params"]] == [
+        "pageSize"
+    ]
+    bad_terms = await site.client.post(
+        "/admin/api/terms",
+        json={"version": "2.0", "title": "Terms", "body": "x", "reacceptDays": -1},
+        headers=programme.auth,
+    )
+    assert_problem(bad_terms, 400, 40001, "9")
+    assert await audit_count(site) == before
+    async with site.sessions() as session:
+        developer = await session.get_one(Developer, programme.developer_id)
+        assert developer.status is Status.ACTIVE
+
+
+async def test_clause_3_1_admin_api_suspends_and_reinstates_every_kind_with_audit(
+    site: Site, programme: Programme
+) -> None:
+    parties = {
+        "developers": programme.developer_id,
+        "applications": programme.application_id,
+        "subscriptions": programme.subscription_id,
+        "keys": programme.key_id,
+    }
+    for plural, party_id in parties.items():
+        base = f"/admin/api/{plural}/{party_id}"
+        suspended = await site.client.post(
+            f"{base}/suspend", json={"reason": f"probe of {plural}"}, headers=programme.auth
+        )
+        assert suspended.status_code == 200, suspended.text
+        assert suspended.json()["status"] == "suspended"
+        assert suspended.json()["statusReason"] == f"probe of {plural}"
+        again = await site.client.post(
+            f"{base}/suspend", json={"reason": "twice"}, headers=programme.auth
+        )
+        assert_problem(again, 409, 40901, "3.1")
+        reinstated = await site.client.post(
+            f"{base}/reinstate", json={"reason": "cured"}, headers=programme.auth
+        )
+        assert reinstated.json()["status"] == "active"
+
+    audit = (await site.client.get("/admin/api/audit", headers=programme.auth)).json()
+    assert audit["chainIntact"] is True
+    actions = [(e["action"], e["entity"], e["actor"]) for e in audit["data"][:8]]
+    assert ("suspended", "developer", ADMIN_EMAIL) in actions
+    assert ("reinstated", "key", ADMIN_EMAIL) in actions
+    async with site.sessions() as session:
+        assert await verify_chain(session) is None
+        notices = await session.scalar(
+            select(func.count()).where(InboxMessage.developer_id == programme.developer_id)
+        )
+        assert notices == 8
+
+
+async def test_clause_2_admin_api_revokes_a_key_for_good(site: Site, programme: Programme) -> None:
+    revoke = f"/admin/api/keys/{programme.key_id}/revoke"
+    revoked = await site.client.post(revoke, json={"reason": "leaked"}, headers=programme.auth)
+    assert revoked.json()["status"] == "revoked"
+    assert revoked.json()["revokedAt"]
+    again = await site.client.post(revoke, json={"reason": "leaked"}, headers=programme.auth)
+    assert_problem(again, 409, 40901, "2")
+    reinstate = await site.client.post(
+        f"/admin/api/keys/{programme.key_id}/reinstate",
+        json={"reason": "oops"},
+        headers=programme.auth,
+    )
+    assert_problem(reinstate, 409, 40901, "3.1")
+
+
+async def test_clause_3_2_admin_api_approves_and_rejects_production_requests(
+    site: Site, programme: Programme
+) -> None:
+    queue = (await site.client.get("/admin/api/reviews", headers=programme.auth)).json()
+    [review] = queue["data"]
+    assert review["id"] == programme.review_id
+    assert review["requestedScopes"] == ["employee.employment.read"]
+    assert review["note"] == "Launching in March"
+
+    reject = f"/admin/api/reviews/{programme.review_id}/reject"
+    no_reason = await site.client.post(reject, json={}, headers=programme.auth)
+    assert_problem(no_reason, 400, 40001, "3.2")
+    rejected = await site.client.post(
+        reject, json={"reason": "Describe the retention period."}, headers=programme.auth
+    )
+    assert rejected.json()["state"] == "rejected"
+    assert rejected.json()["decidedBy"] == ADMIN_EMAIL
+    again = await site.client.post(
+        f"/admin/api/reviews/{programme.review_id}/approve", headers=programme.auth
+    )
+    assert_problem(again, 409, 40901, "3.2")
+    [mail] = await site.mail_to(programme.developer_email)
+    assert "rejected" in mail.subject
+    assert "Describe the retention period." in mail.body
+
+    async with site.sessions.begin() as session:
+        application = await session.get_one(Application, programme.application_id)
+        second = await request_production(
+            session, application, "Added the retention period", programme.developer_email
+        )
+    approved = await site.client.post(
+        f"/admin/api/reviews/{second.id}/approve", headers=programme.auth
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["state"] == "approved"
+    app = await site.client.get(
+        f"/admin/api/applications/{programme.application_id}", headers=programme.auth
+    )
+    assert app.json()["environment"] == "production"
+    assert (await site.client.get("/admin/api/reviews", headers=programme.auth)).json()[
+        "data"
+    ] == []
+
+
+async def test_clause_9_admin_api_publishes_terms_and_lists_acceptances(
+    site: Site, programme: Programme
+) -> None:
+    versions = (await site.client.get("/admin/api/terms", headers=programme.auth)).json()["data"]
+    assert [(v["version"], v["current"]) for v in versions] == [("1.0", True)]
+    accepted = await site.client.get("/admin/api/terms/1.0/acceptances", headers=programme.auth)
+    assert [a["developerEmail"] for a in accepted.json()["data"]] == [programme.developer_email]
+
+    published = await site.client.post(
+        "/admin/api/terms",
+        json={
+            "version": "2.0",
+            "title": "API Terms of Use",
+            "body": "New text.",
+            "changeSummary": "Shorter.",
+            "reacceptDays": 14,
+        },
+        headers=programme.auth,
+    )
+    assert published.status_code == 201, published.text
+    assert published.headers["location"] == "/admin/api/terms/2.0"
+    assert published.json()["current"] is True
+    assert published.json()["publishedBy"] == ADMIN_EMAIL
+    duplicate = await site.client.post(
+        "/admin/api/terms",
+        json={"version": "2.0", "title": "Again", "body": "x"},
+        headers=programme.auth,
+    )
+    assert_problem(duplicate, 409, 40901, "9")
+    shown = await site.client.get("/admin/api/terms/2.0", headers=programme.auth)
+    assert shown.json()["body"] == "New text."
+    [mail] = [m for m in await site.mail_to(programme.developer_email) if "2.0" in m.subject]
+    assert "Shorter." in mail.body
+
+
+async def test_admin_api_publishes_its_openapi_document(site: Site) -> None:
+    response = await site.client.get("/admin/api/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"] == "3.1.0"
+    operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
+    assert {
+        "listDevelopers",
+        "suspendDeveloper",
+        "reinstateApplication",
+        "approveReview",
+        "rejectReview",
+        "revokeKey",
+        "publishTerms",
+        "listAcceptances",
+        "listAudit",
+    } <= operations
+    suspend = document["paths"]["/developers/{developer_id}/suspend"]["post"]
+    assert suspend["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/StatusChange"
+    }
+    assert {"200", "400", "401", "404", "409"} <= suspend["responses"].keys()
+    assert document["components"]["schemas"]["StatusChange"]["additionalProperties"] is False
