@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +18,15 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def answer(url: str) -> None:
+    """An HTTP answer, or for `tcp://host:port` an accepted connection; raises until then."""
+    if url.startswith("tcp://"):
+        host, _, port = url.removeprefix("tcp://").rpartition(":")
+        socket.create_connection((host, int(port)), timeout=1.0).close()
+    else:
+        httpx.get(url, timeout=1.0)
+
+
 def wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -24,9 +34,9 @@ def wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout: fl
             output = process.stdout.read().decode() if process.stdout else ""
             raise RuntimeError(f"server exited with {process.returncode}:\n{output}")
         try:
-            httpx.get(url, timeout=1.0)
+            answer(url)
             return
-        except httpx.TransportError:
+        except (httpx.TransportError, OSError):
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {timeout} s")
 

@@ -239,3 +239,38 @@ async def test_bad_application_input_changes_nothing(site: Site) -> None:
     assert "not a redirect URI" in response.text
     async with site.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Application)) == 0
+
+
+async def test_clause_2_regenerating_the_primary_key_keeps_the_secondary(site: Site) -> None:
+    await sign_up_and_verify(site)
+    await sign_in(site)
+    await accept_current_terms(site)
+    app_id = await register_app(site)
+    page = await site.client.get(f"/portal/apps/{app_id}")
+    plan = re.search(r'<option value="(\w+)">Sandbox', page.text)
+    assert plan
+    first = dict(
+        KEY.findall(
+            (
+                await site.post_form(
+                    f"/portal/apps/{app_id}/subscribe",
+                    {"plan": plan.group(1)},
+                    f"/portal/apps/{app_id}",
+                )
+            ).text
+        )
+    )
+    detail = await site.client.get(f"/portal/apps/{app_id}")
+    action = re.search(r'action="(/portal/apps/\w+/subscriptions/\w+/keys/primary)"', detail.text)
+    assert action
+    again = await site.post_form(action.group(1), {}, f"/portal/apps/{app_id}")
+    second = dict(KEY.findall(again.text))
+    assert set(second) == {"primary"}
+    assert second["primary"] != first["primary"]
+    async with site.sessions() as session:
+        statuses = dict(
+            (await session.execute(select(SubscriptionKey.key_hash, SubscriptionKey.status))).all()
+        )
+    assert statuses[hash_key(first["primary"])].value == "revoked"
+    assert statuses[hash_key(first["secondary"])].value == "active"
+    assert statuses[hash_key(second["primary"])].value == "active"

@@ -156,8 +156,13 @@ async def ask_production(request: Request, session: AsyncSession, developer: Dev
     return redirect(f"/portal/apps/{application.id}")
 
 
-def _keys_page(
-    request: Request, application: Application, product: str, keys: list[tuple[str, str]]
+async def _keys_page(
+    request: Request,
+    session: AsyncSession,
+    developer: Developer,
+    application: Application,
+    product: str,
+    keys: list[tuple[str, str]],
 ) -> Response:
     response = render(
         request,
@@ -165,7 +170,7 @@ def _keys_page(
         app=application,
         product=product,
         keys=keys,
-        area="portal",
+        **await portal_context(session, developer),
     )
     response.headers["cache-control"] = "no-store"  # the secrets must not linger in caches
     return response
@@ -184,7 +189,8 @@ async def subscribe_app(request: Request, session: AsyncSession, developer: Deve
         raise RegistryError("choose one of the plans offered to this application (clause 3.2)")
     subscription = await subscribe(session, application, plan)
     keys = [(slot, (await issue_key(session, subscription, slot)).secret) for slot in SLOTS]
-    return _keys_page(request, application, f"{plan.product.name} · {plan.name}", keys)
+    product = f"{plan.product.name} · {plan.name}"
+    return await _keys_page(request, session, developer, application, product, keys)
 
 
 async def regenerate_key(request: Request, session: AsyncSession, developer: Developer) -> Response:
@@ -196,9 +202,9 @@ async def regenerate_key(request: Request, session: AsyncSession, developer: Dev
     slot = request.path_params["slot"]
     issued = await issue_key(session, subscription, slot)
     plan = await session.get_one(Plan, subscription.plan_id, options=[selectinload(Plan.product)])
-    return _keys_page(
-        request, application, f"{plan.product.name} · {plan.name}", [(slot, issued.secret)]
-    )
+    product = f"{plan.product.name} · {plan.name}"
+    keys = [(slot, issued.secret)]
+    return await _keys_page(request, session, developer, application, product, keys)
 
 
 routes = [
