@@ -27,11 +27,24 @@ def _not_blank(value: str) -> str:
     return value
 
 
+def _single_line(value: str) -> str:
+    if len(value.splitlines()) != 1 or not value.isprintable():
+        raise ValueError("must be one line of printable text")
+    return _not_blank(value)
+
+
 Text = Annotated[str, AfterValidator(_storable)]
 Filled = Annotated[
     str, Field(min_length=1, pattern=r"\S"), AfterValidator(_storable), AfterValidator(_not_blank)
 ]
 Reason = Annotated[Filled, Field(max_length=2000)]
+LINE_CHARS = r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]"
+Line = Annotated[
+    str,
+    Field(min_length=1, max_length=200, pattern=rf"^{LINE_CHARS}*\S{LINE_CHARS}*$"),
+    AfterValidator(_single_line),
+]
+Label = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
 
 class Body(BaseModel):
@@ -78,8 +91,8 @@ class Revocation(Body):
 class TermsDraft(Body):
     """A new version of the API Terms of Use (clause 9)."""
 
-    version: Annotated[Filled, Field(max_length=32)]
-    title: Annotated[Filled, Field(max_length=200)]
+    version: Label
+    title: Line
     body: Annotated[Filled, Field(max_length=200_000)]
     change_summary: Annotated[Text, Field(max_length=5000)] = ""
     reaccept_days: Annotated[int | None, Field(ge=0, le=3650)] = None

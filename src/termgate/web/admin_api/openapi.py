@@ -13,6 +13,7 @@ from termgate.web.admin_api.models import Problem
 
 REF = "#/components/schemas/{model}"
 PROBLEM = "application/problem+json"
+ID_PATTERN = r"^[^\x00-\x1f\x7f/]+$"
 
 
 def _schema(model: type[BaseModel], mode: str, components: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +42,7 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+            "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": ID_PATTERN},
         }
         for name in operation.path_parameters
     ]
