@@ -60,8 +60,12 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         )
         upstream = ["-m", "termgate.upstream", "--port", str(upstream_port), "--employees", "300"]
         await processes.enter_async_context(serving(upstream, f"{upstream_url}/openapi.json"))
-        os.environ.update(env)  # the seed below reads the same settings as the processes
-        settings = load_settings()
+        settings = load_settings(
+            database_url=database_url,
+            public_url=f"http://127.0.0.1:{port}",
+            smtp_port=smtp_port,
+            port=port,
+        )
         engine = create_engine(database_url)
         async with transaction(session_factory(engine), settings) as session:
             demo = await seed_demo(session, settings, {})
