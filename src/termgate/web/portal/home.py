@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from termgate.db.models import Developer, Product
 from termgate.notify.inbox import inbox, mark_read, unread_count
-from termgate.registry.applications import list_applications
+from termgate.registry.applications import USE_CASE_CATEGORIES, list_applications
 from termgate.registry.terms import current_terms, has_accepted_current
 from termgate.web.context import checked_form, redirect, render, web
 from termgate.web.pages import developer_page, public_page
@@ -40,6 +40,7 @@ async def front(request: Request, session: AsyncSession, developer: Developer | 
         terms=terms,
         accepted=await has_accepted_current(session, developer),
         applications=await list_applications(session, developer),
+        categories=USE_CASE_CATEGORIES,
         **context,
     )
 
