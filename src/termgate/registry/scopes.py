@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from termgate.registry.errors import RegistryError
+
 
 def api_scopes(document: dict[str, Any]) -> dict[str, str]:
     """Every OAuth 2 scope the document declares, with its description, in declared order."""
@@ -17,14 +19,11 @@ def api_scopes(document: dict[str, Any]) -> dict[str, str]:
 
 
 def parse_scopes(requested: list[str], known: dict[str, str]) -> str:
-    """The requested scopes as stored (space-separated), refusing any the API does not declare."""
-    from termgate.registry.errors import RegistryError
-
-    unknown = sorted(set(requested) - set(known)) if known else []
+    """The requested scopes as stored (space-separated, in the API's order); refuses any scope
+    the API does not declare."""
+    if not known:
+        raise RegistryError("the API's description has not been read yet; try again shortly")
+    unknown = sorted(set(requested) - set(known))
     if unknown:
         raise RegistryError(f"the API has no permission {', '.join(unknown)}")
-    return (
-        " ".join(scope for scope in known if scope in requested)
-        if known
-        else " ".join(sorted(set(requested)))
-    )
+    return " ".join(scope for scope in known if scope in requested)
