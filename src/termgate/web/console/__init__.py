@@ -4,6 +4,24 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from termgate.web.console import (
+    applications,
+    auth,
+    developers,
+    overview,
+    reviews,
+    status,
+    terms,
+)
+
 
 def routes() -> list[BaseRoute]:
-    return []
+    return [
+        *auth.routes,
+        *overview.routes,
+        *reviews.routes,
+        *developers.routes,
+        *applications.routes,
+        *status.routes,
+        *terms.routes,
+    ]
