@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.cli.admin import administrators, moderation, terms
 from termgate.cli.common import apply_options, console, fail, in_session, settings_or_exit
 from termgate.cli.demo import CREDENTIALS_FILE, demo_services, serve_demo
 from termgate.cli.registry import applications, developers, keys
@@ -24,6 +25,9 @@ app.add_typer(database, name="db")
 app.add_typer(developers, name="developer")
 app.add_typer(applications, name="app")
 app.add_typer(keys, name="key")
+app.add_typer(administrators, name="admin")
+app.add_typer(terms, name="terms")
+app.add_typer(moderation)
 
 Port = Annotated[int | None, typer.Option(help="TCP port (default: TERMGATE_PORT or 8000)")]
 
