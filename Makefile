@@ -3,7 +3,7 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint typecheck unit bench env
+.PHONY: demo test lint typecheck unit bench screenshots env
 
 env: .venv/.synced
 
@@ -29,3 +29,7 @@ unit: env
 
 bench: env
 	bash bench/run.sh
+
+# Pictures of the portal and console for the README, taken by the browser tests.
+screenshots: env
+	TERMGATE_SCREENSHOTS=docs/screenshots $(UV) run pytest -q tests/browser

@@ -9,13 +9,20 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from termgate.db.models import Plan, Product
 from termgate.db.programme import CapturedMail
 from termgate.notify.capture import captured, start_capture
+from termgate.registry.admins import create_administrator, issue_admin_token
+from termgate.registry.applications import create_application
+from termgate.registry.developers import create_developer
+from termgate.registry.keys import issue_key, subscribe
 from termgate.registry.products import ensure_default_products
+from termgate.registry.reviews import request_production
 from termgate.registry.scopes import api_scopes
-from termgate.registry.terms import publish_reference_terms
+from termgate.registry.terms import accept_terms, current_terms, publish_reference_terms
 from termgate.settings import Settings, load_settings
 from termgate.upstream import build_openapi
 from termgate.web.app import create_control_app
@@ -73,3 +80,64 @@ async def site(
         yield Site(client, sessions, settings)
     mail_server.close()
     await mail_server.wait_closed()
+
+
+ADMIN_EMAIL = "pat@provider.example"
+ADMIN_PASSWORD = "provider console 2026"
+
+
+@dataclass(frozen=True)
+class Programme:
+    """An administrator with a token, and a developer with an application waiting for review."""
+
+    token: str
+    developer_id: str
+    developer_email: str
+    application_id: str
+    subscription_id: str
+    key_id: str
+    key_prefix: str
+    review_id: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def seed_programme(site: Site, email: str = "ann@example.nl") -> Programme:
+    async with site.sessions.begin() as session:
+        admin = await create_administrator(
+            session, email=ADMIN_EMAIL, name="Pat Provider", password=ADMIN_PASSWORD
+        )
+        token = await issue_admin_token(session, admin, "tests")
+        developer = await create_developer(session, email=email, name="Ann Jansen")
+        terms = await current_terms(session)
+        assert terms is not None
+        await accept_terms(session, developer, terms, "127.0.0.1", "tests")
+        application = await create_application(
+            session,
+            developer,
+            name="Salary sync",
+            use_case="Monthly salary journal entries for the customer's own books.",
+            use_case_category="accounting",
+            requested_scopes="employee.employment.read",
+        )
+        plan = await session.scalar(
+            select(Plan).join(Product).where(Product.slug == "sandbox").limit(1)
+        )
+        assert plan is not None
+        subscription = await subscribe(session, application, plan)
+        key = await issue_key(session, subscription)
+        review = await request_production(
+            session, application, "Launching in March", developer.email
+        )
+    return Programme(
+        token,
+        developer.id,
+        developer.email,
+        application.id,
+        subscription.id,
+        key.row.id,
+        key.row.prefix,
+        review.id,
+    )

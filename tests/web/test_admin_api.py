@@ -2,83 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from termgate.db.models import Application, Developer, Plan, Product, Status
+from termgate.db.models import Application, Developer, Status
 from termgate.db.programme import AuditEntry, InboxMessage
-from termgate.registry.admins import create_administrator, issue_admin_token
-from termgate.registry.applications import create_application
 from termgate.registry.audit import verify_chain
-from termgate.registry.developers import create_developer
-from termgate.registry.keys import issue_key, subscribe
 from termgate.registry.reviews import request_production
-from termgate.registry.terms import accept_terms, current_terms
-from tests.web.conftest import Site
+from tests.web.conftest import ADMIN_EMAIL, Programme, Site, seed_programme
 
-ADMIN_EMAIL = "pat@provider.example"
-ADMIN_PASSWORD = "provider console 2026"
 PROBLEM = "application/problem+json"
-
-
-@dataclass(frozen=True)
-class Programme:
-    """An administrator with a token, and a developer with an application waiting for review."""
-
-    token: str
-    developer_id: str
-    developer_email: str
-    application_id: str
-    subscription_id: str
-    key_id: str
-    key_prefix: str
-    review_id: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-async def seed_programme(site: Site, email: str = "ann@example.nl") -> Programme:
-    async with site.sessions.begin() as session:
-        admin = await create_administrator(
-            session, email=ADMIN_EMAIL, name="Pat Provider", password=ADMIN_PASSWORD
-        )
-        token = await issue_admin_token(session, admin, "tests")
-        developer = await create_developer(session, email=email, name="Ann Jansen")
-        terms = await current_terms(session)
-        assert terms is not None
-        await accept_terms(session, developer, terms, "127.0.0.1", "tests")
-        application = await create_application(
-            session,
-            developer,
-            name="Salary sync",
-            use_case="Monthly salary journal entries for the customer's own books.",
-            use_case_category="accounting",
-            requested_scopes="employee.employment.read",
-        )
-        plan = await session.scalar(
-            select(Plan).join(Product).where(Product.slug == "sandbox").limit(1)
-        )
-        assert plan is not None
-        subscription = await subscribe(session, application, plan)
-        key = await issue_key(session, subscription)
-        review = await request_production(
-            session, application, "Launching in March", developer.email
-        )
-    return Programme(
-        token,
-        developer.id,
-        developer.email,
-        application.id,
-        subscription.id,
-        key.row.id,
-        key.row.prefix,
-        review.id,
-    )
 
 
 @pytest.fixture
@@ -389,3 +324,10 @@ async def test_admin_api_publishes_its_openapi_document(site: Site) -> None:
     }
     assert {"200", "400", "401", "404", "409"} <= suspend["responses"].keys()
     assert document["components"]["schemas"]["StatusChange"]["additionalProperties"] is False
+
+
+async def test_clause_3_1_unmatchable_admin_path_is_a_problem_not_a_page(site: Site) -> None:
+    response = await site.client.get("/admin/api/developers/a%0Ab")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == 40401

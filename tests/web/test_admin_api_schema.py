@@ -21,8 +21,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.web.conftest import Site
-from tests.web.test_admin_api import seed_programme
+from tests.web.conftest import Site, seed_programme
 
 CHECKS = [
     not_a_server_error,

@@ -12,8 +12,7 @@ from termgate.db.models import Application, Developer, Environment, Status
 from termgate.db.programme import AuditEntry, InboxMessage, ProductionRequest, ReviewState
 from termgate.registry.audit import verify_chain
 from termgate.registry.terms import all_versions
-from tests.web.conftest import Site
-from tests.web.test_admin_api import ADMIN_EMAIL, ADMIN_PASSWORD, Programme, seed_programme
+from tests.web.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Programme, Site, seed_programme
 
 PAGES = (
     "/console/",

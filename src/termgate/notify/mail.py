@@ -32,11 +32,16 @@ def queue_mail(session: AsyncSession, mail: Mail) -> None:
     session.info.setdefault(OUTBOX, []).append(mail)
 
 
+def one_line(text: str) -> str:
+    """A header value: names people typed may hold line breaks, which headers must not."""
+    return " ".join(text.split())
+
+
 def _message(settings: Settings, mail: Mail) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = mail.to
-    message["Subject"] = mail.subject
+    message["Subject"] = one_line(mail.subject)
     message.set_content(mail.body)
     return message
 
@@ -56,7 +61,7 @@ async def send_mail(settings: Settings, mails: list[Mail]) -> int:
                 timeout=10,
             )
             sent += 1
-        except (aiosmtplib.SMTPException, OSError) as error:
+        except (aiosmtplib.SMTPException, OSError, ValueError) as error:
             log.warning("mail to %s not sent (%s): %s", mail.to, mail.subject, error)
     return sent
 

@@ -22,6 +22,7 @@ from termgate.settings import Settings
 from termgate.web.context import Web, not_found
 
 STATIC = Path(__file__).parent / "static"
+ADMIN_API = "/admin/api"
 
 
 async def healthz(_request: Request) -> Response:
@@ -33,6 +34,11 @@ async def home(_request: Request) -> Response:
 
 
 async def page_not_found(request: Request, _error: Exception) -> Response:
+    """HTML for people; a problem document for the admin API, whatever the path holds."""
+    if request.url.path.startswith(ADMIN_API):
+        from termgate.web.admin_api.problems import NOT_FOUND, problem
+
+        return problem(NOT_FOUND, "no admin API resource at this path")
     return not_found(request)
 
 
@@ -49,7 +55,7 @@ def routes() -> list[BaseRoute]:
         Route("/portal", front_page),  # the portal's front page without a trailing slash
         Mount("/portal", routes=portal_routes()),
         Mount("/console", routes=console_routes()),
-        Mount("/admin/api", routes=admin_api_routes()),
+        Mount(ADMIN_API, routes=admin_api_routes()),
     ]
 
 
