@@ -4,29 +4,14 @@ subscribe to the sandbox, copy the key, and call the API through the gateway wit
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.browser.conftest import Stack, photograph
+from tests.browser.steps import open_mail_link, sign_in_to_console
 
-LINK = re.compile(r"https?://[^\s]+/portal/verify\?token=[\w-]+")
 PASSWORD = "a long enough passphrase"
-
-
-def mail_link(stack: Stack, address: str) -> str:
-    """The verification link from the newest message the capture server received for `address`."""
-    path = stack.database_url.removeprefix("sqlite+aiosqlite:///")
-    with sqlite3.connect(path) as database:
-        rows = database.execute(
-            "SELECT body FROM captured_mail WHERE recipients LIKE ? ORDER BY at DESC",
-            (f"%{address}%",),
-        ).fetchall()
-    for (body,) in rows:
-        if found := LINK.search(body):
-            return found.group(0)
-    raise AssertionError(f"no verification mail for {address}")
 
 
 async def sign_up(page: Page, email: str) -> None:
@@ -41,8 +26,9 @@ async def sign_up(page: Page, email: str) -> None:
     await expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
 
 
-async def verify_and_sign_in(page: Page, stack: Stack, email: str) -> None:
-    await page.goto(mail_link(stack, email))
+async def verify_and_sign_in(page: Page, console: Page, stack: Stack, email: str) -> None:
+    await sign_in_to_console(console, stack.demo.console_email, stack.demo.console_password)
+    await page.goto(await open_mail_link(console, email, "/portal/verify"))
     await expect(page.get_by_role("heading", name="Your address is confirmed")).to_be_visible()
     await page.get_by_role("link", name="Sign in").last.click()
     await page.get_by_label("E-mail address").fill(email)
@@ -92,11 +78,15 @@ async def subscribe_and_copy_key(page: Page) -> str:
 
 
 async def test_clause_1_new_developer_signs_up_and_calls_the_sandbox(
-    page: Page, stack: Stack
+    page: Page, browser: Browser, stack: Stack
 ) -> None:
     email = "noor@loonwijzer.example"
     await sign_up(page, email)
-    await verify_and_sign_in(page, stack, email)
+    console_context = await browser.new_context(base_url=stack.url)
+    console = await console_context.new_page()
+    await verify_and_sign_in(page, console, stack, email)
+    await photograph(console, "console-mail")
+    await console_context.close()
     await photograph(page, "portal-dashboard")
     await accept_terms(page)
     await page.get_by_role("link", name="Applications").click()

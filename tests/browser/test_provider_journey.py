@@ -1,0 +1,109 @@
+"""The provider in the console and two developers in the portal: production approval (3.2), a terms
+amendment that one developer re-accepts and one does not, and the gateway refusing the latter's
+production traffic after the deadline (9), with the gateway's clock moved by configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import timedelta
+
+import httpx
+from playwright.async_api import Browser, Page, expect
+
+from termgate.registry.demo import BRAM, DEVELOPER_PASSWORD
+from tests.browser.conftest import Stack, photograph
+from tests.browser.steps import sign_in_to_console, sign_in_to_portal
+from tests.conftest import free_port
+from tests.support.processes import serving
+
+A_MONTH_LATER = str(timedelta(days=31).total_seconds())
+
+
+async def approve_pending_request(console: Page, application: str) -> None:
+    await console.get_by_role("link", name=re.compile("^Reviews")).click()
+    await photograph(console, "console-reviews")
+    review = console.locator("section", has=console.get_by_role("heading", name=application))
+    await review.get_by_role("button", name="Approve production access").click()
+    await expect(console.get_by_role("status")).to_have_text(
+        f"Production access for {application} approved; the developer is told."
+    )
+
+
+async def subscribe_to_production(page: Page, application: str) -> str:
+    await page.get_by_role("link", name="Applications", exact=True).click()
+    await page.get_by_role("link", name=application).click()
+    await page.get_by_label("Subscribe to").select_option(label="Production · Standard")
+    await page.get_by_role("button", name="Subscribe and get keys").click()
+    return (await page.locator("#key-primary").inner_text()).strip()
+
+
+async def publish_amendment(console: Page) -> None:
+    await console.get_by_role("link", name="Terms", exact=True).click()
+    await console.get_by_label("Version").fill("1.1")
+    await console.get_by_label("What changed").fill("Breach notices now give fourteen days.")
+    body = console.get_by_label("Full text")
+    await body.fill((await body.input_value()).replace("ten days", "fourteen days"))
+    await console.get_by_label("Days to accept").fill("30")
+    await photograph(console, "console-terms")
+    await console.get_by_role("button", name="Publish and notify every developer").click()
+    await expect(console.get_by_text("1.1 — ")).to_be_visible()
+
+
+async def reaccept(page: Page) -> None:
+    await page.get_by_role("link", name=re.compile("^Inbox")).click()
+    await expect(page.get_by_role("heading", name=re.compile("1.1: please review"))).to_be_visible()
+    await page.get_by_role("link", name="Terms", exact=True).click()
+    await expect(page.get_by_text("Changes since version 1.0")).to_be_visible()
+    await photograph(page, "portal-amended-terms")
+    await page.get_by_label(re.compile("I have read version 1.1")).check()
+    await page.get_by_role("button", name="Accept version 1.1").click()
+    await expect(page.get_by_role("status")).to_have_text("You accepted version 1.1 of the terms.")
+
+
+async def call(url: str, key: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=url) as client:
+        return await client.get("/api/companies", headers={"X-Subscription-Key": key})
+
+
+async def answers_within_a_second(url: str, key: str, status: int) -> httpx.Response:
+    """Every node applies a registry change within a second (its snapshot refresh)."""
+    deadline = asyncio.get_running_loop().time() + 1.0
+    while (response := await call(url, key)).status_code != status:
+        assert asyncio.get_running_loop().time() < deadline, response.text
+        await asyncio.sleep(0.05)
+    return response
+
+
+async def test_clause_9_amendment_reaccepted_by_one_developer_refuses_the_other_after_deadline(
+    browser: Browser, stack: Stack
+) -> None:
+    provider = await browser.new_context(base_url=stack.url)
+    console = await provider.new_page()
+    await sign_in_to_console(console, stack.demo.console_email, stack.demo.console_password)
+    await photograph(console, "console-overview")
+    await approve_pending_request(console, "HR Sync")
+
+    bram_context = await browser.new_context(base_url=stack.url)
+    bram = await bram_context.new_page()
+    await sign_in_to_portal(bram, BRAM[0], DEVELOPER_PASSWORD)
+    bram_key = await subscribe_to_production(bram, "HR Sync")
+    await answers_within_a_second(stack.url, bram_key, 200)
+
+    await publish_amendment(console)
+    demi_context = await browser.new_context(base_url=stack.url)
+    demi = await demi_context.new_page()
+    await sign_in_to_portal(demi, stack.demo.developer_email, stack.demo.developer_password)
+    await reaccept(demi)
+
+    port = free_port()
+    env = {**stack.env, "TERMGATE_PORT": str(port), "TERMGATE_CLOCK_OFFSET_SECONDS": A_MONTH_LATER}
+    later = f"http://127.0.0.1:{port}"
+    async with serving(["-m", "termgate.server"], f"{later}/healthz", env):
+        refused = await call(later, bram_key)
+        assert refused.status_code == 403
+        assert refused.json()["clause"] == "9"
+        assert (await call(later, stack.demo.production_subscription_key)).status_code == 200
+    assert (await call(stack.url, bram_key)).status_code == 200  # before the deadline: admitted
+    for context in (provider, bram_context, demi_context):
+        await context.close()
