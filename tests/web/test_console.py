@@ -382,3 +382,12 @@ async def test_console_shows_developers_applications_and_verification_mail(
     mail = await site.client.get("/console/mail")
     assert "cas@example.nl" in mail.text
     assert re.search(r'<a href="http://portal\.test/portal/\w+\?token=[\w-]+">', mail.text)
+
+
+async def test_clause_4_1_overview_counts_active_keys(site: Site) -> None:
+    await seed_programme(site)
+    await site.post_form(
+        "/console/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, "/console/login"
+    )
+    overview = await site.client.get("/console/")
+    assert "<strong>1</strong> active keys" in overview.text

@@ -35,11 +35,34 @@ ADMIN = ("admin@provider.example", "Pat Provider", "console-demo-2026")
 DEMI = ("demi@payroll-insights.example", "Demi de Vries", "Payroll Insights B.V.")
 BRAM = ("bram@hr-sync.example", "Bram Bakker", "HR Sync")
 DEVELOPER_PASSWORD = "portal-demo-2026"
-DEMI_APP = (
+
+
+@dataclass(frozen=True)
+class DemoApplication:
+    name: str
+    use_case: str
+    category: str
+    scopes: str
+    redirect_uri: str
+    end_users: int
+
+
+DEMI_APP = DemoApplication(
     "Payroll Insights",
     "Dashboards of salary costs per company for the customer's own accountants.",
+    "analytics",
+    "company.info.read employee.employment.read",
+    "https://app.payroll-insights.example/oauth/callback",
+    250,
 )
-BRAM_APP = ("HR Sync", "Keeps the customer's HR system in step with employee records.")
+BRAM_APP = DemoApplication(
+    "HR Sync",
+    "Keeps the customer's HR system in step with employee records and leave.",
+    "hr",
+    "employee.info.read employee.employment.read employee.leave.read",
+    "https://hr-sync.example/callback",
+    40,
+)
 
 
 @dataclass(frozen=True)
@@ -94,18 +117,25 @@ async def _developer(
 
 
 async def _application(
-    session: AsyncSession, developer: Developer, app: tuple[str, str]
+    session: AsyncSession, developer: Developer, app: DemoApplication
 ) -> Application:
-    name, use_case = app
     found = await session.scalar(
         select(Application).where(
-            Application.developer_id == developer.id, Application.name == name
+            Application.developer_id == developer.id, Application.name == app.name
         )
     )
     if found is not None:
         return found
     return await create_application(
-        session, developer, name=name, description=use_case, use_case=use_case
+        session,
+        developer,
+        name=app.name,
+        description=app.use_case,
+        use_case=app.use_case,
+        use_case_category=app.category,
+        requested_scopes=app.scopes,
+        redirect_uris=app.redirect_uri,
+        expected_end_users=app.end_users,
     )
 
 

@@ -44,7 +44,7 @@ async def overview(request: Request, session: AsyncSession, admin: Administrator
         "developers": await _count(session, Developer.id.is_not(None)),
         "applications": await _count(session, Application.id.is_not(None)),
         "production": await _count(session, Application.environment == Environment.PRODUCTION),
-        "keys": await _count(session, SubscriptionKey.status == Status.ACTIVE),
+        "active_keys": await _count(session, SubscriptionKey.status == Status.ACTIVE),
         "suspended": suspended,
         "accepted": accepted,
     }
