@@ -274,3 +274,28 @@ async def test_clause_2_regenerating_the_primary_key_keeps_the_secondary(site: S
     assert statuses[hash_key(first["primary"])].value == "revoked"
     assert statuses[hash_key(first["secondary"])].value == "active"
     assert statuses[hash_key(second["primary"])].value == "active"
+
+
+async def test_clause_4_2_inbox_message_is_marked_read_in_place(site: Site) -> None:
+    await sign_up_and_verify(site)
+    await sign_in(site)
+    app_id = await register_app(site)
+    await site.post_form(f"/portal/apps/{app_id}/production", {}, f"/portal/apps/{app_id}")
+    async with site.sessions.begin() as session:
+        from termgate.registry.reviews import decide, review_queue
+
+        [(request, _)] = await review_queue(session)
+        await decide(session, request.id, approve=False, reason="Use case unclear", actor="pat")
+    inbox = await site.client.get("/portal/inbox")
+    assert "Use case unclear" in inbox.text
+    assert '<span class="badge" aria-label="1 unread">1</span>' in inbox.text
+    action = re.search(r'hx-post="(/portal/inbox/\w+/read)"', inbox.text)
+    assert action
+    token = await site.csrf("/portal/inbox")
+    swapped = await site.client.post(
+        action.group(1), data={"csrf_token": token}, headers={"HX-Request": "true"}
+    )
+    assert swapped.status_code == 200
+    assert swapped.text.lstrip().startswith("<article")
+    assert "Mark as read" not in swapped.text
+    assert 'aria-label="1 unread"' not in (await site.client.get("/portal/inbox")).text

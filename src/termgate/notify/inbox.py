@@ -35,7 +35,12 @@ async def unread_count(session: AsyncSession, developer: Developer) -> int:
     return int(await session.scalar(query) or 0)
 
 
-async def mark_read(session: AsyncSession, developer: Developer, message_id: str) -> None:
+async def mark_read(
+    session: AsyncSession, developer: Developer, message_id: str
+) -> InboxMessage | None:
+    """The developer's own message, marked read; None for anyone else's or an unknown id."""
     message = await session.get(InboxMessage, message_id)
-    if message is not None and message.developer_id == developer.id and message.read_at is None:
-        message.read_at = utcnow()
+    if message is None or message.developer_id != developer.id:
+        return None
+    message.read_at = message.read_at or utcnow()
+    return message

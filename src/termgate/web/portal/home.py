@@ -70,7 +70,9 @@ async def show_inbox(
 
 async def read_message(request: Request, session: AsyncSession, developer: Developer) -> Response:
     await checked_form(request)
-    await mark_read(session, developer, request.path_params["message_id"])
+    message = await mark_read(session, developer, request.path_params["message_id"])
+    if message is not None and request.headers.get("hx-request") == "true":
+        return render(request, "portal/_message.html", message=message)  # swapped in place
     return redirect("/portal/inbox")
 
 
