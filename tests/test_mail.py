@@ -2,51 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.notify.capture import captured, start_capture
 from termgate.notify.mail import Mail, queue_mail, send_mail, transaction
-from termgate.settings import load_settings
+from termgate.settings import Settings, load_settings
 from tests.conftest import free_port
 
 
-async def test_clause_4_2_notice_mail_goes_out_after_commit_and_not_after_rollback(
-    sessions: async_sessionmaker[AsyncSession],
-) -> None:
+@pytest.fixture
+async def settings(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Settings]:
+    """Settings whose SMTP server is a capture server on a free port, running for the test."""
     settings = load_settings(smtp_port=free_port())
     server = await start_capture(sessions, settings.smtp_host, settings.smtp_port)
-    try:
+    yield settings
+    server.close()
+    await server.wait_closed()
+
+
+async def test_clause_4_2_notice_mail_goes_out_after_commit_and_not_after_rollback(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    async with transaction(sessions, settings) as session:
+        queue_mail(session, Mail("ann@example.nl", "Kept", "committed"))
+
+    async def failing_change() -> None:
         async with transaction(sessions, settings) as session:
-            queue_mail(session, Mail("ann@example.nl", "Kept", "committed"))
-        try:
-            async with transaction(sessions, settings) as session:
-                queue_mail(session, Mail("ann@example.nl", "Dropped", "rolled back"))
-                raise RuntimeError("the change fails")
-        except RuntimeError:
-            pass
-        async with sessions() as session:
-            subjects = [mail.subject for mail in await captured(session, "ann@example.nl")]
-        assert subjects == ["Kept"]
-    finally:
-        server.close()
-        await server.wait_closed()
+            queue_mail(session, Mail("ann@example.nl", "Dropped", "rolled back"))
+            raise RuntimeError("the change fails")
+
+    with pytest.raises(RuntimeError):
+        await failing_change()
+    async with sessions() as session:
+        subjects = [mail.subject for mail in await captured(session, "ann@example.nl")]
+    assert subjects == ["Kept"]
 
 
 async def test_subject_with_line_breaks_is_sent_on_one_line(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
-    settings = load_settings(smtp_port=free_port())
-    server = await start_capture(sessions, settings.smtp_host, settings.smtp_port)
-    try:
-        mail = Mail("ann@example.nl", "Production access for Evil\nBcc: x@example.nl approved", "b")
-        assert await send_mail(settings, [mail]) == 1
-        async with sessions() as session:
-            [received] = await captured(session, "ann@example.nl")
-        assert received.subject == "Production access for Evil Bcc: x@example.nl approved"
-        assert "x@example.nl" not in received.recipients
-    finally:
-        server.close()
-        await server.wait_closed()
+    mail = Mail("ann@example.nl", "Production access for Evil\nBcc: x@example.nl approved", "b")
+    assert await send_mail(settings, [mail]) == 1
+    async with sessions() as session:
+        [received] = await captured(session, "ann@example.nl")
+    assert received.subject == "Production access for Evil Bcc: x@example.nl approved"
+    assert "x@example.nl" not in received.recipients
 
 
 async def test_unreachable_mail_server_is_logged_not_raised() -> None:

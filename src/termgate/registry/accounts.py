@@ -75,20 +75,32 @@ async def sign_up(
     return developer
 
 
+async def _mail_link(
+    session: AsyncSession,
+    settings: Settings,
+    developer: Developer,
+    purpose: str,
+    subject: str,
+    text: str,
+) -> None:
+    """Mails the developer a single-use link for `purpose`; `text` holds `{link}`."""
+    secret = await _issue_token(session, developer, purpose, settings.now())
+    link = f"{settings.base_url}/portal/{purpose}?token={secret}"
+    body = f"Hello {developer.name},\n\n" + text.format(link=link)
+    queue_mail(session, Mail(developer.email, subject, body))
+
+
 async def send_verification(
     session: AsyncSession, settings: Settings, developer: Developer
 ) -> None:
-    secret = await _issue_token(session, developer, VERIFY, settings.now())
-    link = f"{settings.base_url}/portal/verify?token={secret}"
-    queue_mail(
+    await _mail_link(
         session,
-        Mail(
-            developer.email,
-            "Confirm your e-mail address",
-            f"Hello {developer.name},\n\nConfirm your address for the developer portal by "
-            f"opening this link within two days:\n\n{link}\n\nIf you did not sign up, ignore "
-            "this message.",
-        ),
+        settings,
+        developer,
+        VERIFY,
+        "Confirm your e-mail address",
+        "Confirm your address for the developer portal by opening this link within two days:"
+        "\n\n{link}\n\nIf you did not sign up, ignore this message.",
     )
 
 
@@ -124,16 +136,14 @@ async def request_password_reset(session: AsyncSession, settings: Settings, emai
     developer = await session.scalar(select(Developer).where(Developer.email == address))
     if developer is None:
         return
-    secret = await _issue_token(session, developer, RESET, settings.now())
-    link = f"{settings.base_url}/portal/reset?token={secret}"
-    queue_mail(
+    await _mail_link(
         session,
-        Mail(
-            developer.email,
-            "Reset your password",
-            f"Hello {developer.name},\n\nChoose a new password within the hour:\n\n{link}\n\n"
-            "If you did not ask for this, ignore this message; your password stays as it is.",
-        ),
+        settings,
+        developer,
+        RESET,
+        "Reset your password",
+        "Choose a new password within the hour:\n\n{link}\n\nIf you did not ask for this, "
+        "ignore this message; your password stays as it is.",
     )
 
 

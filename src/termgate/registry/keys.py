@@ -152,3 +152,17 @@ async def list_keys(
     if application is not None:
         query = query.where(Subscription.application_id == application.id)
     return list(await session.scalars(query))
+
+
+async def subscriptions_of(session: AsyncSession, application: Application) -> list[Subscription]:
+    """The application's subscriptions, oldest first, with their keys and plan (and product)."""
+    query = (
+        select(Subscription)
+        .where(Subscription.application_id == application.id)
+        .options(
+            selectinload(Subscription.keys),
+            selectinload(Subscription.plan).selectinload(Plan.product),
+        )
+        .order_by(Subscription.created_at)
+    )
+    return list(await session.scalars(query))

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from termgate.db.models import Application, Developer, Plan, Subscription
+from termgate.db.models import Application, Developer
 from termgate.db.programme import Administrator
 from termgate.registry.applications import USE_CASE_CATEGORIES
 from termgate.registry.errors import NotFoundError
+from termgate.registry.keys import subscriptions_of
 from termgate.registry.reviews import requests_of
 from termgate.web.console.common import page
 from termgate.web.console.developers import entries_about
@@ -45,17 +45,7 @@ async def show_application(
     if application is None:
         raise NotFoundError("no such application")
     developer = await session.get_one(Developer, application.developer_id)
-    subscriptions = list(
-        await session.scalars(
-            select(Subscription)
-            .where(Subscription.application_id == application.id)
-            .options(
-                selectinload(Subscription.keys),
-                selectinload(Subscription.plan).selectinload(Plan.product),
-            )
-            .order_by(Subscription.created_at)
-        )
-    )
+    subscriptions = await subscriptions_of(session, application)
     ids = {application.id, *(s.id for s in subscriptions)}
     ids |= {key.id for s in subscriptions for key in s.keys}
     return await page(

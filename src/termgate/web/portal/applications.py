@@ -24,7 +24,7 @@ from termgate.registry.applications import (
     list_applications,
 )
 from termgate.registry.errors import NotFoundError, RegistryError
-from termgate.registry.keys import SLOTS, issue_key, subscribe
+from termgate.registry.keys import SLOTS, issue_key, subscribe, subscriptions_of
 from termgate.registry.reviews import request_production, requests_of
 from termgate.registry.scopes import parse_scopes
 from termgate.web.context import checked_form, field, flash, redirect, render, web
@@ -122,17 +122,7 @@ async def show_app(
     request: Request, session: AsyncSession, developer: Developer, error: str = ""
 ) -> Response:
     application = await own_application(session, developer, request.path_params["app_id"])
-    subscriptions = list(
-        await session.scalars(
-            select(Subscription)
-            .where(Subscription.application_id == application.id)
-            .options(
-                selectinload(Subscription.keys),
-                selectinload(Subscription.plan).selectinload(Plan.product),
-            )
-            .order_by(Subscription.created_at)
-        )
-    )
+    subscriptions = await subscriptions_of(session, application)
     subscribed = {subscription.plan_id for subscription in subscriptions}
     return render(
         request,
