@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
+    @property
+    def issuer(self) -> str:
+        """The OAuth 2 issuer every node names in and expects of access tokens."""
+        return self.base_url
+
     def now(self) -> datetime:
         """termgate's clock: UTC, moved by `clock_offset_seconds` where a test or demo asks."""
         return datetime.now(UTC) + timedelta(seconds=self.clock_offset_seconds)

@@ -120,6 +120,9 @@ class Application(Base):
     requested_scopes: Mapped[str] = mapped_column(Text, default="", nullable=False)
     redirect_uris: Mapped[str] = mapped_column(Text, default="", nullable=False)
     expected_end_users: Mapped[int | None] = mapped_column(Integer)
+    # OAuth 2 client: the application's id is its client_id (clause 2: one application's
+    # credentials). Confidential clients hold a secret, stored as its SHA-256; public ones use PKCE.
+    client_secret_hash: Mapped[str | None] = mapped_column(String(64))
     environment: Mapped[Environment] = mapped_column(
         stored_enum(Environment),
         default=Environment.SANDBOX,

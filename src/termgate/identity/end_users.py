@@ -1,0 +1,61 @@
+"""End users of the payroll product: their logins, the debtors they see, their environment.
+
+The reference upstream generates its logins from its seed; `import_end_users` makes them
+termgate end users (a real provider would synchronise from its identity store instead). Sandbox
+end users see the sandbox's debtors; a sandbox application can only be consented by them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from termgate.db.identity import EndUser
+from termgate.db.models import Environment, Status
+from termgate.identity.passwords import hash_password, verify_password
+from termgate.registry.errors import RegistryError
+from termgate.upstream import EndUser as PayrollLogin
+
+# In the reference data the first two customers (debtors) play the sandbox's demo customers.
+SANDBOX_DEBTORS = frozenset({1001, 1002})
+
+
+def environment_of(login: PayrollLogin) -> Environment:
+    sandbox = set(login.debtor_ids) <= SANDBOX_DEBTORS
+    return Environment.SANDBOX if sandbox else Environment.PRODUCTION
+
+
+async def import_end_users(
+    session: AsyncSession, logins: Iterable[PayrollLogin], password: str
+) -> list[EndUser]:
+    """Creates the logins not yet known (matched on the upstream's id); all get `password`."""
+    known = set(await session.scalars(select(EndUser.upstream_id)))
+    password_hash = hash_password(password)
+    created = []
+    for login in logins:
+        if login.id in known:
+            continue
+        user = EndUser(
+            upstream_id=login.id,
+            username=login.username,
+            email=login.email,
+            display_name=login.display_name,
+            password_hash=password_hash,
+            environment=environment_of(login),
+            debtor_ids=",".join(str(debtor) for debtor in login.debtor_ids),
+        )
+        session.add(user)
+        created.append(user)
+    await session.flush()
+    return created
+
+
+async def authenticate_end_user(session: AsyncSession, username: str, password: str) -> EndUser:
+    user = await session.scalar(select(EndUser).where(EndUser.username == username.strip()))
+    if user is None or not verify_password(user.password_hash, password):
+        raise RegistryError("wrong username or password")
+    if user.status is not Status.ACTIVE:
+        raise RegistryError("this login is not active; ask your payroll administrator")
+    return user

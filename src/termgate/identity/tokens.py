@@ -1,0 +1,161 @@
+"""Access tokens: signed JWTs (RFC 9068, ES256) that every gateway node verifies on its own.
+
+Why signed tokens rather than opaque ones held in the snapshot: a token must work on every node
+the moment it is issued, and a JWT does without any node having heard of it (an opaque token is
+unknown to other nodes until their next snapshot refresh). Verifying ES256 costs ~80 µs, so a
+gateway keeps the claims of tokens it has verified (`VerifiedTokens`) and pays a dict lookup on
+every later request; revocation is a set of token-family ids in the snapshot (docs/performance.md
+has the measurements).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from termgate.db.identity import SigningKey
+from termgate.db.models import new_id
+from termgate.registry.changes import record_access_change
+
+ALGORITHM = "ES256"
+TOKEN_TYPE = "at+jwt"
+AUDIENCE = "payroll-api"
+ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """What a verified access token says, in the shapes the gateway's steps use."""
+
+    client_id: str
+    end_user_id: str
+    upstream_user_id: int
+    scopes: frozenset[str]
+    debtors: frozenset[int]
+    family_id: str
+    consent_id: str
+    expires_at: float
+
+
+async def signing_key(session: AsyncSession) -> ECKey:
+    """The current signing key, made on first use."""
+    row = await session.scalar(
+        select(SigningKey)
+        .where(SigningKey.retired_at.is_(None))
+        .order_by(SigningKey.created_at.desc())
+        .limit(1)
+    )
+    if row is None:
+        key = ECKey.generate_key("P-256", parameters={"kid": new_id(), "use": "sig"})
+        row = SigningKey(
+            kid=str(key.kid), algorithm=ALGORITHM, private_jwk=json.dumps(key.as_dict(private=True))
+        )
+        session.add(row)
+        await session.flush()
+        record_access_change(session, "signing_key", row.kid)  # gateways load its public half
+    return ECKey.import_key(json.loads(row.private_jwk))
+
+
+async def public_keys(session: AsyncSession) -> dict[str, Any]:
+    """The JWKS document: the public halves of every key whose tokens may still be live."""
+    keys = []
+    for row in await session.scalars(select(SigningKey).order_by(SigningKey.created_at)):
+        public = ECKey.import_key(json.loads(row.private_jwk)).as_dict(private=False)
+        keys.append({**public, "alg": row.algorithm, "use": "sig"})
+    return {"keys": keys}
+
+
+def issue_access_token(
+    key: ECKey,
+    *,
+    issuer: str,
+    client_id: str,
+    end_user_id: str,
+    upstream_user_id: int,
+    scope: str,
+    debtors: tuple[int, ...],
+    family_id: str,
+    consent_id: str,
+    now: datetime,
+) -> str:
+    issued = int(now.timestamp())
+    claims = {
+        "iss": issuer,
+        "sub": end_user_id,
+        "aud": AUDIENCE,
+        "client_id": client_id,
+        "iat": issued,
+        "exp": issued + int(ACCESS_TOKEN_LIFETIME.total_seconds()),
+        "jti": new_id(),
+        "scope": scope,
+        "uid": upstream_user_id,
+        "debtors": list(debtors),
+        "grant": family_id,
+        "consent": consent_id,
+    }
+    header = {"alg": ALGORITHM, "typ": TOKEN_TYPE, "kid": key.kid}
+    return jwt.encode(header, claims, key, algorithms=[ALGORITHM])
+
+
+class TokenError(ValueError):
+    """The token is not one this server issued, or no longer valid; the message says which."""
+
+
+def _claims(payload: dict[str, Any], issuer: str) -> AccessClaims:
+    if payload.get("iss") != issuer or payload.get("aud") != AUDIENCE:
+        raise TokenError("the token was not issued for this API")
+    try:
+        return AccessClaims(
+            client_id=str(payload["client_id"]),
+            end_user_id=str(payload["sub"]),
+            upstream_user_id=int(payload["uid"]),
+            scopes=frozenset(str(payload["scope"]).split()),
+            debtors=frozenset(int(debtor) for debtor in payload["debtors"]),
+            family_id=str(payload["grant"]),
+            consent_id=str(payload["consent"]),
+            expires_at=float(payload["exp"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise TokenError("the token lacks the claims of an access token") from None
+
+
+class VerifiedTokens:
+    """Verifies access tokens against the public keys, remembering verified claims.
+
+    Only tokens that verified are remembered, so garbage cannot fill the memory; the oldest
+    entries go first once `capacity` is reached. Expiry is checked on every use."""
+
+    def __init__(self, jwks: dict[str, Any], issuer: str, capacity: int = 100_000) -> None:
+        self.keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+        self.issuer = issuer
+        self.capacity = capacity
+        self._known: dict[str, AccessClaims] = {}
+
+    def verify(self, token: str, now: float | None = None) -> AccessClaims:
+        claims = self._known.get(token)
+        if claims is None:
+            claims = self._verify_signature(token)
+            if len(self._known) >= self.capacity:
+                del self._known[next(iter(self._known))]
+            self._known[token] = claims
+        if claims.expires_at <= (time.time() if now is None else now):
+            raise TokenError("the token has expired")
+        return claims
+
+    def _verify_signature(self, token: str) -> AccessClaims:
+        try:
+            decoded = jwt.decode(token, self.keys, algorithms=[ALGORITHM])
+        except (JoseError, ValueError) as error:
+            raise TokenError("the token is not valid") from error
+        if decoded.header.get("typ") != TOKEN_TYPE:
+            raise TokenError("this is not an access token")
+        return _claims(dict(decoded.claims), self.issuer)
