@@ -71,7 +71,7 @@ async def subscribe_and_copy_key(page: Page) -> str:
     await dialog.get_by_role("button", name="Copy primary key").click()
     await expect(dialog.get_by_text("Copied.")).to_be_visible()
     copied: str = await page.evaluate("navigator.clipboard.readText()")
-    assert copied == (await page.locator("#key-primary").inner_text()).strip()
+    assert copied == (await page.locator("#secret-primary").inner_text()).strip()
     await dialog.get_by_role("link", name=re.compile("I have stored")).click()
     await expect(page.get_by_text(copied)).to_have_count(0)  # never shown again
     return copied

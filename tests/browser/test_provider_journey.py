@@ -35,7 +35,7 @@ async def subscribe_to_production(page: Page, application: str) -> str:
     await page.get_by_role("link", name=application).click()
     await page.get_by_label("Subscribe to").select_option(label="Production · Standard")
     await page.get_by_role("button", name="Subscribe and get keys").click()
-    return (await page.locator("#key-primary").inner_text()).strip()
+    return (await page.locator("#secret-primary").inner_text()).strip()
 
 
 async def publish_amendment(console: Page) -> None:

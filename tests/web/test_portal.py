@@ -13,7 +13,7 @@ from termgate.registry.terms import publish_terms
 from tests.web.conftest import Site
 
 LINK = re.compile(r"http://portal\.test(/portal/\w+\?token=[\w-]+)")
-KEY = re.compile(r'data-key="(\w+)">(tg_[\w-]+)<')
+KEY = re.compile(r'data-slot="(\w+)">(tg_[\w-]+)<')
 PASSWORD = "correct horse battery"
 
 
@@ -299,3 +299,27 @@ async def test_clause_4_2_inbox_message_is_marked_read_in_place(site: Site) -> N
     assert swapped.text.lstrip().startswith("<article")
     assert "Mark as read" not in swapped.text
     assert 'aria-label="1 unread"' not in (await site.client.get("/portal/inbox")).text
+
+
+async def test_clause_2_client_secret_is_shown_once_and_replaces_the_previous(site: Site) -> None:
+    await sign_up_and_verify(site)
+    await sign_in(site)
+    app_id = await register_app(site)
+    secrets = []
+    for _ in range(2):
+        page = await site.post_form(
+            f"/portal/apps/{app_id}/client-secret", {}, f"/portal/apps/{app_id}"
+        )
+        assert page.headers["cache-control"] == "no-store"
+        found = re.search(r'data-slot="client">(tgs_[\w-]+)<', page.text)
+        assert found
+        secrets.append(found.group(1))
+    async with site.sessions() as session:
+        application = await session.get_one(Application, app_id)
+    from termgate.identity.clients import client_secret_matches
+
+    assert not client_secret_matches(application, secrets[0])
+    assert client_secret_matches(application, secrets[1])
+    detail = await site.client.get(f"/portal/apps/{app_id}")
+    assert "confidential (has a secret)" in detail.text
+    assert secrets[1] not in detail.text

@@ -18,6 +18,7 @@ from termgate.db.models import (
     Status,
     Subscription,
 )
+from termgate.identity.clients import issue_client_secret
 from termgate.registry.applications import (
     USE_CASE_CATEGORIES,
     create_application,
@@ -156,10 +157,12 @@ async def _keys_page(
 ) -> Response:
     response = render(
         request,
-        "portal/keys_issued.html",
+        "portal/secrets_issued.html",
+        heading="Copy your key now" if len(keys) == 1 else "Copy your keys now",
+        explanation="Send a key in the X-Subscription-Key header; keep the other for rotation.",
         app=application,
         product=product,
-        keys=keys,
+        secrets=[(f"{slot.capitalize()} key", slot, secret) for slot, secret in keys],
         **await portal_context(session, developer),
     )
     response.headers["cache-control"] = "no-store"  # the secrets must not linger in caches
@@ -197,12 +200,38 @@ async def regenerate_key(request: Request, session: AsyncSession, developer: Dev
     return await _keys_page(request, session, developer, application, product, keys)
 
 
+async def new_client_secret(
+    request: Request, session: AsyncSession, developer: Developer
+) -> Response:
+    await checked_form(request)
+    application = await own_application(session, developer, request.path_params["app_id"])
+    secret = await issue_client_secret(session, application, developer.email)
+    response = render(
+        request,
+        "portal/secrets_issued.html",
+        heading="Copy your client secret now",
+        explanation="Your OAuth client authenticates with it at the token endpoint (HTTP Basic, "
+        "client id and secret each percent-encoded). The previous secret no longer works.",
+        app=application,
+        product=None,
+        secrets=[("Client secret", "client", secret)],
+        **await portal_context(session, developer),
+    )
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
 routes = [
     Route("/apps", developer_page(list_apps)),
     Route("/apps/new", developer_page(new_app, show_new_app), methods=["GET", "POST"]),
     Route("/apps/{app_id}", developer_page(show_app)),
     Route("/apps/{app_id}/production", developer_page(ask_production, show_app), methods=["POST"]),
     Route("/apps/{app_id}/subscribe", developer_page(subscribe_app, show_app), methods=["POST"]),
+    Route(
+        "/apps/{app_id}/client-secret",
+        developer_page(new_client_secret, show_app),
+        methods=["POST"],
+    ),
     Route(
         "/apps/{app_id}/subscriptions/{subscription_id}/keys/{slot}",
         developer_page(regenerate_key, show_app),
