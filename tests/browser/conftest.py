@@ -26,6 +26,7 @@ from tests.support.processes import gateway_env, serving
 
 CHROMIUM = os.environ.get("TERMGATE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-background-networking", "--disable-gpu"]
+EMPLOYEES = 300
 SCREENSHOTS = os.environ.get("TERMGATE_SCREENSHOTS")  # a folder: pages are photographed there
 
 
@@ -58,13 +59,15 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         await processes.enter_async_context(
             serving(["-m", "termgate.notify.capture"], f"tcp://127.0.0.1:{smtp_port}", env)
         )
-        upstream = ["-m", "termgate.upstream", "--port", str(upstream_port), "--employees", "300"]
+        upstream = ["-m", "termgate.upstream", "--port", str(upstream_port)]
+        upstream += ["--employees", str(EMPLOYEES)]
         await processes.enter_async_context(serving(upstream, f"{upstream_url}/openapi.json"))
         settings = load_settings(
             database_url=database_url,
             public_url=f"http://127.0.0.1:{port}",
             smtp_port=smtp_port,
             port=port,
+            employees=EMPLOYEES,
         )
         engine = create_engine(database_url)
         async with transaction(session_factory(engine), settings) as session:

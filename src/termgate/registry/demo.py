@@ -19,22 +19,28 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.db.identity import EndUser
 from termgate.db.models import Application, Developer, Environment, Status, utcnow
 from termgate.db.programme import Administrator, ProductionRequest, ReviewState
+from termgate.identity.clients import client_secret_matches, issue_client_secret
+from termgate.identity.end_users import import_end_users
 from termgate.identity.passwords import hash_password
 from termgate.registry.admins import create_administrator
-from termgate.registry.applications import create_application
+from termgate.registry.applications import create_application, parse_redirect_uris
 from termgate.registry.developers import create_developer
 from termgate.registry.keys import issue_key, key_for_secret, subscribe
 from termgate.registry.products import ensure_default_products, find_plan
 from termgate.registry.reviews import decide, request_production
 from termgate.registry.terms import accept_terms, publish_reference_terms
 from termgate.settings import Settings
+from termgate.upstream import generate
 
 ADMIN = ("admin@provider.example", "Pat Provider", "console-demo-2026")
 DEMI = ("demi@payroll-insights.example", "Demi de Vries", "Payroll Insights B.V.")
 BRAM = ("bram@hr-sync.example", "Bram Bakker", "HR Sync")
 DEVELOPER_PASSWORD = "portal-demo-2026"
+END_USER_PASSWORD = "payroll-demo-2026"
+EXAMPLE_CLIENT_PATH = "/example-client/callback"
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ DEMI_APP = DemoApplication(
     "Payroll Insights",
     "Dashboards of salary costs per company for the customer's own accountants.",
     "analytics",
-    "company.info.read employee.employment.read",
+    "debtor.info.read company.info.read employee.info.read employee.employment.read",
     "https://app.payroll-insights.example/oauth/callback",
     250,
 )
@@ -73,6 +79,10 @@ class DemoCredentials:
     subscription_key: str
     production_subscription_key: str
     application_id: str
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    end_users: list[dict[str, object]]
     developer_email: str
     developer_password: str
     pending_developer_email: str
@@ -154,6 +164,23 @@ async def _live_key(
     return (await issue_key(session, subscription)).secret
 
 
+async def _register_example_client(
+    session: AsyncSession, settings: Settings, application: Application
+) -> str:
+    """The demo's example client page signs end users in for this application."""
+    uri = settings.base_url + EXAMPLE_CLIENT_PATH
+    uris = application.redirect_uris.splitlines()
+    if uri not in uris:
+        application.redirect_uris = parse_redirect_uris("\n".join([*uris, uri]))
+    return uri
+
+
+async def _client_secret(session: AsyncSession, application: Application, previous: object) -> str:
+    if isinstance(previous, str) and client_secret_matches(application, previous):
+        return previous
+    return await issue_client_secret(session, application, "termgate demo seed")
+
+
 async def seed_demo(
     session: AsyncSession, settings: Settings, previous: dict[str, Any]
 ) -> DemoCredentials:
@@ -176,8 +203,26 @@ async def seed_demo(
     )
     if sync.environment is not Environment.PRODUCTION and not pending:
         await request_production(session, sync, "Pilot with two customers.", BRAM[0])
+    example_redirect = await _register_example_client(session, settings, insights)
+    client_secret = await _client_secret(session, insights, previous.get("client_secret"))
+    await import_end_users(
+        session, generate(settings.seed, settings.employees).end_users, END_USER_PASSWORD
+    )
+    logins: list[dict[str, object]] = [
+        {
+            "username": user.username,
+            "password": END_USER_PASSWORD,
+            "environment": user.environment.value,
+            "debtors": list(user.debtors),
+        }
+        for user in await session.scalars(select(EndUser).order_by(EndUser.upstream_id))
+    ]
     return DemoCredentials(
         gateway_url=settings.base_url,
+        client_id=insights.id,
+        client_secret=client_secret,
+        redirect_uri=example_redirect,
+        end_users=logins,
         subscription_key=await _live_key(
             session, insights, "sandbox", previous.get("subscription_key")
         ),
