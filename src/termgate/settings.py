@@ -79,6 +79,9 @@ class Settings(BaseSettings):
         default=TERMS_DIR, description="folder of the terms text and policy.toml"
     )
     reaccept_days: int = Field(default=30, ge=0, le=365, description="days to accept new terms")
+    example_client: bool = Field(
+        default=False, description="serve the demo's example OAuth client at /example-client"
+    )
     clock_offset_seconds: float = Field(
         default=0.0, description="moves termgate's clock (tests and demos of deadlines only)"
     )

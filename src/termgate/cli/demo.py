@@ -92,7 +92,8 @@ def demo_services(settings: Settings) -> Iterator[None]:
                 lambda: answers(f"{upstream}/openapi.json"),
             )
         )
-        apply_options(upstream_url=upstream)  # gateway workers read settings from the environment
+        # Gateway workers read their settings from the environment.
+        apply_options(upstream_url=upstream, example_client=True)
         yield
 
 

@@ -1,0 +1,113 @@
+"""The demo's example client: how a third-party application uses the API, in one page.
+
+It plays the demo developer's application: sends the end user to /connect/authorize (code flow
+with PKCE), takes the code back at its redirect URI, exchanges it with its client secret (HTTP
+Basic), then reads through the gateway with its subscription key and the end user's token.
+Served only when `TERMGATE_EXAMPLE_CLIENT` is on (`termgate demo` turns it on).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+import httpx
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from termgate.settings import VAR_DIR
+from termgate.web.context import checked_form, redirect, render, web
+
+CREDENTIALS = VAR_DIR / "demo-credentials.json"
+SCOPE = "debtor.info.read company.info.read employee.info.read offline_access"
+SESSION_KEY = "example_client"
+
+
+def _credentials() -> dict[str, Any] | None:
+    try:
+        stored = json.loads(CREDENTIALS.read_text())
+    except (OSError, ValueError):
+        return None
+    return stored if isinstance(stored, dict) else None
+
+
+def _client(request: Request, credentials: dict[str, Any]) -> AsyncOAuth2Client:
+    return AsyncOAuth2Client(
+        client_id=credentials["client_id"],
+        client_secret=credentials["client_secret"],
+        scope=SCOPE,
+        redirect_uri=credentials["redirect_uri"],
+        token_endpoint_auth_method="client_secret_basic",
+        code_challenge_method="S256",
+    )
+
+
+def _page(request: Request, **context: Any) -> Response:
+    return render(request, "example_client.html", area="portal", **context)
+
+
+async def home(request: Request) -> Response:
+    if not web(request).settings.example_client or _credentials() is None:
+        return render(request, "not_found.html", status_code=404)
+    return _page(request)
+
+
+async def start(request: Request) -> Response:
+    credentials = _credentials()
+    if not web(request).settings.example_client or credentials is None:
+        return render(request, "not_found.html", status_code=404)
+    await checked_form(request)
+    verifier = secrets.token_urlsafe(48)
+    async with _client(request, credentials) as client:
+        url, state = client.create_authorization_url(
+            f"{web(request).settings.base_url}/connect/authorize", code_verifier=verifier
+        )
+    request.session[SESSION_KEY] = {"state": state, "verifier": verifier}
+    return redirect(url)
+
+
+async def _read(base: str, key: str, token: str, path: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=base, timeout=10) as api:
+        answer = await api.get(
+            path, headers={"X-Subscription-Key": key, "Authorization": f"Bearer {token}"}
+        )
+    return {"path": path, "status": answer.status_code, "body": answer.json()}
+
+
+async def callback(request: Request) -> Response:
+    credentials = _credentials()
+    flow = request.session.pop(SESSION_KEY, None)
+    if not web(request).settings.example_client or credentials is None:
+        return render(request, "not_found.html", status_code=404)
+    if "error" in request.query_params or not isinstance(flow, dict):
+        error = request.query_params.get("error", "the flow was not started here")
+        return _page(request, error=error)
+    base = web(request).settings.base_url
+    async with _client(request, credentials) as client:
+        token = await client.fetch_token(
+            f"{base}/connect/token",
+            authorization_response=str(request.url),
+            code_verifier=flow["verifier"],
+            state=flow["state"],
+        )
+    access = str(token["access_token"])
+    key = credentials["production_subscription_key"]
+    debtors = await _read(base, key, access, "/api/debtors?pageSize=10")
+    readings = [debtors]
+    for debtor in debtors["body"].get("data", [])[:2]:
+        companies = await _read(base, key, access, f"/api/debtors/{debtor['id']}/companies")
+        readings.append(companies)
+        for company in companies["body"].get("data", [])[:1]:
+            path = f"/api/companies/{company['id']}/employees?pageSize=5"
+            readings.append(await _read(base, key, access, path))
+    return _page(request, token=token, readings=readings)
+
+
+routes = [
+    Route("/example-client", home),
+    Route("/example-client/start", start, methods=["POST"]),
+    Route("/example-client/callback", callback),
+]
