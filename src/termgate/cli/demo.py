@@ -101,6 +101,7 @@ def banner(settings: Settings, credentials: Path) -> list[str]:
     base = settings.base_url
     logins = json.loads(credentials.read_text())
     key = logins["subscription_key"]
+    accountant = max(logins["end_users"], key=lambda user: len(user["debtors"]))
     return [
         f"[bold]termgate[/] is running on {base} (gateway under {base}/api)",
         f"reference payroll API: http://127.0.0.1:{settings.upstream_port}/openapi.json",
@@ -114,6 +115,8 @@ def banner(settings: Settings, credentials: Path) -> list[str]:
         f"{logins['developer_password']}",
         f"provider console  {base}/console  {logins['console_email']} / "
         f"{logins['console_password']}",
+        f"example client    {base}/example-client   sign in as {accountant['username']} / "
+        f"{accountant['password']} (sees two customers)",
         f"demo credentials (for scripts): {credentials}",
         "Press Ctrl-C to stop.",
     ]
