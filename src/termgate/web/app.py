@@ -46,6 +46,7 @@ def routes() -> list[BaseRoute]:
     from termgate.web.admin_api import routes as admin_api_routes
     from termgate.web.console import routes as console_routes
     from termgate.web.example_client import routes as example_client_routes
+    from termgate.web.identity import routes as identity_routes
     from termgate.web.portal import routes as portal_routes
     from termgate.web.portal.home import front_page
 
@@ -58,6 +59,7 @@ def routes() -> list[BaseRoute]:
         Mount("/console", routes=console_routes()),
         Mount(ADMIN_API, routes=admin_api_routes()),
         *example_client_routes,
+        *identity_routes(),
     ]
 
 

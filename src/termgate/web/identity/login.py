@@ -1,0 +1,60 @@
+"""End-user sign-in and sign-out with the payroll login (not a developer account)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from termgate.identity.end_users import authenticate_end_user
+from termgate.registry.errors import RegistryError
+from termgate.web.context import checked_form, field, redirect, render, unit_of_work
+from termgate.web.identity.common import END_USER_KEY, refused_page
+
+HOME = "/connect/apps"
+
+
+def safe_next(value: str | None) -> str:
+    """Only our own end-user pages: a sign-in must not become an open redirect."""
+    if value and value.startswith("/connect/") and not value.startswith("//"):
+        return value
+    return HOME
+
+
+async def login_page(request: Request) -> Response:
+    next_path = safe_next(request.query_params.get("next"))
+    return render(request, "identity/login.html", next=next_path, username="", error=None)
+
+
+async def login(request: Request) -> Response:
+    try:
+        form = await checked_form(request)
+    except RegistryError as refusal:
+        return refused_page(request, str(refusal))
+    next_path = safe_next(field(form, "next"))
+    username = field(form, "username")
+    password = form.get("password")
+    try:
+        async with unit_of_work(request) as session:
+            end_user = await authenticate_end_user(
+                session, username, password if isinstance(password, str) else ""
+            )
+            request.session[END_USER_KEY] = end_user.id
+    except RegistryError as refusal:
+        return render(
+            request,
+            "identity/login.html",
+            status_code=400,
+            next=next_path,
+            username=username,
+            error=str(refusal),
+        )
+    return redirect(next_path)
+
+
+async def logout(request: Request) -> Response:
+    try:
+        await checked_form(request)
+    except RegistryError as refusal:
+        return refused_page(request, str(refusal))
+    request.session.pop(END_USER_KEY, None)
+    return redirect("/connect/login")
