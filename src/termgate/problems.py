@@ -78,3 +78,17 @@ OPERATION_NOT_IN_PRODUCT = Refusal(
 VALIDATION = Refusal(400, 40001, "validationError", "The request is not valid", "3.3 e")
 UNKNOWN_OPERATION = Refusal(404, 40401, "not-found", "No such operation in the API", "3.2")
 METHOD_NOT_ALLOWED = Refusal(405, 40501, "method-not-allowed", "Method not allowed here", "3.2")
+
+# Identity and consent (clauses 2 and 3.3): the end user's access token and what it covers.
+MISSING_TOKEN = Refusal(401, 40101, "missing-token", "Access token required", "3.3 a")
+INVALID_TOKEN = Refusal(401, 40102, "invalid-token", "Access token not valid", "3.3 a")
+FOREIGN_TOKEN = Refusal(
+    401, 40102, "token-of-another-application", "Access token issued to another application", "2"
+)
+INSUFFICIENT_SCOPE = Refusal(403, 40302, "insufficient-scope", "Scope not granted", "3.3 e")
+TENANT_NOT_CONSENTED = Refusal(
+    403, 40303, "tenant-not-consented", "Tenant not covered by the consent", "3.3 a"
+)
+ONE_DEBTOR_REQUIRED = Refusal(
+    403, 40306, "one-debtor-required", "The consent spans several debtors", "3.3 a"
+)

@@ -21,6 +21,7 @@ from termgate.gateway.catalog import Catalog
 from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.pipeline import Gateway
 from termgate.gateway.snapshot import SnapshotHolder
+from termgate.gateway.upstream_fetch import fetch_json
 from termgate.gateway.upstream_pool import UpstreamError, UpstreamPool
 from termgate.registry.scopes import api_scopes
 from termgate.settings import Settings, get_settings
@@ -31,20 +32,7 @@ log = logging.getLogger("termgate")
 
 async def fetch_openapi(pool: UpstreamPool, upstream_host: str, path: str) -> dict[str, Any]:
     """Read the upstream's OpenAPI document over the gateway's own connection pool."""
-    connection = await pool.acquire()
-    try:
-        head = f"GET {path} HTTP/1.1\r\nhost: {upstream_host}\r\naccept: application/json\r\n\r\n"
-        connection.start(head.encode(), is_head=False, timeout=pool.timeout)
-        await connection.response_ready()
-        chunks = [connection.take_body()] if connection.body else []
-        while (chunk := await connection.next_body()) is not None:
-            chunks.append(chunk)
-        if connection.status != 200:
-            raise UpstreamError(f"GET {path} answered {connection.status}")
-        document: dict[str, Any] = orjson.loads(b"".join(chunks))
-        return document
-    finally:
-        pool.release(connection)
+    return await fetch_json(pool, upstream_host, path)
 
 
 class TermgateServer:
@@ -66,7 +54,10 @@ class TermgateServer:
         )
         self.gateway = Gateway(
             SnapshotHolder(
-                sessions, settings.snapshot_refresh_seconds, settings.clock_offset_seconds
+                sessions,
+                settings.snapshot_refresh_seconds,
+                settings.clock_offset_seconds,
+                settings.issuer,
             ),
             self.pool,
             UsageRecorder(
@@ -99,9 +90,16 @@ class TermgateServer:
         except (UpstreamError, orjson.JSONDecodeError) as error:
             log.warning("cannot read the API description at %s: %s", self.openapi_path, error)
             return
-        self.gateway.catalog = Catalog.from_openapi(document)
+        catalog = Catalog.from_openapi(document)
         self.control_app.state.web.scopes = api_scopes(document)
-        log.info("gateway knows %d operations", len(self.gateway.catalog.operations))
+        log.info("gateway knows %d operations", len(catalog.operations))
+        if any(operation.tenant for operation in catalog.operations):
+            try:
+                known = await self.gateway.companies.preload()
+                log.info("gateway knows the debtors of %d companies", known)
+            except UpstreamError as error:  # learnt one by one on demand instead
+                log.warning("cannot preload the companies: %s", error)
+        self.gateway.catalog = catalog
 
     async def _load_catalog_until_done(self) -> None:
         while self.gateway.catalog is None:

@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import free_port
 from tests.support.echo_upstream import EchoUpstream
+from tests.support.factories import TEST_ISSUER
 from tests.support.processes import gateway_env, serving
 
 
@@ -28,13 +29,23 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def wait_for_status(
-    client: httpx.AsyncClient, url: str, key: str, status: int, limit: float = 5.0
+    client: httpx.AsyncClient,
+    url: str,
+    key: str,
+    status: int,
+    limit: float = 5.0,
+    *,
+    token: str | None = None,
 ) -> float:
-    """Seconds until a request with `key` answers `status` (the snapshot has caught up)."""
+    """Seconds until a request with `key` (and `token`) answers `status` (the snapshot has
+    caught up)."""
+    headers = {"X-Subscription-Key": key}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
     loop = asyncio.get_running_loop()
     started = loop.time()
     while True:
-        response = await client.get(url, headers={"X-Subscription-Key": key})
+        response = await client.get(url, headers=headers)
         waited = loop.time() - started
         if response.status_code == status or waited > limit:
             assert response.status_code == status, response.text
@@ -55,7 +66,7 @@ async def gateway_process(
     database_url: str, upstream_url: str, **settings: str
 ) -> AsyncIterator[Gateway]:
     port = free_port()
-    env = gateway_env(database_url, port, upstream_url, **settings)
+    env = gateway_env(database_url, port, upstream_url, **{"public_url": TEST_ISSUER, **settings})
     url = f"http://127.0.0.1:{port}"
     async with serving(["-m", "termgate.server"], f"{url}/healthz", env):
         yield Gateway(url, database_url)

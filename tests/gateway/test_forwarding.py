@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.conftest import free_port
 from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
 from tests.support.echo_upstream import EchoUpstream
-from tests.support.factories import issue_test_key
+from tests.support.factories import issue_test_access
 
 
 @pytest.fixture(scope="session")
@@ -23,13 +23,14 @@ async def gateway(
 
 
 @pytest.fixture
-async def key(
+async def credentials(
     gateway: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
-) -> str:
-    """A fresh key, once the gateway's snapshot has picked it up."""
-    issued = await issue_test_key(sessions)
-    await wait_for_status(client, f"{gateway.url}/api/echo", issued.key, 200)
-    return issued.key
+) -> dict[str, str]:
+    """A fresh key and token, once the gateway's snapshot has picked them up."""
+    access = await issue_test_access(sessions)
+    url = f"{gateway.url}/api/echo"
+    await wait_for_status(client, url, access.key.key, 200, token=access.token.token)
+    return access.headers
 
 
 async def test_clause_2_request_without_key_is_refused_with_problem(
@@ -58,20 +59,21 @@ async def test_clause_2_new_key_works_within_a_second_without_restart(
     client: httpx.AsyncClient,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    issued = await issue_test_key(sessions)
-    waited = await wait_for_status(client, f"{gateway.url}/api/echo", issued.key, 200)
+    access = await issue_test_access(sessions)
+    url = f"{gateway.url}/api/echo"
+    waited = await wait_for_status(client, url, access.key.key, 200, token=access.token.token)
     assert waited < 1.0
 
 
 async def test_forwarded_headers_and_hop_by_hop_removal(
     gateway: Gateway,
     client: httpx.AsyncClient,
-    key: str,
+    credentials: dict[str, str],
 ) -> None:
     response = await client.get(
         f"{gateway.url}/api/echo?x=1",
         headers={
-            "X-Subscription-Key": key,
+            **credentials,
             "X-Request-Id": "trace-123",
             "X-Forwarded-For": "203.0.113.9",
             "Proxy-Authorization": "Basic secret",
@@ -85,6 +87,7 @@ async def test_forwarded_headers_and_hop_by_hop_removal(
     assert seen["x-forwarded-for"] == "203.0.113.9, 127.0.0.1"
     assert seen["accept-language"] == "nl-NL"
     assert "x-subscription-key" not in seen
+    assert "authorization" not in seen  # the end user's token ends at the gateway
     assert "proxy-authorization" not in seen
     assert "te" not in seen
     assert response.headers["x-request-id"] == "trace-123"
@@ -93,16 +96,14 @@ async def test_forwarded_headers_and_hop_by_hop_removal(
 
 
 async def test_request_body_streams_to_the_upstream(
-    gateway: Gateway, client: httpx.AsyncClient, key: str
+    gateway: Gateway, client: httpx.AsyncClient, credentials: dict[str, str]
 ) -> None:
 
     async def body() -> AsyncIterator[bytes]:
         for index in range(64):
             yield bytes([index]) * 32768
 
-    response = await client.post(
-        f"{gateway.url}/api/echo", headers={"X-Subscription-Key": key}, content=body()
-    )
+    response = await client.post(f"{gateway.url}/api/echo", headers=credentials, content=body())
     assert response.status_code == 200
     report = response.json()
     assert report["length"] == 64 * 32768
@@ -110,12 +111,12 @@ async def test_request_body_streams_to_the_upstream(
 
 
 async def test_response_body_streams_to_the_client(
-    gateway: Gateway, client: httpx.AsyncClient, key: str
+    gateway: Gateway, client: httpx.AsyncClient, credentials: dict[str, str]
 ) -> None:
     size = 8 * 1024 * 1024
     received = 0
     async with client.stream(
-        "GET", f"{gateway.url}/api/stream?size={size}", headers={"X-Subscription-Key": key}
+        "GET", f"{gateway.url}/api/stream?size={size}", headers=credentials
     ) as response:
         assert response.status_code == 200
         assert "content-length" not in response.headers
@@ -125,18 +126,18 @@ async def test_response_body_streams_to_the_client(
 
 
 async def test_slow_upstream_answers_504_not_a_hang(
-    gateway: Gateway, client: httpx.AsyncClient, key: str
+    gateway: Gateway, client: httpx.AsyncClient, credentials: dict[str, str]
 ) -> None:
-    response = await client.get(f"{gateway.url}/api/slow", headers={"X-Subscription-Key": key})
+    response = await client.get(f"{gateway.url}/api/slow", headers=credentials)
     assert response.status_code == 504
     assert response.json()["code"] == 50401
     assert response.elapsed.total_seconds() < 3
 
 
 async def test_unknown_operation_is_a_problem_naming_the_documentation_clause(
-    gateway: Gateway, client: httpx.AsyncClient, key: str
+    gateway: Gateway, client: httpx.AsyncClient, credentials: dict[str, str]
 ) -> None:
-    headers = {"X-Subscription-Key": key}
+    headers = credentials
     missing = await client.get(f"{gateway.url}/api/nothing-here", headers=headers)
     assert missing.status_code == 404
     assert missing.json()["clause"] == "3.2"

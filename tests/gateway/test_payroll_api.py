@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
-from tests.support.factories import issue_test_key
+from tests.support.factories import IssuedAccess, issue_test_access
 
 
 @pytest.fixture(scope="session")
@@ -18,13 +18,17 @@ async def payroll_gateway(database_url: str, payroll_upstream: str) -> AsyncIter
         yield gateway
 
 
+async def ready(client: httpx.AsyncClient, url: str, access: IssuedAccess) -> None:
+    await wait_for_status(client, url, access.key.key, 200, token=access.token.token)
+
+
 async def test_clause_2_page_of_companies_through_the_gateway(
     payroll_gateway: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    issued = await issue_test_key(sessions)
+    access = await issue_test_access(sessions)
     url = f"{payroll_gateway.url}/api/companies"
-    await wait_for_status(client, url, issued.key, 200)
-    response = await client.get(url, headers={"X-Subscription-Key": issued.key})
+    await ready(client, url, access)
+    response = await client.get(url, headers=access.headers)
     page = response.json()
     assert page["pagination"]["pageNumber"] == 1
     assert page["data"]
@@ -34,12 +38,16 @@ async def test_clause_2_page_of_companies_through_the_gateway(
 async def test_upstream_problems_pass_through_unchanged(
     payroll_gateway: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    issued = await issue_test_key(sessions)
-    headers = {"X-Subscription-Key": issued.key}
-    await wait_for_status(client, f"{payroll_gateway.url}/api/companies", issued.key, 200)
-    missing = await client.get(f"{payroll_gateway.url}/api/companies/999999", headers=headers)
+    access = await issue_test_access(sessions)
+    headers = access.headers
+    await ready(client, f"{payroll_gateway.url}/api/companies", access)
+    first = (await client.get(f"{payroll_gateway.url}/api/companies", headers=headers)).json()
+    company = first["data"][0]["id"]
+    missing = await client.get(
+        f"{payroll_gateway.url}/api/companies/{company}/employees/999999999", headers=headers
+    )
     assert missing.status_code == 404
-    assert missing.json()["code"] == 40404
+    assert missing.json()["code"] == 40401
     too_big = await client.get(f"{payroll_gateway.url}/api/companies?pageSize=101", headers=headers)
     assert too_big.status_code == 400
     assert too_big.json()["invalid-params"][0]["name"] == "pageSize"
@@ -48,10 +56,10 @@ async def test_upstream_problems_pass_through_unchanged(
 async def test_clause_3_3_e_plan_page_size_cap_is_enforced_at_the_gateway(
     payroll_gateway: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    issued = await issue_test_key(sessions, max_page_size=25)
+    access = await issue_test_access(sessions, max_page_size=25)
     url = f"{payroll_gateway.url}/api/companies"
-    await wait_for_status(client, url, issued.key, 200)
-    headers = {"X-Subscription-Key": issued.key}
+    await ready(client, url, access)
+    headers = access.headers
     allowed = await client.get(f"{url}?pageSize=25", headers=headers)
     assert allowed.status_code == 200
     refused = await client.get(f"{url}?pageSize=26", headers=headers)
@@ -64,10 +72,8 @@ async def test_clause_3_3_e_plan_page_size_cap_is_enforced_at_the_gateway(
 async def test_clause_3_2_operation_outside_the_product_is_refused(
     payroll_gateway: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    issued = await issue_test_key(sessions, operations="listCompanies")
-    await wait_for_status(client, f"{payroll_gateway.url}/api/companies", issued.key, 200)
-    response = await client.get(
-        f"{payroll_gateway.url}/api/debtors", headers={"X-Subscription-Key": issued.key}
-    )
+    access = await issue_test_access(sessions, operations="listCompanies")
+    await ready(client, f"{payroll_gateway.url}/api/companies", access)
+    response = await client.get(f"{payroll_gateway.url}/api/debtors", headers=access.headers)
     assert response.status_code == 403
     assert response.json()["clause"] == "3.2"

@@ -3,7 +3,7 @@ re-acceptance deadline of amended terms (clause 9), with time moved by configura
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,7 +14,7 @@ from termgate.registry.terms import accept_terms, current_terms, publish_terms
 from termgate.settings import load_settings
 from tests.gateway.conftest import gateway_process, wait_for_status
 from tests.support.echo_upstream import EchoUpstream
-from tests.support.factories import issue_test_key
+from tests.support.factories import issue_test_access, issue_test_token
 
 ONE_MONTH = timedelta(days=31).total_seconds()
 
@@ -25,10 +25,11 @@ async def test_clause_3_1_suspended_application_is_refused_within_a_second_and_r
     sessions: async_sessionmaker[AsyncSession],
     client: httpx.AsyncClient,
 ) -> None:
-    issued = await issue_test_key(sessions)
+    access = await issue_test_access(sessions)
+    issued, token = access.key, access.token.token
     async with gateway_process(database_url, echo_upstream[1]) as gateway:
         url = f"{gateway.url}/api/echo"
-        await wait_for_status(client, url, issued.key, 200)
+        await wait_for_status(client, url, issued.key, 200, token=token)
         async with sessions.begin() as session:
             await change_status(
                 session,
@@ -38,8 +39,8 @@ async def test_clause_3_1_suspended_application_is_refused_within_a_second_and_r
                 "Scraping beyond the approved use case",
                 "admin@provider.example",
             )
-        assert await wait_for_status(client, url, issued.key, 403) < 1.0
-        refused = await client.get(url, headers={"X-Subscription-Key": issued.key})
+        assert await wait_for_status(client, url, issued.key, 403, token=token) < 1.0
+        refused = await client.get(url, headers=access.headers)
         assert refused.json()["clause"] == "3.1"
         assert "application is suspended" in refused.json()["detail"]
         async with sessions.begin() as session:
@@ -51,7 +52,7 @@ async def test_clause_3_1_suspended_application_is_refused_within_a_second_and_r
                 "Cured within the notice period",
                 "admin@provider.example",
             )
-        assert await wait_for_status(client, url, issued.key, 200) < 1.0
+        assert await wait_for_status(client, url, issued.key, 200, token=token) < 1.0
 
 
 async def test_clause_9_production_traffic_stops_after_the_deadline_until_accepted(
@@ -60,8 +61,8 @@ async def test_clause_9_production_traffic_stops_after_the_deadline_until_accept
     sessions: async_sessionmaker[AsyncSession],
     client: httpx.AsyncClient,
 ) -> None:
-    production = await issue_test_key(sessions, environment=Environment.PRODUCTION)
-    sandbox = await issue_test_key(sessions)
+    production = await issue_test_access(sessions, environment=Environment.PRODUCTION)
+    sandbox = await issue_test_access(sessions)
     settings = load_settings()
     async with sessions.begin() as session:
         current = await current_terms(session)
@@ -77,23 +78,28 @@ async def test_clause_9_production_traffic_stops_after_the_deadline_until_accept
         )
     async with gateway_process(database_url, echo_upstream[1]) as gateway:
         # Before the deadline, a developer who has not accepted yet is still admitted.
-        before = await client.get(
-            f"{gateway.url}/api/echo", headers={"X-Subscription-Key": production.key}
-        )
+        before = await client.get(f"{gateway.url}/api/echo", headers=production.headers)
         assert before.status_code == 200
-    # A month later on the gateway's clock: past the 30-day re-acceptance deadline.
+    # A month later on the gateway's clock: past the 30-day re-acceptance deadline. The end
+    # users' tokens of then are minted on that clock (an access token lives one hour).
     later = {"clock_offset_seconds": str(ONE_MONTH)}
+    then = datetime.now(UTC) + timedelta(seconds=ONE_MONTH)
+    production_token = await issue_test_token(sessions, production.key.application_id, now=then)
+    sandbox_token = await issue_test_token(sessions, sandbox.key.application_id, now=then)
     async with gateway_process(database_url, echo_upstream[1], **later) as gateway:
         url = f"{gateway.url}/api/echo"
-        refused = await client.get(url, headers={"X-Subscription-Key": production.key})
+        refused = await client.get(url, headers=production_token.headers(production.key.key))
         assert refused.status_code == 403
         assert refused.json()["clause"] == "9"
         assert refused.json()["code"] == 40308
-        sandbox_call = await client.get(url, headers={"X-Subscription-Key": sandbox.key})
+        sandbox_call = await client.get(url, headers=sandbox_token.headers(sandbox.key.key))
         assert sandbox_call.status_code == 200  # sandbox traffic stays
         async with sessions.begin() as session:
-            developer = await session.get_one(Developer, production.developer_id)
+            developer = await session.get_one(Developer, production.key.developer_id)
             amended = await current_terms(session)
             assert amended is not None
             await accept_terms(session, developer, amended, "192.0.2.1", "tests")
-        assert await wait_for_status(client, url, production.key, 200) < 1.0
+        waited = await wait_for_status(
+            client, url, production.key.key, 200, token=production_token.token
+        )
+        assert waited < 1.0

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from termgate.db.models import AccessChange, Status, SubscriptionKey, UsageEvent
 from tests.gateway.conftest import gateway_process, wait_for_status
 from tests.support.echo_upstream import EchoUpstream
-from tests.support.factories import issue_test_key
+from tests.support.factories import issue_test_access
 
 BURST = 600
 CONCURRENCY = 48
@@ -29,19 +29,20 @@ async def test_clause_4_1_every_request_of_a_concurrent_burst_is_one_usage_event
     echo_upstream: tuple[EchoUpstream, str],
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    issued = await issue_test_key(sessions)
+    access = await issue_test_access(sessions)
+    issued, token = access.key, access.token.token
     prefix = f"burst-{uuid.uuid4().hex[:8]}-"
     # A long flush interval: the events still buffered at shutdown must be written then.
     async with gateway_process(database_url, echo_upstream[1], usage_flush_seconds="30") as gateway:
         async with httpx.AsyncClient(timeout=10) as client:
-            await wait_for_status(client, f"{gateway.url}/api/echo", issued.key, 200)
+            await wait_for_status(client, f"{gateway.url}/api/echo", issued.key, 200, token=token)
             gate = asyncio.Semaphore(CONCURRENCY)
 
             async def call(index: int) -> int:
                 async with gate:
                     headers = {"X-Request-Id": f"{prefix}{index}"}
                     if index % 5:  # every fifth request is refused: it counts as well
-                        headers["X-Subscription-Key"] = issued.key
+                        headers.update(access.headers)
                     response = await client.get(f"{gateway.url}/api/echo", headers=headers)
                     return response.status_code
 
@@ -56,16 +57,18 @@ async def test_clause_4_1_usage_event_records_who_what_and_outcome(
     echo_upstream: tuple[EchoUpstream, str],
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    issued = await issue_test_key(sessions)
+    access = await issue_test_access(sessions)
+    issued = access.key
     request_id = f"one-{uuid.uuid4().hex}"
     async with (
         gateway_process(database_url, echo_upstream[1]) as gateway,
         httpx.AsyncClient(timeout=10) as client,
     ):
-        await wait_for_status(client, f"{gateway.url}/api/echo", issued.key, 200)
+        url = f"{gateway.url}/api/echo"
+        await wait_for_status(client, url, issued.key, 200, token=access.token.token)
         response = await client.post(
-            f"{gateway.url}/api/echo",
-            headers={"X-Subscription-Key": issued.key, "X-Request-Id": request_id},
+            url,
+            headers={**access.headers, "X-Request-Id": request_id},
             content=b"x" * 1000,
         )
         assert response.status_code == 200
@@ -83,6 +86,8 @@ async def test_clause_4_1_usage_event_records_who_what_and_outcome(
     assert event.bytes_out == len(response.content)
     assert event.latency_ms > 0
     assert event.at.tzinfo is not None
+    assert event.end_user_id == access.token.end_user_id
+    assert event.data_category is None  # the echo API declares none
 
 
 async def test_clause_2_revoked_key_is_refused_within_a_second(
@@ -90,13 +95,14 @@ async def test_clause_2_revoked_key_is_refused_within_a_second(
     echo_upstream: tuple[EchoUpstream, str],
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    issued = await issue_test_key(sessions)
+    access = await issue_test_access(sessions)
+    issued, token = access.key, access.token.token
     async with (
         gateway_process(database_url, echo_upstream[1], snapshot_refresh_seconds="0.5") as gateway,
         httpx.AsyncClient(timeout=10) as client,
     ):
         url = f"{gateway.url}/api/echo"
-        await wait_for_status(client, url, issued.key, 200)
+        await wait_for_status(client, url, issued.key, 200, token=token)
         async with sessions.begin() as session:
             await session.execute(
                 update(SubscriptionKey)
@@ -104,4 +110,4 @@ async def test_clause_2_revoked_key_is_refused_within_a_second(
                 .values(status=Status.REVOKED)
             )
             session.add(AccessChange(entity="subscription_key", entity_id=issued.key_id))
-        assert await wait_for_status(client, url, issued.key, 401) < 1.0
+        assert await wait_for_status(client, url, issued.key, 401, token=token) < 1.0

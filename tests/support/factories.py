@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.db.identity import Consent, EndUser, TokenFamily
 from termgate.db.models import Environment, new_id
+from termgate.identity.tokens import issue_access_token, signing_key
 from termgate.registry.applications import create_application
+from termgate.registry.changes import record_access_change
 from termgate.registry.developers import create_developer
 from termgate.registry.keys import issue_key, subscribe
 from termgate.registry.products import PlanTemplate, create_plan, create_product
@@ -56,3 +61,124 @@ async def issue_test_key(
         )
         issued = await issue_key(session, await subscribe(session, application, plan))
     return IssuedKey(issued.secret, issued.row.id, application.id, developer.id)
+
+
+# Every gateway the tests start names this issuer (TERMGATE_PUBLIC_URL), so a token can be minted
+# before the gateway's port is known.
+TEST_ISSUER = "http://termgate.test"
+READ_SCOPES = (
+    "user.info.read debtor.info.read company.info.read company.payrollsettings.read "
+    "employee.info.read employee.employment.read employee.payment.read employee.leave.read "
+    "employee.bankaccount.read employee.document.read"
+)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """An end user's access token under a consent, with the rows it belongs to."""
+
+    token: str
+    end_user_id: str
+    consent_id: str
+    family_id: str
+
+    def headers(self, key: str) -> dict[str, str]:
+        """The two credentials every API request carries."""
+        return {"X-Subscription-Key": key, "Authorization": f"Bearer {self.token}"}
+
+
+async def issue_test_token(
+    sessions: async_sessionmaker[AsyncSession],
+    application_id: str,
+    *,
+    debtors: tuple[int, ...] = (1001,),
+    scope: str = READ_SCOPES,
+    upstream_user_id: int | None = None,
+    now: datetime | None = None,
+    issuer: str = TEST_ISSUER,
+) -> IssuedToken:
+    """An end user, their consent for `application_id` over `debtors`, a token family and an
+    access token (made with the identity module's own signing key and token functions)."""
+    suffix = new_id()[:8]
+    async with sessions.begin() as session:
+        user = EndUser(
+            upstream_id=upstream_user_id or 10_000_000 + int.from_bytes(os.urandom(3), "big"),
+            username=f"user-{suffix}",
+            email=f"user-{suffix}@example.nl",
+            display_name=f"User {suffix}",
+            password_hash="-",
+            debtor_ids=",".join(map(str, debtors)),
+        )
+        session.add(user)
+        await session.flush()
+        consent = Consent(
+            end_user_id=user.id,
+            application_id=application_id,
+            scopes=scope,
+            debtor_ids=",".join(map(str, debtors)),
+            consent_text_version="test",
+            ip="127.0.0.1",
+            user_agent="tests",
+        )
+        session.add(consent)
+        await session.flush()
+        family = TokenFamily(
+            consent_id=consent.id,
+            application_id=application_id,
+            end_user_id=user.id,
+            scope=scope,
+        )
+        session.add(family)
+        await session.flush()
+        key = await signing_key(session)
+        token = issue_access_token(
+            key,
+            issuer=issuer,
+            client_id=application_id,
+            end_user_id=user.id,
+            upstream_user_id=user.upstream_id,
+            scope=scope,
+            debtors=debtors,
+            family_id=family.id,
+            consent_id=consent.id,
+            now=now or datetime.now(UTC),
+        )
+        return IssuedToken(token, user.id, consent.id, family.id)
+
+
+async def revoke_test_family(sessions: async_sessionmaker[AsyncSession], family_id: str) -> None:
+    """Revoke a token family as the OAuth server does: the row and one access change."""
+    async with sessions.begin() as session:
+        family = await session.get_one(TokenFamily, family_id)
+        family.revoked_at = datetime.now(UTC)
+        family.revoke_reason = "tests"
+        record_access_change(session, "token_family", family_id)
+
+
+@dataclass(frozen=True)
+class IssuedAccess:
+    """A live key and an end user's token for the same application: what a client sends."""
+
+    key: IssuedKey
+    token: IssuedToken
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return self.token.headers(self.key.key)
+
+
+async def issue_test_access(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    debtors: tuple[int, ...] = (1001,),
+    scope: str = READ_SCOPES,
+    operations: str = "*",
+    max_page_size: int = 100,
+    environment: Environment = Environment.SANDBOX,
+) -> IssuedAccess:
+    """`issue_test_key`, then `issue_test_token` for its application."""
+    key = await issue_test_key(
+        sessions, operations=operations, max_page_size=max_page_size, environment=environment
+    )
+    token = await issue_test_token(sessions, key.application_id, debtors=debtors, scope=scope)
+    return IssuedAccess(key, token)

@@ -248,6 +248,9 @@ class UsageEvent(Base):
     bytes_in: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
     bytes_out: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
     latency_ms: Mapped[float] = mapped_column(nullable=False)
+    # The end user the request was made for (clause 3.3 a) and the operation's data category.
+    end_user_id: Mapped[str | None] = mapped_column(String(32))
+    data_category: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_usage_events_application_at", "application_id", "at"),

@@ -3,6 +3,12 @@
 All templates of one method compile into a single regular expression with one named group per
 operation, so matching a request is one C-level regex call; the matched group names the
 operation, and the operation's own pattern yields the path parameters only when a step asks.
+The tenant in the path (a `debtorId` or `companyId`, clause 3.3 a) has a group of its own in that
+expression, so `resolve` hands it over from the same match.
+
+What the authorize step needs of an operation is worked out here, once, when the catalog loads:
+the scopes of which any one suffices, the tenant parameter, and whether the operation needs a
+consent over one debtor.
 """
 
 from __future__ import annotations
@@ -13,6 +19,12 @@ from typing import Any
 
 _PARAM = re.compile(r"\{([^{}/]+)\}")
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+# Path parameters that name a tenant: the consent must cover it (clause 3.3 a).
+DEBTOR, COMPANY = "debtor", "company"
+TENANT_PARAMETERS = {"debtorId": DEBTOR, "companyId": COMPANY}
+# Lists across tenants that the contract answers for one debtor only (DESIGN §3, code 40306):
+# a consent over several debtors lists per debtor (GET /api/debtors/{debtorId}/companies).
+SINGLE_DEBTOR_TEMPLATES = frozenset({"/api/companies"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,22 +38,58 @@ class Operation:
     scope_alternatives: tuple[frozenset[str], ...] = ()
     data_category: str | None = None
     pattern: re.Pattern[str] = field(default=re.compile(""), compare=False, repr=False)
+    # Worked out from the above once, for the authorize step:
+    # "debtor" or "company" when the path names a tenant (clause 3.3 a), else None;
+    tenant: str | None = field(init=False, compare=False)
+    # the consent must span exactly one debtor (40306 otherwise);
+    single_debtor: bool = field(init=False, compare=False)
+    # when every alternative is one scope, the scopes of which any one suffices (one C call
+    # against the granted set); None when an alternative needs several (checked one by one);
+    any_scope: frozenset[str] | None = field(init=False, compare=False)
+    # the alternatives as OAuth scope strings, for problem documents and WWW-Authenticate.
+    required_scopes: tuple[str, ...] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        alternatives = self.scope_alternatives
+        single = all(len(alternative) == 1 for alternative in alternatives)
+        derived = {
+            "tenant": _tenant(self.template),
+            "single_debtor": self.template in SINGLE_DEBTOR_TEMPLATES,
+            "any_scope": frozenset().union(*alternatives) if single else None,
+            "required_scopes": tuple(" ".join(sorted(option)) for option in alternatives),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     def path_params(self, path: str) -> dict[str, str]:
         match = self.pattern.fullmatch(path)
         return match.groupdict() if match else {}
 
 
-def _template_regex(template: str, *, named: bool) -> str:
+def _template_regex(template: str, *, named: bool, tenant_group: str | None = None) -> str:
     parts: list[str] = []
     position = 0
+    tenant_pending = tenant_group is not None
     for match in _PARAM.finditer(template):
         parts.append(re.escape(template[position : match.start()]))
         name = re.sub(r"\W", "_", match.group(1))
-        parts.append(f"(?P<{name}>[^/]+)" if named else "[^/]+")
+        if named:
+            parts.append(f"(?P<{name}>[^/]+)")
+        elif tenant_pending and match.group(1) in TENANT_PARAMETERS:
+            parts.append(f"(?P<{tenant_group}>[^/]+)")
+            tenant_pending = False
+        else:
+            parts.append("[^/]+")
         position = match.end()
     parts.append(re.escape(template[position:]))
     return "".join(parts)
+
+
+def _tenant(template: str) -> str | None:
+    for name in _PARAM.findall(template):
+        if name in TENANT_PARAMETERS:
+            return TENANT_PARAMETERS[name]
+    return None
 
 
 def _scopes(operation: dict[str, Any]) -> tuple[frozenset[str], ...]:
@@ -52,12 +100,17 @@ def _scopes(operation: dict[str, Any]) -> tuple[frozenset[str], ...]:
     return tuple(alternatives)
 
 
+# One operation as `resolve` finds it: the operation and the group number of its tenant (0: none).
+_Entry = tuple[Operation, int]
+
+
 class Catalog:
-    """Operations by method; `match` answers the operation of a method and path, or None."""
+    """Operations by method; `resolve` answers the operation of a method and path and the tenant
+    id in the path, `match` the operation alone; None when no operation matches."""
 
     def __init__(self, operations: list[Operation]) -> None:
         self.operations = operations
-        self._by_method: dict[str, tuple[re.Pattern[str], dict[str, Operation]]] = {}
+        self._by_method: dict[str, tuple[re.Pattern[str], dict[str, _Entry]]] = {}
         grouped: dict[str, list[tuple[str, Operation]]] = {}
         for index, operation in enumerate(operations):
             grouped.setdefault(operation.method, []).append((f"o{index}", operation))
@@ -65,9 +118,15 @@ class Catalog:
             # Literal segments first, so /employees/salaries wins over /employees/{employeeId}.
             entries.sort(key=lambda entry: entry[1].template.count("{"))
             alternation = "|".join(
-                f"(?P<{name}>{_template_regex(op.template, named=False)})" for name, op in entries
+                f"(?P<{name}>{_template_regex(op.template, named=False, tenant_group=f't{name}')})"
+                for name, op in entries
             )
-            self._by_method[method] = (re.compile(alternation), dict(entries))
+            pattern = re.compile(alternation)
+            groups = pattern.groupindex
+            self._by_method[method] = (
+                pattern,
+                {name: (op, groups.get(f"t{name}", 0)) for name, op in entries},
+            )
 
     @classmethod
     def from_openapi(cls, document: dict[str, Any]) -> Catalog:
@@ -89,7 +148,8 @@ class Catalog:
                 )
         return cls(operations)
 
-    def match(self, method: str, path: str) -> Operation | None:
+    def resolve(self, method: str, path: str) -> tuple[Operation, str | None] | None:
+        """The operation and the tenant id its path names (None if it names none)."""
         entry = self._by_method.get(method)
         if entry is None:
             return None
@@ -97,7 +157,12 @@ class Catalog:
         found = pattern.fullmatch(path)
         if found is None or found.lastgroup is None:
             return None
-        return operations[found.lastgroup]
+        operation, tenant_group = operations[found.lastgroup]
+        return operation, found.group(tenant_group) if tenant_group else None
+
+    def match(self, method: str, path: str) -> Operation | None:
+        resolved = self.resolve(method, path)
+        return resolved[0] if resolved else None
 
     def allowed_methods(self, path: str) -> list[str]:
         return [m for m, (pattern, _) in self._by_method.items() if pattern.fullmatch(path)]

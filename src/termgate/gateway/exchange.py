@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from termgate.gateway.bearer import Bearer
 from termgate.gateway.catalog import Operation
 from termgate.gateway.snapshot import KeyGrant
 from termgate.problems import ProblemResponse, Refusal
@@ -19,6 +20,7 @@ class Exchange:
     """One request: who sent it, what it asks for, and what came of it (for usage events)."""
 
     __slots__ = (
+        "bearer",
         "bytes_in",
         "bytes_out",
         "code",
@@ -32,6 +34,7 @@ class Exchange:
         "started",
         "started_at",
         "status",
+        "tenant_id",
     )
 
     def __init__(
@@ -53,6 +56,8 @@ class Exchange:
         self.started_at = started_at
         self.grant: KeyGrant | None = None
         self.operation: Operation | None = None
+        self.bearer: Bearer | None = None
+        self.tenant_id: str | None = None  # the debtorId or companyId in the path
         self.status = 0
         self.code: int | None = None
         self.bytes_in = 0

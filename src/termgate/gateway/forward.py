@@ -15,7 +15,8 @@ from termgate.gateway.upstream_pool import (
 from termgate.problems import UPSTREAM_ERROR, UPSTREAM_TIMEOUT, ProblemResponse
 
 # Request headers that end at the gateway: hop-by-hop ones (RFC 9110 §7.6.1), the framing and
-# forwarding headers it writes itself, and the gateway's own credential.
+# forwarding headers it writes itself, the credentials it checks (the subscription key and the
+# end user's token), and the end-user headers only the gateway may set (the upstream trusts them).
 DROPPED_REQUEST_HEADERS = frozenset(
     {
         "connection",
@@ -33,8 +34,11 @@ DROPPED_REQUEST_HEADERS = frozenset(
         "x-forwarded-for",
         "x-forwarded-proto",
         "x-subscription-key",
+        "authorization",
     }
 )
+# Any header under this prefix is the gateway's to set (X-Termgate-User, X-Termgate-Debtors, …).
+GATEWAY_HEADER_PREFIX = "x-termgate-"
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -56,7 +60,7 @@ def request_head(
     framing: str | None = None
     lines = [f"{exchange.method} {target} HTTP/1.1\r\nhost: {upstream_host}\r\n"]
     for name, value in source.header_items():
-        if name in DROPPED_REQUEST_HEADERS:
+        if name in DROPPED_REQUEST_HEADERS or name.startswith(GATEWAY_HEADER_PREFIX):
             if name == "x-forwarded-for":
                 forwarded_for = f"{value}, {forwarded_for}"
             elif name == "content-length" and value != "0":
@@ -68,6 +72,9 @@ def request_head(
         lines.append(f"{name}: {value}\r\n")
     if framing == "chunked":
         lines.append("transfer-encoding: chunked\r\n")
+    bearer = exchange.bearer
+    if bearer is not None:
+        lines.append(bearer.upstream_headers)  # formatted once per token
     lines.append(
         f"x-request-id: {exchange.request_id}\r\nx-forwarded-for: {forwarded_for}\r\n"
         f"x-forwarded-proto: {source.scheme()}\r\n\r\n"

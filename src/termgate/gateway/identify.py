@@ -1,13 +1,18 @@
-"""Step 1, identify: the subscription key (clause 2) and the API operation asked for."""
+"""Step 1, identify: the subscription key (clause 2), the end user's access token (clause 3.3 a)
+and the API operation asked for, with the tenant its path names."""
 
 from __future__ import annotations
 
+from termgate.gateway.bearer import TokenError
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.exchange import Exchange, refuse
 from termgate.gateway.snapshot import AccessSnapshot
 from termgate.problems import (
+    FOREIGN_TOKEN,
+    INVALID_TOKEN,
     METHOD_NOT_ALLOWED,
     MISSING_KEY,
+    MISSING_TOKEN,
     UNKNOWN_KEY,
     UNKNOWN_OPERATION,
     ProblemResponse,
@@ -15,12 +20,24 @@ from termgate.problems import (
 from termgate.registry.secrets import hash_key
 
 KEY_HEADER = "x-subscription-key"
+TOKEN_HEADER = "authorization"
+# RFC 6750 §3: no error code when the request carried no token at all, invalid_token otherwise.
+REALM = 'Bearer realm="termgate"'
+NO_TOKEN_CHALLENGE = ("www-authenticate", REALM)
+INVALID_TOKEN_CHALLENGE = ("www-authenticate", f'{REALM}, error="invalid_token"')
+
+
+def _token_refused(exchange: Exchange, detail: str) -> ProblemResponse:
+    problem = refuse(exchange, INVALID_TOKEN, detail)
+    problem.headers.append(INVALID_TOKEN_CHALLENGE)
+    return problem
 
 
 def identify(
     exchange: Exchange, snapshot: AccessSnapshot, catalog: Catalog
 ) -> ProblemResponse | None:
-    key = exchange.headers.get(KEY_HEADER)
+    headers = exchange.headers
+    key = headers.get(KEY_HEADER)
     if not key:
         return refuse(
             exchange, MISSING_KEY, "Send your subscription key in the X-Subscription-Key header."
@@ -29,8 +46,38 @@ def identify(
     if grant is None:
         return refuse(exchange, UNKNOWN_KEY, "This subscription key is unknown or was revoked.")
     exchange.grant = grant
-    operation = catalog.match(exchange.method, exchange.path)
-    if operation is None:
+    authorization = headers.get(TOKEN_HEADER)
+    if not authorization:
+        problem = refuse(
+            exchange,
+            MISSING_TOKEN,
+            "Send the end user's access token in the Authorization header as `Bearer <token>`.",
+        )
+        problem.headers.append(NO_TOKEN_CHALLENGE)
+        return problem
+    tokens = snapshot.tokens
+    if tokens is None:
+        return _token_refused(exchange, "The access token is not valid: no signing key exists.")
+    try:
+        bearer = tokens.bearer(authorization, exchange.started_at + snapshot.clock_offset)
+    except TokenError as error:
+        return _token_refused(exchange, f"The access token is not valid: {error}.")
+    if bearer.family_id in snapshot.revoked:
+        return _token_refused(
+            exchange, "The access token was revoked (or the end user withdrew the consent)."
+        )
+    exchange.bearer = bearer
+    if bearer.client_id != grant.application_id:
+        problem = refuse(
+            exchange,
+            FOREIGN_TOKEN,
+            "The access token was issued to another application than the subscription key's; "
+            "credentials are not transferable.",
+        )
+        problem.headers.append(INVALID_TOKEN_CHALLENGE)
+        return problem
+    resolved = catalog.resolve(exchange.method, exchange.path)
+    if resolved is None:
         allowed = catalog.allowed_methods(exchange.path)
         if allowed:
             problem = refuse(
@@ -43,5 +90,5 @@ def identify(
             UNKNOWN_OPERATION,
             f"{exchange.method} {exchange.path} is not part of the API.",
         )
-    exchange.operation = operation
+    exchange.operation, exchange.tenant_id = resolved
     return None

@@ -35,6 +35,8 @@ UsageRow = tuple[
     int,
     int,
     float,
+    str | None,
+    str | None,
 ]
 TABLE = UsageEvent.__tablename__
 COLUMNS = (
@@ -50,6 +52,8 @@ COLUMNS = (
     "bytes_in",
     "bytes_out",
     "latency_ms",
+    "end_user_id",
+    "data_category",
 )
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 SQLITE_INSERT = (
@@ -95,7 +99,7 @@ class UsageRecorder:
         self._lock = asyncio.Lock()
 
     def record(self, exchange: Exchange, finished: float) -> None:
-        grant, operation = exchange.grant, exchange.operation
+        grant, operation, bearer = exchange.grant, exchange.operation, exchange.bearer
         self.buffer.append(
             (
                 exchange.started_at,
@@ -110,6 +114,8 @@ class UsageRecorder:
                 exchange.bytes_in,
                 exchange.bytes_out,
                 (finished - exchange.started) * 1000.0,
+                bearer.end_user_id if bearer else None,
+                operation.data_category if operation else None,
             )
         )
 

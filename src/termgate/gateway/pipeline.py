@@ -1,8 +1,9 @@
 """The request path: the six steps of DESIGN §2, in order, over an RSGI request.
 
 identify → admit → authorize → limit run on the in-memory snapshot and catalog; the first that
-refuses answers with its problem document. forward streams to the upstream; observe records one
-usage event whatever the outcome.
+refuses answers with its problem document. Only a company the gateway has not seen yet makes
+authorize wait (one upstream lookup, then remembered). forward streams to the upstream; observe
+records one usage event whatever the outcome.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from granian._granian import RSGIProtocolClosed as ProtocolClosed
 
 from termgate.gateway.admit import admit
-from termgate.gateway.authorize import authorize
+from termgate.gateway.authorize import LEARN_COMPANY, authorize, decide_company
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.exchange import Exchange, refuse
 from termgate.gateway.forward import open_exchange
@@ -24,6 +25,7 @@ from termgate.gateway.identify import identify
 from termgate.gateway.limit import limit
 from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.snapshot import SnapshotHolder
+from termgate.gateway.tenants import CompanyDirectory
 from termgate.gateway.upstream_pool import UpstreamConnection, UpstreamError, UpstreamPool
 from termgate.problems import PROBLEM_CONTENT_TYPE, UPSTREAM_ERROR, ProblemResponse
 
@@ -75,6 +77,7 @@ class Gateway:
         self.usage = usage
         self.upstream_host = upstream_host
         self.catalog: Catalog | None = None
+        self.companies = CompanyDirectory(pool, upstream_host)
         self._id_prefix = os.urandom(6).hex() + "-"
         self._ids = itertools.count(1)
 
@@ -96,6 +99,8 @@ class Gateway:
             wall_clock(),
         )
         problem = self._check(exchange)
+        if problem is LEARN_COMPANY:
+            problem = await self._learn_company(exchange)
         if problem is None:
             request = RSGIRequest(scope, protocol)
             opened = await open_exchange(exchange, request, self.pool, self.upstream_host)
@@ -118,9 +123,17 @@ class Gateway:
         return (
             identify(exchange, self.snapshots.current, catalog)
             or admit(exchange)
-            or authorize(exchange)
+            or authorize(exchange, self.companies)
             or limit(exchange)
         )
+
+    async def _learn_company(self, exchange: Exchange) -> ProblemResponse | None:
+        assert exchange.tenant_id is not None
+        try:
+            owner = await self.companies.learn(exchange.tenant_id)
+        except UpstreamError as error:
+            return refuse(exchange, UPSTREAM_ERROR, str(error))
+        return decide_company(exchange, owner) or limit(exchange)
 
     def _answer_problem(self, exchange: Exchange, problem: ProblemResponse, protocol: Any) -> None:
         headers = [

@@ -4,6 +4,11 @@ Every registry change that affects access appends to `access_changes`; a refresh
 of that feed (one tiny indexed query per interval, on every node, whatever the traffic) and swaps
 in a freshly loaded snapshot when it moves, so a created, suspended or revoked key takes effect on
 every node within the interval, without a restart.
+
+The snapshot also holds what the gateway verifies end users' access tokens with (clause 3.3 a):
+the signing keys' public halves and the token families revoked recently enough for their tokens
+to be still unexpired (a withdrawn consent revokes its families). A new signing key and every
+revocation append to the same feed, so both reach every node within the interval too.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.db.identity import TokenFamily
 from termgate.db.models import (
     AccessChange,
     Application,
@@ -25,10 +32,16 @@ from termgate.db.models import (
     Status,
     Subscription,
     SubscriptionKey,
+    utcnow,
 )
 from termgate.db.programme import TermsAcceptance, TermsVersion
+from termgate.gateway.bearer import BearerTokens
+from termgate.identity.tokens import ACCESS_TOKEN_LIFETIME, public_keys
 
 log = logging.getLogger(__name__)
+
+# A family revoked longer ago than a token lives (plus this, for clocks apart) has no live tokens.
+REVOCATION_MARGIN = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +71,12 @@ class KeyGrant:
 class AccessSnapshot:
     version: int = 0
     keys: dict[str, KeyGrant] = field(default_factory=dict)
+    # Verifies access tokens; None while no signing key exists (every token is refused).
+    tokens: BearerTokens | None = None
+    # Ids of the token families whose tokens may be unexpired but are revoked.
+    revoked: frozenset[str] = frozenset()
+    # Added to the wall clock where tokens expire (tests and demos move the clock).
+    clock_offset: float = 0.0
 
 
 def _operations(listing: str) -> frozenset[str] | None:
@@ -78,7 +97,31 @@ async def _terms_due(session: AsyncSession, clock_offset: float) -> tuple[float,
     return current.reaccept_deadline.timestamp() - clock_offset, set(accepted)
 
 
-async def load_snapshot(session: AsyncSession, clock_offset: float = 0.0) -> AccessSnapshot:
+async def _tokens(
+    session: AsyncSession, issuer: str, previous: BearerTokens | None
+) -> BearerTokens | None:
+    """The verifier for the current public keys; the previous one (with every token it verified)
+    while the keys are the same."""
+    jwks = await public_keys(session)
+    if not jwks["keys"]:
+        return None
+    if previous is not None and previous.same_keys(jwks, issuer):
+        return previous
+    return BearerTokens(jwks, issuer)
+
+
+async def _revoked_families(session: AsyncSession, clock_offset: float) -> frozenset[str]:
+    since = utcnow() + timedelta(seconds=clock_offset) - ACCESS_TOKEN_LIFETIME - REVOCATION_MARGIN
+    rows = await session.scalars(select(TokenFamily.id).where(TokenFamily.revoked_at >= since))
+    return frozenset(rows)
+
+
+async def load_snapshot(
+    session: AsyncSession,
+    clock_offset: float = 0.0,
+    issuer: str = "",
+    previous: AccessSnapshot | None = None,
+) -> AccessSnapshot:
     version = (
         await session.execute(select(func.coalesce(func.max(AccessChange.id), 0)))
     ).scalar_one()
@@ -116,7 +159,13 @@ async def load_snapshot(session: AsyncSession, clock_offset: float = 0.0) -> Acc
                 else None
             ),
         )
-    return AccessSnapshot(version=int(version), keys=keys)
+    return AccessSnapshot(
+        version=int(version),
+        keys=keys,
+        tokens=await _tokens(session, issuer, previous.tokens if previous else None),
+        revoked=await _revoked_families(session, clock_offset),
+        clock_offset=clock_offset,
+    )
 
 
 async def head_version(session: AsyncSession) -> int:
@@ -132,21 +181,26 @@ class SnapshotHolder:
         sessions: async_sessionmaker[AsyncSession],
         interval: float,
         clock_offset: float = 0.0,
+        issuer: str = "",
     ) -> None:
         self.sessions = sessions
         self.interval = interval
         self.clock_offset = clock_offset
+        self.issuer = issuer
         self.current = AccessSnapshot()
+
+    async def _load(self, session: AsyncSession) -> AccessSnapshot:
+        return await load_snapshot(session, self.clock_offset, self.issuer, self.current)
 
     async def reload(self) -> None:
         async with self.sessions() as session:
-            self.current = await load_snapshot(session, self.clock_offset)
+            self.current = await self._load(session)
 
     async def refresh_once(self) -> bool:
         async with self.sessions() as session:
             if await head_version(session) == self.current.version:
                 return False
-            self.current = await load_snapshot(session, self.clock_offset)
+            self.current = await self._load(session)
         log.info("access snapshot reloaded at change %d", self.current.version)
         return True
 

@@ -1,0 +1,95 @@
+"""The end user's access token as the gateway's steps use it (clauses 2 and 3.3 a, e).
+
+`identity.tokens.VerifiedTokens` checks an ES256 JWT's signature once and remembers its claims.
+On top of that, the gateway keeps, per `Authorization` header value, a `Bearer`: the claims in
+the shapes the steps compare against (debtor ids as they appear in paths, the granted scopes
+with the read scopes their write scopes imply) and the upstream's end-user headers, already
+formatted. A request with a known token then costs one dict lookup and one comparison of its
+expiry; nothing is parsed, split or formatted per request. Revocation is not a property of the
+token but of the snapshot (the revoked families), so it is checked on every request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from termgate.identity.tokens import AccessClaims, TokenError, VerifiedTokens
+from termgate.upstream.http import DEBTORS_HEADER, USER_HEADER
+
+__all__ = ["Bearer", "BearerTokens", "TokenError", "granted_scopes"]
+
+READ_SUFFIX = ".read"
+
+
+def granted_scopes(scopes: frozenset[str]) -> frozenset[str]:
+    """The scopes with the read scope each write scope implies (`employee.info` grants
+    `employee.info.read`, DESIGN §3)."""
+    return scopes | {scope + READ_SUFFIX for scope in scopes if not scope.endswith(READ_SUFFIX)}
+
+
+class Bearer:
+    """A verified access token, prepared for the identify, authorize and forward steps."""
+
+    __slots__ = (
+        "client_id",
+        "debtor_ids",
+        "debtors",
+        "end_user_id",
+        "expires_at",
+        "family_id",
+        "granted",
+        "scopes",
+        "several_debtors",
+        "upstream_headers",
+    )
+
+    def __init__(self, claims: AccessClaims) -> None:
+        self.client_id = claims.client_id
+        self.end_user_id = claims.end_user_id
+        self.family_id = claims.family_id
+        self.expires_at = claims.expires_at
+        self.debtors = claims.debtors
+        self.debtor_ids = frozenset(str(debtor) for debtor in claims.debtors)
+        self.several_debtors = len(claims.debtors) > 1
+        self.scopes = tuple(sorted(claims.scopes))
+        self.granted = granted_scopes(claims.scopes)
+        debtors = ",".join(str(debtor) for debtor in sorted(claims.debtors))
+        self.upstream_headers = (
+            f"{USER_HEADER}: {claims.upstream_user_id}\r\n{DEBTORS_HEADER}: {debtors}\r\n"
+        )
+
+
+class BearerTokens:
+    """Bearers by `Authorization` header value, over a `VerifiedTokens` for the signing keys.
+
+    Only verified tokens are remembered, at most `capacity` (the oldest go first)."""
+
+    def __init__(self, jwks: dict[str, Any], issuer: str, capacity: int = 100_000) -> None:
+        self.jwks = jwks
+        self.issuer = issuer
+        self.capacity = capacity
+        self.verifier = VerifiedTokens(jwks, issuer, capacity)
+        self._known: dict[str, Bearer] = {}
+
+    def same_keys(self, jwks: dict[str, Any], issuer: str) -> bool:
+        return self.jwks == jwks and self.issuer == issuer
+
+    def bearer(self, authorization: str, now: float) -> Bearer:
+        """The bearer of an `Authorization` header value; TokenError if it is not valid now."""
+        known = self._known.get(authorization)
+        if known is None:
+            return self._verify(authorization, now)
+        if known.expires_at <= now:
+            raise TokenError("the token has expired")
+        return known
+
+    def _verify(self, authorization: str, now: float) -> Bearer:
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise TokenError("send the access token as `Authorization: Bearer <token>`")
+        bearer = Bearer(self.verifier.verify(token, now))
+        if len(self._known) >= self.capacity:
+            del self._known[next(iter(self._known))]
+        self._known[authorization] = bearer
+        return bearer
