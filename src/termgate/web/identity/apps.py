@@ -31,11 +31,6 @@ ACCESS_LOG_LIMIT = 50_000
 Page = Callable[[Request, AsyncSession, EndUser], Awaitable[Response]]
 
 
-def _usage_column(name: str) -> Any:
-    """A usage-event column the gateway records per end user (migration 0004), if present."""
-    return getattr(UsageEvent, name, None)
-
-
 def end_user_page(handler: Page) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         async with unit_of_work(request) as session:
@@ -59,14 +54,10 @@ async def _last_reads(
     session: AsyncSession, end_user_id: str
 ) -> dict[str, list[tuple[str, datetime]]]:
     """Per application: each kind of data it read for this end user, and when it last did."""
-    end_user_column = _usage_column("end_user_id")
-    if end_user_column is None:
-        return {}
-    what = _usage_column("data_category")
-    kind = func.coalesce(what, UsageEvent.operation) if what is not None else UsageEvent.operation
+    kind = func.coalesce(UsageEvent.data_category, UsageEvent.operation)
     rows = await session.execute(
         select(UsageEvent.application_id, kind, func.max(UsageEvent.at))
-        .where(end_user_column == end_user_id, UsageEvent.status < 400)
+        .where(UsageEvent.end_user_id == end_user_id, UsageEvent.status < 400)
         .group_by(UsageEvent.application_id, kind)
     )
     reads: dict[str, list[tuple[str, datetime]]] = {}
@@ -106,7 +97,6 @@ async def connected_apps(request: Request, session: AsyncSession, end_user: EndU
         end_user=end_user,
         connections=connections,
         reads=await _last_reads(session, end_user.id),
-        reads_recorded=_usage_column("end_user_id") is not None,
     )
 
 
@@ -167,32 +157,25 @@ async def export_consents(request: Request, session: AsyncSession, end_user: End
 
 @end_user_page
 async def export_access_log(request: Request, session: AsyncSession, end_user: EndUser) -> Response:
-    end_user_column = _usage_column("end_user_id")
-    events: list[dict[str, Any]] = []
-    if end_user_column is not None:
-        category = _usage_column("data_category")
-        rows = await session.scalars(
-            select(UsageEvent)
-            .where(end_user_column == end_user.id)
-            .order_by(UsageEvent.at)
-            .limit(ACCESS_LOG_LIMIT)
-        )
-        events = [
-            {
-                "at": event.at.isoformat(),
-                "application_id": event.application_id,
-                "method": event.method,
-                "operation": event.operation,
-                "data_category": getattr(event, "data_category", None) if category else None,
-                "status": event.status,
-                "request_id": event.request_id,
-            }
-            for event in rows
-        ]
-    document = {
-        "end_user": end_user.username,
-        "recorded_per_end_user": end_user_column is not None,
-        "limit": ACCESS_LOG_LIMIT,
-        "events": events,
-    }
+    rows = await session.scalars(
+        select(UsageEvent)
+        .where(UsageEvent.end_user_id == end_user.id)
+        .order_by(UsageEvent.at)
+        .limit(ACCESS_LOG_LIMIT)
+    )
+    events = [
+        {
+            "at": event.at.isoformat(),
+            "application_id": event.application_id,
+            "method": event.method,
+            "operation": event.operation,
+            "data_category": event.data_category,
+            "status": event.status,
+            "bytes_out": event.bytes_out,
+            "request_id": event.request_id,
+        }
+        for event in rows
+    ]
+    # Requests are recorded per end user since the gateway's migration 0004; older ones are not.
+    document = {"end_user": end_user.username, "limit": ACCESS_LOG_LIMIT, "events": events}
     return _download("access-log.json", document)
