@@ -80,3 +80,10 @@ async def payroll_upstream() -> AsyncIterator[str]:
     args = ["-m", "termgate.upstream", "--port", str(port), "--employees", "500"]
     async with serving(args, f"{url}/openapi.json"):
         yield url
+
+
+@pytest.fixture(scope="session")
+async def payroll_gateway(database_url: str, payroll_upstream: str) -> AsyncIterator[Gateway]:
+    """A gateway in front of the reference payroll API, on each database of the run."""
+    async with gateway_process(database_url, payroll_upstream) as gateway:
+        yield gateway

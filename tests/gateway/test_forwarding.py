@@ -95,6 +95,28 @@ async def test_forwarded_headers_and_hop_by_hop_removal(
     assert "keep-alive" not in response.headers
 
 
+async def test_clause_3_3_a_upstream_sees_the_token_s_end_user_and_debtors_only(
+    gateway: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    access = await issue_test_access(sessions, debtors=(1003, 1001))
+    url = f"{gateway.url}/api/echo"
+    await wait_for_status(client, url, access.key.key, 200, token=access.token.token)
+    spoofed = {
+        **access.headers,
+        "X-Termgate-Debtors": "1001,1002,1003,1004,1005",
+        "X-Termgate-User": "1",
+        "X-Termgate-Anything": "else",
+    }
+    response = await client.get(url, headers=spoofed)
+    assert response.status_code == 200
+    seen = response.json()["headers"]
+    assert seen["x-termgate-debtors"] == "1001,1003"
+    assert seen["x-termgate-user"].isdigit()
+    assert seen["x-termgate-user"] != "1"
+    assert "x-termgate-anything" not in seen
+    assert "authorization" not in seen
+
+
 async def test_request_body_streams_to_the_upstream(
     gateway: Gateway, client: httpx.AsyncClient, credentials: dict[str, str]
 ) -> None:

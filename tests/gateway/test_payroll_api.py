@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
+from tests.gateway.conftest import Gateway, wait_for_status
 from tests.support.factories import IssuedAccess, issue_test_access
-
-
-@pytest.fixture(scope="session")
-async def payroll_gateway(database_url: str, payroll_upstream: str) -> AsyncIterator[Gateway]:
-    async with gateway_process(database_url, payroll_upstream) as gateway:
-        yield gateway
 
 
 async def ready(client: httpx.AsyncClient, url: str, access: IssuedAccess) -> None:

@@ -1,0 +1,145 @@
+"""The authorize step's decisions in process: scopes (clause 3.3 e) and the company → debtor
+directory behind the tenant check (clause 3.3 a)."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+
+from termgate.db.models import Environment, Status
+from termgate.gateway.authorize import LEARN_COMPANY, authorize
+from termgate.gateway.bearer import Bearer, granted_scopes
+from termgate.gateway.catalog import Catalog
+from termgate.gateway.exchange import Exchange
+from termgate.gateway.snapshot import KeyGrant
+from termgate.gateway.tenants import CompanyDirectory, canonical_id
+from termgate.gateway.upstream_pool import UpstreamPool
+from termgate.identity.tokens import AccessClaims
+
+CATALOG = Catalog.from_openapi(
+    {
+        "paths": {
+            "/api/companies/{companyId}/employees": {
+                "get": {
+                    "operationId": "listEmployees",
+                    "security": [{"oauth2": ["employee.info.read"]}],
+                }
+            },
+            "/api/debtors/{debtorId}/report": {
+                "get": {
+                    "operationId": "report",
+                    "security": [{"oauth2": ["debtor.info.read", "employee.payment.read"]}],
+                }
+            },
+        }
+    }
+)
+GRANT = KeyGrant(
+    key_id="k",
+    subscription_id="s",
+    application_id="app",
+    developer_id="d",
+    plan_id="p",
+    product_slug="test",
+    environment=Environment.SANDBOX,
+    key_status=Status.ACTIVE,
+    subscription_status=Status.ACTIVE,
+    application_status=Status.ACTIVE,
+    developer_status=Status.ACTIVE,
+    operations=None,
+    max_page_size=100,
+)
+
+
+def bearer(scope: str, debtors: tuple[int, ...] = (1001,)) -> Bearer:
+    return Bearer(
+        AccessClaims(
+            client_id="app",
+            end_user_id="u",
+            upstream_user_id=7,
+            scopes=frozenset(scope.split()),
+            debtors=frozenset(debtors),
+            family_id="f",
+            consent_id="c",
+            expires_at=2e9,
+        )
+    )
+
+
+def exchange_for(path: str, token: Bearer) -> Exchange:
+    exchange = Exchange("GET", path, "", {}, "r", 0.0, 0.0)
+    resolved = CATALOG.resolve("GET", path)
+    assert resolved is not None
+    exchange.operation, exchange.tenant_id = resolved
+    exchange.grant, exchange.bearer = GRANT, token
+    return exchange
+
+
+def directory_with(owners: dict[str, int]) -> CompanyDirectory:
+    directory = CompanyDirectory(
+        UpstreamPool("127.0.0.1", 9, max_idle=1, connect_timeout=1.0, timeout=1.0), "unused"
+    )
+    directory.owner.update(owners)
+    return directory
+
+
+def test_clause_3_3_e_write_scope_implies_its_read_scope() -> None:
+    assert granted_scopes(frozenset({"employee.info"})) == {"employee.info", "employee.info.read"}
+    assert granted_scopes(frozenset({"employee.info.read"})) == {"employee.info.read"}
+    directory = directory_with({"2001": 1001})
+    path = "/api/companies/2001/employees"
+    assert authorize(exchange_for(path, bearer("employee.info")), directory) is None
+    refused = authorize(exchange_for(path, bearer("employee.employment")), directory)
+    assert refused is not None
+    assert refused.status == 403
+
+
+def test_clause_3_3_e_an_alternative_of_several_scopes_needs_all_of_them() -> None:
+    directory = directory_with({})
+    path = "/api/debtors/1001/report"
+    one = authorize(exchange_for(path, bearer("debtor.info.read")), directory)
+    assert one is not None
+    assert one.status == 403
+    both = bearer("debtor.info.read employee.payment")
+    assert authorize(exchange_for(path, both), directory) is None
+
+
+def test_clause_3_3_a_unknown_company_is_looked_up_only_when_it_could_exist() -> None:
+    directory = directory_with({"2001": 1001, "2002": 1002})
+    token = bearer("employee.info.read")
+    assert authorize(exchange_for("/api/companies/2001/employees", token), directory) is None
+    other = authorize(exchange_for("/api/companies/2002/employees", token), directory)
+    assert other is not None
+    assert other.status == 403
+    unseen = exchange_for("/api/companies/2003/employees", token)
+    assert authorize(unseen, directory) is LEARN_COMPANY
+    for odd in ("02001", "x1", "1" * 30):
+        refused = authorize(exchange_for(f"/api/companies/{odd}/employees", token), directory)
+        assert refused is not None
+        assert refused.status == 403
+    assert [canonical_id(raw) for raw in ("0", "7", "07", "", "٣")] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+
+
+async def test_clause_3_3_a_company_directory_preloads_and_learns_from_the_upstream(
+    payroll_upstream: str,
+) -> None:
+    address = urlsplit(payroll_upstream)
+    pool = UpstreamPool(
+        address.hostname or "", address.port or 80, max_idle=4, connect_timeout=2.0, timeout=5.0
+    )
+    try:
+        directory = CompanyDirectory(pool, address.netloc)
+        assert await directory.learn("2003") == 1003
+        assert directory.owner == {"2003": 1003}
+        assert await asyncio.gather(*(directory.learn("999999") for _ in range(3))) == [None] * 3
+        assert "999999" not in directory.owner
+        assert await directory.preload() == 12
+        assert directory.owner["2006"] == 1001
+    finally:
+        await pool.close()
