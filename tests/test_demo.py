@@ -38,20 +38,26 @@ async def test_clause_2_demo_serves_companies_with_its_key_and_refuses_without(
         httpx.AsyncClient(base_url=base, timeout=10) as client,
     ):
         credentials = json.loads((tmp_path / "demo-credentials.json").read_text())
-        key = credentials["subscription_key"]
+        key, token = credentials["subscription_key"], credentials["access_token"]
         assert credentials["gateway_url"] == base
 
         page = await client.get(
-            "/api/companies", params={"pageSize": 5}, headers={"X-Subscription-Key": key}
+            "/api/companies",
+            params={"pageSize": 5},
+            headers={"X-Subscription-Key": key, "Authorization": f"Bearer {token}"},
         )
         assert page.status_code == 200, page.text
-        assert len(page.json()["data"]) == 5
-        assert page.json()["pagination"]["pageSize"] == 5
+        companies = page.json()["data"]
+        assert companies
+        assert {company["debtorId"] for company in companies} == {1001}  # the consented one
 
         refused = await client.get("/api/companies")
         assert refused.status_code == 401
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json()["clause"] == "2"
         assert refused.json()["code"] == 40100
-        curl = f"curl -s -H 'X-Subscription-Key: {key}' '{base}/api/companies?pageSize=5'"
+        curl = (
+            f"curl -s -H 'X-Subscription-Key: {key}' -H 'Authorization: Bearer {token}' "
+            f"'{base}/api/companies?pageSize=5'"
+        )
         assert await asyncio.to_thread(printed_line_with, process, curl)

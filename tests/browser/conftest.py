@@ -53,6 +53,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         var_dir=str(folder),
         public_url=f"http://127.0.0.1:{port}",
         secret_key="browser-tests-" + "k" * 32,
+        example_client="true",
     )
     await upgrade_async(database_url)
     async with AsyncExitStack() as processes:
@@ -73,6 +74,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         async with transaction(session_factory(engine), settings) as session:
             demo = await seed_demo(session, settings, {})
         await engine.dispose()
+        demo.write(folder / "demo-credentials.json")  # the example client reads it
         url = f"http://127.0.0.1:{port}"
         await processes.enter_async_context(
             serving(["-m", "termgate.server"], f"{url}/healthz", env)

@@ -9,9 +9,10 @@ import httpx
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.conftest import Stack, photograph
-from tests.browser.steps import open_mail_link, sign_in_to_console
+from tests.browser.steps import open_mail_link, sign_in_to_console, token_through_consent
 
 PASSWORD = "a long enough passphrase"
+REDIRECT_URI = "https://insights.loonwijzer.example/callback"
 
 
 async def sign_up(page: Page, email: str) -> None:
@@ -55,7 +56,7 @@ async def register_application(page: Page) -> None:
     )
     await page.get_by_label(re.compile("employee.employment.read")).check()
     await page.get_by_label(re.compile("company.info.read")).check()
-    await page.get_by_label("Redirect URIs").fill("https://insights.loonwijzer.example/callback")
+    await page.get_by_label("Redirect URIs").fill(REDIRECT_URI)
     await page.get_by_label("Expected number of end users").fill("25")
     await photograph(page, "portal-register-application")
     await page.get_by_role("button", name="Register application").click()
@@ -92,9 +93,16 @@ async def test_clause_1_new_developer_signs_up_and_calls_the_sandbox(
     await page.get_by_role("link", name="Applications").click()
     await register_application(page)
     key = await subscribe_and_copy_key(page)
+    app_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    sandbox_user = next(u for u in stack.demo.end_users if u["environment"] == "sandbox")
+    token = await token_through_consent(
+        page, stack, app_id, REDIRECT_URI, "company.info.read", str(sandbox_user["username"])
+    )
     async with httpx.AsyncClient(base_url=stack.url) as client:
         answer = await client.get(
-            "/api/companies", params={"pageSize": 3}, headers={"X-Subscription-Key": key}
+            "/api/companies",
+            params={"pageSize": 3},
+            headers={"X-Subscription-Key": key, "Authorization": f"Bearer {token}"},
         )
     assert answer.status_code == 200, answer.text
-    assert len(answer.json()["data"]) == 3
+    assert {company["debtorId"] for company in answer.json()["data"]} == {1001}

@@ -6,18 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from playwright.async_api import Browser, Page, expect
+from sqlalchemy import select
 
+from termgate.db.engine import create_engine, session_factory
+from termgate.db.identity import Consent, EndUser, TokenFamily
+from termgate.db.models import Application
+from termgate.identity.tokens import issue_access_token, signing_key
 from termgate.registry.demo import BRAM, DEVELOPER_PASSWORD
 from tests.browser.conftest import Stack, photograph
-from tests.browser.steps import sign_in_to_console, sign_in_to_portal
+from tests.browser.steps import sign_in_to_console, sign_in_to_portal, token_through_consent
 from tests.conftest import free_port
 from tests.support.processes import serving
 
-A_MONTH_LATER = str(timedelta(days=31).total_seconds())
+A_MONTH = timedelta(days=31)
+A_MONTH_LATER = str(A_MONTH.total_seconds())
 
 
 async def approve_pending_request(console: Page, application: str) -> None:
@@ -28,6 +34,12 @@ async def approve_pending_request(console: Page, application: str) -> None:
     await expect(console.get_by_role("status")).to_have_text(
         f"Production access for {application} approved; the developer is told."
     )
+
+
+async def app_id_of(page: Page) -> str:
+    """The application the developer's page is showing (its id is the OAuth client_id)."""
+    await page.get_by_role("link", name=re.compile("I have stored")).click()
+    return page.url.rstrip("/").rsplit("/", 1)[1]
 
 
 async def subscribe_to_production(page: Page, application: str) -> str:
@@ -61,15 +73,49 @@ async def reaccept(page: Page) -> None:
     await expect(page.get_by_role("status")).to_have_text("You accepted version 1.1 of the terms.")
 
 
-async def call(url: str, key: str) -> httpx.Response:
+async def token_a_month_later(stack: Stack, application: str) -> str:
+    """The access token the application would get by refreshing a month from now."""
+    engine = create_engine(stack.database_url)
+    try:
+        async with session_factory(engine).begin() as session:
+            family = await session.scalar(
+                select(TokenFamily)
+                .join(Application, TokenFamily.application_id == Application.id)
+                .where(Application.name == application, TokenFamily.revoked_at.is_(None))
+                .order_by(TokenFamily.created_at.desc())
+                .limit(1)
+            )
+            assert family is not None
+            consent = await session.get_one(Consent, family.consent_id)
+            user = await session.get_one(EndUser, family.end_user_id)
+            return issue_access_token(
+                await signing_key(session),
+                issuer=stack.url,
+                client_id=family.application_id,
+                end_user_id=user.id,
+                upstream_user_id=user.upstream_id,
+                scope=family.scope,
+                debtors=consent.debtors,
+                family_id=family.id,
+                consent_id=consent.id,
+                now=datetime.now(UTC) + A_MONTH,
+            )
+    finally:
+        await engine.dispose()
+
+
+async def call(url: str, key: str, token: str, path: str) -> httpx.Response:
     async with httpx.AsyncClient(base_url=url) as client:
-        return await client.get("/api/companies", headers={"X-Subscription-Key": key})
+        headers = {"X-Subscription-Key": key, "Authorization": f"Bearer {token}"}
+        return await client.get(path, headers=headers)
 
 
-async def answers_within_a_second(url: str, key: str, status: int) -> httpx.Response:
+async def answers_within_a_second(
+    url: str, key: str, token: str, path: str, status: int
+) -> httpx.Response:
     """Every node applies a registry change within a second (its snapshot refresh)."""
     deadline = asyncio.get_running_loop().time() + 1.0
-    while (response := await call(url, key)).status_code != status:
+    while (response := await call(url, key, token, path)).status_code != status:
         assert asyncio.get_running_loop().time() < deadline, response.text
         await asyncio.sleep(0.05)
     return response
@@ -88,7 +134,20 @@ async def test_clause_9_amendment_reaccepted_by_one_developer_refuses_the_other_
     bram = await bram_context.new_page()
     await sign_in_to_portal(bram, BRAM[0], DEVELOPER_PASSWORD)
     bram_key = await subscribe_to_production(bram, "HR Sync")
-    await answers_within_a_second(stack.url, bram_key, 200)
+    user = next(u for u in stack.demo.end_users if u["environment"] == "production")
+    [debtor] = user["debtors"]  # type: ignore[misc]
+    async with httpx.AsyncClient(base_url=stack.upstream_url) as upstream:
+        company = (await upstream.get(f"/api/debtors/{debtor}/companies")).json()["data"][0]
+    employees = f"/api/companies/{company['id']}/employees?pageSize=5"
+    bram_token = await token_through_consent(
+        bram,
+        stack,
+        await app_id_of(bram),
+        "https://hr-sync.example/callback",
+        "employee.info.read",
+        str(user["username"]),
+    )
+    await answers_within_a_second(stack.url, bram_key, bram_token, employees, 200)
 
     await publish_amendment(console)
     demi_context = await browser.new_context(base_url=stack.url)
@@ -100,10 +159,15 @@ async def test_clause_9_amendment_reaccepted_by_one_developer_refuses_the_other_
     env = {**stack.env, "TERMGATE_PORT": str(port), "TERMGATE_CLOCK_OFFSET_SECONDS": A_MONTH_LATER}
     later = f"http://127.0.0.1:{port}"
     async with serving(["-m", "termgate.server"], f"{later}/healthz", env):
-        refused = await call(later, bram_key)
+        # A month on, each application holds a token refreshed then for the same consent.
+        bram_then = await token_a_month_later(stack, "HR Sync")
+        refused = await call(later, bram_key, bram_then, employees)
         assert refused.status_code == 403
         assert refused.json()["clause"] == "9"
-        assert (await call(later, stack.demo.production_subscription_key)).status_code == 200
-    assert (await call(stack.url, bram_key)).status_code == 200  # before the deadline: admitted
+        demi_then = await token_a_month_later(stack, "Payroll Insights")
+        demi = stack.demo.production_subscription_key
+        assert (await call(later, demi, demi_then, "/api/companies")).status_code == 200
+    # Before the deadline the same request is admitted.
+    assert (await call(stack.url, bram_key, bram_token, employees)).status_code == 200
     for context in (provider, bram_context, demi_context):
         await context.close()

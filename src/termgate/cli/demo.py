@@ -100,15 +100,17 @@ def demo_services(settings: Settings) -> Iterator[None]:
 def banner(settings: Settings, credentials: Path) -> list[str]:
     base = settings.base_url
     logins = json.loads(credentials.read_text())
-    key = logins["subscription_key"]
+    key, token = logins["subscription_key"], logins["access_token"]
     accountant = max(logins["end_users"], key=lambda user: len(user["debtors"]))
     return [
         f"[bold]termgate[/] is running on {base} (gateway under {base}/api)",
         f"reference payroll API: http://127.0.0.1:{settings.upstream_port}/openapi.json",
         "",
-        "A page of companies through the gateway:",
-        f"  curl -s -H 'X-Subscription-Key: {key}' '{base}/api/companies?pageSize=5'",
-        "Without the key, a 401 problem naming clause 2 of the terms:",
+        "A page of companies through the gateway, with the application's key and a payroll",
+        "user's token (that user consented to share one customer; the token lasts an hour):",
+        f"  curl -s -H 'X-Subscription-Key: {key}' -H 'Authorization: Bearer {token}' "
+        f"'{base}/api/companies?pageSize=5'",
+        "Without them, a 401 problem naming clause 2 of the terms:",
         f"  curl -s {base}/api/companies",
         "",
         f"developer portal  {base}/portal   {logins['developer_email']} / "

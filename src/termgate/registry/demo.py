@@ -19,12 +19,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.db.identity import EndUser
+from termgate.db.identity import EndUser, TokenFamily
 from termgate.db.models import Application, Developer, Environment, Status, utcnow
 from termgate.db.programme import Administrator, ProductionRequest, ReviewState
 from termgate.identity.clients import client_secret_matches, issue_client_secret
+from termgate.identity.consents import grant_consent, live_consents
 from termgate.identity.end_users import import_end_users
 from termgate.identity.passwords import hash_password
+from termgate.identity.tokens import issue_access_token, signing_key
 from termgate.registry.admins import create_administrator
 from termgate.registry.applications import create_application, parse_redirect_uris
 from termgate.registry.developers import create_developer
@@ -81,6 +83,7 @@ class DemoCredentials:
     application_id: str
     client_id: str
     client_secret: str
+    access_token: str
     redirect_uri: str
     end_users: list[dict[str, object]]
     developer_email: str
@@ -181,6 +184,50 @@ async def _client_secret(session: AsyncSession, application: Application, previo
     return await issue_client_secret(session, application, "termgate demo seed")
 
 
+async def _demo_access_token(
+    session: AsyncSession, settings: Settings, application: Application
+) -> str:
+    """A token as the example client would hold after the payroll product's first login had
+    consented to share their one customer: the demo's curl line works without the flow."""
+    user = await session.scalar(select(EndUser).order_by(EndUser.upstream_id).limit(1))
+    assert user is not None
+    consents = await live_consents(session, user.id, application.id)
+    consent = (
+        consents[0]
+        if consents
+        else await grant_consent(
+            session,
+            end_user=user,
+            application=application,
+            scopes=application.requested_scopes,
+            debtors=user.debtors,
+            ip="127.0.0.1",
+            user_agent="termgate demo seed",
+            now=settings.now(),
+        )
+    )
+    family = TokenFamily(
+        consent_id=consent.id,
+        application_id=application.id,
+        end_user_id=user.id,
+        scope=consent.scopes,
+    )
+    session.add(family)
+    await session.flush()
+    return issue_access_token(
+        await signing_key(session),
+        issuer=settings.issuer,
+        client_id=application.id,
+        end_user_id=user.id,
+        upstream_user_id=user.upstream_id,
+        scope=consent.scopes,
+        debtors=consent.debtors,
+        family_id=family.id,
+        consent_id=consent.id,
+        now=settings.now(),
+    )
+
+
 async def seed_demo(
     session: AsyncSession, settings: Settings, previous: dict[str, Any]
 ) -> DemoCredentials:
@@ -208,6 +255,7 @@ async def seed_demo(
     await import_end_users(
         session, generate(settings.seed, settings.employees).end_users, END_USER_PASSWORD
     )
+    access_token = await _demo_access_token(session, settings, insights)
     logins: list[dict[str, object]] = [
         {
             "username": user.username,
@@ -221,6 +269,7 @@ async def seed_demo(
         gateway_url=settings.base_url,
         client_id=insights.id,
         client_secret=client_secret,
+        access_token=access_token,
         redirect_uri=example_redirect,
         end_users=logins,
         subscription_key=await _live_key(
