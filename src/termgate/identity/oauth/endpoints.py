@@ -41,7 +41,7 @@ def find_token(context: OAuthContext, token: str, hint: str | None) -> Credentia
     )
 
 
-class Revocation(RevocationEndpoint):  # type: ignore[misc]
+class Revocation(RevocationEndpoint):
     ENDPOINT_NAME = "revocation"
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]  # noqa: RUF012
 
@@ -54,7 +54,7 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
         context.revoke_family(token.family.id, f"the client revoked its {token.token_type}")
 
 
-class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
+class Introspection(IntrospectionEndpoint):
     ENDPOINT_NAME = "introspection"
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]  # noqa: RUF012
 

@@ -40,7 +40,7 @@ def grantee_of(context: OAuthContext, family: TokenFamily) -> Grantee | None:
     return Grantee(end_user, consent, family)
 
 
-class S256Challenge(CodeChallenge):  # type: ignore[misc]
+class S256Challenge(CodeChallenge):
     """PKCE with S256 only; required of public clients, binding whenever a client sends it."""
 
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]  # noqa: RUF012 (Authlib's class attribute)
@@ -59,7 +59,7 @@ class S256Challenge(CodeChallenge):  # type: ignore[misc]
         super().validate_code_challenge(grant, redirect_uri)
 
 
-class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
+class CodeGrant(AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     @property
@@ -116,7 +116,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         """Nothing left to do: `authenticate_user` spent the code."""
 
 
-class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
+class RefreshGrant(RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: every use returns a new refresh token
 

@@ -16,7 +16,7 @@ from termgate.identity.tokens import ACCESS_TOKEN_LIFETIME, AccessClaims
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 
 
-class OAuthClient(ClientMixin):  # type: ignore[misc]
+class OAuthClient(ClientMixin):
     """An active application of an active developer; its id is the client_id."""
 
     def __init__(self, application: Application) -> None:
@@ -66,7 +66,7 @@ class Grantee:
 
 
 @dataclass(frozen=True)
-class IssuedCode(AuthorizationCodeMixin):  # type: ignore[misc]
+class IssuedCode(AuthorizationCodeMixin):
     row: AuthorizationCode
     family: TokenFamily
 
@@ -85,7 +85,7 @@ class IssuedCode(AuthorizationCodeMixin):  # type: ignore[misc]
         return self.row.scope
 
 
-class Credential(TokenMixin):  # type: ignore[misc]
+class Credential(TokenMixin):
     """A token presented for refresh, revocation or introspection, with its family."""
 
     token_type: str

@@ -54,7 +54,7 @@ class HttpRequest:
     parameters: Sequence[tuple[str, str]]
 
 
-class Payload(OAuth2Payload):  # type: ignore[misc]
+class Payload(OAuth2Payload):
     def __init__(self, items: Sequence[tuple[str, str]]) -> None:
         self._data = dict(items)
         self._datalist: dict[str, list[str]] = {}
@@ -70,7 +70,7 @@ class Payload(OAuth2Payload):  # type: ignore[misc]
         return self._datalist
 
 
-class FormRequest(OAuth2Request):  # type: ignore[misc]
+class FormRequest(OAuth2Request):
     """An OAuth request from its parameters (query or form) and headers.
 
     `uri` is the issuer's URL of the endpoint: Authlib refuses plain http to anything but the
@@ -110,7 +110,7 @@ def basic_credentials(headers: Mapping[str, str]) -> tuple[str | None, str | Non
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-class TermgateAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+class TermgateAuthorizationServer(AuthorizationServer):
     def __init__(self, context: OAuthContext) -> None:
         super().__init__(scopes_supported=context.scopes_supported)
         self.context = context
