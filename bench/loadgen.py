@@ -11,7 +11,7 @@ from pathlib import Path
 # microseconds; `status` counts answers outside 2xx/3xx.
 LUA_TEMPLATE = """\
 wrk.method = "GET"
-wrk.headers["X-Subscription-Key"] = "{key}"
+{headers}
 wrk.headers["Accept"] = "application/json"
 
 done = function(summary, latency, requests)
@@ -56,9 +56,10 @@ class WrkResult:
         }
 
 
-def write_script(directory: Path, key: str) -> Path:
+def write_script(directory: Path, headers: dict[str, str]) -> Path:
     script = directory / "bench.lua"
-    script.write_text(LUA_TEMPLATE.format(key=key))
+    lines = "\n".join(f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items())
+    script.write_text(LUA_TEMPLATE.format(headers=lines))
     return script
 
 

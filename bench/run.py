@@ -49,6 +49,9 @@ LABELS = {
     "termgate": "termgate gateway",
 }
 RESULTS = ROOT / "bench" / "results" / "latest.json"
+# A company's employees: the gateway checks the key, the end user's token, the scope
+# (employee.info.read) and that the consent covers the company's debtor (clause 3.3 a, e).
+PATH = "/api/companies/2001/employees?pageNumber=1&pageSize=20"
 console = Console(width=130)
 
 
@@ -88,7 +91,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--employees", type=int, default=2000)
-    parser.add_argument("--path", default="/api/companies?pageNumber=1&pageSize=20")
+    parser.add_argument("--path", default=PATH)
     parser.add_argument(
         "--pin",
         choices=("split", "none"),
@@ -135,22 +138,24 @@ def machine() -> dict[str, object]:
 
 def start_all(
     processes: Processes, tmp: Path, args: argparse.Namespace, server_cpus: str | None
-) -> tuple[dict[str, int], str, Path]:
-    """Start the three targets; returns their ports, the subscription key and the database file."""
+) -> tuple[dict[str, int], dict[str, str], Path]:
+    """Start the three targets; returns their ports, the request's credentials (subscription key
+    and bearer token, sent to all three) and the database file."""
     db_path = tmp / "bench.db"
     database_url = f"sqlite+aiosqlite:///{db_path}"
-    key = prepare_database(database_url, tmp)
     ports = {name: free_port() for name in TARGETS}
+    issuer = f"http://127.0.0.1:{ports['termgate']}"
+    headers = prepare_database(database_url, tmp, issuer)
     python = sys.executable
     upstream = [python, "-m", "termgate.upstream", "--port", str(ports["direct"])]
     upstream += ["--employees", str(args.employees), "--workers", "1"]
     processes.start("upstream", upstream, cpus=server_cpus)
-    wait_for_200(processes, "upstream", ports["direct"], args.path, key)
+    wait_for_200(processes, "upstream", ports["direct"], args.path, headers)
 
     conf = write_nginx_conf(tmp, ports["nginx"], ports["direct"])
     nginx = ["nginx", "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "nginx-error.log")]
     processes.start("nginx", nginx, cpus=server_cpus)
-    wait_for_200(processes, "nginx", ports["nginx"], args.path, key)
+    wait_for_200(processes, "nginx", ports["nginx"], args.path, headers)
 
     env = {
         "TERMGATE_DATABASE_URL": database_url,
@@ -158,16 +163,17 @@ def start_all(
         "TERMGATE_UPSTREAM_URL": f"http://127.0.0.1:{ports['direct']}",
         "TERMGATE_WORKERS": "1",
         "TERMGATE_LOG_LEVEL": "warning",
+        "TERMGATE_PUBLIC_URL": issuer,
     }
     processes.start("termgate", [python, "-m", "termgate.server"], cpus=server_cpus, env=env)
-    wait_for_200(processes, "termgate", ports["termgate"], args.path, key)
-    return ports, key, db_path
+    wait_for_200(processes, "termgate", ports["termgate"], args.path, headers)
+    return ports, headers, db_path
 
 
-def check_same_answer(ports: dict[str, int], path: str, key: str) -> int:
+def check_same_answer(ports: dict[str, int], path: str, headers: dict[str, str]) -> int:
     sizes: dict[str, int] = {}
     for name in TARGETS:
-        status, body = get(ports[name], path, key)
+        status, body = get(ports[name], path, headers)
         if status != 200:
             raise RuntimeError(f"{name} answered {status}: {body[:300]!r}")
         sizes[name] = len(body)
@@ -239,13 +245,13 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
     wrk_cpus, server_cpus = ("0", "1") if args.pin == "split" else (None, None)
 
     started = time.monotonic()
-    ports, key, db_path = start_all(processes, tmp, args, server_cpus)
-    body_size = check_same_answer(ports, args.path, key)
+    ports, headers, db_path = start_all(processes, tmp, args, server_cpus)
+    body_size = check_same_answer(ports, args.path, headers)
     console.print(
         f"all three answer 200 with {body_size} bytes; started in "
         f"{time.monotonic() - started:.1f} s"
     )
-    script = write_script(tmp, key)
+    script = write_script(tmp, headers)
     urls = {name: f"http://127.0.0.1:{ports[name]}{args.path}" for name in TARGETS}
     gateway_requests = 2  # wait_for_200 and check_same_answer
 
@@ -302,7 +308,7 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
         "machine": machine(),
         "method": {
             "path": args.path,
-            "header": "X-Subscription-Key (sent to all three)",
+            "headers": "X-Subscription-Key and Authorization: Bearer (sent to all three)",
             "wrk": f"-t{args.threads} -c{args.connections} -d{args.seconds:g}s",
             "warmup_seconds": args.warmup,
             "rounds": args.rounds,

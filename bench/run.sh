@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The gateway benchmark (`make bench`): upstream direct vs nginx vs termgate, one run.
+# The gateway benchmark (`make bench`): upstream direct vs nginx vs termgate, one run; then the
+# per-request cost of three access-token designs (bench/tokens.py).
 # Installs nginx and wrk with apt-get when they are missing; arguments go to bench/run.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,4 +17,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 export PATH="$PATH:/usr/sbin"
 
-exec uv run python bench/run.py "$@"
+uv run python bench/run.py "$@"
+# The token choice, in process: JWT verified every time, JWT with the claims cache, opaque token.
+uv run python bench/tokens.py

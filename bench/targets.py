@@ -69,10 +69,10 @@ def write_nginx_conf(tmp: Path, port: int, upstream_port: int) -> Path:
     return conf
 
 
-def get(port: int, path: str, key: str, timeout: float = 2.0) -> tuple[int, bytes]:
+def get(port: int, path: str, headers: dict[str, str], timeout: float = 2.0) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        connection.request("GET", path, headers={"X-Subscription-Key": key})
+        connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         return response.status, response.read()
     finally:
@@ -143,7 +143,12 @@ def _stop(process: subprocess.Popen[bytes], stop_signal: int, timeout: float) ->
 
 
 def wait_for_200(
-    processes: Processes, name: str, port: int, path: str, key: str, timeout: float = 30.0
+    processes: Processes,
+    name: str,
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    timeout: float = 30.0,
 ) -> None:
     process = next(p for n, p, _ in processes.started if n == name)
     deadline = time.monotonic() + timeout
@@ -153,7 +158,7 @@ def wait_for_200(
             output = processes.output(name)
             raise RuntimeError(f"{name} exited with {process.returncode}:\n{output}")
         try:
-            status, body = get(port, path, key)
+            status, body = get(port, path, headers)
             if status == 200:
                 return
             last = f"{status} {body[:200]!r}"
@@ -163,8 +168,9 @@ def wait_for_200(
     raise RuntimeError(f"{name} did not answer 200 within {timeout:g} s ({last})")
 
 
-def prepare_database(database_url: str, tmp: Path) -> str:
-    """Migrate a fresh database and seed it with `termgate seed`; returns a production key."""
+def prepare_database(database_url: str, tmp: Path, issuer: str) -> dict[str, str]:
+    """Migrate a fresh database, seed it with `termgate seed` and mint the bench's end user's
+    access token; returns the request headers: the production key and the bearer token."""
     from termgate.db.migrate import upgrade
 
     upgrade(database_url)
@@ -180,8 +186,14 @@ def prepare_database(database_url: str, tmp: Path) -> str:
     )
     if done.returncode != 0:
         raise RuntimeError(f"termgate seed failed:\n{done.stdout}{done.stderr}")
-    key: str = json.loads(credentials.read_text())["production_subscription_key"]
-    return key
+    from consent import mint_token
+
+    seeded = json.loads(credentials.read_text())
+    token = mint_token(database_url, seeded["application_id"], issuer)
+    return {
+        "X-Subscription-Key": seeded["production_subscription_key"],
+        "Authorization": f"Bearer {token}",
+    }
 
 
 def cpu_seconds(session: int) -> float:

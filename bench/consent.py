@@ -1,0 +1,69 @@
+"""The bench's end user: a consent of the seeded application over every debtor of the demo
+data, its token family, and an access token minted with the database's signing key, made with
+the identity module's own rows and functions (as the OAuth server would have made them)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from termgate.db.engine import create_engine, session_factory
+from termgate.db.identity import Consent, EndUser, TokenFamily
+from termgate.identity.tokens import issue_access_token, signing_key
+
+DEBTORS = (1001, 1002, 1003, 1004, 1005)  # every debtor of the reference data
+SCOPE = "debtor.info.read company.info.read employee.info.read"
+
+
+async def _mint(database_url: str, application_id: str, issuer: str) -> str:
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine).begin() as session:
+            user = EndUser(
+                upstream_id=990_001,
+                username="bench-user",
+                email="bench-user@example.nl",
+                display_name="Bench User",
+                password_hash="-",
+                debtor_ids=",".join(map(str, DEBTORS)),
+            )
+            session.add(user)
+            await session.flush()
+            consent = Consent(
+                end_user_id=user.id,
+                application_id=application_id,
+                scopes=SCOPE,
+                debtor_ids=user.debtor_ids,
+                consent_text_version="bench",
+                ip="127.0.0.1",
+                user_agent="bench",
+            )
+            session.add(consent)
+            await session.flush()
+            family = TokenFamily(
+                consent_id=consent.id,
+                application_id=application_id,
+                end_user_id=user.id,
+                scope=SCOPE,
+            )
+            session.add(family)
+            await session.flush()
+            return issue_access_token(
+                await signing_key(session),
+                issuer=issuer,
+                client_id=application_id,
+                end_user_id=user.id,
+                upstream_user_id=user.upstream_id,
+                scope=SCOPE,
+                debtors=DEBTORS,
+                family_id=family.id,
+                consent_id=consent.id,
+                now=datetime.now(UTC),
+            )
+    finally:
+        await engine.dispose()
+
+
+def mint_token(database_url: str, application_id: str, issuer: str) -> str:
+    """An access token of `application_id` for the bench's end user (valid one hour)."""
+    return asyncio.run(_mint(database_url, application_id, issuer))
