@@ -114,6 +114,18 @@ async def test_user_info_answers_for_the_user_the_gateway_names(
     }
 
 
+async def test_clause_3_3_a_user_info_shows_only_the_consented_debtors(
+    client: httpx.AsyncClient, app: UpstreamApp
+) -> None:
+    accountant = next(user for user in app.data.end_users if len(user.debtor_ids) == 2)
+    consented = accountant.debtor_ids[0]
+    response = await client.get(
+        "/api/user/info",
+        headers={"X-Termgate-User": str(accountant.id), "X-Termgate-Debtors": str(consented)},
+    )
+    assert response.json()["debtorIds"] == [consented]
+
+
 async def test_user_info_without_user_header_is_40101(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/user/info")
     assert response.status_code == 401

@@ -113,4 +113,7 @@ def get_user_info(data: PayrollData, request: Request) -> Response:
     user = data.end_user_by_id.get(int(request.user_id)) if request.user_id.isdigit() else None
     if user is None:
         raise ProblemError(RESOURCE_NOT_FOUND, f"No end user with id {request.user_id}")
-    return json_response(user.as_json())
+    shown = user.as_json()
+    if request.debtors is not None:  # only the debtors this request's consent covers
+        shown["debtorIds"] = [debtor for debtor in user.debtor_ids if debtor in request.debtors]
+    return json_response(shown)
