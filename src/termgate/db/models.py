@@ -255,4 +255,6 @@ class UsageEvent(Base):
     __table_args__ = (
         Index("ix_usage_events_application_at", "application_id", "at"),
         Index("ix_usage_events_at", "at"),
+        # The end user's connected-apps page and access-log export (GDPR Art. 15) read by it.
+        Index("ix_usage_events_end_user_at", "end_user_id", "at"),
     )
