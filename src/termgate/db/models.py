@@ -168,12 +168,17 @@ class Plan(Base):
     slug: Mapped[str] = mapped_column(String(64), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
+    # Across all of a developer's applications and keys on this plan (clause 3.3 g-h); None:
+    # the same number as per application, so extra applications do not multiply the limit.
+    developer_rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
     quota_per_period: Mapped[int | None] = mapped_column(BigInteger)
+    # "month" (calendar month in the plan's time zone) or "rolling:<days>".
     quota_period: Mapped[str] = mapped_column(String(32), default="month", nullable=False)
     max_end_users: Mapped[int | None] = mapped_column(Integer)
     max_debtors: Mapped[int | None] = mapped_column(Integer)
     max_page_size: Mapped[int] = mapped_column(Integer, default=100, nullable=False)
     bandwidth_bytes_per_day: Mapped[int | None] = mapped_column(BigInteger)
+    max_response_bytes: Mapped[int | None] = mapped_column(BigInteger)
     price_cents_per_month: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam", nullable=False)
 
