@@ -92,3 +92,29 @@ TENANT_NOT_CONSENTED = Refusal(
 ONE_DEBTOR_REQUIRED = Refusal(
     403, 40306, "one-debtor-required", "The consent spans several debtors", "3.3 a"
 )
+
+# Traffic policy: the maintenance calendar (clause 8) and the API lifecycle (clause 4.6).
+MAINTENANCE = Refusal(503, 50301, "maintenance", "Planned maintenance in progress", "8")
+BROWNOUT = Refusal(
+    410, 41001, "operation-brownout", "Operation withdrawn for a brown-out before its sunset", "4.6"
+)
+OPERATION_RETIRED = Refusal(410, 41002, "operation-retired", "Operation retired", "4.6")
+
+# Traffic policy (clauses 3.3 e-h and 4.4): the plan's limits, counted by the limit step.
+RATE_LIMITED = Refusal(429, 42908, "throttlingError", "Rate limit exceeded", "4.4")
+DEVELOPER_RATE_LIMITED = Refusal(
+    429, 42908, "throttlingError", "Developer-wide rate limit exceeded", "3.3 g"
+)
+QUOTA_EXHAUSTED = Refusal(429, 42909, "quota-exhausted", "Quota for the period used up", "4.4")
+BANDWIDTH_EXHAUSTED = Refusal(
+    429, 42910, "bandwidth-exhausted", "Daily bandwidth budget used up", "3.3 f"
+)
+USERS_SERVED_CAP = Refusal(
+    403, 40310, "users-served-cap", "Beyond the plan's cap on users served", "4.4"
+)
+RESPONSE_TOO_LARGE = Refusal(
+    403, 40311, "response-too-large", "Response larger than the plan allows", "3.3 e"
+)
+LIMITER_UNAVAILABLE = Refusal(
+    503, 50302, "limiter-unavailable", "Limits cannot be checked right now", "4.4"
+)

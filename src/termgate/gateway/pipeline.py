@@ -120,9 +120,10 @@ class Gateway:
             return refuse(
                 exchange, UPSTREAM_ERROR, "The API's description has not been loaded yet."
             )
+        snapshot = self.snapshots.current
         return (
-            identify(exchange, self.snapshots.current, catalog)
-            or admit(exchange)
+            identify(exchange, snapshot, catalog)
+            or admit(exchange, snapshot.policy)
             or authorize(exchange, self.companies)
             or limit(exchange)
         )
@@ -149,6 +150,9 @@ class Gateway:
     ) -> None:
         headers = connection.headers
         headers.append(("x-request-id", exchange.request_id))
+        lifecycle = self.snapshots.current.policy.headers  # clause 4.6: Deprecation, Sunset
+        if lifecycle and exchange.operation is not None:
+            headers.extend(lifecycle.get(exchange.operation.operation_id, ()))
         exchange.status = connection.status
         if connection.complete:
             body = connection.take_body() if connection.body else b""

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.db.identity import TokenFamily
+from termgate.db.identity import Consent, TokenFamily
 from termgate.db.models import (
     AccessChange,
     Application,
@@ -36,6 +38,9 @@ from termgate.db.models import (
 )
 from termgate.db.programme import TermsAcceptance, TermsVersion
 from termgate.gateway.bearer import BearerTokens
+from termgate.gateway.limits.policy import UNLIMITED, PlanLimits, plan_limits
+from termgate.gateway.limits.users import over_cap
+from termgate.governance.gate import NO_POLICY, TrafficPolicy, load_policy
 from termgate.identity.tokens import ACCESS_TOKEN_LIFETIME, public_keys
 
 log = logging.getLogger(__name__)
@@ -65,6 +70,13 @@ class KeyGrant:
     # Clause 9: from this moment (epoch seconds) the key's traffic is refused because its
     # developer has not accepted the current terms; None while nothing is due.
     terms_deadline: float | None = None
+    # The plan's limits (clauses 3.3 e-h, 4.4), one object per plan; the limiter's counter ids
+    # (per application and plan, per developer and plan: clause 3.3 g); the consents of the
+    # application beyond the plan's cap on end users or debtors served (clause 4.4).
+    limits: PlanLimits = UNLIMITED
+    app_counter: str = ""
+    developer_counter: str = ""
+    over_cap: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +89,8 @@ class AccessSnapshot:
     revoked: frozenset[str] = frozenset()
     # Added to the wall clock where tokens expire (tests and demos move the clock).
     clock_offset: float = 0.0
+    # The next maintenance window and the operations' lifecycles (clauses 8 and 4.6).
+    policy: TrafficPolicy = NO_POLICY
 
 
 def _operations(listing: str) -> frozenset[str] | None:
@@ -116,6 +130,38 @@ async def _revoked_families(session: AsyncSession, clock_offset: float) -> froze
     return frozenset(rows)
 
 
+async def _over_cap(
+    session: AsyncSession, found: Any, limits: dict[str, PlanLimits]
+) -> dict[tuple[str, str], frozenset[str]]:
+    """Per application and capped plan, the live consents beyond the cap on users served."""
+    capped = {
+        (application.id, plan.id)
+        for _key, _subscription, application, _developer, plan, _product in found
+        if limits[plan.id].max_end_users is not None or limits[plan.id].max_debtors is not None
+    }
+    if not capped:
+        return {}
+    consents = await session.execute(
+        select(Consent.id, Consent.application_id, Consent.end_user_id, Consent.debtor_ids)
+        .where(
+            Consent.application_id.in_({application for application, _ in capped}),
+            Consent.withdrawn_at.is_(None),
+        )
+        .order_by(Consent.granted_at, Consent.id)
+    )
+    live = consents.all()
+    beyond: dict[tuple[str, str], frozenset[str]] = {}
+    for application_id, plan_id in capped:
+        plan = limits[plan_id]
+        rows = [
+            (row[0], row[2], row[3]) for row in live if row[1] == application_id
+        ]
+        excess = over_cap(rows, plan.max_end_users, plan.max_debtors)
+        if excess:
+            beyond[(application_id, plan_id)] = excess
+    return beyond
+
+
 async def load_snapshot(
     session: AsyncSession,
     clock_offset: float = 0.0,
@@ -136,7 +182,13 @@ async def load_snapshot(
         .where(SubscriptionKey.status != Status.REVOKED)
     )
     keys: dict[str, KeyGrant] = {}
-    for key, subscription, application, developer, plan, product in rows.all():
+    found = rows.all()
+    limits: dict[str, PlanLimits] = {}
+    for *_, plan, _product in found:
+        if plan.id not in limits:
+            limits[plan.id] = plan_limits(plan)
+    beyond = await _over_cap(session, found, limits)
+    for key, subscription, application, developer, plan, product in found:
         keys[key.key_hash] = KeyGrant(
             key_id=key.id,
             subscription_id=subscription.id,
@@ -158,6 +210,10 @@ async def load_snapshot(
                 and developer.id not in terms_due[1]
                 else None
             ),
+            limits=limits[plan.id],
+            app_counter=f"{application.id}:{plan.id}",
+            developer_counter=f"{developer.id}:{plan.id}",
+            over_cap=beyond.get((application.id, plan.id), frozenset()),
         )
     return AccessSnapshot(
         version=int(version),
@@ -165,6 +221,7 @@ async def load_snapshot(
         tokens=await _tokens(session, issuer, previous.tokens if previous else None),
         revoked=await _revoked_families(session, clock_offset),
         clock_offset=clock_offset,
+        policy=await load_policy(session, clock_offset),
     )
 
 
@@ -198,7 +255,10 @@ class SnapshotHolder:
 
     async def refresh_once(self) -> bool:
         async with self.sessions() as session:
-            if await head_version(session) == self.current.version:
+            if (
+                await head_version(session) == self.current.version
+                and time.time() < self.current.policy.reload_at
+            ):
                 return False
             self.current = await self._load(session)
         log.info("access snapshot reloaded at change %d", self.current.version)

@@ -1,0 +1,13 @@
+"""Refusals of the governance functions: bad input names the field it is about."""
+
+from __future__ import annotations
+
+from termgate.registry.errors import RegistryError
+
+
+class PolicyInputError(RegistryError):
+    """The input is not valid; nothing was changed. `field` names what to correct."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
