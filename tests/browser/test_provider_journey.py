@@ -13,9 +13,9 @@ from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 
 from termgate.db.engine import create_engine, session_factory
-from termgate.db.identity import Consent, EndUser, TokenFamily
+from termgate.db.identity import TokenFamily
 from termgate.db.models import Application
-from termgate.identity.tokens import issue_access_token, signing_key
+from termgate.identity.tokens import token_for_family
 from termgate.registry.demo import BRAM, DEVELOPER_PASSWORD
 from tests.browser.conftest import Stack, photograph
 from tests.browser.steps import sign_in_to_console, sign_in_to_portal, token_through_consent
@@ -86,20 +86,7 @@ async def token_a_month_later(stack: Stack, application: str) -> str:
                 .limit(1)
             )
             assert family is not None
-            consent = await session.get_one(Consent, family.consent_id)
-            user = await session.get_one(EndUser, family.end_user_id)
-            return issue_access_token(
-                await signing_key(session),
-                issuer=stack.url,
-                client_id=family.application_id,
-                end_user_id=user.id,
-                upstream_user_id=user.upstream_id,
-                scope=family.scope,
-                debtors=consent.debtors,
-                family_id=family.id,
-                consent_id=consent.id,
-                now=datetime.now(UTC) + A_MONTH,
-            )
+            return await token_for_family(session, family, stack.url, datetime.now(UTC) + A_MONTH)
     finally:
         await engine.dispose()
 

@@ -22,7 +22,7 @@ from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.db.identity import SigningKey
+from termgate.db.identity import Consent, EndUser, SigningKey, TokenFamily
 from termgate.db.models import new_id
 from termgate.registry.changes import record_access_change
 
@@ -159,3 +159,36 @@ class VerifiedTokens:
         if decoded.header.get("typ") != TOKEN_TYPE:
             raise TokenError("this is not an access token")
         return _claims(dict(decoded.claims), self.issuer)
+
+
+async def open_family(session: AsyncSession, consent: Consent) -> TokenFamily:
+    """A new grant under `consent`, for the consent's scopes."""
+    family = TokenFamily(
+        consent_id=consent.id,
+        application_id=consent.application_id,
+        end_user_id=consent.end_user_id,
+        scope=consent.scopes,
+    )
+    session.add(family)
+    await session.flush()
+    return family
+
+
+async def token_for_family(
+    session: AsyncSession, family: TokenFamily, issuer: str, now: datetime
+) -> str:
+    """An access token of `family`: its scope, its consent's debtors, its end user."""
+    consent = await session.get_one(Consent, family.consent_id)
+    user = await session.get_one(EndUser, family.end_user_id)
+    return issue_access_token(
+        await signing_key(session),
+        issuer=issuer,
+        client_id=family.application_id,
+        end_user_id=user.id,
+        upstream_user_id=user.upstream_id,
+        scope=family.scope,
+        debtors=consent.debtors,
+        family_id=family.id,
+        consent_id=consent.id,
+        now=now,
+    )

@@ -19,14 +19,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.db.identity import EndUser, TokenFamily
+from termgate.db.identity import EndUser
 from termgate.db.models import Application, Developer, Environment, Status, utcnow
 from termgate.db.programme import Administrator, ProductionRequest, ReviewState
 from termgate.identity.clients import client_secret_matches, issue_client_secret
 from termgate.identity.consents import grant_consent, live_consents
 from termgate.identity.end_users import import_end_users
 from termgate.identity.passwords import hash_password
-from termgate.identity.tokens import issue_access_token, signing_key
+from termgate.identity.tokens import open_family, token_for_family
 from termgate.registry.admins import create_administrator
 from termgate.registry.applications import create_application, parse_redirect_uris
 from termgate.registry.developers import create_developer
@@ -206,26 +206,8 @@ async def _demo_access_token(
             now=settings.now(),
         )
     )
-    family = TokenFamily(
-        consent_id=consent.id,
-        application_id=application.id,
-        end_user_id=user.id,
-        scope=consent.scopes,
-    )
-    session.add(family)
-    await session.flush()
-    return issue_access_token(
-        await signing_key(session),
-        issuer=settings.issuer,
-        client_id=application.id,
-        end_user_id=user.id,
-        upstream_user_id=user.upstream_id,
-        scope=consent.scopes,
-        debtors=consent.debtors,
-        family_id=family.id,
-        consent_id=consent.id,
-        now=settings.now(),
-    )
+    family = await open_family(session, consent)
+    return await token_for_family(session, family, settings.issuer, settings.now())
 
 
 async def seed_demo(
