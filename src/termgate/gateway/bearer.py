@@ -32,6 +32,7 @@ class Bearer:
 
     __slots__ = (
         "client_id",
+        "consent_id",
         "debtor_ids",
         "debtors",
         "end_user_id",
@@ -45,6 +46,7 @@ class Bearer:
 
     def __init__(self, claims: AccessClaims) -> None:
         self.client_id = claims.client_id
+        self.consent_id = claims.consent_id
         self.end_user_id = claims.end_user_id
         self.family_id = claims.family_id
         self.expires_at = claims.expires_at

@@ -23,6 +23,9 @@ from termgate.gateway.exchange import Exchange, refuse
 from termgate.gateway.forward import open_exchange
 from termgate.gateway.identify import identify
 from termgate.gateway.limit import limit
+from termgate.gateway.limits.gate import Limits
+from termgate.gateway.limits.memory import MemoryLimiter
+from termgate.gateway.limits.response_cap import relay_capped
 from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.snapshot import SnapshotHolder
 from termgate.gateway.tenants import CompanyDirectory
@@ -71,8 +74,10 @@ class Gateway:
         pool: UpstreamPool,
         usage: UsageRecorder,
         upstream_host: str,
+        limits: Limits | None = None,
     ) -> None:
         self.snapshots = snapshots
+        self.limits = limits or Limits(MemoryLimiter())
         self.pool = pool
         self.usage = usage
         self.upstream_host = upstream_host
@@ -101,17 +106,28 @@ class Gateway:
         problem = self._check(exchange)
         if problem is LEARN_COMPANY:
             problem = await self._learn_company(exchange)
+        # Clauses 3.3 f-h, 4.4: the counters, and the RateLimit headers of every answer past
+        # identify.
+        rate: list[tuple[str, str]] | None = None
+        grant = exchange.grant
+        if grant is not None and grant.limits.counted:
+            if problem is None:
+                problem, rate = await self.limits.admit(exchange, grant)
+            else:
+                rate = self.limits.headers(grant)
         if problem is None:
             request = RSGIRequest(scope, protocol)
             opened = await open_exchange(exchange, request, self.pool, self.upstream_host)
             if isinstance(opened, UpstreamConnection):
                 try:
-                    await self._relay(exchange, opened, protocol)
+                    await self._relay(exchange, opened, protocol, rate)
                 finally:
                     self.usage.record(exchange, perf_counter())
+                    if grant is not None:
+                        self.limits.spent(grant, exchange.bytes_out)
                 return
             problem = opened
-        self._answer_problem(exchange, problem, protocol)
+        self._answer_problem(exchange, problem, protocol, rate)
         self.usage.record(exchange, perf_counter())
 
     def _check(self, exchange: Exchange) -> ProblemResponse | None:
@@ -136,24 +152,45 @@ class Gateway:
             return refuse(exchange, UPSTREAM_ERROR, str(error))
         return decide_company(exchange, owner) or limit(exchange)
 
-    def _answer_problem(self, exchange: Exchange, problem: ProblemResponse, protocol: Any) -> None:
+    def _answer_problem(
+        self,
+        exchange: Exchange,
+        problem: ProblemResponse,
+        protocol: Any,
+        rate: list[tuple[str, str]] | None = None,
+    ) -> None:
         headers = [
             ("content-type", PROBLEM_CONTENT_TYPE),
             ("x-request-id", exchange.request_id),
             *problem.headers,
         ]
+        if rate:
+            headers.extend(rate)
         exchange.bytes_out = len(problem.body)
         protocol.response_bytes(problem.status, headers, problem.body)
 
     async def _relay(
-        self, exchange: Exchange, connection: UpstreamConnection, protocol: Any
+        self,
+        exchange: Exchange,
+        connection: UpstreamConnection,
+        protocol: Any,
+        rate: list[tuple[str, str]] | None = None,
     ) -> None:
         headers = connection.headers
         headers.append(("x-request-id", exchange.request_id))
         lifecycle = self.snapshots.current.policy.headers  # clause 4.6: Deprecation, Sunset
         if lifecycle and exchange.operation is not None:
             headers.extend(lifecycle.get(exchange.operation.operation_id, ()))
+        if rate:
+            headers.extend(rate)
         exchange.status = connection.status
+        grant = exchange.grant
+        cap = grant.limits.max_response_bytes if grant is not None else None
+        if cap is not None:  # clause 3.3 e
+            problem = await relay_capped(exchange, connection, protocol, headers, self.pool, cap)
+            if problem is not None:
+                self._answer_problem(exchange, problem, protocol, rate)
+            return
         if connection.complete:
             body = connection.take_body() if connection.body else b""
             self.pool.release(connection)

@@ -153,9 +153,7 @@ async def _over_cap(
     beyond: dict[tuple[str, str], frozenset[str]] = {}
     for application_id, plan_id in capped:
         plan = limits[plan_id]
-        rows = [
-            (row[0], row[2], row[3]) for row in live if row[1] == application_id
-        ]
+        rows = [(row[0], row[2], row[3]) for row in live if row[1] == application_id]
         excess = over_cap(rows, plan.max_end_users, plan.max_debtors)
         if excess:
             beyond[(application_id, plan_id)] = excess

@@ -1,0 +1,98 @@
+"""Billing days and periods in a plan's time zone (clause 4.4), cached until they roll over.
+
+A limit check asks for the current day and quota period on every request; both change once a day
+at most, so each zone keeps its answer with the instant it stops being true and recomputes only
+after it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DAY = 86_400.0
+
+
+def zone(name: str) -> ZoneInfo:
+    """The plan's time zone; UTC when the name is unknown (a bad plan must not stop the gateway)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+class Window:
+    """A day or a quota period: bucket names (newest first), when it resets, and its length."""
+
+    __slots__ = ("buckets", "ends", "seconds")
+
+    def __init__(self, buckets: tuple[str, ...], ends: float, seconds: int) -> None:
+        self.buckets = buckets
+        self.ends = ends
+        self.seconds = seconds
+
+
+def _midnight(day: datetime) -> datetime:
+    return day.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _day(tz: ZoneInfo, now: float) -> tuple[datetime, datetime]:
+    start = _midnight(datetime.fromtimestamp(now, tz))
+    # Through the naive date, so a day with a summer-time change is 23 or 25 hours long.
+    following = (start.replace(tzinfo=None) + timedelta(days=1)).replace(tzinfo=tz)
+    return start, following
+
+
+class ZoneCalendar:
+    """Days, calendar months and rolling periods of one time zone."""
+
+    __slots__ = ("_day", "_month", "_rolling", "tz")
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self._day: Window | None = None
+        self._month: Window | None = None
+        self._rolling: dict[int, Window] = {}
+
+    def day(self, now: float) -> Window:
+        window = self._day
+        if window is None or now >= window.ends:
+            start, end = _day(self.tz, now)
+            seconds = round(end.timestamp() - start.timestamp())
+            window = self._day = Window((start.strftime("%Y%m%d"),), end.timestamp(), seconds)
+        return window
+
+    def month(self, now: float) -> Window:
+        window = self._month
+        if window is None or now >= window.ends:
+            start = _midnight(datetime.fromtimestamp(now, self.tz)).replace(day=1)
+            year, month = (
+                (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
+            )
+            end = start.replace(year=year, month=month)
+            seconds = round(end.timestamp() - start.timestamp())
+            window = self._month = Window((start.strftime("%Y%m"),), end.timestamp(), seconds)
+        return window
+
+    def rolling(self, days: int, now: float) -> Window:
+        """The last `days` days, today first; it frees budget when the oldest day leaves it."""
+        window = self._rolling.get(days)
+        if window is None or now >= window.ends:
+            start, end = _day(self.tz, now)
+            naive = start.replace(tzinfo=None)
+            buckets = tuple(
+                (naive - timedelta(days=back)).strftime("%Y%m%d") for back in range(days)
+            )
+            window = self._rolling[days] = Window(buckets, end.timestamp(), days * int(DAY))
+        return window
+
+
+_calendars: dict[str, ZoneCalendar] = {}
+
+
+def calendar(name: str) -> ZoneCalendar:
+    """One calendar per zone name for the whole process."""
+    found = _calendars.get(name)
+    if found is None:
+        found = _calendars[name] = ZoneCalendar(zone(name))
+    return found
