@@ -46,6 +46,7 @@ def routes() -> list[BaseRoute]:
     from termgate.web.admin_api import routes as admin_api_routes
     from termgate.web.console import routes as console_routes
     from termgate.web.example_client import routes as example_client_routes
+    from termgate.web.governance_portal import routes as governance_routes
     from termgate.web.identity import routes as identity_routes
     from termgate.web.portal import routes as portal_routes
     from termgate.web.portal.home import front_page
@@ -54,6 +55,7 @@ def routes() -> list[BaseRoute]:
         Route("/healthz", healthz),
         Route("/", home),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        *governance_routes(),  # /status, /maintenance.ics, /portal/changes (before /portal)
         Route("/portal", front_page),  # the portal's front page without a trailing slash
         Mount("/portal", routes=portal_routes()),
         Mount("/console", routes=console_routes()),

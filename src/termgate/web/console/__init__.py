@@ -1,4 +1,5 @@
-"""The provider console: review queue, developers, applications, keys, terms, audit, mail."""
+"""The provider console: review queue, developers, applications, keys, terms, maintenance,
+lifecycle and announcements, audit, mail."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from termgate.web.console import (
     applications,
     auth,
     developers,
+    lifecycle,
+    maintenance,
     overview,
     reviews,
     status,
@@ -24,4 +27,6 @@ def routes() -> list[BaseRoute]:
         *applications.routes,
         *status.routes,
         *terms.routes,
+        *maintenance.routes,
+        *lifecycle.routes,
     ]
