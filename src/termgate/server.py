@@ -18,6 +18,7 @@ import orjson
 from termgate.asgi_bridge import ASGIBridge
 from termgate.db.engine import create_engine, session_factory
 from termgate.gateway.catalog import Catalog
+from termgate.gateway.limits.gate import build_limits
 from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.pipeline import Gateway
 from termgate.gateway.snapshot import SnapshotHolder
@@ -44,7 +45,7 @@ class TermgateServer:
         self.upstream_host = upstream.netloc
         self.openapi_path = settings.upstream_openapi_url or "/openapi.json"
         self.engine = create_engine(settings.database_url)
-        sessions = session_factory(self.engine)
+        sessions = self.sessions = session_factory(self.engine)
         self.pool = UpstreamPool(
             upstream.hostname or "127.0.0.1",
             upstream.port or 80,
@@ -67,6 +68,13 @@ class TermgateServer:
                 buffer_limit=settings.usage_buffer_limit,
             ),
             self.upstream_host,
+            build_limits(
+                settings.limiter_backend,
+                settings.redis_url,
+                settings.redis_failure,
+                settings.redis_timeout,
+                settings.redis_pool_size,
+            ),
         )
         self.prefix = settings.gateway_prefix
         self.control_app = create_control_app(settings, self.engine)
@@ -75,11 +83,13 @@ class TermgateServer:
 
     async def start(self) -> None:
         await self.gateway.snapshots.reload()
+        await self.gateway.limits.start(self.sessions, self.gateway.snapshots.current.keys)
         await self._load_catalog()
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self.gateway.snapshots.refresh_forever()),
             loop.create_task(self.gateway.usage.run_forever()),
+            loop.create_task(self.gateway.limits.run_forever()),
         ]
         if self.gateway.catalog is None:
             self._tasks.append(loop.create_task(self._load_catalog_until_done()))
@@ -111,6 +121,7 @@ class TermgateServer:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.gateway.usage.flush()
+        await self.gateway.limits.close()
         await self.pool.close()
         await self.engine.dispose()
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyUrl, Field, ValidationError, field_validator
+from pydantic import AnyUrl, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -38,6 +38,17 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
     )
     redis_url: str | None = Field(default=None, description="redis://host:port/db for cluster mode")
+    limiter_backend: Literal["memory", "redis"] = Field(
+        default="memory",
+        description="where rate, quota and bandwidth counters live: this process, or Redis "
+        "(TERMGATE_REDIS_URL) shared by every node",
+    )
+    redis_failure: Literal["open", "closed"] = Field(
+        default="open",
+        description="Redis unreachable: 'open' limits on each node alone, 'closed' answers 503",
+    )
+    redis_timeout: float = Field(default=0.25, gt=0, le=10, description="seconds per Redis call")
+    redis_pool_size: int = Field(default=32, ge=1, le=1024)
     host: str = Field(default="127.0.0.1", description="address the gateway and console listen on")
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
@@ -92,6 +103,12 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
+
+    @model_validator(mode="after")
+    def _redis_for_redis_limiter(self) -> Settings:
+        if self.limiter_backend == "redis" and not self.redis_url:
+            raise ValueError("limiter_backend 'redis' needs TERMGATE_REDIS_URL")
+        return self
 
     @field_validator("gateway_prefix")
     @classmethod

@@ -18,15 +18,70 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.identity import Consent, EndUser, TokenFamily
-from termgate.db.models import Application
+from termgate.db.models import Application, Plan, Product, Status, Subscription
+from termgate.gateway.limits.users import admits_new, over_cap
 from termgate.registry.audit import record
 from termgate.registry.changes import record_access_change
+from termgate.registry.errors import RegistryError
 
 CONSENT_TEXT_VERSION = "consent-1"
 CONSENT_TEXT = (
     "By choosing Allow you let {application} read the data described above of the customer "
     "accounts you tick, on your behalf, until you revoke this consent on the Connected apps page."
 )
+
+
+class UsersServedCapError(RegistryError):
+    """Clause 4.4: the application's plan caps the end users or debtors it serves, and this
+    consent would go beyond the cap (end users and debtors already served may consent again)."""
+
+
+async def _capped_plans(session: AsyncSession, application: Application) -> list[Plan]:
+    """The plans of the application's live subscriptions in its environment that cap users."""
+    plans = await session.scalars(
+        select(Plan)
+        .join(Subscription, Subscription.plan_id == Plan.id)
+        .join(Product, Plan.product_id == Product.id)
+        .where(
+            Subscription.application_id == application.id,
+            Subscription.status == Status.ACTIVE,
+            Product.environment == application.environment,
+        )
+    )
+    return [
+        plan for plan in plans if plan.max_end_users is not None or plan.max_debtors is not None
+    ]
+
+
+async def check_users_served(
+    session: AsyncSession, application: Application, end_user_id: str, debtors: Sequence[int]
+) -> None:
+    """Raise `UsersServedCapError` when a consent of this end user over these debtors would go
+    beyond a cap of the application's plan (clause 4.4)."""
+    plans = await _capped_plans(session, application)
+    if not plans:
+        return
+    rows = await session.execute(
+        select(Consent.id, Consent.end_user_id, Consent.debtor_ids)
+        .where(Consent.application_id == application.id, Consent.withdrawn_at.is_(None))
+        .order_by(Consent.granted_at, Consent.id)
+    )
+    consents = [(row[0], row[1], row[2]) for row in rows.all()]
+    for plan in plans:
+        beyond = over_cap(consents, plan.max_end_users, plan.max_debtors)
+        users = {user for consent, user, _ in consents if consent not in beyond}
+        served = {
+            debtor
+            for consent, _, listing in consents
+            if consent not in beyond
+            for debtor in listing.split(",")
+            if debtor
+        }
+        reason = admits_new(
+            users, served, end_user_id, debtors, plan.max_end_users, plan.max_debtors
+        )
+        if reason is not None:
+            raise UsersServedCapError(reason)
 
 
 def end_user_actor(end_user_id: str) -> str:
@@ -62,6 +117,7 @@ async def grant_consent(
     now: datetime,
 ) -> Consent:
     actor = end_user_actor(end_user.id)
+    await check_users_served(session, application, end_user.id, debtors)
     for earlier in await live_consents(session, end_user.id, application.id):
         await withdraw(session, earlier, "replaced by a new consent", actor, now)
     consent = Consent(

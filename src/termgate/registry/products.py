@@ -31,6 +31,12 @@ class PlanTemplate:
     bandwidth_bytes_per_day: int | None = None
     price_cents_per_month: int = 0
     max_page_size: int = 100
+    # Across all of a developer's applications on the plan (clause 3.3 g); None: the same
+    # number as per application, so extra applications or keys do not multiply the limit.
+    developer_rate_limit_per_minute: int | None = None
+    quota_period: str = "month"  # or "rolling:<days>"
+    max_response_bytes: int | None = None  # clause 3.3 e
+    time_zone: str = "Europe/Amsterdam"  # days and months of quotas and bandwidth
 
 
 @dataclass(frozen=True)
@@ -48,14 +54,24 @@ DEFAULT_PRODUCTS = (
         "Sandbox",
         "Every operation of the payroll API on generated data; open to every application.",
         Environment.SANDBOX,
-        PlanTemplate("free", "Sandbox (free)", 60, 10_000, 5, 5, 50 * MB, 0),
+        PlanTemplate("free", "Sandbox (free)", 60, 10_000, 5, 5, 50 * MB, 0, max_response_bytes=MB),
     ),
     ProductTemplate(
         "production",
         "Production",
         "Every operation on your customers' real payroll data; for approved applications.",
         Environment.PRODUCTION,
-        PlanTemplate("standard", "Standard", 600, 1_000_000, 10_000, 2_500, 5_000 * MB, 4_900),
+        PlanTemplate(
+            "standard",
+            "Standard",
+            600,
+            1_000_000,
+            10_000,
+            2_500,
+            5_000 * MB,
+            4_900,
+            max_response_bytes=10 * MB,
+        ),
     ),
 )
 

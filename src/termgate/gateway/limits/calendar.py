@@ -96,3 +96,15 @@ def calendar(name: str) -> ZoneCalendar:
     if found is None:
         found = _calendars[name] = ZoneCalendar(zone(name))
     return found
+
+
+def bucket_bounds(tz: ZoneInfo, bucket: str) -> tuple[datetime, datetime]:
+    """The instants a day ("YYYYMMDD") or month ("YYYYMM") bucket starts and ends."""
+    year, month = int(bucket[:4]), int(bucket[4:6])
+    if len(bucket) == 8:
+        start = datetime(year, month, int(bucket[6:8]), tzinfo=tz)
+        naive = start.replace(tzinfo=None) + timedelta(days=1)
+        return start, naive.replace(tzinfo=tz)
+    start = datetime(year, month, 1, tzinfo=tz)
+    following = (year + 1, 1) if month == 12 else (year, month + 1)
+    return start, datetime(*following, 1, tzinfo=tz)

@@ -4,14 +4,20 @@ response that passed identify."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import time
+from collections.abc import Mapping
 from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.gateway.exchange import Exchange, refuse
 from termgate.gateway.limits.memory import Counted, MemoryLimiter
 from termgate.gateway.limits.policy import POLICY_HEADER, STATE_HEADER, PlanLimits
 from termgate.gateway.limits.redis_limiter import RedisLimiter
+from termgate.gateway.limits.seed import seed_quotas
 from termgate.gateway.limits.verdict import (
     APP_RATE,
     BANDWIDTH,
@@ -29,7 +35,10 @@ from termgate.problems import (
     ProblemResponse,
 )
 
+log = logging.getLogger(__name__)
+
 Headers = list[tuple[str, str]]
+FLUSH_SECONDS = 1.0
 wall_clock = time.time
 
 
@@ -119,6 +128,32 @@ class Limits:
         self.memory = backend if isinstance(backend, MemoryLimiter) else None
         self.remote = backend if isinstance(backend, RedisLimiter) else None
 
+    async def start(
+        self, sessions: async_sessionmaker[AsyncSession], grants: Mapping[str, Counted]
+    ) -> None:
+        """In process: seed the quotas from the usage events (Redis keeps its own counters)."""
+        if self.memory is None:
+            return
+        by_key = {grant.key_id: grant for grant in grants.values()}
+        async with sessions() as session:
+            await seed_quotas(session, self.memory, by_key, wall_clock())
+
+    async def run_forever(self) -> None:
+        """Redis: carry the bytes sent by applications with no request since (clause 3.3 f)."""
+        remote = self.remote
+        if remote is None:
+            return
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            try:
+                await remote.flush_bytes()
+            except Exception:
+                log.exception("adding bytes sent to Redis failed; kept for the next flush")
+
+    async def close(self) -> None:
+        if self.remote is not None:
+            await self.remote.close()
+
     async def admit(
         self, exchange: Exchange, grant: Counted
     ) -> tuple[ProblemResponse | None, Headers]:
@@ -143,3 +178,20 @@ class Limits:
     def spent(self, grant: Counted, sent: int) -> None:
         if grant.limits.bandwidth is not None and sent:
             self.backend.spend_bytes(grant, sent, wall_clock())
+
+
+def build_limits(
+    backend: str, redis_url: str | None, failure: str, timeout: float, pool_size: int
+) -> Limits:
+    """The limits of the configured backend (settings `limiter_backend`, `redis_*`)."""
+    if backend == "redis":
+        assert redis_url is not None
+        return Limits(
+            RedisLimiter(
+                redis_url,
+                failure="closed" if failure == "closed" else "open",
+                pool_size=pool_size,
+                timeout=timeout,
+            )
+        )
+    return Limits(MemoryLimiter())

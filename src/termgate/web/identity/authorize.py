@@ -17,7 +17,12 @@ from starlette.responses import RedirectResponse, Response
 
 from termgate.db.identity import EndUser, TokenFamily
 from termgate.db.models import Developer, Environment
-from termgate.identity.consents import CONSENT_TEXT, CONSENT_TEXT_VERSION, grant_consent
+from termgate.identity.consents import (
+    CONSENT_TEXT,
+    CONSENT_TEXT_VERSION,
+    UsersServedCapError,
+    grant_consent,
+)
 from termgate.identity.oauth.authorization import (
     AuthorizationRefusedError,
     AuthorizationRequest,
@@ -195,7 +200,12 @@ async def decide(request: Request) -> Response:
                 return await _consent_page(
                     request, session, checked, end_user, interaction, message, 400
                 )
-            grantee = await _grant(request, session, checked, end_user, debtors)
+            try:
+                grantee = await _grant(request, session, checked, end_user, debtors)
+            except UsersServedCapError as capped:  # clause 4.4: users served
+                return await _consent_page(
+                    request, session, checked, end_user, interaction, str(capped), 403
+                )
         try:
             answer = await run_authorization_server(
                 session,
