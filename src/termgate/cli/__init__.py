@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from termgate.cli.admin import administrators, moderation, terms
 from termgate.cli.common import apply_options, console, fail, in_session, settings_or_exit
 from termgate.cli.demo import CREDENTIALS_FILE, demo_services, serve_demo
+from termgate.cli.policy import announce_change, lifecycle, maintenance
 from termgate.cli.registry import applications, developers, keys
 from termgate.registry.demo import DemoCredentials, read_previous, seed_demo
 
@@ -28,6 +29,9 @@ app.add_typer(keys, name="key")
 app.add_typer(administrators, name="admin")
 app.add_typer(terms, name="terms")
 app.add_typer(moderation)
+app.add_typer(maintenance, name="maintenance")
+app.add_typer(lifecycle, name="lifecycle")
+app.command("announce")(announce_change)
 
 Port = Annotated[int | None, typer.Option(help="TCP port (default: TERMGATE_PORT or 8000)")]
 

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from termgate.db.models import Status
-from termgate.web.admin_api import parties, programme
+from termgate.web.admin_api import parties, policy, programme
 from termgate.web.admin_api.framework import Operation, build_routes, fallback
 from termgate.web.admin_api.models import (
     AcceptanceOut,
@@ -232,6 +232,110 @@ OPERATIONS: list[Operation] = [
         programme.list_audit,
         AuditListing,
         query=Page,
+    ),
+]
+
+
+# Traffic policy: the maintenance calendar (8), lifecycles (4.6), announcements (4.5 a).
+OPERATIONS += [
+    Operation(
+        "GET",
+        "/maintenance",
+        "getMaintenanceCalendar",
+        "The weekly window, the coming windows and the exceptions",
+        "maintenance",
+        "8",
+        policy.checked(policy.get_calendar),
+        policy.CalendarOut,
+    ),
+    Operation(
+        "PUT",
+        "/maintenance/rule",
+        "setMaintenanceRule",
+        "Set the weekly window (evaluated in its own time zone)",
+        "maintenance",
+        "8",
+        policy.checked(policy.put_rule),
+        policy.CalendarOut,
+        body=policy.RuleIn,
+    ),
+    Operation(
+        "POST",
+        "/maintenance/exceptions",
+        "addMaintenanceException",
+        "Cancel or move one weekly window, or add an extra one; developers are told when near",
+        "maintenance",
+        "8",
+        policy.checked(policy.add_exception),
+        policy.ExceptionOut,
+        status=201,
+        body=policy.ExceptionIn,
+    ),
+    Operation(
+        "DELETE",
+        "/maintenance/exceptions/{exception_id}",
+        "removeMaintenanceException",
+        "Remove an exception; the weekly rule applies again",
+        "maintenance",
+        "8",
+        policy.checked(policy.delete_exception),
+        policy.CalendarOut,
+    ),
+    Operation(
+        "GET",
+        "/lifecycle",
+        "listLifecycles",
+        "Operations that are deprecated, sunset or retired, with their brown-outs",
+        "lifecycle",
+        "4.6",
+        policy.checked(policy.list_lifecycles),
+        policy.LifecycleListing,
+    ),
+    Operation(
+        "PUT",
+        "/lifecycle",
+        "setLifecycle",
+        "Put operations in a lifecycle state; a deprecation is announced to their callers",
+        "lifecycle",
+        "4.6",
+        policy.checked(policy.put_lifecycle),
+        policy.LifecycleListing,
+        body=policy.LifecycleIn,
+    ),
+    Operation(
+        "POST",
+        "/lifecycle/brownouts",
+        "addBrownout",
+        "Schedule a brown-out (410) of deprecated operations before their sunset",
+        "lifecycle",
+        "4.6",
+        policy.checked(policy.post_brownout),
+        policy.LifecycleListing,
+        status=201,
+        body=policy.BrownoutIn,
+    ),
+    Operation(
+        "GET",
+        "/announcements",
+        "listAnnouncements",
+        "Announcements, newest first, with the applications each affected",
+        "announcements",
+        "4.5 a",
+        policy.checked(policy.list_announcements),
+        policy.AnnouncementListing,
+    ),
+    Operation(
+        "POST",
+        "/announcements",
+        "announceChange",
+        "Announce a change to the developers whose apps called the operations in 90 days",
+        "announcements",
+        "4.5 a",
+        policy.checked(policy.post_announcement),
+        policy.AnnouncementOut,
+        status=201,
+        body=policy.AnnouncementIn,
+        location=policy.announcement_location,
     ),
 ]
 
