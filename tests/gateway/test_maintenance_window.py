@@ -1,0 +1,88 @@
+"""Clause 8 through a real gateway process: inside the weekly window every request is answered
+503 (code 50301) with Retry-After up to the window's end; the clock is moved, never slept."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from termgate.governance.calendar import add_window, cancel_window, ensure_default_rule
+from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
+from tests.support.echo_upstream import EchoUpstream
+from tests.support.factories import IssuedAccess, issue_test_key, issue_test_token
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def next_wednesday_window(after: datetime) -> datetime:
+    """The UTC start of a Wednesday 20:00 Amsterdam window some weeks after `after`."""
+    day = (after + timedelta(weeks=5)).astimezone(AMSTERDAM).date()
+    day += timedelta(days=(2 - day.weekday()) % 7)
+    return datetime(day.year, day.month, day.day, 20, 0, tzinfo=AMSTERDAM).astimezone(UTC)
+
+
+WINDOW = next_wednesday_window(datetime.now(UTC))
+# The gateway's clock stands 30 minutes into that window (and moves on as the test runs).
+OFFSET = (WINDOW + timedelta(minutes=30) - datetime.now(UTC)).total_seconds()
+
+
+async def access_on_gateway_clock(sessions: async_sessionmaker[AsyncSession]) -> IssuedAccess:
+    """A key and a token issued at the gateway's (moved) time, so the token is not expired."""
+    key = await issue_test_key(sessions)
+    now = datetime.now(UTC) + timedelta(seconds=OFFSET)
+    return IssuedAccess(key, await issue_test_token(sessions, key.application_id, now=now))
+
+
+@pytest.fixture
+async def inside_window(
+    database_url: str,
+    echo_upstream: tuple[EchoUpstream, str],
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[Gateway]:
+    async with gateway_process(
+        database_url, echo_upstream[1], clock_offset_seconds=str(OFFSET)
+    ) as gateway:
+        yield gateway
+
+
+async def test_clause_8_weekly_window_answers_503_50301_with_retry_after(
+    inside_window: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    access = await access_on_gateway_clock(sessions)
+    url = f"{inside_window.url}/api/echo"
+    await wait_for_status(client, url, access.key.key, 200, token=access.token.token)
+    async with sessions.begin() as session:
+        await ensure_default_rule(session, "tests")
+    await wait_for_status(client, url, access.key.key, 503, token=access.token.token)
+    response = await client.get(url, headers=access.headers)
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == 50301
+    assert problem["clause"] == "8"
+    retry_after = int(response.headers["retry-after"])
+    assert 25 * 60 <= retry_after <= 30 * 60  # seconds to the window's end
+
+
+async def test_clause_8_cancelled_window_lets_traffic_through_and_extra_window_refuses(
+    inside_window: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    access = await access_on_gateway_clock(sessions)
+    url = f"{inside_window.url}/api/echo"
+    now = datetime.now(UTC) + timedelta(seconds=OFFSET)
+    async with sessions.begin() as session:
+        await ensure_default_rule(session, "tests")
+        await cancel_window(session, WINDOW, "nothing to deploy", "tests", WINDOW - timedelta(1))
+    await wait_for_status(client, url, access.key.key, 200, token=access.token.token)
+    async with sessions.begin() as session:
+        await add_window(
+            session, now - timedelta(minutes=5), 20, "urgent patch", "tests", now - timedelta(1)
+        )
+    await wait_for_status(client, url, access.key.key, 503, token=access.token.token)
+    response = await client.get(url, headers=access.headers)
+    assert 14 * 60 <= int(response.headers["retry-after"]) <= 15 * 60
