@@ -77,15 +77,8 @@ class MemoryLimiter:
             verdict.bandwidth_used = self._bandwidth_used(grant, now)
             if verdict.bandwidth_used >= limits.bandwidth and not verdict.refused:
                 verdict.refused = BANDWIDTH
+        # The application's own limit is named before the developer-wide one (4.4, then 3.3 g).
         developer_tat = app_tat = 0.0
-        if limits.developer_rate is not None:
-            interval = MINUTE / limits.developer_rate
-            ok, developer_tat, left, seconds = gcra(
-                self.developer_tat.get(grant.developer_counter, 0.0), now, interval
-            )
-            verdict.developer_left, verdict.developer_reset = left, seconds
-            if not ok and not verdict.refused:
-                verdict.refused, verdict.wait = DEVELOPER_RATE, seconds
         if limits.rate is not None:
             interval = MINUTE / limits.rate
             ok, app_tat, left, seconds = gcra(
@@ -94,6 +87,14 @@ class MemoryLimiter:
             verdict.app_left, verdict.app_reset = left, seconds
             if not ok and not verdict.refused:
                 verdict.refused, verdict.wait = APP_RATE, seconds
+        if limits.developer_rate is not None:
+            interval = MINUTE / limits.developer_rate
+            ok, developer_tat, left, seconds = gcra(
+                self.developer_tat.get(grant.developer_counter, 0.0), now, interval
+            )
+            verdict.developer_left, verdict.developer_reset = left, seconds
+            if not ok and not verdict.refused:
+                verdict.refused, verdict.wait = DEVELOPER_RATE, seconds
         if verdict.refused:
             return verdict
         # Every limit holds: spend on all of them.

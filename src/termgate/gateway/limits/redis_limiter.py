@@ -67,13 +67,13 @@ end
 local d_interval, a_interval = tonumber(ARGV[2]), tonumber(ARGV[1])
 local d_ok, d_tat, d_left, d_reset = true, 0, 0, 0
 local a_ok, a_tat, a_left, a_reset = true, 0, 0, 0
-if d_interval > 0 then
-  d_ok, d_tat, d_left, d_reset = gcra(KEYS[2], d_interval)
-  if not d_ok and refused == 0 then refused, wait = 2, d_reset end
-end
 if a_interval > 0 then
   a_ok, a_tat, a_left, a_reset = gcra(KEYS[1], a_interval)
   if not a_ok and refused == 0 then refused, wait = 1, a_reset end
+end
+if d_interval > 0 then
+  d_ok, d_tat, d_left, d_reset = gcra(KEYS[2], d_interval)
+  if not d_ok and refused == 0 then refused, wait = 2, d_reset end
 end
 if refused == 0 then
   if d_interval > 0 then

@@ -1,0 +1,98 @@
+"""Clause 4.4 with counters in Redis (cluster mode), and what happens when Redis goes away:
+`open` keeps serving on each node's own limits, `closed` answers 503 (code 50302); never a 500,
+and the limiter finds Redis again by itself."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.gateway.conftest import gateway_process
+from tests.gateway.limits_support import limited_apps, private_redis, problem_of, rate_items
+from tests.support.echo_upstream import EchoUpstream
+
+
+async def test_clause_4_4_redis_limiter_counts_and_refuses_without_spending(
+    database_url: str,
+    echo_upstream: tuple[EchoUpstream, str],
+    sessions: async_sessionmaker[AsyncSession],
+    client: httpx.AsyncClient,
+) -> None:
+    (app,) = await limited_apps(
+        sessions, rate_limit_per_minute=3, quota_per_period=10, bandwidth_bytes_per_day=10**9
+    )
+    with private_redis() as redis:
+        async with gateway_process(
+            database_url, echo_upstream[1], limiter_backend="redis", redis_url=redis.url
+        ) as gateway:
+            url = f"{gateway.url}/api/echo"
+            answers = [await client.get(url, headers=app.headers) for _ in range(6)]
+    assert [answer.status_code for answer in answers] == [200] * 3 + [429] * 3
+    assert [rate_items(answer)["app"]["r"] for answer in answers[:3]] == [2, 1, 0]
+    problem_of(answers[3], 429, 42908, "4.4")
+    assert rate_items(answers[-1])["quota"]["r"] == 7  # the refusals spent nothing
+    # Bytes of each response reach Redis with the next request.
+    assert rate_items(answers[2])["bandwidth"]["r"] < 10**9
+
+
+async def _statuses_while_down(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str]
+) -> list[httpx.Response]:
+    return [await client.get(url, headers=headers) for _ in range(5)]
+
+
+async def test_clause_4_4_redis_down_open_falls_back_to_local_limits(
+    database_url: str,
+    echo_upstream: tuple[EchoUpstream, str],
+    sessions: async_sessionmaker[AsyncSession],
+    client: httpx.AsyncClient,
+) -> None:
+    (app,) = await limited_apps(sessions, rate_limit_per_minute=1000)
+    with private_redis() as redis:
+        async with gateway_process(
+            database_url,
+            echo_upstream[1],
+            limiter_backend="redis",
+            redis_url=redis.url,
+            redis_failure="open",
+        ) as gateway:
+            url = f"{gateway.url}/api/echo"
+            assert (await client.get(url, headers=app.headers)).status_code == 200
+            redis.stop()
+            down = await _statuses_while_down(client, url, app.headers)
+            redis.start()
+            await asyncio.sleep(1.2)  # the limiter tries Redis again after a second
+            back = await client.get(url, headers=app.headers)
+    assert [answer.status_code for answer in down] == [200] * 5
+    assert all("ratelimit" in answer.headers for answer in down)
+    assert back.status_code == 200
+
+
+async def test_clause_4_4_redis_down_closed_answers_503_with_retry_after(
+    database_url: str,
+    echo_upstream: tuple[EchoUpstream, str],
+    sessions: async_sessionmaker[AsyncSession],
+    client: httpx.AsyncClient,
+) -> None:
+    (app,) = await limited_apps(sessions, rate_limit_per_minute=1000)
+    with private_redis() as redis:
+        async with gateway_process(
+            database_url,
+            echo_upstream[1],
+            limiter_backend="redis",
+            redis_url=redis.url,
+            redis_failure="closed",
+        ) as gateway:
+            url = f"{gateway.url}/api/echo"
+            assert (await client.get(url, headers=app.headers)).status_code == 200
+            redis.stop()
+            down = await _statuses_while_down(client, url, app.headers)
+            redis.start()
+            await asyncio.sleep(1.2)
+            back = await client.get(url, headers=app.headers)
+    for answer in down:
+        problem_of(answer, 503, 50302, "4.4")
+        assert int(answer.headers["retry-after"]) >= 1
+    assert back.status_code == 200
