@@ -6,7 +6,7 @@
 Method (docs/performance.md): one upstream (one granian worker), one nginx worker, one termgate
 worker; wrk -t1 with the same request and headers against each; a warm-up per target, then rounds
 that interleave the targets; the median over rounds is reported. By default wrk runs on CPU 0 and
-every server on CPU 1, the same for all three targets. Results go to bench/results/latest.json.
+every server on CPU 1, the same for every target. Results go to bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -42,11 +42,13 @@ from targets import (
     write_nginx_conf,
 )
 
-TARGETS = ("direct", "nginx", "termgate")
+TARGETS = ("direct", "nginx", "termgate", "termgate-redis")
+GATEWAYS = ("termgate", "termgate-redis")
 LABELS = {
     "direct": "upstream direct",
     "nginx": "nginx proxy",
     "termgate": "termgate gateway",
+    "termgate-redis": "termgate, Redis limits",
 }
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 # A company's employees: the gateway checks the key, the end user's token, the scope
@@ -139,8 +141,8 @@ def machine() -> dict[str, object]:
 def start_all(
     processes: Processes, tmp: Path, args: argparse.Namespace, server_cpus: str | None
 ) -> tuple[dict[str, int], dict[str, str], Path]:
-    """Start the three targets; returns their ports, the request's credentials (subscription key
-    and bearer token, sent to all three) and the database file."""
+    """Start the targets; returns their ports, the request's credentials (subscription key
+    and bearer token, sent to all) and the database file."""
     db_path = tmp / "bench.db"
     database_url = f"sqlite+aiosqlite:///{db_path}"
     ports = {name: free_port() for name in TARGETS}
@@ -167,6 +169,22 @@ def start_all(
     }
     processes.start("termgate", [python, "-m", "termgate.server"], cpus=server_cpus, env=env)
     wait_for_200(processes, "termgate", ports["termgate"], args.path, headers)
+
+    # The same gateway with its counters in Redis (cluster mode), a private redis-server on the
+    # servers' core: one EVALSHA per request.
+    redis_port = free_port()
+    redis = ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
+    processes.start("redis", [*redis, "--appendonly", "no"], cpus=server_cpus)
+    env = {
+        **env,
+        "TERMGATE_PORT": str(ports["termgate-redis"]),
+        "TERMGATE_LIMITER_BACKEND": "redis",
+        "TERMGATE_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "TERMGATE_REDIS_FAILURE": "closed",  # a Redis problem shows as errors, not as speed
+    }
+    gateway = [python, "-m", "termgate.server"]
+    processes.start("termgate-redis", gateway, cpus=server_cpus, env=env)
+    wait_for_200(processes, "termgate-redis", ports["termgate-redis"], args.path, headers)
     return ports, headers, db_path
 
 
@@ -199,6 +217,12 @@ def report(rounds: dict[str, list[Run]], args: argparse.Namespace) -> dict[str, 
     }
     ratios = {
         "termgate_over_nginx": round(summary["termgate"]["rps"] / summary["nginx"]["rps"], 3),
+        "termgate_redis_over_nginx": round(
+            summary["termgate-redis"]["rps"] / summary["nginx"]["rps"], 3
+        ),
+        "termgate_redis_over_termgate": round(
+            summary["termgate-redis"]["rps"] / summary["termgate"]["rps"], 3
+        ),
         "termgate_over_direct": round(summary["termgate"]["rps"] / summary["direct"]["rps"], 3),
         "nginx_over_direct": round(summary["nginx"]["rps"] / summary["direct"]["rps"], 3),
         # CPU per request of the proxy alone (upstream excluded): nginx's over termgate's.
@@ -231,6 +255,7 @@ def report(rounds: dict[str, list[Run]], args: argparse.Namespace) -> dict[str, 
     console.print(table)
     console.print(
         f"termgate / nginx = [bold]{ratios['termgate_over_nginx']:.2f}[/]   "
+        f"termgate (Redis limits) / nginx = [bold]{ratios['termgate_redis_over_nginx']:.2f}[/]   "
         f"termgate / direct = {ratios['termgate_over_direct']:.2f}   "
         f"nginx / direct = {ratios['nginx_over_direct']:.2f}   "
         f"proxy CPU per request nginx / termgate = {ratios['proxy_cpu_nginx_over_termgate']:.2f}"
@@ -248,21 +273,29 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
     ports, headers, db_path = start_all(processes, tmp, args, server_cpus)
     body_size = check_same_answer(ports, args.path, headers)
     console.print(
-        f"all three answer 200 with {body_size} bytes; started in "
+        f"all targets answer 200 with {body_size} bytes; started in "
         f"{time.monotonic() - started:.1f} s"
     )
     script = write_script(tmp, headers)
     urls = {name: f"http://127.0.0.1:{ports[name]}{args.path}" for name in TARGETS}
-    gateway_requests = 2  # wait_for_200 and check_same_answer
+    gateway_requests = 2 * len(GATEWAYS)  # wait_for_200 and check_same_answer
 
     upstream_session = processes.session("upstream")
-    proxy_sessions = {name: processes.session(name) for name in ("nginx", "termgate")}
+    # The Redis target's proxy CPU includes the redis-server's.
+    proxy_sessions = {
+        "nginx": [processes.session("nginx")],
+        "termgate": [processes.session("termgate")],
+        "termgate-redis": [processes.session("termgate-redis"), processes.session("redis")],
+    }
+
+    def proxy_cpu(sessions: list[int] | None) -> float:
+        return sum(cpu_seconds(session) for session in sessions or ())
 
     def load(name: str, seconds: float) -> Run:
         nonlocal gateway_requests
         proxy = proxy_sessions.get(name)
         upstream_before = cpu_seconds(upstream_session)
-        proxy_before = cpu_seconds(proxy) if proxy else 0.0
+        proxy_before = proxy_cpu(proxy)
         result = run_wrk(
             urls[name],
             script,
@@ -275,9 +308,9 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
         run = Run(
             result,
             (cpu_seconds(upstream_session) - upstream_before) * per_request,
-            (cpu_seconds(proxy) - proxy_before) * per_request if proxy else 0.0,
+            (proxy_cpu(proxy) - proxy_before) * per_request if proxy else 0.0,
         )
-        if name == "termgate":
+        if name in GATEWAYS:
             gateway_requests += result.requests
         if any(result.errors.values()):
             console.print(f"[yellow]{name}: wrk errors {result.errors}[/]")
@@ -286,7 +319,8 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
     warmups = {name: load(name, args.warmup).as_dict() for name in TARGETS}
     rounds: dict[str, list[Run]] = {name: [] for name in TARGETS}
     for number in range(args.rounds):
-        order = TARGETS[number % 3 :] + TARGETS[: number % 3]  # rotate who goes first
+        turn = number % len(TARGETS)
+        order = TARGETS[turn:] + TARGETS[:turn]  # rotate who goes first
         for name in order:
             result = load(name, args.seconds)
             rounds[name].append(result)
@@ -297,7 +331,8 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
             )
 
     results = report(rounds, args)
-    exit_code = processes.stop("termgate")  # SIGINT: the gateway flushes its usage events
+    # SIGINT: the gateways flush their usage events.
+    exit_code = max(processes.stop(name) or 0 for name in GATEWAYS)
     events = count_usage_events(db_path)
     console.print(
         f"usage events recorded: {events:,} for {gateway_requests:,} gateway requests wrk "
@@ -308,7 +343,7 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
         "machine": machine(),
         "method": {
             "path": args.path,
-            "headers": "X-Subscription-Key and Authorization: Bearer (sent to all three)",
+            "headers": "X-Subscription-Key and Authorization: Bearer (sent to every target)",
             "wrk": f"-t{args.threads} -c{args.connections} -d{args.seconds:g}s",
             "warmup_seconds": args.warmup,
             "rounds": args.rounds,

@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -189,11 +190,34 @@ def prepare_database(database_url: str, tmp: Path, issuer: str) -> dict[str, str
     from consent import mint_token
 
     seeded = json.loads(credentials.read_text())
+    never_biting_limits(database_url)
     token = mint_token(database_url, seeded["application_id"], issuer)
     return {
         "X-Subscription-Key": seeded["production_subscription_key"],
         "Authorization": f"Bearer {token}",
     }
+
+
+# The seeded production plan with every limit on (clauses 3.3 e-h, 4.4), set so high that none
+# bites during the bench: the gateway counts the rate (per application and per developer), the
+# quota and the bandwidth, checks the response size and the users served, on every request.
+BENCH_LIMITS = {
+    "rate_limit_per_minute": 1_000_000_000,
+    "developer_rate_limit_per_minute": 1_000_000_000,
+    "quota_per_period": 1_000_000_000_000,
+    "bandwidth_bytes_per_day": 1_000_000_000_000_000,
+    "max_response_bytes": 10 * 1024 * 1024,
+    "max_end_users": 10_000,
+    "max_debtors": 10_000,
+}
+
+
+def never_biting_limits(database_url: str) -> None:
+    """Give the seeded production plan the bench's limits (a SQLite database)."""
+    path = database_url.split("///", 1)[1]
+    assignments = ", ".join(f"{name} = {value}" for name, value in BENCH_LIMITS.items())
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"UPDATE plans SET {assignments} WHERE slug = 'standard'")
 
 
 def cpu_seconds(session: int) -> float:
