@@ -18,11 +18,10 @@ from termgate.db.policy import (
 from termgate.db.programme import InboxMessage
 from termgate.governance.announcements import announce
 from termgate.governance.calendar import add_window, ensure_default_rule, notify_due
-from termgate.governance.operations import remember, resolve
+from termgate.governance.operations import resolve
 from termgate.notify.mail import transaction
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
-from termgate.upstream import build_openapi
 from tests.governance.conftest import Site, seed_programme
 from tests.web.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
@@ -67,8 +66,9 @@ async def test_clause_8_status_document_and_icalendar_feed(site: Site) -> None:
     assert {str(e["UID"]) for e in again.walk("VEVENT")} == uids  # stable per occurrence
 
 
-async def test_clause_4_5_announcement_reaches_only_recent_callers(site: Site) -> None:
-    remember(site.settings, build_openapi())
+async def test_clause_4_5_announcement_reaches_only_recent_callers(
+    site: Site, reference_api: None
+) -> None:
     now = datetime.now(UTC)
     async with transaction(site.sessions, site.settings) as session:  # mail on commit
         caller = await create_developer(session, email="caller@example.nl", name="Caller")
@@ -155,8 +155,9 @@ async def test_clause_8_console_adds_a_window_and_refuses_bad_input(site: Site) 
     assert rows[0].notified_at is not None  # within the notice period: developers told now
 
 
-async def test_clause_4_6_admin_api_deprecates_and_refuses_bad_input(site: Site) -> None:
-    remember(site.settings, build_openapi())
+async def test_clause_4_6_admin_api_deprecates_and_refuses_bad_input(
+    site: Site, reference_api: None
+) -> None:
     programme = await seed_programme(site)
     bad = await site.client.put(
         "/admin/api/lifecycle",

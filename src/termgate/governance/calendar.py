@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import Developer, Status
 from termgate.db.policy import ExceptionKind, MaintenanceException, MaintenanceRule
-from termgate.governance.errors import PolicyInputError
+from termgate.governance.errors import PolicyConflictError, PolicyInputError
 from termgate.governance.maintenance import (
     MAX_DURATION_MINUTES,
     Window,
@@ -26,6 +26,7 @@ from termgate.governance.maintenance import (
 from termgate.notify.inbox import notify_developer
 from termgate.registry.audit import record
 from termgate.registry.changes import record_access_change
+from termgate.registry.errors import NotFoundError
 from termgate.settings import Settings
 
 DEFAULT_WEEKDAY, DEFAULT_START, DEFAULT_DURATION = 2, "20:00", 60  # Wednesday 20:00 (clause 8)
@@ -161,14 +162,12 @@ async def _occurrence(session: AsyncSession, original_start: datetime) -> Mainte
         if original_start in weekly_starts(rule, original_start, original_start + timedelta(1)):
             break
     else:
-        raise PolicyInputError(
-            "original_start",
+        raise PolicyConflictError(
             f"no weekly window starts at {original_start:%Y-%m-%d %H:%M} UTC",
         )
     for change in changes:
         if change.original_start == original_start and change.kind is not ExceptionKind.EXTRA:
-            raise PolicyInputError(
-                "original_start",
+            raise PolicyConflictError(
                 f"the window of {original_start:%Y-%m-%d %H:%M} UTC is already {change.kind}d",
             )
     return rule
@@ -178,7 +177,7 @@ def _future(field: str, moment: datetime, now: datetime) -> datetime:
     if moment.tzinfo is None:
         raise PolicyInputError(field, "give the time with its UTC offset (e.g. …Z)")
     if moment.astimezone(UTC) <= now:
-        raise PolicyInputError(field, "that moment has passed")
+        raise PolicyConflictError(f"{field}: that moment has passed")
     return moment.astimezone(UTC)
 
 
@@ -249,7 +248,7 @@ async def remove_exception(session: AsyncSession, exception_id: str, actor: str)
     """Undo a cancel, move or extra window: the weekly rule applies again."""
     change = await session.get(MaintenanceException, exception_id)
     if change is None:
-        raise PolicyInputError("id", f"no calendar exception {exception_id!r}")
+        raise NotFoundError(f"no calendar exception {exception_id!r}")
     await record(session, actor, "maintenance.restore", ENTITY, change.id, change.kind)
     await session.delete(change)
     _changed(session, exception_id)

@@ -11,3 +11,8 @@ class PolicyInputError(RegistryError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class PolicyConflictError(RegistryError):
+    """The input is well formed but the calendar or the API does not allow it now (a window
+    that is already cancelled, a moment that has passed); nothing was changed."""

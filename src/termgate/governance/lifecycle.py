@@ -15,9 +15,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.policy import Brownout, LifecycleState, OperationLifecycle
-from termgate.governance.errors import PolicyInputError
+from termgate.governance.errors import PolicyConflictError, PolicyInputError
 from termgate.registry.audit import record
 from termgate.registry.changes import record_access_change
+from termgate.registry.errors import NotFoundError
 
 ENTITY = "lifecycle"
 MAX_BROWNOUT = timedelta(hours=24)
@@ -141,13 +142,13 @@ async def add_brownout(
     if ends - begins > MAX_BROWNOUT:
         raise PolicyInputError("end", "a brown-out is short: at most 24 hours")
     if ends <= now:
-        raise PolicyInputError("end", "that period has passed")
+        raise PolicyConflictError("that brown-out period has passed")
     added: list[Brownout] = []
     for operation_id in operation_ids:
         row = await _row(session, operation_id)
         if row is None or row.state not in (LifecycleState.DEPRECATED, LifecycleState.SUNSET):
-            raise PolicyInputError(
-                "operations", f"{operation_id} must be deprecated before it can have brown-outs"
+            raise PolicyConflictError(
+                f"{operation_id} must be deprecated before it can have brown-outs"
             )
         brownout = Brownout(lifecycle_id=row.id, start=begins, end=ends)
         session.add(brownout)
@@ -162,7 +163,7 @@ async def add_brownout(
 async def remove_brownout(session: AsyncSession, brownout_id: str, actor: str) -> None:
     brownout = await session.get(Brownout, brownout_id)
     if brownout is None:
-        raise PolicyInputError("id", f"no brown-out {brownout_id!r}")
+        raise NotFoundError(f"no brown-out {brownout_id!r}")
     row = await session.get_one(OperationLifecycle, brownout.lifecycle_id)
     await session.execute(delete(Brownout).where(Brownout.id == brownout_id))
     await record(session, actor, "lifecycle.brownout-removed", ENTITY, row.operation_id)

@@ -18,7 +18,7 @@ import orjson
 from termgate.gateway.catalog import METHODS
 from termgate.gateway.upstream_fetch import fetch_json
 from termgate.gateway.upstream_pool import UpstreamError, UpstreamPool
-from termgate.governance.errors import PolicyInputError
+from termgate.governance.errors import PolicyConflictError, PolicyInputError
 from termgate.settings import Settings
 
 KEEP_SECONDS = 300.0
@@ -61,6 +61,10 @@ def remember(settings: Settings, document: dict[str, Any], keep: float = 1e12) -
     return index
 
 
+def forget(settings: Settings) -> None:
+    _known.pop(_source(settings), None)
+
+
 async def api_operations(settings: Settings) -> Index:
     source = _source(settings)
     cached = _known.get(source)
@@ -78,9 +82,7 @@ async def api_operations(settings: Settings) -> Index:
     try:
         document = await fetch_json(pool, upstream.netloc, path)
     except (UpstreamError, OSError, orjson.JSONDecodeError) as error:
-        raise PolicyInputError(
-            "operations", f"cannot read the API's description at {path}: {error}"
-        ) from None
+        raise PolicyConflictError(f"cannot read the API's description at {path}: {error}") from None
     finally:
         await pool.close()
     return remember(settings, document, KEEP_SECONDS)

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from termgate.db.policy import LifecycleState
 from termgate.db.programme import Administrator
 from termgate.governance.announcements import announce, deprecation_notice, published
-from termgate.governance.errors import PolicyInputError
+from termgate.governance.errors import PolicyConflictError, PolicyInputError
 from termgate.governance.inputs import AMSTERDAM, parse_moment
 from termgate.governance.lifecycle import (
     add_brownout,
@@ -35,7 +35,7 @@ async def show_lifecycle(
     try:
         operations = list((await api_operations(web(request).settings)).values())
         unreadable = ""
-    except PolicyInputError as problem:
+    except PolicyConflictError as problem:
         operations, unreadable = [], str(problem)
     return await page(
         request,
