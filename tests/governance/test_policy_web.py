@@ -190,6 +190,11 @@ async def test_clause_4_6_admin_api_deprecates_and_refuses_bad_input(
     async with site.sessions() as session:
         states = set(await session.scalars(select(OperationLifecycle.state)))
     assert states == {LifecycleState.DEPRECATED}
+    await login(site)
+    page = await site.client.get("/console/lifecycle")
+    assert page.status_code == 200
+    assert "listEmployees" in page.text
+    assert "https://developer.example/v2" in page.text
     document = (await site.client.get("/admin/api/openapi.json")).json()
     assert "/lifecycle" in document["paths"]
     assert "/maintenance/exceptions" in document["paths"]
