@@ -90,6 +90,9 @@ class Settings(BaseSettings):
         default=TERMS_DIR, description="folder of the terms text and policy.toml"
     )
     reaccept_days: int = Field(default=30, ge=0, le=365, description="days to accept new terms")
+    maintenance_notice_days: int = Field(
+        default=7, ge=0, le=90, description="days before a moved or extra window developers hear"
+    )
     example_client: bool = Field(
         default=False, description="serve the demo's example OAuth client at /example-client"
     )

@@ -72,7 +72,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         )
         engine = create_engine(database_url)
         async with transaction(session_factory(engine), settings) as session:
-            demo = await seed_demo(session, settings, {})
+            demo = await seed_demo(session, settings, {}, maintenance_window=False)
         await engine.dispose()
         demo.write(folder / "demo-credentials.json")  # the example client reads it
         url = f"http://127.0.0.1:{port}"

@@ -53,12 +53,21 @@ def db_upgrade() -> None:
     console.print("database schema is up to date")
 
 
-def seed_and_write(credentials: Path) -> DemoCredentials:
+MaintenanceOption = Annotated[
+    bool,
+    typer.Option(
+        "--maintenance/--no-maintenance",
+        help="seed the weekly maintenance window of clause 8 (Wednesday 20:00 Europe/Amsterdam)",
+    ),
+]
+
+
+def seed_and_write(credentials: Path, maintenance: bool = True) -> DemoCredentials:
     settings = settings_or_exit()
     previous = read_previous(credentials)
 
     async def work(session: AsyncSession) -> DemoCredentials:
-        return await seed_demo(session, settings, previous)
+        return await seed_demo(session, settings, previous, maintenance_window=maintenance)
 
     seeded = in_session(work)
     seeded.write(credentials)
@@ -70,9 +79,10 @@ def seed(
     credentials: Annotated[Path, typer.Option(help="where to write the demo logins")] = (
         CREDENTIALS_FILE
     ),
+    maintenance: MaintenanceOption = True,
 ) -> None:
     """Create the default products and the demo developer, application and key (idempotent)."""
-    seeded = seed_and_write(credentials)
+    seeded = seed_and_write(credentials, maintenance)
     console.print(f"demo developer {seeded.developer_email}; credentials in {credentials}")
 
 
@@ -110,12 +120,13 @@ def upstream(
 def demo(
     port: Port = None,
     employees: Annotated[int | None, typer.Option(help="employees to generate")] = None,
+    maintenance: MaintenanceOption = True,
 ) -> None:
     """Migrate, seed and run everything on http://127.0.0.1:8000 with the reference API."""
     apply_options(port=port, employees=employees)
     migrate()
     with demo_services(settings_or_exit()):
-        seed_and_write(CREDENTIALS_FILE)
+        seed_and_write(CREDENTIALS_FILE, maintenance)
         serve_demo(settings_or_exit(), CREDENTIALS_FILE)
 
 

@@ -20,7 +20,6 @@ from termgate.governance.calendar import (
     ensure_default_rule,
     load_calendar,
     move_window,
-    notice_days,
     notify_due,
     remove_exception,
     set_rule,
@@ -156,7 +155,7 @@ def maintenance_move(
         change = await move_window(
             session, moment, parse_moment(to, "to"), duration, reason, actor, now
         )
-        return change, len(await notify_due(session, now, notice_days(settings)))
+        return change, len(await notify_due(session, now, settings.maintenance_notice_days))
 
     change, told = in_session(work)
     console.print(f"moved to {_when(change.start)} UTC: id {change.id}{_told(told)}")
@@ -177,7 +176,7 @@ def maintenance_add(
         change = await add_window(
             session, parse_moment(start, "start"), duration, reason, actor, now
         )
-        return change, len(await notify_due(session, now, notice_days(settings)))
+        return change, len(await notify_due(session, now, settings.maintenance_notice_days))
 
     change, told = in_session(work)
     console.print(f"extra window at {_when(change.start)} UTC: id {change.id}{_told(told)}")
@@ -200,7 +199,7 @@ def maintenance_notify(
 ) -> None:
     """Tell developers of moved or extra windows starting within the notice period (once)."""
     settings = settings_or_exit()
-    period = days if days is not None else notice_days(settings)
+    period = days if days is not None else settings.maintenance_notice_days
 
     async def work(session: AsyncSession) -> int:
         return len(await notify_due(session, settings.now(), period))

@@ -27,21 +27,12 @@ from termgate.notify.inbox import notify_developer
 from termgate.registry.audit import record
 from termgate.registry.changes import record_access_change
 from termgate.registry.errors import NotFoundError
-from termgate.settings import Settings
 
 DEFAULT_WEEKDAY, DEFAULT_START, DEFAULT_DURATION = 2, "20:00", 60  # Wednesday 20:00 (clause 8)
 DEFAULT_ZONE = "Europe/Amsterdam"
-DEFAULT_NOTICE_DAYS = 7
 HORIZON = timedelta(weeks=12)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 ENTITY = "maintenance"
-
-
-def notice_days(settings: Settings) -> int:
-    """Days before a moved or extra window that developers are told
-    (`TERMGATE_MAINTENANCE_NOTICE_DAYS` once settings carry it; 7 until then)."""
-    value = getattr(settings, "maintenance_notice_days", DEFAULT_NOTICE_DAYS)
-    return int(value)
 
 
 async def load_calendar(

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from termgate.db.identity import EndUser
 from termgate.db.models import Application, Developer, Environment, Status, utcnow
 from termgate.db.programme import Administrator, ProductionRequest, ReviewState
+from termgate.governance.calendar import ensure_default_rule
 from termgate.identity.clients import client_secret_matches, issue_client_secret
 from termgate.identity.consents import grant_consent, live_consents
 from termgate.identity.end_users import import_end_users
@@ -211,9 +212,15 @@ async def _demo_access_token(
 
 
 async def seed_demo(
-    session: AsyncSession, settings: Settings, previous: dict[str, Any]
+    session: AsyncSession,
+    settings: Settings,
+    previous: dict[str, Any],
+    *,
+    maintenance_window: bool = True,
 ) -> DemoCredentials:
     await ensure_default_products(session)
+    if maintenance_window:
+        await ensure_default_rule(session)
     await _administrator(session)
     demi = await _developer(session, settings, DEMI)
     insights = await _application(session, demi, DEMI_APP)

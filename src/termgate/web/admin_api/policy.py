@@ -20,7 +20,6 @@ from termgate.governance.calendar import (
     cancel_window,
     load_calendar,
     move_window,
-    notice_days,
     notify_due,
     remove_exception,
     set_rule,
@@ -191,7 +190,7 @@ async def _calendar(call: Call) -> CalendarOut:
             for w in await upcoming(call.session, now)
         ],
         exceptions=[_exception_out(change) for change in changes],
-        notice_days=notice_days(call.settings),
+        notice_days=call.settings.maintenance_notice_days,
     )
 
 
@@ -242,7 +241,7 @@ async def add_exception(call: Call) -> BaseModel:
         change = await add_window(
             session, _need(body.start, "start"), body.duration_minutes, body.reason, actor, now
         )
-    await notify_due(session, now, notice_days(call.settings))
+    await notify_due(session, now, call.settings.maintenance_notice_days)
     return _exception_out(change)
 
 

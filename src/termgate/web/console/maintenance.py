@@ -16,7 +16,6 @@ from termgate.governance.calendar import (
     ensure_default_rule,
     load_calendar,
     move_window,
-    notice_days,
     notify_due,
     remove_exception,
     set_rule,
@@ -50,14 +49,14 @@ async def show_maintenance(
         + [change for change in changes if change.start is not None and change.start <= now],
         now=now,
         zone=AMSTERDAM,
-        notice_days=notice_days(settings),
+        notice_days=settings.maintenance_notice_days,
         error=error,
     )
 
 
 async def _notify(request: Request, session: AsyncSession) -> str:
     settings = web(request).settings
-    told = await notify_due(session, settings.now(), notice_days(settings))
+    told = await notify_due(session, settings.now(), settings.maintenance_notice_days)
     return " Developers are told now." if told else ""
 
 
