@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.db.models import Developer, Environment, Status
+from termgate.db.models import Developer, Environment, Status, Subscription, SubscriptionKey
+from termgate.registry.plans import change_limits, find_plan_ref
 from termgate.registry.status import change_status
 from termgate.registry.terms import accept_terms, current_terms, publish_terms
 from termgate.settings import load_settings
@@ -103,3 +104,25 @@ async def test_clause_9_production_traffic_stops_after_the_deadline_until_accept
             client, url, production.key.key, 200, token=production_token.token
         )
         assert waited < 1.0
+
+
+async def test_clause_3_3_e_a_plan_change_takes_effect_within_a_second(
+    database_url: str,
+    echo_upstream: tuple[EchoUpstream, str],
+    sessions: async_sessionmaker[AsyncSession],
+    client: httpx.AsyncClient,
+) -> None:
+    access = await issue_test_access(sessions)
+    async with gateway_process(database_url, echo_upstream[1]) as gateway:
+        url = f"{gateway.url}/api/echo?pageSize=20"
+        await wait_for_status(client, url, access.key.key, 200, token=access.token.token)
+        async with sessions.begin() as session:
+            key = await session.get_one(SubscriptionKey, access.key.key_id)
+            subscription = await session.get_one(Subscription, key.subscription_id)
+            plan = await find_plan_ref(session, subscription.plan_id)
+            await change_limits(session, plan, {"max_page_size": 10}, "admin@provider.example")
+        waited = await wait_for_status(client, url, access.key.key, 400, token=access.token.token)
+        assert waited < 1.0
+        refused = await client.get(url, headers=access.headers)
+        assert refused.json()["clause"] == "3.3 e"
+        assert refused.json()["invalid-params"][0]["name"] == "pageSize"

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from termgate.cli.admin import administrators, moderation, terms
 from termgate.cli.common import apply_options, console, fail, in_session, settings_or_exit
 from termgate.cli.demo import CREDENTIALS_FILE, demo_services, serve_demo
+from termgate.cli.plans import plans
 from termgate.cli.policy import announce_change, lifecycle, maintenance
 from termgate.cli.registry import applications, developers, keys
 from termgate.registry.demo import DemoCredentials, read_previous, seed_demo
@@ -26,6 +27,7 @@ app.add_typer(database, name="db")
 app.add_typer(developers, name="developer")
 app.add_typer(applications, name="app")
 app.add_typer(keys, name="key")
+app.add_typer(plans, name="plan")
 app.add_typer(administrators, name="admin")
 app.add_typer(terms, name="terms")
 app.add_typer(moderation)

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from termgate.db.models import Status
-from termgate.web.admin_api import parties, policy, programme
+from termgate.web.admin_api import parties, plans, policy, programme
 from termgate.web.admin_api.framework import Operation, build_routes, fallback
 from termgate.web.admin_api.models import (
     AcceptanceOut,
@@ -237,6 +237,30 @@ OPERATIONS: list[Operation] = [
 
 
 # Traffic policy: the maintenance calendar (8), lifecycles (4.6), announcements (4.5 a).
+OPERATIONS += [
+    Operation(
+        "GET",
+        "/plans",
+        "listPlans",
+        "Every plan with its limits",
+        "plans",
+        "4.4",
+        plans.list_plans_op,
+        plans.PlanListing,
+    ),
+    Operation(
+        "PATCH",
+        "/plans/{plan_id}",
+        "changePlanLimits",
+        "Change a plan's limits; in force on every gateway node within a second",
+        "plans",
+        "4.4",
+        plans.change_plan,
+        plans.PlanOut,
+        body=plans.PlanChange,
+    ),
+]
+
 OPERATIONS += [
     Operation(
         "GET",

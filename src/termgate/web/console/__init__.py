@@ -12,6 +12,7 @@ from termgate.web.console import (
     lifecycle,
     maintenance,
     overview,
+    plans,
     reviews,
     status,
     terms,
@@ -27,6 +28,7 @@ def routes() -> list[BaseRoute]:
         *applications.routes,
         *status.routes,
         *terms.routes,
+        *plans.routes,
         *maintenance.routes,
         *lifecycle.routes,
     ]

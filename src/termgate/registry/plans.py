@@ -1,0 +1,103 @@
+"""Changing a plan's limits (clauses 3.3 e-h, 4.4): validated, audited, and in force on every
+gateway node within a second (the change feed moves in the same transaction)."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from termgate.db.models import Plan, Product
+from termgate.registry.audit import record
+from termgate.registry.changes import record_access_change
+from termgate.registry.errors import NotFoundError, RegistryError
+
+# The limits an administrator may change; None means "no limit" where the column allows it.
+OPTIONAL_LIMITS = (
+    "rate_limit_per_minute",
+    "developer_rate_limit_per_minute",
+    "quota_per_period",
+    "max_end_users",
+    "max_debtors",
+    "bandwidth_bytes_per_day",
+    "max_response_bytes",
+)
+LIMITS = (*OPTIONAL_LIMITS, "max_page_size", "quota_period", "time_zone")
+LARGEST = 10**15
+
+
+def _whole(name: str, value: Any, least: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= LARGEST:
+        raise RegistryError(f"{name} must be a whole number of at least {least}")
+    return value
+
+
+def check_limit(name: str, value: Any) -> Any:
+    """The value as stored, or a refusal naming the limit."""
+    if name in OPTIONAL_LIMITS:
+        return None if value is None else _whole(name, value)
+    if name == "max_page_size":
+        if _whole(name, value) > 100:
+            raise RegistryError("max_page_size may be at most 100, the API's own maximum")
+        return value
+    if name == "quota_period":
+        period = str(value)
+        days = period.removeprefix("rolling:")
+        if period != "month" and not (period.startswith("rolling:") and days.isdigit()):
+            raise RegistryError("quota_period must be 'month' or 'rolling:<days>'")
+        if period != "month" and not 1 <= int(days) <= 366:
+            raise RegistryError("a rolling quota period lasts 1 to 366 days")
+        return period
+    if name == "time_zone":
+        try:
+            ZoneInfo(str(value))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise RegistryError(f"{value!r} is not a time zone (e.g. Europe/Amsterdam)") from None
+        return str(value)
+    raise RegistryError(f"{name!r} is not a limit of a plan; choose from {', '.join(LIMITS)}")
+
+
+async def list_plans(session: AsyncSession) -> list[Plan]:
+    query = (
+        select(Plan)
+        .join(Product, Plan.product_id == Product.id)
+        .options(selectinload(Plan.product))
+        .order_by(Product.environment, Product.slug, Plan.slug)
+    )
+    return list(await session.scalars(query))
+
+
+async def find_plan_ref(session: AsyncSession, reference: str) -> Plan:
+    """By id, or as `product/plan` (e.g. `production/standard`)."""
+    product, _, slug = reference.partition("/")
+    query = select(Plan).options(selectinload(Plan.product))
+    if slug:
+        query = query.join(Product).where(Product.slug == product, Plan.slug == slug)
+    else:
+        query = query.where(Plan.id == reference)
+    plan = await session.scalar(query)
+    if plan is None:
+        raise NotFoundError(f"no plan {reference!r} (give its id or product/plan)")
+    return plan
+
+
+async def change_limits(
+    session: AsyncSession, plan: Plan, changes: dict[str, Any], actor: str
+) -> Plan:
+    """Applies every change or none; the audit entry lists what changed from what."""
+    checked = {name: check_limit(name, value) for name, value in changes.items()}
+    if not checked:
+        raise RegistryError("name at least one limit to change")
+    described = [
+        f"{name} {getattr(plan, name)!r} → {value!r}"
+        for name, value in checked.items()
+        if getattr(plan, name) != value
+    ]
+    for name, value in checked.items():
+        setattr(plan, name, value)
+    await record(session, actor, "changed-plan-limits", "plan", plan.id, "; ".join(described))
+    record_access_change(session, "plan", plan.id)
+    return plan
