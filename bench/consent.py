@@ -8,8 +8,8 @@ import asyncio
 from datetime import UTC, datetime
 
 from termgate.db.engine import create_engine, session_factory
-from termgate.db.identity import Consent, EndUser, TokenFamily
-from termgate.identity.tokens import issue_access_token, signing_key
+from termgate.db.identity import Consent, EndUser
+from termgate.identity.tokens import open_family, token_for_family
 
 DEBTORS = (1001, 1002, 1003, 1004, 1005)  # every debtor of the reference data
 SCOPE = "debtor.info.read company.info.read employee.info.read"
@@ -40,26 +40,8 @@ async def _mint(database_url: str, application_id: str, issuer: str) -> str:
             )
             session.add(consent)
             await session.flush()
-            family = TokenFamily(
-                consent_id=consent.id,
-                application_id=application_id,
-                end_user_id=user.id,
-                scope=SCOPE,
-            )
-            session.add(family)
-            await session.flush()
-            return issue_access_token(
-                await signing_key(session),
-                issuer=issuer,
-                client_id=application_id,
-                end_user_id=user.id,
-                upstream_user_id=user.upstream_id,
-                scope=SCOPE,
-                debtors=DEBTORS,
-                family_id=family.id,
-                consent_id=consent.id,
-                now=datetime.now(UTC),
-            )
+            family = await open_family(session, consent)
+            return await token_for_family(session, family, issuer, datetime.now(UTC))
     finally:
         await engine.dispose()
 

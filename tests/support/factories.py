@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.db.identity import Consent, EndUser, TokenFamily
 from termgate.db.models import Environment, new_id
-from termgate.identity.tokens import issue_access_token, signing_key
+from termgate.identity.tokens import open_family, token_for_family
 from termgate.registry.applications import create_application
 from termgate.registry.changes import record_access_change
 from termgate.registry.developers import create_developer
@@ -122,27 +122,8 @@ async def issue_test_token(
         )
         session.add(consent)
         await session.flush()
-        family = TokenFamily(
-            consent_id=consent.id,
-            application_id=application_id,
-            end_user_id=user.id,
-            scope=scope,
-        )
-        session.add(family)
-        await session.flush()
-        key = await signing_key(session)
-        token = issue_access_token(
-            key,
-            issuer=issuer,
-            client_id=application_id,
-            end_user_id=user.id,
-            upstream_user_id=user.upstream_id,
-            scope=scope,
-            debtors=debtors,
-            family_id=family.id,
-            consent_id=consent.id,
-            now=now or datetime.now(UTC),
-        )
+        family = await open_family(session, consent)
+        token = await token_for_family(session, family, issuer, now or datetime.now(UTC))
         return IssuedToken(token, user.id, consent.id, family.id)
 
 
