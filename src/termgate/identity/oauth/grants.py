@@ -40,6 +40,20 @@ def grantee_of(context: OAuthContext, family: TokenFamily) -> Grantee | None:
     return Grantee(end_user, consent, family)
 
 
+def grantee_of_spent(
+    context: OAuthContext, spent: str | None, family: TokenFamily, what: str, short: str
+) -> Grantee:
+    """After the conditional UPDATE that spends a single-use credential (a code, a refresh
+    token): `spent` is None when another request spent it first, which revokes the family."""
+    if spent is None:
+        context.revoke_family(family.id, f"{what} used twice")
+        raise InvalidGrantError(f"the {what} was already used")
+    grantee = grantee_of(context, family)
+    if grantee is None:
+        raise InvalidGrantError(f"the consent behind this {short} was withdrawn")
+    return grantee
+
+
 class S256Challenge(CodeChallenge):
     """PKCE with S256 only; required of public clients, binding whenever a client sends it."""
 
@@ -98,19 +112,13 @@ class CodeGrant(AuthorizationCodeGrant):
         return IssuedCode(row, family)
 
     def authenticate_user(self, code: IssuedCode) -> Grantee:
-        claimed = self.context.db.scalar(
+        spent = self.context.db.scalar(
             update(AuthorizationCode)
             .where(AuthorizationCode.id == code.row.id, AuthorizationCode.used_at.is_(None))
             .values(used_at=self.context.now)
             .returning(AuthorizationCode.id)
         )
-        if claimed is None:
-            self.context.revoke_family(code.family.id, "authorization code used twice")
-            raise InvalidGrantError("the authorization code was already used")
-        grantee = grantee_of(self.context, code.family)
-        if grantee is None:
-            raise InvalidGrantError("the consent behind this code was withdrawn")
-        return grantee
+        return grantee_of_spent(self.context, spent, code.family, "authorization code", "code")
 
     def delete_authorization_code(self, authorization_code: IssuedCode) -> None:
         """Nothing left to do: `authenticate_user` spent the code."""
@@ -129,19 +137,15 @@ class RefreshGrant(RefreshTokenGrant):
         return find_refresh_token(self.context, refresh_token, detect_reuse=True)
 
     def authenticate_user(self, credential: RefreshCredential) -> Grantee:
-        claimed = self.context.db.scalar(
+        spent = self.context.db.scalar(
             update(RefreshToken)
             .where(RefreshToken.id == credential.row.id, RefreshToken.rotated_at.is_(None))
             .values(rotated_at=self.context.now)
             .returning(RefreshToken.id)
         )
-        if claimed is None:
-            self.context.revoke_family(credential.family.id, "refresh token used twice")
-            raise InvalidGrantError("the refresh token was already used")
-        grantee = grantee_of(self.context, credential.family)
-        if grantee is None:
-            raise InvalidGrantError("the consent behind this refresh token was withdrawn")
-        return grantee
+        return grantee_of_spent(
+            self.context, spent, credential.family, "refresh token", "refresh token"
+        )
 
     def revoke_old_credential(self, refresh_token: RefreshCredential) -> None:
         """Nothing left to do: `authenticate_user` rotated the token out."""
