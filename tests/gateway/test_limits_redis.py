@@ -37,10 +37,31 @@ async def test_clause_4_4_redis_limiter_counts_and_refuses_without_spending(
     assert rate_items(answers[2])["bandwidth"]["r"] < 10**9
 
 
-async def _statuses_while_down(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str]
-) -> list[httpx.Response]:
-    return [await client.get(url, headers=headers) for _ in range(5)]
+async def through_an_outage(
+    database_url: str,
+    upstream_url: str,
+    sessions: async_sessionmaker[AsyncSession],
+    client: httpx.AsyncClient,
+    failure: str,
+) -> tuple[list[httpx.Response], httpx.Response]:
+    """Five answers while the gateway's private Redis is down, and one after it is back."""
+    (app,) = await limited_apps(sessions, rate_limit_per_minute=1000)
+    with private_redis() as redis:
+        async with gateway_process(
+            database_url,
+            upstream_url,
+            limiter_backend="redis",
+            redis_url=redis.url,
+            redis_failure=failure,
+        ) as gateway:
+            url = f"{gateway.url}/api/echo"
+            assert (await client.get(url, headers=app.headers)).status_code == 200
+            redis.stop()
+            down = [await client.get(url, headers=app.headers) for _ in range(5)]
+            redis.start()
+            await asyncio.sleep(1.2)  # the limiter tries Redis again after a second
+            back = await client.get(url, headers=app.headers)
+    return down, back
 
 
 async def test_clause_4_4_redis_down_open_falls_back_to_local_limits(
@@ -49,22 +70,7 @@ async def test_clause_4_4_redis_down_open_falls_back_to_local_limits(
     sessions: async_sessionmaker[AsyncSession],
     client: httpx.AsyncClient,
 ) -> None:
-    (app,) = await limited_apps(sessions, rate_limit_per_minute=1000)
-    with private_redis() as redis:
-        async with gateway_process(
-            database_url,
-            echo_upstream[1],
-            limiter_backend="redis",
-            redis_url=redis.url,
-            redis_failure="open",
-        ) as gateway:
-            url = f"{gateway.url}/api/echo"
-            assert (await client.get(url, headers=app.headers)).status_code == 200
-            redis.stop()
-            down = await _statuses_while_down(client, url, app.headers)
-            redis.start()
-            await asyncio.sleep(1.2)  # the limiter tries Redis again after a second
-            back = await client.get(url, headers=app.headers)
+    down, back = await through_an_outage(database_url, echo_upstream[1], sessions, client, "open")
     assert [answer.status_code for answer in down] == [200] * 5
     assert all("ratelimit" in answer.headers for answer in down)
     assert back.status_code == 200
@@ -76,22 +82,7 @@ async def test_clause_4_4_redis_down_closed_answers_503_with_retry_after(
     sessions: async_sessionmaker[AsyncSession],
     client: httpx.AsyncClient,
 ) -> None:
-    (app,) = await limited_apps(sessions, rate_limit_per_minute=1000)
-    with private_redis() as redis:
-        async with gateway_process(
-            database_url,
-            echo_upstream[1],
-            limiter_backend="redis",
-            redis_url=redis.url,
-            redis_failure="closed",
-        ) as gateway:
-            url = f"{gateway.url}/api/echo"
-            assert (await client.get(url, headers=app.headers)).status_code == 200
-            redis.stop()
-            down = await _statuses_while_down(client, url, app.headers)
-            redis.start()
-            await asyncio.sleep(1.2)
-            back = await client.get(url, headers=app.headers)
+    down, back = await through_an_outage(database_url, echo_upstream[1], sessions, client, "closed")
     for answer in down:
         problem_of(answer, 503, 50302, "4.4")
         assert int(answer.headers["retry-after"]) >= 1
