@@ -26,7 +26,10 @@ SCOPE = "debtor.info.read company.info.read employee.info.read offline_access"
 SESSION_KEY = "example_client"
 
 
-def _credentials() -> dict[str, Any] | None:
+def _credentials(request: Request) -> dict[str, Any] | None:
+    """The demo application's credentials, or None where the example client is not served."""
+    if not web(request).settings.example_client:
+        return None
     try:
         stored = json.loads(CREDENTIALS.read_text())
     except (OSError, ValueError):
@@ -34,7 +37,7 @@ def _credentials() -> dict[str, Any] | None:
     return stored if isinstance(stored, dict) else None
 
 
-def _client(request: Request, credentials: dict[str, Any]) -> AsyncOAuth2Client:
+def _client(credentials: dict[str, Any]) -> AsyncOAuth2Client:
     return AsyncOAuth2Client(
         client_id=credentials["client_id"],
         client_secret=credentials["client_secret"],
@@ -50,18 +53,18 @@ def _page(request: Request, **context: Any) -> Response:
 
 
 async def home(request: Request) -> Response:
-    if not web(request).settings.example_client or _credentials() is None:
+    if _credentials(request) is None:
         return render(request, "not_found.html", status_code=404)
     return _page(request)
 
 
 async def start(request: Request) -> Response:
-    credentials = _credentials()
-    if not web(request).settings.example_client or credentials is None:
+    credentials = _credentials(request)
+    if credentials is None:
         return render(request, "not_found.html", status_code=404)
     await checked_form(request)
     verifier = secrets.token_urlsafe(48)
-    async with _client(request, credentials) as client:
+    async with _client(credentials) as client:
         url, state = client.create_authorization_url(
             f"{web(request).settings.base_url}/connect/authorize", code_verifier=verifier
         )
@@ -78,15 +81,15 @@ async def _read(base: str, key: str, token: str, path: str) -> dict[str, Any]:
 
 
 async def callback(request: Request) -> Response:
-    credentials = _credentials()
+    credentials = _credentials(request)
     flow = request.session.pop(SESSION_KEY, None)
-    if not web(request).settings.example_client or credentials is None:
+    if credentials is None:
         return render(request, "not_found.html", status_code=404)
     if "error" in request.query_params or not isinstance(flow, dict):
         error = request.query_params.get("error", "the flow was not started here")
         return _page(request, error=error)
     base = web(request).settings.base_url
-    async with _client(request, credentials) as client:
+    async with _client(credentials) as client:
         token = await client.fetch_token(
             f"{base}/connect/token",
             authorization_response=str(request.url),
