@@ -16,11 +16,11 @@ from termgate.query import QueryError, parse_query, whole_number
 PAGE_SIZE = "pageSize"
 
 
-def _invalid(exchange: Exchange, name: str, reason: str) -> ProblemResponse:
+def _invalid(exchange: Exchange, name: str, reason: str, detail: str = "") -> ProblemResponse:
     return refuse(
         exchange,
         VALIDATION,
-        f"{name} {reason}.",
+        detail or f"{name} {reason}.",
         invalid_params=[{"name": name, "reason": reason}],
     )
 
@@ -56,5 +56,6 @@ def limit(exchange: Exchange) -> ProblemResponse | None:
     if size is None:
         return _invalid(exchange, PAGE_SIZE, "must be a whole number in ASCII digits")
     if size > cap:
-        return _invalid(exchange, PAGE_SIZE, f"must be at most {cap} on your plan")
+        reason = f"must be at most {cap}"
+        return _invalid(exchange, PAGE_SIZE, reason, f"pageSize may be at most {cap} on your plan.")
     return None
