@@ -4,6 +4,7 @@ and these tests are about what the gateway does with the target a client really 
 from __future__ import annotations
 
 import asyncio
+import socket
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +36,10 @@ async def raw_get(base_url: str, target: bytes, headers: dict[str, str]) -> RawR
     await writer.drain()
     data = await asyncio.wait_for(reader.read(), 10)
     writer.close()
+    return _parse(data)
+
+
+def _parse(data: bytes) -> RawResponse:
     head, _, body = data.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     parsed = {}
@@ -73,3 +78,17 @@ async def usage_event(
             assert found is not None, f"no usage event for {request_id}"
             return found
         await asyncio.sleep(0.05)
+
+
+def raw_get_sync(base_url: str, target: bytes, headers: dict[str, str]) -> RawResponse:
+    """`raw_get` for code that runs outside the event loop (hypothesis in a worker thread)."""
+    address = urlsplit(base_url)
+    assert address.hostname is not None
+    with socket.create_connection((address.hostname, address.port or 80), timeout=10) as sock:
+        lines = [b"GET " + target + b" HTTP/1.1", f"host: {address.netloc}".encode()]
+        lines += [f"{name}: {value}".encode() for name, value in headers.items()]
+        sock.sendall(b"\r\n".join([*lines, b"connection: close", b"", b""]))
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return _parse(b"".join(chunks))
