@@ -42,6 +42,8 @@ WORDS = ["salaries", "employees", "documents", "companies", "debtors", "info", "
 ODD = ["١٠٠١", "²", "１００１", "€", "+2001", " 2001", "2001 ", "0x7d1", "02001", "1_0", ""]
 QUERIES = ["", "", "pageSize=5", "pageSize=100", "pageSize=+11", "page%53ize=50"]
 QUERIES += ["pageSize=%C2%B2", "pageSize=1&pageSize=100", "pageNumber=2", "pageSize[]=50"]
+# Escapes after a value: what turned a single-employee read into the salary listing.
+ESCAPES = ["", "", "", "", "%3F", "%23", "%3FpageSize=100", "%2F..", "%2Fsalaries", "%252F"]
 # Characters that change what a path means when they survive decoding.
 RESERVED = "?#/%\\;=&+. \r\n\x00\t\x7f\u0085é€"
 
@@ -100,6 +102,7 @@ def request_target(draw: st.DrawFn) -> tuple[Route, bytes]:
     path = route.template
     for name in route.path_params:
         value = encode(draw(parameter(name)), draw(st.lists(st.booleans(), max_size=4)))
+        value += draw(st.sampled_from(ESCAPES))
         path = path.replace("{" + name + "}", value, 1)
     path += draw(st.sampled_from(["", "", "", "/", "/.", "/..", "/%2e%2e", "%2F..", "%3F", "%23"]))
     query = draw(st.sampled_from([*QUERIES]))
