@@ -44,6 +44,7 @@ QUERIES = ["", "", "pageSize=5", "pageSize=100", "pageSize=+11", "page%53ize=50"
 QUERIES += ["pageSize=%C2%B2", "pageSize=1&pageSize=100", "pageNumber=2", "pageSize[]=50"]
 # Escapes after a value: what turned a single-employee read into the salary listing.
 ESCAPES = ["", "", "", "", "%3F", "%23", "%3FpageSize=100", "%2F..", "%2Fsalaries", "%252F"]
+SUFFIXES = ["", "", "", "/", "/.", "/..", "/%2e%2e", "%2F..", "%3F", "%23"]
 # Characters that change what a path means when they survive decoding.
 RESERVED = "?#/%\\;=&+. \r\n\x00\t\x7f\u0085é€"
 
@@ -79,33 +80,43 @@ def encode(value: str, choices: list[bool]) -> str:
     return "".join(out)
 
 
-@st.composite
-def parameter(draw: st.DrawFn, name: str) -> str:
-    ids = {
+def valid_ids(name: str) -> list[str]:
+    return {
         "debtorId": [str(debtor) for debtor in DEBTORS] + ["1006"],
         "companyId": [str(company) for company in OWNERS] + ["2999"],
     }.get(name, ["1", "7", "42", "doc-1"])
-    return draw(
-        st.sampled_from(ids)
-        | st.sampled_from(ids).map(lambda value: value + draw(st.sampled_from(RESERVED)))
+
+
+@st.composite
+def odd_parameter(draw: st.DrawFn, name: str) -> str:
+    ids = valid_ids(name)
+    value = draw(
+        st.sampled_from(ids).map(lambda value: value + draw(st.sampled_from(RESERVED)))
+        | st.sampled_from(ids)
         | st.sampled_from(WORDS)
         | st.sampled_from(ODD)
         | st.uuids().map(str)
         | st.text(alphabet=st.sampled_from(RESERVED + "0123456789az"), min_size=1, max_size=6)
         | st.text(min_size=1, max_size=4)
     )
+    encoded = encode(value, draw(st.lists(st.booleans(), max_size=4)))
+    return encoded + draw(st.sampled_from(ESCAPES))
 
 
 @st.composite
 def request_target(draw: st.DrawFn) -> tuple[Route, bytes]:
+    """Half plain requests (valid ids, a valid page size), half odd ones."""
     route = draw(st.sampled_from(READS))
+    plain = draw(st.booleans())
     path = route.template
     for name in route.path_params:
-        value = encode(draw(parameter(name)), draw(st.lists(st.booleans(), max_size=4)))
-        value += draw(st.sampled_from(ESCAPES))
+        value = draw(st.sampled_from(valid_ids(name)) if plain else odd_parameter(name))
         path = path.replace("{" + name + "}", value, 1)
-    path += draw(st.sampled_from(["", "", "", "/", "/.", "/..", "/%2e%2e", "%2F..", "%3F", "%23"]))
-    query = draw(st.sampled_from([*QUERIES]))
+    if plain:
+        query = draw(st.sampled_from(["", "pageSize=5", "pageNumber=2", f"pageSize={CAP}"]))
+    else:
+        path += draw(st.sampled_from(SUFFIXES))
+        query = draw(st.sampled_from(QUERIES))
     target = path + ("?" + query if query else "")
     return route, target.encode("utf-8")
 

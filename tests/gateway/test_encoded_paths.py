@@ -205,3 +205,17 @@ async def test_clause_3_3_e_plan_cap_applies_to_the_default_page_size(
     await ready(client, payroll_gateway, wide)
     response = await raw_get(payroll_gateway.url, path, wide.headers)
     assert response.json()["pagination"]["pageSize"] == 20  # the API's own default, untouched
+
+
+async def test_clause_3_3_a_reference_api_decodes_the_path_as_the_gateway_assumes(
+    payroll_upstream: str, company: int
+) -> None:
+    """The gateway forwards `%3F` and `%2F` re-encoded on the assumption that the API decodes
+    them once into the path it routes: an id holding `?` names no employee, `%2F` is a `/`."""
+    question = f"/api/companies/{company}/employees/salaries%3F".encode()
+    response = await raw_get(payroll_upstream, question, {})
+    assert response.status == 404
+    assert response.json()["code"] == 40401
+    slash = await raw_get(payroll_upstream, b"/api/debtors/1001%2Fcompanies", {})
+    assert slash.status == 200
+    assert {row["debtorId"] for row in slash.json()["data"]} == {1001}
