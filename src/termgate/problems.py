@@ -76,6 +76,9 @@ OPERATION_NOT_IN_PRODUCT = Refusal(
     403, 40307, "operation-not-in-product", "Operation not included in your product", "3.2"
 )
 VALIDATION = Refusal(400, 40001, "validationError", "The request is not valid", "3.3 e")
+INVALID_PATH = Refusal(
+    400, 40002, "invalid-path", "The request path holds characters no operation accepts", "3.3 c"
+)
 UNKNOWN_OPERATION = Refusal(404, 40401, "not-found", "No such operation in the API", "3.2")
 METHOD_NOT_ALLOWED = Refusal(405, 40501, "method-not-allowed", "Method not allowed here", "3.2")
 

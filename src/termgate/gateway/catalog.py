@@ -37,6 +37,10 @@ class Operation:
     # Each entry is one alternative set of scopes that satisfies the operation.
     scope_alternatives: tuple[frozenset[str], ...] = ()
     data_category: str | None = None
+    # The operation pages its answer (it takes `pageSize`), and the page size it uses when the
+    # request names none (None: not documented). The plan's cap applies to that default too.
+    paged: bool = False
+    default_page_size: int | None = None
     pattern: re.Pattern[str] = field(default=re.compile(""), compare=False, repr=False)
     # Worked out from the above once, for the authorize step:
     # "debtor" or "company" when the path names a tenant (clause 3.3 a), else None;
@@ -92,6 +96,18 @@ def _tenant(template: str) -> str | None:
     return None
 
 
+def _page_size(item: dict[str, Any], operation: dict[str, Any]) -> tuple[bool, int | None]:
+    """Whether the operation takes `pageSize` in its query, and its documented default."""
+    for parameter in [*(item.get("parameters") or ()), *(operation.get("parameters") or ())]:
+        if not isinstance(parameter, dict):
+            continue
+        if parameter.get("name") == "pageSize" and parameter.get("in") == "query":
+            schema = parameter.get("schema")
+            default = schema.get("default") if isinstance(schema, dict) else None
+            return True, default if isinstance(default, int) else None
+    return False, None
+
+
 def _scopes(operation: dict[str, Any]) -> tuple[frozenset[str], ...]:
     alternatives: list[frozenset[str]] = []
     for requirement in operation.get("security") or ():
@@ -136,6 +152,7 @@ class Catalog:
                 spec = item.get(method)
                 if not isinstance(spec, dict):
                     continue
+                paged, default_page_size = _page_size(item, spec)
                 operations.append(
                     Operation(
                         operation_id=str(spec.get("operationId") or f"{method} {template}"),
@@ -143,6 +160,8 @@ class Catalog:
                         template=template,
                         scope_alternatives=_scopes(spec),
                         data_category=spec.get("x-data-category"),
+                        paged=paged,
+                        default_page_size=default_page_size,
                         pattern=re.compile(_template_regex(template, named=True)),
                     )
                 )

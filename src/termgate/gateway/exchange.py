@@ -34,6 +34,7 @@ class Exchange:
         "started",
         "started_at",
         "status",
+        "target",
         "tenant_id",
     )
 
@@ -48,7 +49,8 @@ class Exchange:
         started_at: float,
     ) -> None:
         self.method = method
-        self.path = path
+        self.path = path  # percent-decoded, as matched
+        self.target = path  # what is forwarded: the matched path re-encoded (see `target`)
         self.query = query
         self.headers = headers
         self.request_id = request_id

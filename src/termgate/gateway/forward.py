@@ -55,7 +55,7 @@ def request_head(
     exchange: Exchange, source: RequestSource, upstream_host: str
 ) -> tuple[bytes, str | None]:
     """The request line and headers for the upstream, and the body framing ("length"/"chunked")."""
-    target = exchange.path + "?" + exchange.query if exchange.query else exchange.path
+    target = exchange.target + "?" + exchange.query if exchange.query else exchange.target
     forwarded_for = source.client_ip()
     framing: str | None = None
     lines = [f"{exchange.method} {target} HTTP/1.1\r\nhost: {upstream_host}\r\n"]

@@ -7,8 +7,10 @@ from termgate.gateway.bearer import TokenError
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.exchange import Exchange, refuse
 from termgate.gateway.snapshot import AccessSnapshot
+from termgate.gateway.target import encoded_path, encoded_query, path_fault
 from termgate.problems import (
     FOREIGN_TOKEN,
+    INVALID_PATH,
     INVALID_TOKEN,
     METHOD_NOT_ALLOWED,
     MISSING_KEY,
@@ -76,6 +78,11 @@ def identify(
         )
         problem.headers.append(INVALID_TOKEN_CHALLENGE)
         return problem
+    fault = path_fault(exchange.path)
+    if fault is not None:
+        return refuse(exchange, INVALID_PATH, f"The request path is refused: {fault}.")
+    exchange.target = encoded_path(exchange.path)
+    exchange.query = encoded_query(exchange.query)
     resolved = catalog.resolve(exchange.method, exchange.path)
     if resolved is None:
         allowed = catalog.allowed_methods(exchange.path)

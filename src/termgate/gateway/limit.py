@@ -1,13 +1,28 @@
 """Step 4, limit, the part the snapshot decides: the plan's page size (clause 3.3 e) and its
 cap on users served (clause 4.4). The counters (rate, quota, bandwidth) follow in
-`limits.gate.Limits`, over the configured backend."""
+`limits.gate.Limits`, over the configured backend.
+
+The query is read with the API's own parser (`termgate.query`), so the page size the gateway
+checks is the page size the API serves; when the request names none and the API's default is
+larger than the plan allows (or unknown), the gateway asks for the plan's maximum explicitly.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
 from termgate.gateway.exchange import Exchange, refuse
 from termgate.problems import USERS_SERVED_CAP, VALIDATION, ProblemResponse
+from termgate.query import QueryError, parse_query, whole_number
+
+PAGE_SIZE = "pageSize"
+
+
+def _invalid(exchange: Exchange, name: str, reason: str, detail: str = "") -> ProblemResponse:
+    return refuse(
+        exchange,
+        VALIDATION,
+        detail or f"{name} {reason}.",
+        invalid_params=[{"name": name, "reason": reason}],
+    )
 
 
 def limit(exchange: Exchange) -> ProblemResponse | None:
@@ -23,16 +38,24 @@ def limit(exchange: Exchange) -> ProblemResponse | None:
                 "This end user's consent came after your plan's cap on end users or customer "
                 "accounts served was reached; upgrade the plan to serve them.",
             )
-    if "pageSize" not in exchange.query:
+    query = exchange.query
+    try:
+        parameters = parse_query(query) if query else {}
+    except QueryError as error:
+        return _invalid(exchange, error.name, error.reason)
+    cap = grant.max_page_size
+    raw = parameters.get(PAGE_SIZE)
+    if raw is None:
+        operation = exchange.operation
+        if operation is not None and operation.paged:
+            default = operation.default_page_size
+            if default is None or default > cap:
+                exchange.query = f"{query}&{PAGE_SIZE}={cap}" if query else f"{PAGE_SIZE}={cap}"
         return None
-    for name, value in parse_qsl(exchange.query):
-        if name == "pageSize" and value.isdigit() and int(value) > grant.max_page_size:
-            return refuse(
-                exchange,
-                VALIDATION,
-                f"pageSize may be at most {grant.max_page_size} on your plan.",
-                invalid_params=[
-                    {"name": "pageSize", "reason": f"must be at most {grant.max_page_size}"}
-                ],
-            )
+    size = whole_number(raw)
+    if size is None:
+        return _invalid(exchange, PAGE_SIZE, "must be a whole number in ASCII digits")
+    if size > cap:
+        reason = f"must be at most {cap}"
+        return _invalid(exchange, PAGE_SIZE, reason, f"pageSize may be at most {cap} on your plan.")
     return None

@@ -9,6 +9,7 @@ records one usage event whatever the outcome.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import time
 from collections.abc import AsyncIterator
@@ -30,8 +31,14 @@ from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.snapshot import SnapshotHolder
 from termgate.gateway.tenants import CompanyDirectory
 from termgate.gateway.upstream_pool import UpstreamConnection, UpstreamError, UpstreamPool
-from termgate.problems import PROBLEM_CONTENT_TYPE, UPSTREAM_ERROR, ProblemResponse
+from termgate.problems import (
+    GATEWAY_ERROR,
+    PROBLEM_CONTENT_TYPE,
+    UPSTREAM_ERROR,
+    ProblemResponse,
+)
 
+log = logging.getLogger(__name__)
 CLIENT_CLOSED = 49900  # recorded when the client disconnects before the body ends
 perf_counter = time.perf_counter
 wall_clock = time.time
@@ -103,11 +110,35 @@ class Gateway:
             started,
             wall_clock(),
         )
+        rate: list[tuple[str, str]] | None = None
+        try:
+            opened, rate = await self._decide(exchange, scope, protocol)
+        except Exception:
+            # A fault of the gateway's own, before any answer went out: still a problem
+            # document and a usage event, never a bare 500.
+            log.exception("gateway step failed on %s %r", exchange.method, exchange.path)
+            opened = refuse(exchange, GATEWAY_ERROR, "The gateway failed on this request.")
+        if isinstance(opened, UpstreamConnection):
+            grant = exchange.grant
+            try:
+                await self._relay(exchange, opened, protocol, rate)
+            finally:
+                self.usage.record(exchange, perf_counter())
+                if grant is not None:
+                    self.limits.spent(grant, exchange.bytes_out)
+            return
+        self._answer_problem(exchange, opened, protocol, rate)
+        self.usage.record(exchange, perf_counter())
+
+    async def _decide(
+        self, exchange: Exchange, scope: Any, protocol: Any
+    ) -> tuple[UpstreamConnection | ProblemResponse, list[tuple[str, str]] | None]:
+        """Steps 1-5 up to the upstream's response head: the open connection, or the problem
+        to answer; with the RateLimit headers of every answer past identify."""
         problem = self._check(exchange)
         if problem is LEARN_COMPANY:
             problem = await self._learn_company(exchange)
-        # Clauses 3.3 f-h, 4.4: the counters, and the RateLimit headers of every answer past
-        # identify.
+        # Clauses 3.3 f-h, 4.4: the counters.
         rate: list[tuple[str, str]] | None = None
         grant = exchange.grant
         if grant is not None and grant.limits.counted:
@@ -115,20 +146,10 @@ class Gateway:
                 problem, rate = await self.limits.admit(exchange, grant)
             else:
                 rate = self.limits.headers(grant)
-        if problem is None:
-            request = RSGIRequest(scope, protocol)
-            opened = await open_exchange(exchange, request, self.pool, self.upstream_host)
-            if isinstance(opened, UpstreamConnection):
-                try:
-                    await self._relay(exchange, opened, protocol, rate)
-                finally:
-                    self.usage.record(exchange, perf_counter())
-                    if grant is not None:
-                        self.limits.spent(grant, exchange.bytes_out)
-                return
-            problem = opened
-        self._answer_problem(exchange, problem, protocol, rate)
-        self.usage.record(exchange, perf_counter())
+        if problem is not None:
+            return problem, rate
+        request = RSGIRequest(scope, protocol)
+        return await open_exchange(exchange, request, self.pool, self.upstream_host), rate
 
     def _check(self, exchange: Exchange) -> ProblemResponse | None:
         catalog = self.catalog

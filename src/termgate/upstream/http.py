@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 
 from termgate.problems import PROBLEM_CONTENT_TYPE, Refusal
+from termgate.query import QueryError, parse_query
+from termgate.upstream.refusals import VALIDATION
 
 JSON_CONTENT_TYPE = "application/json"
 # Headers the gateway sets on forwarded requests (the upstream trusts its gateway).
@@ -33,9 +34,16 @@ class Request:
 
     @property
     def query(self) -> dict[str, str]:
+        """The query's parameters, read as the gateway reads them (`termgate.query`)."""
         if self._query is None:
-            pairs = parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True)
-            self._query = dict(pairs)
+            try:
+                self._query = parse_query(self.query_string.decode("utf-8", "replace"))
+            except QueryError as error:
+                raise ProblemError(
+                    VALIDATION,
+                    f"{error.name} {error.reason}",
+                    invalid_params=[{"name": error.name, "reason": error.reason}],
+                ) from None
         return self._query
 
 

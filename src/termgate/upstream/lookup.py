@@ -9,7 +9,7 @@ from termgate.upstream.refusals import COMPANY_NOT_FOUND, RESOURCE_NOT_FOUND
 
 
 def _int_id(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
 
 
 def debtor(data: PayrollData, raw_id: str) -> Record:

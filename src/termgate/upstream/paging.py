@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from termgate.query import whole_number
 from termgate.upstream.http import ProblemError, Request, Response, json_response
 from termgate.upstream.refusals import VALIDATION
 
@@ -16,10 +17,7 @@ def _number(query: dict[str, str], name: str, default: int, low: int, high: int 
     raw = query.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
+    value = whole_number(raw)
     if value is None or value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise ProblemError(

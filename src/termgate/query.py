@@ -1,0 +1,40 @@
+"""One reading of a query string, shared by the gateway's limit step and the reference API.
+
+The gateway caps `pageSize` (clause 3.3 e) only if it reads the query exactly as the API does:
+two parsers that disagree on `+11`, `%2011`, `1_1`, `²` or a repeated name let a request
+through the cap that the API then serves. Here ambiguous forms are refused instead of guessed:
+a name given twice, an array form (`name[]`), and numbers other than plain ASCII digits.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl
+
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}", re.ASCII)
+
+
+class QueryError(ValueError):
+    """The query cannot be read one way only; `name` is the parameter at fault."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name = name
+        self.reason = reason
+
+
+def parse_query(raw: str) -> dict[str, str]:
+    """The query's parameters by name (percent-decoded as UTF-8, `+` as a space)."""
+    parameters: dict[str, str] = {}
+    for name, value in parse_qsl(raw, keep_blank_values=True, errors="replace"):
+        if "[" in name or "]" in name:
+            raise QueryError(name, "array parameters are not supported; send the name once")
+        if name in parameters:
+            raise QueryError(name, "is given more than once; send it once")
+        parameters[name] = value
+    return parameters
+
+
+def whole_number(value: str) -> int | None:
+    """`value` as a number if it is written in plain ASCII digits only (no sign, space or `_`)."""
+    return int(value) if _WHOLE_NUMBER.fullmatch(value) else None
