@@ -1,14 +1,18 @@
 """Passwords: argon2id hashes (argon2-cffi's defaults), a minimum length, nothing else stored.
 
-Hashing and verifying take ~200 ms of CPU. Callers on the event loop use `hash_off_loop` and
-`verify_off_loop`: the work runs in a worker thread (argon2-cffi releases the GIL), so the
-gateway on the same loop keeps answering during a storm of sign-ins. An unknown account (no
+Hashing and verifying take ~200 ms of CPU (on several threads: argon2's lanes). Callers on the
+event loop use `hash_off_loop` and `verify_off_loop`: the work runs in a small pool of worker
+threads (argon2-cffi releases the GIL) at a lower scheduling priority, so the gateway on the
+same loop keeps its CPU and keeps answering during a storm of sign-ins; sign-ins queue instead. An unknown account (no
 stored hash) is verified against a dummy hash, so its answer takes as long as a known one's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -18,7 +22,20 @@ from termgate.registry.errors import RegistryError
 
 MIN_LENGTH = 10
 MAX_LENGTH = 1024
+HASHING_THREADS = 2
+HASHING_NICENESS = 10  # below the event loop's threads (0): the gateway comes first
 _hasher = PasswordHasher()
+
+
+def _lower_priority() -> None:
+    """Linux schedules threads one by one; argon2's lane threads inherit this niceness."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+    except (AttributeError, OSError):  # not on this platform: same priority, still off the loop
+        pass
+
+
+_pool = ThreadPoolExecutor(HASHING_THREADS, "argon2", initializer=_lower_priority)
 
 
 def check_length(password: str) -> None:
@@ -50,8 +67,9 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
 async def hash_off_loop(password: str) -> str:
     check_length(password)  # refused at once, not in a thread
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await asyncio.get_running_loop().run_in_executor(_pool, _hasher.hash, password)
 
 
 async def verify_off_loop(stored_hash: str | None, password: str) -> bool:
-    return await asyncio.to_thread(verify_password, stored_hash, password)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_pool, verify_password, stored_hash, password)
