@@ -71,7 +71,8 @@ async def test_clause_3_3_c_sign_in_is_throttled_per_source_address(site: Site) 
     refused = await site.post_form("/console/login", {"email": "x@y.nl", "password": "guess1234"})
     assert refused.status_code == 429
     assert "retry-after" in refused.headers
-    refused = await site.post_form("/portal/login", {"email": "ann@example.nl", "password": PASSWORD})
+    right = {"email": "ann@example.nl", "password": PASSWORD}
+    refused = await site.post_form("/portal/login", right)
     assert refused.status_code == 429
 
 

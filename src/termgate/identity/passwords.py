@@ -3,13 +3,15 @@
 Hashing and verifying take ~200 ms of CPU (on several threads: argon2's lanes). Callers on the
 event loop use `hash_off_loop` and `verify_off_loop`: the work runs in a small pool of worker
 threads (argon2-cffi releases the GIL) at a lower scheduling priority, so the gateway on the
-same loop keeps its CPU and keeps answering during a storm of sign-ins; sign-ins queue instead. An unknown account (no
-stored hash) is verified against a dummy hash, so its answer takes as long as a known one's.
+same loop keeps its CPU and keeps answering during a storm of sign-ins; sign-ins queue instead.
+An unknown account (no stored hash) is verified against a dummy hash, so its answer takes as
+long as a known one's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -29,10 +31,9 @@ _hasher = PasswordHasher()
 
 def _lower_priority() -> None:
     """Linux schedules threads one by one; argon2's lane threads inherit this niceness."""
-    try:
+    # Elsewhere (no per-thread priority): the same priority, still off the loop.
+    with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
-    except (AttributeError, OSError):  # not on this platform: same priority, still off the loop
-        pass
 
 
 _pool = ThreadPoolExecutor(HASHING_THREADS, "argon2", initializer=_lower_priority)
