@@ -1,11 +1,12 @@
 """Sign-in throttling (clause 3.3 c): failed sign-ins per account and per source address.
 
 Each counter is a GCRA cell (the arithmetic of the gateway's limiter, `gateway.limits.verdict`,
-over a configurable window instead of a minute): N failures within the window fill it, and it
-drains one failure per window/N. While either counter of an attempt is full the attempt is
-refused before any password is checked, with the seconds until it may be tried again. Accounts
-are counted by the name typed, not by a row, so an unknown account is throttled exactly like a
-known one. A successful sign-in clears its account's counter.
+over a configurable window instead of a minute): N attempts within the window fill it, and it
+frees one attempt every window/N. An attempt is counted before its password is checked (so
+concurrent attempts cannot slip past a full counter) and given back if the password was right,
+so only failures add up. While either counter is full the attempt is refused before any argon2
+work, with the seconds until it may be tried again. Accounts are counted by the name typed, not
+by a row, so an unknown account is throttled exactly like a known one.
 
 With Redis configured (cluster mode) the counters live there, so they hold across nodes; if
 Redis does not answer, this node's own counters stand in until it does.
@@ -83,8 +84,7 @@ class MemoryCells:
 
 
 class SignInThrottle:
-    """Counts each attempt before its password is checked (so concurrent attempts cannot slip
-    past a full counter) and gives a successful one back."""
+    """The counters of the three sign-in pages ("portal", "console", "connect")."""
 
     def __init__(self, policy: ThrottlePolicy, redis_url: str | None = None) -> None:
         self.policy = policy
