@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 PREFIX = "termgate:signin:"
+RETRY_AFTER_DOWN = 1.0  # seconds before Redis is tried again after a failure
 SWEEP_AT = 10_000  # counters held in memory before the drained ones are dropped
 
 # KEYS[1]: the counter. ARGV: interval ms, window ms, 'take' or 'give'.
@@ -90,6 +91,7 @@ class SignInThrottle:
         self.policy = policy
         self.memory = MemoryCells()
         self.redis = Redis.from_url(redis_url, socket_timeout=0.5) if redis_url else None
+        self.down_until = 0.0
 
     def _cells(self, account: str, address: str, plane: str) -> list[tuple[str, float]]:
         """(counter, emission interval): the address (every sign-in page), the account (this
@@ -101,13 +103,16 @@ class SignInThrottle:
         ]
 
     async def _redis(self, key: str, interval: float, mode: str) -> float | None:
-        if self.redis is None:
+        """Redis' answer, or None to count on this node (no Redis, or down: tried again after
+        a second, as the gateway's limiter does)."""
+        if self.redis is None or time.monotonic() < self.down_until:
             return None
         window = round(self.policy.window * 1000)
         try:
             waited = await self.redis.eval(SCRIPT, 1, key, round(interval * 1000), window, mode)
         except (RedisError, OSError) as error:
             log.warning("sign-in throttle: Redis failed (%s); counting on this node", error)
+            self.down_until = time.monotonic() + RETRY_AFTER_DOWN
             return None
         return int(waited) / 1000
 
