@@ -2,6 +2,8 @@
 # The gateway benchmark (`make bench`): upstream direct vs nginx vs termgate, one run; then the
 # per-request cost of three access-token designs (bench/tokens.py).
 # Installs nginx and wrk with apt-get when they are missing; arguments go to bench/run.py.
+# `bash bench/run.sh --login-storm [ARGS]`: instead, the gateway with and without a concurrent
+# storm of wrong passwords on the portal (bench/login_storm.py, which takes ARGS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 export PATH="$PATH:/usr/sbin"
+
+if [ "${1:-}" = "--login-storm" ]; then
+    shift
+    exec uv run python bench/login_storm.py "$@"
+fi
 
 uv run python bench/run.py "$@"
 # The token choice, in process: JWT verified every time, JWT with the claims cache, opaque token.

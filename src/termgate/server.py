@@ -122,6 +122,7 @@ class TermgateServer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.gateway.usage.flush()
         await self.gateway.limits.close()
+        await self.control_app.state.web.throttle.close()
         await self.pool.close()
         await self.engine.dispose()
 

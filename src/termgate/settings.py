@@ -69,6 +69,21 @@ class Settings(BaseSettings):
     usage_flush_seconds: float = Field(default=1.0, gt=0, le=60)
     usage_batch_size: int = Field(default=500, ge=1, le=100_000)
     usage_buffer_limit: int = Field(default=200_000, ge=1_000)
+    signin_account_failures: int = Field(
+        default=5,
+        ge=1,
+        le=10_000,
+        description="failed sign-ins per account (portal, console, /connect) within the window",
+    )
+    signin_address_failures: int = Field(
+        default=30,
+        ge=1,
+        le=100_000,
+        description="failed sign-ins from one source address (all sign-in pages) within the window",
+    )
+    signin_window_seconds: float = Field(
+        default=300.0, gt=0, le=86_400, description="window of the sign-in throttle"
+    )
     seed: int = Field(default=20260401, description="seed of the reference upstream's data")
     employees: int = Field(default=2000, ge=10, le=2_000_000)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -31,6 +31,8 @@ class EndUser(Base):
     )
     debtor_ids: Mapped[str] = mapped_column(Text, default="", nullable=False)  # "1001,1002"
     status: Mapped[Status] = mapped_column(stored_enum(Status), default=Status.ACTIVE)
+    # Raised to end every session of the account (sign-out, new password, suspension).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     @property

@@ -103,6 +103,8 @@ class Developer(Base):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[Status] = _status()
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # Raised to end every session of the account (sign-out, new password, suspension).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     applications: Mapped[list[Application]] = relationship(back_populates="developer")

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.identity import EndUser
 from termgate.db.models import Environment, Status
-from termgate.identity.passwords import hash_password, verify_password
+from termgate.identity.passwords import hash_off_loop, verify_off_loop
 from termgate.registry.errors import RegistryError
 from termgate.upstream import EndUser as PayrollLogin
 
@@ -32,7 +32,7 @@ async def import_end_users(
 ) -> list[EndUser]:
     """Creates the logins not yet known (matched on the upstream's id); all get `password`."""
     known = set(await session.scalars(select(EndUser.upstream_id)))
-    password_hash = hash_password(password)
+    password_hash = await hash_off_loop(password)
     created = []
     for login in logins:
         if login.id in known:
@@ -54,7 +54,8 @@ async def import_end_users(
 
 async def authenticate_end_user(session: AsyncSession, username: str, password: str) -> EndUser:
     user = await session.scalar(select(EndUser).where(EndUser.username == username.strip()))
-    if user is None or not verify_password(user.password_hash, password):
+    verified = await verify_off_loop(user.password_hash if user else None, password)
+    if user is None or not verified:
         raise RegistryError("wrong username or password")
     if user.status is not Status.ACTIVE:
         raise RegistryError("this login is not active; ask your payroll administrator")

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import Developer, Status
 from termgate.db.programme import EmailToken
-from termgate.identity.passwords import hash_password, verify_password
+from termgate.identity.passwords import hash_off_loop, verify_off_loop
+from termgate.identity.sessions import end_every_session
 from termgate.notify.mail import Mail, queue_mail
 from termgate.registry.audit import record
-from termgate.registry.developers import create_developer, normalise_email
+from termgate.registry.developers import create_developer, normalise_email, require_text
 from termgate.registry.errors import RegistryError
 from termgate.registry.secrets import generate_key, hash_key
 from termgate.settings import Settings
@@ -66,13 +67,39 @@ async def sign_up(
     name: str,
     password: str,
     organisation: str | None = None,
-) -> Developer:
-    password_hash = hash_password(password)
-    developer = await create_developer(session, email=email, name=name, organisation=organisation)
+) -> str:
+    """Signs up, or for an address already registered mails its owner instead; either way the
+    caller answers the same ("check your e-mail" to the address returned), after the same
+    argon2 work, so sign-up does not tell who has an account."""
+    address = normalise_email(email)
+    require_text("name", name)
+    if organisation:
+        require_text("organisation", organisation)
+    password_hash = await hash_off_loop(password)
+    existing = await session.scalar(select(Developer).where(Developer.email == address))
+    if existing is not None:
+        await _tell_owner(session, settings, existing)
+        return address
+    developer = await create_developer(session, email=address, name=name, organisation=organisation)
     developer.password_hash = password_hash
     await record(session, developer.email, "signed-up", "developer", developer.id)
     await send_verification(session, settings, developer)
-    return developer
+    return address
+
+
+async def _tell_owner(session: AsyncSession, settings: Settings, developer: Developer) -> None:
+    """Someone signed up with a registered address: a new link if it was never confirmed,
+    else a notice to its owner (nothing about the account changes)."""
+    if developer.email_verified_at is None:
+        await send_verification(session, settings, developer)
+        return
+    body = (
+        f"Hello {developer.name},\n\nSomeone tried to sign up for the developer portal with "
+        f"this address, which already has an account. If it was you, sign in at "
+        f"{settings.base_url}/portal/login or choose a new password at "
+        f"{settings.base_url}/portal/forgot. If not, ignore this message; nothing changed."
+    )
+    queue_mail(session, Mail(developer.email, "Sign-up with your address", body))
 
 
 async def _mail_link(
@@ -113,14 +140,17 @@ async def verify_email(session: AsyncSession, secret: str, now: datetime) -> Dev
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> Developer:
-    wrong = RegistryError("wrong e-mail address or password")
+    """An unknown address costs the same argon2 work as a known one (no timing difference)."""
     try:
         address = normalise_email(email)
     except RegistryError:
-        raise wrong from None
-    developer = await session.scalar(select(Developer).where(Developer.email == address))
-    if developer is None or not verify_password(developer.password_hash, password):
-        raise wrong
+        address = None
+    developer = None
+    if address is not None:
+        developer = await session.scalar(select(Developer).where(Developer.email == address))
+    verified = await verify_off_loop(developer.password_hash if developer else None, password)
+    if developer is None or not verified:
+        raise RegistryError("wrong e-mail address or password")
     if developer.email_verified_at is None:
         raise RegistryError("confirm your e-mail address first: open the link we sent you")
     if developer.status is Status.REVOKED:
@@ -150,9 +180,10 @@ async def request_password_reset(session: AsyncSession, settings: Settings, emai
 async def reset_password(
     session: AsyncSession, secret: str, new_password: str, now: datetime
 ) -> Developer:
-    password_hash = hash_password(new_password)
+    password_hash = await hash_off_loop(new_password)
     developer = await _redeem(session, secret, RESET, now)
     developer.password_hash = password_hash
+    end_every_session(developer)
     developer.email_verified_at = developer.email_verified_at or now  # the link proved the address
     await record(session, developer.email, "reset-password", "developer", developer.id)
     return developer

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.programme import Administrator, AdminToken
-from termgate.identity.passwords import hash_password, verify_password
+from termgate.identity.passwords import hash_off_loop, verify_off_loop
 from termgate.registry.audit import record
 from termgate.registry.developers import normalise_email, require_text
 from termgate.registry.errors import RegistryError
@@ -24,7 +24,7 @@ async def create_administrator(
     admin = Administrator(
         email=address,
         name=require_text("name", name),
-        password_hash=hash_password(password) if password else None,
+        password_hash=await hash_off_loop(password) if password else None,
     )
     session.add(admin)
     await session.flush()
@@ -64,6 +64,7 @@ async def authenticate_administrator(
         admin = await find_administrator(session, email)
     except RegistryError:
         admin = None
-    if admin is None or not verify_password(admin.password_hash, password):
+    verified = await verify_off_loop(admin.password_hash if admin else None, password)
+    if admin is None or not verified:
         raise RegistryError("wrong e-mail address or password")
     return admin

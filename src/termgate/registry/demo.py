@@ -26,7 +26,7 @@ from termgate.governance.calendar import ensure_default_rule
 from termgate.identity.clients import client_secret_matches, issue_client_secret
 from termgate.identity.consents import grant_consent, live_consents
 from termgate.identity.end_users import import_end_users
-from termgate.identity.passwords import hash_password
+from termgate.identity.passwords import hash_off_loop
 from termgate.identity.tokens import open_family, token_for_family
 from termgate.registry.admins import create_administrator
 from termgate.registry.applications import create_application, parse_redirect_uris
@@ -123,7 +123,7 @@ async def _developer(
         developer = await create_developer(
             session, email=email, name=name, organisation=organisation
         )
-        developer.password_hash = hash_password(DEVELOPER_PASSWORD)
+        developer.password_hash = await hash_off_loop(DEVELOPER_PASSWORD)
         developer.email_verified_at = utcnow()
     terms = await publish_reference_terms(session, settings)
     await accept_terms(session, developer, terms, "127.0.0.1", "termgate demo seed")

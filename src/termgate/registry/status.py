@@ -11,6 +11,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import Application, Developer, Status, Subscription, SubscriptionKey
+from termgate.identity.sessions import end_every_session
 from termgate.notify.inbox import notify_developer
 from termgate.registry.audit import record
 from termgate.registry.changes import record_access_change
@@ -72,6 +73,8 @@ async def change_status(
         raise RegistryError(f"the {describe(party)} is already {status.value}")
     party.status = status
     party.status_reason = why
+    if isinstance(party, Developer) and status is Status.SUSPENDED:
+        end_every_session(party)
     action = "suspended" if status is Status.SUSPENDED else "reinstated"
     await record(session, actor, action, kind, party.id, why)
     record_access_change(session, kind, party.id)

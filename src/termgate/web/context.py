@@ -1,20 +1,22 @@
 """What every page and API handler shares: the database, templates, the signed-in person, CSRF.
 
 Sessions are signed cookies (Starlette's SessionMiddleware, itsdangerous); they hold only the
-signed-in developer's or administrator's id and the CSRF token. Every state-changing form carries
-that token and is refused without it.
+signed-in developer's or administrator's id with its session generation (`identity.sessions`:
+checked on every request, so the server can end them) and the CSRF token. Every state-changing
+form carries that token and is refused without it. Sign-ins go through the throttle
+(`identity.throttle`, clause 3.3 c).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -25,6 +27,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from termgate.db.engine import session_factory
 from termgate.db.models import Developer
 from termgate.db.programme import Administrator
+from termgate.identity.sessions import signed_in_id, still_valid
+from termgate.identity.throttle import SignInThrottle, ThrottlePolicy
 from termgate.notify.mail import transaction
 from termgate.registry.errors import RegistryError
 from termgate.settings import Settings
@@ -38,6 +42,7 @@ class Web:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     templates: Environment
+    throttle: SignInThrottle
     # The API's permissions and what each allows, from its OpenAPI document once it is read.
     scopes: dict[str, str] = dataclass_field(default_factory=dict)
 
@@ -50,7 +55,13 @@ class Web:
             lstrip_blocks=True,
         )
         templates.filters["when"] = lambda value: value.strftime("%d %b %Y %H:%M") if value else ""
-        return cls(settings, session_factory(engine), templates)
+        policy = ThrottlePolicy(
+            settings.signin_account_failures,
+            settings.signin_address_failures,
+            settings.signin_window_seconds,
+        )
+        throttle = SignInThrottle(policy, settings.redis_url)
+        return cls(settings, session_factory(engine), templates, throttle)
 
 
 def web(request: Request) -> Web:
@@ -103,14 +114,61 @@ def user_agent(request: Request) -> str:
     return request.headers.get("user-agent", "unknown")
 
 
+T = TypeVar("T")
+
+
+class SignInsThrottledError(RegistryError):
+    """The sign-in throttle refused an attempt (clause 3.3 c); the same for every account."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(
+            "Too many failed sign-ins for this account or from your network. "
+            f"Try again in {seconds} seconds."
+        )
+        self.retry_after = seconds
+
+
+async def throttled(
+    request: Request, plane: str, account: str, check: Callable[[], Awaitable[T]]
+) -> T:
+    """Runs `check` (raising `RegistryError` for a wrong password) under the sign-in throttle of
+    `plane`, for `account` as typed and the request's source address."""
+    throttle, address = web(request).throttle, client_ip(request)
+    wait = await throttle.attempt(account, address, plane)
+    if wait:
+        raise SignInsThrottledError(wait)
+    result = await check()
+    await throttle.succeeded(account, address, plane)
+    return result
+
+
+def refused_status(response: Response, refusal: RegistryError) -> Response:
+    """A form's refusal: 400, or 429 with `Retry-After` when the sign-in throttle refused."""
+    response.status_code = 400
+    if isinstance(refusal, SignInsThrottledError):
+        response.status_code = 429
+        response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+DEVELOPER_KEY = "developer_id"
+ADMINISTRATOR_KEY = "administrator_id"
+
+
 async def signed_in_developer(request: Request, session: AsyncSession) -> Developer | None:
-    developer_id = request.session.get("developer_id")
-    return await session.get(Developer, developer_id) if isinstance(developer_id, str) else None
+    developer_id = signed_in_id(request.session, DEVELOPER_KEY)
+    if developer_id is None:
+        return None
+    developer = await session.get(Developer, developer_id)
+    return developer if still_valid(request.session, DEVELOPER_KEY, developer) else None
 
 
 async def signed_in_administrator(request: Request, session: AsyncSession) -> Administrator | None:
-    admin_id = request.session.get("administrator_id")
-    return await session.get(Administrator, admin_id) if isinstance(admin_id, str) else None
+    admin_id = signed_in_id(request.session, ADMINISTRATOR_KEY)
+    if admin_id is None:
+        return None
+    admin = await session.get(Administrator, admin_id)
+    return admin if still_valid(request.session, ADMINISTRATOR_KEY, admin) else None
 
 
 def flash(request: Request, message: str) -> None:

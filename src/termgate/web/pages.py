@@ -20,6 +20,7 @@ from termgate.registry.errors import NotFoundError, RegistryError
 from termgate.web.context import (
     not_found,
     redirect,
+    refused_status,
     render,
     signed_in_administrator,
     signed_in_developer,
@@ -54,8 +55,7 @@ def _page(
             async with unit_of_work(request) as session:
                 person = await find(request, session)
                 response = await on_refusal(request, session, person, str(refusal))  # type: ignore[arg-type]
-                response.status_code = 400
-                return response
+                return refused_status(response, refusal)
 
     endpoint.__name__ = handler.__name__
     return endpoint

@@ -6,16 +6,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from termgate.identity.sessions import begin_session, end_every_session, forget
 from termgate.registry.admins import authenticate_administrator
 from termgate.registry.errors import RegistryError
 from termgate.web.console.common import page
 from termgate.web.context import (
+    ADMINISTRATOR_KEY,
     CSRF_FIELD,
     checked_form,
     field,
     flash,
     redirect,
+    refused_status,
     signed_in_administrator,
+    throttled,
     unit_of_work,
 )
 
@@ -51,14 +55,19 @@ async def login(request: Request) -> Response:
     try:
         await checked_form(request)
         async with unit_of_work(request) as session:
-            admin = await authenticate_administrator(
-                session, email, str(posted.get("password", ""))
+            password = str(posted.get("password", ""))
+            admin = await throttled(
+                request,
+                "console",
+                email,
+                lambda: authenticate_administrator(session, email, password),
             )
             name = admin.name
             request.session.pop(CSRF_FIELD, None)
-            request.session["administrator_id"] = admin.id
+            begin_session(request.session, ADMINISTRATOR_KEY, admin)
     except RegistryError as refusal:
-        return await _login_page(request, str(refusal), email, next_path)
+        page = await _login_page(request, str(refusal), email, next_path)
+        return refused_status(page, refusal)
     flash(request, f"Signed in as {name}.")
     return redirect(_safe_next(next_path))
 
@@ -68,7 +77,11 @@ async def logout(request: Request) -> Response:
         await checked_form(request)
     except RegistryError:
         return redirect("/console")
-    request.session.pop("administrator_id", None)
+    async with unit_of_work(request) as session:
+        admin = await signed_in_administrator(request, session)
+        if admin is not None:
+            end_every_session(admin)
+    forget(request.session, ADMINISTRATOR_KEY)
     request.session.pop(CSRF_FIELD, None)
     flash(request, "Signed out of the console.")
     return redirect("/console/login")

@@ -4,6 +4,7 @@ last read and when, a Revoke button, and the GDPR exports (Art. 7(1) consents, A
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -124,9 +125,11 @@ async def revoke(request: Request) -> Response:
     return redirect("/connect/apps")
 
 
-def _download(name: str, document: dict[str, Any]) -> Response:
+async def _download(name: str, document: dict[str, Any]) -> Response:
+    # Up to ACCESS_LOG_LIMIT events: serialised in a thread, not on the loop the gateway shares.
+    text = await asyncio.to_thread(json.dumps, document, indent=2, default=str)
     return Response(
-        json.dumps(document, indent=2, default=str),
+        text,
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -152,7 +155,7 @@ async def export_consents(request: Request, session: AsyncSession, end_user: End
         }
         for consent in consents
     ]
-    return _download("consents.json", {"end_user": end_user.username, "consents": records})
+    return await _download("consents.json", {"end_user": end_user.username, "consents": records})
 
 
 @end_user_page
@@ -178,4 +181,4 @@ async def export_access_log(request: Request, session: AsyncSession, end_user: E
     ]
     # Requests are recorded per end user since the gateway's migration 0004; older ones are not.
     document = {"end_user": end_user.username, "limit": ACCESS_LOG_LIMIT, "events": events}
-    return _download("access-log.json", document)
+    return await _download("access-log.json", document)

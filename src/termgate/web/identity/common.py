@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from termgate.db.identity import EndUser
 from termgate.db.models import Status
 from termgate.identity.oauth.server import HttpRequest, OAuthResponse
+from termgate.identity.sessions import signed_in_id, still_valid
 from termgate.web.context import render, web
 
 END_USER_KEY = "end_user_id"
@@ -22,10 +23,12 @@ OFFLINE_ACCESS_WORDS = "Keep this access while you are away, until you revoke it
 
 
 async def signed_in_end_user(request: Request, session: AsyncSession) -> EndUser | None:
-    end_user_id = request.session.get(END_USER_KEY)
-    if not isinstance(end_user_id, str):
+    end_user_id = signed_in_id(request.session, END_USER_KEY)
+    if end_user_id is None:
         return None
     end_user = await session.get(EndUser, end_user_id)
+    if not still_valid(request.session, END_USER_KEY, end_user):
+        return None
     return end_user if end_user is not None and end_user.status is Status.ACTIVE else None
 
 

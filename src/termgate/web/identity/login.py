@@ -6,9 +6,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from termgate.identity.end_users import authenticate_end_user
+from termgate.identity.sessions import begin_session, end_every_session, forget
 from termgate.registry.errors import RegistryError
-from termgate.web.context import checked_form, field, redirect, render, unit_of_work
-from termgate.web.identity.common import END_USER_KEY, refused_page
+from termgate.web.context import (
+    checked_form,
+    field,
+    redirect,
+    refused_status,
+    render,
+    throttled,
+    unit_of_work,
+)
+from termgate.web.identity.common import END_USER_KEY, refused_page, signed_in_end_user
 
 HOME = "/connect/apps"
 
@@ -35,19 +44,19 @@ async def login(request: Request) -> Response:
     password = form.get("password")
     try:
         async with unit_of_work(request) as session:
-            end_user = await authenticate_end_user(
-                session, username, password if isinstance(password, str) else ""
+            typed = password if isinstance(password, str) else ""
+            end_user = await throttled(
+                request,
+                "connect",
+                username,
+                lambda: authenticate_end_user(session, username, typed),
             )
-            request.session[END_USER_KEY] = end_user.id
+            begin_session(request.session, END_USER_KEY, end_user)
     except RegistryError as refusal:
-        return render(
-            request,
-            "identity/login.html",
-            status_code=400,
-            next=next_path,
-            username=username,
-            error=str(refusal),
+        page = render(
+            request, "identity/login.html", next=next_path, username=username, error=str(refusal)
         )
+        return refused_status(page, refusal)
     return redirect(next_path)
 
 
@@ -56,5 +65,9 @@ async def logout(request: Request) -> Response:
         await checked_form(request)
     except RegistryError as refusal:
         return refused_page(request, str(refusal))
-    request.session.pop(END_USER_KEY, None)
+    async with unit_of_work(request) as session:
+        end_user = await signed_in_end_user(request, session)
+        if end_user is not None:
+            end_every_session(end_user)
+    forget(request.session, END_USER_KEY)
     return redirect("/connect/login")

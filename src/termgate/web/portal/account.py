@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from termgate.db.models import Developer
+from termgate.identity.sessions import begin_session, end_every_session
 from termgate.registry.accounts import (
     authenticate,
     request_password_reset,
@@ -16,7 +17,16 @@ from termgate.registry.accounts import (
     verify_email,
 )
 from termgate.registry.audit import record
-from termgate.web.context import checked_form, field, flash, redirect, render, web
+from termgate.web.context import (
+    DEVELOPER_KEY,
+    checked_form,
+    field,
+    flash,
+    redirect,
+    render,
+    throttled,
+    web,
+)
 from termgate.web.pages import public_page
 from termgate.web.portal.home import portal_context
 
@@ -59,7 +69,7 @@ async def show_signup(
 
 async def post_signup(request: Request, session: AsyncSession, _developer: Visitor) -> Response:
     form = await checked_form(request)
-    developer = await sign_up(
+    address = await sign_up(
         session,
         web(request).settings,
         email=field(form, "email"),
@@ -71,8 +81,8 @@ async def post_signup(request: Request, session: AsyncSession, _developer: Visit
         request,
         session,
         "Check your e-mail",
-        f"We sent a link to {developer.email}. Open it to confirm your address; it is valid for "
-        "two days.",
+        f"We sent a message to {address}. If it holds a link, open it to confirm your address; "
+        "it is valid for two days.",
     )
 
 
@@ -122,15 +132,20 @@ async def login(request: Request, session: AsyncSession, developer: Visitor) -> 
     if request.method != "POST":
         return await show_login(request, session, developer)
     form = await checked_form(request)
-    signed_in = await authenticate(session, field(form, "email"), str(form.get("password", "")))
+    email, password = field(form, "email"), str(form.get("password", ""))
+    signed_in = await throttled(
+        request, "portal", email, lambda: authenticate(session, email, password)
+    )
     request.session.clear()  # a fresh session (and CSRF token) on every sign-in
-    request.session["developer_id"] = signed_in.id
+    begin_session(request.session, DEVELOPER_KEY, signed_in)
     await record(session, signed_in.email, "signed-in", "developer", signed_in.id)
     return redirect(_safe_next(field(form, "next")))
 
 
-async def logout(request: Request, _session: AsyncSession, _developer: Visitor) -> Response:
+async def logout(request: Request, _session: AsyncSession, developer: Visitor) -> Response:
     await checked_form(request)
+    if developer is not None:
+        end_every_session(developer)  # copies of this cookie, and other devices, too
     request.session.clear()
     flash(request, "You are signed out.")
     return redirect("/portal")
