@@ -2,7 +2,8 @@
 
 Sessions are signed cookies (Starlette's SessionMiddleware, itsdangerous); they hold only the
 signed-in developer's or administrator's id and the CSRF token. Every state-changing form carries
-that token and is refused without it.
+that token and is refused without it, and every posted field is refused (400, naming the field)
+when it holds a control character.
 """
 
 from __future__ import annotations
@@ -26,11 +27,16 @@ from termgate.db.engine import session_factory
 from termgate.db.models import Developer
 from termgate.db.programme import Administrator
 from termgate.notify.mail import transaction
+from termgate.registry.developers import clean_text
 from termgate.registry.errors import RegistryError
 from termgate.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"
+# Form fields that are textareas: line breaks and tabs are allowed there, in no other field.
+MULTILINE_FIELDS = frozenset(
+    {"body", "change_summary", "description", "note", "reason", "redirect_uris", "use_case"}
+)
 
 
 @dataclass
@@ -87,6 +93,9 @@ async def checked_form(request: Request) -> FormData:
         sent, expected
     ):
         raise CsrfError("the form expired or did not come from this site; reload and try again")
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            clean_text(name, value, multiline=name in MULTILINE_FIELDS)
     return form
 
 
