@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from termgate.registry.errors import RegistryError
 from termgate.settings import VAR_DIR
 from termgate.web.context import checked_form, redirect, render, web
 
@@ -63,7 +64,10 @@ async def start(request: Request) -> Response:
     credentials = _credentials(request)
     if credentials is None:
         return render(request, "not_found.html", status_code=404)
-    await checked_form(request)
+    try:
+        await checked_form(request)
+    except RegistryError as refused:
+        return _page(request, status_code=400, error=str(refused))
     verifier = secrets.token_urlsafe(48)
     async with _client(credentials) as client:
         url, state = client.create_authorization_url(

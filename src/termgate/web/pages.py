@@ -51,14 +51,25 @@ def _page(
         except RegistryError as refusal:
             if on_refusal is None:
                 return render(request, "refused.html", status_code=400, message=str(refusal))
-            async with unit_of_work(request) as session:
-                person = await find(request, session)
-                response = await on_refusal(request, session, person, str(refusal))  # type: ignore[arg-type]
-                response.status_code = 400
-                return response
+            return await _refused(request, find, on_refusal, str(refusal))
 
     endpoint.__name__ = handler.__name__
     return endpoint
+
+
+async def _refused(
+    request: Request, find: Finder[Person], on_refusal: Refusal[Person], message: str
+) -> Response:
+    """The form's page again with the message; a 404 when the page itself names nothing there
+    (a refused form posted to an id that does not exist or is not the person's)."""
+    try:
+        async with unit_of_work(request) as session:
+            person = await find(request, session)
+            response = await on_refusal(request, session, person, message)  # type: ignore[arg-type]
+    except NotFoundError:
+        return not_found(request)
+    response.status_code = 400
+    return response
 
 
 def developer_page(
