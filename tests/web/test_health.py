@@ -28,7 +28,7 @@ async def test_clause_7_readiness_needs_a_writable_database_liveness_does_not(
         await holder.rollback()
     assert blocked.status_code == 503, blocked.text
     problem = blocked.json()
-    assert problem["code"] == 50302
+    assert problem["code"] == 50303
     assert problem["clause"] == "7"
     assert blocked.headers["retry-after"] == "5"
     assert alive.status_code == 200

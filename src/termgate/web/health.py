@@ -21,7 +21,7 @@ from termgate.web.context import web
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 2.0  # seconds; below SQLite's busy timeout, so a held lock shows as not ready
-NOT_READY = Refusal(503, 50302, "not-ready", "Not ready to serve", "7")
+NOT_READY = Refusal(503, 50303, "not-ready", "Not ready to serve", "7")
 # A write that changes nothing and is rolled back; the table exists in every migrated database.
 PROBE = text("UPDATE alembic_version SET version_num = version_num")
 
