@@ -101,8 +101,19 @@ async def context(browser: Browser, stack: Stack) -> AsyncIterator[BrowserContex
 
 
 @pytest.fixture
-async def page(context: BrowserContext) -> Page:
-    return await context.new_page()
+async def page(context: BrowserContext) -> AsyncIterator[Page]:
+    """A tab whose pages may not break their Content-Security-Policy (clause 3.3 a): a blocked
+    inline script or style would leave a button dead without failing any other assertion."""
+    fresh = await context.new_page()
+    blocked: list[str] = []
+    fresh.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield fresh
+    assert not blocked, blocked
 
 
 async def photograph(page: Page, name: str) -> None:

@@ -8,7 +8,7 @@ its next windows within a second.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,7 @@ from termgate.notify.inbox import notify_developer
 from termgate.registry.audit import record
 from termgate.registry.changes import record_access_change
 from termgate.registry.errors import NotFoundError
+from termgate.strict import time_zone
 
 DEFAULT_WEEKDAY, DEFAULT_START, DEFAULT_DURATION = 2, "20:00", 60  # Wednesday 20:00 (clause 8)
 DEFAULT_ZONE = "Europe/Amsterdam"
@@ -70,10 +71,8 @@ def _duration(minutes: int) -> int:
 
 
 def _zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise PolicyInputError("time_zone", f"{name!r} is not a known time zone") from None
+    if time_zone(name) is None:
+        raise PolicyInputError("time_zone", f"{name[:64]!r} is not a known time zone")
     return name
 
 

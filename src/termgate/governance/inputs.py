@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from termgate.governance.errors import PolicyInputError
+from termgate.strict import whole_number
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -21,7 +22,7 @@ def parse_moment(text: str, field: str, zone: ZoneInfo | None = None) -> datetim
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise PolicyInputError(
-            field, f"{text.strip()!r} is not a date and time like 2026-03-04T20:00Z"
+            field, f"{text.strip()[:40]!r} is not a date and time like 2026-03-04T20:00Z"
         ) from None
     if moment.tzinfo is None:
         if zone is None:
@@ -31,6 +32,7 @@ def parse_moment(text: str, field: str, zone: ZoneInfo | None = None) -> datetim
 
 
 def parse_minutes(text: str, field: str = "duration") -> int:
-    if not text.strip().isdigit():
+    minutes = whole_number(text)
+    if minutes is None:
         raise PolicyInputError(field, "the duration is a whole number of minutes")
-    return int(text.strip())
+    return minutes

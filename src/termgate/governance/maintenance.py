@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from termgate.strict import whole_number
+
 WEEKLY, MOVED, EXTRA = "weekly", "moved", "extra"
 WEEKLY_REASON = "Weekly planned update (clause 8)"
 MAX_DURATION_MINUTES = 24 * 60
@@ -71,10 +73,11 @@ class Window:
 
 def parse_time(text: str) -> time:
     """ "HH:MM" on a 24-hour clock; ValueError otherwise."""
-    hours, _, minutes = text.partition(":")
-    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and len(hours) <= 2):
-        raise ValueError(f"{text!r} is not a time of day as HH:MM")
-    return time(int(hours), int(minutes))
+    hours_text, _, minutes_text = text.partition(":")
+    hours, minutes = whole_number(hours_text), whole_number(minutes_text)
+    if hours is None or minutes is None or len(minutes_text) != 2 or len(hours_text) > 2:
+        raise ValueError(f"{text[:32]!r} is not a time of day as HH:MM")
+    return time(hours, minutes)
 
 
 def occurrence_uid(original_start: datetime) -> str:

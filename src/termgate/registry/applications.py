@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import Application, Developer
-from termgate.registry.developers import require_text
+from termgate.registry.developers import clean_text, require_text
 from termgate.registry.errors import NotFoundError, RegistryError
 
 USE_CASE_CATEGORIES = {
@@ -25,12 +25,17 @@ def parse_redirect_uris(text: str) -> str:
     """One absolute URI per line: https, or http on the loopback for development; no fragments."""
     uris = [line.strip() for line in text.splitlines() if line.strip()]
     for uri in uris:
-        parts = urlsplit(uri)
+        clean_text("a redirect URI", uri)
+        try:
+            parts = urlsplit(uri)
+            host = parts.hostname
+        except ValueError:  # e.g. an unbalanced [ in the host
+            host, parts = None, urlsplit("")
         secure = parts.scheme == "https" and bool(parts.netloc)
-        loopback = parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
+        loopback = parts.scheme == "http" and host in ("localhost", "127.0.0.1", "::1")
         if not (secure or loopback) or parts.fragment:
             raise RegistryError(
-                f"{uri!r} is not a redirect URI: use https://… (http:// only for localhost), "
+                f"{uri[:200]!r} is not a redirect URI: use https://… (http:// only for localhost), "
                 "without a #fragment"
             )
     return "\n".join(uris)
@@ -50,7 +55,7 @@ async def create_application(
 ) -> Application:
     title = require_text("application name", name)
     if use_case_category is not None and use_case_category not in USE_CASE_CATEGORIES:
-        raise RegistryError(f"choose a use case category, not {use_case_category!r}")
+        raise RegistryError(f"choose a use case category, not {use_case_category[:40]!r}")
     if expected_end_users is not None and not 0 < expected_end_users <= 10_000_000:
         raise RegistryError("the expected number of end users must be between 1 and 10,000,000")
     taken = await session.scalar(
@@ -63,8 +68,8 @@ async def create_application(
     application = Application(
         developer_id=developer.id,
         name=title,
-        description=description.strip()[:5000],
-        use_case=use_case.strip()[:5000],
+        description=clean_text("description", description.strip()[:5000], multiline=True),
+        use_case=clean_text("use case", use_case.strip()[:5000], multiline=True),
         use_case_category=use_case_category,
         requested_scopes=requested_scopes,
         redirect_uris=parse_redirect_uris(redirect_uris),

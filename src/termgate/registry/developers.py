@@ -9,24 +9,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import Developer
 from termgate.registry.errors import NotFoundError, RegistryError
+from termgate.strict import control_character, control_character_problem
 
 EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def normalise_email(email: str) -> str:
     address = email.strip().lower()
-    if len(address) > 320 or not EMAIL_SHAPE.match(address):
-        raise RegistryError(f"{email!r} is not an e-mail address")
+    if len(address) > 320 or not EMAIL_SHAPE.match(address) or control_character(address):
+        raise RegistryError(f"{email[:80]!r} is not an e-mail address")
     return address
 
 
-def require_text(label: str, value: str, limit: int = 200) -> str:
+def require_text(label: str, value: str, limit: int = 200, multiline: bool = False) -> str:
+    """Text that is not empty, not too long, and without control characters."""
     text = value.strip()
     if not text:
         raise RegistryError(f"{label} must not be empty")
     if len(text) > limit:
         raise RegistryError(f"{label} may be at most {limit} characters")
-    return text
+    return clean_text(label, text, multiline)
+
+
+def clean_text(label: str, value: str, multiline: bool = False) -> str:
+    """The text as given, or a refusal naming the field when it holds a control character
+    (NUL, terminal escapes); newlines and tabs are allowed in multi-line text."""
+    problem = control_character_problem(label, value, multiline)
+    if problem is not None:
+        raise RegistryError(problem)
+    return value
 
 
 async def create_developer(

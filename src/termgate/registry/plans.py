@@ -4,7 +4,6 @@ gateway node within a second (the change feed moves in the same transaction)."""
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +13,7 @@ from termgate.db.models import Plan, Product
 from termgate.registry.audit import record
 from termgate.registry.changes import record_access_change
 from termgate.registry.errors import NotFoundError, RegistryError
+from termgate.strict import time_zone, whole_number
 
 # The limits an administrator may change; None means "no limit" where the column allows it.
 OPTIONAL_LIMITS = (
@@ -45,17 +45,17 @@ def check_limit(name: str, value: Any) -> Any:
         return value
     if name == "quota_period":
         period = str(value)
-        days = period.removeprefix("rolling:")
-        if period != "month" and not (period.startswith("rolling:") and days.isdigit()):
+        if period == "month":
+            return period
+        days = whole_number(period.removeprefix("rolling:"))
+        if not period.startswith("rolling:") or days is None:
             raise RegistryError("quota_period must be 'month' or 'rolling:<days>'")
-        if period != "month" and not 1 <= int(days) <= 366:
+        if not 1 <= days <= 366:
             raise RegistryError("a rolling quota period lasts 1 to 366 days")
-        return period
+        return f"rolling:{days}"
     if name == "time_zone":
-        try:
-            ZoneInfo(str(value))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise RegistryError(f"{value!r} is not a time zone (e.g. Europe/Amsterdam)") from None
+        if time_zone(str(value)) is None:
+            raise RegistryError(f"{str(value)[:64]!r} is not a time zone (e.g. Europe/Amsterdam)")
         return str(value)
     raise RegistryError(f"{name!r} is not a limit of a plan; choose from {', '.join(LIMITS)}")
 

@@ -18,7 +18,7 @@ from termgate.db.programme import TermsAcceptance, TermsVersion
 from termgate.notify.inbox import notify_developer
 from termgate.registry.audit import record
 from termgate.registry.changes import record_access_change
-from termgate.registry.developers import list_developers, require_text
+from termgate.registry.developers import clean_text, list_developers, require_text
 from termgate.registry.errors import RegistryError
 from termgate.registry.policy import load_policy
 from termgate.settings import Settings
@@ -61,8 +61,8 @@ async def publish_terms(
     published = TermsVersion(
         version=label,
         title=require_text("title", title),
-        body=require_text("terms text", body, 200_000),
-        change_summary=change_summary.strip(),
+        body=require_text("terms text", body, 200_000, multiline=True),
+        change_summary=clean_text("change summary", change_summary.strip(), multiline=True),
         effective_at=now,
         published_at=now,
         reaccept_deadline=now + timedelta(days=days) if previous is not None else None,

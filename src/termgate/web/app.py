@@ -13,20 +13,17 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from termgate import __version__
 from termgate.settings import Settings
 from termgate.web.context import Web, not_found
+from termgate.web.headers import SecurityHeaders
+from termgate.web.health import healthz, readyz
 
 STATIC = Path(__file__).parent / "static"
 ADMIN_API = "/admin/api"
-
-
-async def healthz(_request: Request) -> Response:
-    return JSONResponse({"status": "ok", "version": __version__})
 
 
 async def home(_request: Request) -> Response:
@@ -53,6 +50,7 @@ def routes() -> list[BaseRoute]:
 
     return [
         Route("/healthz", healthz),
+        Route("/readyz", readyz),
         Route("/", home),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *governance_routes(),  # /status, /maintenance.ics, /portal/changes (before /portal)
@@ -80,5 +78,6 @@ def create_control_app(settings: Settings, engine: AsyncEngine) -> Starlette:
         ],
         exception_handlers={404: page_not_found},
     )
+    app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
     app.state.web = Web.build(settings, engine)
     return app

@@ -1,10 +1,16 @@
 """What every page and API handler shares: the database, templates, the signed-in person, CSRF.
 
 Sessions are signed cookies (Starlette's SessionMiddleware, itsdangerous); they hold only the
+<<<<<<< HEAD
 signed-in developer's or administrator's id with its session generation (`identity.sessions`:
 checked on every request, so the server can end them) and the CSRF token. Every state-changing
 form carries that token and is refused without it. Sign-ins go through the throttle
 (`identity.throttle`, clause 3.3 c).
+=======
+signed-in developer's or administrator's id and the CSRF token. Every state-changing form carries
+that token and is refused without it, and every posted field is refused (400, naming the field)
+when it holds a control character.
+>>>>>>> h3-web
 """
 
 from __future__ import annotations
@@ -30,11 +36,16 @@ from termgate.db.programme import Administrator
 from termgate.identity.sessions import signed_in_id, still_valid
 from termgate.identity.throttle import SignInThrottle, ThrottlePolicy
 from termgate.notify.mail import transaction
+from termgate.registry.developers import clean_text
 from termgate.registry.errors import RegistryError
 from termgate.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"
+# Form fields that are textareas: line breaks and tabs are allowed there, in no other field.
+MULTILINE_FIELDS = frozenset(
+    {"body", "change_summary", "description", "note", "reason", "redirect_uris", "use_case"}
+)
 
 
 @dataclass
@@ -98,6 +109,9 @@ async def checked_form(request: Request) -> FormData:
         sent, expected
     ):
         raise CsrfError("the form expired or did not come from this site; reload and try again")
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            clean_text(name, value, multiline=name in MULTILINE_FIELDS)
     return form
 
 

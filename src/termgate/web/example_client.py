@@ -13,11 +13,13 @@ import secrets
 from typing import Any
 
 import httpx
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from termgate.registry.errors import RegistryError
 from termgate.settings import VAR_DIR
 from termgate.web.context import checked_form, redirect, render, web
 
@@ -48,8 +50,8 @@ def _client(credentials: dict[str, Any]) -> AsyncOAuth2Client:
     )
 
 
-def _page(request: Request, **context: Any) -> Response:
-    return render(request, "example_client.html", area="portal", **context)
+def _page(request: Request, status_code: int = 200, **context: Any) -> Response:
+    return render(request, "example_client.html", status_code=status_code, area="portal", **context)
 
 
 async def home(request: Request) -> Response:
@@ -62,7 +64,10 @@ async def start(request: Request) -> Response:
     credentials = _credentials(request)
     if credentials is None:
         return render(request, "not_found.html", status_code=404)
-    await checked_form(request)
+    try:
+        await checked_form(request)
+    except RegistryError as refused:
+        return _page(request, status_code=400, error=str(refused))
     verifier = secrets.token_urlsafe(48)
     async with _client(credentials) as client:
         url, state = client.create_authorization_url(
@@ -87,15 +92,19 @@ async def callback(request: Request) -> Response:
         return render(request, "not_found.html", status_code=404)
     if "error" in request.query_params or not isinstance(flow, dict):
         error = request.query_params.get("error", "the flow was not started here")
-        return _page(request, error=error)
+        return _page(request, status_code=400, error=error[:200])
     base = web(request).settings.base_url
-    async with _client(credentials) as client:
-        token = await client.fetch_token(
-            f"{base}/connect/token",
-            authorization_response=str(request.url),
-            code_verifier=flow["verifier"],
-            state=flow["state"],
-        )
+    try:
+        async with _client(credentials) as client:
+            token = await client.fetch_token(
+                f"{base}/connect/token",
+                authorization_response=str(request.url),
+                code_verifier=flow["verifier"],
+                state=flow["state"],
+            )
+    except (AuthlibBaseError, httpx.HTTPError) as refused:
+        # A forged or replayed callback, or a code the server refuses: nothing was read.
+        return _page(request, status_code=400, error=f"the sign-in did not complete: {refused}")
     access = str(token["access_token"])
     key = credentials["production_subscription_key"]
     debtors = await _read(base, key, access, "/api/debtors?pageSize=10")

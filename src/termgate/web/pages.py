@@ -52,13 +52,24 @@ def _page(
         except RegistryError as refusal:
             if on_refusal is None:
                 return render(request, "refused.html", status_code=400, message=str(refusal))
-            async with unit_of_work(request) as session:
-                person = await find(request, session)
-                response = await on_refusal(request, session, person, str(refusal))  # type: ignore[arg-type]
-                return refused_status(response, refusal)
+            return await _refused(request, find, on_refusal, refusal)
 
     endpoint.__name__ = handler.__name__
     return endpoint
+
+
+async def _refused(
+    request: Request, find: Finder[Person], on_refusal: Refusal[Person], refusal: RegistryError
+) -> Response:
+    """The form's page again with the message; a 404 when the page itself names nothing there
+    (a refused form posted to an id that does not exist or is not the person's)."""
+    try:
+        async with unit_of_work(request) as session:
+            person = await find(request, session)
+            response = await on_refusal(request, session, person, str(refusal))  # type: ignore[arg-type]
+    except NotFoundError:
+        return not_found(request)
+    return refused_status(response, refusal)
 
 
 def developer_page(

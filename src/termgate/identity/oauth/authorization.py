@@ -13,6 +13,7 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 
 from termgate.identity.oauth.models import Grantee, OAuthClient
 from termgate.identity.oauth.server import FormRequest, OAuthResponse, TermgateAuthorizationServer
+from termgate.identity.oauth.syntax import malformed_parameter
 
 AUTHORIZE_PATH = "/connect/authorize"
 
@@ -47,6 +48,9 @@ def _refusal(
 def _request(
     server: TermgateAuthorizationServer, parameters: Sequence[tuple[str, str]]
 ) -> FormRequest:
+    malformed = malformed_parameter(parameters)
+    if malformed is not None:
+        raise AuthorizationRefusedError(malformed, None)
     uri = server.context.settings.issuer + AUTHORIZE_PATH
     return FormRequest("GET", uri, {}, parameters)
 

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Error, OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749 import (
+    AuthorizationServer,
+    InvalidRequestError,
+    OAuth2Error,
+    OAuth2Payload,
+    OAuth2Request,
+)
 from sqlalchemy import select
 
 from termgate.db.identity import RefreshToken
@@ -28,6 +34,7 @@ from termgate.identity.oauth.context import (
 from termgate.identity.oauth.endpoints import Introspection, Revocation
 from termgate.identity.oauth.grants import CodeGrant, RefreshGrant, S256Challenge, digest
 from termgate.identity.oauth.models import Grantee, OAuthClient
+from termgate.identity.oauth.syntax import malformed_parameter
 from termgate.identity.tokens import ACCESS_TOKEN_LIFETIME, issue_access_token
 
 
@@ -194,6 +201,12 @@ class TermgateAuthorizationServer(AuthorizationServer):
         self, http: HttpRequest, handle: Callable[[FormRequest], OAuthResponse]
     ) -> OAuthResponse:
         """`handle`'s answer to the request, or the error that refused it before it started."""
+        malformed = malformed_parameter(http.parameters)
+        if malformed is not None:
+            refused: OAuthResponse = self.handle_error_response(
+                None, InvalidRequestError(malformed)
+            )
+            return refused
         try:
             request = FormRequest(
                 http.method, self.context.settings.issuer + http.path, http.headers, http.parameters

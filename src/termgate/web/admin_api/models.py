@@ -8,12 +8,15 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from termgate.strict import control_character
+
 NO_NUL = r"^[^\x00]*$"
 
 
 def _storable(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+    found = control_character(value, multiline=True)
+    if found is not None:
+        raise ValueError(f"must not contain control characters such as {found}")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -48,10 +51,15 @@ Label = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9]
 
 
 class Body(BaseModel):
-    """A request body: camelCase names, nothing unknown accepted."""
+    """A request body: camelCase names, nothing unknown accepted, and strict JSON types (a
+    number is a number: neither `true` nor `"10"` is a page size)."""
 
     model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, validate_by_alias=True, validate_by_name=False
+        extra="forbid",
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,
+        strict=True,
     )
 
 

@@ -7,7 +7,6 @@ is a 400 problem naming the field; the transaction is rolled back, so nothing ch
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -28,7 +27,6 @@ from termgate.governance.calendar import (
 from termgate.governance.errors import PolicyInputError
 from termgate.governance.lifecycle import LifecycleView, add_brownout, all_lifecycles, set_lifecycle
 from termgate.governance.operations import resolve
-from termgate.registry.errors import NotFoundError
 from termgate.web.admin_api.framework import Call, Handler
 from termgate.web.admin_api.models import Body, Filled, Line, Out, Text
 from termgate.web.admin_api.problems import InvalidRequestError
@@ -246,9 +244,8 @@ async def add_exception(call: Call) -> BaseModel:
 
 
 async def delete_exception(call: Call) -> BaseModel:
-    """Idempotent: an exception that is not (or no longer) there leaves the calendar as it is."""
-    with suppress(NotFoundError):
-        await remove_exception(call.session, call.path["exception_id"], call.actor)
+    """An exception that is not (or no longer) there is a 404: the caller named the wrong one."""
+    await remove_exception(call.session, call.path["exception_id"], call.actor)
     return await _calendar(call)
 
 

@@ -23,6 +23,7 @@ from termgate.governance.calendar import (
 )
 from termgate.governance.errors import PolicyInputError
 from termgate.governance.inputs import AMSTERDAM, parse_minutes, parse_moment
+from termgate.strict import whole_number
 from termgate.web.console.common import page
 from termgate.web.context import checked_form, field, flash, redirect, web
 from termgate.web.pages import console_page
@@ -65,12 +66,12 @@ async def change(request: Request, session: AsyncSession, admin: Administrator) 
     now = web(request).settings.now()
     action = field(form, "action")
     if action == "rule":
-        weekday = field(form, "weekday")
-        if not weekday.isdigit():
+        weekday = whole_number(field(form, "weekday"))
+        if weekday is None:
             raise PolicyInputError("weekday", "choose a weekday")
         await set_rule(
             session,
-            weekday=int(weekday),
+            weekday=weekday,
             start_time=field(form, "start_time"),
             duration_minutes=parse_minutes(field(form, "weekly_duration")),
             time_zone=field(form, "time_zone") or "Europe/Amsterdam",

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from termgate.db.programme import Administrator
 from termgate.registry.errors import RegistryError
 from termgate.registry.plans import OPTIONAL_LIMITS, change_limits, find_plan_ref, list_plans
+from termgate.strict import whole_number
 from termgate.web.console.common import page
 from termgate.web.context import checked_form, field, flash, redirect
 from termgate.web.pages import console_page
@@ -45,13 +46,15 @@ def _value(name: str, text: str) -> Any:
     if name in OPTIONAL_LIMITS:
         if not text:
             return None
-        if not text.isdigit():
+        number = whole_number(text)
+        if number is None:
             raise RegistryError(f"{LABELS[name]}: a whole number, or empty for no limit")
-        return int(text)
+        return number
     if name == "max_page_size":
-        if not text.isdigit():
+        number = whole_number(text)
+        if number is None:
             raise RegistryError(f"{LABELS[name]}: a whole number from 1 to 100")
-        return int(text)
+        return number
     return text
 
 

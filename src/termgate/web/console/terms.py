@@ -10,6 +10,7 @@ from starlette.routing import Route
 from termgate.db.programme import Administrator
 from termgate.registry.errors import RegistryError
 from termgate.registry.terms import acceptances, all_versions, publish_terms
+from termgate.strict import whole_number
 from termgate.web.console.common import page
 from termgate.web.context import checked_form, field, flash, redirect, web
 from termgate.web.pages import console_page
@@ -47,9 +48,10 @@ async def show_terms(
 
 
 def _days(text: str) -> int:
-    if not text.isdigit() or not 0 <= int(text) <= 365:
+    days = whole_number(text)
+    if days is None or not 0 <= days <= 365:
         raise RegistryError("re-acceptance days must be a whole number from 0 to 365")
-    return int(text)
+    return days
 
 
 async def publish(request: Request, session: AsyncSession, admin: Administrator) -> Response:

@@ -28,6 +28,7 @@ from termgate.registry.errors import NotFoundError, RegistryError
 from termgate.registry.keys import SLOTS, issue_key, subscribe, subscriptions_of
 from termgate.registry.reviews import request_production, requests_of
 from termgate.registry.scopes import parse_scopes
+from termgate.strict import whole_number
 from termgate.web.context import checked_form, field, flash, redirect, render, web
 from termgate.web.pages import developer_page
 from termgate.web.portal.home import portal_context
@@ -76,9 +77,10 @@ async def show_new_app(
 def _end_users(text: str) -> int | None:
     if not text:
         return None
-    if not text.isdigit():
+    number = whole_number(text)
+    if number is None:
         raise RegistryError("the expected number of end users must be a whole number")
-    return int(text)
+    return number
 
 
 async def new_app(request: Request, session: AsyncSession, developer: Developer) -> Response:
