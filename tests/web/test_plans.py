@@ -119,9 +119,11 @@ def test_clause_4_4_command_line_sets_limits(
         assert seeded.exit_code == 0, seeded.output
         done = runner.invoke(app, ["plan", "set", "production/standard", "--rate", "none"])
         assert done.exit_code == 0, done.output
-        refused = runner.invoke(app, ["plan", "set", "production/standard", "--rate", "lots"])
-        assert refused.exit_code == 1
-        assert "whole number" in refused.stderr
+        for odd in ("lots", "²", "+5", "1_0"):
+            refused = runner.invoke(app, ["plan", "set", "production/standard", "--rate", odd])
+            assert refused.exit_code == 1, (odd, refused.output)
+            assert "whole number" in refused.stderr
+            assert "Traceback" not in refused.output
         unknown = runner.invoke(app, ["plan", "set", "production/gold", "--rate", "5"])
         assert unknown.exit_code == 1
         assert "no plan" in unknown.stderr

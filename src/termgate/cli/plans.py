@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from termgate.cli.common import console, fail, in_session
 from termgate.db.models import Plan
 from termgate.registry.plans import change_limits, find_plan_ref, list_plans
+from termgate.strict import whole_number
 
 plans = typer.Typer(help="Plans and their limits.", no_args_is_help=True)
 Limit = Annotated[
@@ -21,9 +22,10 @@ Limit = Annotated[
 def _number(name: str, text: str) -> int | None:
     if text.lower() in ("none", "unlimited"):
         return None
-    if not text.isdigit():
+    number = whole_number(text)
+    if number is None:
         fail(f"--{name.replace('_', '-')} takes a whole number or 'none', not {text!r}")
-    return int(text)
+    return number
 
 
 def _shown(value: object) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from termgate.strict import whole_number
 from termgate.upstream import lookup
 from termgate.upstream.data import PayrollData
 from termgate.upstream.http import ProblemError, Request, Response, json_response
@@ -110,7 +111,8 @@ def list_leave(data: PayrollData, request: Request) -> Response:
 def get_user_info(data: PayrollData, request: Request) -> Response:
     if request.user_id is None:
         raise ProblemError(NOT_SIGNED_IN, "The gateway named no end user (X-Termgate-User)")
-    user = data.end_user_by_id.get(int(request.user_id)) if request.user_id.isdigit() else None
+    user_id = whole_number(request.user_id)
+    user = data.end_user_by_id.get(user_id) if user_id is not None else None
     if user is None:
         raise ProblemError(RESOURCE_NOT_FOUND, f"No end user with id {request.user_id}")
     shown = user.as_json()

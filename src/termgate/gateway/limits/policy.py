@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from termgate.db.models import Plan
 from termgate.gateway.limits.calendar import Window, ZoneCalendar, calendar
+from termgate.strict import whole_number
 
 MINUTE = 60.0
 POLICY_HEADER = "ratelimit-policy"
@@ -17,9 +18,8 @@ STATE_HEADER = "ratelimit"
 def rolling_days(period: str) -> int | None:
     """None for "month", N for "rolling:N"; a malformed period counts as the calendar month."""
     kind, _, days = period.partition(":")
-    if kind == "rolling" and days.isdigit() and int(days) > 0:
-        return min(int(days), 366)
-    return None
+    count = whole_number(days) if kind == "rolling" else None
+    return min(count, 366) if count else None
 
 
 @dataclass(frozen=True, slots=True)
