@@ -24,15 +24,22 @@ from termgate.gateway.forward import open_exchange
 from termgate.gateway.identify import identify
 from termgate.gateway.limit import limit
 from termgate.gateway.limits.gate import Limits
+from termgate.gateway.limits.in_flight import InFlight
 from termgate.gateway.limits.memory import MemoryLimiter
 from termgate.gateway.limits.response_cap import relay_capped
 from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.snapshot import SnapshotHolder
 from termgate.gateway.tenants import CompanyDirectory
 from termgate.gateway.upstream_pool import UpstreamConnection, UpstreamError, UpstreamPool
-from termgate.problems import PROBLEM_CONTENT_TYPE, UPSTREAM_ERROR, ProblemResponse
+from termgate.problems import (
+    PROBLEM_CONTENT_TYPE,
+    UNEXPECTED_BODY,
+    UPSTREAM_ERROR,
+    ProblemResponse,
+)
 
 CLIENT_CLOSED = 49900  # recorded when the client disconnects before the body ends
+BODILESS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})  # unless the API describes a body
 perf_counter = time.perf_counter
 wall_clock = time.time
 
@@ -40,11 +47,12 @@ wall_clock = time.time
 class RSGIRequest:
     """The forward step's view of an RSGI request."""
 
-    __slots__ = ("protocol", "scope")
+    __slots__ = ("body_timeout", "protocol", "scope")
 
-    def __init__(self, scope: Any, protocol: Any) -> None:
+    def __init__(self, scope: Any, protocol: Any, body_timeout: float) -> None:
         self.scope = scope
         self.protocol = protocol
+        self.body_timeout = body_timeout
 
     def header_items(self) -> list[tuple[str, str]]:
         items: list[tuple[str, str]] = self.scope.headers.items()
@@ -67,6 +75,19 @@ def _acceptable_request_id(value: str) -> bool:
     return 0 < len(value) <= 128 and value.isascii() and value.isprintable() and " " not in value
 
 
+def unexpected_body(exchange: Exchange) -> ProblemResponse | None:
+    """A body on a GET, HEAD, DELETE or OPTIONS the API describes without one: refused, not
+    forwarded (the upstream would not read it, and the connection would break)."""
+    operation = exchange.operation
+    if exchange.method not in BODILESS or (operation is not None and operation.accepts_body):
+        return None
+    headers = exchange.headers
+    length = headers.get("content-length")
+    if (length is None or length == "0") and headers.get("transfer-encoding") is None:
+        return None
+    return refuse(exchange, UNEXPECTED_BODY, f"{exchange.method} requests here take no body.")
+
+
 class Gateway:
     def __init__(
         self,
@@ -75,20 +96,22 @@ class Gateway:
         usage: UsageRecorder,
         upstream_host: str,
         limits: Limits | None = None,
+        body_timeout: float = 10.0,
     ) -> None:
         self.snapshots = snapshots
         self.limits = limits or Limits(MemoryLimiter())
         self.pool = pool
         self.usage = usage
         self.upstream_host = upstream_host
+        self.body_timeout = body_timeout
+        self.in_flight = InFlight()
         self.catalog: Catalog | None = None
         self.companies = CompanyDirectory(pool, upstream_host)
         self._id_prefix = os.urandom(6).hex() + "-"
         self._ids = itertools.count(1)
 
-    def _request_id(self, incoming: str | None) -> str:
-        if incoming and _acceptable_request_id(incoming):
-            return incoming
+    def _request_id(self) -> str:
+        """The gateway's own id: the usage event's key, whatever the client sent."""
         return f"{self._id_prefix}{next(self._ids):x}"
 
     async def handle(self, scope: Any, protocol: Any) -> None:
@@ -99,13 +122,33 @@ class Gateway:
             scope.path,
             scope.query_string,
             headers,
-            self._request_id(headers.get("x-request-id")),
+            self._request_id(),
             started,
             wall_clock(),
         )
+        client_id = headers.get("x-request-id")
+        if client_id and _acceptable_request_id(client_id):
+            exchange.client_request_id = client_id
         problem = self._check(exchange)
         if problem is LEARN_COMPANY:
             problem = await self._learn_company(exchange)
+        # Clause 3.3 f: the plan's cap on requests under way, released whatever the outcome.
+        grant = exchange.grant
+        if problem is None and grant is not None:
+            cap = grant.limits.max_in_flight
+            if cap is not None:
+                problem = self.in_flight.enter(exchange, grant, cap)
+                if problem is None:
+                    try:
+                        await self._limit_and_forward(exchange, None, scope, protocol)
+                    finally:
+                        self.in_flight.leave(grant)
+                    return
+        await self._limit_and_forward(exchange, problem, scope, protocol)
+
+    async def _limit_and_forward(
+        self, exchange: Exchange, problem: ProblemResponse | None, scope: Any, protocol: Any
+    ) -> None:
         # Clauses 3.3 f-h, 4.4: the counters, and the RateLimit headers of every answer past
         # identify.
         rate: list[tuple[str, str]] | None = None
@@ -116,7 +159,7 @@ class Gateway:
             else:
                 rate = self.limits.headers(grant)
         if problem is None:
-            request = RSGIRequest(scope, protocol)
+            request = RSGIRequest(scope, protocol, self.body_timeout)
             opened = await open_exchange(exchange, request, self.pool, self.upstream_host)
             if isinstance(opened, UpstreamConnection):
                 try:
@@ -139,6 +182,7 @@ class Gateway:
         snapshot = self.snapshots.current
         return (
             identify(exchange, snapshot, catalog)
+            or unexpected_body(exchange)
             or admit(exchange, snapshot.policy)
             or authorize(exchange, self.companies)
             or limit(exchange)

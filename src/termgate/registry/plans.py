@@ -24,6 +24,7 @@ OPTIONAL_LIMITS = (
     "max_debtors",
     "bandwidth_bytes_per_day",
     "max_response_bytes",
+    "max_in_flight",
 )
 LIMITS = (*OPTIONAL_LIMITS, "max_page_size", "quota_period", "time_zone")
 LARGEST = 10**15
