@@ -20,7 +20,7 @@ CONCURRENCY = 48
 
 async def count_events(sessions: async_sessionmaker[AsyncSession], prefix: str) -> int:
     async with sessions() as session:
-        query = select(func.count()).where(UsageEvent.request_id.like(f"{prefix}%"))
+        query = select(func.count()).where(UsageEvent.client_request_id.like(f"{prefix}%"))
         return int((await session.execute(query)).scalar_one())
 
 
@@ -74,7 +74,9 @@ async def test_clause_4_1_usage_event_records_who_what_and_outcome(
         assert response.status_code == 200
     async with sessions() as session:
         event = (
-            await session.execute(select(UsageEvent).where(UsageEvent.request_id == request_id))
+            await session.execute(
+                select(UsageEvent).where(UsageEvent.client_request_id == request_id)
+            )
         ).scalar_one()
     assert event.key_id == issued.key_id
     assert event.application_id == issued.application_id

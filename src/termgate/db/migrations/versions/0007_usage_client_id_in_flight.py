@@ -1,6 +1,6 @@
 """usage events keep the client's request id apart; plans cap requests in flight
 
-Revision ID: 0007_usage_client_id_and_in_flight
+Revision ID: 0007_usage_client_id_in_flight
 Revises: 0006
 Create Date: 2026-11-29 03:30:00.000000
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0007_usage_client_id_and_in_flight"
+revision: str = "0007_usage_client_id_in_flight"
 down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
