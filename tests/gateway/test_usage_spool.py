@@ -34,6 +34,10 @@ async def events_of(sessions: async_sessionmaker[AsyncSession], prefix: str) -> 
         return list(await session.scalars(query))
 
 
+def spool_files(folder: Path) -> list[Path]:
+    return list(folder.glob("*.spool"))
+
+
 def _recorder(engine: AsyncEngine, spool: UsageSpool | None) -> UsageRecorder:
     return UsageRecorder(engine, flush_seconds=60, batch_size=50, buffer_limit=1000, spool=spool)
 
@@ -66,7 +70,7 @@ async def test_clause_4_1_spool_of_a_killed_process_is_replayed_once(
     ids = await events_of(sessions, prefix)
     assert sorted(ids) == sorted(f"{prefix}gw-{index}" for index in range(120))
     assert await alive.replay() == 0  # the replayed segment is gone
-    assert not list(tmp_path.glob("*.spool"))
+    assert not spool_files(tmp_path)
 
 
 async def test_clause_4_1_live_spool_of_another_worker_is_not_replayed(
@@ -81,7 +85,7 @@ async def test_clause_4_1_live_spool_of_another_worker_is_not_replayed(
     assert await worker.flush() == 10
     worker.close()
     assert len(await events_of(sessions, prefix)) == 10
-    assert not list(tmp_path.glob("*.spool"))
+    assert not spool_files(tmp_path)
 
 
 async def test_clause_4_1_events_a_failed_write_kept_are_replayed_from_the_spool(
@@ -89,10 +93,11 @@ async def test_clause_4_1_events_a_failed_write_kept_are_replayed_from_the_spool
 ) -> None:
     prefix = f"fail-{uuid.uuid4().hex[:8]}-"
     # A database nobody listens on: every write fails, the events wait in memory and on disk.
-    gone = create_engine(f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/none")
+    port = free_port()
+    gone = create_engine(f"postgresql+asyncpg://nobody@127.0.0.1:{port}/none")
     recorder = _recorder(gone, UsageSpool(tmp_path))
     _record(recorder, prefix, 120)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match=str(port)):
         await recorder.flush()
     await gone.dispose()
     assert len(recorder.buffer) == 120
@@ -100,7 +105,7 @@ async def test_clause_4_1_events_a_failed_write_kept_are_replayed_from_the_spool
     recorder.spool_pending()
     assert recorder.spool is not None
     assert recorder.spool.current is not None
-    assert len(list(tmp_path.glob("*.spool"))) == 1  # moved to the current segment
+    assert len(spool_files(tmp_path)) == 1  # moved to the current segment
     UsageSpool.release(recorder.spool.current)  # killed now
 
     replayer = _recorder(engine, UsageSpool(tmp_path))
@@ -144,7 +149,7 @@ async def test_clause_4_1_sigkill_of_termgate_serve_loses_no_answered_request(
             statuses = await asyncio.gather(*(call(index) for index in range(REQUESTS)))
         assert statuses.count(200) == REQUESTS
         await asyncio.sleep(0.3)  # many spool intervals
-        assert len(list((tmp_path / "spool").glob("*.spool"))) >= 1
+        assert len(spool_files(tmp_path / "spool")) >= 1
     finally:
         kill_hard(server)
     assert await events_of(sessions, prefix) == []  # the database got nothing before the kill
@@ -162,4 +167,4 @@ async def test_clause_4_1_sigkill_of_termgate_serve_loses_no_answered_request(
         await asyncio.to_thread(stop, restarted)
     assert len(ids) == REQUESTS
     assert len(set(ids)) == REQUESTS
-    assert not list((tmp_path / "spool").glob("*.spool"))  # a clean stop leaves no spool
+    assert not spool_files(tmp_path / "spool")  # a clean stop leaves no spool
