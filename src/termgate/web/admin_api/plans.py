@@ -55,7 +55,7 @@ class PlanChange(Body):
     max_page_size: Annotated[int | None, Field(ge=1, le=100)] = None
     bandwidth_bytes_per_day: Limit = None
     max_response_bytes: Limit = None
-    max_in_flight: Limit = None
+    max_in_flight: Annotated[int | None, Field(ge=1, le=100_000)] = None
     time_zone: Annotated[str | None, Field(max_length=64)] = None
 
 
