@@ -168,3 +168,17 @@ async def test_clause_4_1_sigkill_of_termgate_serve_loses_no_answered_request(
     assert len(ids) == REQUESTS
     assert len(set(ids)) == REQUESTS
     assert not spool_files(tmp_path / "spool")  # a clean stop leaves no spool
+
+
+async def test_clause_4_1_an_unwritable_spool_loses_nothing_on_a_clean_flush(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    prefix = f"nospool-{uuid.uuid4().hex[:8]}-"
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")  # the spool's folder cannot be made
+    recorder = _recorder(engine, UsageSpool(blocked))
+    _record(recorder, prefix, 30)
+    recorder.spool_pending()
+    assert recorder.buffer  # kept in memory
+    assert await recorder.flush() == 30
+    assert len(await events_of(sessions, prefix)) == 30

@@ -111,6 +111,7 @@ class UsageRecorder:
         self.spool = spool
         self.spool_seconds = spool_seconds
         self._spooled = 0  # how many of the buffer's first events are in the spool
+        self._spool_failing = False
         self._lock = asyncio.Lock()
 
     def record(self, exchange: Exchange, finished: float) -> None:
@@ -143,8 +144,11 @@ class UsageRecorder:
         try:
             spool.append(buffer[spooled:])
         except OSError:
-            log.exception("writing the usage spool failed; the events stay in memory")
+            if not self._spool_failing:  # once, not every tick
+                log.exception("writing the usage spool failed; the events stay in memory")
+            self._spool_failing = True
             return
+        self._spool_failing = False
         self._spooled = len(buffer)
 
     async def flush(self) -> int:
