@@ -81,6 +81,12 @@ INVALID_PATH = Refusal(
 )
 UNKNOWN_OPERATION = Refusal(404, 40401, "not-found", "No such operation in the API", "3.2")
 METHOD_NOT_ALLOWED = Refusal(405, 40501, "method-not-allowed", "Method not allowed here", "3.2")
+UNEXPECTED_BODY = Refusal(
+    400, 40003, "unexpected-request-body", "This operation takes no request body", "3.2"
+)
+BODY_TIMEOUT = Refusal(
+    408, 40801, "request-body-timeout", "The request body did not arrive in time", "3.3 f"
+)
 
 # Identity and consent (clauses 2 and 3.3): the end user's access token and what it covers.
 MISSING_TOKEN = Refusal(401, 40101, "missing-token", "Access token required", "3.3 a")
@@ -111,6 +117,9 @@ DEVELOPER_RATE_LIMITED = Refusal(
 QUOTA_EXHAUSTED = Refusal(429, 42909, "quota-exhausted", "Quota for the period used up", "4.4")
 BANDWIDTH_EXHAUSTED = Refusal(
     429, 42910, "bandwidth-exhausted", "Daily bandwidth budget used up", "3.3 f"
+)
+IN_FLIGHT_CAP = Refusal(
+    429, 42911, "too-many-in-flight", "Too many requests of this application under way", "3.3 f"
 )
 USERS_SERVED_CAP = Refusal(
     403, 40310, "users-served-cap", "Beyond the plan's cap on users served", "4.4"

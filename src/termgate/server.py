@@ -24,6 +24,7 @@ from termgate.gateway.pipeline import Gateway
 from termgate.gateway.snapshot import SnapshotHolder
 from termgate.gateway.upstream_fetch import fetch_json
 from termgate.gateway.upstream_pool import UpstreamError, UpstreamPool
+from termgate.gateway.usage_spool import UsageSpool
 from termgate.registry.scopes import api_scopes
 from termgate.settings import Settings, get_settings
 from termgate.web.app import create_control_app
@@ -66,6 +67,8 @@ class TermgateServer:
                 flush_seconds=settings.usage_flush_seconds,
                 batch_size=settings.usage_batch_size,
                 buffer_limit=settings.usage_buffer_limit,
+                spool=UsageSpool(spool) if (spool := settings.usage_spool_path) else None,
+                spool_seconds=settings.usage_spool_seconds,
             ),
             self.upstream_host,
             build_limits(
@@ -75,6 +78,7 @@ class TermgateServer:
                 settings.redis_timeout,
                 settings.redis_pool_size,
             ),
+            body_timeout=settings.request_body_timeout,
         )
         self.prefix = settings.gateway_prefix
         self.control_app = create_control_app(settings, self.engine)
@@ -82,6 +86,7 @@ class TermgateServer:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
+        await self.gateway.usage.replay()  # what a killed process of this node left in its spool
         await self.gateway.snapshots.reload()
         await self.gateway.limits.start(self.sessions, self.gateway.snapshots.current.keys)
         await self._load_catalog()
@@ -121,6 +126,7 @@ class TermgateServer:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.gateway.usage.flush()
+        self.gateway.usage.close()
         await self.gateway.limits.close()
         await self.control_app.state.web.throttle.close()
         await self.pool.close()

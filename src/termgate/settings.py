@@ -5,6 +5,7 @@ A bad value fails at start with a message naming the setting (see `load_settings
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -60,6 +61,12 @@ class Settings(BaseSettings):
     )
     upstream_connect_timeout: float = Field(default=2.0, gt=0, le=60)
     upstream_timeout: float = Field(default=30.0, gt=0, le=600, description="seconds until 504")
+    request_body_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="seconds the gateway waits for each next piece of a request body until 408",
+    )
     upstream_pool_size: int = Field(default=64, ge=1, le=4096)
     upstream_openapi_url: str | None = Field(
         default=None, description="path of the upstream's OpenAPI document (default /openapi.json)"
@@ -83,6 +90,17 @@ class Settings(BaseSettings):
     )
     signin_window_seconds: float = Field(
         default=300.0, gt=0, le=86_400, description="window of the sign-in throttle"
+    )
+    usage_spool_seconds: float = Field(
+        default=0.01,
+        ge=0,
+        le=10,
+        description="how often new usage events are appended to the local spool; 0: no spool",
+    )
+    usage_spool_dir: Path | None = Field(
+        default=None,
+        description="folder of the usage spool (one file per worker); default: next to the "
+        "SQLite file, or var/usage-spool/<database> for PostgreSQL",
     )
     seed: int = Field(default=20260401, description="seed of the reference upstream's data")
     employees: int = Field(default=2000, ge=10, le=2_000_000)
@@ -138,6 +156,21 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def usage_spool_path(self) -> Path | None:
+        """Where the usage spool lives; None when it is off. One folder per database, so a
+        spool is never replayed into another database."""
+        if self.usage_spool_seconds == 0:
+            return None
+        if self.usage_spool_dir is not None:
+            return self.usage_spool_dir
+        database = self.database_url.partition(":///")[2]
+        if self.is_sqlite and database and not database.startswith(":memory:"):
+            file = Path(database.partition("?")[0])
+            return file.with_name(file.name + ".usage-spool")
+        digest = hashlib.sha256(self.database_url.encode()).hexdigest()[:16]
+        return VAR_DIR / "usage-spool" / digest
 
     @property
     def base_url(self) -> str:

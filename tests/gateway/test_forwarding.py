@@ -83,14 +83,16 @@ async def test_forwarded_headers_and_hop_by_hop_removal(
     )
     assert response.status_code == 200
     seen = response.json()["headers"]
-    assert seen["x-request-id"] == "trace-123"
+    # Clause 4.1: the gateway's own id keys the request; the client's travels beside it.
+    assert seen["x-request-id"] != "trace-123"
+    assert seen["x-request-id"] == response.headers["x-request-id"]
+    assert seen["x-client-request-id"] == "trace-123"
     assert seen["x-forwarded-for"] == "203.0.113.9, 127.0.0.1"
     assert seen["accept-language"] == "nl-NL"
     assert "x-subscription-key" not in seen
     assert "authorization" not in seen  # the end user's token ends at the gateway
     assert "proxy-authorization" not in seen
     assert "te" not in seen
-    assert response.headers["x-request-id"] == "trace-123"
     assert response.headers["x-upstream"] == "echo"
     assert "keep-alive" not in response.headers
 

@@ -267,7 +267,7 @@ async def test_clause_4_1_usage_event_names_the_end_user_and_the_data_category(
         headers={**access.headers, "X-Request-Id": request_id},
     )
     assert response.status_code == 200
-    query = select(UsageEvent).where(UsageEvent.request_id == request_id)
+    query = select(UsageEvent).where(UsageEvent.client_request_id == request_id)
     for _ in range(50):  # the gateway flushes every 0.2 s in the tests
         async with sessions() as session:
             event = await session.scalar(query)

@@ -20,7 +20,7 @@ CONCURRENCY = 48
 
 async def count_events(sessions: async_sessionmaker[AsyncSession], prefix: str) -> int:
     async with sessions() as session:
-        query = select(func.count()).where(UsageEvent.request_id.like(f"{prefix}%"))
+        query = select(func.count()).where(UsageEvent.client_request_id.like(f"{prefix}%"))
         return int((await session.execute(query)).scalar_one())
 
 
@@ -74,7 +74,9 @@ async def test_clause_4_1_usage_event_records_who_what_and_outcome(
         assert response.status_code == 200
     async with sessions() as session:
         event = (
-            await session.execute(select(UsageEvent).where(UsageEvent.request_id == request_id))
+            await session.execute(
+                select(UsageEvent).where(UsageEvent.client_request_id == request_id)
+            )
         ).scalar_one()
     assert event.key_id == issued.key_id
     assert event.application_id == issued.application_id
@@ -111,3 +113,27 @@ async def test_clause_2_revoked_key_is_refused_within_a_second(
             )
             session.add(AccessChange(entity="subscription_key", entity_id=issued.key_id))
         assert await wait_for_status(client, url, issued.key, 401, token=token) < 1.0
+
+
+async def test_clause_4_1_client_request_id_is_kept_beside_the_gateway_s_own(
+    database_url: str,
+    echo_upstream: tuple[EchoUpstream, str],
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    access = await issue_test_access(sessions)
+    client_id = f"same-{uuid.uuid4().hex}"
+    async with (
+        gateway_process(database_url, echo_upstream[1]) as gateway,
+        httpx.AsyncClient(timeout=10) as client,
+    ):
+        url = f"{gateway.url}/api/echo"
+        headers = {**access.headers, "X-Request-Id": client_id}
+        answers = [await client.get(url, headers=headers) for _ in range(2)]
+    async with sessions() as session:
+        query = select(UsageEvent).where(UsageEvent.client_request_id == client_id)
+        events = list(await session.scalars(query))
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert len(events) == 2
+    ids = {answer.headers["x-request-id"] for answer in answers}
+    assert {event.request_id for event in events} == ids  # one key per request
+    assert client_id not in ids

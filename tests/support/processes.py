@@ -53,6 +53,18 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> str:
     return process.stdout.read().decode() if process.stdout else ""
 
 
+def kill_hard(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the process and every worker it started, as a crash or the OOM killer would."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def spawn(args: list[str], env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """A server process in a session of its own, not yet awaited (see `wait_until_answering`)."""
+    return _spawn(args, env)
+
+
 def _spawn(args: list[str], env: Mapping[str, str] | None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, *args],

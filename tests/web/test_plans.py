@@ -49,6 +49,7 @@ async def test_clause_4_4_console_changes_a_plans_limits_and_refuses_bad_values(
         "max_page_size": "50",
         "bandwidth_bytes_per_day": "",
         "max_response_bytes": "2000000",
+        "max_in_flight": "8",
         "time_zone": "Europe/Amsterdam",
     }
     saved = await site.post_form(f"/console/plans/{plan.id}", limits, "/console/plans")
@@ -58,6 +59,7 @@ async def test_clause_4_4_console_changes_a_plans_limits_and_refuses_bad_values(
     assert changed.max_end_users is None
     assert changed.quota_period == "rolling:30"
     assert changed.max_page_size == 50
+    assert changed.max_in_flight == 8  # clause 3.3 f
     refused = await site.post_form(
         f"/console/plans/{plan.id}", {**limits, "rate_limit_per_minute": "fast"}, "/console/plans"
     )
@@ -84,15 +86,17 @@ async def test_clause_4_4_admin_api_lists_and_patches_plan_limits(site: Site) ->
     standard = plans["production/standard"]
     patched = await site.client.patch(
         f"/admin/api/plans/{standard['id']}",
-        json={"rateLimitPerMinute": 900, "bandwidthBytesPerDay": None},
+        json={"rateLimitPerMinute": 900, "bandwidthBytesPerDay": None, "maxInFlight": 16},
         headers=programme.auth,
     )
     assert patched.status_code == 200, patched.text
+    assert patched.json()["maxInFlight"] == 16
     assert patched.json()["rateLimitPerMinute"] == 900
     assert patched.json()["bandwidthBytesPerDay"] is None
     for body, name in (
         ({"ratelimit": 5}, "ratelimit"),
         ({"maxPageSize": 500}, "maxPageSize"),
+        ({"maxInFlight": 0}, "maxInFlight"),
         ({"quotaPeriod": "fortnight"}, "quota_period"),
         ({}, "body"),
     ):
@@ -119,6 +123,8 @@ def test_clause_4_4_command_line_sets_limits(
         assert seeded.exit_code == 0, seeded.output
         done = runner.invoke(app, ["plan", "set", "production/standard", "--rate", "none"])
         assert done.exit_code == 0, done.output
+        capped = runner.invoke(app, ["plan", "set", "production/standard", "--in-flight", "4"])
+        assert capped.exit_code == 0, capped.output
         for odd in ("lots", "²", "+5", "1_0"):
             refused = runner.invoke(app, ["plan", "set", "production/standard", "--rate", odd])
             assert refused.exit_code == 1, (odd, refused.output)
@@ -129,5 +135,6 @@ def test_clause_4_4_command_line_sets_limits(
         assert "no plan" in unknown.stderr
         listing = runner.invoke(app, ["plan", "list"])
         assert re.search(r"production/standard\s+│\s+no limit", listing.stdout), listing.stdout
+        assert re.search(r"│\s+4\s+│\s+Europe/Amsterdam", listing.stdout), listing.stdout
     finally:
         get_settings.cache_clear()

@@ -36,7 +36,7 @@ def _shown(value: object) -> str:
 def plan_list() -> None:
     """Every plan with its limits."""
     table = Table("plan", "rate/min", "developer/min", "quota", "end users", "debtors",
-                  "page", "bytes/day", "response bytes", "time zone")  # fmt: skip
+                  "page", "bytes/day", "response bytes", "in flight", "time zone")  # fmt: skip
     for plan in in_session(list_plans):
         table.add_row(
             f"{plan.product.slug}/{plan.slug}",
@@ -48,6 +48,7 @@ def plan_list() -> None:
             str(plan.max_page_size),
             _shown(plan.bandwidth_bytes_per_day),
             _shown(plan.max_response_bytes),
+            _shown(plan.max_in_flight),
             plan.time_zone,
         )
     console.print(table)
@@ -65,6 +66,7 @@ def plan_set(
     page_size: Annotated[int | None, typer.Option(help="largest pageSize, 1-100")] = None,
     bandwidth: Limit = None,
     response_bytes: Limit = None,
+    in_flight: Limit = None,
     time_zone: Annotated[str | None, typer.Option(help="e.g. Europe/Amsterdam")] = None,
 ) -> None:
     """Change limits; every gateway node applies them within a second."""
@@ -76,6 +78,7 @@ def plan_set(
         "max_debtors": debtors,
         "bandwidth_bytes_per_day": bandwidth,
         "max_response_bytes": response_bytes,
+        "max_in_flight": in_flight,
     }
     changes: dict[str, Any] = {
         name: _number(name, text) for name, text in numbers.items() if text is not None

@@ -181,6 +181,8 @@ class Plan(Base):
     max_page_size: Mapped[int] = mapped_column(Integer, default=100, nullable=False)
     bandwidth_bytes_per_day: Mapped[int | None] = mapped_column(BigInteger)
     max_response_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    # Requests of one application under way at once, counted per gateway node (clause 3.3 f).
+    max_in_flight: Mapped[int | None] = mapped_column(Integer)
     price_cents_per_month: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam", nullable=False)
 
@@ -258,6 +260,8 @@ class UsageEvent(Base):
     # The end user the request was made for (clause 3.3 a) and the operation's data category.
     end_user_id: Mapped[str | None] = mapped_column(String(32))
     data_category: Mapped[str | None] = mapped_column(String(64))
+    # The client's own X-Request-Id, kept apart: request_id is always the gateway's (unique).
+    client_request_id: Mapped[str | None] = mapped_column(String(128))
 
     __table_args__ = (
         Index("ix_usage_events_application_at", "application_id", "at"),

@@ -42,6 +42,8 @@ class Operation:
     paged: bool = False
     default_page_size: int | None = None
     pattern: re.Pattern[str] = field(default=re.compile(""), compare=False, repr=False)
+    # Whether the API describes a request body for it (a body sent to one that has none: 400).
+    accepts_body: bool = True
     # Worked out from the above once, for the authorize step:
     # "debtor" or "company" when the path names a tenant (clause 3.3 a), else None;
     tenant: str | None = field(init=False, compare=False)
@@ -163,6 +165,7 @@ class Catalog:
                         paged=paged,
                         default_page_size=default_page_size,
                         pattern=re.compile(_template_regex(template, named=True)),
+                        accepts_body="requestBody" in spec,
                     )
                 )
         return cls(operations)

@@ -23,6 +23,7 @@ class Exchange:
         "bearer",
         "bytes_in",
         "bytes_out",
+        "client_request_id",
         "code",
         "grant",
         "headers",
@@ -64,6 +65,8 @@ class Exchange:
         self.code: int | None = None
         self.bytes_in = 0
         self.bytes_out = 0
+        # The client's own X-Request-Id, if acceptable: recorded and passed on, never the key.
+        self.client_request_id: str | None = None
 
 
 def refuse(exchange: Exchange, refusal: Refusal, detail: str, **extra: object) -> ProblemResponse:

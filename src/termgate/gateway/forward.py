@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Protocol
 
@@ -12,7 +13,7 @@ from termgate.gateway.upstream_pool import (
     UpstreamPool,
     UpstreamTimeoutError,
 )
-from termgate.problems import UPSTREAM_ERROR, UPSTREAM_TIMEOUT, ProblemResponse
+from termgate.problems import BODY_TIMEOUT, UPSTREAM_ERROR, UPSTREAM_TIMEOUT, ProblemResponse
 
 # Request headers that end at the gateway: hop-by-hop ones (RFC 9110 §7.6.1), the framing and
 # forwarding headers it writes itself, the credentials it checks (the subscription key and the
@@ -31,6 +32,7 @@ DROPPED_REQUEST_HEADERS = frozenset(
         "content-length",
         "expect",
         "x-request-id",
+        "x-client-request-id",
         "x-forwarded-for",
         "x-forwarded-proto",
         "x-subscription-key",
@@ -42,8 +44,15 @@ GATEWAY_HEADER_PREFIX = "x-termgate-"
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+class RequestBodyTimeoutError(Exception):
+    """The client sent no more of its body within `body_timeout` seconds (→ 408)."""
+
+
 class RequestSource(Protocol):
     """Where the request's headers and body come from (the server interface)."""
+
+    # Seconds to wait for each next piece of the body (setting `request_body_timeout`).
+    body_timeout: float
 
     def header_items(self) -> list[tuple[str, str]]: ...
     def client_ip(self) -> str: ...
@@ -75,6 +84,8 @@ def request_head(
     bearer = exchange.bearer
     if bearer is not None:
         lines.append(bearer.upstream_headers)  # formatted once per token
+    if exchange.client_request_id is not None:
+        lines.append(f"x-client-request-id: {exchange.client_request_id}\r\n")
     lines.append(
         f"x-request-id: {exchange.request_id}\r\nx-forwarded-for: {forwarded_for}\r\n"
         f"x-forwarded-proto: {source.scheme()}\r\n\r\n"
@@ -82,10 +93,28 @@ def request_head(
     return "".join(lines).encode("latin-1"), framing
 
 
+async def _body(source: RequestSource) -> AsyncIterator[bytes]:
+    """The client's body, each piece awaited at most `body_timeout` seconds (clause 3.3 f): a
+    client that stops sending holds an upstream connection only that long."""
+    chunks = aiter(source.body_chunks())
+    timeout = source.body_timeout
+    while True:
+        try:
+            async with asyncio.timeout(timeout):
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise RequestBodyTimeoutError(
+                f"no more of the request body arrived within {timeout:g} s"
+            ) from None
+        yield chunk
+
+
 async def _send_body(
     connection: UpstreamConnection, exchange: Exchange, source: RequestSource, framing: str
 ) -> None:
-    async for chunk in source.body_chunks():
+    async for chunk in _body(source):
         if not chunk:
             continue
         exchange.bytes_in += len(chunk)
@@ -114,6 +143,11 @@ async def open_exchange(
                 await _send_body(connection, exchange, source, framing)
             await connection.response_ready()
             return connection
+        except RequestBodyTimeoutError as error:
+            pool.discard(connection)  # half a request went out: never reused
+            problem = refuse(exchange, BODY_TIMEOUT, str(error))
+            problem.headers.append(("connection", "close"))
+            return problem
         except UpstreamTimeoutError as error:
             pool.release(connection)
             return refuse(exchange, UPSTREAM_TIMEOUT, str(error))

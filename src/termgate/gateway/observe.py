@@ -3,7 +3,10 @@
 The request path only appends a tuple to a list; a background task swaps the list out and
 inserts it in batches. A clean shutdown flushes what is left, so no event is lost; if the
 database is unreachable the events wait in memory up to a bound, and the oldest are dropped
-(and counted) only beyond it.
+(and counted) only beyond it. With a spool (see usage_spool.py) the same task appends the new
+events to a local file every `spool_seconds`, so a hard kill loses only the events of the last
+tick; the spool of a killed process is replayed at the next start, skipping events already in
+the database (by request id, within the spool's time range on the `at` index).
 """
 
 from __future__ import annotations
@@ -11,14 +14,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from termgate.db.models import UsageEvent
 from termgate.gateway.exchange import Exchange
+from termgate.gateway.usage_spool import Segment, UsageSpool
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +42,7 @@ UsageRow = tuple[
     int,
     int,
     float,
+    str | None,
     str | None,
     str | None,
 ]
@@ -54,6 +62,7 @@ COLUMNS = (
     "latency_ms",
     "end_user_id",
     "data_category",
+    "client_request_id",
 )
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 SQLITE_INSERT = (
@@ -88,6 +97,8 @@ class UsageRecorder:
         flush_seconds: float,
         batch_size: int,
         buffer_limit: int,
+        spool: UsageSpool | None = None,
+        spool_seconds: float = 0.01,
     ) -> None:
         self.engine = engine
         self.flush_seconds = flush_seconds
@@ -96,6 +107,11 @@ class UsageRecorder:
         self.buffer: list[UsageRow] = []
         self.written = 0
         self.dropped = 0
+        self.replayed = 0
+        self.spool = spool
+        self.spool_seconds = spool_seconds
+        self._spooled = 0  # how many of the buffer's first events are in the spool
+        self._spool_failing = False
         self._lock = asyncio.Lock()
 
     def record(self, exchange: Exchange, finished: float) -> None:
@@ -116,23 +132,43 @@ class UsageRecorder:
                 (finished - exchange.started) * 1000.0,
                 bearer.end_user_id if bearer else None,
                 operation.data_category if operation else None,
+                exchange.client_request_id,
             )
         )
+
+    def spool_pending(self) -> None:
+        """Append the events recorded since the last tick to the spool (one write)."""
+        spool, buffer, spooled = self.spool, self.buffer, self._spooled
+        if spool is None or len(buffer) <= spooled:
+            return
+        try:
+            spool.append(buffer[spooled:])
+        except OSError:
+            if not self._spool_failing:  # once, not every tick
+                log.exception("writing the usage spool failed; the events stay in memory")
+            self._spool_failing = True
+            return
+        self._spool_failing = False
+        self._spooled = len(buffer)
 
     async def flush(self) -> int:
         """Write everything buffered so far; returns the number of events written."""
         async with self._lock:
-            pending, self.buffer = self.buffer, []
+            self.spool_pending()
+            pending, self.buffer, self._spooled = self.buffer, [], 0
+            segment = self.spool.rotate() if self.spool is not None else None
             written = 0
             try:
                 for start in range(0, len(pending), self.batch_size):
                     await self._insert(pending[start : start + self.batch_size])
                     written = start + min(self.batch_size, len(pending) - start)
             except Exception:
-                self._keep(pending[written:])
+                self._keep(pending[written:], segment)
                 raise
             finally:
                 self.written += written
+            if segment is not None:
+                UsageSpool.retire(segment)
             return written
 
     async def _insert(self, rows: list[UsageRow]) -> None:
@@ -151,21 +187,90 @@ class UsageRecorder:
                 records = [(sqlite_time(row[0]), *row[1:]) for row in rows]
                 await driver.executemany(SQLITE_INSERT, records)
 
-    def _keep(self, unwritten: list[UsageRow]) -> None:
+    def _keep(self, unwritten: list[UsageRow], segment: Segment | None) -> None:
+        spooled = self._spooled
+        if segment is not None:
+            # The unwritten events move to the current segment; the old one then goes, so the
+            # part of its batch that did reach the database is not replayed.
+            try:
+                if self.spool is not None:
+                    self.spool.append(unwritten)
+                spooled += len(unwritten)
+                UsageSpool.retire(segment)
+            except OSError:
+                log.exception("moving unwritten events in the usage spool failed")
+                UsageSpool.release(segment)  # kept on disk: replay skips what was written
         merged = unwritten + self.buffer
         overflow = len(merged) - self.buffer_limit
         if overflow > 0:
             self.dropped += overflow
             log.error("usage buffer full: dropped %d oldest events", overflow)
             merged = merged[overflow:]
+            spooled = max(0, spooled - overflow)
         self.buffer = merged
+        self._spooled = min(spooled, len(merged))
 
     async def run_forever(self) -> None:
+        tick = self.spool_seconds if self.spool is not None else self.flush_seconds
+        last_flush = time.monotonic()
         while True:
-            await asyncio.sleep(self.flush_seconds)
+            await asyncio.sleep(tick)
+            self.spool_pending()
+            now = time.monotonic()
+            if now - last_flush < self.flush_seconds:
+                continue
+            last_flush = now
             if not self.buffer:
                 continue
             try:
                 await self.flush()
             except Exception:
                 log.exception("writing usage events failed; %d kept for retry", len(self.buffer))
+
+    def close(self) -> None:
+        """After the last flush of a clean stop: the spool holds nothing the database lacks."""
+        if self.spool is not None and not self.buffer:
+            self.spool.close()
+
+    async def replay(self) -> int:
+        """Write the events of killed processes' spools that the database does not have yet."""
+        if self.spool is None:
+            return 0
+        replayed = 0
+        for segment in self.spool.orphans():
+            try:
+                rows = [row for row in UsageSpool.read(segment) if len(row) == len(COLUMNS)]
+                missing = await self._missing(rows)
+                for start in range(0, len(missing), self.batch_size):
+                    await self._insert(missing[start : start + self.batch_size])
+            except Exception:
+                UsageSpool.release(segment)
+                log.exception("replaying %s failed; kept for the next start", segment.path)
+                continue
+            UsageSpool.retire(segment)
+            replayed += len(missing)
+        if replayed:
+            log.warning("replayed %d usage events from the spool of a stopped process", replayed)
+        self.replayed += replayed
+        return replayed
+
+    async def _missing(self, rows: Sequence[tuple[Any, ...]]) -> list[UsageRow]:
+        """The rows whose request id is not in the database within the rows' time range."""
+        if not rows:
+            return []
+        earliest = datetime.fromtimestamp(min(row[0] for row in rows) - 1.0, UTC)
+        latest = datetime.fromtimestamp(max(row[0] for row in rows) + 1.0, UTC)
+        ids = list({row[1] for row in rows})
+        present: set[str] = set()
+        async with self.engine.connect() as connection:
+            for start in range(0, len(ids), 500):
+                query = select(UsageEvent.request_id).where(
+                    UsageEvent.at.between(earliest, latest),
+                    UsageEvent.request_id.in_(ids[start : start + 500]),
+                )
+                present.update(await connection.scalars(query))
+        missing: dict[str, UsageRow] = {}
+        for row in rows:
+            if row[1] not in present:
+                missing.setdefault(row[1], row)
+        return list(missing.values())

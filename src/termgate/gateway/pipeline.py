@@ -25,21 +25,24 @@ from termgate.gateway.forward import open_exchange
 from termgate.gateway.identify import identify
 from termgate.gateway.limit import limit
 from termgate.gateway.limits.gate import Limits
+from termgate.gateway.limits.in_flight import InFlight
 from termgate.gateway.limits.memory import MemoryLimiter
 from termgate.gateway.limits.response_cap import relay_capped
 from termgate.gateway.observe import UsageRecorder
-from termgate.gateway.snapshot import SnapshotHolder
+from termgate.gateway.snapshot import KeyGrant, SnapshotHolder
 from termgate.gateway.tenants import CompanyDirectory
 from termgate.gateway.upstream_pool import UpstreamConnection, UpstreamError, UpstreamPool
 from termgate.problems import (
     GATEWAY_ERROR,
     PROBLEM_CONTENT_TYPE,
+    UNEXPECTED_BODY,
     UPSTREAM_ERROR,
     ProblemResponse,
 )
 
 log = logging.getLogger(__name__)
 CLIENT_CLOSED = 49900  # recorded when the client disconnects before the body ends
+BODILESS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})  # unless the API describes a body
 perf_counter = time.perf_counter
 wall_clock = time.time
 
@@ -47,11 +50,12 @@ wall_clock = time.time
 class RSGIRequest:
     """The forward step's view of an RSGI request."""
 
-    __slots__ = ("protocol", "scope")
+    __slots__ = ("body_timeout", "protocol", "scope")
 
-    def __init__(self, scope: Any, protocol: Any) -> None:
+    def __init__(self, scope: Any, protocol: Any, body_timeout: float) -> None:
         self.scope = scope
         self.protocol = protocol
+        self.body_timeout = body_timeout
 
     def header_items(self) -> list[tuple[str, str]]:
         items: list[tuple[str, str]] = self.scope.headers.items()
@@ -74,6 +78,19 @@ def _acceptable_request_id(value: str) -> bool:
     return 0 < len(value) <= 128 and value.isascii() and value.isprintable() and " " not in value
 
 
+def unexpected_body(exchange: Exchange) -> ProblemResponse | None:
+    """A body on a GET, HEAD, DELETE or OPTIONS the API describes without one: refused, not
+    forwarded (the upstream would not read it, and the connection would break)."""
+    operation = exchange.operation
+    if exchange.method not in BODILESS or (operation is not None and operation.accepts_body):
+        return None
+    headers = exchange.headers
+    length = headers.get("content-length")
+    if (length is None or length == "0") and headers.get("transfer-encoding") is None:
+        return None
+    return refuse(exchange, UNEXPECTED_BODY, f"{exchange.method} requests here take no body.")
+
+
 class Gateway:
     def __init__(
         self,
@@ -82,20 +99,22 @@ class Gateway:
         usage: UsageRecorder,
         upstream_host: str,
         limits: Limits | None = None,
+        body_timeout: float = 10.0,
     ) -> None:
         self.snapshots = snapshots
         self.limits = limits or Limits(MemoryLimiter())
         self.pool = pool
         self.usage = usage
         self.upstream_host = upstream_host
+        self.body_timeout = body_timeout
+        self.in_flight = InFlight()
         self.catalog: Catalog | None = None
         self.companies = CompanyDirectory(pool, upstream_host)
         self._id_prefix = os.urandom(6).hex() + "-"
         self._ids = itertools.count(1)
 
-    def _request_id(self, incoming: str | None) -> str:
-        if incoming and _acceptable_request_id(incoming):
-            return incoming
+    def _request_id(self) -> str:
+        """The gateway's own id: the usage event's key, whatever the client sent."""
         return f"{self._id_prefix}{next(self._ids):x}"
 
     async def handle(self, scope: Any, protocol: Any) -> None:
@@ -106,39 +125,65 @@ class Gateway:
             scope.path,
             scope.query_string,
             headers,
-            self._request_id(headers.get("x-request-id")),
+            self._request_id(),
             started,
             wall_clock(),
         )
+        client_id = headers.get("x-request-id")
+        if client_id and _acceptable_request_id(client_id):
+            exchange.client_request_id = client_id
+        held: KeyGrant | None = None  # the application whose in-flight place this request holds
         rate: list[tuple[str, str]] | None = None
         try:
-            opened, rate = await self._decide(exchange, scope, protocol)
-        except Exception:
-            # A fault of the gateway's own, before any answer went out: still a problem
-            # document and a usage event, never a bare 500.
-            log.exception("gateway step failed on %s %r", exchange.method, exchange.path)
-            opened = refuse(exchange, GATEWAY_ERROR, "The gateway failed on this request.")
-        if isinstance(opened, UpstreamConnection):
-            grant = exchange.grant
             try:
-                await self._relay(exchange, opened, protocol, rate)
-            finally:
-                self.usage.record(exchange, perf_counter())
-                if grant is not None:
-                    self.limits.spent(grant, exchange.bytes_out)
-            return
-        self._answer_problem(exchange, opened, protocol, rate)
-        self.usage.record(exchange, perf_counter())
+                problem = await self._admit(exchange)
+                if problem is None:
+                    problem, held = self._enter_in_flight(exchange)
+                opened, rate = await self._limit_and_open(exchange, problem, scope, protocol)
+            except Exception:
+                # A fault of the gateway's own, before any answer went out: still a problem
+                # document and a usage event, never a bare 500.
+                log.exception("gateway step failed on %s %r", exchange.method, exchange.path)
+                opened = refuse(exchange, GATEWAY_ERROR, "The gateway failed on this request.")
+            if isinstance(opened, UpstreamConnection):
+                grant = exchange.grant
+                try:
+                    await self._relay(exchange, opened, protocol, rate)
+                finally:
+                    self.usage.record(exchange, perf_counter())
+                    if grant is not None:
+                        self.limits.spent(grant, exchange.bytes_out)
+                return
+            self._answer_problem(exchange, opened, protocol, rate)
+            self.usage.record(exchange, perf_counter())
+        finally:
+            if held is not None:
+                self.in_flight.leave(held)
 
-    async def _decide(
-        self, exchange: Exchange, scope: Any, protocol: Any
-    ) -> tuple[UpstreamConnection | ProblemResponse, list[tuple[str, str]] | None]:
-        """Steps 1-5 up to the upstream's response head: the open connection, or the problem
-        to answer; with the RateLimit headers of every answer past identify."""
+    async def _admit(self, exchange: Exchange) -> ProblemResponse | None:
+        """Steps 1-4 on the snapshot; a company not seen yet costs one upstream lookup."""
         problem = self._check(exchange)
         if problem is LEARN_COMPANY:
             problem = await self._learn_company(exchange)
-        # Clauses 3.3 f-h, 4.4: the counters.
+        return problem
+
+    def _enter_in_flight(
+        self, exchange: Exchange
+    ) -> tuple[ProblemResponse | None, KeyGrant | None]:
+        """Clause 3.3 f: the plan's cap on requests under way; the refusal, or the grant whose
+        place this request now holds (released when it ends, whatever the outcome)."""
+        grant = exchange.grant
+        cap = grant.limits.max_in_flight if grant is not None else None
+        if grant is None or cap is None:
+            return None, None
+        problem = self.in_flight.enter(exchange, grant, cap)
+        return problem, (grant if problem is None else None)
+
+    async def _limit_and_open(
+        self, exchange: Exchange, problem: ProblemResponse | None, scope: Any, protocol: Any
+    ) -> tuple[UpstreamConnection | ProblemResponse, list[tuple[str, str]] | None]:
+        """Clauses 3.3 f-h, 4.4: the counters, then step 5 up to the upstream's response head;
+        with the RateLimit headers of every answer past identify."""
         rate: list[tuple[str, str]] | None = None
         grant = exchange.grant
         if grant is not None and grant.limits.counted:
@@ -148,7 +193,7 @@ class Gateway:
                 rate = self.limits.headers(grant)
         if problem is not None:
             return problem, rate
-        request = RSGIRequest(scope, protocol)
+        request = RSGIRequest(scope, protocol, self.body_timeout)
         return await open_exchange(exchange, request, self.pool, self.upstream_host), rate
 
     def _check(self, exchange: Exchange) -> ProblemResponse | None:
@@ -160,6 +205,7 @@ class Gateway:
         snapshot = self.snapshots.current
         return (
             identify(exchange, snapshot, catalog)
+            or unexpected_body(exchange)
             or admit(exchange, snapshot.policy)
             or authorize(exchange, self.companies)
             or limit(exchange)

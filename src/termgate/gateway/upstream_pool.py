@@ -275,6 +275,13 @@ class UpstreamPool:
         elif connection.transport is not None:
             connection.transport.abort()
 
+    def discard(self, connection: UpstreamConnection) -> None:
+        """Close a connection whose exchange was abandoned half-way; it never returns."""
+        self._busy.discard(connection)
+        connection.keep_alive = False
+        if connection.transport is not None:
+            connection.transport.abort()
+
     def forget(self, connection: UpstreamConnection) -> None:
         self._busy.discard(connection)
         if connection in self._idle:

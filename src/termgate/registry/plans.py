@@ -24,9 +24,11 @@ OPTIONAL_LIMITS = (
     "max_debtors",
     "bandwidth_bytes_per_day",
     "max_response_bytes",
+    "max_in_flight",
 )
 LIMITS = (*OPTIONAL_LIMITS, "max_page_size", "quota_period", "time_zone")
 LARGEST = 10**15
+MOST_IN_FLIGHT = 100_000  # a cap on concurrent requests beyond this means none
 
 
 def _whole(name: str, value: Any, least: int = 1) -> int:
@@ -37,6 +39,8 @@ def _whole(name: str, value: Any, least: int = 1) -> int:
 
 def check_limit(name: str, value: Any) -> Any:
     """The value as stored, or a refusal naming the limit."""
+    if name == "max_in_flight" and value is not None and _whole(name, value) > MOST_IN_FLIGHT:
+        raise RegistryError(f"max_in_flight may be at most {MOST_IN_FLIGHT}; empty for no cap")
     if name in OPTIONAL_LIMITS:
         return None if value is None else _whole(name, value)
     if name == "max_page_size":

@@ -36,6 +36,7 @@ class PlanTemplate:
     developer_rate_limit_per_minute: int | None = None
     quota_period: str = "month"  # or "rolling:<days>"
     max_response_bytes: int | None = None  # clause 3.3 e
+    max_in_flight: int | None = None  # clause 3.3 f, per application and gateway node
     time_zone: str = "Europe/Amsterdam"  # days and months of quotas and bandwidth
 
 

@@ -1,16 +1,11 @@
 """What every page and API handler shares: the database, templates, the signed-in person, CSRF.
 
 Sessions are signed cookies (Starlette's SessionMiddleware, itsdangerous); they hold only the
-<<<<<<< HEAD
 signed-in developer's or administrator's id with its session generation (`identity.sessions`:
 checked on every request, so the server can end them) and the CSRF token. Every state-changing
-form carries that token and is refused without it. Sign-ins go through the throttle
+form carries that token and is refused without it, and every posted field is refused (400, naming
+the field) when it holds a control character. Sign-ins go through the throttle
 (`identity.throttle`, clause 3.3 c).
-=======
-signed-in developer's or administrator's id and the CSRF token. Every state-changing form carries
-that token and is refused without it, and every posted field is refused (400, naming the field)
-when it holds a control character.
->>>>>>> h3-web
 """
 
 from __future__ import annotations

@@ -36,6 +36,8 @@ class PlanLimits:
     max_response_bytes: int | None = None
     max_end_users: int | None = None
     max_debtors: int | None = None
+    # Requests of one application under way at once on this node (clause 3.3 f).
+    max_in_flight: int | None = None
     # Whether any counter applies (rate, quota or bandwidth): then the limiter is asked.
     counted: bool = False
     # The `RateLimit-Policy` value, and a %-template of the `RateLimit` value (see headers.py).
@@ -92,6 +94,7 @@ def plan_limits(plan: Plan, now: float | None = None) -> PlanLimits:
         max_response_bytes=plan.max_response_bytes,
         max_end_users=plan.max_end_users,
         max_debtors=plan.max_debtors,
+        max_in_flight=plan.max_in_flight,
     )
     counted = any(
         value is not None for value in (rate, developer_rate, limits.quota, limits.bandwidth)

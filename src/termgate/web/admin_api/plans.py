@@ -32,6 +32,7 @@ class PlanOut(Out):
     max_page_size: int
     bandwidth_bytes_per_day: int | None
     max_response_bytes: int | None
+    max_in_flight: int | None
     time_zone: str
     price_cents_per_month: int
 
@@ -54,6 +55,7 @@ class PlanChange(Body):
     max_page_size: Annotated[int | None, Field(ge=1, le=100)] = None
     bandwidth_bytes_per_day: Limit = None
     max_response_bytes: Limit = None
+    max_in_flight: Annotated[int | None, Field(ge=1, le=100_000)] = None
     time_zone: Annotated[str | None, Field(max_length=64)] = None
 
 
@@ -73,6 +75,7 @@ def plan_out(plan: Plan) -> PlanOut:
         max_page_size=plan.max_page_size,
         bandwidth_bytes_per_day=plan.bandwidth_bytes_per_day,
         max_response_bytes=plan.max_response_bytes,
+        max_in_flight=plan.max_in_flight,
         time_zone=plan.time_zone,
         price_cents_per_month=plan.price_cents_per_month,
     )

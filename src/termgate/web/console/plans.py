@@ -29,6 +29,7 @@ LABELS = {
     "max_page_size": "Largest pageSize",
     "bandwidth_bytes_per_day": "Bytes sent per application per day",
     "max_response_bytes": "Bytes in one response",
+    "max_in_flight": "Requests under way at once, per application and gateway node",
     "time_zone": "Time zone of quota months and bandwidth days",
 }
 

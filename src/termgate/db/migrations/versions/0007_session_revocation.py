@@ -1,6 +1,6 @@
 """session revocation: a session generation per account
 
-Revision ID: 0007_session_revocation
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-29 03:40:00
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0007_session_revocation"
+revision: str = "0007"
 down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
