@@ -1,0 +1,134 @@
+"""Step 3, authorize, decided over objects built in memory: clauses 3.2, 3.3 a and 3.3 e."""
+
+from __future__ import annotations
+
+from termgate.gateway.authorize import LEARN_COMPANY, authorize, decide_company
+from termgate.gateway.tenants import CompanyDirectory
+from termgate.problems import (
+    INSUFFICIENT_SCOPE,
+    ONE_DEBTOR_REQUIRED,
+    OPERATION_NOT_IN_PRODUCT,
+    TENANT_NOT_CONSENTED,
+)
+from tests.unit.builders import bearer, grant, operation, ready, refused_with
+
+READ = frozenset({"employee.info.read"})
+COMPANY_OP = operation("/api/companies/{companyId}/employees", operation_id="listCompanyEmployees")
+
+
+def directory(owner: dict[str, int] | None = None) -> CompanyDirectory:
+    companies = CompanyDirectory(None, "upstream")  # type: ignore[arg-type]  # no lookups here
+    companies.owner.update(owner or {})
+    return companies
+
+
+def test_clause_3_2_operation_outside_the_product_is_refused() -> None:
+    ex = ready(grant(operations=frozenset({"getEmployee"})))
+    problem = refused_with(authorize(ex, directory()), OPERATION_NOT_IN_PRODUCT, ex)
+    assert problem["detail"] == "listEmployees is not part of the payroll product."
+
+
+def test_clause_3_2_operation_inside_the_product_passes() -> None:
+    ex = ready(grant(operations=frozenset({"getEmployee", "listEmployees"})))
+    assert authorize(ex, directory()) is None
+
+
+def test_clause_3_3_e_missing_scope_is_refused_with_the_challenge() -> None:
+    ex = ready(token=bearer(scopes=frozenset({"payroll.read"})))
+    response = authorize(ex, directory())
+    problem = refused_with(response, INSUFFICIENT_SCOPE, ex)
+    assert problem["detail"] == (
+        "listEmployees needs one of the scopes employee.info.read; "
+        "the end user did not grant it to your application."
+    )
+    assert problem["required"] == ["employee.info.read"]
+    assert problem["granted"] == ["payroll.read"]
+    assert response is not None
+    assert response.headers == [
+        (
+            "www-authenticate",
+            'Bearer realm="termgate", error="insufficient_scope", scope="employee.info.read"',
+        )
+    ]
+
+
+def test_clause_3_3_e_write_scope_grants_its_read_scope() -> None:
+    assert authorize(ready(token=bearer(scopes=frozenset({"employee.info"}))), directory()) is None
+
+
+def test_clause_3_3_e_any_single_scope_alternative_suffices() -> None:
+    op = operation(scopes=(frozenset({"a.read"}), frozenset({"employee.info.read"})))
+    assert authorize(ready(op=op), directory()) is None
+
+
+def test_clause_3_3_e_combined_alternative_needs_every_scope() -> None:
+    op = operation(scopes=(frozenset({"a.read", "b.read"}), frozenset({"c.read"})))
+    both = bearer(scopes=frozenset({"a.read", "b.read"}))
+    assert authorize(ready(token=both, op=op), directory()) is None
+    one = bearer(scopes=frozenset({"a.read"}))
+    problem = refused_with(authorize(ready(token=one, op=op), directory()), INSUFFICIENT_SCOPE)
+    assert problem["required"] == ["a.read b.read", "c.read"]
+    only_c = bearer(scopes=frozenset({"c.read"}))
+    assert authorize(ready(token=only_c, op=op), directory()) is None
+
+
+def test_clause_3_3_e_operation_without_scopes_needs_none() -> None:
+    op = operation("/api/ping", scopes=())
+    assert authorize(ready(token=bearer(scopes=frozenset()), op=op), directory()) is None
+
+
+def test_clause_3_3_a_consented_debtor_passes_another_is_refused() -> None:
+    assert authorize(ready(tenant_id="7"), directory()) is None
+    ex = ready(tenant_id="8", path="/api/debtors/8/employees")
+    problem = refused_with(authorize(ex, directory()), TENANT_NOT_CONSENTED, ex)
+    assert problem["detail"] == "The end user's consent does not cover debtor 8."
+
+
+def test_clause_3_3_a_company_of_a_consented_debtor_passes() -> None:
+    ex = ready(op=COMPANY_OP, tenant_id="30")
+    assert authorize(ex, directory({"30": 7, "31": 8})) is None
+
+
+def test_clause_3_3_a_company_of_another_debtor_is_refused() -> None:
+    ex = ready(op=COMPANY_OP, tenant_id="31")
+    problem = refused_with(authorize(ex, directory({"30": 7, "31": 8})), TENANT_NOT_CONSENTED, ex)
+    assert problem["detail"] == "The end user's consent does not cover company 31."
+
+
+def test_clause_3_3_a_unknown_canonical_company_is_looked_up_others_refused() -> None:
+    assert authorize(ready(op=COMPANY_OP, tenant_id="99"), directory()) is LEARN_COMPANY
+    ex = ready(op=COMPANY_OP, tenant_id="099")
+    refused_with(authorize(ex, directory()), TENANT_NOT_CONSENTED, ex)
+
+
+def test_clause_3_3_a_decide_company_after_the_lookup() -> None:
+    assert decide_company(ready(op=COMPANY_OP, tenant_id="99"), 7) is None
+    ex = ready(op=COMPANY_OP, tenant_id="99")
+    problem = refused_with(decide_company(ex, 8), TENANT_NOT_CONSENTED, ex)
+    assert problem["detail"] == "The end user's consent does not cover company 99."
+    refused_with(decide_company(ready(op=COMPANY_OP, tenant_id="99"), None), TENANT_NOT_CONSENTED)
+
+
+def test_clause_3_3_a_company_list_needs_a_single_debtor_consent() -> None:
+    op = operation("/api/companies", operation_id="listCompanies")
+    several = bearer(debtors=frozenset({7, 8}))
+    ex = ready(token=several, op=op, tenant_id=None)
+    problem = refused_with(authorize(ex, directory()), ONE_DEBTOR_REQUIRED, ex)
+    assert problem["detail"] == (
+        "The end user's consent spans several debtors; listCompanies answers "
+        "for one. List per debtor: GET /api/debtors/{debtorId}/companies."
+    )
+    assert authorize(ready(op=op, tenant_id=None), directory()) is None
+
+
+def test_clause_3_3_a_untenanted_operation_passes_for_several_debtors() -> None:
+    op = operation("/api/ping", operation_id="ping")
+    ex = ready(token=bearer(debtors=frozenset({7, 8})), op=op, tenant_id=None)
+    assert authorize(ex, directory()) is None
+
+
+def test_clause_3_3_e_scope_is_checked_before_the_tenant() -> None:
+    ex = ready(token=bearer(scopes=frozenset({"x.read"})), tenant_id="8")
+    refused_with(authorize(ex, directory()), INSUFFICIENT_SCOPE, ex)
+    ex = ready(grant(operations=frozenset()), token=bearer(scopes=frozenset()), tenant_id="8")
+    refused_with(authorize(ex, directory()), OPERATION_NOT_IN_PRODUCT, ex)
