@@ -52,7 +52,9 @@ def test_clause_8_window_start_is_inside_and_end_is_outside() -> None:
 @pytest.mark.parametrize(
     ("remaining", "retry_after"), [(0.0005, "1"), (0.5, "1"), (1.0, "1"), (1.01, "2"), (2.0, "2")]
 )
-def test_clause_8_retry_after_rounds_up_to_whole_seconds(remaining: float, retry_after: str) -> None:
+def test_clause_8_retry_after_rounds_up_to_whole_seconds(
+    remaining: float, retry_after: str
+) -> None:
     policy = TrafficPolicy(maintenance_start=NOW - 1, maintenance_end=NOW + remaining)
     response = admit(ready(), policy)
     assert response is not None

@@ -61,29 +61,29 @@ def test_clause_3_3_a_valid_token_yields_its_claims() -> None:
 def test_clause_3_3_a_token_expires_at_its_exp_on_first_and_later_use() -> None:
     tokens = VerifiedTokens(jwks(), ISSUER)
     assert tokens.verify(token(), EXPIRES - 0.5).expires_at == EXPIRES
-    with pytest.raises(TokenError, match="^the token has expired$"):
+    with pytest.raises(TokenError, match=r"^the token has expired$"):
         tokens.verify(token(), EXPIRES)
-    with pytest.raises(TokenError, match="^the token has expired$"):
+    with pytest.raises(TokenError, match=r"^the token has expired$"):
         VerifiedTokens(jwks(), ISSUER).verify(token(), EXPIRES)
 
 
 def test_clause_3_3_a_token_signed_by_another_key_is_refused() -> None:
-    with pytest.raises(TokenError, match="^the token is not valid$"):
+    with pytest.raises(TokenError, match=r"^the token is not valid$"):
         VerifiedTokens(jwks(), ISSUER).verify(token(OTHER_KEY), ISSUED_AT)
-    with pytest.raises(TokenError, match="^the token is not valid$"):
+    with pytest.raises(TokenError, match=r"^the token is not valid$"):
         VerifiedTokens(jwks(), ISSUER).verify("not.a.jwt", ISSUED_AT)
 
 
 def test_clause_3_3_a_token_of_another_issuer_or_audience_is_refused() -> None:
     tokens = VerifiedTokens(jwks(), ISSUER)
     for bad in (claims(iss="https://evil"), claims(aud="other-api"), claims(iss=None)):
-        with pytest.raises(TokenError, match="^the token was not issued for this API$"):
+        with pytest.raises(TokenError, match=r"^the token was not issued for this API$"):
             tokens.verify(raw_token(bad), ISSUED_AT)
 
 
 def test_clause_3_3_a_id_token_is_not_an_access_token() -> None:
     signed = raw_token(claims(), {"alg": "ES256", "typ": "JWT", "kid": "k1"})
-    with pytest.raises(TokenError, match="^this is not an access token$"):
+    with pytest.raises(TokenError, match=r"^this is not an access token$"):
         VerifiedTokens(jwks(), ISSUER).verify(signed, ISSUED_AT)
 
 
@@ -104,7 +104,7 @@ def test_clause_3_3_a_id_token_is_not_an_access_token() -> None:
     ],
 )
 def test_clause_3_3_a_token_without_its_claims_is_refused(bad: dict[str, object]) -> None:
-    with pytest.raises(TokenError, match="^the token lacks the claims of an access token$"):
+    with pytest.raises(TokenError, match=r"^the token lacks the claims of an access token$"):
         VerifiedTokens(jwks(), ISSUER)._verify_signature(raw_token(bad))
 
 
@@ -155,7 +155,8 @@ def test_clause_3_3_a_single_debtor_bearer() -> None:
 
 @pytest.mark.parametrize("header", ["Basic abc", "Bearer ", "Bearer", token()])
 def test_clause_3_3_a_authorization_must_be_a_bearer_token(header: str) -> None:
-    with pytest.raises(TokenError, match=r"^send the access token as `Authorization: Bearer <token>`$"):
+    expected = r"^send the access token as `Authorization: Bearer <token>`$"
+    with pytest.raises(TokenError, match=expected):
         BearerTokens(jwks(), ISSUER).bearer(header, ISSUED_AT)
 
 
@@ -164,7 +165,7 @@ def test_clause_3_3_a_known_bearer_expires_and_is_remembered() -> None:
     header = f"Bearer {token()}"
     first = tokens.bearer(header, ISSUED_AT)
     assert tokens.bearer(header, EXPIRES - 1) is first
-    with pytest.raises(TokenError, match="^the token has expired$"):
+    with pytest.raises(TokenError, match=r"^the token has expired$"):
         tokens.bearer(header, EXPIRES)
 
 

@@ -1,0 +1,203 @@
+"""The in-process limiter and the GCRA arithmetic (clauses 3.3 g, 3.3 h, 4.4), in memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from termgate.gateway.limits import calendar as calendar_module
+from termgate.gateway.limits.memory import MemoryLimiter
+from termgate.gateway.limits.policy import PlanLimits
+from termgate.gateway.limits.verdict import (
+    ADMITTED,
+    APP_RATE,
+    BANDWIDTH,
+    DEVELOPER_RATE,
+    QUOTA,
+    gcra,
+    rate_state,
+)
+
+NOON = datetime(2027, 3, 15, 12, tzinfo=UTC).timestamp()
+DAY = 86_400.0
+
+
+@pytest.fixture(autouse=True)
+def fresh_calendars() -> None:
+    """The zone calendars cache the current day and month, assuming time moves forward only;
+    these tests step back and forth."""
+    calendar_module._calendars.clear()
+
+
+@dataclass(frozen=True)
+class Grant:
+    limits: PlanLimits
+    key_id: str = "key-1"
+    app_counter: str = "app-1"
+    developer_counter: str = "dev-1"
+
+
+def test_clause_4_4_gcra_admits_n_at_once_then_one_per_interval() -> None:
+    assert gcra(0.0, 100.0, 20.0) == (True, 120.0, 2, 20.0)
+    assert gcra(120.0, 100.0, 20.0) == (True, 140.0, 1, 40.0)
+    assert gcra(140.0, 100.0, 20.0) == (True, 160.0, 0, 60.0)
+    assert gcra(160.0, 100.0, 20.0) == (False, 160.0, 0, 20.0)
+    assert gcra(160.0, 130.0, 20.0) == (True, 180.0, 0, 50.0)
+
+
+def test_clause_4_4_gcra_tolerates_float_rounding_at_the_minute() -> None:
+    interval = 60.0 / 7
+    tat = 0.0
+    for _ in range(7):
+        ok, tat, _left, _seconds = gcra(tat, 1000.0, interval)
+        assert ok
+    assert gcra(tat, 1000.0, interval)[0] is False
+    assert gcra(1000.0 + 60.0 - interval + 1e-10, 1000.0, interval)[0] is True
+
+
+def test_clause_4_4_rate_state_without_spending() -> None:
+    assert rate_state(0.0, 100.0, 20.0) == (3, 0.0)
+    assert rate_state(140.0, 100.0, 20.0) == (1, 40.0)
+    assert rate_state(100.0, 100.0, 20.0) == (3, 0.0)
+    assert rate_state(100.0 + 20.0 - 1e-10, 100.0, 20.0) == (2, pytest.approx(20.0))
+
+
+def test_clause_4_4_application_rate_refuses_the_next_request_and_names_the_wait() -> None:
+    limiter = MemoryLimiter()
+    grant = Grant(PlanLimits(rate=2))
+    first = limiter.acquire(grant, NOON)
+    assert (first.refused, first.app_left, first.app_reset) == (ADMITTED, 1, 30.0)
+    second = limiter.acquire(grant, NOON)
+    assert (second.refused, second.app_left, second.app_reset) == (ADMITTED, 0, 60.0)
+    third = limiter.acquire(grant, NOON + 10)
+    assert (third.refused, third.wait, third.app_left) == (APP_RATE, 20.0, 0)
+    assert limiter.app_tat["app-1"] == NOON + 60
+    assert limiter.acquire(grant, NOON + 30).refused == ADMITTED
+
+
+def test_clause_3_3_g_developer_rate_is_shared_by_the_developers_applications() -> None:
+    limiter = MemoryLimiter()
+    limits = PlanLimits(rate=10, developer_rate=2)
+    one, two = Grant(limits, app_counter="app-1"), Grant(limits, app_counter="app-2")
+    assert limiter.acquire(one, NOON).refused == ADMITTED
+    verdict = limiter.acquire(two, NOON)
+    assert (verdict.refused, verdict.developer_left, verdict.developer_reset) == (
+        ADMITTED,
+        0,
+        60.0,
+    )
+    refused = limiter.acquire(two, NOON)
+    assert (refused.refused, refused.wait) == (DEVELOPER_RATE, 30.0)
+    other = Grant(limits, app_counter="app-3", developer_counter="dev-2")
+    assert limiter.acquire(other, NOON).refused == ADMITTED
+
+
+def test_clause_4_4_application_limit_is_named_before_the_developer_limit() -> None:
+    limiter = MemoryLimiter()
+    grant = Grant(PlanLimits(rate=1, developer_rate=1))
+    assert limiter.acquire(grant, NOON).refused == ADMITTED
+    refused = limiter.acquire(grant, NOON)
+    assert (refused.refused, refused.wait) == (APP_RATE, 60.0)
+    assert (refused.developer_left, refused.developer_reset) == (0, 60.0)
+
+
+def test_clause_4_4_a_refused_request_spends_nothing() -> None:
+    limiter = MemoryLimiter()
+    limits = PlanLimits(rate=5, developer_rate=1, quota=10)
+    grant = Grant(limits)
+    assert limiter.acquire(grant, NOON).refused == ADMITTED
+    tats = (dict(limiter.app_tat), dict(limiter.developer_tat), {"202703": 1})
+    assert limiter.acquire(grant, NOON).refused == DEVELOPER_RATE
+    assert (limiter.app_tat, limiter.developer_tat, limiter.quota["app-1"]) == tats
+    limiter.quota["app-1"]["202703"] = 10
+    refused = limiter.acquire(grant, NOON + 60)
+    assert refused.refused == QUOTA
+    assert (limiter.app_tat, limiter.developer_tat) == tats[:2]
+
+
+def test_clause_4_4_quota_counts_the_month_and_refuses_at_the_quota() -> None:
+    limiter = MemoryLimiter()
+    grant = Grant(PlanLimits(quota=2))
+    assert limiter.acquire(grant, NOON).quota_used == 1
+    assert limiter.acquire(grant, NOON).quota_used == 2
+    refused = limiter.acquire(grant, NOON)
+    assert (refused.refused, refused.quota_used) == (QUOTA, 2)
+    assert limiter.quota == {"app-1": {"202703": 2}}
+    next_month = datetime(2027, 4, 1, tzinfo=UTC).timestamp()
+    verdict = limiter.acquire(grant, next_month)
+    assert (verdict.refused, verdict.quota_used) == (ADMITTED, 1)
+    assert limiter.quota == {"app-1": {"202704": 1}}
+
+
+def test_clause_4_4_rolling_quota_frees_budget_when_the_oldest_day_leaves() -> None:
+    limiter = MemoryLimiter()
+    grant = Grant(PlanLimits(quota=3, rolling_days=2))
+    limiter.seed_quota("app-1", "20270314", 2)
+    limiter.seed_quota("app-1", "20270301", 5)
+    assert limiter.acquire(grant, NOON).quota_used == 3
+    assert limiter.quota["app-1"] == {"20270314": 2, "20270315": 1}
+    assert limiter.acquire(grant, NOON).refused == QUOTA
+    assert limiter.peek(grant, NOON).quota_used == 3
+    tomorrow = limiter.acquire(grant, NOON + DAY)
+    assert (tomorrow.refused, tomorrow.quota_used) == (ADMITTED, 2)
+    assert limiter.quota["app-1"] == {"20270315": 1, "20270316": 1}
+
+
+def test_clause_4_4_bandwidth_refuses_once_the_days_bytes_are_spent() -> None:
+    limiter = MemoryLimiter()
+    grant = Grant(PlanLimits(bandwidth=1000))
+    assert limiter.acquire(grant, NOON).bandwidth_used == 0
+    limiter.spend_bytes(grant, 600, NOON)
+    limiter.spend_bytes(grant, 399, NOON)
+    assert limiter.bandwidth["app-1"] == ("20270315", 999)
+    verdict = limiter.acquire(grant, NOON)
+    assert (verdict.refused, verdict.bandwidth_used) == (ADMITTED, 999)
+    limiter.spend_bytes(grant, 1, NOON)
+    refused = limiter.acquire(grant, NOON)
+    assert (refused.refused, refused.bandwidth_used) == (BANDWIDTH, 1000)
+    assert limiter.peek(grant, NOON).bandwidth_used == 1000
+    tomorrow = limiter.acquire(grant, NOON + DAY)
+    assert (tomorrow.refused, tomorrow.bandwidth_used) == (ADMITTED, 0)
+    limiter.spend_bytes(grant, 5, NOON + DAY)
+    assert limiter.bandwidth["app-1"] == ("20270316", 5)
+
+
+def test_clause_4_4_quota_is_named_before_bandwidth_and_rates() -> None:
+    limiter = MemoryLimiter()
+    grant = Grant(PlanLimits(rate=1, developer_rate=1, quota=1, bandwidth=1))
+    limiter.seed_quota("app-1", "202703", 1)
+    limiter.spend_bytes(grant, 1, NOON)
+    limiter.app_tat["app-1"] = limiter.developer_tat["dev-1"] = NOON + 60
+    refused = limiter.acquire(grant, NOON)
+    assert (refused.refused, refused.wait) == (QUOTA, 0.0)
+    limiter.seed_quota("app-1", "202703", 0)
+    refused = limiter.acquire(grant, NOON)
+    assert (refused.refused, refused.wait) == (BANDWIDTH, 0.0)
+    limiter.bandwidth.clear()
+    assert limiter.acquire(grant, NOON).refused == APP_RATE
+
+
+def test_clause_4_4_peek_reports_the_counters_without_spending() -> None:
+    limiter = MemoryLimiter()
+    grant = Grant(PlanLimits(rate=3, developer_rate=6, quota=5, bandwidth=100))
+    fresh = limiter.peek(grant, NOON)
+    assert (fresh.app_left, fresh.developer_left, fresh.quota_used) == (3, 6, 0)
+    limiter.acquire(grant, NOON)
+    limiter.spend_bytes(grant, 40, NOON)
+    peeked = limiter.peek(grant, NOON)
+    assert (peeked.app_left, peeked.app_reset) == (2, 20.0)
+    assert (peeked.developer_left, peeked.developer_reset) == (5, 10.0)
+    assert (peeked.quota_used, peeked.bandwidth_used, peeked.refused) == (1, 40, ADMITTED)
+    assert limiter.peek(grant, NOON).app_left == 2
+    assert limiter.quota == {"app-1": {"202703": 1}}
+
+
+def test_clause_4_4_unlimited_plan_counts_nothing() -> None:
+    limiter = MemoryLimiter()
+    verdict = limiter.acquire(Grant(PlanLimits()), NOON)
+    assert (verdict.refused, verdict.quota_used, verdict.app_left) == (ADMITTED, 0, 0)
+    assert (limiter.app_tat, limiter.developer_tat, limiter.quota) == ({}, {}, {})
+    peeked = limiter.peek(Grant(PlanLimits()), NOON)
+    assert (peeked.quota_used, peeked.bandwidth_used, peeked.app_left) == (0, 0, 0)
