@@ -47,7 +47,7 @@ async def test_clause_2_revocation_is_final_audited_and_fed_to_the_gateway(db: S
             "leaked",
         )
         with pytest.raises(
-            RegistryError, match=f"^key {key.prefix}… was already revoked \\(leaked\\)$"
+            RegistryError, match=rf"^key {key.prefix}… was already revoked \(leaked\)$"
         ):
             await revoke_key(session, key.id, "again")
 
@@ -67,7 +67,7 @@ async def test_clause_2_key_is_found_by_id_or_prefix_only(db: Sessions) -> None:
         key = made.key.row
         assert await find_key(session, key.id) is key
         assert await find_key(session, key.prefix) is key
-        with pytest.raises(NotFoundError, match="^no key 'tg_nope' \\(give its id or the prefix"):
+        with pytest.raises(NotFoundError, match=r"^no key 'tg_nope' \(give its id or the prefix"):
             await find_key(session, "tg_nope")
         second = await issue_key(session, made.subscription, "secondary")
         second.row.prefix = key.prefix
@@ -100,7 +100,7 @@ async def test_clause_2_regenerating_a_slot_revokes_its_live_key_only(db: Sessio
         assert new.row.status is Status.ACTIVE
         assert new.secret != made.key.secret
         with pytest.raises(
-            RegistryError, match="^slot must be one of primary, secondary, not 'third'$"
+            RegistryError, match=r"^slot must be one of primary, secondary, not 'third'$"
         ):
             await issue_key(session, made.subscription, "third")
 
@@ -129,8 +129,8 @@ async def test_clause_3_2_sandbox_application_cannot_subscribe_to_production(
         assert plan is not None
         with pytest.raises(
             RegistryError,
-            match='^"Ann\'s payroll app" has sandbox access only; production needs the '
-            "provider's approval \\(clause 3.2\\)$",
+            match=r'^"Ann\'s payroll app" has sandbox access only; production needs the '
+            r"provider's approval \(clause 3.2\)$",
         ):
             await subscribe(session, made.application, plan)
         made.application.environment = Environment.PRODUCTION

@@ -95,17 +95,17 @@ async def test_clause_3_1_suspending_a_developer_ends_their_sessions(db: Session
 async def test_clause_3_1_suspension_needs_a_reason_and_a_known_party(db: Sessions) -> None:
     async with db.begin() as session:
         made = await parties(session)
-        with pytest.raises(RegistryError, match="^give a reason; it is recorded and sent to"):
+        with pytest.raises(RegistryError, match=r"^give a reason; it is recorded and sent to"):
             await change_status(session, "key", made.key.row.id, Status.SUSPENDED, "  ", "o")
-        with pytest.raises(RegistryError, match="^revocation is final; use key revoke or term"):
+        with pytest.raises(RegistryError, match=r"^revocation is final; use key revoke or term"):
             await change_status(session, "key", made.key.row.id, Status.REVOKED, "x", "o")
         with pytest.raises(
             RegistryError,
-            match="^'plan' cannot be suspended; choose one of developer, application, "
-            "subscription, key$",
+            match=r"^'plan' cannot be suspended; choose one of developer, application, "
+            r"subscription, key$",
         ):
             await change_status(session, "plan", "p1", Status.SUSPENDED, "x", "o")
-        with pytest.raises(NotFoundError, match="^no application 'nope'$"):
+        with pytest.raises(NotFoundError, match=r"^no application 'nope'$"):
             await change_status(session, "application", "nope", Status.SUSPENDED, "x", "o")
         assert made.key.row.status is Status.ACTIVE
 
