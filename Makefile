@@ -3,7 +3,7 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint typecheck unit bench screenshots env
+.PHONY: demo test lint typecheck unit bench screenshots env mutation
 
 env: .venv/.synced
 
@@ -33,3 +33,10 @@ bench: env
 # Pictures of the portal and console for the README, taken by the browser tests.
 screenshots: env
 	TERMGATE_SCREENSHOTS=docs/screenshots $(UV) run pytest -q tests/browser
+
+# Mutation score of the enforcement code (slow; not part of `make test`): modules and tests are
+# listed in pyproject.toml [tool.mutmut]; the scores and survivors go to docs/testing.md.
+mutation: env
+	rm -rf mutants
+	$(UV) run mutmut run --max-children 1
+	$(UV) run python mutation/report.py
