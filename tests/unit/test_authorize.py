@@ -59,6 +59,12 @@ def test_clause_3_3_e_write_scope_grants_its_read_scope() -> None:
 def test_clause_3_3_e_any_single_scope_alternative_suffices() -> None:
     op = operation(scopes=(frozenset({"a.read"}), frozenset({"employee.info.read"})))
     assert authorize(ready(op=op), directory()) is None
+    neither = ready(token=bearer(scopes=frozenset({"b.read"})), op=op)
+    problem = refused_with(authorize(neither, directory()), INSUFFICIENT_SCOPE, neither)
+    assert problem["detail"] == (
+        "listEmployees needs one of the scopes a.read, employee.info.read; "
+        "the end user did not grant it to your application."
+    )
 
 
 def test_clause_3_3_e_combined_alternative_needs_every_scope() -> None:

@@ -47,8 +47,9 @@ def test_clause_3_3_e_page_size_must_be_ascii_digits() -> None:
 def test_clause_3_3_e_unreadable_query_is_refused() -> None:
     ex = ready(query="pageSize=1&pageSize=2")
     problem = refused_with(limit(ex), VALIDATION, ex)
-    assert problem["invalid-params"][0]["name"] == "pageSize"
-    assert problem["detail"] == f"pageSize {problem['invalid-params'][0]['reason']}."
+    reason = "is given more than once; send it once"
+    assert problem["invalid-params"] == [{"name": "pageSize", "reason": reason}]
+    assert problem["detail"] == f"pageSize {reason}."
 
 
 def test_clause_3_3_e_plan_maximum_is_asked_when_the_default_is_larger() -> None:

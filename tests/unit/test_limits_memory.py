@@ -197,7 +197,14 @@ def test_clause_4_4_peek_reports_the_counters_without_spending() -> None:
 def test_clause_4_4_unlimited_plan_counts_nothing() -> None:
     limiter = MemoryLimiter()
     verdict = limiter.acquire(Grant(PlanLimits()), NOON)
-    assert (verdict.refused, verdict.quota_used, verdict.app_left) == (ADMITTED, 0, 0)
+    assert (verdict.refused, verdict.wait, verdict.quota_used, verdict.bandwidth_used) == (
+        ADMITTED,
+        0.0,
+        0,
+        0,
+    )
+    assert (verdict.app_left, verdict.app_reset) == (0, 0.0)
+    assert (verdict.developer_left, verdict.developer_reset) == (0, 0.0)
     assert (limiter.app_tat, limiter.developer_tat, limiter.quota) == ({}, {}, {})
     peeked = limiter.peek(Grant(PlanLimits()), NOON)
     assert (peeked.quota_used, peeked.bandwidth_used, peeked.app_left) == (0, 0, 0)

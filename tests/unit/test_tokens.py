@@ -184,3 +184,20 @@ def test_clause_3_3_a_same_keys_compares_keys_and_issuer() -> None:
     assert not tokens.same_keys(jwks(OTHER_KEY), ISSUER)
     assert not tokens.same_keys(jwks(), "https://other")
     assert isinstance(tokens.bearer(f"Bearer {token()}", ISSUED_AT), Bearer)
+
+
+def test_clause_3_3_a_a_verified_token_is_not_verified_again() -> None:
+    """The claims are remembered: the signature is checked once per token (docs/performance.md)."""
+    tokens = VerifiedTokens(jwks(), ISSUER)
+    signed = token()
+    first = tokens.verify(signed, ISSUED_AT)
+    tokens.keys = VerifiedTokens(jwks(OTHER_KEY), ISSUER).keys  # the old key is gone
+    assert tokens.verify(signed, ISSUED_AT + 1) is first
+    with pytest.raises(TokenError, match=r"^the token is not valid$"):
+        tokens.verify(token(family_id="new"), ISSUED_AT)
+
+
+def test_clause_3_3_a_token_caches_hold_a_hundred_thousand_by_default() -> None:
+    assert VerifiedTokens(jwks(), ISSUER).capacity == 100_000
+    tokens = BearerTokens(jwks(), ISSUER)
+    assert (tokens.capacity, tokens.verifier.capacity) == (100_000, 100_000)
