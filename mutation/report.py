@@ -76,7 +76,9 @@ def table(today: str) -> tuple[list[str], list[str]]:
         count = Counter[str]()
         for mutant, code in sorted(codes.items()):
             kind = (
-                "killed"
+                "not checked"
+                if code is None
+                else "killed"
                 if code in KILLED
                 else "survived"
                 if code in SURVIVED
@@ -90,14 +92,15 @@ def table(today: str) -> tuple[list[str], list[str]]:
             if kind in {"survived", "no tests"}:
                 verdict = verdicts.get(mutant, "not yet judged")
                 survivors.append(f"- `{mutant}` ({kind}): {changed_line(mutant)} — {verdict}")
-        measured = sum(count.values())
+        measured = sum(count.values()) - count["not checked"]
         score = (count["killed"] + count["timeout"]) / measured
+        partial = f" (+{count['not checked']} not run)" if count["not checked"] else ""
         rows.append(
-            f"| `{module}` | {measured} | {count['killed']} | {count['survived']} | "
+            f"| `{module}` | {measured}{partial} | {count['killed']} | {count['survived']} | "
             f"{count['no tests']} | {count['timeout']} | {score:.1%} | {today} |"
         )
         total.update(count)
-    measured = sum(total.values())
+    measured = sum(total.values()) - total["not checked"]
     if measured:
         score = (total["killed"] + total["timeout"]) / measured
         rows.append(
