@@ -18,6 +18,7 @@ class Upstream:
     def __init__(self) -> None:
         self.answers: dict[str, tuple[int, bytes]] = {}
         self.paths: list[str] = []
+        self.hosts: set[str] = set()
         self.server: asyncio.Server | None = None
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -25,6 +26,9 @@ class Upstream:
             head = await reader.readuntil(b"\r\n\r\n")
             path = head.split(b" ", 2)[1].decode()
             self.paths.append(path)
+            for line in head.decode().split("\r\n"):
+                if line.lower().startswith("host:"):
+                    self.hosts.add(line[5:].strip())
             await asyncio.sleep(0.01)  # concurrent lookups overlap
             status, body = self.answers.get(path, (404, b"{}"))
             writer.write(
@@ -70,6 +74,7 @@ async def test_clause_3_3_a_preload_learns_every_page(upstream: Upstream) -> Non
     assert await companies.preload() == 2
     assert companies.owner == {"30": 7, "33": 8}
     assert upstream.paths == [first, second]
+    assert upstream.hosts == {"payroll.test"}
 
 
 async def test_clause_3_3_a_preload_of_one_page_without_pagination(upstream: Upstream) -> None:
@@ -88,6 +93,7 @@ async def test_clause_3_3_a_unknown_company_is_asked_for_once(upstream: Upstream
     companies = directory(upstream)
     assert await asyncio.gather(companies.learn("40"), companies.learn("40")) == [7, 7]
     assert upstream.paths == ["/api/companies/40"]
+    assert upstream.hosts == {"payroll.test"}
     assert await companies.learn("40") == 7
     assert upstream.paths == ["/api/companies/40"]
     assert companies.owner == {"40": 7}
