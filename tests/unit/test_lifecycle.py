@@ -201,8 +201,14 @@ async def test_clause_4_6_brownouts_are_short_future_and_only_when_deprecated(
             (NOW - timedelta(hours=2), NOW, PolicyConflictError, "that brown-out period has"),
         ]
         for begins, ends, error, message in cases:
-            with pytest.raises(error, match=f"^{message}"):
+            with pytest.raises(error, match=f"^{message}") as raised:
                 await add_brownout(session, ["sunset"], begins, ends, actor="o", now=NOW)
+            assert getattr(raised.value, "field", "end") == "end"
+        naive = start.replace(tzinfo=None)
+        for begins, ends, field in ((naive, start, "start"), (start, naive, "end")):
+            with pytest.raises(PolicyInputError, match=r"^give the time with its UTC") as bad:
+                await add_brownout(session, ["sunset"], begins, ends, actor="o", now=NOW)
+            assert bad.value.field == field
         for name in ("active", "unknown"):
             with pytest.raises(
                 PolicyConflictError, match=f"^{name} must be deprecated before it can have"
