@@ -276,3 +276,14 @@ async def test_clause_8_developers_are_told_of_moved_and_extra_windows_once(
         assert await notify_due(session, NOW, 4) == [later]
         rows = (await session.scalars(select(MaintenanceException))).all()
         assert len(rows) == 4
+
+
+async def test_clause_8_notice_window_is_after_now_and_up_to_the_last_day(db: Sessions) -> None:
+    async with db.begin() as session:
+        await parties(session)
+        start = NOW + timedelta(hours=1)
+        change = await add_window(session, start, 30, "fix", "ops", NOW)
+        assert await notify_due(session, start + timedelta(minutes=1), 3) == []
+        assert await notify_due(session, start, 3) == []
+        assert await notify_due(session, start - timedelta(days=3, seconds=1), 3) == []
+        assert await notify_due(session, start - timedelta(days=3), 3) == [change]

@@ -173,8 +173,12 @@ async def test_clause_4_6_brownout_of_a_deprecated_operation(db: Sessions) -> No
             "brown-out 2027-03-16 12:00 to 2027-03-17 12:00 UTC",
         )
         assert (await changes(session))[-1] == ("lifecycle", row.id)
+        (earlier,) = await add_brownout(
+            session, ["op"], start - timedelta(hours=2), start, actor="ops", now=NOW
+        )
         views = await all_lifecycles(session)
-        assert [b.id for b in views[0].brownouts] == [brownout.id]
+        assert [b.id for b in views[0].brownouts] == [earlier.id, brownout.id]
+        await remove_brownout(session, earlier.id, "ops")
         await remove_brownout(session, brownout.id, "ops")
         assert (await audits(session))[-1] == (
             "ops",
