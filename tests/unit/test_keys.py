@@ -154,3 +154,10 @@ async def test_clause_2_keys_are_listed_per_application_oldest_first(db: Session
         assert subscriptions[0].plan.product is not None
         rows = await session.scalars(select(SubscriptionKey))
         assert len(rows.all()) == 3
+    async with db() as fresh:  # nothing loaded yet: the listing brings what the pages show
+        listed = await list_keys(fresh, ann.application)
+        assert listed[0].subscription.application.name == "Ann's payroll app"
+        assert listed[0].subscription.plan.name
+        (subscription,) = await subscriptions_of(fresh, ann.application)
+        assert len(subscription.keys) == 2
+        assert subscription.plan.product.slug
