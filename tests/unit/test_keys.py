@@ -161,3 +161,15 @@ async def test_clause_2_keys_are_listed_per_application_oldest_first(db: Session
         (subscription,) = await subscriptions_of(fresh, ann.application)
         assert len(subscription.keys) == 2
         assert subscription.plan.product.slug
+
+
+async def test_clause_2_regenerating_touches_only_this_subscriptions_live_key(
+    db: Sessions,
+) -> None:
+    async with db.begin() as session:
+        ann = await parties(session)
+        bob = await parties(session, "bob@example.nl")
+        await revoke_key(session, ann.key.row.id, "leaked")
+        await issue_key(session, ann.subscription)
+        assert bob.key.row.status is Status.ACTIVE
+        assert ann.key.row.status_reason == "leaked"
