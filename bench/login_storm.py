@@ -69,7 +69,7 @@ def start(
     ports = {name: free_port() for name in ("upstream", "throttled", "unthrottled")}
     issuer = f"http://127.0.0.1:{ports['unthrottled']}"
     headers = prepare_database(database_url, tmp, issuer)
-    upstream = [sys.executable, "-m", "termgate.upstream", "--port", str(ports["upstream"])]
+    upstream = [sys.executable, "-m", "termgate.reference_api", "--port", str(ports["upstream"])]
     processes.start("upstream", [*upstream, "--employees", str(args.employees)], cpus=cpus)
     wait_for_200(processes, "upstream", ports["upstream"], PATH, headers)
     env = {

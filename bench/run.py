@@ -149,7 +149,7 @@ def start_all(
     issuer = f"http://127.0.0.1:{ports['termgate']}"
     headers = prepare_database(database_url, tmp, issuer)
     python = sys.executable
-    upstream = [python, "-m", "termgate.upstream", "--port", str(ports["direct"])]
+    upstream = [python, "-m", "termgate.reference_api", "--port", str(ports["direct"])]
     upstream += ["--employees", str(args.employees), "--workers", "1"]
     processes.start("upstream", upstream, cpus=server_cpus)
     wait_for_200(processes, "upstream", ports["direct"], args.path, headers)

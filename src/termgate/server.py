@@ -22,11 +22,11 @@ from termgate.gateway.limits.gate import build_limits
 from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.pipeline import Gateway
 from termgate.gateway.snapshot import SnapshotHolder
-from termgate.gateway.upstream_fetch import fetch_json
-from termgate.gateway.upstream_pool import UpstreamError, UpstreamPool
 from termgate.gateway.usage_spool import UsageSpool
 from termgate.registry.scopes import api_scopes
 from termgate.settings import Settings, get_settings
+from termgate.upstream_client.fetch import fetch_json
+from termgate.upstream_client.pool import UpstreamError, UpstreamPool
 from termgate.web.app import create_control_app
 
 log = logging.getLogger("termgate")

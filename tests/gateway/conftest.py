@@ -77,7 +77,7 @@ async def payroll_upstream() -> AsyncIterator[str]:
     """The reference payroll API, as a real server process."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    args = ["-m", "termgate.upstream", "--port", str(port), "--employees", "500"]
+    args = ["-m", "termgate.reference_api", "--port", str(port), "--employees", "500"]
     async with serving(args, f"{url}/openapi.json"):
         yield url
 

@@ -13,8 +13,8 @@ from termgate.gateway.catalog import Catalog
 from termgate.gateway.exchange import Exchange
 from termgate.gateway.snapshot import KeyGrant
 from termgate.gateway.tenants import CompanyDirectory, canonical_id
-from termgate.gateway.upstream_pool import UpstreamPool
 from termgate.identity.tokens import AccessClaims
+from termgate.upstream_client.pool import UpstreamPool
 
 CATALOG = Catalog.from_openapi(
     {

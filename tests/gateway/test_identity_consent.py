@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.db.models import UsageEvent
 from termgate.identity.tokens import issue_access_token
-from termgate.upstream import generate
+from termgate.reference_api import generate
 from tests.gateway.conftest import Gateway, wait_for_status
 from tests.support.factories import (
     TEST_ISSUER,

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.core.users_served import over_cap
 from termgate.db.identity import EndUser
 from termgate.db.models import Application, new_id
 from termgate.gateway.limits.calendar import ZoneCalendar, zone
 from termgate.gateway.limits.memory import MemoryLimiter
-from termgate.gateway.limits.users import over_cap
 from termgate.identity.consents import UsersServedCapError, grant_consent
 from tests.gateway.limits_support import limited_apps
 

@@ -19,13 +19,13 @@ from termgate.db.identity import EndUser
 from termgate.db.models import Environment
 from termgate.identity.clients import issue_client_secret
 from termgate.identity.end_users import import_end_users
+from termgate.reference_api import build_openapi, generate
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
 from termgate.registry.products import ensure_default_products
 from termgate.registry.scopes import api_scopes
 from termgate.registry.terms import accept_terms, current_terms, publish_reference_terms
 from termgate.settings import Settings, load_settings
-from termgate.upstream import build_openapi, generate
 from termgate.web.app import create_control_app
 from tests.conftest import free_port
 from tests.web.conftest import Site

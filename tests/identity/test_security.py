@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 from sqlalchemy import select, update
 
+from termgate.core.secrets import hash_key
 from termgate.db.identity import AuthorizationCode, TokenFamily
 from termgate.db.models import AccessChange, Application, Environment, utcnow
 from termgate.identity.clients import issue_client_secret
-from termgate.registry.secrets import hash_key
 from tests.identity.conftest import (
     REDIRECT_URI,
     SCOPES,

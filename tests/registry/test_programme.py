@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.core.audit import trail, verify_chain
+from termgate.core.errors import RegistryError
 from termgate.db.models import Environment, Status
 from termgate.db.programme import AuditEntry, InboxMessage
 from termgate.notify.mail import OUTBOX
 from termgate.registry.applications import create_application
-from termgate.registry.audit import trail, verify_chain
 from termgate.registry.developers import create_developer
-from termgate.registry.errors import RegistryError
 from termgate.registry.reviews import decide, request_production, review_queue
 from termgate.registry.status import change_status
 from termgate.registry.terms import publish_reference_terms, publish_terms

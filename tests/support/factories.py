@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.core.changes import record_access_change
 from termgate.db.identity import Consent, EndUser, TokenFamily
 from termgate.db.models import Environment, new_id
 from termgate.identity.tokens import open_family, token_for_family
 from termgate.registry.applications import create_application
-from termgate.registry.changes import record_access_change
 from termgate.registry.developers import create_developer
 from termgate.registry.keys import issue_key, subscribe
 from termgate.registry.products import PlanTemplate, create_plan, create_product

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from termgate.core.audit import verify_chain
 from termgate.db.models import Application, Developer, Status
 from termgate.db.programme import AuditEntry, InboxMessage
-from termgate.registry.audit import verify_chain
 from termgate.registry.reviews import request_production
 from tests.web.conftest import ADMIN_EMAIL, Programme, Site, seed_programme
 

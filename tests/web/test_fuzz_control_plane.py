@@ -32,8 +32,8 @@ from starlette.routing import BaseRoute, Mount, Route
 import termgate.web
 from termgate.db.models import Subscription
 from termgate.identity.end_users import import_end_users
+from termgate.reference_api import generate
 from termgate.settings import Settings, load_settings
-from termgate.upstream import generate
 from termgate.web.admin_api import OPERATIONS
 from termgate.web.app import routes
 from tests.conftest import free_port

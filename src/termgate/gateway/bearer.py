@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from termgate.core.wire import DEBTORS_HEADER, USER_HEADER
 from termgate.identity.tokens import AccessClaims, TokenError, VerifiedTokens
-from termgate.upstream.http import DEBTORS_HEADER, USER_HEADER
 
 __all__ = ["Bearer", "BearerTokens", "TokenError", "granted_scopes"]
 

@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from termgate.gateway.exchange import Exchange, refuse
-from termgate.gateway.upstream_pool import (
+from termgate.problems import BODY_TIMEOUT, UPSTREAM_ERROR, UPSTREAM_TIMEOUT, ProblemResponse
+from termgate.upstream_client.pool import (
     UpstreamConnection,
     UpstreamError,
     UpstreamPool,
     UpstreamTimeoutError,
 )
-from termgate.problems import BODY_TIMEOUT, UPSTREAM_ERROR, UPSTREAM_TIMEOUT, ProblemResponse
 
 # Request headers that end at the gateway: hop-by-hop ones (RFC 9110 §7.6.1), the framing and
 # forwarding headers it writes itself, the credentials it checks (the subscription key and the

@@ -3,6 +3,7 @@ and the API operation asked for, with the tenant its path names."""
 
 from __future__ import annotations
 
+from termgate.core.secrets import hash_key
 from termgate.gateway.bearer import TokenError
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.exchange import Exchange, refuse
@@ -19,7 +20,6 @@ from termgate.problems import (
     UNKNOWN_OPERATION,
     ProblemResponse,
 )
-from termgate.registry.secrets import hash_key
 
 KEY_HEADER = "x-subscription-key"
 TOKEN_HEADER = "authorization"

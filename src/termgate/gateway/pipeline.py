@@ -31,7 +31,6 @@ from termgate.gateway.limits.response_cap import relay_capped
 from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.snapshot import KeyGrant, SnapshotHolder
 from termgate.gateway.tenants import CompanyDirectory
-from termgate.gateway.upstream_pool import UpstreamConnection, UpstreamError, UpstreamPool
 from termgate.problems import (
     GATEWAY_ERROR,
     PROBLEM_CONTENT_TYPE,
@@ -39,6 +38,7 @@ from termgate.problems import (
     UPSTREAM_ERROR,
     ProblemResponse,
 )
+from termgate.upstream_client.pool import UpstreamConnection, UpstreamError, UpstreamPool
 
 log = logging.getLogger(__name__)
 CLIENT_CLOSED = 49900  # recorded when the client disconnects before the body ends

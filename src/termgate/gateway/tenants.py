@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from termgate.gateway.upstream_fetch import fetch, fetch_json
-from termgate.gateway.upstream_pool import UpstreamError, UpstreamPool
+from termgate.upstream_client.fetch import fetch, fetch_json
+from termgate.upstream_client.pool import UpstreamError, UpstreamPool
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.core.audit import record
+from termgate.core.changes import record_access_change
+from termgate.core.errors import NotFoundError
 from termgate.db.models import Developer, Status
 from termgate.db.policy import ExceptionKind, MaintenanceException, MaintenanceRule
 from termgate.governance.errors import PolicyConflictError, PolicyInputError
@@ -24,9 +27,6 @@ from termgate.governance.maintenance import (
     windows,
 )
 from termgate.notify.inbox import notify_developer
-from termgate.registry.audit import record
-from termgate.registry.changes import record_access_change
-from termgate.registry.errors import NotFoundError
 from termgate.strict import time_zone
 
 DEFAULT_WEEKDAY, DEFAULT_START, DEFAULT_DURATION = 2, "20:00", 60  # Wednesday 20:00 (clause 8)

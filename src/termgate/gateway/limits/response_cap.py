@@ -18,8 +18,8 @@ from typing import Any
 from granian._granian import RSGIProtocolClosed as ProtocolClosed
 
 from termgate.gateway.exchange import Exchange, refuse
-from termgate.gateway.upstream_pool import UpstreamConnection, UpstreamError, UpstreamPool
 from termgate.problems import RESPONSE_TOO_LARGE, ProblemResponse
+from termgate.upstream_client.pool import UpstreamConnection, UpstreamError, UpstreamPool
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.programme import Administrator
 from termgate.registry.admins import ADMIN_TOKEN_PREFIX, administrator_for_token
-from termgate.registry.errors import NotFoundError, RegistryError
 from termgate.settings import Settings
 from termgate.web.admin_api.problems import (
     CONFLICT,

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from termgate.core.errors import NotFoundError
 from termgate.db.models import (
     Application,
     Developer,
@@ -18,7 +19,6 @@ from termgate.db.models import (
 )
 from termgate.registry.applications import list_applications
 from termgate.registry.developers import list_developers
-from termgate.registry.errors import NotFoundError
 from termgate.registry.keys import revoke_key
 from termgate.registry.status import change_status
 from termgate.registry.terms import accepted_versions, all_versions

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from termgate.core.errors import RegistryError
 from termgate.db.models import Plan
-from termgate.registry.errors import RegistryError
 from termgate.registry.plans import change_limits, check_limit, find_plan_ref, list_plans
 from termgate.web.admin_api.framework import Call
 from termgate.web.admin_api.models import Body, Out

@@ -7,10 +7,10 @@ from urllib.parse import quote
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
+from termgate.core.audit import verify_chain
+from termgate.core.errors import NotFoundError
 from termgate.db.models import Application
 from termgate.db.programme import AuditEntry, TermsVersion
-from termgate.registry.audit import verify_chain
-from termgate.registry.errors import NotFoundError
 from termgate.registry.reviews import decide, review_queue
 from termgate.registry.terms import acceptances, all_versions, current_terms, publish_terms
 from termgate.web.admin_api.convert import (

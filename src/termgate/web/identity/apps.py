@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from termgate.core.errors import RegistryError
 from termgate.db.identity import Consent, EndUser
 from termgate.db.models import Application, Developer, UsageEvent
 from termgate.identity.consents import all_consents, end_user_actor, live_consents, withdraw
-from termgate.registry.errors import RegistryError
 from termgate.web.context import checked_form, flash, not_found, redirect, render, unit_of_work, web
 from termgate.web.identity.common import (
     login_redirect,

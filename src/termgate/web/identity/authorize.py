@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from termgate.core.errors import RegistryError
 from termgate.db.identity import EndUser, TokenFamily
 from termgate.db.models import Developer, Environment
 from termgate.identity.consents import (
@@ -33,7 +34,6 @@ from termgate.identity.oauth.models import Grantee
 from termgate.identity.oauth.pushed import take_pushed_request
 from termgate.identity.oauth.runner import run_authorization_server
 from termgate.registry.applications import USE_CASE_CATEGORIES
-from termgate.registry.errors import RegistryError
 from termgate.web.context import (
     checked_form,
     client_ip,

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from termgate.core.sessions import signed_in_id, still_valid
 from termgate.db.identity import EndUser
 from termgate.db.models import Status
 from termgate.identity.oauth.server import HttpRequest, OAuthResponse
-from termgate.identity.sessions import signed_in_id, still_valid
 from termgate.web.context import render, web
 
 END_USER_KEY = "end_user_id"

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 
 import httpx
 
+from termgate.core.wire import DEBTORS_HEADER, USER_HEADER
 from termgate.db.identity import EndUser
 from termgate.settings import Settings
-from termgate.upstream import DEBTORS_HEADER, USER_HEADER
 
 TIMEOUT = httpx.Timeout(1.5, connect=0.5)
 

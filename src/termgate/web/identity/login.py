@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from termgate.core.errors import RegistryError
+from termgate.core.sessions import begin_session, end_every_session, forget
 from termgate.identity.end_users import authenticate_end_user
-from termgate.identity.sessions import begin_session, end_every_session, forget
-from termgate.registry.errors import RegistryError
 from termgate.web.context import (
     checked_form,
     field,

@@ -7,8 +7,8 @@ from dataclasses import asdict
 
 import orjson
 
-from termgate.upstream import UpstreamApp, generate
-from termgate.upstream.identifiers import bsn_is_valid, iban_is_valid
+from termgate.reference_api import UpstreamApp, generate
+from termgate.reference_api.identifiers import bsn_is_valid, iban_is_valid
 
 
 def _bytes(seed: int) -> bytes:

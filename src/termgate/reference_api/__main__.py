@@ -1,15 +1,15 @@
-"""`python -m termgate.upstream --port 8001 --employees 2000 --seed N`."""
+"""`python -m termgate.reference_api --port 8001 --employees 2000 --seed N`."""
 
 from __future__ import annotations
 
 import argparse
 
-from termgate.upstream.data import DEFAULT_EMPLOYEES, DEFAULT_SEED
-from termgate.upstream.server import serve
+from termgate.reference_api.data import DEFAULT_EMPLOYEES, DEFAULT_SEED
+from termgate.reference_api.server import serve
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m termgate.upstream", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m termgate.reference_api", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)

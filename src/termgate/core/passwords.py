@@ -20,7 +20,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from termgate.registry.errors import RegistryError
+from termgate.core.errors import RegistryError
 
 MIN_LENGTH = 10
 MAX_LENGTH = 1024

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from termgate.upstream import identifiers
-from termgate.upstream.details import DetailCache, EmployeeDetails
-from termgate.upstream.pools import COLLECTIVE_AGREEMENTS, COMPANY_SUFFIXES, Pools, build_pools
-from termgate.upstream.records import (
+from termgate.reference_api import identifiers
+from termgate.reference_api.details import DetailCache, EmployeeDetails
+from termgate.reference_api.pools import COLLECTIVE_AGREEMENTS, COMPANY_SUFFIXES, Pools, build_pools
+from termgate.reference_api.records import (
     REFERENCE_DATE,
     Record,
     address,

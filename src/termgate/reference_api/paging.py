@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from termgate.query import whole_number
-from termgate.upstream.http import ProblemError, Request, Response, json_response
-from termgate.upstream.refusals import VALIDATION
+from termgate.reference_api.http import ProblemError, Request, Response, json_response
+from termgate.reference_api.refusals import VALIDATION
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

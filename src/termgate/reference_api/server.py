@@ -12,11 +12,11 @@ import os
 from granian.constants import HTTPModes, Interfaces, Loops
 from granian.server import Server
 
+from termgate.reference_api.app import UpstreamApp, create_app
+from termgate.reference_api.data import DEFAULT_EMPLOYEES, DEFAULT_SEED
 from termgate.settings import get_settings
-from termgate.upstream.app import UpstreamApp, create_app
-from termgate.upstream.data import DEFAULT_EMPLOYEES, DEFAULT_SEED
 
-WORKER_TARGET = "termgate.upstream.server:worker_app"
+WORKER_TARGET = "termgate.reference_api.server:worker_app"
 
 
 def worker_app() -> UpstreamApp:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from termgate.upstream import UpstreamApp, create_app
+from termgate.reference_api import UpstreamApp, create_app
 
 SEED = 20260401
 

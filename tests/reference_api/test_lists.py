@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from termgate.upstream import UpstreamApp
+from termgate.reference_api import UpstreamApp
 
 EMPLOYEES = "/api/companies/2001/employees"
 

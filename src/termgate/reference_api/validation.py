@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 
-from termgate.upstream.http import ProblemError
-from termgate.upstream.identifiers import bsn_is_valid
-from termgate.upstream.refusals import VALIDATION
+from termgate.reference_api.http import ProblemError
+from termgate.reference_api.identifiers import bsn_is_valid
+from termgate.reference_api.refusals import VALIDATION
 
 # A check answers the cleaned value, or raises ValueError with the reason.
 Check = Callable[[Any], Any]

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from termgate.upstream import UpstreamApp
+from termgate.reference_api import UpstreamApp
 
 EMPLOYEE = "/api/companies/2001/employees/100001"
 

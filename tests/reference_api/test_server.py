@@ -10,7 +10,7 @@ import time
 
 import httpx
 
-from termgate.upstream import generate
+from termgate.reference_api import generate
 from tests.conftest import free_port
 
 
@@ -28,7 +28,7 @@ def _wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 20) 
 
 def test_serve_answers_real_http_with_the_seeded_data() -> None:
     port = free_port()
-    code = f"from termgate.upstream import serve; serve('127.0.0.1', {port}, 5, 300)"
+    code = f"from termgate.reference_api import serve; serve('127.0.0.1', {port}, 5, 300)"
     process = subprocess.Popen(
         [sys.executable, "-c", code], env=os.environ.copy(), stderr=subprocess.PIPE
     )

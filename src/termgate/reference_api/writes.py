@@ -5,14 +5,14 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from termgate.upstream import lookup
-from termgate.upstream.data import PayrollData
-from termgate.upstream.details import LEAVE_TYPES
-from termgate.upstream.http import ProblemError, Request, Response, json_response
-from termgate.upstream.identifiers import stable_uuid
-from termgate.upstream.records import REFERENCE_DATE, Record, formatted_name
-from termgate.upstream.refusals import VALIDATION
-from termgate.upstream.validation import (
+from termgate.reference_api import lookup
+from termgate.reference_api.data import PayrollData
+from termgate.reference_api.details import LEAVE_TYPES
+from termgate.reference_api.http import ProblemError, Request, Response, json_response
+from termgate.reference_api.identifiers import stable_uuid
+from termgate.reference_api.records import REFERENCE_DATE, Record, formatted_name
+from termgate.reference_api.refusals import VALIDATION
+from termgate.reference_api.validation import (
     EMAIL,
     PHONE,
     Field,

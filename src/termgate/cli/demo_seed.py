@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.core.passwords import hash_off_loop
 from termgate.db.identity import EndUser
 from termgate.db.models import Application, Developer, Environment, Status, utcnow
 from termgate.db.programme import Administrator, ProductionRequest, ReviewState
@@ -26,8 +27,8 @@ from termgate.governance.calendar import ensure_default_rule
 from termgate.identity.clients import client_secret_matches, issue_client_secret
 from termgate.identity.consents import grant_consent, live_consents
 from termgate.identity.end_users import import_end_users
-from termgate.identity.passwords import hash_off_loop
 from termgate.identity.tokens import open_family, token_for_family
+from termgate.reference_api import generate
 from termgate.registry.admins import create_administrator
 from termgate.registry.applications import create_application, parse_redirect_uris
 from termgate.registry.developers import create_developer
@@ -36,7 +37,6 @@ from termgate.registry.products import ensure_default_products, find_plan
 from termgate.registry.reviews import decide, request_production
 from termgate.registry.terms import accept_terms, publish_reference_terms
 from termgate.settings import Settings
-from termgate.upstream import generate
 
 ADMIN = ("admin@provider.example", "Pat Provider", "console-demo-2026")
 DEMI = ("demi@payroll-insights.example", "Demi de Vries", "Payroll Insights B.V.")

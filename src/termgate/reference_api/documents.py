@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-from termgate.upstream import lookup
-from termgate.upstream.data import PayrollData
-from termgate.upstream.http import Request, Response, StreamResponse, json_response
+from termgate.reference_api import lookup
+from termgate.reference_api.data import PayrollData
+from termgate.reference_api.http import Request, Response, StreamResponse, json_response
 
 CHUNK_SIZE = 64 * 1024
 

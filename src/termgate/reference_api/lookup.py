@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from termgate.upstream.data import PayrollData
-from termgate.upstream.http import ProblemError
-from termgate.upstream.records import Record
-from termgate.upstream.refusals import COMPANY_NOT_FOUND, RESOURCE_NOT_FOUND
+from termgate.reference_api.data import PayrollData
+from termgate.reference_api.http import ProblemError
+from termgate.reference_api.records import Record
+from termgate.reference_api.refusals import COMPANY_NOT_FOUND, RESOURCE_NOT_FOUND
 
 
 def _int_id(raw: str) -> int | None:

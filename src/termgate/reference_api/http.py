@@ -8,15 +8,13 @@ from typing import Any
 
 import orjson
 
+from termgate.core.wire import DEBTORS_HEADER, REQUEST_ID_HEADER, USER_HEADER
 from termgate.problems import PROBLEM_CONTENT_TYPE, Refusal
 from termgate.query import QueryError, parse_query
-from termgate.upstream.refusals import VALIDATION
+from termgate.reference_api.refusals import VALIDATION
 
 JSON_CONTENT_TYPE = "application/json"
-# Headers the gateway sets on forwarded requests (the upstream trusts its gateway).
-DEBTORS_HEADER = "x-termgate-debtors"  # comma-separated debtor ids the end user consented to
-USER_HEADER = "x-termgate-user"  # id of the end user the request is made for
-REQUEST_ID_HEADER = "x-request-id"
+__all__ = ["DEBTORS_HEADER", "REQUEST_ID_HEADER", "USER_HEADER"]
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from termgate.upstream.routes import Route
+from termgate.reference_api.routes import Route
 
 _PARAM = re.compile(r"\{[^{}/]+\}")
 

@@ -7,7 +7,7 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from termgate.upstream.pools import Pools
+from termgate.reference_api.pools import Pools
 
 Record = dict[str, Any]
 

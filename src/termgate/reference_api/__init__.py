@@ -8,12 +8,12 @@ Public API:
     DEBTORS_HEADER, USER_HEADER, REQUEST_ID_HEADER   headers the gateway sets
 """
 
-from termgate.upstream.app import UpstreamApp, create_app
-from termgate.upstream.data import EndUser, PayrollData, generate
-from termgate.upstream.http import DEBTORS_HEADER, REQUEST_ID_HEADER, USER_HEADER
-from termgate.upstream.openapi import build_openapi, scope_descriptions
-from termgate.upstream.routes import ROUTES, Route, routes
-from termgate.upstream.server import serve
+from termgate.reference_api.app import UpstreamApp, create_app
+from termgate.reference_api.data import EndUser, PayrollData, generate
+from termgate.reference_api.http import DEBTORS_HEADER, REQUEST_ID_HEADER, USER_HEADER
+from termgate.reference_api.openapi import build_openapi, scope_descriptions
+from termgate.reference_api.routes import ROUTES, Route, routes
+from termgate.reference_api.server import serve
 
 __all__ = [
     "DEBTORS_HEADER",

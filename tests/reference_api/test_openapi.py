@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from termgate.upstream import ROUTES, build_openapi
+from termgate.reference_api import ROUTES, build_openapi
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from termgate.problems import PROBLEM_CONTENT_TYPE
-from termgate.upstream.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from termgate.upstream.routes import ROUTES, Route
-from termgate.upstream.schemas import INTEGER, SCHEMAS, Schema, ref
+from termgate.reference_api.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from termgate.reference_api.routes import ROUTES, Route
+from termgate.reference_api.schemas import INTEGER, SCHEMAS, Schema, ref
 
 SECURITY_SCHEME = "oauth2"
 

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from termgate.upstream import documents, reads, writes
-from termgate.upstream.data import PayrollData
-from termgate.upstream.http import Request, Response, StreamResponse
+from termgate.reference_api import documents, reads, writes
+from termgate.reference_api.data import PayrollData
+from termgate.reference_api.http import Request, Response, StreamResponse
 
 Handler = Callable[[PayrollData, Request], Response | StreamResponse]
 Kind = Literal["item", "list", "stream", "created"]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from termgate.reference_api import lookup
+from termgate.reference_api.data import PayrollData
+from termgate.reference_api.http import ProblemError, Request, Response, json_response
+from termgate.reference_api.paging import paginate
+from termgate.reference_api.records import Record
+from termgate.reference_api.refusals import NOT_SIGNED_IN, RESOURCE_NOT_FOUND
 from termgate.strict import whole_number
-from termgate.upstream import lookup
-from termgate.upstream.data import PayrollData
-from termgate.upstream.http import ProblemError, Request, Response, json_response
-from termgate.upstream.paging import paginate
-from termgate.upstream.records import Record
-from termgate.upstream.refusals import NOT_SIGNED_IN, RESOURCE_NOT_FOUND
 
 
 def list_debtors(data: PayrollData, request: Request) -> Response:

@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
-from termgate.upstream.data import DEFAULT_EMPLOYEES, DEFAULT_SEED, PayrollData, generate
-from termgate.upstream.http import (
+from termgate.reference_api.data import DEFAULT_EMPLOYEES, DEFAULT_SEED, PayrollData, generate
+from termgate.reference_api.http import (
     DEBTORS_HEADER,
     JSON_CONTENT_TYPE,
     REQUEST_ID_HEADER,
@@ -20,15 +20,15 @@ from termgate.upstream.http import (
     Response,
     StreamResponse,
 )
-from termgate.upstream.openapi import build_openapi
-from termgate.upstream.refusals import (
+from termgate.reference_api.openapi import build_openapi
+from termgate.reference_api.refusals import (
     BODY_TOO_LARGE,
     METHOD_NOT_ALLOWED,
     SERVER_ERROR,
     UNKNOWN_ROUTE,
 )
-from termgate.upstream.router import Router
-from termgate.upstream.routes import ROUTES
+from termgate.reference_api.router import Router
+from termgate.reference_api.routes import ROUTES
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

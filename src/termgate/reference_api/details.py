@@ -10,9 +10,9 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from termgate.upstream import identifiers
-from termgate.upstream.pools import COLLECTIVE_AGREEMENTS, JOB_TITLES, Pools
-from termgate.upstream.records import REFERENCE_DATE, Record, address, day, money
+from termgate.reference_api import identifiers
+from termgate.reference_api.pools import COLLECTIVE_AGREEMENTS, JOB_TITLES, Pools
+from termgate.reference_api.records import REFERENCE_DATE, Record, address, day, money
 
 CACHE_LIMIT = 20_000
 LEAVE_TYPES = ("statutory", "extra-statutory", "special", "unpaid")

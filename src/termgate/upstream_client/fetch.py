@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from termgate.gateway.upstream_pool import UpstreamError, UpstreamPool
+from termgate.upstream_client.pool import UpstreamError, UpstreamPool
 
 
 async def fetch(pool: UpstreamPool, upstream_host: str, path: str) -> tuple[int, bytes]:
