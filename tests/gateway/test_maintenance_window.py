@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.governance.calendar import add_window, cancel_window, ensure_default_rule
+from termgate.governance.maintenance_calendar import add_window, cancel_window, ensure_default_rule
 from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.factories import IssuedAccess, issue_test_key, issue_test_token

@@ -23,7 +23,7 @@ from schemathesis.checks import (
 )
 
 from termgate.db.models import Subscription
-from termgate.governance.calendar import add_window
+from termgate.governance.maintenance_calendar import add_window
 from tests.web.conftest import Site, seed_programme
 
 CHECKS = [

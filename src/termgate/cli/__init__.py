@@ -13,8 +13,8 @@ from termgate.cli.common import apply_options, console, fail, in_session, settin
 from termgate.cli.demo import CREDENTIALS_FILE, demo_services, serve_demo
 from termgate.cli.demo_seed import DemoCredentials, read_previous, seed_demo
 from termgate.cli.plans import plans
-from termgate.cli.policy import announce_change, lifecycle, maintenance
 from termgate.cli.registry import applications, developers, keys
+from termgate.cli.traffic import announce_change, lifecycle, maintenance
 
 app = typer.Typer(
     name="termgate",

@@ -23,7 +23,7 @@ from termgate.core.passwords import hash_off_loop
 from termgate.db.identity import EndUser
 from termgate.db.models import Application, Developer, Environment, Status, utcnow
 from termgate.db.programme import Administrator, ProductionRequest, ReviewState
-from termgate.governance.calendar import ensure_default_rule
+from termgate.governance.maintenance_calendar import ensure_default_rule
 from termgate.identity.clients import client_secret_matches, issue_client_secret
 from termgate.identity.consents import grant_consent, live_consents
 from termgate.identity.end_users import import_end_users

@@ -40,7 +40,7 @@ from termgate.db.models import (
 from termgate.db.programme import TermsAcceptance, TermsVersion
 from termgate.gateway.bearer import BearerTokens
 from termgate.gateway.limits.policy import UNLIMITED, PlanLimits, plan_limits
-from termgate.governance.gate import NO_POLICY, TrafficPolicy, load_policy
+from termgate.governance.traffic_snapshot import NO_POLICY, TrafficPolicy, load_policy
 from termgate.identity.tokens import ACCESS_TOKEN_LIFETIME, public_keys
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.core.audit import record
 from termgate.db.models import Application, Developer, UsageEvent
-from termgate.db.policy import Announcement, AnnouncementRecipient
+from termgate.db.traffic import Announcement, AnnouncementRecipient
 from termgate.governance.errors import PolicyInputError
 from termgate.governance.operations import ApiOperation
 from termgate.notify.inbox import notify_developer

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from termgate.core.audit import record
 from termgate.core.changes import record_access_change
 from termgate.core.errors import NotFoundError
-from termgate.db.policy import Brownout, LifecycleState, OperationLifecycle
+from termgate.db.traffic import Brownout, LifecycleState, OperationLifecycle
 from termgate.governance.errors import PolicyConflictError, PolicyInputError
 
 ENTITY = "lifecycle"

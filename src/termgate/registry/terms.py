@@ -19,8 +19,8 @@ from termgate.core.errors import RegistryError
 from termgate.db.models import Developer
 from termgate.db.programme import TermsAcceptance, TermsVersion
 from termgate.notify.inbox import notify_developer
+from termgate.registry.clauses import load_policy
 from termgate.registry.developers import clean_text, list_developers, require_text
-from termgate.registry.policy import load_policy
 from termgate.settings import Settings
 
 

@@ -12,9 +12,11 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from termgate.db.policy import LifecycleState, MaintenanceException
+from termgate.db.traffic import LifecycleState, MaintenanceException
 from termgate.governance.announcements import announce, deprecation_notice, published
-from termgate.governance.calendar import (
+from termgate.governance.errors import PolicyInputError
+from termgate.governance.lifecycle import LifecycleView, add_brownout, all_lifecycles, set_lifecycle
+from termgate.governance.maintenance_calendar import (
     add_window,
     cancel_window,
     load_calendar,
@@ -24,8 +26,6 @@ from termgate.governance.calendar import (
     set_rule,
     upcoming,
 )
-from termgate.governance.errors import PolicyInputError
-from termgate.governance.lifecycle import LifecycleView, add_brownout, all_lifecycles, set_lifecycle
 from termgate.governance.operations import resolve
 from termgate.web.admin_api.framework import Call, Handler
 from termgate.web.admin_api.models import Body, Filled, Line, Out, Text

@@ -17,7 +17,7 @@ from termgate.core.audit import record
 from termgate.core.changes import record_access_change
 from termgate.core.errors import NotFoundError
 from termgate.db.models import Developer, Status
-from termgate.db.policy import ExceptionKind, MaintenanceException, MaintenanceRule
+from termgate.db.traffic import ExceptionKind, MaintenanceException, MaintenanceRule
 from termgate.governance.errors import PolicyConflictError, PolicyInputError
 from termgate.governance.maintenance import (
     MAX_DURATION_MINUTES,

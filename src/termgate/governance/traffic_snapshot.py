@@ -19,9 +19,9 @@ from email.utils import format_datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.db.policy import Brownout, LifecycleState, OperationLifecycle
-from termgate.governance.calendar import load_calendar
+from termgate.db.traffic import Brownout, LifecycleState, OperationLifecycle
 from termgate.governance.maintenance import merged, windows
+from termgate.governance.maintenance_calendar import load_calendar
 
 INFINITY = math.inf
 LOOKAHEAD = timedelta(weeks=5)  # far more than one week between two reloads

@@ -11,9 +11,12 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.cli.common import console, in_session, settings_or_exit
-from termgate.db.policy import MaintenanceException
+from termgate.db.traffic import MaintenanceException
 from termgate.governance.announcements import Affected, announce, deprecation_notice
-from termgate.governance.calendar import (
+from termgate.governance.inputs import parse_moment
+from termgate.governance.lifecycle import LifecycleView, add_brownout, all_lifecycles, parse_state
+from termgate.governance.lifecycle import set_lifecycle as set_state
+from termgate.governance.maintenance_calendar import (
     WEEKDAYS,
     add_window,
     cancel_window,
@@ -25,9 +28,6 @@ from termgate.governance.calendar import (
     set_rule,
     upcoming,
 )
-from termgate.governance.inputs import parse_moment
-from termgate.governance.lifecycle import LifecycleView, add_brownout, all_lifecycles, parse_state
-from termgate.governance.lifecycle import set_lifecycle as set_state
 from termgate.governance.operations import resolve, split_names
 
 OPERATOR = "operator"
