@@ -61,7 +61,8 @@ class ProblemResponse:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
 
-# Refusals of the gateway (DESIGN §3 codes). Clause ids refer to terms/policy.toml.
+# Refusals of the gateway (the codes of the API's contract, docs/errors.md). Clause ids refer
+# to terms/policy.toml.
 MISSING_KEY = Refusal(401, 40100, "missing-subscription-key", "Subscription key required", "2")
 UNKNOWN_KEY = Refusal(401, 40100, "invalid-subscription-key", "Subscription key not valid", "2")
 UPSTREAM_ERROR = Refusal(502, 50201, "upstream-unavailable", "The API is unreachable", "7")

@@ -1,7 +1,8 @@
 """The termgate process: the gateway under the API prefix, the control plane everywhere else.
 
 Served by granian over RSGI (a bare granian answers ~57k req/s over RSGI against ~50k over ASGI,
-DESIGN §6), with uvloop. Each worker process builds its own `TermgateServer` from the settings,
+see docs/performance.md), with uvloop. Each worker process builds its own `TermgateServer` from
+the settings,
 loads the access snapshot and the API's operations before it accepts a request, and flushes its
 usage events when it stops.
 """

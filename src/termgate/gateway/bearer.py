@@ -23,7 +23,7 @@ READ_SUFFIX = ".read"
 
 def granted_scopes(scopes: frozenset[str]) -> frozenset[str]:
     """The scopes with the read scope each write scope implies (`employee.info` grants
-    `employee.info.read`, DESIGN §3)."""
+    `employee.info.read`; see docs/architecture.md)."""
     return scopes | {scope + READ_SUFFIX for scope in scopes if not scope.endswith(READ_SUFFIX)}
 
 

@@ -1,4 +1,5 @@
-"""The upstream's own problem kinds (DESIGN §3 codes); clause 3.2: use per the documentation."""
+"""The upstream's own problem kinds (the codes of its contract); clause 3.2: use per the
+documentation."""
 
 from __future__ import annotations
 

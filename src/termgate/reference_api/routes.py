@@ -1,7 +1,7 @@
 """The route table: the one source of truth for the router and the OpenAPI document.
 
-Each route names its handler, the resource area whose scope it needs (DESIGN §3: a read needs
-`area.read` or `area`, a write needs `area`), its data category and its response shape.
+Each route names its handler, the resource area whose scope it needs (a read needs `area.read` or
+`area`, a write needs `area`), its data category and its response shape.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Keep-alive HTTP/1.1 connections to the upstream, parsed with llhttp (httptools).
 
 This is the gateway's hottest code. General-purpose clients (aiohttp, httpx) cost 40-65 µs of
-CPU per request in objects this path never needs (DESIGN §6). Here a pooled connection is an
+CPU per request in objects this path never needs (docs/performance.md). Here a pooled connection is
+an
 `asyncio.Protocol` that writes the request head in one call and hands back the status, the
 already-filtered headers and, for the common small response that arrives in one read, the whole
 body, so the server can answer with a single call. Larger bodies stream with flow control.
