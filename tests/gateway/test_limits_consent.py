@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.core.users_served import over_cap
-from termgate.db.identity import EndUser
 from termgate.db.models import Application, new_id
+from termgate.db.oauth import EndUser
 from termgate.gateway.limits.calendar import ZoneCalendar, zone
 from termgate.gateway.limits.memory import MemoryLimiter
 from termgate.identity.consents import UsersServedCapError, grant_consent

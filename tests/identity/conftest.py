@@ -15,8 +15,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from termgate.db.identity import EndUser
 from termgate.db.models import Environment
+from termgate.db.oauth import EndUser
 from termgate.identity.clients import issue_client_secret
 from termgate.identity.end_users import import_end_users
 from termgate.reference_api import build_openapi, generate

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from termgate.db.identity import Consent
 from termgate.db.models import Application, Status, UsageEvent
+from termgate.db.oauth import Consent
 from tests.identity.conftest import ISSUER, PASSWORD, World, authorize, sign_in
 from tests.identity.test_security import exchange, pkce, request_params, tokens
 

@@ -13,8 +13,8 @@ import httpx
 from sqlalchemy import select, update
 
 from termgate.core.secrets import hash_key
-from termgate.db.identity import AuthorizationCode, TokenFamily
 from termgate.db.models import AccessChange, Application, Environment, utcnow
+from termgate.db.oauth import AuthorizationCode, TokenFamily
 from termgate.identity.clients import issue_client_secret
 from tests.identity.conftest import (
     REDIRECT_URI,

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.core.changes import record_access_change
-from termgate.db.identity import Consent, EndUser, TokenFamily
 from termgate.db.models import Environment, new_id
+from termgate.db.oauth import Consent, EndUser, TokenFamily
 from termgate.identity.tokens import open_family, token_for_family
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer

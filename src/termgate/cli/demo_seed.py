@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.core.passwords import hash_off_loop
-from termgate.db.identity import EndUser
 from termgate.db.models import Application, Developer, Environment, Status, utcnow
+from termgate.db.oauth import EndUser
 from termgate.db.programme import Administrator, ProductionRequest, ReviewState
 from termgate.governance.maintenance_calendar import ensure_default_rule
 from termgate.identity.clients import client_secret_matches, issue_client_secret

@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.core.users_served import over_cap
-from termgate.db.identity import Consent, TokenFamily
 from termgate.db.models import (
     AccessChange,
     Application,
@@ -37,6 +36,7 @@ from termgate.db.models import (
     SubscriptionKey,
     utcnow,
 )
+from termgate.db.oauth import Consent, TokenFamily
 from termgate.db.programme import TermsAcceptance, TermsVersion
 from termgate.gateway.bearer import BearerTokens
 from termgate.gateway.limits.policy import UNLIMITED, PlanLimits, plan_limits

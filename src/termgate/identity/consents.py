@@ -21,8 +21,8 @@ from termgate.core.audit import record
 from termgate.core.changes import record_access_change
 from termgate.core.errors import RegistryError
 from termgate.core.users_served import admits_new, over_cap
-from termgate.db.identity import Consent, EndUser, TokenFamily
 from termgate.db.models import Application, Plan, Product, Status, Subscription
+from termgate.db.oauth import Consent, EndUser, TokenFamily
 
 CONSENT_TEXT_VERSION = "consent-1"
 CONSENT_TEXT = (

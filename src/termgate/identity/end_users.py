@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.core.errors import RegistryError
 from termgate.core.passwords import hash_off_loop, verify_off_loop
-from termgate.db.identity import EndUser
 from termgate.db.models import Environment, Status
+from termgate.db.oauth import EndUser
 
 # In the reference data the first two customers (debtors) play the sandbox's demo customers.
 SANDBOX_DEBTORS = frozenset({1001, 1002})

@@ -23,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.core.changes import record_access_change
-from termgate.db.identity import Consent, EndUser, SigningKey, TokenFamily
 from termgate.db.models import new_id
+from termgate.db.oauth import Consent, EndUser, SigningKey, TokenFamily
 
 ALGORITHM = "ES256"
 TOKEN_TYPE = "at+jwt"

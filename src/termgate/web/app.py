@@ -42,9 +42,9 @@ async def page_not_found(request: Request, _error: Exception) -> Response:
 def routes() -> list[BaseRoute]:
     from termgate.web.admin_api import routes as admin_api_routes
     from termgate.web.console import routes as console_routes
+    from termgate.web.end_user import routes as identity_routes
     from termgate.web.example_client import routes as example_client_routes
     from termgate.web.governance_portal import routes as governance_routes
-    from termgate.web.identity import routes as identity_routes
     from termgate.web.portal import routes as portal_routes
     from termgate.web.portal.home import front_page
 

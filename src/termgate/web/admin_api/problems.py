@@ -8,15 +8,26 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.responses import Response
 
+from termgate.problems import ADMIN_CONFLICT as CONFLICT
+from termgate.problems import ADMIN_INVALID_REQUEST as INVALID_REQUEST
+from termgate.problems import ADMIN_INVALID_TOKEN as INVALID_TOKEN
+from termgate.problems import ADMIN_METHOD_NOT_ALLOWED as METHOD_NOT_ALLOWED
+from termgate.problems import ADMIN_MISSING_TOKEN as MISSING_TOKEN
+from termgate.problems import ADMIN_NOT_FOUND as NOT_FOUND
+from termgate.problems import ADMIN_SERVER_ERROR as SERVER_ERROR
 from termgate.problems import PROBLEM_CONTENT_TYPE, Refusal
 
-MISSING_TOKEN = Refusal(401, 40101, "missing-token", "Administrator token required", "3.1")
-INVALID_TOKEN = Refusal(401, 40102, "invalid-token", "Administrator token not valid", "3.1")
-INVALID_REQUEST = Refusal(400, 40001, "validationError", "The request is not valid", "3.1")
-NOT_FOUND = Refusal(404, 40401, "not-found", "No such resource", "3.1")
-METHOD_NOT_ALLOWED = Refusal(405, 40501, "method-not-allowed", "Method not allowed here", "3.1")
-CONFLICT = Refusal(409, 40901, "conflict", "Not possible in the current state", "3.1")
-SERVER_ERROR = Refusal(500, 50001, "server-error", "Internal error", "3.1")
+__all__ = [
+    "CONFLICT",
+    "INVALID_REQUEST",
+    "INVALID_TOKEN",
+    "METHOD_NOT_ALLOWED",
+    "MISSING_TOKEN",
+    "NOT_FOUND",
+    "SERVER_ERROR",
+    "InvalidRequestError",
+    "problem",
+]
 
 
 class InvalidRequestError(Exception):

@@ -20,7 +20,7 @@ from termgate.identity.oauth.server import (
 )
 from termgate.identity.tokens import public_keys, signing_key
 from termgate.web.context import unit_of_work, web
-from termgate.web.identity.common import http_request, oauth_response
+from termgate.web.end_user.common import http_request, oauth_response
 
 Handler = Callable[[TermgateAuthorizationServer, FormRequest], OAuthResponse]
 

@@ -1,4 +1,4 @@
-"""Identity records: end users, their consents, and the OAuth 2 grants issued under them.
+"""OAuth records: end users, their consents, and the OAuth 2 grants issued under them.
 
 A consent is the source of truth (clause 3.3 a): every authorization code, refresh token and
 access token belongs to a token family, and every family to one consent. Withdrawing the consent

@@ -16,17 +16,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from termgate.core.errors import RegistryError
-from termgate.db.identity import Consent, EndUser
 from termgate.db.models import Application, Developer, UsageEvent
+from termgate.db.oauth import Consent, EndUser
 from termgate.identity.consents import all_consents, end_user_actor, live_consents, withdraw
 from termgate.web.context import checked_form, flash, not_found, redirect, render, unit_of_work, web
-from termgate.web.identity.common import (
+from termgate.web.end_user.common import (
     login_redirect,
     refused_page,
     scope_words,
     signed_in_end_user,
 )
-from termgate.web.identity.debtors import debtor_names
+from termgate.web.end_user.debtors import debtor_names
 
 ACCESS_LOG_LIMIT = 50_000
 Page = Callable[[Request, AsyncSession, EndUser], Awaitable[Response]]

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from termgate.core.errors import RegistryError
-from termgate.db.identity import EndUser, TokenFamily
 from termgate.db.models import Developer, Environment
+from termgate.db.oauth import EndUser, TokenFamily
 from termgate.identity.consents import (
     CONSENT_TEXT,
     CONSENT_TEXT_VERSION,
@@ -43,13 +43,13 @@ from termgate.web.context import (
     user_agent,
     web,
 )
-from termgate.web.identity.common import (
+from termgate.web.end_user.common import (
     login_redirect,
     refused_page,
     scope_words,
     signed_in_end_user,
 )
-from termgate.web.identity.debtors import debtor_names
+from termgate.web.end_user.debtors import debtor_names
 
 PENDING_KEY = "oauth_pending"
 PENDING_LIMIT = 3

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from termgate.core.sessions import signed_in_id, still_valid
-from termgate.db.identity import EndUser
 from termgate.db.models import Status
+from termgate.db.oauth import EndUser
 from termgate.identity.oauth.server import HttpRequest, OAuthResponse
 from termgate.web.context import render, web
 

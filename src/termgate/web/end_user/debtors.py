@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import httpx
 
 from termgate.core.wire import DEBTORS_HEADER, USER_HEADER
-from termgate.db.identity import EndUser
+from termgate.db.oauth import EndUser
 from termgate.settings import Settings
 
 TIMEOUT = httpx.Timeout(1.5, connect=0.5)

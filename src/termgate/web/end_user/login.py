@@ -17,7 +17,7 @@ from termgate.web.context import (
     throttled,
     unit_of_work,
 )
-from termgate.web.identity.common import END_USER_KEY, refused_page, signed_in_end_user
+from termgate.web.end_user.common import END_USER_KEY, refused_page, signed_in_end_user
 
 HOME = "/connect/apps"
 

@@ -1,10 +1,11 @@
-"""The identity side of the control plane: OAuth endpoints, discovery, end-user pages."""
+"""The end user's side of the control plane: sign-in, consent and connected apps, and the OAuth
+endpoints and discovery documents clients drive them through."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from termgate.web.identity import apps, authorize, endpoints, login
+from termgate.web.end_user import apps, authorize, endpoints, login
 
 
 def routes() -> list[BaseRoute]:
