@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from termgate.db.models import Application, Developer, Status
 from termgate.db.programme import AuditEntry, InboxMessage
 from termgate.registry.audit import verify_chain
 from termgate.registry.reviews import request_production
+from termgate.web.admin_api import create_admin_api
 from tests.web.conftest import ADMIN_EMAIL, Programme, Site, seed_programme
 
 PROBLEM = "application/problem+json"
@@ -339,3 +342,27 @@ async def test_clause_3_1_unmatchable_admin_path_is_a_problem_not_a_page(site: S
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == 40401
+
+
+def test_clause_3_1_every_admin_operation_names_a_clause_of_the_terms() -> None:
+    """Each operation's refusals carry its `x-clause`: it must be a clause the terms define."""
+    policy = tomllib.loads((Path(__file__).parents[2] / "terms" / "policy.toml").read_text())
+    clauses = {clause["id"] for clause in policy["clause"]}
+    document = create_admin_api().openapi()
+    named = {
+        operation["operationId"]: operation["x-clause"]
+        for path in document["paths"].values()
+        for operation in path.values()
+    }
+    assert len(named) >= 30
+    assert set(named.values()) <= clauses, set(named.values()) - clauses
+    assert named["suspendDeveloper"] == "4.2"
+    assert named["changePlanLimits"] == "4.4"
+    assert named["setMaintenanceRule"] == "8"
+    assert named["addBrownout"] == "4.6"
+    assert named["revokeKey"] == "2"
+    assert named["publishTerms"] == "9"
+    for path in document["paths"].values():
+        for operation in path.values():
+            assert "422" not in operation["responses"]
+            assert {"400", "401"} <= operation["responses"].keys()
