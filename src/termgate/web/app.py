@@ -40,7 +40,7 @@ async def page_not_found(request: Request, _error: Exception) -> Response:
 
 
 def routes() -> list[BaseRoute]:
-    from termgate.web.admin_api import routes as admin_api_routes
+    from termgate.web.admin_api import AdminApi
     from termgate.web.console import routes as console_routes
     from termgate.web.example_client import routes as example_client_routes
     from termgate.web.governance_portal import routes as governance_routes
@@ -57,7 +57,7 @@ def routes() -> list[BaseRoute]:
         Route("/portal", front_page),  # the portal's front page without a trailing slash
         Mount("/portal", routes=portal_routes()),
         Mount("/console", routes=console_routes()),
-        Mount(ADMIN_API, routes=admin_api_routes()),
+        Mount(ADMIN_API, app=AdminApi()),
         *example_client_routes,
         *identity_routes(),
     ]
