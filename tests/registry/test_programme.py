@@ -83,7 +83,8 @@ async def test_clause_4_2_audit_chain_detects_a_deleted_entry(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     first, second, third = await three_audited_changes(sessions)
-    assert second.previous_hash == first.hash and third.previous_hash == second.hash
+    assert second.previous_hash == first.hash
+    assert third.previous_hash == second.hash
     async with sessions.begin() as session:
         await session.execute(delete(AuditEntry).where(AuditEntry.id == second.id))
     async with sessions() as session:
