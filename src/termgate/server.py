@@ -74,6 +74,7 @@ class TermgateServer:
                 settings.redis_failure,
                 settings.redis_timeout,
                 settings.redis_pool_size,
+                settings.clock_offset_seconds,
             ),
         )
         self.prefix = settings.gateway_prefix
