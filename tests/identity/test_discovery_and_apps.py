@@ -92,7 +92,18 @@ async def test_end_user_login_has_labelled_fields_and_refuses_a_wrong_password(
     assert wrong.status_code == 400
     assert "wrong username or password" in wrong.text
     assert (await world.site.client.get("/connect/apps")).status_code == 303
-    assert PASSWORD  # the right one works: see sign_in in every flow test
+    right = await world.site.client.post(
+        "/connect/login",
+        data={
+            "csrf_token": await world.site.csrf("/connect/login"),
+            "username": world.sandbox_user.username,
+            "password": PASSWORD,
+            "next": "/connect/apps",
+        },
+    )
+    assert right.status_code == 303, right.text
+    assert right.headers["location"] == "/connect/apps"
+    assert (await world.site.client.get("/connect/apps")).status_code == 200
 
 
 async def test_clause_3_3_l_connected_apps_and_exports(world: World) -> None:
