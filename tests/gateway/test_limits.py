@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.db.models import Plan
+from termgate.registry.plans import change_limits
 from tests.gateway.conftest import gateway_process, wait_for_status
 from tests.gateway.limits_support import MovedClock, limited_apps, problem_of, rate_items
 from tests.support.echo_upstream import EchoUpstream
@@ -174,9 +176,12 @@ async def test_clause_4_4_end_users_beyond_the_cap_are_refused_at_the_gateway(
     sessions: async_sessionmaker[AsyncSession],
     client: httpx.AsyncClient,
 ) -> None:
-    (app,) = await limited_apps(sessions, max_end_users=1)
-    # A second end user's consent made behind the consent page's back (as a race could).
+    (app,) = await limited_apps(sessions, max_end_users=2)
     other = await issue_test_token(sessions, app.application_id, debtors=(1002,))
+    # The provider lowers the cap to one: the later consent is now beyond it.
+    async with sessions.begin() as session:
+        plan = await session.get_one(Plan, app.plan_id)
+        await change_limits(session, plan, {"max_end_users": 1}, "tests")
     async with gateway_process(database_url, echo_upstream[1]) as gateway:
         url = f"{gateway.url}/api/echo"
         await wait_for_status(client, url, app.key, 200, token=app.token.token)
