@@ -7,6 +7,7 @@ http to anything but the loopback.
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -60,8 +61,18 @@ class World:
 
 
 @pytest.fixture
-async def identity_settings() -> Settings:
-    return load_settings(secret_key="x" * 40, smtp_port=free_port(), public_url=ISSUER)
+async def identity_settings() -> AsyncIterator[Settings]:
+    """The upstream is a port bound for this test and never listening: whatever runs on the
+    machine, the consent page meets an unreachable API (and shows the accounts' numbers)."""
+    with socket.socket() as unreachable:
+        unreachable.bind(("127.0.0.1", 0))
+        port = unreachable.getsockname()[1]
+        yield load_settings(
+            secret_key="x" * 40,
+            smtp_port=free_port(),
+            public_url=ISSUER,
+            upstream_url=f"http://127.0.0.1:{port}",
+        )
 
 
 @pytest.fixture

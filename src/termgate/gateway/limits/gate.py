@@ -123,8 +123,11 @@ def refusal(
 class Limits:
     """The counters of rate, quota and bandwidth over the configured backend."""
 
-    def __init__(self, backend: MemoryLimiter | RedisLimiter) -> None:
+    def __init__(self, backend: MemoryLimiter | RedisLimiter, clock_offset: float = 0.0) -> None:
         self.backend = backend
+        # Quota months and bandwidth days follow the moved clock (`clock_offset_seconds`), as
+        # the maintenance calendar and token expiry do: tests place it inside or across a period.
+        self.clock_offset = clock_offset
         self.memory = backend if isinstance(backend, MemoryLimiter) else None
         self.remote = backend if isinstance(backend, RedisLimiter) else None
 
@@ -136,7 +139,7 @@ class Limits:
             return
         by_key = {grant.key_id: grant for grant in grants.values()}
         async with sessions() as session:
-            await seed_quotas(session, self.memory, by_key, wall_clock())
+            await seed_quotas(session, self.memory, by_key, self._now())
 
     async def run_forever(self) -> None:
         """Redis: carry the bytes sent by applications with no request since (clause 3.3 f)."""
@@ -157,7 +160,7 @@ class Limits:
     async def admit(
         self, exchange: Exchange, grant: Counted
     ) -> tuple[ProblemResponse | None, Headers]:
-        now = wall_clock()
+        now = self._now()
         memory = self.memory
         if memory is not None:
             verdict = memory.acquire(grant, now)
@@ -172,16 +175,24 @@ class Limits:
 
     def headers(self, grant: Counted) -> Headers:
         """For a request refused before the limit step: the counters as they stand."""
-        now = wall_clock()
+        now = self._now()
         return rate_headers(grant.limits, self.backend.peek(grant, now), now)
 
     def spent(self, grant: Counted, sent: int) -> None:
         if grant.limits.bandwidth is not None and sent:
-            self.backend.spend_bytes(grant, sent, wall_clock())
+            self.backend.spend_bytes(grant, sent, self._now())
+
+    def _now(self) -> float:
+        return wall_clock() + self.clock_offset
 
 
 def build_limits(
-    backend: str, redis_url: str | None, failure: str, timeout: float, pool_size: int
+    backend: str,
+    redis_url: str | None,
+    failure: str,
+    timeout: float,
+    pool_size: int,
+    clock_offset: float = 0.0,
 ) -> Limits:
     """The limits of the configured backend (settings `limiter_backend`, `redis_*`)."""
     if backend == "redis":
@@ -192,6 +203,7 @@ def build_limits(
                 failure="closed" if failure == "closed" else "open",
                 pool_size=pool_size,
                 timeout=timeout,
-            )
+            ),
+            clock_offset,
         )
-    return Limits(MemoryLimiter())
+    return Limits(MemoryLimiter(), clock_offset)
