@@ -18,10 +18,10 @@ import orjson
 from termgate.asgi_bridge import ASGIBridge
 from termgate.db.engine import create_engine, session_factory
 from termgate.gateway.catalog import Catalog
-from termgate.gateway.limits.gate import build_limits
 from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.pipeline import Gateway
 from termgate.gateway.snapshot import SnapshotHolder
+from termgate.gateway.traffic.step import build_limits
 from termgate.gateway.upstream_fetch import fetch_json
 from termgate.gateway.upstream_pool import UpstreamError, UpstreamPool
 from termgate.gateway.usage_spool import UsageSpool

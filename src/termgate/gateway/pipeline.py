@@ -23,14 +23,14 @@ from termgate.gateway.catalog import Catalog
 from termgate.gateway.exchange import Exchange, refuse
 from termgate.gateway.forward import open_exchange
 from termgate.gateway.identify import identify
-from termgate.gateway.limit import limit
-from termgate.gateway.limits.gate import Limits
-from termgate.gateway.limits.in_flight import InFlight
-from termgate.gateway.limits.memory import MemoryLimiter
-from termgate.gateway.limits.response_cap import relay_capped
 from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.snapshot import KeyGrant, SnapshotHolder
 from termgate.gateway.tenants import CompanyDirectory
+from termgate.gateway.traffic.in_flight import InFlight
+from termgate.gateway.traffic.memory_limiter import MemoryLimiter
+from termgate.gateway.traffic.page_size import limit
+from termgate.gateway.traffic.response_cap import relay_capped
+from termgate.gateway.traffic.step import Limits
 from termgate.gateway.upstream_pool import UpstreamConnection, UpstreamError, UpstreamPool
 from termgate.problems import (
     GATEWAY_ERROR,

@@ -1,2 +1,2 @@
-"""Counters of the limit step (clauses 3.3 f-h and 4.4): plan limits as the gateway holds them,
-their calendars, and the limiter backends (in-process, or Redis for a cluster)."""
+"""Users served (clause 4.4): which consents fit the plan's caps on end users and debtors. The
+limit step itself lives in `termgate.gateway.traffic`."""

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, replace
 
 from termgate.db.models import Plan
-from termgate.gateway.limits.calendar import Window, ZoneCalendar, calendar
+from termgate.gateway.traffic.periods import Window, ZoneCalendar, calendar
 from termgate.strict import whole_number
 
 MINUTE = 60.0

@@ -11,8 +11,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import UsageEvent
-from termgate.gateway.limits.calendar import bucket_bounds
-from termgate.gateway.limits.memory import Counted, MemoryLimiter
+from termgate.gateway.traffic.memory_limiter import Counted, MemoryLimiter
+from termgate.gateway.traffic.periods import bucket_bounds
 
 log = logging.getLogger(__name__)
 

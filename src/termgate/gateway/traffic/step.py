@@ -14,11 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.gateway.exchange import Exchange, refuse
-from termgate.gateway.limits.memory import Counted, MemoryLimiter
-from termgate.gateway.limits.policy import POLICY_HEADER, STATE_HEADER, PlanLimits
-from termgate.gateway.limits.redis_limiter import RedisLimiter
-from termgate.gateway.limits.seed import seed_quotas
-from termgate.gateway.limits.verdict import (
+from termgate.gateway.traffic.gcra import (
     APP_RATE,
     BANDWIDTH,
     DEVELOPER_RATE,
@@ -26,6 +22,10 @@ from termgate.gateway.limits.verdict import (
     UNAVAILABLE,
     Verdict,
 )
+from termgate.gateway.traffic.memory_limiter import Counted, MemoryLimiter
+from termgate.gateway.traffic.plan_limits import POLICY_HEADER, STATE_HEADER, PlanLimits
+from termgate.gateway.traffic.quota_seed import seed_quotas
+from termgate.gateway.traffic.redis_limiter import RedisLimiter
 from termgate.problems import (
     BANDWIDTH_EXHAUSTED,
     DEVELOPER_RATE_LIMITED,

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from termgate.gateway.limits.policy import PlanLimits
-from termgate.gateway.limits.verdict import (
+from termgate.gateway.traffic.gcra import (
     APP_RATE,
     BANDWIDTH,
     DEVELOPER_RATE,
@@ -20,6 +19,7 @@ from termgate.gateway.limits.verdict import (
     gcra,
     rate_state,
 )
+from termgate.gateway.traffic.plan_limits import PlanLimits
 
 
 class Counted(Protocol):

@@ -25,8 +25,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from termgate.gateway.limits.memory import Counted, MemoryLimiter
-from termgate.gateway.limits.verdict import UNAVAILABLE, Verdict
+from termgate.gateway.traffic.gcra import UNAVAILABLE, Verdict
+from termgate.gateway.traffic.memory_limiter import Counted, MemoryLimiter
 
 log = logging.getLogger(__name__)
 
