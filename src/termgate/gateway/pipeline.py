@@ -24,13 +24,9 @@ from termgate.gateway.exchange import Exchange, refuse
 from termgate.gateway.forward import open_exchange
 from termgate.gateway.identify import identify
 from termgate.gateway.observe import UsageRecorder
-from termgate.gateway.snapshot import KeyGrant, SnapshotHolder
+from termgate.gateway.snapshot import SnapshotHolder
 from termgate.gateway.tenants import CompanyDirectory
-from termgate.gateway.traffic.in_flight import InFlight
-from termgate.gateway.traffic.memory_limiter import MemoryLimiter
-from termgate.gateway.traffic.page_size import limit
-from termgate.gateway.traffic.response_cap import relay_capped
-from termgate.gateway.traffic.step import Limits
+from termgate.gateway.traffic.step import TrafficPolicy
 from termgate.gateway.upstream_pool import UpstreamConnection, UpstreamError, UpstreamPool
 from termgate.problems import (
     GATEWAY_ERROR,
@@ -98,16 +94,15 @@ class Gateway:
         pool: UpstreamPool,
         usage: UsageRecorder,
         upstream_host: str,
-        limits: Limits | None = None,
+        traffic: TrafficPolicy | None = None,
         body_timeout: float = 10.0,
     ) -> None:
         self.snapshots = snapshots
-        self.limits = limits or Limits(MemoryLimiter())
+        self.traffic = traffic or TrafficPolicy()  # step 4, limit
         self.pool = pool
         self.usage = usage
         self.upstream_host = upstream_host
         self.body_timeout = body_timeout
-        self.in_flight = InFlight()
         self.catalog: Catalog | None = None
         self.companies = CompanyDirectory(pool, upstream_host)
         self._id_prefix = os.urandom(6).hex() + "-"
@@ -132,69 +127,44 @@ class Gateway:
         client_id = headers.get("x-request-id")
         if client_id and _acceptable_request_id(client_id):
             exchange.client_request_id = client_id
-        held: KeyGrant | None = None  # the application whose in-flight place this request holds
+        admitted = False  # by the limit step, which then hears how the request ended
+        sent = 0
         rate: list[tuple[str, str]] | None = None
         try:
             try:
                 problem = await self._admit(exchange)
-                if problem is None:
-                    problem, held = self._enter_in_flight(exchange)
-                opened, rate = await self._limit_and_open(exchange, problem, scope, protocol)
+                problem, rate = await self.traffic.before(exchange, problem)
+                admitted = problem is None
+                opened = problem or await open_exchange(
+                    exchange,
+                    RSGIRequest(scope, protocol, self.body_timeout),
+                    self.pool,
+                    self.upstream_host,
+                )
             except Exception:
                 # A fault of the gateway's own, before any answer went out: still a problem
                 # document and a usage event, never a bare 500.
                 log.exception("gateway step failed on %s %r", exchange.method, exchange.path)
                 opened = refuse(exchange, GATEWAY_ERROR, "The gateway failed on this request.")
             if isinstance(opened, UpstreamConnection):
-                grant = exchange.grant
                 try:
                     await self._relay(exchange, opened, protocol, rate)
                 finally:
                     self.usage.record(exchange, perf_counter())
-                    if grant is not None:
-                        self.limits.spent(grant, exchange.bytes_out)
+                    sent = exchange.bytes_out
                 return
             self._answer_problem(exchange, opened, protocol, rate)
             self.usage.record(exchange, perf_counter())
         finally:
-            if held is not None:
-                self.in_flight.leave(held)
+            if admitted:
+                self.traffic.after(exchange, sent)
 
     async def _admit(self, exchange: Exchange) -> ProblemResponse | None:
-        """Steps 1-4 on the snapshot; a company not seen yet costs one upstream lookup."""
+        """Steps 1-3 on the snapshot; a company not seen yet costs one upstream lookup."""
         problem = self._check(exchange)
         if problem is LEARN_COMPANY:
             problem = await self._learn_company(exchange)
         return problem
-
-    def _enter_in_flight(
-        self, exchange: Exchange
-    ) -> tuple[ProblemResponse | None, KeyGrant | None]:
-        """Clause 3.3 f: the plan's cap on requests under way; the refusal, or the grant whose
-        place this request now holds (released when it ends, whatever the outcome)."""
-        grant = exchange.grant
-        cap = grant.limits.max_in_flight if grant is not None else None
-        if grant is None or cap is None:
-            return None, None
-        problem = self.in_flight.enter(exchange, grant, cap)
-        return problem, (grant if problem is None else None)
-
-    async def _limit_and_open(
-        self, exchange: Exchange, problem: ProblemResponse | None, scope: Any, protocol: Any
-    ) -> tuple[UpstreamConnection | ProblemResponse, list[tuple[str, str]] | None]:
-        """Clauses 3.3 f-h, 4.4: the counters, then step 5 up to the upstream's response head;
-        with the RateLimit headers of every answer past identify."""
-        rate: list[tuple[str, str]] | None = None
-        grant = exchange.grant
-        if grant is not None and grant.limits.counted:
-            if problem is None:
-                problem, rate = await self.limits.admit(exchange, grant)
-            else:
-                rate = self.limits.headers(grant)
-        if problem is not None:
-            return problem, rate
-        request = RSGIRequest(scope, protocol, self.body_timeout)
-        return await open_exchange(exchange, request, self.pool, self.upstream_host), rate
 
     def _check(self, exchange: Exchange) -> ProblemResponse | None:
         catalog = self.catalog
@@ -208,7 +178,6 @@ class Gateway:
             or unexpected_body(exchange)
             or admit(exchange, snapshot.policy)
             or authorize(exchange, self.companies)
-            or limit(exchange)
         )
 
     async def _learn_company(self, exchange: Exchange) -> ProblemResponse | None:
@@ -217,7 +186,7 @@ class Gateway:
             owner = await self.companies.learn(exchange.tenant_id)
         except UpstreamError as error:
             return refuse(exchange, UPSTREAM_ERROR, str(error))
-        return decide_company(exchange, owner) or limit(exchange)
+        return decide_company(exchange, owner)
 
     def _answer_problem(
         self,
@@ -251,10 +220,11 @@ class Gateway:
         if rate:
             headers.extend(rate)
         exchange.status = connection.status
-        grant = exchange.grant
-        cap = grant.limits.max_response_bytes if grant is not None else None
+        cap = self.traffic.response_cap(exchange)
         if cap is not None:  # clause 3.3 e
-            problem = await relay_capped(exchange, connection, protocol, headers, self.pool, cap)
+            problem = await self.traffic.relay_capped(
+                exchange, connection, protocol, headers, self.pool, cap
+            )
             if problem is not None:
                 self._answer_problem(exchange, problem, protocol, rate)
             return

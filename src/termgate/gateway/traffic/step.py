@@ -1,132 +1,144 @@
-"""The limit step's counters for the pipeline: ask the backend, answer with the problem the
-terms name, and the IETF RateLimit headers (draft-ietf-httpapi-ratelimit-headers) for every
-response that passed identify."""
+"""Step 4, limit (clauses 3.3 e-h and 4.4): one policy with a hook for each place on the path.
+
+- `before(exchange, problem)`, once identify, admit and authorize have had their say: users
+  served, the page size, the requests under way, then the counters (rate, quota, bandwidth)
+  over the configured backend. It answers with the refusal, if any, and the RateLimit headers
+  every response past identify carries (for a request an earlier step refused: the counters as
+  they stand, nothing spent).
+- `response_cap(exchange)` and `relay_capped(...)`, while the response is relayed: the plan's
+  cap on one response's size.
+- `after(exchange, sent)`, for every request `before` admitted, whatever became of it: the
+  bytes relayed are charged to the day's bandwidth, and the place under way is given back.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Mapping
-from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.gateway.exchange import Exchange, refuse
-from termgate.gateway.traffic.gcra import (
-    APP_RATE,
-    BANDWIDTH,
-    DEVELOPER_RATE,
-    QUOTA,
-    UNAVAILABLE,
-    Verdict,
-)
-from termgate.gateway.traffic.memory_limiter import Counted, MemoryLimiter
-from termgate.gateway.traffic.plan_limits import POLICY_HEADER, STATE_HEADER, PlanLimits
+from termgate.gateway.snapshot import KeyGrant
+from termgate.gateway.traffic import response_cap
+from termgate.gateway.traffic.in_flight import InFlight
+from termgate.gateway.traffic.memory_limiter import MemoryLimiter
+from termgate.gateway.traffic.page_size import page_size
+from termgate.gateway.traffic.plan_limits import Counted
 from termgate.gateway.traffic.quota_seed import seed_quotas
+from termgate.gateway.traffic.ratelimit_headers import Headers, rate_headers
 from termgate.gateway.traffic.redis_limiter import RedisLimiter
-from termgate.problems import (
-    BANDWIDTH_EXHAUSTED,
-    DEVELOPER_RATE_LIMITED,
-    LIMITER_UNAVAILABLE,
-    QUOTA_EXHAUSTED,
-    RATE_LIMITED,
-    ProblemResponse,
-)
+from termgate.gateway.traffic.refusals import refusal
+from termgate.gateway.upstream_pool import UpstreamConnection, UpstreamPool
+from termgate.problems import USERS_SERVED_CAP, ProblemResponse
 
 log = logging.getLogger(__name__)
 
-Headers = list[tuple[str, str]]
 FLUSH_SECONDS = 1.0
 wall_clock = time.time
 
 
-def _seconds(value: float) -> int:
-    return max(0, math.ceil(value - 1e-6))
+def users_served(exchange: Exchange, grant: KeyGrant) -> ProblemResponse | None:
+    """Clause 4.4: a token of a consent given beyond the plan's cap on users served."""
+    if not grant.over_cap:
+        return None
+    bearer = exchange.bearer
+    assert bearer is not None
+    if bearer.consent_id not in grant.over_cap:
+        return None
+    return refuse(
+        exchange,
+        USERS_SERVED_CAP,
+        "This end user's consent came after your plan's cap on end users or customer "
+        "accounts served was reached; upgrade the plan to serve them.",
+    )
 
 
-def rate_headers(limits: PlanLimits, verdict: Verdict, now: float) -> Headers:
-    values: list[int] = []
-    if limits.rate is not None:
-        values += (verdict.app_left, _seconds(verdict.app_reset))
-    if limits.developer_rate is not None:
-        values += (verdict.developer_left, _seconds(verdict.developer_reset))
-    if limits.quota is not None:
-        ends = limits.quota_window(now).ends
-        values += (max(limits.quota - verdict.quota_used, 0), _seconds(ends - now))
-    if limits.bandwidth is not None:
-        ends = limits.calendar.day(now).ends
-        values += (max(limits.bandwidth - verdict.bandwidth_used, 0), _seconds(ends - now))
-    return [
-        (POLICY_HEADER, limits.policy_header),
-        (STATE_HEADER, limits.state_template % tuple(values)),
-    ]
+class TrafficPolicy:
+    """The plan's limits on traffic, over the configured counter backend."""
 
+    def __init__(self, backend: MemoryLimiter | RedisLimiter | None = None) -> None:
+        self.backend = backend if backend is not None else MemoryLimiter()
+        self.memory = self.backend if isinstance(self.backend, MemoryLimiter) else None
+        self.remote = self.backend if isinstance(self.backend, RedisLimiter) else None
+        self.in_flight = InFlight()
 
-def _reset_at(limits: PlanLimits, ends: float) -> str:
-    return datetime.fromtimestamp(ends, limits.calendar.tz).isoformat()
+    # Hooks on the request path -----------------------------------------------------------------
 
+    async def before(
+        self, exchange: Exchange, problem: ProblemResponse | None
+    ) -> tuple[ProblemResponse | None, Headers | None]:
+        """The refusal (`problem`, an earlier step's, or this step's own) and the RateLimit
+        headers. When it admits, the request holds a place under way until `after`."""
+        grant = exchange.grant
+        if problem is None:
+            assert grant is not None
+            problem = (
+                users_served(exchange, grant)
+                or page_size(exchange, grant)
+                or self.in_flight.enter(exchange, grant)
+            )
+            if problem is None:
+                if not grant.limits.counted:
+                    return None, None
+                try:
+                    problem, headers = await self._count(exchange, grant)
+                except BaseException:
+                    self.in_flight.leave(grant)
+                    raise
+                if problem is not None:
+                    self.in_flight.leave(grant)
+                return problem, headers
+        if grant is None or not grant.limits.counted:
+            return problem, None
+        now = wall_clock()
+        return problem, rate_headers(grant.limits, self.backend.peek(grant, now), now)
 
-def refusal(
-    exchange: Exchange, limits: PlanLimits, verdict: Verdict, now: float
-) -> ProblemResponse:
-    refused = verdict.refused
-    if refused == QUOTA:
-        ends = limits.quota_window(now).ends
-        days = limits.rolling_days
-        period = "this calendar month" if days is None else f"the last {days} days"
-        reset_at = _reset_at(limits, ends)
-        return refuse(
-            exchange,
-            QUOTA_EXHAUSTED,
-            f"Your plan's quota of {limits.quota} requests for {period} is used up; "
-            f"it renews at {reset_at}. Upgrade your plan for more.",
-            resetAt=reset_at,
-        )
-    if refused == BANDWIDTH:
-        ends = limits.calendar.day(now).ends
-        problem = refuse(
-            exchange,
-            BANDWIDTH_EXHAUSTED,
-            f"Your application has used its {limits.bandwidth} bytes of responses for today; "
-            f"the budget renews at {_reset_at(limits, ends)}.",
-            resetAt=_reset_at(limits, ends),
-        )
-        problem.headers.append(("retry-after", str(_seconds(ends - now))))
-        return problem
-    if refused == UNAVAILABLE:
-        problem = refuse(
-            exchange,
-            LIMITER_UNAVAILABLE,
-            "The gateway cannot check your plan's limits right now; retry shortly.",
-        )
-    elif refused == DEVELOPER_RATE:
-        problem = refuse(
-            exchange,
-            DEVELOPER_RATE_LIMITED,
-            f"Your developer account may send {limits.developer_rate} requests per minute on "
-            "this plan across all its applications and keys; retry later.",
-        )
-    else:
-        assert refused == APP_RATE
-        problem = refuse(
-            exchange,
-            RATE_LIMITED,
-            f"Your application may send {limits.rate} requests per minute on this plan; "
-            "retry later.",
-        )
-    problem.headers.append(("retry-after", str(max(1, _seconds(verdict.wait)))))
-    return problem
+    def response_cap(self, exchange: Exchange) -> int | None:
+        """Clause 3.3 e: the most bytes one response may have (None: no cap)."""
+        grant = exchange.grant
+        return grant.limits.max_response_bytes if grant is not None else None
 
+    async def relay_capped(
+        self,
+        exchange: Exchange,
+        connection: UpstreamConnection,
+        protocol: Any,
+        headers: list[tuple[str, str]],
+        pool: UpstreamPool,
+        cap: int,
+    ) -> ProblemResponse | None:
+        """Relay the response within `cap` bytes; a problem when it is refused before its head."""
+        return await response_cap.relay_capped(exchange, connection, protocol, headers, pool, cap)
 
-class Limits:
-    """The counters of rate, quota and bandwidth over the configured backend."""
+    def after(self, exchange: Exchange, sent: int) -> None:
+        """For a request `before` admitted, once it is over: `sent` bytes relayed."""
+        grant = exchange.grant
+        assert grant is not None
+        if sent and grant.limits.bandwidth is not None:
+            self.backend.spend_bytes(grant, sent, wall_clock())
+        self.in_flight.leave(grant)
 
-    def __init__(self, backend: MemoryLimiter | RedisLimiter) -> None:
-        self.backend = backend
-        self.memory = backend if isinstance(backend, MemoryLimiter) else None
-        self.remote = backend if isinstance(backend, RedisLimiter) else None
+    async def _count(
+        self, exchange: Exchange, grant: KeyGrant
+    ) -> tuple[ProblemResponse | None, Headers]:
+        now = wall_clock()
+        memory = self.memory
+        if memory is not None:
+            verdict = memory.acquire(grant, now)
+        else:
+            assert self.remote is not None
+            verdict = await self.remote.acquire(grant, now)
+        limits = grant.limits
+        headers = rate_headers(limits, verdict, now)
+        if verdict.refused:
+            return refusal(exchange, limits, verdict, now), headers
+        return None, headers
+
+    # Life of the process -----------------------------------------------------------------------
 
     async def start(
         self, sessions: async_sessionmaker[AsyncSession], grants: Mapping[str, Counted]
@@ -154,39 +166,14 @@ class Limits:
         if self.remote is not None:
             await self.remote.close()
 
-    async def admit(
-        self, exchange: Exchange, grant: Counted
-    ) -> tuple[ProblemResponse | None, Headers]:
-        now = wall_clock()
-        memory = self.memory
-        if memory is not None:
-            verdict = memory.acquire(grant, now)
-        else:
-            assert self.remote is not None
-            verdict = await self.remote.acquire(grant, now)
-        limits = grant.limits
-        headers = rate_headers(limits, verdict, now)
-        if verdict.refused:
-            return refusal(exchange, limits, verdict, now), headers
-        return None, headers
 
-    def headers(self, grant: Counted) -> Headers:
-        """For a request refused before the limit step: the counters as they stand."""
-        now = wall_clock()
-        return rate_headers(grant.limits, self.backend.peek(grant, now), now)
-
-    def spent(self, grant: Counted, sent: int) -> None:
-        if grant.limits.bandwidth is not None and sent:
-            self.backend.spend_bytes(grant, sent, wall_clock())
-
-
-def build_limits(
+def build_traffic_policy(
     backend: str, redis_url: str | None, failure: str, timeout: float, pool_size: int
-) -> Limits:
-    """The limits of the configured backend (settings `limiter_backend`, `redis_*`)."""
+) -> TrafficPolicy:
+    """The limit step over the configured backend (settings `limiter_backend`, `redis_*`)."""
     if backend == "redis":
         assert redis_url is not None
-        return Limits(
+        return TrafficPolicy(
             RedisLimiter(
                 redis_url,
                 failure="closed" if failure == "closed" else "open",
@@ -194,4 +181,4 @@ def build_limits(
                 timeout=timeout,
             )
         )
-    return Limits(MemoryLimiter())
+    return TrafficPolicy(MemoryLimiter())
