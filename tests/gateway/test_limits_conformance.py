@@ -156,17 +156,12 @@ def _grant(case: Case, counter: str) -> Any:
     )
 
 
+# The order of a case's `verdict` (and of the Redis script's answer).
+ANSWER = "refused wait app_left app_reset developer_left developer_reset quota_used bandwidth_used"
+
+
 def _answer(verdict: Verdict) -> tuple[int, ...]:
-    return (
-        verdict.refused,
-        verdict.wait,
-        verdict.app_left,
-        verdict.app_reset,
-        verdict.developer_left,
-        verdict.developer_reset,
-        verdict.quota_used,
-        verdict.bandwidth_used,
-    )
+    return tuple(getattr(verdict, name) for name in ANSWER.split())
 
 
 def _offset(value: int | str | bytes | None) -> int | None:

@@ -135,12 +135,11 @@ class Gateway:
                 problem = await self._admit(exchange)
                 problem, rate = await self.traffic.before(exchange, problem)
                 admitted = problem is None
-                opened = problem or await open_exchange(
-                    exchange,
-                    RSGIRequest(scope, protocol, self.body_timeout),
-                    self.pool,
-                    self.upstream_host,
-                )
+                if problem is None:
+                    request = RSGIRequest(scope, protocol, self.body_timeout)
+                    opened = await open_exchange(exchange, request, self.pool, self.upstream_host)
+                else:
+                    opened = problem
             except Exception:
                 # A fault of the gateway's own, before any answer went out: still a problem
                 # document and a usage event, never a bare 500.

@@ -14,7 +14,10 @@ runs one table of cases through both and checks they agree with it.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from termgate.gateway.traffic.plan_limits import PlanLimits
 
 MINUTE_US = 60_000_000
 SECOND_US = 1_000_000
@@ -31,23 +34,6 @@ UNAVAILABLE = 5
 def interval_us(per_minute: int | None) -> int:
     """The emission interval of a rate (0: no rate)."""
     return 0 if per_minute is None else max(1, MINUTE_US // per_minute)
-
-
-class Rates(Protocol):
-    """What `decide` reads of a plan (`plan_limits.PlanLimits`); None or 0 means no limit."""
-
-    @property
-    def quota(self) -> int | None: ...
-    @property
-    def bandwidth(self) -> int | None: ...
-    @property
-    def app_interval(self) -> int: ...
-    @property
-    def app_tolerance(self) -> int: ...
-    @property
-    def developer_interval(self) -> int: ...
-    @property
-    def developer_tolerance(self) -> int: ...
 
 
 class Verdict:
@@ -84,14 +70,18 @@ class Verdict:
         self.bandwidth_used = 0
 
 
-def gcra(tat: int, now: int, interval: int, tolerance: int) -> tuple[bool, int, int, int]:
-    """(admitted, the new TAT (the old one if refused), units left, µs to whole again or to
-    wait when refused)."""
+def gcra(
+    verdict: Verdict, limit: int, tat: int, now: int, interval: int, tolerance: int
+) -> tuple[int, int, int]:
+    """One rate: (the new TAT (the old one if refused), units left, µs to whole again or to
+    wait when refused); a refusal is the verdict's unless an earlier limit refused."""
     base = tat if tat > now else now
     ahead = base + interval - now
-    if ahead > tolerance:
-        return False, base, 0, ahead - tolerance
-    return True, base + interval, (tolerance - ahead) // interval, ahead
+    if ahead <= tolerance:
+        return base + interval, (tolerance - ahead) // interval, ahead
+    if not verdict.refused:
+        verdict.refused, verdict.wait = limit, ahead - tolerance
+    return base, 0, ahead - tolerance
 
 
 def rate_state(tat: int, now: int, interval: int, tolerance: int) -> tuple[int, int]:
@@ -100,7 +90,9 @@ def rate_state(tat: int, now: int, interval: int, tolerance: int) -> tuple[int, 
     return (tolerance - ahead) // interval, ahead
 
 
-def decide(limits: Rates, verdict: Verdict, now: int, app_tat: int, developer_tat: int) -> None:
+def decide(
+    limits: PlanLimits, verdict: Verdict, now: int, app_tat: int, developer_tat: int
+) -> None:
     """Decide one request on the stored counters: `verdict.quota_used` and
     `verdict.bandwidth_used` come in as stored. The quota is named before the bandwidth, both
     before the rates, and the application's own rate before the developer-wide one (4.4, then
@@ -114,17 +106,13 @@ def decide(limits: Rates, verdict: Verdict, now: int, app_tat: int, developer_ta
         verdict.refused = BANDWIDTH
     interval = limits.app_interval
     if interval:
-        ok, verdict.app_tat, verdict.app_left, verdict.app_reset = gcra(
-            app_tat, now, interval, limits.app_tolerance
+        verdict.app_tat, verdict.app_left, verdict.app_reset = gcra(
+            verdict, APP_RATE, app_tat, now, interval, limits.app_tolerance
         )
-        if not ok and not verdict.refused:
-            verdict.refused, verdict.wait = APP_RATE, verdict.app_reset
     interval = limits.developer_interval
     if interval:
-        ok, verdict.developer_tat, verdict.developer_left, verdict.developer_reset = gcra(
-            developer_tat, now, interval, limits.developer_tolerance
+        verdict.developer_tat, verdict.developer_left, verdict.developer_reset = gcra(
+            verdict, DEVELOPER_RATE, developer_tat, now, interval, limits.developer_tolerance
         )
-        if not ok and not verdict.refused:
-            verdict.refused, verdict.wait = DEVELOPER_RATE, verdict.developer_reset
     if not verdict.refused and quota is not None:
         verdict.quota_used += 1

@@ -26,20 +26,18 @@ def policy_texts(
 ) -> tuple[str, str]:
     """`RateLimit-Policy` items `"name";q=..;w=..` and the matching `RateLimit` items
     `"name";r=..;t=..` (as a %-template filled in per response)."""
+    items = (
+        ("app", rate, "", 60),
+        ("developer", developer_rate, "", 60),
+        ("quota", quota, "", quota_seconds),
+        ("bandwidth", bandwidth, ';qu="content-bytes"', 86_400),
+    )
     policies: list[str] = []
     states: list[str] = []
-    if rate is not None:
-        policies.append(f'"app";q={rate};w=60')
-        states.append('"app";r=%d;t=%d')
-    if developer_rate is not None:
-        policies.append(f'"developer";q={developer_rate};w=60')
-        states.append('"developer";r=%d;t=%d')
-    if quota is not None:
-        policies.append(f'"quota";q={quota};w={quota_seconds}')
-        states.append('"quota";r=%d;t=%d')
-    if bandwidth is not None:
-        policies.append(f'"bandwidth";q={bandwidth};qu="content-bytes";w=86400')
-        states.append('"bandwidth";r=%d;t=%d')
+    for name, limit, unit, window in items:
+        if limit is not None:
+            policies.append(f'"{name}";q={limit}{unit};w={window}')
+            states.append(f'"{name}";r=%d;t=%d')
     return ", ".join(policies), ", ".join(states)
 
 

@@ -12,13 +12,16 @@
 
 local ADMITTED, APP_RATE, DEVELOPER_RATE, QUOTA, BANDWIDTH = 0, 1, 2, 3, 4
 
-local function gcra(tat, now, interval, tolerance)
+local function gcra(verdict, limit, tat, now, interval, tolerance)
   local base = math.max(tat, now)
   local ahead = base + interval - now
-  if ahead > tolerance then
-    return false, base, 0, ahead - tolerance
+  if ahead <= tolerance then
+    return base + interval, math.floor((tolerance - ahead) / interval), ahead
   end
-  return true, base + interval, math.floor((tolerance - ahead) / interval), ahead
+  if verdict.refused == ADMITTED then
+    verdict.refused, verdict.wait = limit, ahead - tolerance
+  end
+  return base, 0, ahead - tolerance
 end
 
 local function decide(limits, verdict, now, app_tat, developer_tat)
@@ -30,22 +33,15 @@ local function decide(limits, verdict, now, app_tat, developer_tat)
   if bandwidth ~= nil and verdict.bandwidth_used >= bandwidth and verdict.refused == ADMITTED then
     verdict.refused = BANDWIDTH
   end
-  local ok
   local interval = limits.app_interval
   if interval > 0 then
-    ok, verdict.app_tat, verdict.app_left, verdict.app_reset = gcra(
-      app_tat, now, interval, limits.app_tolerance)
-    if not ok and verdict.refused == ADMITTED then
-      verdict.refused, verdict.wait = APP_RATE, verdict.app_reset
-    end
+    verdict.app_tat, verdict.app_left, verdict.app_reset = gcra(
+      verdict, APP_RATE, app_tat, now, interval, limits.app_tolerance)
   end
   interval = limits.developer_interval
   if interval > 0 then
-    ok, verdict.developer_tat, verdict.developer_left, verdict.developer_reset = gcra(
-      developer_tat, now, interval, limits.developer_tolerance)
-    if not ok and verdict.refused == ADMITTED then
-      verdict.refused, verdict.wait = DEVELOPER_RATE, verdict.developer_reset
-    end
+    verdict.developer_tat, verdict.developer_left, verdict.developer_reset = gcra(
+      verdict, DEVELOPER_RATE, developer_tat, now, interval, limits.developer_tolerance)
   end
   if verdict.refused == ADMITTED and quota ~= nil then
     verdict.quota_used = verdict.quota_used + 1

@@ -17,13 +17,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.gateway.exchange import Exchange, refuse
 from termgate.gateway.snapshot import KeyGrant
-from termgate.gateway.traffic import response_cap
 from termgate.gateway.traffic.in_flight import InFlight
 from termgate.gateway.traffic.memory_limiter import MemoryLimiter
 from termgate.gateway.traffic.page_size import page_size
@@ -32,7 +30,7 @@ from termgate.gateway.traffic.quota_seed import seed_quotas
 from termgate.gateway.traffic.ratelimit_headers import Headers, rate_headers
 from termgate.gateway.traffic.redis_limiter import RedisLimiter
 from termgate.gateway.traffic.refusals import refusal
-from termgate.gateway.upstream_pool import UpstreamConnection, UpstreamPool
+from termgate.gateway.traffic.response_cap import relay_capped
 from termgate.problems import USERS_SERVED_CAP, ProblemResponse
 
 log = logging.getLogger(__name__)
@@ -102,17 +100,8 @@ class TrafficPolicy:
         grant = exchange.grant
         return grant.limits.max_response_bytes if grant is not None else None
 
-    async def relay_capped(
-        self,
-        exchange: Exchange,
-        connection: UpstreamConnection,
-        protocol: Any,
-        headers: list[tuple[str, str]],
-        pool: UpstreamPool,
-        cap: int,
-    ) -> ProblemResponse | None:
-        """Relay the response within `cap` bytes; a problem when it is refused before its head."""
-        return await response_cap.relay_capped(exchange, connection, protocol, headers, pool, cap)
+    # Relay the response within the cap; a problem when it is refused before its head.
+    relay_capped = staticmethod(relay_capped)
 
     def after(self, exchange: Exchange, sent: int) -> None:
         """For a request `before` admitted, once it is over: `sent` bytes relayed."""
