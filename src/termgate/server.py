@@ -19,10 +19,10 @@ import orjson
 from termgate.asgi_bridge import ASGIBridge
 from termgate.db.engine import create_engine, session_factory
 from termgate.gateway.catalog import Catalog
-from termgate.gateway.limits.gate import build_limits
 from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.pipeline import Gateway
 from termgate.gateway.snapshot import SnapshotHolder
+from termgate.gateway.traffic.step import build_traffic_policy
 from termgate.gateway.usage_spool import UsageSpool
 from termgate.registry.scopes import api_scopes
 from termgate.settings import Settings, get_settings
@@ -72,7 +72,7 @@ class TermgateServer:
                 spool_seconds=settings.usage_spool_seconds,
             ),
             self.upstream_host,
-            build_limits(
+            build_traffic_policy(
                 settings.limiter_backend,
                 settings.redis_url,
                 settings.redis_failure,
@@ -90,13 +90,13 @@ class TermgateServer:
     async def start(self) -> None:
         await self.gateway.usage.replay()  # what a killed process of this node left in its spool
         await self.gateway.snapshots.reload()
-        await self.gateway.limits.start(self.sessions, self.gateway.snapshots.current.keys)
+        await self.gateway.traffic.start(self.sessions, self.gateway.snapshots.current.keys)
         await self._load_catalog()
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self.gateway.snapshots.refresh_forever()),
             loop.create_task(self.gateway.usage.run_forever()),
-            loop.create_task(self.gateway.limits.run_forever()),
+            loop.create_task(self.gateway.traffic.run_forever()),
         ]
         if self.gateway.catalog is None:
             self._tasks.append(loop.create_task(self._load_catalog_until_done()))
@@ -129,7 +129,7 @@ class TermgateServer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.gateway.usage.flush()
         self.gateway.usage.close()
-        await self.gateway.limits.close()
+        await self.gateway.traffic.close()
         await self.control_app.state.web.throttle.close()
         await self.pool.close()
         await self.engine.dispose()

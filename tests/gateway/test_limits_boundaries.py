@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from termgate.gateway.limits import calendar
-from termgate.gateway.limits.memory import MemoryLimiter
-from termgate.gateway.limits.policy import PlanLimits
-from termgate.gateway.limits.verdict import ADMITTED, BANDWIDTH, QUOTA
+from termgate.gateway.traffic import periods
+from termgate.gateway.traffic.gcra import ADMITTED, BANDWIDTH, QUOTA
+from termgate.gateway.traffic.memory_limiter import MemoryLimiter
+from termgate.gateway.traffic.plan_limits import PlanLimits
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -37,11 +37,11 @@ def at(*local: int) -> float:
 def fresh_calendars() -> Iterator[None]:
     """The process caches one calendar per zone that only moves forward (as time does); these
     tests jump about in time, so they neither see nor leave a cached period."""
-    saved = dict(calendar._calendars)
-    calendar._calendars.clear()
+    saved = dict(periods._calendars)
+    periods._calendars.clear()
     yield
-    calendar._calendars.clear()
-    calendar._calendars.update(saved)
+    periods._calendars.clear()
+    periods._calendars.update(saved)
 
 
 def spend(limiter: MemoryLimiter, grant: Grant, now: float, count: int) -> list[int]:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from granian._granian import RSGIProtocolClosed as ProtocolClosed
 
 from termgate.gateway.exchange import Exchange, refuse
-from termgate.gateway.limits.response_cap import relay_capped
+from termgate.gateway.traffic.response_cap import relay_capped
 from termgate.problems import (
     BODY_TIMEOUT,
     PROBLEM_CONTENT_TYPE,

@@ -39,7 +39,7 @@ from termgate.db.models import (
 from termgate.db.oauth import Consent, TokenFamily
 from termgate.db.programme import TermsAcceptance, TermsVersion
 from termgate.gateway.bearer import BearerTokens
-from termgate.gateway.limits.policy import UNLIMITED, PlanLimits, plan_limits
+from termgate.gateway.traffic.plan_limits import UNLIMITED, PlanLimits, plan_limits
 from termgate.governance.traffic_snapshot import NO_POLICY, TrafficPolicy, load_policy
 from termgate.identity.tokens import ACCESS_TOKEN_LIFETIME, public_keys
 

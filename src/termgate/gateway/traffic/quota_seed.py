@@ -11,8 +11,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import UsageEvent
-from termgate.gateway.limits.calendar import bucket_bounds
-from termgate.gateway.limits.memory import Counted, MemoryLimiter
+from termgate.gateway.traffic.memory_limiter import MemoryLimiter
+from termgate.gateway.traffic.periods import bucket_bounds
+from termgate.gateway.traffic.plan_limits import Counted
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ async def seed_quotas(
         limits = grant.limits
         if limits.quota is None:
             continue
-        for bucket in limits.quota_window(now).buckets:
+        for bucket in limits.quota_period(now).buckets:
             wanted[(limits.zone, bucket)].append(key_id)
     totals: dict[tuple[str, str], int] = defaultdict(int)
     for (_zone, bucket), key_ids in wanted.items():

@@ -2,7 +2,7 @@
 
 Counted in this process, so per gateway node (and per worker): a client that opens many slow
 requests holds at most `max_in_flight` of this node's upstream connections. The pipeline
-releases a place in a `finally`, whatever became of the request.
+gives a place back (`step.TrafficPolicy.after`) whatever became of the request.
 """
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ class InFlight:
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
 
-    def enter(self, exchange: Exchange, grant: KeyGrant, cap: int) -> ProblemResponse | None:
-        """Take a place, or the problem when the application's places are all taken."""
+    def enter(self, exchange: Exchange, grant: KeyGrant) -> ProblemResponse | None:
+        """Take a place, or the problem when the application's places are all taken (no cap:
+        nothing counted)."""
+        cap = grant.limits.max_in_flight
+        if cap is None:
+            return None
         application = grant.application_id
         under_way = self.counts.get(application, 0)
         if under_way >= cap:
@@ -35,6 +39,9 @@ class InFlight:
         return None
 
     def leave(self, grant: KeyGrant) -> None:
+        """Give back the place `enter` took."""
+        if grant.limits.max_in_flight is None:
+            return
         application = grant.application_id
         left = self.counts.get(application, 0) - 1
         if left > 0:

@@ -1,18 +1,18 @@
 """A plan's limits as the gateway enforces them (clauses 3.3 e-h and 4.4), built once per plan
-when the access snapshot loads, with the `RateLimit-Policy` header text already formatted."""
+when the access snapshot loads, with the GCRA intervals and the `RateLimit-Policy` header text
+already worked out."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from termgate.db.models import Plan
-from termgate.gateway.limits.calendar import Window, ZoneCalendar, calendar
+from termgate.gateway.traffic.gcra import interval_us
+from termgate.gateway.traffic.periods import Period, ZoneCalendar, calendar
+from termgate.gateway.traffic.ratelimit_headers import policy_texts
 from termgate.strict import whole_number
-
-MINUTE = 60.0
-POLICY_HEADER = "ratelimit-policy"
-STATE_HEADER = "ratelimit"
 
 
 def rolling_days(period: str) -> int | None:
@@ -40,15 +40,27 @@ class PlanLimits:
     max_in_flight: int | None = None
     # Whether any counter applies (rate, quota or bandwidth): then the limiter is asked.
     counted: bool = False
-    # The `RateLimit-Policy` value, and a %-template of the `RateLimit` value (see headers.py).
+    # The `RateLimit-Policy` value, and a %-template of the `RateLimit` value
+    # (`ratelimit_headers`).
     policy_header: str = ""
     state_template: str = ""
+    # The rates' GCRA emission intervals and tolerances in µs (`gcra`; 0: no rate).
+    app_interval: int = field(init=False, default=0)
+    app_tolerance: int = field(init=False, default=0)
+    developer_interval: int = field(init=False, default=0)
+    developer_tolerance: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        for name, rate in (("app", self.rate), ("developer", self.developer_rate)):
+            interval = interval_us(rate)
+            object.__setattr__(self, f"{name}_interval", interval)
+            object.__setattr__(self, f"{name}_tolerance", interval * (rate or 0))
 
     @property
     def calendar(self) -> ZoneCalendar:
         return calendar(self.zone)
 
-    def quota_window(self, now: float) -> Window:
+    def quota_period(self, now: float) -> Period:
         clock = calendar(self.zone)
         days = self.rolling_days
         return clock.month(now) if days is None else clock.rolling(days, now)
@@ -57,25 +69,17 @@ class PlanLimits:
 UNLIMITED = PlanLimits()
 
 
-def _policy_texts(limits: PlanLimits, now: float) -> tuple[str, str]:
-    """draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy` items `"name";q=..;w=..` and the
-    matching `RateLimit` items `"name";r=..;t=..` (as a template filled in per response)."""
-    policies: list[str] = []
-    states: list[str] = []
-    if limits.rate is not None:
-        policies.append(f'"app";q={limits.rate};w=60')
-        states.append('"app";r=%d;t=%d')
-    if limits.developer_rate is not None:
-        policies.append(f'"developer";q={limits.developer_rate};w=60')
-        states.append('"developer";r=%d;t=%d')
-    if limits.quota is not None:
-        seconds = limits.quota_window(now).seconds
-        policies.append(f'"quota";q={limits.quota};w={seconds}')
-        states.append('"quota";r=%d;t=%d')
-    if limits.bandwidth is not None:
-        policies.append(f'"bandwidth";q={limits.bandwidth};qu="content-bytes";w=86400')
-        states.append('"bandwidth";r=%d;t=%d')
-    return ", ".join(policies), ", ".join(states)
+class Counted(Protocol):
+    """What a limiter needs of a key's grant (`snapshot.KeyGrant`)."""
+
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def limits(self) -> PlanLimits: ...
+    @property
+    def app_counter(self) -> str: ...
+    @property
+    def developer_counter(self) -> str: ...
 
 
 def plan_limits(plan: Plan, now: float | None = None) -> PlanLimits:
@@ -101,5 +105,10 @@ def plan_limits(plan: Plan, now: float | None = None) -> PlanLimits:
     )
     if not counted:
         return limits
-    policy, template = _policy_texts(limits, time.time() if now is None else now)
+    quota_seconds = None
+    if limits.quota is not None:
+        quota_seconds = limits.quota_period(time.time() if now is None else now).seconds
+    policy, template = policy_texts(
+        rate, developer_rate, limits.quota, quota_seconds, limits.bandwidth
+    )
     return replace(limits, counted=True, policy_header=policy, state_template=template)

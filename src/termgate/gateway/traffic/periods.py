@@ -21,7 +21,7 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-class Window:
+class Period:
     """A day or a quota period: bucket names (newest first), when it resets, and its length."""
 
     __slots__ = ("buckets", "ends", "seconds")
@@ -50,41 +50,41 @@ class ZoneCalendar:
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
-        self._day: Window | None = None
-        self._month: Window | None = None
-        self._rolling: dict[int, Window] = {}
+        self._day: Period | None = None
+        self._month: Period | None = None
+        self._rolling: dict[int, Period] = {}
 
-    def day(self, now: float) -> Window:
-        window = self._day
-        if window is None or now >= window.ends:
+    def day(self, now: float) -> Period:
+        period = self._day
+        if period is None or now >= period.ends:
             start, end = _day(self.tz, now)
             seconds = round(end.timestamp() - start.timestamp())
-            window = self._day = Window((start.strftime("%Y%m%d"),), end.timestamp(), seconds)
-        return window
+            period = self._day = Period((start.strftime("%Y%m%d"),), end.timestamp(), seconds)
+        return period
 
-    def month(self, now: float) -> Window:
-        window = self._month
-        if window is None or now >= window.ends:
+    def month(self, now: float) -> Period:
+        period = self._month
+        if period is None or now >= period.ends:
             start = _midnight(datetime.fromtimestamp(now, self.tz)).replace(day=1)
             year, month = (
                 (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
             )
             end = start.replace(year=year, month=month)
             seconds = round(end.timestamp() - start.timestamp())
-            window = self._month = Window((start.strftime("%Y%m"),), end.timestamp(), seconds)
-        return window
+            period = self._month = Period((start.strftime("%Y%m"),), end.timestamp(), seconds)
+        return period
 
-    def rolling(self, days: int, now: float) -> Window:
+    def rolling(self, days: int, now: float) -> Period:
         """The last `days` days, today first; it frees budget when the oldest day leaves it."""
-        window = self._rolling.get(days)
-        if window is None or now >= window.ends:
+        period = self._rolling.get(days)
+        if period is None or now >= period.ends:
             start, end = _day(self.tz, now)
             naive = start.replace(tzinfo=None)
             buckets = tuple(
                 (naive - timedelta(days=back)).strftime("%Y%m%d") for back in range(days)
             )
-            window = self._rolling[days] = Window(buckets, end.timestamp(), days * int(DAY))
-        return window
+            period = self._rolling[days] = Period(buckets, end.timestamp(), days * int(DAY))
+        return period
 
 
 _calendars: dict[str, ZoneCalendar] = {}

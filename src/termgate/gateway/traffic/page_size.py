@@ -1,6 +1,4 @@
-"""Step 4, limit, the part the snapshot decides: the plan's page size (clause 3.3 e) and its
-cap on users served (clause 4.4). The counters (rate, quota, bandwidth) follow in
-`limits.gate.Limits`, over the configured backend.
+"""The plan's page size (clause 3.3 e), the first check of the limit step (`step.TrafficPolicy`).
 
 The query is read with the API's own parser (`termgate.query`), so the page size the gateway
 checks is the page size the API serves; when the request names none and the API's default is
@@ -10,7 +8,8 @@ larger than the plan allows (or unknown), the gateway asks for the plan's maximu
 from __future__ import annotations
 
 from termgate.gateway.exchange import Exchange, refuse
-from termgate.problems import USERS_SERVED_CAP, VALIDATION, ProblemResponse
+from termgate.gateway.snapshot import KeyGrant
+from termgate.problems import VALIDATION, ProblemResponse
 from termgate.query import QueryError, parse_query, whole_number
 
 PAGE_SIZE = "pageSize"
@@ -25,19 +24,9 @@ def _invalid(exchange: Exchange, name: str, reason: str, detail: str = "") -> Pr
     )
 
 
-def limit(exchange: Exchange) -> ProblemResponse | None:
-    grant = exchange.grant
-    assert grant is not None
-    if grant.over_cap:
-        bearer = exchange.bearer
-        assert bearer is not None
-        if bearer.consent_id in grant.over_cap:
-            return refuse(
-                exchange,
-                USERS_SERVED_CAP,
-                "This end user's consent came after your plan's cap on end users or customer "
-                "accounts served was reached; upgrade the plan to serve them.",
-            )
+def page_size(exchange: Exchange, grant: KeyGrant) -> ProblemResponse | None:
+    """The refusal of a page larger than the plan allows; none asked for: the plan's maximum
+    asked for explicitly when the API's default may be larger."""
     query = exchange.query
     try:
         parameters = parse_query(query) if query else {}
