@@ -20,6 +20,7 @@ test: lint typecheck unit
 lint: env
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	$(UV) run lint-imports
 
 typecheck: env
 	$(UV) run mypy

@@ -8,7 +8,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from termgate.db.engine import create_engine, session_factory
-from termgate.db.identity import Consent, EndUser
+from termgate.db.oauth import Consent, EndUser
 from termgate.identity.tokens import open_family, token_for_family
 
 DEBTORS = (1001, 1002, 1003, 1004, 1005)  # every debtor of the reference data

@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import re
-import signal
 import statistics
 import sys
-import tempfile
 import threading
 from collections import Counter
 from pathlib import Path
@@ -31,7 +28,7 @@ import httpx
 from rich.console import Console
 
 from loadgen import WrkResult, run_wrk, write_script
-from run import PATH, _terminate, machine
+from run import PATH, machine, run_bench
 from targets import ROOT, Processes, free_port, prepare_database, wait_for_200
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -69,7 +66,7 @@ def start(
     ports = {name: free_port() for name in ("upstream", "throttled", "unthrottled")}
     issuer = f"http://127.0.0.1:{ports['unthrottled']}"
     headers = prepare_database(database_url, tmp, issuer)
-    upstream = [sys.executable, "-m", "termgate.upstream", "--port", str(ports["upstream"])]
+    upstream = [sys.executable, "-m", "termgate.reference_api", "--port", str(ports["upstream"])]
     processes.start("upstream", [*upstream, "--employees", str(args.employees)], cpus=cpus)
     wait_for_200(processes, "upstream", ports["upstream"], PATH, headers)
     env = {
@@ -171,25 +168,7 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = arguments(argv)
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    with tempfile.TemporaryDirectory(prefix="termgate-storm-") as directory:
-        tmp = Path(directory)
-        processes = Processes(logs=tmp)
-        try:
-            results = bench(args, tmp, processes)
-        except (RuntimeError, KeyboardInterrupt) as error:
-            console.print(f"[red]bench failed: {error}[/]")
-            for name, _, _ in processes.started:
-                console.print(f"--- {name} output ---\n{processes.output(name)}")
-            return 1
-        finally:
-            processes.stop_all()
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
-    console.print(f"results: {args.output}")
-    return 0
+    return run_bench(arguments(argv), "termgate-storm-", bench)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -149,7 +150,7 @@ def start_all(
     issuer = f"http://127.0.0.1:{ports['termgate']}"
     headers = prepare_database(database_url, tmp, issuer)
     python = sys.executable
-    upstream = [python, "-m", "termgate.upstream", "--port", str(ports["direct"])]
+    upstream = [python, "-m", "termgate.reference_api", "--port", str(ports["direct"])]
     upstream += ["--employees", str(args.employees), "--workers", "1"]
     processes.start("upstream", upstream, cpus=server_cpus)
     wait_for_200(processes, "upstream", ports["direct"], args.path, headers)
@@ -364,17 +365,21 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = arguments(argv)
+def run_bench(
+    args: argparse.Namespace,
+    prefix: str,
+    bench_fn: Callable[[argparse.Namespace, Path, Processes], dict[str, object]],
+) -> int:
+    """Runs `bench_fn` with its processes in a scratch folder and writes its results as JSON."""
     signal.signal(signal.SIGTERM, _terminate)
     # A shell starting us in the background leaves SIGINT ignored, and children would inherit
     # that: the gateway must see the SIGINT that stops it cleanly.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    with tempfile.TemporaryDirectory(prefix="termgate-bench-") as directory:
+    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
         tmp = Path(directory)
         processes = Processes(logs=tmp)
         try:
-            results = bench(args, tmp, processes)
+            results = bench_fn(args, tmp, processes)
         except (RuntimeError, KeyboardInterrupt) as error:
             console.print(f"[red]bench failed: {error}[/]")
             for name, _, _ in processes.started:
@@ -387,6 +392,10 @@ def main(argv: list[str] | None = None) -> int:
     shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
     console.print(f"results: {shown}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_bench(arguments(argv), "termgate-bench-", bench)
 
 
 if __name__ == "__main__":

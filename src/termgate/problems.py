@@ -1,7 +1,10 @@
 """RFC 9457 problem documents with the wire contract's numeric `code` and the terms' `clause`.
 
-Every refusal termgate makes is one of these; `Refusal` names the code, status, title and clause
-once so the gateway, the control plane and the CLI say the same thing about the same rule.
+Every refusal termgate makes is one of these, and this module is their one table (`REFUSALS`):
+`Refusal` names the code, status, title and clause once so the gateway, the control plane and the
+CLI say the same thing about the same rule. A test checks every clause against
+`terms/policy.toml` and every code against `docs/errors.md`. (The reference API, a stand-in for
+the upstream, keeps its own codes in `reference_api/refusals.py`.)
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ class ProblemResponse:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
 
-# Refusals of the gateway (DESIGN §3 codes). Clause ids refer to terms/policy.toml.
+# Refusals of the gateway (the codes of the API's contract, docs/errors.md). Clause ids refer
+# to terms/policy.toml.
 MISSING_KEY = Refusal(401, 40100, "missing-subscription-key", "Subscription key required", "2")
 UNKNOWN_KEY = Refusal(401, 40100, "invalid-subscription-key", "Subscription key not valid", "2")
 UPSTREAM_ERROR = Refusal(502, 50201, "upstream-unavailable", "The API is unreachable", "7")
@@ -129,4 +133,23 @@ RESPONSE_TOO_LARGE = Refusal(
 )
 LIMITER_UNAVAILABLE = Refusal(
     503, 50302, "limiter-unavailable", "Limits cannot be checked right now", "4.4"
+)
+
+# The control plane. Readiness of a node (`GET /readyz`).
+NOT_READY = Refusal(503, 50303, "not-ready", "Not ready to serve", "7")
+# The admin API. An operation answers with the clause it serves (the admin API passes it when it
+# refuses); the clause here is the one for a request that reaches no operation.
+ADMIN_MISSING_TOKEN = Refusal(401, 40101, "missing-token", "Administrator token required", "3.1")
+ADMIN_INVALID_TOKEN = Refusal(401, 40102, "invalid-token", "Administrator token not valid", "3.1")
+ADMIN_INVALID_REQUEST = Refusal(400, 40001, "validationError", "The request is not valid", "3.1")
+ADMIN_NOT_FOUND = Refusal(404, 40401, "not-found", "No such resource", "3.1")
+ADMIN_METHOD_NOT_ALLOWED = Refusal(
+    405, 40501, "method-not-allowed", "Method not allowed here", "3.1"
+)
+ADMIN_CONFLICT = Refusal(409, 40901, "conflict", "Not possible in the current state", "3.1")
+ADMIN_SERVER_ERROR = Refusal(500, 50001, "server-error", "Internal error", "7")
+
+# Every refusal above, for the checks of the table and for documentation.
+REFUSALS: tuple[Refusal, ...] = tuple(
+    value for value in list(globals().values()) if isinstance(value, Refusal)
 )

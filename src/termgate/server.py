@@ -1,7 +1,8 @@
 """The termgate process: the gateway under the API prefix, the control plane everywhere else.
 
 Served by granian over RSGI (a bare granian answers ~57k req/s over RSGI against ~50k over ASGI,
-DESIGN §6), with uvloop. Each worker process builds its own `TermgateServer` from the settings,
+see docs/performance.md), with uvloop. Each worker process builds its own `TermgateServer` from
+the settings,
 loads the access snapshot and the API's operations before it accepts a request, and flushes its
 usage events when it stops.
 """
@@ -18,15 +19,15 @@ import orjson
 from termgate.asgi_bridge import ASGIBridge
 from termgate.db.engine import create_engine, session_factory
 from termgate.gateway.catalog import Catalog
-from termgate.gateway.limits.gate import build_limits
 from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.pipeline import Gateway
 from termgate.gateway.snapshot import SnapshotHolder
-from termgate.gateway.upstream_fetch import fetch_json
-from termgate.gateway.upstream_pool import UpstreamError, UpstreamPool
+from termgate.gateway.traffic.step import build_traffic_policy
 from termgate.gateway.usage_spool import UsageSpool
 from termgate.registry.scopes import api_scopes
 from termgate.settings import Settings, get_settings
+from termgate.upstream_client.fetch import fetch_json
+from termgate.upstream_client.pool import UpstreamError, UpstreamPool
 from termgate.web.app import create_control_app
 
 log = logging.getLogger("termgate")
@@ -71,12 +72,13 @@ class TermgateServer:
                 spool_seconds=settings.usage_spool_seconds,
             ),
             self.upstream_host,
-            build_limits(
+            build_traffic_policy(
                 settings.limiter_backend,
                 settings.redis_url,
                 settings.redis_failure,
                 settings.redis_timeout,
                 settings.redis_pool_size,
+                settings.clock_offset_seconds,
             ),
             body_timeout=settings.request_body_timeout,
         )
@@ -88,13 +90,13 @@ class TermgateServer:
     async def start(self) -> None:
         await self.gateway.usage.replay()  # what a killed process of this node left in its spool
         await self.gateway.snapshots.reload()
-        await self.gateway.limits.start(self.sessions, self.gateway.snapshots.current.keys)
+        await self.gateway.traffic.start(self.sessions, self.gateway.snapshots.current.keys)
         await self._load_catalog()
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self.gateway.snapshots.refresh_forever()),
             loop.create_task(self.gateway.usage.run_forever()),
-            loop.create_task(self.gateway.limits.run_forever()),
+            loop.create_task(self.gateway.traffic.run_forever()),
         ]
         if self.gateway.catalog is None:
             self._tasks.append(loop.create_task(self._load_catalog_until_done()))
@@ -127,7 +129,7 @@ class TermgateServer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.gateway.usage.flush()
         self.gateway.usage.close()
-        await self.gateway.limits.close()
+        await self.gateway.traffic.close()
         await self.control_app.state.web.throttle.close()
         await self.pool.close()
         await self.engine.dispose()

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from termgate.cli.demo_seed import DemoCredentials, seed_demo
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.migrate import upgrade_async
 from termgate.notify.mail import transaction
-from termgate.registry.demo import DemoCredentials, seed_demo
 from termgate.settings import load_settings
 from tests.conftest import free_port
 from tests.support.processes import gateway_env, serving
@@ -60,7 +60,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         await processes.enter_async_context(
             serving(["-m", "termgate.notify.capture"], f"tcp://127.0.0.1:{smtp_port}", env)
         )
-        upstream = ["-m", "termgate.upstream", "--port", str(upstream_port)]
+        upstream = ["-m", "termgate.reference_api", "--port", str(upstream_port)]
         upstream += ["--employees", str(EMPLOYEES)]
         await processes.enter_async_context(serving(upstream, f"{upstream_url}/openapi.json"))
         settings = load_settings(

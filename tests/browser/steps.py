@@ -10,7 +10,7 @@ import httpx
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from playwright.async_api import Page, Route, expect
 
-from termgate.registry.demo import END_USER_PASSWORD
+from termgate.cli.demo_seed import END_USER_PASSWORD
 from tests.browser.conftest import Stack
 
 

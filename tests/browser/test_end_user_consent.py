@@ -8,7 +8,7 @@ import re
 
 from playwright.async_api import Page, expect
 
-from termgate.registry.demo import END_USER_PASSWORD
+from termgate.cli.demo_seed import END_USER_PASSWORD
 from tests.browser.conftest import Stack, photograph
 
 

@@ -12,11 +12,11 @@ import httpx
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 
+from termgate.cli.demo_seed import BRAM, DEVELOPER_PASSWORD
 from termgate.db.engine import create_engine, session_factory
-from termgate.db.identity import TokenFamily
 from termgate.db.models import Application
+from termgate.db.oauth import TokenFamily
 from termgate.identity.tokens import token_for_family
-from termgate.registry.demo import BRAM, DEVELOPER_PASSWORD
 from tests.browser.conftest import Stack, photograph
 from tests.browser.steps import sign_in_to_console, sign_in_to_portal, token_through_consent
 from tests.conftest import free_port

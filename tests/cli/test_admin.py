@@ -12,11 +12,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from termgate.cli import app
+from termgate.core.audit import verify_chain
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.models import Developer, Status, new_id
 from termgate.db.programme import AuditEntry
 from termgate.registry.admins import administrator_for_token
-from termgate.registry.audit import verify_chain
 from termgate.settings import get_settings
 
 TOKEN = re.compile(r"^tga_tg_[A-Za-z0-9_-]{43}$", re.MULTILINE)

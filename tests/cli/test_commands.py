@@ -13,9 +13,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from termgate.cli import app
+from termgate.core.secrets import hash_key
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.models import Status, SubscriptionKey, new_id
-from termgate.registry.secrets import hash_key
 from termgate.settings import get_settings
 
 KEY_SHAPE = re.compile(r"^tg_[A-Za-z0-9_-]{43}$", re.MULTILINE)

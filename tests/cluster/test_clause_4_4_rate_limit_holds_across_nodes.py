@@ -1,4 +1,5 @@
-"""Clause 4.4 in cluster mode (DESIGN §4): two gateway processes on one PostgreSQL database and
+"""Clause 4.4 in cluster mode (docs/architecture.md): two gateway processes on one PostgreSQL
+database and
 one Redis. A plan's rate limit holds across both nodes under concurrent load; a suspension made
 through one node's admin API refuses the next request on the other within a second; and with
 Redis stopped each node does what it is configured to (open: its own limits; closed: 503),

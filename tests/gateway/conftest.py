@@ -36,9 +36,11 @@ async def wait_for_status(
     limit: float = 5.0,
     *,
     token: str | None = None,
+    code: int | None = None,
 ) -> float:
-    """Seconds until a request with `key` (and `token`) answers `status` (the snapshot has
-    caught up)."""
+    """Seconds until a request with `key` (and `token`) answers `status`, and with a problem
+    document of `code` when given (the snapshot has caught up: an earlier refusal of the same
+    status, such as an unknown key's 40100, does not count)."""
     headers = {"X-Subscription-Key": key}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
@@ -47,10 +49,16 @@ async def wait_for_status(
     while True:
         response = await client.get(url, headers=headers)
         waited = loop.time() - started
-        if response.status_code == status or waited > limit:
-            assert response.status_code == status, response.text
+        if _answers(response, status, code) or waited > limit:
+            assert _answers(response, status, code), response.text
             return waited
         await asyncio.sleep(0.05)
+
+
+def _answers(response: httpx.Response, status: int, code: int | None) -> bool:
+    if response.status_code != status:
+        return False
+    return code is None or response.json().get("code") == code
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +85,7 @@ async def payroll_upstream() -> AsyncIterator[str]:
     """The reference payroll API, as a real server process."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    args = ["-m", "termgate.upstream", "--port", str(port), "--employees", "500"]
+    args = ["-m", "termgate.reference_api", "--port", str(port), "--employees", "500"]
     async with serving(args, f"{url}/openapi.json"):
         yield url
 

@@ -9,6 +9,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -39,10 +41,14 @@ class LimitedApp:
 
 
 async def limited_apps(
-    sessions: async_sessionmaker[AsyncSession], count: int = 1, **limits: object
+    sessions: async_sessionmaker[AsyncSession],
+    count: int = 1,
+    *,
+    now: datetime | None = None,
+    **limits: object,
 ) -> list[LimitedApp]:
     """`count` applications of one developer, each with a key on one plan with `limits`
-    (PlanTemplate fields), and an end user's token."""
+    (PlanTemplate fields), and an end user's token (issued at `now`: a gateway's moved clock)."""
     suffix = new_id()[:8]
     apps: list[tuple[str, str, str, str]] = []
     async with sessions.begin() as session:
@@ -65,9 +71,27 @@ async def limited_apps(
             apps.append((issued.secret, application.id, developer.id, plan.id))
     result = []
     for key, application_id, developer_id, plan_id in apps:
-        token = await issue_test_token(sessions, application_id)
+        token = await issue_test_token(sessions, application_id, now=now)
         result.append(LimitedApp(key, application_id, developer_id, plan_id, token))
     return result
+
+
+@dataclass(frozen=True)
+class MovedClock:
+    """A gateway clock (`clock_offset_seconds`) standing at noon on the 15th of next month in
+    Amsterdam: days and months from any period edge however long the test takes."""
+
+    offset: float
+
+    @classmethod
+    def mid_period(cls) -> MovedClock:
+        local = datetime.now(ZoneInfo("Europe/Amsterdam"))
+        year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+        noon = datetime(year, month, 15, 12, tzinfo=ZoneInfo("Europe/Amsterdam"))
+        return cls((noon - datetime.now(UTC)).total_seconds())
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
 
 
 def problem_of(response: httpx.Response, status: int, code: int, clause: str) -> dict[str, object]:

@@ -16,9 +16,9 @@ from urllib.parse import unquote, urlsplit
 import httptools
 import orjson
 
-from termgate.upstream.openapi import build_openapi
-from termgate.upstream.router import Match, Router
-from termgate.upstream.routes import ROUTES
+from termgate.reference_api.openapi import build_openapi
+from termgate.reference_api.router import Match, Router
+from termgate.reference_api.routes import ROUTES
 
 ROUTER = Router(ROUTES)
 # Company → owning debtor: what the gateway preloads and learns from GET /api/companies[/{id}].

@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.query import QueryError, parse_query, whole_number
-from termgate.upstream.paging import DEFAULT_PAGE_SIZE
-from termgate.upstream.routes import ROUTES, Route
+from termgate.reference_api.paging import DEFAULT_PAGE_SIZE
+from termgate.reference_api.routes import ROUTES, Route
 from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
 from tests.gateway.raw_http import RawResponse, raw_get_sync, usage_event
 from tests.gateway.routing_upstream import OWNERS, RoutingUpstream, Served

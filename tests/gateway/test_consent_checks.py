@@ -7,14 +7,14 @@ import asyncio
 from urllib.parse import urlsplit
 
 from termgate.db.models import Environment, Status
-from termgate.gateway.authorize import LEARN_COMPANY, authorize
+from termgate.gateway.authorize import authorize
 from termgate.gateway.bearer import Bearer, granted_scopes
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.exchange import Exchange
 from termgate.gateway.snapshot import KeyGrant
 from termgate.gateway.tenants import CompanyDirectory, canonical_id
-from termgate.gateway.upstream_pool import UpstreamPool
 from termgate.identity.tokens import AccessClaims
+from termgate.upstream_client.pool import UpstreamPool
 
 CATALOG = Catalog.from_openapi(
     {
@@ -107,12 +107,16 @@ def test_clause_3_3_e_an_alternative_of_several_scopes_needs_all_of_them() -> No
 def test_clause_3_3_a_unknown_company_is_looked_up_only_when_it_could_exist() -> None:
     directory = directory_with({"2001": 1001, "2002": 1002})
     token = bearer("employee.info.read")
-    assert authorize(exchange_for("/api/companies/2001/employees", token), directory) is None
+    known = exchange_for("/api/companies/2001/employees", token)
+    assert authorize(known, directory) is None
+    assert not known.company_pending
     other = authorize(exchange_for("/api/companies/2002/employees", token), directory)
     assert other is not None
     assert other.status == 403
     unseen = exchange_for("/api/companies/2003/employees", token)
-    assert authorize(unseen, directory) is LEARN_COMPANY
+    assert not unseen.company_pending
+    assert authorize(unseen, directory) is None
+    assert unseen.company_pending  # left to the resolve_tenant step, which asks the upstream
     for odd in ("02001", "x1", "1" * 30):
         refused = authorize(exchange_for(f"/api/companies/{odd}/employees", token), directory)
         assert refused is not None

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.db.policy import LifecycleState
+from termgate.db.traffic import LifecycleState
 from termgate.governance.lifecycle import set_lifecycle
 from tests.gateway.conftest import Gateway, wait_for_status
 from tests.gateway.raw_http import raw_get, usage_event

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -12,6 +13,7 @@ from tests.conftest import free_port
 from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.factories import issue_test_access
+from tests.support.processes import serving, stop
 
 
 @pytest.fixture(scope="session")
@@ -170,11 +172,36 @@ async def test_unknown_operation_is_a_problem_naming_the_documentation_clause(
     assert wrong_method.headers["allow"] == "GET, POST"
 
 
-async def test_upstream_down_answers_502(database_url: str, client: httpx.AsyncClient) -> None:
+async def test_clause_7_upstream_unreachable_from_the_start_answers_502(
+    database_url: str, client: httpx.AsyncClient
+) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     async with gateway_process(database_url, dead) as gateway:
         response = await client.get(f"{gateway.url}/api/echo", headers={"X-Subscription-Key": "x"})
         assert response.status_code == 502
         problem = response.json()
-        assert problem["code"] == 50201
-        assert "clause" in problem
+        assert (problem["code"], problem["clause"]) == (50201, "7")
+        assert "not been loaded" in problem["detail"]
+
+
+async def test_clause_7_upstream_gone_after_the_catalog_is_loaded_answers_502(
+    database_url: str, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    access = await issue_test_access(sessions)
+    port = free_port()
+    upstream_url = f"http://127.0.0.1:{port}"
+    args = ["-m", "termgate.reference_api", "--port", str(port), "--employees", "20"]
+    async with (
+        serving(args, f"{upstream_url}/openapi.json") as upstream,
+        gateway_process(database_url, upstream_url, upstream_timeout="1") as gateway,
+    ):
+        url = f"{gateway.url}/api/debtors"
+        await wait_for_status(client, url, access.key.key, 200, token=access.token.token)
+        await asyncio.to_thread(stop, upstream)  # its pooled connections close with it
+        responses = [await client.get(url, headers=access.headers) for _ in range(2)]
+    for response in responses:
+        assert response.status_code == 502, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert (problem["code"], problem["clause"]) == (50201, "7")
+        assert "not been loaded" not in problem["detail"]

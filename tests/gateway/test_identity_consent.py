@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.db.models import UsageEvent
 from termgate.identity.tokens import issue_access_token
-from termgate.upstream import generate
+from termgate.reference_api import generate
 from tests.gateway.conftest import Gateway, wait_for_status
 from tests.support.factories import (
     TEST_ISSUER,
@@ -110,7 +110,9 @@ async def test_clause_3_3_a_revoked_family_is_refused_within_a_second(
     await ready(client, payroll_gateway, access)
     await revoke_test_family(sessions, access.token.family_id)
     url = f"{payroll_gateway.url}/api/debtors"
-    waited = await wait_for_status(client, url, access.key.key, 401, token=access.token.token)
+    waited = await wait_for_status(
+        client, url, access.key.key, 401, token=access.token.token, code=40102
+    )
     assert waited < 1.0
     response = await client.get(url, headers=access.headers)
     assert "revoked" in str(problem_of(response, 401, 40102, "3.3 a")["detail"])
@@ -123,7 +125,8 @@ async def test_clause_2_token_of_another_application_is_refused(
     other = await issue_test_key(sessions)
     await ready(client, payroll_gateway, mine)
     url = f"{payroll_gateway.url}/api/debtors"
-    await wait_for_status(client, url, other.key, 401, token=mine.token.token)
+    # The other key is unknown (40100) until the snapshot has it; wait for the token's refusal.
+    await wait_for_status(client, url, other.key, 401, token=mine.token.token, code=40102)
     response = await client.get(url, headers=mine.token.headers(other.key))
     problem = problem_of(response, 401, 40102, "2")
     assert problem["type"] == "https://termgate.dev/problems/token-of-another-application"

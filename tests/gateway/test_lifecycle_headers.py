@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.db.policy import LifecycleState
+from termgate.db.traffic import LifecycleState
 from termgate.governance.lifecycle import add_brownout, set_lifecycle
 from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
 from tests.support.echo_upstream import EchoUpstream

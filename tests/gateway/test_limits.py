@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.db.models import Plan
+from termgate.registry.plans import change_limits
 from tests.gateway.conftest import gateway_process, wait_for_status
-from tests.gateway.limits_support import limited_apps, problem_of, rate_items
+from tests.gateway.limits_support import MovedClock, limited_apps, problem_of, rate_items
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.factories import issue_test_token
 
@@ -78,8 +80,13 @@ async def test_clause_4_4_quota_exhausted_is_not_retryable_and_names_reset(
     sessions: async_sessionmaker[AsyncSession],
     client: httpx.AsyncClient,
 ) -> None:
-    (app,) = await limited_apps(sessions, quota_per_period=2, time_zone="Europe/Amsterdam")
-    async with gateway_process(database_url, echo_upstream[1]) as gateway:
+    clock = MovedClock.mid_period()
+    (app,) = await limited_apps(
+        sessions, now=clock.now(), quota_per_period=2, time_zone="Europe/Amsterdam"
+    )
+    async with gateway_process(
+        database_url, echo_upstream[1], clock_offset_seconds=str(clock.offset)
+    ) as gateway:
         url = f"{gateway.url}/api/echo"
         statuses = [(await client.get(url, headers=app.headers)).status_code for _ in range(2)]
         refused = await client.get(url, headers=app.headers)
@@ -87,7 +94,7 @@ async def test_clause_4_4_quota_exhausted_is_not_retryable_and_names_reset(
     body = problem_of(refused, 429, 42909, "4.4")
     assert "retry-after" not in refused.headers
     reset = datetime.fromisoformat(str(body["resetAt"]))
-    local = datetime.now(ZoneInfo("Europe/Amsterdam"))
+    local = clock.now().astimezone(ZoneInfo("Europe/Amsterdam"))
     expected = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
     assert (reset.year, reset.month, reset.day, reset.hour) == (*expected, 1, 0)
     assert reset.utcoffset() == ZoneInfo("Europe/Amsterdam").utcoffset(reset.replace(tzinfo=None))
@@ -142,8 +149,13 @@ async def test_clause_3_3_f_bandwidth_budget_per_day(
     sessions: async_sessionmaker[AsyncSession],
     client: httpx.AsyncClient,
 ) -> None:
-    (app,) = await limited_apps(sessions, bandwidth_bytes_per_day=5000)
-    async with gateway_process(database_url, echo_upstream[1]) as gateway:
+    clock = MovedClock.mid_period()  # noon: both responses fall on the same day
+    (app,) = await limited_apps(
+        sessions, now=clock.now(), bandwidth_bytes_per_day=5000, time_zone="Europe/Amsterdam"
+    )
+    async with gateway_process(
+        database_url, echo_upstream[1], clock_offset_seconds=str(clock.offset)
+    ) as gateway:
         url = f"{gateway.url}/api/stream"
         first = await client.get(url, params={"size": "3000"}, headers=app.headers)
         second = await client.get(url, params={"size": "3000"}, headers=app.headers)
@@ -151,8 +163,11 @@ async def test_clause_3_3_f_bandwidth_budget_per_day(
     assert first.status_code == second.status_code == 200
     assert rate_items(second)["bandwidth"]["r"] == 2000  # counted after the first response
     body = problem_of(refused, 429, 42910, "3.3 f")
-    assert 0 < int(refused.headers["retry-after"]) <= 25 * 3600
-    assert "resetAt" in body
+    # From noon to the end of the Amsterdam day: 12 hours, less the seconds the test took.
+    assert 11 * 3600 < int(refused.headers["retry-after"]) <= 12 * 3600
+    reset = datetime.fromisoformat(str(body["resetAt"]))
+    assert (reset.hour, reset.minute) == (0, 0)
+    assert reset.date() == (clock.now() + timedelta(days=1)).astimezone(reset.tzinfo).date()
 
 
 async def test_clause_4_4_end_users_beyond_the_cap_are_refused_at_the_gateway(
@@ -161,9 +176,12 @@ async def test_clause_4_4_end_users_beyond_the_cap_are_refused_at_the_gateway(
     sessions: async_sessionmaker[AsyncSession],
     client: httpx.AsyncClient,
 ) -> None:
-    (app,) = await limited_apps(sessions, max_end_users=1)
-    # A second end user's consent made behind the consent page's back (as a race could).
+    (app,) = await limited_apps(sessions, max_end_users=2)
     other = await issue_test_token(sessions, app.application_id, debtors=(1002,))
+    # The provider lowers the cap to one: the later consent is now beyond it.
+    async with sessions.begin() as session:
+        plan = await session.get_one(Plan, app.plan_id)
+        await change_limits(session, plan, {"max_end_users": 1}, "tests")
     async with gateway_process(database_url, echo_upstream[1]) as gateway:
         url = f"{gateway.url}/api/echo"
         await wait_for_status(client, url, app.key, 200, token=app.token.token)

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.db.identity import EndUser
+from termgate.core.users_served import over_cap
 from termgate.db.models import Application, new_id
-from termgate.gateway.limits.calendar import ZoneCalendar, zone
-from termgate.gateway.limits.memory import MemoryLimiter
-from termgate.gateway.limits.users import over_cap
+from termgate.db.oauth import EndUser
+from termgate.gateway.traffic.memory_limiter import MemoryLimiter
+from termgate.gateway.traffic.periods import ZoneCalendar, zone
 from termgate.identity.consents import UsersServedCapError, grant_consent
 from tests.gateway.limits_support import limited_apps
 
@@ -84,7 +84,7 @@ def test_clause_4_4_billing_days_follow_summer_time() -> None:
 def test_clause_4_4_gcra_admits_the_allowance_then_one_per_interval() -> None:
     from types import SimpleNamespace
 
-    from termgate.gateway.limits.policy import PlanLimits
+    from termgate.gateway.traffic.plan_limits import PlanLimits
 
     limits = PlanLimits(rate=60, counted=True)
     grant = SimpleNamespace(limits=limits, app_counter="a", developer_counter="d", key_id="k")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.governance.calendar import add_window, cancel_window, ensure_default_rule
+from termgate.governance.maintenance_calendar import add_window, cancel_window, ensure_default_rule
 from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.factories import IssuedAccess, issue_test_key, issue_test_token
@@ -26,16 +27,26 @@ def next_wednesday_window(after: datetime) -> datetime:
     return datetime(day.year, day.month, day.day, 20, 0, tzinfo=AMSTERDAM).astimezone(UTC)
 
 
-WINDOW = next_wednesday_window(datetime.now(UTC))
-# The gateway's clock stands 30 minutes into that window (and moves on as the test runs).
-OFFSET = (WINDOW + timedelta(minutes=30) - datetime.now(UTC)).total_seconds()
+@dataclass(frozen=True)
+class InsideWindow:
+    """A gateway whose clock stands 30 minutes into a future weekly window (and moves on as the
+    test runs); the offset is taken when the test starts, however late that is."""
+
+    gateway: Gateway
+    window: datetime
+    offset: float
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
 
 
-async def access_on_gateway_clock(sessions: async_sessionmaker[AsyncSession]) -> IssuedAccess:
+async def access_on_gateway_clock(
+    sessions: async_sessionmaker[AsyncSession], clock: InsideWindow
+) -> IssuedAccess:
     """A key and a token issued at the gateway's (moved) time, so the token is not expired."""
     key = await issue_test_key(sessions)
-    now = datetime.now(UTC) + timedelta(seconds=OFFSET)
-    return IssuedAccess(key, await issue_test_token(sessions, key.application_id, now=now))
+    token = await issue_test_token(sessions, key.application_id, now=clock.now())
+    return IssuedAccess(key, token)
 
 
 @pytest.fixture
@@ -43,18 +54,22 @@ async def inside_window(
     database_url: str,
     echo_upstream: tuple[EchoUpstream, str],
     sessions: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[Gateway]:
+) -> AsyncIterator[InsideWindow]:
+    window = next_wednesday_window(datetime.now(UTC))
+    offset = (window + timedelta(minutes=30) - datetime.now(UTC)).total_seconds()
     async with gateway_process(
-        database_url, echo_upstream[1], clock_offset_seconds=str(OFFSET)
+        database_url, echo_upstream[1], clock_offset_seconds=str(offset)
     ) as gateway:
-        yield gateway
+        yield InsideWindow(gateway, window, offset)
 
 
 async def test_clause_8_weekly_window_answers_503_50301_with_retry_after(
-    inside_window: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+    inside_window: InsideWindow,
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    access = await access_on_gateway_clock(sessions)
-    url = f"{inside_window.url}/api/echo"
+    access = await access_on_gateway_clock(sessions, inside_window)
+    url = f"{inside_window.gateway.url}/api/echo"
     await wait_for_status(client, url, access.key.key, 200, token=access.token.token)
     async with sessions.begin() as session:
         await ensure_default_rule(session, "tests")
@@ -70,14 +85,16 @@ async def test_clause_8_weekly_window_answers_503_50301_with_retry_after(
 
 
 async def test_clause_8_cancelled_window_lets_traffic_through_and_extra_window_refuses(
-    inside_window: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+    inside_window: InsideWindow,
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    access = await access_on_gateway_clock(sessions)
-    url = f"{inside_window.url}/api/echo"
-    now = datetime.now(UTC) + timedelta(seconds=OFFSET)
+    access = await access_on_gateway_clock(sessions, inside_window)
+    url = f"{inside_window.gateway.url}/api/echo"
+    now, window = inside_window.now(), inside_window.window
     async with sessions.begin() as session:
         await ensure_default_rule(session, "tests")
-        await cancel_window(session, WINDOW, "nothing to deploy", "tests", WINDOW - timedelta(1))
+        await cancel_window(session, window, "nothing to deploy", "tests", window - timedelta(1))
     await wait_for_status(client, url, access.key.key, 200, token=access.token.token)
     async with sessions.begin() as session:
         await add_window(

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.upstream import ROUTES
+from termgate.reference_api import ROUTES
 from tests.gateway.conftest import Gateway, wait_for_status
 from tests.support.factories import issue_test_key, issue_test_token
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from termgate.gateway.upstream_pool import (
+from termgate.upstream_client.pool import (
     UpstreamConnection,
     UpstreamError,
     UpstreamPool,

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from termgate.governance.operations import forget, remember
+from termgate.reference_api import build_openapi
 from termgate.settings import Settings
-from termgate.upstream import build_openapi
 from tests.web.conftest import Site, seed_programme, settings, site
 
 __all__ = ["Site", "seed_programme", "settings", "site"]

@@ -9,15 +9,15 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from termgate.db.models import Application, UsageEvent
-from termgate.db.policy import (
+from termgate.db.programme import InboxMessage
+from termgate.db.traffic import (
     AnnouncementRecipient,
     LifecycleState,
     MaintenanceException,
     OperationLifecycle,
 )
-from termgate.db.programme import InboxMessage
 from termgate.governance.announcements import announce
-from termgate.governance.calendar import add_window, ensure_default_rule, notify_due
+from termgate.governance.maintenance_calendar import add_window, ensure_default_rule, notify_due
 from termgate.governance.operations import resolve
 from termgate.notify.mail import transaction
 from termgate.registry.applications import create_application

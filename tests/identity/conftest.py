@@ -7,6 +7,7 @@ http to anything but the loopback.
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -15,17 +16,17 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from termgate.db.identity import EndUser
 from termgate.db.models import Environment
+from termgate.db.oauth import EndUser
 from termgate.identity.clients import issue_client_secret
 from termgate.identity.end_users import import_end_users
+from termgate.reference_api import build_openapi, generate
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
 from termgate.registry.products import ensure_default_products
 from termgate.registry.scopes import api_scopes
 from termgate.registry.terms import accept_terms, current_terms, publish_reference_terms
 from termgate.settings import Settings, load_settings
-from termgate.upstream import build_openapi, generate
 from termgate.web.app import create_control_app
 from tests.conftest import free_port
 from tests.web.conftest import Site
@@ -60,8 +61,18 @@ class World:
 
 
 @pytest.fixture
-async def identity_settings() -> Settings:
-    return load_settings(secret_key="x" * 40, smtp_port=free_port(), public_url=ISSUER)
+async def identity_settings() -> AsyncIterator[Settings]:
+    """The upstream is a port bound for this test and never listening: whatever runs on the
+    machine, the consent page meets an unreachable API (and shows the accounts' numbers)."""
+    with socket.socket() as unreachable:
+        unreachable.bind(("127.0.0.1", 0))
+        port = unreachable.getsockname()[1]
+        yield load_settings(
+            secret_key="x" * 40,
+            smtp_port=free_port(),
+            public_url=ISSUER,
+            upstream_url=f"http://127.0.0.1:{port}",
+        )
 
 
 @pytest.fixture

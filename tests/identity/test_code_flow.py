@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from sqlalchemy import func, select
 
-from termgate.db.identity import Consent, RefreshToken
+from termgate.db.oauth import Consent, RefreshToken
 from termgate.db.programme import AuditEntry
 from termgate.identity.tokens import VerifiedTokens
 from tests.identity.conftest import ISSUER, REDIRECT_URI, SCOPES, World, authorize

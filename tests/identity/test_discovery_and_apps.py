@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from termgate.db.identity import Consent
-from termgate.db.models import Application, Status, UsageEvent
+from termgate.db.models import Status, UsageEvent
+from termgate.db.oauth import Consent
+from termgate.registry.status import change_status
 from tests.identity.conftest import ISSUER, PASSWORD, World, authorize, sign_in
 from tests.identity.test_security import exchange, pkce, request_params, tokens
 
@@ -39,9 +40,9 @@ async def test_clause_3_1_suspended_application_is_no_client(world: World) -> No
     verifier, challenge = pkce()
     params = request_params(world.confidential, challenge)
     async with world.site.sessions.begin() as session:
-        application = await session.get(Application, world.confidential.client_id)
-        assert application is not None
-        application.status = Status.SUSPENDED
+        await change_status(
+            session, "application", world.confidential.client_id, Status.SUSPENDED, "probe", "ops"
+        )
     answer = await world.site.client.get("/connect/authorize", params=params)
     assert answer.status_code == 400
     assert "location" not in answer.headers
@@ -92,7 +93,18 @@ async def test_end_user_login_has_labelled_fields_and_refuses_a_wrong_password(
     assert wrong.status_code == 400
     assert "wrong username or password" in wrong.text
     assert (await world.site.client.get("/connect/apps")).status_code == 303
-    assert PASSWORD  # the right one works: see sign_in in every flow test
+    right = await world.site.client.post(
+        "/connect/login",
+        data={
+            "csrf_token": await world.site.csrf("/connect/login"),
+            "username": world.sandbox_user.username,
+            "password": PASSWORD,
+            "next": "/connect/apps",
+        },
+    )
+    assert right.status_code == 303, right.text
+    assert right.headers["location"] == "/connect/apps"
+    assert (await world.site.client.get("/connect/apps")).status_code == 200
 
 
 async def test_clause_3_3_l_connected_apps_and_exports(world: World) -> None:

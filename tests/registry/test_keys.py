@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.core.errors import NotFoundError, RegistryError
+from termgate.core.secrets import hash_key
 from termgate.db.models import AccessChange, Application, Status, Subscription, SubscriptionKey
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
-from termgate.registry.errors import NotFoundError, RegistryError
 from termgate.registry.keys import issue_key, revoke_key, subscribe
 from termgate.registry.products import ensure_default_products, find_plan
-from termgate.registry.secrets import hash_key
 from termgate.registry.terms import accept_terms, publish_reference_terms
 from termgate.settings import load_settings
 

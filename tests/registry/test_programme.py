@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.core.audit import trail, verify_chain
+from termgate.core.errors import RegistryError
 from termgate.db.models import Environment, Status
 from termgate.db.programme import AuditEntry, InboxMessage
 from termgate.notify.mail import OUTBOX
 from termgate.registry.applications import create_application
-from termgate.registry.audit import trail, verify_chain
 from termgate.registry.developers import create_developer
-from termgate.registry.errors import RegistryError
 from termgate.registry.reviews import decide, request_production, review_queue
 from termgate.registry.status import change_status
 from termgate.registry.terms import publish_reference_terms, publish_terms
@@ -58,6 +58,52 @@ async def test_clause_4_2_audit_chain_detects_an_altered_entry(
             update(AuditEntry).where(AuditEntry.id == second.id).values(reason="rewritten")
         )
         session.expire_all()
+        assert await verify_chain(session) == second.id
+
+
+CHAINED = ("at", "actor", "action", "entity", "entity_id", "reason", "previous_hash", "hash")
+
+
+async def three_audited_changes(sessions: async_sessionmaker[AsyncSession]) -> list[AuditEntry]:
+    """Three entries written by three suspensions and reinstatements, in separate transactions,
+    as an administrator makes them; oldest first."""
+    async with sessions.begin() as session:
+        developer = await create_developer(session, email="ann@example.nl", name="Ann")
+    for status, reason in ((Status.SUSPENDED, "a"), (Status.ACTIVE, "b"), (Status.SUSPENDED, "c")):
+        async with sessions.begin() as session:
+            await change_status(session, "developer", developer.id, status, reason, ADMIN)
+    async with sessions() as session:
+        entries = list(reversed(await trail(session, developer.id)))
+        assert [entry.reason for entry in entries] == ["a", "b", "c"]
+        assert await verify_chain(session) is None
+    return entries
+
+
+async def test_clause_4_2_audit_chain_detects_a_deleted_entry(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    first, second, third = await three_audited_changes(sessions)
+    assert second.previous_hash == first.hash
+    assert third.previous_hash == second.hash
+    async with sessions.begin() as session:
+        await session.execute(delete(AuditEntry).where(AuditEntry.id == second.id))
+    async with sessions() as session:
+        assert await verify_chain(session) == third.id
+
+
+async def test_clause_4_2_audit_chain_detects_reordered_entries(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    _, second, third = await three_audited_changes(sessions)
+    values = {
+        entry.id: {name: getattr(entry, name) for name in CHAINED} for entry in (second, third)
+    }
+    async with sessions.begin() as session:  # swap the two rows' contents: the order changes
+        rows = update(AuditEntry)
+        await session.execute(rows.where(AuditEntry.id == second.id).values(hash="-"))
+        await session.execute(rows.where(AuditEntry.id == third.id).values(**values[second.id]))
+        await session.execute(rows.where(AuditEntry.id == second.id).values(**values[third.id]))
+    async with sessions() as session:
         assert await verify_chain(session) == second.id
 
 

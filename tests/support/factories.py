@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.db.identity import Consent, EndUser, TokenFamily
-from termgate.db.models import Environment, new_id
+from termgate.db.models import Application, Environment, new_id
+from termgate.db.oauth import EndUser, TokenFamily
+from termgate.identity.consents import grant_consent, revoke_family
 from termgate.identity.tokens import open_family, token_for_family
 from termgate.registry.applications import create_application
-from termgate.registry.changes import record_access_change
 from termgate.registry.developers import create_developer
 from termgate.registry.keys import issue_key, subscribe
 from termgate.registry.products import PlanTemplate, create_plan, create_product
@@ -97,8 +97,9 @@ async def issue_test_token(
     now: datetime | None = None,
     issuer: str = TEST_ISSUER,
 ) -> IssuedToken:
-    """An end user, their consent for `application_id` over `debtors`, a token family and an
-    access token (made with the identity module's own signing key and token functions)."""
+    """An end user, their consent for `application_id` over `debtors` (given with
+    `grant_consent`, as the consent page does), a token family and an access token (made with
+    the identity module's own signing key and token functions)."""
     suffix = new_id()[:8]
     async with sessions.begin() as session:
         user = EndUser(
@@ -111,29 +112,27 @@ async def issue_test_token(
         )
         session.add(user)
         await session.flush()
-        consent = Consent(
-            end_user_id=user.id,
-            application_id=application_id,
+        consent = await grant_consent(
+            session,
+            end_user=user,
+            application=await session.get_one(Application, application_id),
             scopes=scope,
-            debtor_ids=",".join(map(str, debtors)),
-            consent_text_version="test",
+            debtors=debtors,
             ip="127.0.0.1",
             user_agent="tests",
+            now=now or datetime.now(UTC),
         )
-        session.add(consent)
-        await session.flush()
         family = await open_family(session, consent)
         token = await token_for_family(session, family, issuer, now or datetime.now(UTC))
         return IssuedToken(token, user.id, consent.id, family.id)
 
 
 async def revoke_test_family(sessions: async_sessionmaker[AsyncSession], family_id: str) -> None:
-    """Revoke a token family as the OAuth server does: the row and one access change."""
+    """Revoke a token family with the identity module's own function (as the token endpoint
+    does on a reused refresh token, and a withdrawn consent does for its families)."""
     async with sessions.begin() as session:
         family = await session.get_one(TokenFamily, family_id)
-        family.revoked_at = datetime.now(UTC)
-        family.revoke_reason = "tests"
-        record_access_change(session, "token_family", family_id)
+        await revoke_family(session, family, "tests", "tests", datetime.now(UTC))
 
 
 @dataclass(frozen=True)

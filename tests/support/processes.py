@@ -27,7 +27,7 @@ def answer(url: str) -> None:
         httpx.get(url, timeout=1.0)
 
 
-def wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+def wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -6,7 +6,7 @@ import pytest
 
 from termgate.db.models import Status
 from termgate.gateway.admit import admit
-from termgate.governance.gate import OperationPolicy, TrafficPolicy
+from termgate.governance.traffic_snapshot import OperationPolicy, TrafficPolicy
 from termgate.problems import (
     BROWNOUT,
     MAINTENANCE,

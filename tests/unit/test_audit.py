@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.core.audit import GENESIS, record, trail, verify_chain
 from termgate.db.programme import AuditEntry
-from termgate.registry.audit import GENESIS, record, trail, verify_chain
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from termgate.gateway.authorize import LEARN_COMPANY, authorize, decide_company
+from termgate.gateway.authorize import authorize, resolve_tenant
 from termgate.gateway.tenants import CompanyDirectory
 from termgate.problems import (
     INSUFFICIENT_SCOPE,
@@ -102,17 +102,18 @@ def test_clause_3_3_a_company_of_another_debtor_is_refused() -> None:
 
 
 def test_clause_3_3_a_unknown_canonical_company_is_looked_up_others_refused() -> None:
-    assert authorize(ready(op=COMPANY_OP, tenant_id="99"), directory()) is LEARN_COMPANY
+    pending = ready(op=COMPANY_OP, tenant_id="99")
+    assert authorize(pending, directory()) is None
+    assert pending.company_pending
     ex = ready(op=COMPANY_OP, tenant_id="099")
     refused_with(authorize(ex, directory()), TENANT_NOT_CONSENTED, ex)
 
 
-def test_clause_3_3_a_decide_company_after_the_lookup() -> None:
-    assert decide_company(ready(op=COMPANY_OP, tenant_id="99"), 7) is None
+async def test_clause_3_3_a_resolve_tenant_decides_after_the_lookup() -> None:
+    assert await resolve_tenant(ready(op=COMPANY_OP, tenant_id="99"), directory({"99": 7})) is None
     ex = ready(op=COMPANY_OP, tenant_id="99")
-    problem = refused_with(decide_company(ex, 8), TENANT_NOT_CONSENTED, ex)
+    problem = refused_with(await resolve_tenant(ex, directory({"99": 8})), TENANT_NOT_CONSENTED, ex)
     assert problem["detail"] == "The end user's consent does not cover company 99."
-    refused_with(decide_company(ready(op=COMPANY_OP, tenant_id="99"), None), TENANT_NOT_CONSENTED)
 
 
 def test_clause_3_3_a_company_list_needs_a_single_debtor_consent() -> None:

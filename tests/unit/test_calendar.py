@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.core.errors import NotFoundError
 from termgate.db.models import Status
-from termgate.db.policy import ExceptionKind, MaintenanceException
 from termgate.db.programme import AuditEntry
-from termgate.governance.calendar import (
+from termgate.db.traffic import ExceptionKind, MaintenanceException
+from termgate.governance.errors import PolicyConflictError, PolicyInputError
+from termgate.governance.maintenance_calendar import (
     add_window,
     cancel_window,
     ensure_default_rule,
@@ -21,9 +23,7 @@ from termgate.governance.calendar import (
     set_rule,
     upcoming,
 )
-from termgate.governance.errors import PolicyConflictError, PolicyInputError
 from termgate.notify.inbox import inbox
-from termgate.registry.errors import NotFoundError
 from tests.unit.registry_support import changes, parties
 
 Sessions = async_sessionmaker[AsyncSession]

@@ -9,7 +9,8 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.db.identity import EndUser, SigningKey
+from termgate.core.passwords import hash_password
+from termgate.db.oauth import EndUser, SigningKey
 from termgate.db.programme import AuditEntry
 from termgate.identity.consents import (
     all_consents,
@@ -19,7 +20,6 @@ from termgate.identity.consents import (
     revoke_family,
     withdraw,
 )
-from termgate.identity.passwords import hash_password
 from termgate.identity.tokens import (
     VerifiedTokens,
     open_family,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from termgate.core.secrets import hash_key
 from termgate.gateway.bearer import BearerTokens
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.identify import identify
@@ -16,7 +17,6 @@ from termgate.problems import (
     UNKNOWN_KEY,
     UNKNOWN_OPERATION,
 )
-from termgate.registry.secrets import hash_key
 from tests.unit.builders import exchange, grant, operation, refused_with
 from tests.unit.tokens_support import ISSUED_AT, ISSUER, OTHER_KEY, jwks, token
 

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.core.errors import NotFoundError, RegistryError
+from termgate.core.secrets import hash_key
 from termgate.db.models import Environment, Plan, Product, Status, SubscriptionKey
 from termgate.db.programme import AuditEntry
-from termgate.registry.errors import NotFoundError, RegistryError
 from termgate.registry.keys import (
     find_key,
     issue_key,
@@ -21,7 +22,6 @@ from termgate.registry.keys import (
     subscriptions_of,
 )
 from termgate.registry.products import find_plan
-from termgate.registry.secrets import hash_key
 from tests.unit.registry_support import changes, parties
 
 Sessions = async_sessionmaker[AsyncSession]

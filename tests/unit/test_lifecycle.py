@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.db.policy import Brownout, LifecycleState
+from termgate.core.errors import NotFoundError
 from termgate.db.programme import AuditEntry
+from termgate.db.traffic import Brownout, LifecycleState
 from termgate.governance.errors import PolicyConflictError, PolicyInputError
 from termgate.governance.lifecycle import (
     add_brownout,
@@ -18,7 +19,6 @@ from termgate.governance.lifecycle import (
     remove_brownout,
     set_lifecycle,
 )
-from termgate.registry.errors import NotFoundError
 from tests.unit.registry_support import changes
 
 Sessions = async_sessionmaker[AsyncSession]

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from termgate.gateway.limit import limit
-from termgate.problems import USERS_SERVED_CAP, VALIDATION
+from termgate.gateway.exchange import Exchange
+from termgate.gateway.traffic.page_size import page_size
+from termgate.gateway.traffic.step import users_served
+from termgate.problems import USERS_SERVED_CAP, VALIDATION, ProblemResponse
 from tests.unit.builders import grant, operation, ready, refused_with
+
+
+def limit(exchange: Exchange) -> ProblemResponse | None:
+    """The snapshot's part of the limit step, in the order `TrafficPolicy.before` runs it."""
+    grant = exchange.grant
+    assert grant is not None
+    return users_served(exchange, grant) or page_size(exchange, grant)
+
 
 PAGED = operation(paged=True, default_page_size=100)
 

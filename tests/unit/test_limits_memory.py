@@ -7,18 +7,20 @@ from datetime import UTC, datetime
 
 import pytest
 
-from termgate.gateway.limits import calendar as calendar_module
-from termgate.gateway.limits.memory import MemoryLimiter
-from termgate.gateway.limits.policy import PlanLimits
-from termgate.gateway.limits.verdict import (
+from termgate.gateway.traffic import periods as calendar_module
+from termgate.gateway.traffic.gcra import (
     ADMITTED,
     APP_RATE,
     BANDWIDTH,
     DEVELOPER_RATE,
     QUOTA,
+    Verdict,
     gcra,
+    interval_us,
     rate_state,
 )
+from termgate.gateway.traffic.memory_limiter import MemoryLimiter
+from termgate.gateway.traffic.plan_limits import PlanLimits
 
 NOON = datetime(2027, 3, 15, 12, tzinfo=UTC).timestamp()
 DAY = 86_400.0
@@ -39,41 +41,56 @@ class Grant:
     developer_counter: str = "dev-1"
 
 
+S = 1_000_000  # the limiter counts in whole microseconds
+
+
 def test_clause_4_4_gcra_admits_n_at_once_then_one_per_interval() -> None:
-    assert gcra(0.0, 100.0, 20.0) == (True, 120.0, 2, 20.0)
-    assert gcra(120.0, 100.0, 20.0) == (True, 140.0, 1, 40.0)
-    assert gcra(140.0, 100.0, 20.0) == (True, 160.0, 0, 60.0)
-    assert gcra(160.0, 100.0, 20.0) == (False, 160.0, 0, 20.0)
-    assert gcra(160.0, 130.0, 20.0) == (True, 180.0, 0, 50.0)
+    def one(tat: int, now: int) -> tuple[int, tuple[int, int, int]]:
+        verdict = Verdict()
+        result = gcra(verdict, APP_RATE, tat * S, now * S, 20 * S, 60 * S)
+        return verdict.refused, result
+
+    assert one(0, 100)[1] == (120 * S, 2, 20 * S)
+    assert one(0, 100)[0] == ADMITTED
+    assert one(120, 100) == (ADMITTED, (140 * S, 1, 40 * S))
+    assert one(140, 100) == (ADMITTED, (160 * S, 0, 60 * S))
+    assert one(160, 100) == (APP_RATE, (160 * S, 0, 20 * S))
+    assert one(160, 130) == (ADMITTED, (180 * S, 0, 50 * S))
 
 
-def test_clause_4_4_gcra_tolerates_float_rounding_at_the_minute() -> None:
-    interval = 60.0 / 7
-    tat = 0.0
+def test_clause_4_4_gcra_admits_exactly_the_burst_of_an_uneven_rate() -> None:
+    interval = interval_us(7)
+    tolerance = interval * 7
+    now, tat = 1000 * S, 0
     for _ in range(7):
-        ok, tat, _left, _seconds = gcra(tat, 1000.0, interval)
-        assert ok
-    assert gcra(tat, 1000.0, interval)[0] is False
-    assert gcra(1000.0 + 60.0 - interval + 1e-10, 1000.0, interval)[0] is True
+        verdict = Verdict()
+        tat, _left, _wait = gcra(verdict, APP_RATE, tat, now, interval, tolerance)
+        assert verdict.refused == ADMITTED
+    verdict = Verdict()
+    gcra(verdict, APP_RATE, tat, now, interval, tolerance)
+    assert verdict.refused == APP_RATE
+    verdict = Verdict()
+    gcra(verdict, APP_RATE, tat, now + interval, interval, tolerance)
+    assert verdict.refused == ADMITTED
 
 
 def test_clause_4_4_rate_state_without_spending() -> None:
-    assert rate_state(0.0, 100.0, 20.0) == (3, 0.0)
-    assert rate_state(140.0, 100.0, 20.0) == (1, 40.0)
-    assert rate_state(100.0, 100.0, 20.0) == (3, 0.0)
-    assert rate_state(100.0 + 20.0 - 1e-10, 100.0, 20.0) == (2, pytest.approx(20.0))
+    assert rate_state(0, 100 * S, 20 * S, 60 * S) == (3, 0)
+    assert rate_state(140 * S, 100 * S, 20 * S, 60 * S) == (1, 40 * S)
+    assert rate_state(100 * S, 100 * S, 20 * S, 60 * S) == (3, 0)
+    assert rate_state(120 * S - 1, 100 * S, 20 * S, 60 * S) == (2, 20 * S - 1)
 
 
 def test_clause_4_4_application_rate_refuses_the_next_request_and_names_the_wait() -> None:
     limiter = MemoryLimiter()
     grant = Grant(PlanLimits(rate=2))
     first = limiter.acquire(grant, NOON)
-    assert (first.refused, first.app_left, first.app_reset) == (ADMITTED, 1, 30.0)
+    assert (first.refused, first.app_left, first.app_reset) == (ADMITTED, 1, 30 * S)
     second = limiter.acquire(grant, NOON)
-    assert (second.refused, second.app_left, second.app_reset) == (ADMITTED, 0, 60.0)
+    assert (second.refused, second.app_left, second.app_reset) == (ADMITTED, 0, 60 * S)
     third = limiter.acquire(grant, NOON + 10)
-    assert (third.refused, third.wait, third.app_left) == (APP_RATE, 20.0, 0)
-    assert limiter.app_tat["app-1"] == NOON + 60
+    assert (third.refused, third.wait, third.app_left) == (APP_RATE, 20 * S, 0)
+    assert limiter.app_tat["app-1"] == int(NOON * S) + 60 * S
     assert limiter.acquire(grant, NOON + 30).refused == ADMITTED
 
 
@@ -86,10 +103,10 @@ def test_clause_3_3_g_developer_rate_is_shared_by_the_developers_applications() 
     assert (verdict.refused, verdict.developer_left, verdict.developer_reset) == (
         ADMITTED,
         0,
-        60.0,
+        60 * S,
     )
     refused = limiter.acquire(two, NOON)
-    assert (refused.refused, refused.wait) == (DEVELOPER_RATE, 30.0)
+    assert (refused.refused, refused.wait) == (DEVELOPER_RATE, 30 * S)
     other = Grant(limits, app_counter="app-3", developer_counter="dev-2")
     assert limiter.acquire(other, NOON).refused == ADMITTED
 
@@ -99,8 +116,8 @@ def test_clause_4_4_application_limit_is_named_before_the_developer_limit() -> N
     grant = Grant(PlanLimits(rate=1, developer_rate=1))
     assert limiter.acquire(grant, NOON).refused == ADMITTED
     refused = limiter.acquire(grant, NOON)
-    assert (refused.refused, refused.wait) == (APP_RATE, 60.0)
-    assert (refused.developer_left, refused.developer_reset) == (0, 60.0)
+    assert (refused.refused, refused.wait) == (APP_RATE, 60 * S)
+    assert (refused.developer_left, refused.developer_reset) == (0, 60 * S)
 
 
 def test_clause_4_4_a_refused_request_spends_nothing() -> None:
@@ -169,12 +186,12 @@ def test_clause_4_4_quota_is_named_before_bandwidth_and_rates() -> None:
     grant = Grant(PlanLimits(rate=1, developer_rate=1, quota=1, bandwidth=1))
     limiter.seed_quota("app-1", "202703", 1)
     limiter.spend_bytes(grant, 1, NOON)
-    limiter.app_tat["app-1"] = limiter.developer_tat["dev-1"] = NOON + 60
+    limiter.app_tat["app-1"] = limiter.developer_tat["dev-1"] = int(NOON * S) + 60 * S
     refused = limiter.acquire(grant, NOON)
-    assert (refused.refused, refused.wait) == (QUOTA, 0.0)
+    assert (refused.refused, refused.wait) == (QUOTA, 0)
     limiter.seed_quota("app-1", "202703", 0)
     refused = limiter.acquire(grant, NOON)
-    assert (refused.refused, refused.wait) == (BANDWIDTH, 0.0)
+    assert (refused.refused, refused.wait) == (BANDWIDTH, 0)
     limiter.bandwidth.clear()
     assert limiter.acquire(grant, NOON).refused == APP_RATE
 
@@ -187,8 +204,8 @@ def test_clause_4_4_peek_reports_the_counters_without_spending() -> None:
     limiter.acquire(grant, NOON)
     limiter.spend_bytes(grant, 40, NOON)
     peeked = limiter.peek(grant, NOON)
-    assert (peeked.app_left, peeked.app_reset) == (2, 20.0)
-    assert (peeked.developer_left, peeked.developer_reset) == (5, 10.0)
+    assert (peeked.app_left, peeked.app_reset) == (2, 20 * S)
+    assert (peeked.developer_left, peeked.developer_reset) == (5, 10 * S)
     assert (peeked.quota_used, peeked.bandwidth_used, peeked.refused) == (1, 40, ADMITTED)
     assert limiter.peek(grant, NOON).app_left == 2
     assert limiter.quota == {"app-1": {"202703": 1}}
@@ -203,8 +220,8 @@ def test_clause_4_4_unlimited_plan_counts_nothing() -> None:
         0,
         0,
     )
-    assert (verdict.app_left, verdict.app_reset) == (0, 0.0)
-    assert (verdict.developer_left, verdict.developer_reset) == (0, 0.0)
+    assert (verdict.app_left, verdict.app_reset) == (0, 0)
+    assert (verdict.developer_left, verdict.developer_reset) == (0, 0)
     assert (limiter.app_tat, limiter.developer_tat, limiter.quota) == ({}, {}, {})
     peeked = limiter.peek(Grant(PlanLimits()), NOON)
     assert (peeked.quota_used, peeked.bandwidth_used, peeked.app_left) == (0, 0, 0)

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.models import Status
 from termgate.db.programme import AuditEntry
 from termgate.notify.inbox import inbox
 from termgate.notify.mail import OUTBOX
-from termgate.registry.errors import NotFoundError, RegistryError
 from termgate.registry.status import change_status, describe, find_party, owner_of
 from tests.unit.registry_support import changes, parties
 

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from termgate.gateway.tenants import CompanyDirectory
-from termgate.gateway.upstream_pool import UpstreamError, UpstreamPool
+from termgate.upstream_client.pool import UpstreamError, UpstreamPool
 
 
 class Upstream:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from termgate.db.models import Plan, Product
 from termgate.db.programme import CapturedMail
 from termgate.notify.capture import captured, start_capture
+from termgate.reference_api import build_openapi
 from termgate.registry.admins import create_administrator, issue_admin_token
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
@@ -24,7 +25,6 @@ from termgate.registry.reviews import request_production
 from termgate.registry.scopes import api_scopes
 from termgate.registry.terms import accept_terms, current_terms, publish_reference_terms
 from termgate.settings import Settings, load_settings
-from termgate.upstream import build_openapi
 from termgate.web.app import create_control_app
 from tests.conftest import free_port
 

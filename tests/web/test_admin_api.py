@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from termgate.core.audit import verify_chain
 from termgate.db.models import Application, Developer, Status
 from termgate.db.programme import AuditEntry, InboxMessage
-from termgate.registry.audit import verify_chain
 from termgate.registry.reviews import request_production
+from termgate.web.admin_api import create_admin_api
 from tests.web.conftest import ADMIN_EMAIL, Programme, Site, seed_programme
 
 PROBLEM = "application/problem+json"
@@ -58,7 +61,7 @@ async def test_clause_3_1_admin_api_refuses_without_a_valid_token(
         json={"reason": "no token"},
         headers={"Authorization": "Bearer tga_wrong"},
     )
-    assert_problem(refused, 401, 40102, "3.1")
+    assert_problem(refused, 401, 40102, "4.2")
     assert await audit_count(site) == before
 
 
@@ -116,7 +119,7 @@ async def test_clause_3_1_admin_api_unknown_ids_are_404_problems(
         response = await site.client.post(
             f"/admin/api/{kind}/nope/suspend", json={"reason": "x"}, headers=programme.auth
         )
-        assert_problem(response, 404, 40401, "3.1")
+        assert_problem(response, 404, 40401, "4.2")
     response = await site.client.post(
         "/admin/api/reviews/nope/approve", json={}, headers=programme.auth
     )
@@ -144,12 +147,20 @@ async def test_clause_3_1_admin_api_bad_bodies_are_400_with_invalid_params(
     ]
     for body, name in cases:
         response = await site.client.post(suspend, json=body, headers=programme.auth)
-        problem = assert_problem(response, 400, 40001, "3.1")
+        problem = assert_problem(response, 400, 40001, "4.2")
         assert name in [p["name"] for p in problem["invalid-params"]], problem
     not_json = await site.client.post(
         suspend, content=b"reason=x", headers={**programme.auth, "content-type": "text/plain"}
     )
     assert_problem(not_json, 400, 40001)
+    broken = await site.client.post(
+        suspend,
+        content=b'{"reason": ',
+        headers={**programme.auth, "content-type": "application/json"},
+    )
+    assert [p["name"] for p in assert_problem(broken, 400, 40001, "4.2")["invalid-params"]] == [
+        "body"
+    ]
     bad_page = await site.client.get(
         "/admin/api/developers", params={"pageSize": "500"}, headers=programme.auth
     )
@@ -168,7 +179,7 @@ async def test_clause_3_1_admin_api_bad_bodies_are_400_with_invalid_params(
         assert developer.status is Status.ACTIVE
 
 
-async def test_clause_3_1_admin_api_suspends_and_reinstates_every_kind_with_audit(
+async def test_clause_4_2_admin_api_suspends_and_reinstates_every_kind_with_audit(
     site: Site, programme: Programme
 ) -> None:
     parties = {
@@ -188,7 +199,7 @@ async def test_clause_3_1_admin_api_suspends_and_reinstates_every_kind_with_audi
         again = await site.client.post(
             f"{base}/suspend", json={"reason": "twice"}, headers=programme.auth
         )
-        assert_problem(again, 409, 40901, "3.1")
+        assert_problem(again, 409, 40901, "4.2")
         reinstated = await site.client.post(
             f"{base}/reinstate", json={"reason": "cured"}, headers=programme.auth
         )
@@ -219,7 +230,7 @@ async def test_clause_2_admin_api_revokes_a_key_for_good(site: Site, programme: 
         json={"reason": "oops"},
         headers=programme.auth,
     )
-    assert_problem(reinstate, 409, 40901, "3.1")
+    assert_problem(reinstate, 409, 40901, "4.2")
 
 
 async def test_clause_3_2_admin_api_approves_and_rejects_production_requests(
@@ -331,3 +342,27 @@ async def test_clause_3_1_unmatchable_admin_path_is_a_problem_not_a_page(site: S
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == 40401
+
+
+def test_clause_3_1_every_admin_operation_names_a_clause_of_the_terms() -> None:
+    """Each operation's refusals carry its `x-clause`: it must be a clause the terms define."""
+    policy = tomllib.loads((Path(__file__).parents[2] / "terms" / "policy.toml").read_text())
+    clauses = {clause["id"] for clause in policy["clause"]}
+    document = create_admin_api().openapi()
+    named = {
+        operation["operationId"]: operation["x-clause"]
+        for path in document["paths"].values()
+        for operation in path.values()
+    }
+    assert len(named) >= 30
+    assert set(named.values()) <= clauses, set(named.values()) - clauses
+    assert named["suspendDeveloper"] == "4.2"
+    assert named["changePlanLimits"] == "4.4"
+    assert named["setMaintenanceRule"] == "8"
+    assert named["addBrownout"] == "4.6"
+    assert named["revokeKey"] == "2"
+    assert named["publishTerms"] == "9"
+    for path in document["paths"].values():
+        for operation in path.values():
+            assert "422" not in operation["responses"]
+            assert {"400", "401"} <= operation["responses"].keys()

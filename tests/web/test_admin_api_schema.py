@@ -23,7 +23,7 @@ from schemathesis.checks import (
 )
 
 from termgate.db.models import Subscription
-from termgate.governance.calendar import add_window
+from termgate.governance.maintenance_calendar import add_window
 from tests.web.conftest import Site, seed_programme
 
 CHECKS = [
@@ -49,6 +49,12 @@ def _known_ids(programme: Any, plan_id: str, exception_id: str) -> dict[str, str
     }
 
 
+def _examples(operation: Any) -> list[Any]:
+    body = operation.definition.raw.get("requestBody", {})
+    examples = body.get("content", {}).get("application/json", {}).get("examples", {})
+    return [example["value"] for example in examples.values()]
+
+
 async def test_clause_3_1_admin_api_conforms_to_its_openapi_document(site: Site) -> None:
     programme = await seed_programme(site)
     loop = asyncio.get_running_loop()
@@ -68,6 +74,10 @@ async def test_clause_3_1_admin_api_conforms_to_its_openapi_document(site: Site)
         if names:
             real = {name: known[name] for name in names}
             strategy = st.one_of(strategy, operation.as_strategy(path_parameters=real))
+            # A documented example body, with real ids, must be accepted as it stands.
+            for example in _examples(operation):
+                documented = operation.as_strategy(path_parameters=real, body=example)
+                strategy = st.one_of(strategy, documented)
 
         @settings(
             max_examples=12,

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import func, select
 
 from termgate.db.models import Application, Plan
-from termgate.db.policy import MaintenanceRule
 from termgate.db.programme import TermsVersion
+from termgate.db.traffic import MaintenanceRule
 from termgate.settings import Settings, load_settings
 from tests.conftest import free_port
 from tests.web.conftest import Programme, Site, seed_programme

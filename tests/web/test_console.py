@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
+from termgate.core.audit import verify_chain
 from termgate.db.models import Application, Developer, Environment, Status
 from termgate.db.programme import AuditEntry, InboxMessage, ProductionRequest, ReviewState
-from termgate.registry.audit import verify_chain
 from termgate.registry.terms import all_versions
 from tests.web.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Programme, Site, seed_programme
 

@@ -4,7 +4,8 @@ The targets come from the app itself, so a new page or form is covered without e
 every route of the Starlette route table (path parameters given real ids or odd text), every
 `<form>` found on the pages a signed-in developer, administrator and end user see (with its own
 hidden fields and CSRF token, so input reaches the handler's checks), the field names the
-handlers read, and the admin API operations' query and body models. Values are Hypothesis text
+handlers read, and the admin API operations' query and body parameters as its generated
+OpenAPI document lists them. Values are Hypothesis text
 over all of Unicode, control characters, digits `int()` rejects, and strings of 200,000
 characters. Hypothesis runs in a worker thread; each request is sent on the test's event loop.
 Bounded and derandomized: deterministic, and a few seconds per route group.
@@ -32,9 +33,9 @@ from starlette.routing import BaseRoute, Mount, Route
 import termgate.web
 from termgate.db.models import Subscription
 from termgate.identity.end_users import import_end_users
+from termgate.reference_api import generate
 from termgate.settings import Settings, load_settings
-from termgate.upstream import generate
-from termgate.web.admin_api import OPERATIONS
+from termgate.web.admin_api import create_admin_api
 from termgate.web.app import routes
 from tests.conftest import free_port
 from tests.identity.conftest import PASSWORD, REDIRECT_URI, SCOPES, register_client
@@ -126,15 +127,23 @@ def names_read_by_handlers() -> set[str]:
 
 
 def admin_targets() -> list[Target]:
+    """Every operation of the admin API's generated document, with its query and body names."""
+    document = create_admin_api().openapi()
+    schemas = document["components"]["schemas"]
     targets = []
-    for operation in OPERATIONS:
-        names = set()
-        for model in (operation.query, operation.body):
-            if model is not None:
-                names |= {info.alias or name for name, info in model.model_fields.items()}
-        body = operation.body is not None
-        path = "/admin/api" + operation.path
-        targets.append(Target(operation.method, path, names, {}, body, sweep=bool(names)))
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+            body = operation.get("requestBody")
+            if body is not None:
+                schema = body["content"]["application/json"]["schema"]
+                for ref in [schema, *schema.get("anyOf", [])]:
+                    if "$ref" in ref:
+                        names |= set(schemas[ref["$ref"].rsplit("/", 1)[1]]["properties"])
+            target = Target(method.upper(), "/admin/api" + path, names, {}, body is not None)
+            target.sweep = bool(names)
+            targets.append(target)
+    assert len(targets) >= 25, "the admin API's operations were read"
     return targets
 
 

@@ -6,9 +6,9 @@ import re
 
 from sqlalchemy import func, select
 
+from termgate.core.secrets import hash_key
 from termgate.db.models import Application, Developer, SubscriptionKey
 from termgate.db.programme import ProductionRequest, TermsAcceptance
-from termgate.registry.secrets import hash_key
 from termgate.registry.terms import publish_terms
 from tests.web.conftest import Site
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from termgate.core.errors import RegistryError
 from termgate.db.models import Status
 from termgate.registry.accounts import authenticate
-from termgate.registry.errors import RegistryError
 from termgate.registry.status import change_status
 from termgate.settings import Settings, load_settings
 from tests.conftest import free_port

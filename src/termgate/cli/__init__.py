@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from termgate.cli.admin import administrators, moderation, terms
 from termgate.cli.common import apply_options, console, fail, in_session, settings_or_exit
 from termgate.cli.demo import CREDENTIALS_FILE, demo_services, serve_demo
+from termgate.cli.demo_seed import DemoCredentials, read_previous, seed_demo
 from termgate.cli.plans import plans
-from termgate.cli.policy import announce_change, lifecycle, maintenance
 from termgate.cli.registry import applications, developers, keys
-from termgate.registry.demo import DemoCredentials, read_previous, seed_demo
+from termgate.cli.traffic import announce_change, lifecycle, maintenance
 
 app = typer.Typer(
     name="termgate",
@@ -109,7 +109,7 @@ def upstream(
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
 ) -> None:
     """Serve the reference payroll API alone (fake, deterministic data)."""
-    from termgate.upstream.server import serve as serve_upstream
+    from termgate.reference_api.server import serve as serve_upstream
 
     apply_options(upstream_port=port, employees=employees, seed=seed)
     settings = settings_or_exit()

@@ -16,9 +16,9 @@ from rich.console import Console
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.core.errors import RegistryError
 from termgate.db.engine import create_engine, session_factory
 from termgate.notify.mail import transaction
-from termgate.registry.errors import RegistryError
 from termgate.settings import Settings, SettingsError, get_settings
 
 T = TypeVar("T")

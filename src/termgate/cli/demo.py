@@ -87,7 +87,7 @@ def demo_services(settings: Settings) -> Iterator[None]:
         stack.enter_context(
             child(
                 "reference payroll API",
-                "termgate.upstream",
+                "termgate.reference_api",
                 upstream_args,
                 lambda: answers(f"{upstream}/openapi.json"),
             )

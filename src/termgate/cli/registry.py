@@ -9,10 +9,10 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.cli.common import console, in_session
+from termgate.core.errors import RegistryError
 from termgate.db.models import Application, Developer, SubscriptionKey
 from termgate.registry.applications import create_application, find_application, list_applications
 from termgate.registry.developers import create_developer, find_developer, list_developers
-from termgate.registry.errors import RegistryError
 from termgate.registry.keys import issue_key, list_keys, revoke_key, subscribe
 from termgate.registry.products import find_plan
 from termgate.registry.terms import accept_terms as accept_terms_for

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from termgate.db.models import Status
 from termgate.gateway.exchange import Exchange, refuse
-from termgate.governance.gate import OperationPolicy, TrafficPolicy
+from termgate.governance.traffic_snapshot import OperationPolicy, TrafficPolicy
 from termgate.problems import (
     BROWNOUT,
     MAINTENANCE,

@@ -3,9 +3,9 @@ grants one of its scope alternatives (clause 3.3 e), and the consent covers the 
 path (clause 3.3 a).
 
 A `companyId` the gateway has not seen yet cannot be decided without asking the upstream; then
-`authorize` answers `LEARN_COMPANY`, the pipeline awaits the company directory and finishes with
-`decide_company`. An unknown company is refused like another tenant's: the answer does not tell
-whether it exists.
+`authorize` marks the exchange `company_pending` and the pipeline awaits `resolve_tenant`, the
+step's asynchronous half (one upstream lookup, then remembered). An unknown company is refused
+like another tenant's: the answer does not tell whether it exists.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from termgate.problems import (
     ONE_DEBTOR_REQUIRED,
     OPERATION_NOT_IN_PRODUCT,
     TENANT_NOT_CONSENTED,
+    UPSTREAM_ERROR,
     ProblemResponse,
 )
-
-# Not a refusal: the pipeline must look the company up first (see the module's docstring).
-LEARN_COMPANY = ProblemResponse(0, b"")
+from termgate.upstream_client.pool import UpstreamError
 
 
 def _insufficient_scope(exchange: Exchange) -> ProblemResponse:
@@ -90,12 +89,21 @@ def authorize(exchange: Exchange, companies: CompanyDirectory) -> ProblemRespons
         return None if tenant_id in bearer.debtor_ids else tenant_refused(exchange)
     owner = companies.owner.get(tenant_id)
     if owner is None:
-        return LEARN_COMPANY if canonical_id(tenant_id) else tenant_refused(exchange)
+        if not canonical_id(tenant_id):
+            return tenant_refused(exchange)
+        exchange.company_pending = True  # decided by `resolve_tenant`
+        return None
     return None if owner in bearer.debtors else tenant_refused(exchange)
 
 
-def decide_company(exchange: Exchange, owner: int | None) -> ProblemResponse | None:
-    """The tenant decision once the directory has answered for the path's company."""
-    bearer = exchange.bearer
+async def resolve_tenant(exchange: Exchange, companies: CompanyDirectory) -> ProblemResponse | None:
+    """The tenant decision for a company `authorize` left pending: the directory asks the
+    upstream which debtor owns it (clause 3.3 a)."""
+    bearer, tenant_id = exchange.bearer, exchange.tenant_id
     assert bearer is not None
+    assert tenant_id is not None
+    try:
+        owner = await companies.learn(tenant_id)
+    except UpstreamError as error:
+        return refuse(exchange, UPSTREAM_ERROR, str(error))
     return None if owner is not None and owner in bearer.debtors else tenant_refused(exchange)

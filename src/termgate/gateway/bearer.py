@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from termgate.core.wire import DEBTORS_HEADER, USER_HEADER
 from termgate.identity.tokens import AccessClaims, TokenError, VerifiedTokens
-from termgate.upstream.http import DEBTORS_HEADER, USER_HEADER
 
 __all__ = ["Bearer", "BearerTokens", "TokenError", "granted_scopes"]
 
@@ -23,7 +23,7 @@ READ_SUFFIX = ".read"
 
 def granted_scopes(scopes: frozenset[str]) -> frozenset[str]:
     """The scopes with the read scope each write scope implies (`employee.info` grants
-    `employee.info.read`, DESIGN §3)."""
+    `employee.info.read`; see docs/architecture.md)."""
     return scopes | {scope + READ_SUFFIX for scope in scopes if not scope.endswith(READ_SUFFIX)}
 
 

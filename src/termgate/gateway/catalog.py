@@ -17,12 +17,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from termgate.core.wire import METHODS
+
 _PARAM = re.compile(r"\{([^{}/]+)\}")
-METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 # Path parameters that name a tenant: the consent must cover it (clause 3.3 a).
 DEBTOR, COMPANY = "debtor", "company"
 TENANT_PARAMETERS = {"debtorId": DEBTOR, "companyId": COMPANY}
-# Lists across tenants that the contract answers for one debtor only (DESIGN §3, code 40306):
+# Lists across tenants that the contract answers for one debtor only (code 40306):
 # a consent over several debtors lists per debtor (GET /api/debtors/{debtorId}/companies).
 SINGLE_DEBTOR_TEMPLATES = frozenset({"/api/companies"})
 

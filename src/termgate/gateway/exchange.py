@@ -25,6 +25,7 @@ class Exchange:
         "bytes_out",
         "client_request_id",
         "code",
+        "company_pending",
         "grant",
         "headers",
         "method",
@@ -61,6 +62,7 @@ class Exchange:
         self.operation: Operation | None = None
         self.bearer: Bearer | None = None
         self.tenant_id: str | None = None  # the debtorId or companyId in the path
+        self.company_pending = False  # a company authorize could not place without the upstream
         self.status = 0
         self.code: int | None = None
         self.bytes_in = 0

@@ -1,19 +1,29 @@
-"""Step 5, forward: stream the request to the upstream and the answer back to the client."""
+"""Step 5, forward: stream the request to the upstream and the answer back to the client (or
+the problem document of a refusal)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Protocol
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, Protocol
+
+from granian._granian import RSGIProtocolClosed as ProtocolClosed
 
 from termgate.gateway.exchange import Exchange, refuse
-from termgate.gateway.upstream_pool import (
+from termgate.gateway.traffic.response_cap import relay_capped
+from termgate.problems import (
+    BODY_TIMEOUT,
+    PROBLEM_CONTENT_TYPE,
+    UPSTREAM_ERROR,
+    UPSTREAM_TIMEOUT,
+    ProblemResponse,
+)
+from termgate.upstream_client.pool import (
     UpstreamConnection,
     UpstreamError,
     UpstreamPool,
     UpstreamTimeoutError,
 )
-from termgate.problems import BODY_TIMEOUT, UPSTREAM_ERROR, UPSTREAM_TIMEOUT, ProblemResponse
 
 # Request headers that end at the gateway: hop-by-hop ones (RFC 9110 §7.6.1), the framing and
 # forwarding headers it writes itself, the credentials it checks (the subscription key and the
@@ -42,6 +52,7 @@ DROPPED_REQUEST_HEADERS = frozenset(
 # Any header under this prefix is the gateway's to set (X-Termgate-User, X-Termgate-Debtors, …).
 GATEWAY_HEADER_PREFIX = "x-termgate-"
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+CLIENT_CLOSED = 49900  # recorded when the client disconnects before the body ends
 
 
 class RequestBodyTimeoutError(Exception):
@@ -58,6 +69,33 @@ class RequestSource(Protocol):
     def client_ip(self) -> str: ...
     def scheme(self) -> str: ...
     def body_chunks(self) -> AsyncIterator[bytes]: ...
+
+
+class RSGIRequest:
+    """The forward step's view of an RSGI request."""
+
+    __slots__ = ("body_timeout", "protocol", "scope")
+
+    def __init__(self, scope: Any, protocol: Any, body_timeout: float) -> None:
+        self.scope = scope
+        self.protocol = protocol
+        self.body_timeout = body_timeout
+
+    def header_items(self) -> list[tuple[str, str]]:
+        items: list[tuple[str, str]] = self.scope.headers.items()
+        return items
+
+    def client_ip(self) -> str:
+        client: str = self.scope.client
+        return client.rsplit(":", 1)[0]
+
+    def scheme(self) -> str:
+        scheme: str = self.scope.scheme
+        return scheme
+
+    async def body_chunks(self) -> AsyncIterator[bytes]:
+        async for chunk in self.protocol:
+            yield chunk
 
 
 def request_head(
@@ -158,3 +196,69 @@ async def open_exchange(
                 retry = False
                 continue
             return refuse(exchange, UPSTREAM_ERROR, str(error))
+
+
+def answer_problem(
+    exchange: Exchange,
+    problem: ProblemResponse,
+    protocol: Any,
+    rate: list[tuple[str, str]] | None = None,
+) -> None:
+    headers = [
+        ("content-type", PROBLEM_CONTENT_TYPE),
+        ("x-request-id", exchange.request_id),
+        *problem.headers,
+    ]
+    if rate:
+        headers.extend(rate)
+    exchange.bytes_out = len(problem.body)
+    protocol.response_bytes(problem.status, headers, problem.body)
+
+
+async def relay(
+    exchange: Exchange,
+    connection: UpstreamConnection,
+    protocol: Any,
+    pool: UpstreamPool,
+    lifecycle: Mapping[str, Sequence[tuple[str, str]]],
+    rate: list[tuple[str, str]] | None = None,
+) -> None:
+    """The upstream's answer to the client: its head with the gateway's headers (the request
+    id, clause 4.6's lifecycle headers, the RateLimit ones), then its body, whole or
+    streamed; within the plan's response cap (clause 3.3 e) when it has one."""
+    headers = connection.headers
+    headers.append(("x-request-id", exchange.request_id))
+    if lifecycle and exchange.operation is not None:
+        headers.extend(lifecycle.get(exchange.operation.operation_id, ()))
+    if rate:
+        headers.extend(rate)
+    exchange.status = connection.status
+    grant = exchange.grant
+    cap = grant.limits.max_response_bytes if grant is not None else None
+    if cap is not None:  # clause 3.3 e
+        problem = await relay_capped(exchange, connection, protocol, headers, pool, cap)
+        if problem is not None:
+            answer_problem(exchange, problem, protocol, rate)
+        return
+    if connection.complete:
+        body = connection.take_body() if connection.body else b""
+        pool.release(connection)
+        exchange.bytes_out = len(body)
+        protocol.response_bytes(connection.status, headers, body)
+        return
+    stream = protocol.response_stream(connection.status, headers)
+    try:
+        chunk: bytes | None = connection.take_body() if connection.body else b""
+        while chunk is not None:
+            if chunk:
+                exchange.bytes_out += len(chunk)
+                await stream.send_bytes(chunk)
+            chunk = await connection.next_body()
+    except UpstreamError:
+        # The head is already sent: the client sees the body cut short, as it should.
+        exchange.code = UPSTREAM_ERROR.code
+        raise
+    except ProtocolClosed:
+        exchange.code = CLIENT_CLOSED  # the client went away mid-body; nothing to answer
+    finally:
+        pool.release(connection)

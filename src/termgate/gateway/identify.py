@@ -1,8 +1,10 @@
 """Step 1, identify: the subscription key (clause 2), the end user's access token (clause 3.3 a)
-and the API operation asked for, with the tenant its path names."""
+and the API operation asked for, with the tenant its path names; a body on an operation that
+takes none is refused here, before anything is counted."""
 
 from __future__ import annotations
 
+from termgate.core.secrets import hash_key
 from termgate.gateway.bearer import TokenError
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.exchange import Exchange, refuse
@@ -15,11 +17,11 @@ from termgate.problems import (
     METHOD_NOT_ALLOWED,
     MISSING_KEY,
     MISSING_TOKEN,
+    UNEXPECTED_BODY,
     UNKNOWN_KEY,
     UNKNOWN_OPERATION,
     ProblemResponse,
 )
-from termgate.registry.secrets import hash_key
 
 KEY_HEADER = "x-subscription-key"
 TOKEN_HEADER = "authorization"
@@ -27,6 +29,7 @@ TOKEN_HEADER = "authorization"
 REALM = 'Bearer realm="termgate"'
 NO_TOKEN_CHALLENGE = ("www-authenticate", REALM)
 INVALID_TOKEN_CHALLENGE = ("www-authenticate", f'{REALM}, error="invalid_token"')
+BODILESS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})  # unless the API describes a body
 
 
 def _token_refused(exchange: Exchange, detail: str) -> ProblemResponse:
@@ -98,4 +101,17 @@ def identify(
             f"{exchange.method} {exchange.path} is not part of the API.",
         )
     exchange.operation, exchange.tenant_id = resolved
-    return None
+    return unexpected_body(exchange)
+
+
+def unexpected_body(exchange: Exchange) -> ProblemResponse | None:
+    """A body on a GET, HEAD, DELETE or OPTIONS the API describes without one: refused, not
+    forwarded (the upstream would not read it, and the connection would break)."""
+    operation = exchange.operation
+    if exchange.method not in BODILESS or (operation is not None and operation.accepts_body):
+        return None
+    headers = exchange.headers
+    length = headers.get("content-length")
+    if (length is None or length == "0") and headers.get("transfer-encoding") is None:
+        return None
+    return refuse(exchange, UNEXPECTED_BODY, f"{exchange.method} requests here take no body.")

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.db.identity import Consent, TokenFamily
+from termgate.core.users_served import over_cap
 from termgate.db.models import (
     AccessChange,
     Application,
@@ -36,11 +36,11 @@ from termgate.db.models import (
     SubscriptionKey,
     utcnow,
 )
+from termgate.db.oauth import Consent, TokenFamily
 from termgate.db.programme import TermsAcceptance, TermsVersion
 from termgate.gateway.bearer import BearerTokens
-from termgate.gateway.limits.policy import UNLIMITED, PlanLimits, plan_limits
-from termgate.gateway.limits.users import over_cap
-from termgate.governance.gate import NO_POLICY, TrafficPolicy, load_policy
+from termgate.gateway.traffic.plan_limits import UNLIMITED, PlanLimits, plan_limits
+from termgate.governance.traffic_snapshot import NO_POLICY, TrafficPolicy, load_policy
 from termgate.identity.tokens import ACCESS_TOKEN_LIFETIME, public_keys
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,7 @@
 """Which debtor owns a company: what the authorize step needs for a `companyId` in a path.
 
-Consents name debtors (DESIGN §3: a debtor owns companies), paths name companies. The gateway
+Consents name debtors (a debtor owns companies: docs/architecture.md), paths name companies. The
+gateway
 keeps a company → debtor map: preloaded from the upstream's `GET /api/companies` pages when the
 catalog loads, and completed on demand with one `GET /api/companies/{id}` for a company it has
 not seen (concurrent requests for the same id share that one lookup). Only companies that exist
@@ -15,8 +16,8 @@ from typing import Any
 
 import orjson
 
-from termgate.gateway.upstream_fetch import fetch, fetch_json
-from termgate.gateway.upstream_pool import UpstreamError, UpstreamPool
+from termgate.upstream_client.fetch import fetch, fetch_json
+from termgate.upstream_client.pool import UpstreamError, UpstreamPool
 
 log = logging.getLogger(__name__)
 

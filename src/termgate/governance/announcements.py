@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.core.audit import record
 from termgate.db.models import Application, Developer, UsageEvent
-from termgate.db.policy import Announcement, AnnouncementRecipient
+from termgate.db.traffic import Announcement, AnnouncementRecipient
 from termgate.governance.errors import PolicyInputError
 from termgate.governance.operations import ApiOperation
 from termgate.notify.inbox import notify_developer
-from termgate.registry.audit import record
 
 LOOKBACK = timedelta(days=90)
 ENTITY = "announcement"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from termgate.registry.errors import RegistryError
+from termgate.core.errors import RegistryError
 
 
 class PolicyInputError(RegistryError):

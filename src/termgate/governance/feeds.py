@@ -8,8 +8,8 @@ from typing import Any
 
 from icalendar import Calendar, Event
 
-from termgate.governance.calendar import DEFAULT_ZONE
 from termgate.governance.maintenance import Window
+from termgate.governance.maintenance_calendar import DEFAULT_ZONE
 
 STATUS_HORIZON = timedelta(weeks=4)
 FEED_HORIZON = timedelta(weeks=12)

@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.db.policy import Brownout, LifecycleState, OperationLifecycle
+from termgate.core.audit import record
+from termgate.core.changes import record_access_change
+from termgate.core.errors import NotFoundError
+from termgate.db.traffic import Brownout, LifecycleState, OperationLifecycle
 from termgate.governance.errors import PolicyConflictError, PolicyInputError
-from termgate.registry.audit import record
-from termgate.registry.changes import record_access_change
-from termgate.registry.errors import NotFoundError
 
 ENTITY = "lifecycle"
 MAX_BROWNOUT = timedelta(hours=24)

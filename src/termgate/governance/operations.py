@@ -15,11 +15,11 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from termgate.gateway.catalog import METHODS
-from termgate.gateway.upstream_fetch import fetch_json
-from termgate.gateway.upstream_pool import UpstreamError, UpstreamPool
+from termgate.core.wire import METHODS
 from termgate.governance.errors import PolicyConflictError, PolicyInputError
 from termgate.settings import Settings
+from termgate.upstream_client.fetch import fetch_json
+from termgate.upstream_client.pool import UpstreamError, UpstreamPool
 
 KEEP_SECONDS = 300.0
 

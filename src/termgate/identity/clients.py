@@ -7,9 +7,9 @@ import hmac
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.core.audit import record
+from termgate.core.secrets import generate_key, hash_key
 from termgate.db.models import Application
-from termgate.registry.audit import record
-from termgate.registry.secrets import generate_key, hash_key
 
 SECRET_PREFIX = "tgs_"
 

@@ -17,12 +17,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.db.identity import Consent, EndUser, TokenFamily
+from termgate.core.audit import record
+from termgate.core.changes import record_access_change
+from termgate.core.errors import RegistryError
+from termgate.core.users_served import admits_new, over_cap
 from termgate.db.models import Application, Plan, Product, Status, Subscription
-from termgate.gateway.limits.users import admits_new, over_cap
-from termgate.registry.audit import record
-from termgate.registry.changes import record_access_change
-from termgate.registry.errors import RegistryError
+from termgate.db.oauth import Consent, EndUser, TokenFamily
 
 CONSENT_TEXT_VERSION = "consent-1"
 CONSENT_TEXT = (

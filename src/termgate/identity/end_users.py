@@ -7,19 +7,34 @@ end users see the sandbox's debtors; a sandbox application can only be consented
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.db.identity import EndUser
+from termgate.core.errors import RegistryError
+from termgate.core.passwords import hash_off_loop, verify_off_loop
 from termgate.db.models import Environment, Status
-from termgate.identity.passwords import hash_off_loop, verify_off_loop
-from termgate.registry.errors import RegistryError
-from termgate.upstream import EndUser as PayrollLogin
+from termgate.db.oauth import EndUser
 
 # In the reference data the first two customers (debtors) play the sandbox's demo customers.
 SANDBOX_DEBTORS = frozenset({1001, 1002})
+
+
+class PayrollLogin(Protocol):
+    """A login of the payroll product, as its identity store describes it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def debtor_ids(self) -> Sequence[int]: ...
 
 
 def environment_of(login: PayrollLogin) -> Environment:

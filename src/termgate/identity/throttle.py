@@ -1,6 +1,6 @@
 """Sign-in throttling (clause 3.3 c): failed sign-ins per account and per source address.
 
-Each counter is a GCRA cell (the arithmetic of the gateway's limiter, `gateway.limits.verdict`,
+Each counter is a GCRA cell (the arithmetic of the gateway's limiter, `gateway.traffic.gcra`,
 over a configurable window instead of a minute): N attempts within the window fill it, and it
 frees one attempt every window/N. An attempt is counted before its password is checked (so
 concurrent attempts cannot slip past a full counter) and given back if the password was right,

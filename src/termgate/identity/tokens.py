@@ -22,9 +22,9 @@ from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.db.identity import Consent, EndUser, SigningKey, TokenFamily
+from termgate.core.changes import record_access_change
 from termgate.db.models import new_id
-from termgate.registry.changes import record_access_change
+from termgate.db.oauth import Consent, EndUser, SigningKey, TokenFamily
 
 ALGORITHM = "ES256"
 TOKEN_TYPE = "at+jwt"

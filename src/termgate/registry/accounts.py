@@ -11,15 +11,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.core.audit import record
+from termgate.core.errors import RegistryError
+from termgate.core.passwords import hash_off_loop, verify_off_loop
+from termgate.core.secrets import generate_key, hash_key
+from termgate.core.sessions import end_every_session
 from termgate.db.models import Developer, Status
 from termgate.db.programme import EmailToken
-from termgate.identity.passwords import hash_off_loop, verify_off_loop
-from termgate.identity.sessions import end_every_session
 from termgate.notify.mail import Mail, queue_mail
-from termgate.registry.audit import record
 from termgate.registry.developers import create_developer, normalise_email, require_text
-from termgate.registry.errors import RegistryError
-from termgate.registry.secrets import generate_key, hash_key
 from termgate.settings import Settings
 
 VERIFY = "verify"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.core.audit import record
+from termgate.core.errors import RegistryError
+from termgate.core.passwords import hash_off_loop, verify_off_loop
+from termgate.core.secrets import generate_key, hash_key
 from termgate.db.programme import Administrator, AdminToken
-from termgate.identity.passwords import hash_off_loop, verify_off_loop
-from termgate.registry.audit import record
 from termgate.registry.developers import normalise_email, require_text
-from termgate.registry.errors import RegistryError
-from termgate.registry.secrets import generate_key, hash_key
 
 ADMIN_TOKEN_PREFIX = "tga_"
 

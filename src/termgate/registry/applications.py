@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.models import Application, Developer
 from termgate.registry.developers import clean_text, require_text
-from termgate.registry.errors import NotFoundError, RegistryError
 
 USE_CASE_CATEGORIES = {
     "accounting": "Accounting and bookkeeping",

@@ -7,8 +7,8 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.models import Developer
-from termgate.registry.errors import NotFoundError, RegistryError
 from termgate.strict import control_character, control_character_problem
 
 EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

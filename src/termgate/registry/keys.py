@@ -12,6 +12,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from termgate.core.audit import record
+from termgate.core.changes import record_access_change
+from termgate.core.errors import NotFoundError, RegistryError
+from termgate.core.secrets import display_prefix, generate_key, hash_key
 from termgate.db.models import (
     Application,
     Developer,
@@ -22,10 +26,6 @@ from termgate.db.models import (
     SubscriptionKey,
     utcnow,
 )
-from termgate.registry.audit import record
-from termgate.registry.changes import record_access_change
-from termgate.registry.errors import NotFoundError, RegistryError
-from termgate.registry.secrets import display_prefix, generate_key, hash_key
 from termgate.registry.terms import require_accepted_terms
 
 SLOTS = ("primary", "secondary")

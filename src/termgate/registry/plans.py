@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from termgate.core.audit import record
+from termgate.core.changes import record_access_change
+from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.models import Plan, Product
-from termgate.registry.audit import record
-from termgate.registry.changes import record_access_change
-from termgate.registry.errors import NotFoundError, RegistryError
 from termgate.strict import time_zone, whole_number
 
 # The limits an administrator may change; None means "no limit" where the column allows it.

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.core.changes import record_access_change
+from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.models import Environment, Plan, Product
-from termgate.registry.changes import record_access_change
-from termgate.registry.errors import NotFoundError, RegistryError
 
 MB = 1024 * 1024
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.core.audit import record
+from termgate.core.changes import record_access_change
+from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.models import Application, Developer, Environment, utcnow
 from termgate.db.programme import ProductionRequest, ReviewState
 from termgate.notify.inbox import notify_developer
-from termgate.registry.audit import record
-from termgate.registry.changes import record_access_change
-from termgate.registry.errors import NotFoundError, RegistryError
 
 
 async def request_production(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from termgate.registry.errors import RegistryError
+from termgate.core.errors import RegistryError
 
 
 def api_scopes(document: dict[str, Any]) -> dict[str, str]:

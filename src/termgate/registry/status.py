@@ -10,12 +10,12 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.core.audit import record
+from termgate.core.changes import record_access_change
+from termgate.core.errors import NotFoundError, RegistryError
+from termgate.core.sessions import end_every_session
 from termgate.db.models import Application, Developer, Status, Subscription, SubscriptionKey
-from termgate.identity.sessions import end_every_session
 from termgate.notify.inbox import notify_developer
-from termgate.registry.audit import record
-from termgate.registry.changes import record_access_change
-from termgate.registry.errors import NotFoundError, RegistryError
 
 Party = Developer | Application | Subscription | SubscriptionKey
 PartyKind = Literal["developer", "application", "subscription", "key"]

@@ -13,14 +13,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.core.audit import record
+from termgate.core.changes import record_access_change
+from termgate.core.errors import RegistryError
 from termgate.db.models import Developer
 from termgate.db.programme import TermsAcceptance, TermsVersion
 from termgate.notify.inbox import notify_developer
-from termgate.registry.audit import record
-from termgate.registry.changes import record_access_change
+from termgate.registry.clauses import load_policy
 from termgate.registry.developers import clean_text, list_developers, require_text
-from termgate.registry.errors import RegistryError
-from termgate.registry.policy import load_policy
 from termgate.settings import Settings
 
 

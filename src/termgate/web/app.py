@@ -33,18 +33,19 @@ async def home(_request: Request) -> Response:
 async def page_not_found(request: Request, _error: Exception) -> Response:
     """HTML for people; a problem document for the admin API, whatever the path holds."""
     if request.url.path.startswith(ADMIN_API):
-        from termgate.web.admin_api.problems import NOT_FOUND, problem
+        from termgate.problems import ADMIN_NOT_FOUND
+        from termgate.web.admin_api.problems import problem
 
-        return problem(NOT_FOUND, "no admin API resource at this path")
+        return problem(ADMIN_NOT_FOUND, "no admin API resource at this path")
     return not_found(request)
 
 
 def routes() -> list[BaseRoute]:
-    from termgate.web.admin_api import routes as admin_api_routes
+    from termgate.web.admin_api import AdminApi
     from termgate.web.console import routes as console_routes
+    from termgate.web.end_user import routes as identity_routes
     from termgate.web.example_client import routes as example_client_routes
     from termgate.web.governance_portal import routes as governance_routes
-    from termgate.web.identity import routes as identity_routes
     from termgate.web.portal import routes as portal_routes
     from termgate.web.portal.home import front_page
 
@@ -57,7 +58,7 @@ def routes() -> list[BaseRoute]:
         Route("/portal", front_page),  # the portal's front page without a trailing slash
         Mount("/portal", routes=portal_routes()),
         Mount("/console", routes=console_routes()),
-        Mount(ADMIN_API, routes=admin_api_routes()),
+        Mount(ADMIN_API, app=AdminApi()),
         *example_client_routes,
         *identity_routes(),
     ]

@@ -25,14 +25,14 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from termgate.core.errors import RegistryError
+from termgate.core.sessions import signed_in_id, still_valid
 from termgate.db.engine import session_factory
 from termgate.db.models import Developer
 from termgate.db.programme import Administrator
-from termgate.identity.sessions import signed_in_id, still_valid
 from termgate.identity.throttle import SignInThrottle, ThrottlePolicy
 from termgate.notify.mail import transaction
 from termgate.registry.developers import clean_text
-from termgate.registry.errors import RegistryError
 from termgate.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"

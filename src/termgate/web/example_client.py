@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from termgate.registry.errors import RegistryError
+from termgate.core.errors import RegistryError
 from termgate.settings import VAR_DIR
 from termgate.web.context import checked_form, redirect, render, web
 

@@ -11,8 +11,8 @@ from starlette.routing import BaseRoute, Route
 
 from termgate.db.models import Developer
 from termgate.governance.announcements import changes_for
-from termgate.governance.calendar import upcoming
 from termgate.governance.feeds import FEED_HORIZON, ical_feed, status_document
+from termgate.governance.maintenance_calendar import upcoming
 from termgate.web.context import render, unit_of_work, web
 from termgate.web.pages import developer_page
 from termgate.web.portal.home import portal_context

@@ -16,12 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from termgate import __version__
-from termgate.problems import PROBLEM_CONTENT_TYPE, Refusal
+from termgate.problems import NOT_READY, PROBLEM_CONTENT_TYPE
 from termgate.web.context import web
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 2.0  # seconds; below SQLite's busy timeout, so a held lock shows as not ready
-NOT_READY = Refusal(503, 50303, "not-ready", "Not ready to serve", "7")
 # A write that changes nothing and is rolled back; the table exists in every migrated database.
 PROBE = text("UPDATE alembic_version SET version_num = version_num")
 

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.models import Developer
 from termgate.db.programme import Administrator
-from termgate.registry.errors import NotFoundError, RegistryError
 from termgate.web.context import (
     not_found,
     redirect,

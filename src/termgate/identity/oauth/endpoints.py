@@ -11,7 +11,7 @@ from typing import Any
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
-from termgate.db.identity import TokenFamily
+from termgate.db.oauth import TokenFamily
 from termgate.identity.oauth.context import REFRESH_TOKEN_PREFIX, OAuthContext
 from termgate.identity.oauth.grants import find_refresh_token, grantee_of
 from termgate.identity.oauth.models import AccessCredential, Credential, OAuthClient

@@ -20,7 +20,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
 from sqlalchemy import select, update
 
-from termgate.db.identity import AuthorizationCode, Consent, EndUser, RefreshToken, TokenFamily
+from termgate.db.oauth import AuthorizationCode, Consent, EndUser, RefreshToken, TokenFamily
 from termgate.identity.oauth.context import CODE_LIFETIME, OAuthContext
 from termgate.identity.oauth.models import Grantee, IssuedCode, OAuthClient, RefreshCredential
 

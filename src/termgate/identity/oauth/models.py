@@ -7,8 +7,8 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 
-from termgate.db.identity import AuthorizationCode, Consent, EndUser, RefreshToken, TokenFamily
 from termgate.db.models import Application
+from termgate.db.oauth import AuthorizationCode, Consent, EndUser, RefreshToken, TokenFamily
 from termgate.identity.clients import client_secret_matches, is_public
 from termgate.identity.oauth.context import OFFLINE_ACCESS
 from termgate.identity.tokens import ACCESS_TOKEN_LIFETIME, AccessClaims

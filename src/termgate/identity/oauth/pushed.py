@@ -16,7 +16,7 @@ from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.db.identity import PushedRequest
+from termgate.db.oauth import PushedRequest
 from termgate.identity.oauth.grants import CLIENT_AUTH_METHODS, digest
 from termgate.identity.oauth.server import FormRequest, OAuthResponse, TermgateAuthorizationServer
 

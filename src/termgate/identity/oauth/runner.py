@@ -8,7 +8,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from termgate.db.identity import TokenFamily
+from termgate.db.oauth import TokenFamily
 from termgate.identity.consents import revoke_family
 from termgate.identity.oauth.context import OFFLINE_ACCESS, OAuthContext
 from termgate.identity.oauth.server import TermgateAuthorizationServer

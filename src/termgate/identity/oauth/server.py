@@ -23,8 +23,8 @@ from authlib.oauth2.rfc6749 import (
 )
 from sqlalchemy import select
 
-from termgate.db.identity import RefreshToken
 from termgate.db.models import Application, Developer, Status
+from termgate.db.oauth import RefreshToken
 from termgate.identity.oauth.context import (
     OFFLINE_ACCESS,
     REFRESH_TOKEN_LIFETIME,

@@ -1,376 +1,92 @@
-"""The admin REST API (bearer admin token) with its OpenAPI document.
+"""The admin REST API (bearer admin token): a FastAPI application mounted at /admin/api.
 
-`OPERATIONS` is the one route table: the Starlette routes and the OpenAPI document are both
-built from it, so the document cannot drift from what is served.
+FastAPI routes, validates and converts; the OpenAPI document at /admin/api/openapi.json is
+generated from the routes and their models, with every refusal documented as a problem.
 """
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from typing import Any
 
-from termgate.db.models import Status
+from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
+
+from termgate import __version__
 from termgate.web.admin_api import parties, plans, policy, programme
-from termgate.web.admin_api.framework import Operation, build_routes, fallback
-from termgate.web.admin_api.models import (
-    AcceptanceOut,
-    ApplicationDetail,
-    ApplicationFilter,
-    ApplicationOut,
-    Approval,
-    AuditListing,
-    DeveloperDetail,
-    DeveloperOut,
-    KeyOut,
-    Listing,
-    Page,
-    Rejection,
-    ReviewOut,
-    Revocation,
-    StatusChange,
-    SubscriptionFilter,
-    SubscriptionOut,
-    TermsDetail,
-    TermsDraft,
-    TermsOut,
-)
-from termgate.web.admin_api.openapi import openapi_document
+from termgate.web.admin_api.models import Problem
+from termgate.web.admin_api.problems import CLAUSE, install
 
 BASE_PATH = "/admin/api"
-SUSPEND = Status.SUSPENDED
-REINSTATE = Status.ACTIVE
+REF = "#/components/schemas/{model}"
+PROBLEM = "application/problem+json"
+DESCRIPTION = (
+    "The provider's API for the developer programme: developers, applications, production "
+    "reviews, subscriptions and keys, terms versions and the audit trail. Authenticate with "
+    "`Authorization: Bearer tga_…` (`termgate admin token EMAIL`). Refusals are RFC 9457 "
+    "problem documents with a numeric `code` and the `clause` of the terms they enforce."
+)
+REFUSALS = {
+    "400": "the request does not have the documented shape (see invalid-params)",
+    "401": "no administrator token, or one that is unknown or revoked",
+}
 
 
-def _status_operations(
-    kind: str,
-    plural: str,
-    response: type[DeveloperOut] | type[ApplicationOut] | type[SubscriptionOut] | type[KeyOut],
-) -> list[Operation]:
-    return [
-        Operation(
-            "POST",
-            f"/{plural}/{{{kind}_id}}/{verb}",
-            f"{verb}{kind.title()}",
-            f"{verb.title()} a {kind}, with a reason the developer reads",
-            plural,
-            "3.1",
-            parties.status_change(kind, status),
-            response,
-            body=StatusChange,
-        )
-        for verb, status in (("suspend", SUSPEND), ("reinstate", REINSTATE))
-    ]
+def _refusals_as_problems(document: dict[str, Any]) -> None:
+    """Our refusals are problem documents with status 400, never FastAPI's 422 JSON."""
+    problem = {PROBLEM: {"schema": {"$ref": REF.format(model="Problem")}}}
+    for path in document["paths"].values():
+        for operation in path.values():
+            operation["description"] = (
+                f"{operation['summary']} (clause {operation[CLAUSE]} of the terms)."
+            )
+            responses = operation["responses"]
+            responses.pop("422", None)
+            for status, description in REFUSALS.items():
+                responses.setdefault(status, {"description": description})
+            for status, answer in responses.items():
+                if int(status) >= 400:
+                    answer["content"] = problem
+    schemas = document["components"]["schemas"]
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    schema = Problem.model_json_schema(by_alias=True, mode="serialization", ref_template=REF)
+    schemas.update(schema.pop("$defs", {}))
+    schemas["Problem"] = schema
 
 
-OPERATIONS: list[Operation] = [
-    Operation(
-        "GET",
-        "/developers",
-        "listDevelopers",
-        "List developer accounts",
-        "developers",
-        "1",
-        parties.list_developers_op,
-        Listing[DeveloperOut],
-        query=Page,
-    ),
-    Operation(
-        "GET",
-        "/developers/{developer_id}",
-        "getDeveloper",
-        "A developer with their applications and accepted terms versions",
-        "developers",
-        "1",
-        parties.get_developer,
-        DeveloperDetail,
-    ),
-    *_status_operations("developer", "developers", DeveloperOut),
-    Operation(
-        "GET",
-        "/applications",
-        "listApplications",
-        "List applications",
-        "applications",
-        "2",
-        parties.list_applications_op,
-        Listing[ApplicationOut],
-        query=ApplicationFilter,
-    ),
-    Operation(
-        "GET",
-        "/applications/{application_id}",
-        "getApplication",
-        "An application with its subscriptions and keys (by prefix)",
-        "applications",
-        "2",
-        parties.get_application,
-        ApplicationDetail,
-    ),
-    *_status_operations("application", "applications", ApplicationOut),
-    Operation(
-        "GET",
-        "/reviews",
-        "listReviews",
-        "Production requests waiting for a decision",
-        "reviews",
-        "3.2",
-        programme.list_reviews,
-        Listing[ReviewOut],
-        query=Page,
-    ),
-    Operation(
-        "POST",
-        "/reviews/{review_id}/approve",
-        "approveReview",
-        "Approve production access; the developer is told",
-        "reviews",
-        "3.2",
-        programme.approve_review,
-        ReviewOut,
-        body=Approval,
-        body_required=False,
-    ),
-    Operation(
-        "POST",
-        "/reviews/{review_id}/reject",
-        "rejectReview",
-        "Reject production access with a reason the developer reads",
-        "reviews",
-        "3.2",
-        programme.reject_review,
-        ReviewOut,
-        body=Rejection,
-    ),
-    Operation(
-        "GET",
-        "/subscriptions",
-        "listSubscriptions",
-        "List subscriptions",
-        "subscriptions",
-        "2",
-        parties.list_subscriptions_op,
-        Listing[SubscriptionOut],
-        query=SubscriptionFilter,
-    ),
-    *_status_operations("subscription", "subscriptions", SubscriptionOut),
-    Operation(
-        "GET",
-        "/keys",
-        "listKeys",
-        "List subscription keys (prefixes only; never secrets)",
-        "keys",
-        "2",
-        parties.list_keys_op,
-        Listing[KeyOut],
-        query=SubscriptionFilter,
-    ),
-    *_status_operations("key", "keys", KeyOut),
-    Operation(
-        "POST",
-        "/keys/{key_id}/revoke",
-        "revokeKey",
-        "Revoke a key for good (clauses 1 and 2: the licence is revocable)",
-        "keys",
-        "2",
-        parties.revoke_key_op,
-        KeyOut,
-        body=Revocation,
-    ),
-    Operation(
-        "GET",
-        "/terms",
-        "listTerms",
-        "Published versions of the terms, newest first",
-        "terms",
-        "9",
-        programme.list_terms,
-        Listing[TermsOut],
-        query=Page,
-    ),
-    Operation(
-        "POST",
-        "/terms",
-        "publishTerms",
-        "Publish a new terms version; every developer is told and must re-accept",
-        "terms",
-        "9",
-        programme.publish_terms_op,
-        TermsDetail,
-        status=201,
-        body=TermsDraft,
-        location=programme.terms_location,
-    ),
-    Operation(
-        "GET",
-        "/terms/{version}",
-        "getTerms",
-        "One terms version with its full text",
-        "terms",
-        "9",
-        programme.get_terms,
-        TermsDetail,
-    ),
-    Operation(
-        "GET",
-        "/terms/{version}/acceptances",
-        "listAcceptances",
-        "Who accepted a terms version, when and from where",
-        "terms",
-        "1",
-        programme.list_acceptances,
-        Listing[AcceptanceOut],
-        query=Page,
-    ),
-    Operation(
-        "GET",
-        "/audit",
-        "listAudit",
-        "The audit trail, newest first, and whether its hash chain is intact",
-        "audit",
-        "4.2",
-        programme.list_audit,
-        AuditListing,
-        query=Page,
-    ),
-]
+def create_admin_api() -> FastAPI:
+    app = FastAPI(
+        title="termgate admin API",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        servers=[{"url": BASE_PATH}],
+    )
+    install(app)
+    for module in (parties, programme, plans, policy):
+        app.include_router(module.router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = FastAPI.openapi(app)
+            _refusals_as_problems(document)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
 
 
-# Traffic policy: the maintenance calendar (8), lifecycles (4.6), announcements (4.5 a).
-OPERATIONS += [
-    Operation(
-        "GET",
-        "/plans",
-        "listPlans",
-        "Every plan with its limits",
-        "plans",
-        "4.4",
-        plans.list_plans_op,
-        plans.PlanListing,
-    ),
-    Operation(
-        "PATCH",
-        "/plans/{plan_id}",
-        "changePlanLimits",
-        "Change a plan's limits; in force on every gateway node within a second",
-        "plans",
-        "4.4",
-        plans.change_plan,
-        plans.PlanOut,
-        body=plans.PlanChange,
-    ),
-]
+class AdminApi:
+    """The FastAPI app as mounted in the control plane: it shares the control plane's state
+    (database, settings), which handlers reach as `request.app.state.web`."""
 
-OPERATIONS += [
-    Operation(
-        "GET",
-        "/maintenance",
-        "getMaintenanceCalendar",
-        "The weekly window, the coming windows and the exceptions",
-        "maintenance",
-        "8",
-        policy.checked(policy.get_calendar),
-        policy.CalendarOut,
-    ),
-    Operation(
-        "PUT",
-        "/maintenance/rule",
-        "setMaintenanceRule",
-        "Set the weekly window (evaluated in its own time zone)",
-        "maintenance",
-        "8",
-        policy.checked(policy.put_rule),
-        policy.CalendarOut,
-        body=policy.RuleIn,
-    ),
-    Operation(
-        "POST",
-        "/maintenance/exceptions",
-        "addMaintenanceException",
-        "Cancel or move one weekly window, or add an extra one; developers are told when near",
-        "maintenance",
-        "8",
-        policy.checked(policy.add_exception),
-        policy.ExceptionOut,
-        status=201,
-        body=policy.ExceptionIn,
-    ),
-    Operation(
-        "DELETE",
-        "/maintenance/exceptions/{exception_id}",
-        "removeMaintenanceException",
-        "Remove an exception; the weekly rule applies again",
-        "maintenance",
-        "8",
-        policy.checked(policy.delete_exception),
-        policy.CalendarOut,
-    ),
-    Operation(
-        "GET",
-        "/lifecycle",
-        "listLifecycles",
-        "Operations that are deprecated, sunset or retired, with their brown-outs",
-        "lifecycle",
-        "4.6",
-        policy.checked(policy.list_lifecycles),
-        policy.LifecycleListing,
-    ),
-    Operation(
-        "PUT",
-        "/lifecycle",
-        "setLifecycle",
-        "Put operations in a lifecycle state; a deprecation is announced to their callers",
-        "lifecycle",
-        "4.6",
-        policy.checked(policy.put_lifecycle),
-        policy.LifecycleListing,
-        body=policy.LifecycleIn,
-    ),
-    Operation(
-        "POST",
-        "/lifecycle/brownouts",
-        "addBrownout",
-        "Schedule a brown-out (410) of deprecated operations before their sunset",
-        "lifecycle",
-        "4.6",
-        policy.checked(policy.post_brownout),
-        policy.LifecycleListing,
-        status=201,
-        body=policy.BrownoutIn,
-    ),
-    Operation(
-        "GET",
-        "/announcements",
-        "listAnnouncements",
-        "Announcements, newest first, with the applications each affected",
-        "announcements",
-        "4.5 a",
-        policy.checked(policy.list_announcements),
-        policy.AnnouncementListing,
-    ),
-    Operation(
-        "POST",
-        "/announcements",
-        "announceChange",
-        "Announce a change to the developers whose apps called the operations in 90 days",
-        "announcements",
-        "4.5 a",
-        policy.checked(policy.post_announcement),
-        policy.AnnouncementOut,
-        status=201,
-        body=policy.AnnouncementIn,
-        location=policy.announcement_location,
-    ),
-]
+    def __init__(self) -> None:
+        self.app = create_admin_api()
 
-
-async def openapi(_request: Request) -> Response:
-    return JSONResponse(openapi_document(OPERATIONS, BASE_PATH))
-
-
-def routes() -> list[BaseRoute]:
-    return [
-        Route("/openapi.json", openapi, methods=["GET"]),
-        *build_routes(OPERATIONS),
-        fallback(OPERATIONS),
-    ]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if "app" in scope and hasattr(scope["app"].state, "web"):
+            self.app.state.web = scope["app"].state.web
+        await self.app(scope, receive, send)

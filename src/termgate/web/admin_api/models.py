@@ -1,16 +1,30 @@
-"""The admin API's request and response bodies; the OpenAPI schemas are generated from these."""
+"""The admin API's request and response bodies; FastAPI generates the OpenAPI schemas from these.
+
+Response models read ORM rows directly (`from_attributes`); request bodies are strict.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from fastapi import Path
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    AliasPath,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+)
 from pydantic.alias_generators import to_camel
 
 from termgate.strict import control_character
 
-NO_NUL = r"^[^\x00]*$"
+ID_PATTERN = r"^[^\x00-\x1f\x7f/]+$"
+Id = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 
 
 def _storable(value: str) -> str:
@@ -47,12 +61,15 @@ Line = Annotated[
     Field(min_length=1, max_length=200, pattern=rf"^{LINE_CHARS}*\S{LINE_CHARS}*$"),
     AfterValidator(_single_line),
 ]
+# JSON has no date-time or enum type: these are read from their strings (the body stays strict).
+When = Annotated[AwareDatetime, Field(strict=False)]
 Label = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
 
 class Body(BaseModel):
     """A request body: camelCase names, nothing unknown accepted, and strict JSON types (a
-    number is a number: neither `true` nor `"10"` is a page size)."""
+    number is a number: neither `true` nor `"10"` is a page size). FastAPI validates the decoded
+    JSON in Python mode, so date-times and enums are marked lax (`When`, `Field(strict=False)`)."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -63,8 +80,25 @@ class Body(BaseModel):
     )
 
 
+def _words(value: Any) -> Any:
+    return value.split() if isinstance(value, str) else value
+
+
+def _is_set(value: Any) -> Any:
+    return value if isinstance(value, bool) else value is not None
+
+
+def related(*path: str) -> Any:
+    """A field read from a related row (`plan.product.slug`); a dict gives it by its own name."""
+    return Field(validation_alias=AliasPath(*path))
+
+
+Words = Annotated[list[str], BeforeValidator(_words)]
+
+
 class Out(BaseModel):
     model_config = ConfigDict(
+        from_attributes=True,
         alias_generator=to_camel,
         serialize_by_alias=True,
         validate_by_alias=True,
@@ -147,7 +181,9 @@ class DeveloperOut(Out):
     organisation: str | None
     status: str
     status_reason: str | None
-    email_verified: bool
+    email_verified: Annotated[bool, BeforeValidator(_is_set)] = Field(
+        validation_alias=AliasChoices("emailVerified", "email_verified_at")
+    )
     created_at: datetime
 
 
@@ -158,7 +194,7 @@ class ApplicationOut(Out):
     description: str
     use_case_category: str | None
     use_case: str
-    requested_scopes: list[str]
+    requested_scopes: Words
     environment: str
     status: str
     status_reason: str | None
@@ -179,8 +215,8 @@ class KeyOut(Out):
 class SubscriptionOut(Out):
     id: str
     application_id: str
-    product: str
-    plan: str
+    product: str = related("plan", "product", "slug")
+    plan: str = related("plan", "slug")
     status: str
     status_reason: str | None
     created_at: datetime
@@ -223,7 +259,7 @@ class TermsOut(Out):
     published_at: datetime
     reaccept_deadline: datetime | None
     published_by: str
-    current: bool
+    current: bool = False
 
 
 class TermsDetail(TermsOut):

@@ -5,24 +5,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Body
+from pydantic import Field
 
-from termgate.db.models import Plan
-from termgate.registry.errors import RegistryError
+from termgate.core.errors import RegistryError
 from termgate.registry.plans import change_limits, check_limit, find_plan_ref, list_plans
-from termgate.web.admin_api.framework import Call
-from termgate.web.admin_api.models import Body, Out
-from termgate.web.admin_api.problems import InvalidRequestError
+from termgate.web.admin_api import models
+from termgate.web.admin_api.access import Admin
+from termgate.web.admin_api.models import Id, Out, related
+from termgate.web.admin_api.problems import REFUSED, InvalidRequestError, clause
 
+router = APIRouter(tags=["plans"])
 Limit = Annotated[int | None, Field(ge=1, le=10**15)]
 
 
 class PlanOut(Out):
     id: str
-    product: str
+    product: str = related("product", "slug")
     slug: str
     name: str
-    environment: str
+    environment: str = related("product", "environment")
     rate_limit_per_minute: int | None
     developer_rate_limit_per_minute: int | None
     quota_per_period: int | None
@@ -41,7 +43,7 @@ class PlanListing(Out):
     data: list[PlanOut]
 
 
-class PlanChange(Body):
+class PlanChange(models.Body):
     """The limits to change; leave out what stays, null for no limit."""
 
     rate_limit_per_minute: Limit = None
@@ -59,34 +61,34 @@ class PlanChange(Body):
     time_zone: Annotated[str | None, Field(max_length=64)] = None
 
 
-def plan_out(plan: Plan) -> PlanOut:
-    return PlanOut(
-        id=plan.id,
-        product=plan.product.slug,
-        slug=plan.slug,
-        name=plan.name,
-        environment=plan.product.environment.value,
-        rate_limit_per_minute=plan.rate_limit_per_minute,
-        developer_rate_limit_per_minute=plan.developer_rate_limit_per_minute,
-        quota_per_period=plan.quota_per_period,
-        quota_period=plan.quota_period,
-        max_end_users=plan.max_end_users,
-        max_debtors=plan.max_debtors,
-        max_page_size=plan.max_page_size,
-        bandwidth_bytes_per_day=plan.bandwidth_bytes_per_day,
-        max_response_bytes=plan.max_response_bytes,
-        max_in_flight=plan.max_in_flight,
-        time_zone=plan.time_zone,
-        price_cents_per_month=plan.price_cents_per_month,
-    )
+EXAMPLES = {
+    "raise": {
+        "summary": "A higher rate, no daily bandwidth cap, at most 16 calls in flight",
+        "value": {"rateLimitPerMinute": 1200, "bandwidthBytesPerDay": None, "maxInFlight": 16},
+    }
+}
 
 
-async def list_plans_op(call: Call) -> BaseModel:
-    return PlanListing(data=[plan_out(plan) for plan in await list_plans(call.session)])
+@router.get(
+    "/plans",
+    operation_id="listPlans",
+    summary="Every plan with its limits",
+    openapi_extra=clause("4.4"),
+)
+async def list_plans_op(admin: Admin) -> PlanListing:
+    return PlanListing(data=await list_plans(admin.session))
 
 
-async def change_plan(call: Call) -> BaseModel:
-    body = call.payload(PlanChange)
+@router.patch(
+    "/plans/{plan_id}",
+    operation_id="changePlanLimits",
+    summary="Change a plan's limits; in force on every gateway node within a second",
+    openapi_extra=clause("4.4"),
+    responses=REFUSED,
+)
+async def change_plan(
+    admin: Admin, plan_id: Id, body: Annotated[PlanChange, Body(openapi_examples=EXAMPLES)]
+) -> PlanOut:
     changes = body.model_dump(exclude_unset=True)
     for name, value in changes.items():
         if value is None and name in ("quota_period", "time_zone", "max_page_size"):
@@ -97,5 +99,5 @@ async def change_plan(call: Call) -> BaseModel:
             raise InvalidRequestError([{"name": name, "reason": str(error)}]) from None
     if not changes:
         raise InvalidRequestError([{"name": "body", "reason": "name at least one limit"}])
-    plan = await find_plan_ref(call.session, call.path["plan_id"])
-    return plan_out(await change_limits(call.session, plan, changes, call.actor))
+    plan = await find_plan_ref(admin.session, plan_id)
+    return PlanOut.model_validate(await change_limits(admin.session, plan, changes, admin.actor))

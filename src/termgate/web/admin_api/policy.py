@@ -2,7 +2,7 @@
 and brown-outs (4.6), and announcements to the affected developers (4.5 a).
 
 Bad input (a time without an offset, an unknown operationId, a sunset before the deprecation)
-is a 400 problem naming the field; the transaction is rolled back, so nothing changed.
+is a 400 problem naming the field (`PolicyInputError`); the transaction is rolled back.
 """
 
 from __future__ import annotations
@@ -10,11 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from fastapi import APIRouter, Response
+from pydantic import Field
 
-from termgate.db.policy import LifecycleState, MaintenanceException
+from termgate.db.traffic import LifecycleState
 from termgate.governance.announcements import announce, deprecation_notice, published
-from termgate.governance.calendar import (
+from termgate.governance.errors import PolicyInputError
+from termgate.governance.lifecycle import LifecycleView, add_brownout, all_lifecycles, set_lifecycle
+from termgate.governance.maintenance_calendar import (
     add_window,
     cancel_window,
     load_calendar,
@@ -24,12 +27,11 @@ from termgate.governance.calendar import (
     set_rule,
     upcoming,
 )
-from termgate.governance.errors import PolicyInputError
-from termgate.governance.lifecycle import LifecycleView, add_brownout, all_lifecycles, set_lifecycle
 from termgate.governance.operations import resolve
-from termgate.web.admin_api.framework import Call, Handler
-from termgate.web.admin_api.models import Body, Filled, Line, Out, Text
-from termgate.web.admin_api.problems import InvalidRequestError
+from termgate.web.admin_api.access import Admin, Caller
+from termgate.web.admin_api.models import Body, Filled, Id, Line, Out, Text, When, Words
+from termgate.web.admin_api.problems import REFUSED, clause
+from termgate.web.admin_api.programme import LOCATION
 
 OperationIds = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1, max_length=50)
@@ -50,8 +52,8 @@ class ExceptionIn(Body):
     extra: `start`, `durationMinutes`. Times in UTC or with an offset."""
 
     kind: Literal["cancel", "move", "extra"]
-    original_start: AwareDatetime | None = None
-    start: AwareDatetime | None = None
+    original_start: When | None = None
+    start: When | None = None
     duration_minutes: Annotated[int | None, Field(ge=1, le=1440)] = None
     reason: Annotated[Text, Field(max_length=500)] = ""
 
@@ -94,16 +96,16 @@ class LifecycleIn(Body):
     applications called them in the last 90 days (on deprecation)."""
 
     operations: OperationIds
-    state: LifecycleState
-    sunset_at: AwareDatetime | None = None
+    state: Annotated[LifecycleState, Field(strict=False)]
+    sunset_at: When | None = None
     migration_url: Annotated[str | None, Field(max_length=2000)] = None
     announce: bool = True
 
 
 class BrownoutIn(Body):
     operations: OperationIds
-    start: AwareDatetime
-    end: AwareDatetime
+    start: When
+    end: When
 
 
 class BrownoutOut(Out):
@@ -112,12 +114,15 @@ class BrownoutOut(Out):
     end: datetime
 
 
-class LifecycleOut(Out):
+class LifecycleRow(Out):
     operation_id: str
     state: str
     deprecated_at: datetime | None
     sunset_at: datetime | None
     migration_url: str | None
+
+
+class LifecycleOut(LifecycleRow):
     brownouts: list[BrownoutOut]
 
 
@@ -136,16 +141,19 @@ class RecipientOut(Out):
     developer_email: str
     application_id: str
     application_name: str
-    operations: list[str]
+    operations: Words
 
 
-class AnnouncementOut(Out):
+class AnnouncementRow(Out):
     id: str
     title: str
     body: str
-    operations: list[str]
+    operations: Words
     published_at: datetime
     published_by: str
+
+
+class AnnouncementOut(AnnouncementRow):
     recipients: list[RecipientOut]
 
 
@@ -153,60 +161,49 @@ class AnnouncementListing(Out):
     data: list[AnnouncementOut]
 
 
-def checked(handler: Handler) -> Handler:
-    """Governance refusals of input become 400 problems naming the field."""
-
-    async def run(call: Call) -> BaseModel:
-        try:
-            return await handler(call)
-        except PolicyInputError as error:
-            raise InvalidRequestError([{"name": error.field, "reason": str(error)}]) from None
-
-    return run
+router = APIRouter()
 
 
-def _exception_out(change: MaintenanceException) -> ExceptionOut:
-    return ExceptionOut(
-        id=change.id,
-        kind=change.kind.value,
-        original_start=change.original_start,
-        start=change.start,
-        duration_minutes=change.duration_minutes,
-        reason=change.reason,
-        notified_at=change.notified_at,
-    )
-
-
-async def _calendar(call: Call) -> CalendarOut:
-    now = call.settings.now()
-    rules, changes = await load_calendar(call.session)
-    rule = rules[0] if rules else None
+async def _calendar(admin: Caller) -> CalendarOut:
+    now = admin.settings.now()
+    rules, changes = await load_calendar(admin.session)
     return CalendarOut(
-        rule=RuleOut.model_validate(rule, from_attributes=True) if rule else None,
-        windows=[
-            WindowOut(start=w.start, end=w.end, reason=w.reason, kind=w.kind, uid=w.uid)
-            for w in await upcoming(call.session, now)
-        ],
-        exceptions=[_exception_out(change) for change in changes],
-        notice_days=call.settings.maintenance_notice_days,
+        rule=rules[0] if rules else None,
+        windows=await upcoming(admin.session, now),
+        exceptions=changes,
+        notice_days=admin.settings.maintenance_notice_days,
     )
 
 
-async def get_calendar(call: Call) -> BaseModel:
-    return await _calendar(call)
+@router.get(
+    "/maintenance",
+    operation_id="getMaintenanceCalendar",
+    summary="The weekly window, the coming windows and the exceptions",
+    tags=["maintenance"],
+    openapi_extra=clause("8"),
+)
+async def get_calendar(admin: Admin) -> CalendarOut:
+    return await _calendar(admin)
 
 
-async def put_rule(call: Call) -> BaseModel:
-    body = call.payload(RuleIn)
+@router.put(
+    "/maintenance/rule",
+    operation_id="setMaintenanceRule",
+    summary="Set the weekly window (evaluated in its own time zone)",
+    responses=REFUSED,
+    tags=["maintenance"],
+    openapi_extra=clause("8"),
+)
+async def put_rule(admin: Admin, body: RuleIn) -> CalendarOut:
     await set_rule(
-        call.session,
+        admin.session,
         weekday=body.weekday,
         start_time=body.start_time,
         duration_minutes=body.duration_minutes,
         time_zone=body.time_zone,
-        actor=call.actor,
+        actor=admin.actor,
     )
-    return await _calendar(call)
+    return await _calendar(admin)
 
 
 def _need(value: datetime | None, name: str) -> datetime:
@@ -215,65 +212,86 @@ def _need(value: datetime | None, name: str) -> datetime:
     return value
 
 
-async def add_exception(call: Call) -> BaseModel:
-    body = call.payload(ExceptionIn)
-    now = call.settings.now()
-    session, actor = call.session, call.actor
+@router.post(
+    "/maintenance/exceptions",
+    operation_id="addMaintenanceException",
+    summary="Cancel or move one weekly window, or add an extra one; developers are told when near",
+    status_code=201,
+    responses=REFUSED,
+    tags=["maintenance"],
+    openapi_extra=clause("8"),
+)
+async def add_exception(admin: Admin, body: ExceptionIn) -> ExceptionOut:
+    now = admin.settings.now()
+    session, actor = admin.session, admin.actor
     if body.kind == "cancel":
-        change = await cancel_window(
-            session, _need(body.original_start, "originalStart"), body.reason, actor, now
-        )
+        original = _need(body.original_start, "originalStart")
+        change = await cancel_window(session, original, body.reason, actor, now)
     elif body.kind == "move":
+        original, start = _need(body.original_start, "originalStart"), _need(body.start, "start")
         change = await move_window(
-            session,
-            _need(body.original_start, "originalStart"),
-            _need(body.start, "start"),
-            body.duration_minutes,
-            body.reason,
-            actor,
-            now,
+            session, original, start, body.duration_minutes, body.reason, actor, now
         )
     else:
         if body.duration_minutes is None:
             raise PolicyInputError("durationMinutes", "durationMinutes is required for extra")
-        change = await add_window(
-            session, _need(body.start, "start"), body.duration_minutes, body.reason, actor, now
-        )
-    await notify_due(session, now, call.settings.maintenance_notice_days)
-    return _exception_out(change)
+        start = _need(body.start, "start")
+        change = await add_window(session, start, body.duration_minutes, body.reason, actor, now)
+    await notify_due(session, now, admin.settings.maintenance_notice_days)
+    return ExceptionOut.model_validate(change)
 
 
-async def delete_exception(call: Call) -> BaseModel:
+@router.delete(
+    "/maintenance/exceptions/{exception_id}",
+    operation_id="removeMaintenanceException",
+    summary="Remove an exception; the weekly rule applies again",
+    responses=REFUSED,
+    tags=["maintenance"],
+    openapi_extra=clause("8"),
+)
+async def delete_exception(admin: Admin, exception_id: Id) -> CalendarOut:
     """An exception that is not (or no longer) there is a 404: the caller named the wrong one."""
-    await remove_exception(call.session, call.path["exception_id"], call.actor)
-    return await _calendar(call)
+    await remove_exception(admin.session, exception_id, admin.actor)
+    return await _calendar(admin)
 
 
 def _lifecycle_out(item: LifecycleView) -> LifecycleOut:
-    row = item.row
     return LifecycleOut(
-        operation_id=row.operation_id,
-        state=row.state.value,
-        deprecated_at=row.deprecated_at,
-        sunset_at=row.sunset_at,
-        migration_url=row.migration_url,
-        brownouts=[BrownoutOut(id=b.id, start=b.start, end=b.end) for b in item.brownouts],
+        **LifecycleRow.model_validate(item.row).model_dump(), brownouts=item.brownouts
     )
 
 
-async def list_lifecycles(call: Call) -> BaseModel:
-    return LifecycleListing(data=[_lifecycle_out(i) for i in await all_lifecycles(call.session)])
+async def _lifecycles(admin: Caller) -> LifecycleListing:
+    return LifecycleListing(data=[_lifecycle_out(i) for i in await all_lifecycles(admin.session)])
 
 
-async def put_lifecycle(call: Call) -> BaseModel:
-    body = call.payload(LifecycleIn)
-    now = call.settings.now()
-    operations = await resolve(call.settings, body.operations)
+@router.get(
+    "/lifecycle",
+    operation_id="listLifecycles",
+    summary="Operations that are deprecated, sunset or retired, with their brown-outs",
+    tags=["lifecycle"],
+    openapi_extra=clause("4.6"),
+)
+async def list_lifecycles(admin: Admin) -> LifecycleListing:
+    return await _lifecycles(admin)
+
+
+@router.put(
+    "/lifecycle",
+    operation_id="setLifecycle",
+    summary="Put operations in a lifecycle state; a deprecation is announced to their callers",
+    responses=REFUSED,
+    tags=["lifecycle"],
+    openapi_extra=clause("4.6"),
+)
+async def put_lifecycle(admin: Admin, body: LifecycleIn) -> LifecycleListing:
+    now = admin.settings.now()
+    operations = await resolve(admin.settings, body.operations)
     rows = await set_lifecycle(
-        call.session,
+        admin.session,
         [op.operation_id for op in operations],
         body.state,
-        actor=call.actor,
+        actor=admin.actor,
         now=now,
         sunset_at=body.sunset_at,
         migration_url=body.migration_url,
@@ -281,68 +299,87 @@ async def put_lifecycle(call: Call) -> BaseModel:
     if body.announce and body.state is LifecycleState.DEPRECATED:
         title, text = deprecation_notice(operations, rows[0].sunset_at, rows[0].migration_url)
         await announce(
-            call.session, title=title, body=text, operations=operations, actor=call.actor, now=now
+            admin.session, title=title, body=text, operations=operations, actor=admin.actor, now=now
         )
-    return await list_lifecycles(call)
+    return await _lifecycles(admin)
 
 
-async def post_brownout(call: Call) -> BaseModel:
-    body = call.payload(BrownoutIn)
-    operations = await resolve(call.settings, body.operations)
+@router.post(
+    "/lifecycle/brownouts",
+    operation_id="addBrownout",
+    summary="Schedule a brown-out (410) of deprecated operations before their sunset",
+    status_code=201,
+    responses=REFUSED,
+    tags=["lifecycle"],
+    openapi_extra=clause("4.6"),
+)
+async def post_brownout(admin: Admin, body: BrownoutIn) -> LifecycleListing:
+    operations = await resolve(admin.settings, body.operations)
     await add_brownout(
-        call.session,
+        admin.session,
         [op.operation_id for op in operations],
         body.start,
         body.end,
-        actor=call.actor,
-        now=call.settings.now(),
+        actor=admin.actor,
+        now=admin.settings.now(),
     )
-    return await list_lifecycles(call)
+    return await _lifecycles(admin)
 
 
-async def list_announcements(call: Call) -> BaseModel:
+async def _announcements(admin: Caller) -> AnnouncementListing:
     return AnnouncementListing(
         data=[
             AnnouncementOut(
-                id=item.announcement.id,
-                title=item.announcement.title,
-                body=item.announcement.body,
-                operations=item.announcement.operations.split(),
-                published_at=item.announcement.published_at,
-                published_by=item.announcement.published_by,
+                **AnnouncementRow.model_validate(item.announcement).model_dump(),
                 recipients=[
                     RecipientOut(
                         developer_id=developer.id,
                         developer_email=developer.email,
                         application_id=application.id,
                         application_name=application.name,
-                        operations=operations.split(),
+                        operations=operations,
                     )
                     for developer, application, operations in item.recipients
                 ],
             )
-            for item in await published(call.session)
+            for item in await published(admin.session)
         ]
     )
 
 
-async def post_announcement(call: Call) -> BaseModel:
-    body = call.payload(AnnouncementIn)
-    operations = await resolve(call.settings, body.operations)
+@router.get(
+    "/announcements",
+    operation_id="listAnnouncements",
+    summary="Announcements, newest first, with the applications each affected",
+    tags=["announcements"],
+    openapi_extra=clause("4.5"),
+)
+async def list_announcements(admin: Admin) -> AnnouncementListing:
+    return await _announcements(admin)
+
+
+@router.post(
+    "/announcements",
+    operation_id="announceChange",
+    summary="Announce a change to the developers whose apps called the operations in 90 days",
+    status_code=201,
+    responses={201: {"headers": LOCATION}, **REFUSED},
+    tags=["announcements"],
+    openapi_extra=clause("4.5"),
+)
+async def post_announcement(
+    admin: Admin, body: AnnouncementIn, response: Response
+) -> AnnouncementOut:
+    operations = await resolve(admin.settings, body.operations)
     announcement, _ = await announce(
-        call.session,
+        admin.session,
         title=body.title,
         body=body.body,
         operations=operations,
-        actor=call.actor,
-        now=call.settings.now(),
+        actor=admin.actor,
+        now=admin.settings.now(),
     )
-    await call.session.flush()
-    listing = await list_announcements(call)
-    assert isinstance(listing, AnnouncementListing)
+    await admin.session.flush()
+    listing = await _announcements(admin)
+    response.headers["location"] = f"/admin/api/announcements#{announcement.id}"
     return next(item for item in listing.data if item.id == announcement.id)
-
-
-def announcement_location(created: BaseModel) -> str:
-    assert isinstance(created, AnnouncementOut)
-    return f"/admin/api/announcements#{created.id}"

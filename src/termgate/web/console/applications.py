@@ -8,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from termgate.core.errors import NotFoundError
 from termgate.db.models import Application, Developer
 from termgate.db.programme import Administrator
 from termgate.registry.applications import USE_CASE_CATEGORIES
-from termgate.registry.errors import NotFoundError
 from termgate.registry.keys import subscriptions_of
 from termgate.registry.reviews import requests_of
 from termgate.web.console.common import page

@@ -6,9 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from termgate.identity.sessions import begin_session, end_every_session, forget
+from termgate.core.errors import RegistryError
+from termgate.core.sessions import begin_session, end_every_session, forget
 from termgate.registry.admins import authenticate_administrator
-from termgate.registry.errors import RegistryError
 from termgate.web.console.common import page
 from termgate.web.context import (
     ADMINISTRATOR_KEY,

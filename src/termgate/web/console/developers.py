@@ -8,11 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from termgate.core.errors import NotFoundError
 from termgate.db.models import Application, Developer, Subscription, SubscriptionKey
 from termgate.db.programme import Administrator, AuditEntry, TermsAcceptance, TermsVersion
 from termgate.registry.applications import list_applications
 from termgate.registry.developers import list_developers
-from termgate.registry.errors import NotFoundError
 from termgate.registry.terms import current_terms
 from termgate.web.console.common import page
 from termgate.web.pages import console_page

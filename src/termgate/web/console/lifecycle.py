@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from termgate.db.policy import LifecycleState
 from termgate.db.programme import Administrator
+from termgate.db.traffic import LifecycleState
 from termgate.governance.announcements import announce, deprecation_notice, published
 from termgate.governance.errors import PolicyConflictError, PolicyInputError
 from termgate.governance.inputs import AMSTERDAM, parse_moment

@@ -9,7 +9,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from termgate.db.programme import Administrator
-from termgate.governance.calendar import (
+from termgate.governance.errors import PolicyInputError
+from termgate.governance.inputs import AMSTERDAM, parse_minutes, parse_moment
+from termgate.governance.maintenance_calendar import (
     WEEKDAYS,
     add_window,
     cancel_window,
@@ -21,8 +23,6 @@ from termgate.governance.calendar import (
     set_rule,
     upcoming,
 )
-from termgate.governance.errors import PolicyInputError
-from termgate.governance.inputs import AMSTERDAM, parse_minutes, parse_moment
 from termgate.strict import whole_number
 from termgate.web.console.common import page
 from termgate.web.context import checked_form, field, flash, redirect, web

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from termgate.core.audit import trail, verify_chain
 from termgate.db.models import (
     Application,
     Developer,
@@ -20,7 +21,6 @@ from termgate.db.models import (
 )
 from termgate.db.programme import Administrator, AuditEntry, TermsAcceptance
 from termgate.notify.capture import captured
-from termgate.registry.audit import trail, verify_chain
 from termgate.registry.reviews import review_queue
 from termgate.registry.terms import current_terms
 from termgate.web.console.common import page

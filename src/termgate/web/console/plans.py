@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from termgate.core.errors import RegistryError
 from termgate.db.programme import Administrator
-from termgate.registry.errors import RegistryError
 from termgate.registry.plans import OPTIONAL_LIMITS, change_limits, find_plan_ref, list_plans
 from termgate.strict import whole_number
 from termgate.web.console.common import page

@@ -8,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from termgate.core.errors import RegistryError
 from termgate.db.models import Application, Developer
 from termgate.db.programme import Administrator, ProductionRequest, ReviewState
 from termgate.registry.applications import USE_CASE_CATEGORIES
-from termgate.registry.errors import RegistryError
 from termgate.registry.reviews import decide, review_queue
 from termgate.web.console.common import page
 from termgate.web.context import checked_form, field, flash, redirect

@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.models import Application, Developer, Status, Subscription, SubscriptionKey
 from termgate.db.programme import Administrator
-from termgate.registry.errors import NotFoundError, RegistryError
 from termgate.registry.keys import revoke_key
 from termgate.registry.status import MODELS, Party, change_status, describe, find_party
 from termgate.web.console.applications import show_application

@@ -7,8 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from termgate.core.errors import RegistryError
 from termgate.db.programme import Administrator
-from termgate.registry.errors import RegistryError
 from termgate.registry.terms import acceptances, all_versions, publish_terms
 from termgate.strict import whole_number
 from termgate.web.console.common import page

@@ -7,8 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from termgate.core.audit import record
+from termgate.core.sessions import begin_session, end_every_session
 from termgate.db.models import Developer
-from termgate.identity.sessions import begin_session, end_every_session
 from termgate.registry.accounts import (
     authenticate,
     request_password_reset,
@@ -16,7 +17,6 @@ from termgate.registry.accounts import (
     sign_up,
     verify_email,
 )
-from termgate.registry.audit import record
 from termgate.web.context import (
     DEVELOPER_KEY,
     checked_form,

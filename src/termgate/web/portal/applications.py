@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.models import (
     Application,
     Developer,
@@ -24,7 +25,6 @@ from termgate.registry.applications import (
     create_application,
     list_applications,
 )
-from termgate.registry.errors import NotFoundError, RegistryError
 from termgate.registry.keys import SLOTS, issue_key, subscribe, subscriptions_of
 from termgate.registry.reviews import request_production, requests_of
 from termgate.registry.scopes import parse_scopes

@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from termgate.core.errors import RegistryError
 from termgate.db.models import Developer
-from termgate.registry.errors import RegistryError
 from termgate.registry.terms import (
     accept_terms,
     changes_since_acceptance,

@@ -1,0 +1,69 @@
+"""The IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers) on every response
+that passed identify: `RateLimit-Policy` names the plan's limits (its text is formatted once per
+plan), `RateLimit` their state after this request."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from termgate.gateway.traffic.gcra import SECOND_US, Verdict
+
+if TYPE_CHECKING:
+    from termgate.gateway.traffic.plan_limits import PlanLimits
+
+POLICY_HEADER = "ratelimit-policy"
+STATE_HEADER = "ratelimit"
+Headers = list[tuple[str, str]]
+
+
+def policy_texts(
+    rate: int | None,
+    developer_rate: int | None,
+    quota: int | None,
+    quota_seconds: int | None,
+    bandwidth: int | None,
+) -> tuple[str, str]:
+    """`RateLimit-Policy` items `"name";q=..;w=..` and the matching `RateLimit` items
+    `"name";r=..;t=..` (as a %-template filled in per response)."""
+    items = (
+        ("app", rate, "", 60),
+        ("developer", developer_rate, "", 60),
+        ("quota", quota, "", quota_seconds),
+        ("bandwidth", bandwidth, ';qu="content-bytes"', 86_400),
+    )
+    policies: list[str] = []
+    states: list[str] = []
+    for name, limit, unit, window in items:
+        if limit is not None:
+            policies.append(f'"{name}";q={limit}{unit};w={window}')
+            states.append(f'"{name}";r=%d;t=%d')
+    return ", ".join(policies), ", ".join(states)
+
+
+def seconds(value: float) -> int:
+    """Whole seconds, rounded up, of a span in seconds."""
+    return max(0, math.ceil(value - 1e-6))
+
+
+def seconds_of_us(value: int) -> int:
+    """Whole seconds, rounded up, of a span in µs."""
+    return max(0, -(-value // SECOND_US))
+
+
+def rate_headers(limits: PlanLimits, verdict: Verdict, now: float) -> Headers:
+    values: list[int] = []
+    if limits.rate is not None:
+        values += (verdict.app_left, seconds_of_us(verdict.app_reset))
+    if limits.developer_rate is not None:
+        values += (verdict.developer_left, seconds_of_us(verdict.developer_reset))
+    if limits.quota is not None:
+        ends = limits.quota_period(now).ends
+        values += (max(limits.quota - verdict.quota_used, 0), seconds(ends - now))
+    if limits.bandwidth is not None:
+        ends = limits.calendar.day(now).ends
+        values += (max(limits.bandwidth - verdict.bandwidth_used, 0), seconds(ends - now))
+    return [
+        (POLICY_HEADER, limits.policy_header),
+        (STATE_HEADER, limits.state_template % tuple(values)),
+    ]

@@ -1,0 +1,186 @@
+"""The cluster limiter: counters in Redis, one Lua script per request (clause 4.4 across nodes).
+
+The script (`redis_limiter.lua`) reads every counter the request touches, decides as
+`gcra.decide` does (the same lines in Lua), and only if every limit holds updates them all,
+atomically: a refused request spends nothing, and two nodes can never both take the last unit.
+One `EVALSHA` per request is the only round trip (the script is loaded once; redis-py loads it
+again after a Redis restart). Redis' own clock (`TIME`) drives the rates, so
+the nodes' clocks need not agree.
+
+Bytes sent (clause 3.3 f) are known only after the response; they are added to the
+application's day counter by its next request's script (and by a flush every second for the
+rest), so counting them costs no round trip of its own.
+
+Redis unreachable: `open` falls back to this node's in-process limits (logged once per outage),
+`closed` refuses with 503 (code 50302). Either way Redis is tried again after a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from importlib.resources import files
+from typing import Literal
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from termgate.gateway.traffic.gcra import SECOND_US, UNAVAILABLE, Verdict
+from termgate.gateway.traffic.memory_limiter import MemoryLimiter
+from termgate.gateway.traffic.plan_limits import Counted
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_DOWN = 1.0  # seconds before Redis is tried again after a failure
+DAY_SECONDS = 86_400
+
+# The script: read the counters, `gcra.decide` in Lua, store what was spent (see the file).
+SCRIPT = files(__package__).joinpath("redis_limiter.lua").read_text(encoding="utf-8")
+OWN_CLOCK = -1  # the script's `now` argument when Redis' clock drives the rates
+
+Failure = Literal["open", "closed"]
+
+
+class RedisLimiter:
+    def __init__(
+        self,
+        url: str,
+        *,
+        failure: Failure = "open",
+        pool_size: int = 32,
+        timeout: float = 0.25,
+        prefix: str = "tg:",
+    ) -> None:
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=pool_size,
+            timeout=timeout,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self.client = Redis(connection_pool=pool)
+        self.script = self.client.register_script(SCRIPT)
+        self.failure = failure
+        self.prefix = prefix
+        self.local = MemoryLimiter()  # the fallback while Redis is down and failure is open
+        self.down_until = 0.0
+        self.down = False
+        self.pending: dict[str, int] = {}  # bandwidth key → bytes not yet in Redis
+        self.last: dict[str, Verdict] = {}  # app counter → last verdict (headers of refusals)
+        # False: the caller's `now` drives the rates instead of Redis' clock (the conformance
+        # test pins the instant so both backends decide the same case).
+        self.own_clock = True
+
+    def _bandwidth_key(self, grant: Counted, now: float) -> str:
+        return f"{self.prefix}b:{grant.app_counter}:{grant.limits.calendar.day(now).buckets[0]}"
+
+    def keys(self, grant: Counted, now: float) -> list[str]:
+        """The script's KEYS: app TAT, developer TAT, bandwidth day, quota buckets (newest
+        first)."""
+        prefix = self.prefix
+        keys = [
+            f"{prefix}r:{grant.app_counter}",
+            f"{prefix}d:{grant.developer_counter}",
+            self._bandwidth_key(grant, now),
+        ]
+        if grant.limits.quota is not None:
+            buckets = grant.limits.quota_period(now).buckets
+            keys.extend(f"{prefix}q:{grant.app_counter}:{bucket}" for bucket in buckets)
+        return keys
+
+    async def acquire(self, grant: Counted, now: float) -> Verdict:
+        if self.down and now < self.down_until:
+            return self._without_redis(grant, now)
+        limits = grant.limits
+        keys = self.keys(grant, now)
+        bandwidth_key = keys[2]
+        quota_ttl = 0
+        if limits.quota is not None:
+            period = limits.quota_period(now)
+            quota_ttl = math.ceil(period.ends - now) + period.seconds + DAY_SECONDS
+        sent = self.pending.pop(bandwidth_key, 0)
+        args = (
+            limits.app_interval,
+            limits.app_tolerance,
+            limits.developer_interval,
+            limits.developer_tolerance,
+            -1 if limits.quota is None else limits.quota,
+            quota_ttl,
+            -1 if limits.bandwidth is None else limits.bandwidth,
+            2 * DAY_SECONDS,
+            sent,
+            OWN_CLOCK if self.own_clock else int(now * SECOND_US),
+        )
+        try:
+            answer = await self.script(keys=keys, args=args)
+        except (TimeoutError, RedisError, OSError) as error:
+            if sent:
+                self.pending[bandwidth_key] = self.pending.get(bandwidth_key, 0) + sent
+            self._went_down(error, now)
+            return self._without_redis(grant, now)
+        if self.down:
+            self.down = False
+            log.warning("Redis is reachable again; limits are shared across nodes again")
+        verdict = Verdict()
+        (
+            verdict.refused,
+            verdict.wait,
+            verdict.app_left,
+            verdict.app_reset,
+            verdict.developer_left,
+            verdict.developer_reset,
+            verdict.quota_used,
+            verdict.bandwidth_used,
+        ) = answer
+        self.last[grant.app_counter] = verdict
+        return verdict
+
+    def _went_down(self, error: BaseException, now: float) -> None:
+        self.down_until = now + RETRY_AFTER_DOWN
+        if not self.down:
+            self.down = True
+            fallback = (
+                "in-process limits on this node" if self.failure == "open" else "refusing (503)"
+            )
+            log.error("Redis unreachable (%s); %s until it answers again", error, fallback)
+
+    def _without_redis(self, grant: Counted, now: float) -> Verdict:
+        if self.failure == "open":
+            return self.local.acquire(grant, now)
+        verdict = Verdict()
+        verdict.refused = UNAVAILABLE
+        verdict.wait = round(max(self.down_until - now, RETRY_AFTER_DOWN) * SECOND_US)
+        return verdict
+
+    def peek(self, grant: Counted, now: float) -> Verdict:
+        """The last state this node saw for the application (no round trip)."""
+        known = self.last.get(grant.app_counter)
+        return known if known is not None else self.local.peek(grant, now)
+
+    def spend_bytes(self, grant: Counted, sent: int, now: float) -> None:
+        key = self._bandwidth_key(grant, now)
+        self.pending[key] = self.pending.get(key, 0) + sent
+        if self.down and self.failure == "open":
+            self.local.spend_bytes(grant, sent, now)
+
+    async def flush_bytes(self) -> None:
+        """Add the bytes no request has carried to Redis yet (run every second)."""
+        if not self.pending or self.down:
+            return
+        pending, self.pending = self.pending, {}
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key, sent in pending.items():
+                    pipe.incrby(key, sent)
+                    pipe.expire(key, 2 * DAY_SECONDS)
+                await pipe.execute()
+        except (TimeoutError, RedisError, OSError):
+            for key, sent in pending.items():
+                self.pending[key] = self.pending.get(key, 0) + sent
+
+    async def close(self) -> None:
+        await self.flush_bytes()
+        await self.client.aclose()

@@ -1,0 +1,309 @@
+"""Keep-alive HTTP/1.1 connections to the upstream, parsed with llhttp (httptools).
+
+This is the gateway's hottest code. General-purpose clients (aiohttp, httpx) cost 40-65 µs of
+CPU per request in objects this path never needs (docs/performance.md). Here a pooled connection is
+an
+`asyncio.Protocol` that writes the request head in one call and hands back the status, the
+already-filtered headers and, for the common small response that arrives in one read, the whole
+body, so the server can answer with a single call. Larger bodies stream with flow control.
+Deadlines are checked by one sweeper task instead of a timer per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from typing import cast
+
+import httptools
+
+# Hop-by-hop headers (RFC 9110 §7.6.1), the framing the server recomputes, and the request id
+# the gateway sets itself.
+DROPPED_RESPONSE_HEADERS = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"content-length",
+        b"x-request-id",
+    }
+)
+
+HIGH_WATER = 1 << 20  # bytes buffered from the upstream before we stop reading
+
+
+class UpstreamError(Exception):
+    """The upstream could not be reached or broke the exchange (→ 502)."""
+
+
+class UpstreamTimeoutError(UpstreamError):
+    """The upstream did not answer before the deadline (→ 504)."""
+
+
+class UpstreamConnection(asyncio.Protocol):
+    """One keep-alive connection carrying one exchange at a time."""
+
+    __slots__ = (
+        "_body_waiter",
+        "_drained",
+        "_parser",
+        "_pool",
+        "_ready",
+        "body",
+        "buffered",
+        "complete",
+        "deadline",
+        "failure",
+        "headers",
+        "headers_done",
+        "is_head",
+        "keep_alive",
+        "reused",
+        "status",
+        "transport",
+    )
+
+    def __init__(self, pool: UpstreamPool) -> None:
+        self._pool = pool
+        self.transport: asyncio.Transport | None = None
+        self._parser = httptools.HttpResponseParser(self)
+        self._ready: asyncio.Future[None] | None = None
+        self._body_waiter: asyncio.Future[None] | None = None
+        self._drained: asyncio.Future[None] | None = None
+        self.reused = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self.status = 0
+        self.headers: list[tuple[str, str]] = []
+        self.body: deque[bytes] = deque()
+        self.buffered = 0
+        self.headers_done = False
+        self.complete = False
+        self.keep_alive = True
+        self.failure: UpstreamError | None = None
+        self.deadline = 0.0
+        self.is_head = False
+
+    # asyncio.Protocol -------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as error:
+            self.fail(UpstreamError(f"malformed response from the upstream: {error}"))
+            return
+        if self.headers_done:
+            self._wake_ready()
+            self._wake_body()
+            if not self.complete:
+                # While a body streams, the deadline bounds the silence between reads.
+                self.deadline = time.monotonic() + self._pool.timeout
+                if self.buffered > HIGH_WATER and self.transport is not None:
+                    self.deadline = 0.0  # paused for the client, not waiting on the upstream
+                    self.transport.pause_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._pool.forget(self)
+        self.transport = None
+        if self.headers_done and not self.complete and not self.keep_alive:
+            self.complete = True  # a body delimited by the connection's close
+        elif not self.complete:
+            self.failure = self.failure or UpstreamError(
+                "the upstream closed the connection" + (f": {exc}" if exc else "")
+            )
+        self._wake_ready()
+        self._wake_body()
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._drained = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+        self._drained = None
+
+    # httptools callbacks ----------------------------------------------------------------------
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() not in DROPPED_RESPONSE_HEADERS:
+            self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+
+    def on_headers_complete(self) -> None:
+        self.status = self._parser.get_status_code()
+        self.keep_alive = self._parser.should_keep_alive()
+        self.headers_done = True
+        if self.is_head:  # llhttp cannot know a HEAD response has no body
+            self.complete = True
+            self._parser = httptools.HttpResponseParser(self)
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+        self.buffered += len(body)
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+    # the exchange -----------------------------------------------------------------------------
+
+    def start(self, head: bytes, *, is_head: bool, timeout: float) -> None:
+        """Send a request head (and any body already in hand) and arm the deadline."""
+        self._reset()
+        self.is_head = is_head
+        self.deadline = time.monotonic() + timeout
+        self._ready = None
+        assert self.transport is not None
+        self.transport.write(head)
+
+    async def write_body(self, chunk: bytes) -> None:
+        if self.transport is None:
+            raise self.failure or UpstreamError("the upstream closed the connection")
+        self.transport.write(chunk)
+        if self._drained is not None:
+            await self._drained
+
+    async def response_ready(self) -> None:
+        """Return when the status and headers are in (and any body that came with them)."""
+        if not self.headers_done and self.failure is None:
+            self._ready = asyncio.get_running_loop().create_future()
+            await self._ready
+        if self.failure is not None:
+            raise self.failure
+
+    def take_body(self) -> bytes:
+        """All body bytes received so far, as one buffer."""
+        chunks = self.body
+        data = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        self.buffered = 0
+        if self.transport is not None and not self.complete and not self.deadline:
+            self.deadline = time.monotonic() + self._pool.timeout
+            self.transport.resume_reading()
+        return data
+
+    async def next_body(self) -> bytes | None:
+        """The next body bytes of a streamed response; None at its end."""
+        while not self.body:
+            if self.failure is not None:
+                raise self.failure
+            if self.complete:
+                return None
+            self._body_waiter = asyncio.get_running_loop().create_future()
+            await self._body_waiter
+        return self.take_body()
+
+    def fail(self, failure: UpstreamError) -> None:
+        self.failure = failure
+        self.keep_alive = False
+        if self.transport is not None:
+            self.transport.abort()
+        self._wake_ready()
+        self._wake_body()
+
+    def _wake_ready(self) -> None:
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_result(None)
+
+    def _wake_body(self) -> None:
+        if self._body_waiter is not None and not self._body_waiter.done():
+            self._body_waiter.set_result(None)
+
+
+class UpstreamPool:
+    """Idle connections reused last-in first-out; a sweeper enforces response deadlines."""
+
+    def __init__(
+        self, host: str, port: int, *, max_idle: int, connect_timeout: float, timeout: float
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.max_idle = max_idle
+        self.connect_timeout = connect_timeout
+        self.timeout = timeout
+        self._idle: list[UpstreamConnection] = []
+        self._busy: set[UpstreamConnection] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def acquire(self) -> UpstreamConnection:
+        while self._idle:
+            connection = self._idle.pop()
+            if connection.transport is not None and not connection.transport.is_closing():
+                connection.reused = True
+                self._busy.add(connection)
+                return connection
+        connection = await self._connect()
+        self._busy.add(connection)
+        return connection
+
+    async def _connect(self) -> UpstreamConnection:
+        loop = asyncio.get_running_loop()
+        try:
+            _, protocol = await asyncio.wait_for(
+                loop.create_connection(lambda: UpstreamConnection(self), self.host, self.port),
+                self.connect_timeout,
+            )
+        except TimeoutError:
+            raise UpstreamError(f"connecting to {self.host}:{self.port} timed out") from None
+        except OSError as error:
+            raise UpstreamError(f"cannot connect to {self.host}:{self.port}: {error}") from None
+        if self._sweeper is None:
+            self._sweeper = loop.create_task(self._sweep())
+        return protocol
+
+    def release(self, connection: UpstreamConnection) -> None:
+        """Return a connection whose exchange is complete; broken ones are closed."""
+        self._busy.discard(connection)
+        reusable = (
+            connection.complete
+            and connection.keep_alive
+            and connection.failure is None
+            and connection.transport is not None
+            and len(self._idle) < self.max_idle
+        )
+        if reusable:
+            self._idle.append(connection)
+        elif connection.transport is not None:
+            connection.transport.abort()
+
+    def discard(self, connection: UpstreamConnection) -> None:
+        """Close a connection whose exchange was abandoned half-way; it never returns."""
+        self._busy.discard(connection)
+        connection.keep_alive = False
+        if connection.transport is not None:
+            connection.transport.abort()
+
+    def forget(self, connection: UpstreamConnection) -> None:
+        self._busy.discard(connection)
+        if connection in self._idle:
+            self._idle.remove(connection)
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(0.1)
+            now = time.monotonic()
+            for connection in [c for c in self._busy if c.deadline and c.deadline < now]:
+                if not connection.complete:
+                    connection.fail(
+                        UpstreamTimeoutError(f"no complete answer within {self.timeout:g} s")
+                    )
+
+    async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        for connection in [*self._idle, *self._busy]:
+            if connection.transport is not None:
+                connection.transport.close()
+        self._idle.clear()
+        self._busy.clear()
