@@ -6,7 +6,7 @@ import pytest
 
 from termgate.db.models import Status
 from termgate.gateway.admit import admit
-from termgate.governance.traffic_snapshot import OperationPolicy, TrafficPolicy
+from termgate.governance.availability import AvailabilityPolicy, OperationPolicy
 from termgate.problems import (
     BROWNOUT,
     MAINTENANCE,
@@ -16,16 +16,16 @@ from termgate.problems import (
 )
 from tests.unit.builders import NOW, grant, operation, ready, refused_with
 
-WINDOW = TrafficPolicy(
+WINDOW = AvailabilityPolicy(
     maintenance_start=NOW - 10, maintenance_end=NOW + 100.2, maintenance_until="12:00 UTC"
 )
 HEADERS = (("deprecation", "@1700000000"), ("sunset", "Thu, 01 Jan 2026 00:00:00 GMT"))
 
 
-def lifecycle(**changes: object) -> TrafficPolicy:
+def lifecycle(**changes: object) -> AvailabilityPolicy:
     fields: dict[str, object] = {"operation_id": "listEmployees", "headers": HEADERS}
     fields.update(changes)
-    return TrafficPolicy(operations={"listEmployees": OperationPolicy(**fields)})  # type: ignore[arg-type]
+    return AvailabilityPolicy(operations={"listEmployees": OperationPolicy(**fields)})  # type: ignore[arg-type]
 
 
 def test_clause_8_request_inside_the_window_is_refused_with_retry_after() -> None:
@@ -41,11 +41,11 @@ def test_clause_8_request_inside_the_window_is_refused_with_retry_after() -> Non
 
 
 def test_clause_8_window_start_is_inside_and_end_is_outside() -> None:
-    start = TrafficPolicy(maintenance_start=NOW, maintenance_end=NOW + 5)
+    start = AvailabilityPolicy(maintenance_start=NOW, maintenance_end=NOW + 5)
     assert refused_with(admit(ready(), start), MAINTENANCE)
-    ended = TrafficPolicy(maintenance_start=NOW - 5, maintenance_end=NOW)
+    ended = AvailabilityPolicy(maintenance_start=NOW - 5, maintenance_end=NOW)
     assert admit(ready(), ended) is None
-    future = TrafficPolicy(maintenance_start=NOW + 1, maintenance_end=NOW + 5)
+    future = AvailabilityPolicy(maintenance_start=NOW + 1, maintenance_end=NOW + 5)
     assert admit(ready(), future) is None
 
 
@@ -55,7 +55,7 @@ def test_clause_8_window_start_is_inside_and_end_is_outside() -> None:
 def test_clause_8_retry_after_rounds_up_to_whole_seconds(
     remaining: float, retry_after: str
 ) -> None:
-    policy = TrafficPolicy(maintenance_start=NOW - 1, maintenance_end=NOW + remaining)
+    policy = AvailabilityPolicy(maintenance_start=NOW - 1, maintenance_end=NOW + remaining)
     response = admit(ready(), policy)
     assert response is not None
     assert response.headers == [("retry-after", retry_after)]
@@ -63,7 +63,7 @@ def test_clause_8_retry_after_rounds_up_to_whole_seconds(
 
 def test_clause_9_traffic_after_the_terms_deadline_is_refused() -> None:
     ex = ready(grant(terms_deadline=NOW))
-    problem = refused_with(admit(ex, TrafficPolicy()), TERMS_NOT_ACCEPTED, ex)
+    problem = refused_with(admit(ex, AvailabilityPolicy()), TERMS_NOT_ACCEPTED, ex)
     assert problem["detail"] == (
         "Your developer account has not accepted the current API Terms of Use and their "
         "re-acceptance deadline has passed; accept them in the developer portal."
@@ -71,7 +71,7 @@ def test_clause_9_traffic_after_the_terms_deadline_is_refused() -> None:
 
 
 def test_clause_9_traffic_before_the_terms_deadline_passes() -> None:
-    assert admit(ready(grant(terms_deadline=NOW + 0.001)), TrafficPolicy()) is None
+    assert admit(ready(grant(terms_deadline=NOW + 0.001)), AvailabilityPolicy()) is None
 
 
 def test_clause_8_maintenance_is_answered_before_the_terms_deadline() -> None:
@@ -92,7 +92,7 @@ def test_clause_3_1_each_suspended_party_refuses_the_key(
     field: str, party: str, status: Status
 ) -> None:
     ex = ready(grant(**{field: status}))
-    problem = refused_with(admit(ex, TrafficPolicy()), SUSPENDED, ex)
+    problem = refused_with(admit(ex, AvailabilityPolicy()), SUSPENDED, ex)
     assert problem["detail"] == f"The {party} is {status.value}; see your portal inbox."
 
 
@@ -103,10 +103,10 @@ def test_clause_3_1_the_highest_suspended_party_is_named() -> None:
         application_status=Status.SUSPENDED,
         developer_status=Status.SUSPENDED,
     )
-    problem = refused_with(admit(ready(everyone), TrafficPolicy()), SUSPENDED)
+    problem = refused_with(admit(ready(everyone), AvailabilityPolicy()), SUSPENDED)
     assert problem["detail"] == "The developer account is suspended; see your portal inbox."
     below = grant(key_status=Status.REVOKED, subscription_status=Status.SUSPENDED)
-    problem = refused_with(admit(ready(below), TrafficPolicy()), SUSPENDED)
+    problem = refused_with(admit(ready(below), AvailabilityPolicy()), SUSPENDED)
     assert problem["detail"] == "The subscription is suspended; see your portal inbox."
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from termgate.db.models import Status
 from termgate.gateway.exchange import Exchange, refuse
-from termgate.governance.traffic_snapshot import OperationPolicy, TrafficPolicy
+from termgate.governance.availability import AvailabilityPolicy, OperationPolicy
 from termgate.problems import (
     BROWNOUT,
     MAINTENANCE,
@@ -19,7 +19,7 @@ from termgate.problems import (
 ACTIVE = Status.ACTIVE
 
 
-def _maintenance(exchange: Exchange, policy: TrafficPolicy) -> ProblemResponse:
+def _maintenance(exchange: Exchange, policy: AvailabilityPolicy) -> ProblemResponse:
     problem = refuse(
         exchange,
         MAINTENANCE,
@@ -59,7 +59,7 @@ def _lifecycle(exchange: Exchange, operation: OperationPolicy) -> ProblemRespons
     return problem
 
 
-def admit(exchange: Exchange, policy: TrafficPolicy) -> ProblemResponse | None:
+def admit(exchange: Exchange, policy: AvailabilityPolicy) -> ProblemResponse | None:
     if policy.maintenance_start <= exchange.started_at < policy.maintenance_end:
         return _maintenance(exchange, policy)
     grant = exchange.grant

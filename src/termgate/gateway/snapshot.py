@@ -40,7 +40,7 @@ from termgate.db.oauth import Consent, TokenFamily
 from termgate.db.programme import TermsAcceptance, TermsVersion
 from termgate.gateway.bearer import BearerTokens
 from termgate.gateway.traffic.plan_limits import UNLIMITED, PlanLimits, plan_limits
-from termgate.governance.traffic_snapshot import NO_POLICY, TrafficPolicy, load_policy
+from termgate.governance.availability import NO_POLICY, AvailabilityPolicy, load_policy
 from termgate.identity.tokens import ACCESS_TOKEN_LIFETIME, public_keys
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class AccessSnapshot:
     # Added to the wall clock where tokens expire (tests and demos move the clock).
     clock_offset: float = 0.0
     # The next maintenance window and the operations' lifecycles (clauses 8 and 4.6).
-    policy: TrafficPolicy = NO_POLICY
+    policy: AvailabilityPolicy = NO_POLICY
 
 
 def _operations(listing: str) -> frozenset[str] | None:

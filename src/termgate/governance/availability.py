@@ -41,7 +41,7 @@ class OperationPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class TrafficPolicy:
+class AvailabilityPolicy:
     # The maintenance window in force or next (start, end), and when it ends as text.
     maintenance_start: float = INFINITY
     maintenance_end: float = INFINITY
@@ -54,7 +54,7 @@ class TrafficPolicy:
     reload_at: float = INFINITY
 
 
-NO_POLICY = TrafficPolicy()
+NO_POLICY = AvailabilityPolicy()
 
 
 def http_date(moment: datetime) -> str:
@@ -95,7 +95,7 @@ def operation_policy(
     )
 
 
-async def load_policy(session: AsyncSession, clock_offset: float = 0.0) -> TrafficPolicy:
+async def load_policy(session: AsyncSession, clock_offset: float = 0.0) -> AvailabilityPolicy:
     now = datetime.now(UTC) + timedelta(seconds=clock_offset)
     rules, changes = await load_calendar(session)
     periods = merged(windows(rules, changes, now, now + LOOKAHEAD))
@@ -123,7 +123,7 @@ async def load_policy(session: AsyncSession, clock_offset: float = 0.0) -> Traff
         row.operation_id: operation_policy(row, brownouts.get(row.id, []), clock_offset)
         for row in rows
     }
-    return TrafficPolicy(
+    return AvailabilityPolicy(
         maintenance_start=start,
         maintenance_end=end,
         maintenance_until=until,
