@@ -1,4 +1,4 @@
-"""What the gateway holds of the traffic policy, worked out once per snapshot load.
+"""What the gateway holds of maintenance and lifecycles, worked out once per snapshot load.
 
 Times here are on the gateway's raw wall clock (`time.time()`, the clock offset already taken
 off), so the request path compares `exchange.started_at` with plain floats: the next maintenance
