@@ -62,9 +62,9 @@ def test_clause_4_4_monthly_quota_comes_back_at_amsterdam_midnight_not_before(
     limiter = MemoryLimiter()
     assert spend(limiter, grant, at(*last_second) - 3600, 2) == [ADMITTED] * 2
     assert spend(limiter, grant, at(*last_second), 1) == [QUOTA]
-    window = grant.limits.quota_window(at(*last_second))
-    assert window.ends == at(*first_second)
-    assert datetime.fromtimestamp(window.ends, ZoneInfo("UTC")).hour == utc_hour
+    period = grant.limits.quota_period(at(*last_second))
+    assert period.ends == at(*first_second)
+    assert datetime.fromtimestamp(period.ends, ZoneInfo("UTC")).hour == utc_hour
     assert spend(limiter, grant, at(*first_second), 3) == [ADMITTED, ADMITTED, QUOTA]
 
 
@@ -72,9 +72,9 @@ def test_clause_4_4_quota_of_december_ends_with_the_year() -> None:
     grant = Grant(PlanLimits(quota=1, zone="Europe/Amsterdam", counted=True))
     limiter = MemoryLimiter()
     assert spend(limiter, grant, at(2031, 12, 31, 23, 59, 59), 2) == [ADMITTED, QUOTA]
-    assert grant.limits.quota_window(at(2031, 12, 31, 23, 59, 59)).buckets == ("203112",)
+    assert grant.limits.quota_period(at(2031, 12, 31, 23, 59, 59)).buckets == ("203112",)
     assert spend(limiter, grant, at(2032, 1, 1, 0, 0, 0), 2) == [ADMITTED, QUOTA]
-    assert grant.limits.quota_window(at(2032, 1, 1, 0, 0, 0)).buckets == ("203201",)
+    assert grant.limits.quota_period(at(2032, 1, 1, 0, 0, 0)).buckets == ("203201",)
 
 
 def test_clause_4_4_rolling_quota_frees_a_day_when_it_leaves_the_window() -> None:
