@@ -1,6 +1,6 @@
-"""Clauses 2 and 3.1 in cluster mode (DESIGN §4): a key revoked and a developer, subscription or
-key suspended through one node's admin API is refused by the other node within a second, with
-the exact problem code; a reinstated developer is served again on both."""
+"""Clauses 2 and 3.1 in cluster mode (docs/architecture.md): a key revoked and a developer,
+subscription or key suspended through one node's admin API is refused by the other node within a
+second, with the exact problem code; a reinstated developer is served again on both."""
 
 from __future__ import annotations
 
