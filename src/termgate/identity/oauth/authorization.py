@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 
@@ -55,15 +56,22 @@ def _request(
     return FormRequest("GET", uri, {}, parameters)
 
 
-def check_authorization(
+def _consent_grant(
     server: TermgateAuthorizationServer, parameters: Sequence[tuple[str, str]]
-) -> AuthorizationRequest:
+) -> tuple[FormRequest, Any]:
+    """The authorization request and Authlib's grant for it; an OAuth error becomes a refusal."""
     request = None
     try:
         request = _request(server, parameters)
-        grant = server.get_consent_grant(request)
+        return request, server.get_consent_grant(request)
     except OAuth2Error as error:
         raise _refusal(server, request, error) from None
+
+
+def check_authorization(
+    server: TermgateAuthorizationServer, parameters: Sequence[tuple[str, str]]
+) -> AuthorizationRequest:
+    request, grant = _consent_grant(server, parameters)
     return AuthorizationRequest(
         client=grant.request.client,
         redirect_uri=grant.redirect_uri,
@@ -78,12 +86,7 @@ def answer_authorization(
     grantee: Grantee | None,
 ) -> OAuthResponse:
     """Allowed (a grantee): a code on the redirect URI; denied (None): access_denied."""
-    request = None
-    try:
-        request = _request(server, parameters)
-        grant = server.get_consent_grant(request)
-    except OAuth2Error as error:
-        raise _refusal(server, request, error) from None
+    request, grant = _consent_grant(server, parameters)
     response: OAuthResponse = server.create_authorization_response(
         request, grant_user=grantee, grant=grant
     )
