@@ -9,6 +9,9 @@ from termgate.gateway.catalog import Operation
 from termgate.gateway.snapshot import KeyGrant
 from termgate.problems import ProblemResponse, Refusal
 
+# The usage code of a request whose client went away before the body ended (not a refusal).
+CLIENT_CLOSED = 49900
+
 
 class Headers(Protocol):
     """The request headers as the server hands them over (lower-case names)."""

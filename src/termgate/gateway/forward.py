@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from granian._granian import RSGIProtocolClosed as ProtocolClosed
 
-from termgate.gateway.exchange import Exchange, refuse
+from termgate.gateway.exchange import CLIENT_CLOSED, Exchange, refuse
 from termgate.gateway.traffic.response_cap import relay_capped
 from termgate.problems import (
     BODY_TIMEOUT,
@@ -52,7 +52,6 @@ DROPPED_REQUEST_HEADERS = frozenset(
 # Any header under this prefix is the gateway's to set (X-Termgate-User, X-Termgate-Debtors, …).
 GATEWAY_HEADER_PREFIX = "x-termgate-"
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
-CLIENT_CLOSED = 49900  # recorded when the client disconnects before the body ends
 
 
 class RequestBodyTimeoutError(Exception):

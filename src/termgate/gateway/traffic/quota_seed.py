@@ -11,15 +11,22 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import UsageEvent
+from termgate.gateway.exchange import CLIENT_CLOSED
 from termgate.gateway.traffic.memory_limiter import MemoryLimiter
 from termgate.gateway.traffic.periods import bucket_bounds
 from termgate.gateway.traffic.plan_limits import Counted
+from termgate.problems import RESPONSE_TOO_LARGE, UPSTREAM_ERROR, UPSTREAM_TIMEOUT
 
 log = logging.getLogger(__name__)
 
 # Outcomes of requests the limiter admitted though the usage event carries a code: the client
 # went away mid-body, the response was cut at the size cap, the upstream failed or timed out.
-ADMITTED_CODES = (49900, 40311, 50201, 50401)
+ADMITTED_CODES = (
+    CLIENT_CLOSED,
+    RESPONSE_TOO_LARGE.code,
+    UPSTREAM_ERROR.code,
+    UPSTREAM_TIMEOUT.code,
+)
 
 
 async def seed_quotas(

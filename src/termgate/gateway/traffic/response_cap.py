@@ -17,14 +17,13 @@ from typing import Any
 
 from granian._granian import RSGIProtocolClosed as ProtocolClosed
 
-from termgate.gateway.exchange import Exchange, refuse
+from termgate.gateway.exchange import CLIENT_CLOSED, Exchange, refuse
 from termgate.problems import RESPONSE_TOO_LARGE, ProblemResponse
 from termgate.upstream_client.pool import UpstreamConnection, UpstreamError, UpstreamPool
 
 log = logging.getLogger(__name__)
 
 READ_AHEAD = 1 << 20
-CLIENT_CLOSED = 49900  # as the pipeline records it
 
 
 class ResponseCutOffError(UpstreamError):
