@@ -19,6 +19,7 @@ import orjson
 from termgate.reference_api.openapi import build_openapi
 from termgate.reference_api.router import Match, Router
 from termgate.reference_api.routes import ROUTES
+from tests.support.echo_upstream import LoopbackServer
 
 ROUTER = Router(ROUTES)
 # Company → owning debtor: what the gateway preloads and learns from GET /api/companies[/{id}].
@@ -45,18 +46,11 @@ class Served:
 
 
 @dataclass
-class RoutingUpstream:
+class RoutingUpstream(LoopbackServer):
     served: dict[str, Served] = field(default_factory=dict)  # by the gateway's request id
-    server: asyncio.base_events.Server | None = None
 
-    async def start(self) -> int:
-        loop = asyncio.get_running_loop()
-        self.server = await loop.create_server(lambda: _Connection(self), "127.0.0.1", 0)
-        return int(self.server.sockets[0].getsockname()[1])
-
-    async def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
+    def connection(self) -> asyncio.Protocol:
+        return _Connection(self)
 
 
 def _company(company: int) -> dict[str, int]:

@@ -36,19 +36,31 @@ class Seen:
 
 
 @dataclass
-class EchoUpstream:
-    seen: list[Seen] = field(default_factory=list)
-    connections: int = 0
-    server: asyncio.base_events.Server | None = None
+class LoopbackServer:
+    """A test server on a free loopback port, serving each connection with `connection()`."""
+
+    server: asyncio.base_events.Server | None = field(default=None, init=False)
+
+    def connection(self) -> asyncio.Protocol:
+        raise NotImplementedError
 
     async def start(self) -> int:
         loop = asyncio.get_running_loop()
-        self.server = await loop.create_server(lambda: _Connection(self), "127.0.0.1", 0)
+        self.server = await loop.create_server(self.connection, "127.0.0.1", 0)
         return int(self.server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:
         if self.server is not None:
             self.server.close()
+
+
+@dataclass
+class EchoUpstream(LoopbackServer):
+    seen: list[Seen] = field(default_factory=list)
+    connections: int = 0
+
+    def connection(self) -> asyncio.Protocol:
+        return _Connection(self)
 
 
 class _Connection(asyncio.Protocol):
