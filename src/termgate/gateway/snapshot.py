@@ -7,7 +7,10 @@ every node within the interval, without a restart.
 
 The snapshot also holds what the gateway verifies end users' access tokens with (clause 3.3 a):
 the signing keys' public halves and the token families revoked recently enough for their tokens
-to be still unexpired (a withdrawn consent revokes its families). A new signing key and every
+to be still unexpired (a withdrawn consent revokes its families; a new consent that leaves out a
+debtor or a scope revokes the earlier families that carry it). A token carries its own family's
+scopes and debtors, and every family not revoked lies within its end user's live consent, so
+checking the token's claims and this set checks the live consent. A new signing key and every
 revocation append to the same feed, so both reach every node within the interval too.
 """
 
