@@ -153,7 +153,7 @@ async def grant_consent(
     detail = f"application {application.id}; scopes {scopes}; debtors {consent.debtor_ids}"
     await record(session, actor, "granted-consent", "consent", consent.id, detail)
     for previous in earlier:
-        await replace(session, previous, consent, actor, now)
+        await _replace(session, previous, consent, actor, now)
     return consent
 
 
@@ -167,14 +167,12 @@ async def _live_families(session: AsyncSession, consent: Consent) -> list[TokenF
     )
 
 
-async def replace(
+async def _replace(
     session: AsyncSession, previous: Consent, successor: Consent, actor: str, now: datetime
 ) -> None:
     """Ends `previous` in favour of `successor` (the same end user's, for the same application):
     each of its token families that `successor` covers moves over to it and stays valid, with
     the claims it had; every other is revoked, naming what the new consent withdrew."""
-    if previous.withdrawn_at is not None:
-        return
     previous.withdrawn_at = now
     previous.withdrawal_reason = REPLACED
     for family in await _live_families(session, previous):
