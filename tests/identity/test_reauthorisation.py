@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from termgate.db.models import Application, Environment
-from termgate.db.oauth import Consent
+from termgate.db.oauth import Consent, TokenFamily
 from termgate.identity.tokens import VerifiedTokens
 from termgate.registry.keys import issue_key, subscribe
 from termgate.registry.products import PlanTemplate, create_plan, create_product
@@ -151,13 +151,21 @@ async def test_clause_3_3_a_reauthorising_keeps_running_integrations_and_narrowi
     # Withdrawing the consent revokes everything.
     async with world.site.sessions() as session:
         consents = list(await session.scalars(select(Consent).order_by(Consent.granted_at)))
-    live = consents[-1]
     assert [consent.withdrawal_reason for consent in consents] == [
         "replaced by a new consent"
     ] * 3 + [None]
     assert [consent.debtors for consent in consents] == [(1001,), (1001, 1002), (1001,), (1002,)]
-    revoke = await world.site.post_form(f"/connect/apps/{live.id}/revoke", {}, "/connect/apps")
+    # From a Connected apps page shown before the re-authorisations: the button names the first
+    # consent, and revokes the application's live one.
+    stale = consents[0].id
+    revoke = await world.site.post_form(f"/connect/apps/{stale}/revoke", {}, "/connect/apps")
     assert revoke.status_code == 303
     recorded = time.monotonic()
     assert await api.revoked_within(fourth, 1002, recorded) < RECEIPT
     assert (await fourth.refresh()).json()["error"] == "invalid_grant"
+    async with world.site.sessions() as session:
+        assert await session.scalar(select(Consent).where(Consent.withdrawn_at.is_(None))) is None
+        assert (
+            await session.scalar(select(TokenFamily).where(TokenFamily.revoked_at.is_(None)))
+            is None
+        )
