@@ -152,6 +152,25 @@ async def test_clause_3_3_a_withdrawal_revokes_every_family_once(db: Sessions) -
         )
         families = [await open_family(session, first) for _ in range(2)]
         later = NOW + timedelta(hours=1)
+        await withdraw(session, first, "revoked by the end user", actor, later)
+        assert (first.withdrawn_at, first.withdrawal_reason) == (later, "revoked by the end user")
+        for family in families:
+            assert (family.revoked_at, family.revoke_reason) == (
+                later,
+                "consent withdrawn: revoked by the end user",
+            )
+        feed = await changes(session)
+        assert [("token_family", f.id) for f in families] + [("consent", first.id)] == feed[-3:]
+        trail = await audits(session)
+        assert trail[-1] == (
+            actor,
+            "withdrew-consent",
+            "consent",
+            first.id,
+            "revoked by the end user",
+        )
+        assert trail[-2][1:4] == ("revoked-token-family", "token_family", families[1].id)
+        assert await live_consents(session, user.id) == []
         second = await grant_consent(
             session,
             end_user=user,
@@ -162,23 +181,6 @@ async def test_clause_3_3_a_withdrawal_revokes_every_family_once(db: Sessions) -
             user_agent="ua",
             now=later,
         )
-        assert (first.withdrawn_at, first.withdrawal_reason) == (later, "replaced by a new consent")
-        for family in families:
-            assert (family.revoked_at, family.revoke_reason) == (
-                later,
-                "consent withdrawn: replaced by a new consent",
-            )
-        feed = await changes(session)
-        assert [("token_family", f.id) for f in families] + [("consent", first.id)] == feed[-3:]
-        trail = await audits(session)
-        assert trail[-2] == (
-            actor,
-            "withdrew-consent",
-            "consent",
-            first.id,
-            "replaced by a new consent",
-        )
-        assert trail[-3][1:4] == ("revoked-token-family", "token_family", families[1].id)
         assert [c.id for c in await live_consents(session, user.id)] == [second.id]
         assert [c.id for c in await live_consents(session, user.id, made.application.id)] == [
             second.id

@@ -20,7 +20,7 @@ PAGED = operation(paged=True, default_page_size=100)
 
 
 def test_clause_4_4_consent_beyond_the_cap_is_refused() -> None:
-    ex = ready(grant(over_cap=frozenset({"consent-1"})))
+    ex = ready(grant(over_cap=frozenset({"user-1"})))
     problem = refused_with(limit(ex), USERS_SERVED_CAP, ex)
     assert problem["detail"] == (
         "This end user's consent came after your plan's cap on end users or customer "
@@ -28,8 +28,8 @@ def test_clause_4_4_consent_beyond_the_cap_is_refused() -> None:
     )
 
 
-def test_clause_4_4_consent_within_the_cap_passes() -> None:
-    assert limit(ready(grant(over_cap=frozenset({"consent-2"})))) is None
+def test_clause_4_4_end_user_within_the_cap_passes_whatever_consent_its_token_names() -> None:
+    assert limit(ready(grant(over_cap=frozenset({"user-2", "consent-1"})))) is None
 
 
 def test_clause_3_3_e_page_size_up_to_the_plan_passes() -> None:

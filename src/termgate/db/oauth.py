@@ -1,8 +1,9 @@
 """OAuth records: end users, their consents, and the OAuth 2 grants issued under them.
 
 A consent is the source of truth (clause 3.3 a): every authorization code, refresh token and
-access token belongs to a token family, and every family to one consent. Withdrawing the consent
-revokes its families, which every gateway node learns through the change feed.
+access token belongs to a token family, and every live family to one live consent that covers
+its scopes and debtors. Withdrawing the consent revokes its families, which every gateway node
+learns through the change feed.
 """
 
 from __future__ import annotations
@@ -68,7 +69,13 @@ class Consent(Base):
 class TokenFamily(Base):
     """One authorization: its code, its chain of rotated refresh tokens and its access tokens.
 
-    Revoking the family (refresh-token reuse, code replay, withdrawn consent) ends all of them."""
+    Its scopes and debtors are those consented when it was authorised and never change: every
+    token of the family carries them, refreshed ones too. A later consent of the same end user
+    to the same application takes the family over while it covers them (`consent_id` then names
+    the live consent), and revokes it otherwise.
+
+    Revoking the family (refresh-token reuse, code replay, withdrawn or narrowed consent) ends
+    all of them."""
 
     __tablename__ = "token_families"
 
@@ -77,11 +84,16 @@ class TokenFamily(Base):
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), nullable=False)
     end_user_id: Mapped[str] = mapped_column(ForeignKey("end_users.id"), nullable=False)
     scope: Mapped[str] = mapped_column(Text, nullable=False)
+    debtor_ids: Mapped[str] = mapped_column(Text, default="", server_default="", nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoke_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_token_families_revoked_at", "revoked_at"),)
+
+    @property
+    def debtors(self) -> tuple[int, ...]:
+        return tuple(int(part) for part in self.debtor_ids.split(",") if part)
 
 
 class AuthorizationCode(Base):

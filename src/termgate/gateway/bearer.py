@@ -13,18 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from termgate.core.scopes import granted_scopes
 from termgate.core.wire import DEBTORS_HEADER, USER_HEADER
 from termgate.identity.tokens import AccessClaims, TokenError, VerifiedTokens
 
 __all__ = ["Bearer", "BearerTokens", "TokenError", "granted_scopes"]
-
-READ_SUFFIX = ".read"
-
-
-def granted_scopes(scopes: frozenset[str]) -> frozenset[str]:
-    """The scopes with the read scope each write scope implies (`employee.info` grants
-    `employee.info.read`; see docs/architecture.md)."""
-    return scopes | {scope + READ_SUFFIX for scope in scopes if not scope.endswith(READ_SUFFIX)}
 
 
 class Bearer:

@@ -7,7 +7,10 @@ every node within the interval, without a restart.
 
 The snapshot also holds what the gateway verifies end users' access tokens with (clause 3.3 a):
 the signing keys' public halves and the token families revoked recently enough for their tokens
-to be still unexpired (a withdrawn consent revokes its families). A new signing key and every
+to be still unexpired (a withdrawn consent revokes its families; a new consent that leaves out a
+debtor or a scope revokes the earlier families that carry it). A token carries its own family's
+scopes and debtors, and every family not revoked lies within its end user's live consent, so
+checking the token's claims and this set checks the live consent. A new signing key and every
 revocation append to the same feed, so both reach every node within the interval too.
 """
 
@@ -71,8 +74,10 @@ class KeyGrant:
     # developer has not accepted the current terms; None while nothing is due.
     terms_deadline: float | None = None
     # The plan's limits (clauses 3.3 e-h, 4.4), one object per plan; the limiter's counter ids
-    # (per application and plan, per developer and plan: clause 3.3 g); the consents of the
-    # application beyond the plan's cap on end users or debtors served (clause 4.4).
+    # (per application and plan, per developer and plan: clause 3.3 g); the end users whose
+    # live consent to the application is beyond the plan's cap on end users or debtors served
+    # (clause 4.4). End users, not consents: a token family taken over by a later consent keeps
+    # unexpired tokens that name the consent it was authorised under.
     limits: PlanLimits = UNLIMITED
     app_counter: str = ""
     developer_counter: str = ""
@@ -133,7 +138,8 @@ async def _revoked_families(session: AsyncSession, clock_offset: float) -> froze
 async def _over_cap(
     session: AsyncSession, found: Any, limits: dict[str, PlanLimits]
 ) -> dict[tuple[str, str], frozenset[str]]:
-    """Per application and capped plan, the live consents beyond the cap on users served."""
+    """Per application and capped plan, the end users whose live consent is beyond the cap on
+    users served."""
     capped = {
         (application.id, plan.id)
         for _key, _subscription, application, _developer, plan, _product in found
@@ -156,7 +162,9 @@ async def _over_cap(
         rows = [(row[0], row[2], row[3]) for row in live if row[1] == application_id]
         excess = over_cap(rows, plan.max_end_users, plan.max_debtors)
         if excess:
-            beyond[(application_id, plan_id)] = excess
+            beyond[(application_id, plan_id)] = frozenset(
+                end_user for consent, end_user, _ in rows if consent in excess
+            )
     return beyond
 
 

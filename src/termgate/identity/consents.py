@@ -6,7 +6,11 @@ and appends to the change feed, so each gateway node refuses those tokens within
 interval, and the token endpoint refuses their refresh tokens at once.
 
 At most one consent per end user and application is live: a new consent replaces the earlier
-one (and ends its tokens), so "what may this application read" always has one answer.
+one, so "what may this application read" always has one answer. Replacing does not end the
+integrations already running (a second device, reconnecting after adding a customer): each token
+family keeps the scopes and debtors it was authorised with, and moves over to the new consent
+when that still covers them. A family the new consent no longer covers (a debtor or a scope was
+left out) is revoked, like a withdrawn consent's, so the gateway refuses what was withdrawn.
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from termgate.core.audit import record
 from termgate.core.changes import record_access_change
 from termgate.core.errors import RegistryError
+from termgate.core.scopes import granted_scopes
 from termgate.core.users_served import admits_new, over_cap
 from termgate.db.models import Application, Plan, Product, Status, Subscription
 from termgate.db.oauth import Consent, EndUser, TokenFamily
 
+REPLACED = "replaced by a new consent"
 CONSENT_TEXT_VERSION = "consent-1"
 CONSENT_TEXT = (
     "By choosing Allow you let {application} read the data described above of the customer "
@@ -105,6 +111,19 @@ async def all_consents(session: AsyncSession, end_user_id: str) -> list[Consent]
     return list(await session.scalars(query.order_by(Consent.granted_at)))
 
 
+def withdrawn_from(family: TokenFamily, consent: Consent) -> str | None:
+    """What `family` carries that `consent` does not grant ("debtors 1002; scopes x.read"), or
+    None when the consent covers the family (a write scope covers its read scope)."""
+    scopes = set(family.scope.split()) - granted_scopes(frozenset(consent.scopes.split()))
+    debtors = set(family.debtors) - set(consent.debtors)
+    parts = []
+    if debtors:
+        parts.append("debtors " + ",".join(str(debtor) for debtor in sorted(debtors)))
+    if scopes:
+        parts.append("scopes " + " ".join(sorted(scopes)))
+    return "; ".join(parts) or None
+
+
 async def grant_consent(
     session: AsyncSession,
     *,
@@ -118,8 +137,7 @@ async def grant_consent(
 ) -> Consent:
     actor = end_user_actor(end_user.id)
     await check_users_served(session, application, end_user.id, debtors)
-    for earlier in await live_consents(session, end_user.id, application.id):
-        await withdraw(session, earlier, "replaced by a new consent", actor, now)
+    earlier = await live_consents(session, end_user.id, application.id)
     consent = Consent(
         end_user_id=end_user.id,
         application_id=application.id,
@@ -134,23 +152,52 @@ async def grant_consent(
     await session.flush()
     detail = f"application {application.id}; scopes {scopes}; debtors {consent.debtor_ids}"
     await record(session, actor, "granted-consent", "consent", consent.id, detail)
+    for previous in earlier:
+        await _replace(session, previous, consent, actor, now)
     return consent
+
+
+async def _live_families(session: AsyncSession, consent: Consent) -> list[TokenFamily]:
+    return list(
+        await session.scalars(
+            select(TokenFamily)
+            .where(TokenFamily.consent_id == consent.id, TokenFamily.revoked_at.is_(None))
+            .order_by(TokenFamily.created_at, TokenFamily.id)
+        )
+    )
+
+
+async def _replace(
+    session: AsyncSession, previous: Consent, successor: Consent, actor: str, now: datetime
+) -> None:
+    """Ends `previous` in favour of `successor` (the same end user's, for the same application):
+    each of its token families that `successor` covers moves over to it and stays valid, with
+    the claims it had; every other is revoked, naming what the new consent withdrew."""
+    previous.withdrawn_at = now
+    previous.withdrawal_reason = REPLACED
+    for family in await _live_families(session, previous):
+        withdrawn = withdrawn_from(family, successor)
+        if withdrawn is None:
+            family.consent_id = successor.id
+            reason = f"covered by the new consent {successor.id}"
+            await record(session, actor, "kept-token-family", "token_family", family.id, reason)
+        else:
+            reason = f"the new consent {successor.id} withdrew {withdrawn}"
+            await revoke_family(session, family, reason, actor, now)
+    record_access_change(session, "consent", previous.id)
+    await record(session, actor, "replaced-consent", "consent", previous.id, successor.id)
 
 
 async def withdraw(
     session: AsyncSession, consent: Consent, reason: str, actor: str, now: datetime
 ) -> None:
-    """Ends the consent and every token issued under it; a second call changes nothing."""
+    """Ends the consent and every token issued under it (families taken over from the consents
+    it replaced included); a second call changes nothing."""
     if consent.withdrawn_at is not None:
         return
     consent.withdrawn_at = now
     consent.withdrawal_reason = reason
-    families = await session.scalars(
-        select(TokenFamily).where(
-            TokenFamily.consent_id == consent.id, TokenFamily.revoked_at.is_(None)
-        )
-    )
-    for family in families:
+    for family in await _live_families(session, consent):
         await revoke_family(session, family, f"consent withdrawn: {reason}", actor, now)
     record_access_change(session, "consent", consent.id)
     await record(session, actor, "withdrew-consent", "consent", consent.id, reason)

@@ -161,14 +161,20 @@ class VerifiedTokens:
         return _claims(dict(decoded.claims), self.issuer)
 
 
-async def open_family(session: AsyncSession, consent: Consent) -> TokenFamily:
-    """A new grant under `consent`, for the consent's scopes."""
+async def open_family(
+    session: AsyncSession, consent: Consent, now: datetime | None = None
+) -> TokenFamily:
+    """A new grant under `consent`, for the consent's scopes and debtors (its own from now on:
+    a later consent does not widen them)."""
     family = TokenFamily(
         consent_id=consent.id,
         application_id=consent.application_id,
         end_user_id=consent.end_user_id,
         scope=consent.scopes,
+        debtor_ids=consent.debtor_ids,
     )
+    if now is not None:
+        family.created_at = now
     session.add(family)
     await session.flush()
     return family
@@ -177,8 +183,7 @@ async def open_family(session: AsyncSession, consent: Consent) -> TokenFamily:
 async def token_for_family(
     session: AsyncSession, family: TokenFamily, issuer: str, now: datetime
 ) -> str:
-    """An access token of `family`: its scope, its consent's debtors, its end user."""
-    consent = await session.get_one(Consent, family.consent_id)
+    """An access token of `family`: its own scope and debtors, its end user, its live consent."""
     user = await session.get_one(EndUser, family.end_user_id)
     return issue_access_token(
         await signing_key(session),
@@ -187,8 +192,8 @@ async def token_for_family(
         end_user_id=user.id,
         upstream_user_id=user.upstream_id,
         scope=family.scope,
-        debtors=consent.debtors,
+        debtors=family.debtors,
         family_id=family.id,
-        consent_id=consent.id,
+        consent_id=family.consent_id,
         now=now,
     )

@@ -44,7 +44,7 @@ def users_served(exchange: Exchange, grant: KeyGrant) -> ProblemResponse | None:
         return None
     bearer = exchange.bearer
     assert bearer is not None
-    if bearer.consent_id not in grant.over_cap:
+    if bearer.end_user_id not in grant.over_cap:
         return None
     return refuse(
         exchange,

@@ -21,6 +21,7 @@ from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
 from sqlalchemy import select, update
 
 from termgate.db.oauth import AuthorizationCode, Consent, EndUser, RefreshToken, TokenFamily
+from termgate.identity.consents import withdrawn_from
 from termgate.identity.oauth.context import CODE_LIFETIME, OAuthContext
 from termgate.identity.oauth.models import Grantee, IssuedCode, OAuthClient, RefreshCredential
 
@@ -32,10 +33,14 @@ def digest(secret: str) -> str:
 
 
 def grantee_of(context: OAuthContext, family: TokenFamily) -> Grantee | None:
-    """The end user and live consent behind a family, or None once either has ended."""
+    """The end user and live consent behind a family, or None once either has ended or the
+    consent no longer covers the family's scopes and debtors (a narrowed consent revokes such a
+    family; this holds even if it somehow had not)."""
     consent = context.db.get(Consent, family.consent_id)
     end_user = context.db.get(EndUser, family.end_user_id)
     if consent is None or end_user is None or consent.withdrawn_at is not None:
+        return None
+    if withdrawn_from(family, consent) is not None:
         return None
     return Grantee(end_user, consent, family)
 

@@ -167,7 +167,7 @@ class TermgateAuthorizationServer(AuthorizationServer):
             end_user_id=user.end_user.id,
             upstream_user_id=user.end_user.upstream_id,
             scope=granted,
-            debtors=user.consent.debtors,
+            debtors=user.family.debtors,  # its own: a wider later consent does not widen it
             family_id=user.family.id,
             consent_id=user.consent.id,
             now=self.context.now,

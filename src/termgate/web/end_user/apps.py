@@ -115,9 +115,12 @@ async def revoke(request: Request) -> Response:
             return not_found(request)
         application = await session.get(Application, consent.application_id)
         reason = "revoked by the end user on the Connected apps page"
-        await withdraw(
-            session, consent, reason, end_user_actor(end_user.id), web(request).settings.now()
-        )
+        # The application's live consent, even when the page was shown before a re-authorisation
+        # replaced this one (its grants moved over to the live consent).
+        for live in await live_consents(session, end_user.id, consent.application_id):
+            await withdraw(
+                session, live, reason, end_user_actor(end_user.id), web(request).settings.now()
+            )
     flash(
         request,
         f"{application.name if application else 'The application'} can no longer read your data.",

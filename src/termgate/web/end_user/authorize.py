@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from termgate.core.errors import RegistryError
 from termgate.db.models import Developer, Environment
-from termgate.db.oauth import EndUser, TokenFamily
+from termgate.db.oauth import EndUser
 from termgate.identity.consents import (
     CONSENT_TEXT,
     CONSENT_TEXT_VERSION,
@@ -33,6 +33,7 @@ from termgate.identity.oauth.authorization import (
 from termgate.identity.oauth.models import Grantee
 from termgate.identity.oauth.pushed import take_pushed_request
 from termgate.identity.oauth.runner import run_authorization_server
+from termgate.identity.tokens import open_family
 from termgate.registry.applications import USE_CASE_CATEGORIES
 from termgate.web.context import (
     checked_form,
@@ -238,13 +239,4 @@ async def _grant(
         user_agent=user_agent(request),
         now=now,
     )
-    family = TokenFamily(
-        consent_id=consent.id,
-        application_id=application.id,
-        end_user_id=end_user.id,
-        scope=checked.scope,
-        created_at=now,
-    )
-    session.add(family)
-    await session.flush()
-    return Grantee(end_user, consent, family)
+    return Grantee(end_user, consent, await open_family(session, consent, now))
