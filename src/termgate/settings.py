@@ -111,7 +111,8 @@ class Settings(BaseSettings):
         default=100_000,
         ge=100,
         le=50_000_000,
-        description="tenant ids remembered with their owner (least recently used go first); "
+        description="tenant ids remembered with their owner, per kind (least recently used go "
+        "first); "
         "the listings walked to learn them are bounded by the same number of ids",
     )
     tenancy_refresh_seconds: float = Field(

@@ -155,7 +155,7 @@ async def run(seed: int, capacity: int, page_size: int, asked: list[Probe]) -> N
                 again = await settle(again, roots, tenants)
             assert again is None
             assert len(tree.requests) == repeat
-        assert len(tenants.owners) <= capacity
+        assert all(len(owners) <= capacity for owners in tenants.owners.values())
         assert tenants.rosters.total <= capacity
 
 

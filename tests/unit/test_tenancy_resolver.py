@@ -19,7 +19,8 @@ from termgate.gateway.tenancy.check import (
 from termgate.gateway.tenancy.config import load_tenancy
 from termgate.gateway.tenancy.lru import BoundedLRU
 from termgate.gateway.tenancy.resolver import TenantResolver
-from termgate.upstream_client.fetch import fetch
+from termgate.gateway.tenancy.upstream import tenant_resolver
+from termgate.settings import Settings
 from termgate.upstream_client.pool import UpstreamError, UpstreamPool
 from tests.support.tenant_upstream import TenantTree, TenantUpstream, guid
 
@@ -113,8 +114,8 @@ async def test_clause_3_3_a_a_company_that_exists_nowhere_goes_on_to_the_apis_ow
     # An employee cannot be told apart: no listing names every employee's company.
     refusal = await decide(tenants, EMPLOYEE, roots, employeeId=nobody)
     assert refusal == TenantRefusal("employeeId", nobody, "not covered by the consent")
-    assert ("employee", nobody) not in tenants.owners
-    assert ("company", nobody) not in tenants.owners
+    assert nobody not in tenants.owners["employee"]
+    assert nobody not in tenants.owners["company"]
 
 
 async def test_clause_3_3_a_each_listing_is_walked_once_then_ids_are_decided_from_memory() -> None:
@@ -197,7 +198,7 @@ async def test_clause_3_3_a_memory_stays_within_its_bound_and_decisions_stay_rig
         assert (refusal is None) == (owner in roots)
         if owner in roots:  # the id just decided is remembered, whatever the walk pushed out
             assert tenants.root_of(CONFIG.kinds["employee"], employee) == owner
-        assert len(tenants.owners) <= 100
+        assert all(len(owners) <= 100 for owners in tenants.owners.values())
         assert tenants.rosters.total <= 100
     assert len(tree.employees) > 300
 
@@ -218,7 +219,7 @@ async def test_an_upstream_that_fails_is_an_upstream_error_and_nothing_is_rememb
     _, (employee, *_) = of(tree, debtor)
     with pytest.raises(UpstreamError, match="answered 503"):
         await decide(tenants, EMPLOYEE, roots, employeeId=employee)
-    assert ("employee", employee) not in tenants.owners
+    assert employee not in tenants.owners["employee"]
     failing = False
     assert await decide(tenants, EMPLOYEE, roots, employeeId=employee) is None
 
@@ -243,9 +244,8 @@ async def test_listed_items_without_a_valid_id_are_skipped() -> None:
     tenants = TenantResolver(CONFIG, listing)
     roots = frozenset({"00000000-0000-4000-8000-000000000001"})
     await tenants.locate(CONFIG.kinds["company"], "00000000-0000-4000-8000-00000000000a", roots)
-    assert sorted(key[1] for key in tenants.owners._data) == [
-        "00000000-0000-4000-8000-00000000000a"
-    ]
+    assert "00000000-0000-4000-8000-00000000000a" in tenants.owners["company"]
+    assert len(tenants.owners["company"]) == 1
 
 
 @pytest.fixture
@@ -262,11 +262,9 @@ async def test_clause_3_3_a_over_http_through_the_gateways_upstream_pool(
     served: tuple[TenantTree, UpstreamPool],
 ) -> None:
     tree, pool = served
-
-    async def over_http(target: str) -> tuple[int, bytes]:
-        return await fetch(pool, "payroll.test", target)
-
-    tenants = TenantResolver(CONFIG, over_http)
+    settings = Settings(tenancy_capacity=1000, tenancy_refresh_seconds=5)
+    tenants = tenant_resolver(settings, pool, "payroll.test")
+    assert (tenants.refresh_seconds, tenants.owners["employee"].capacity) == (5, 1000)
     roots = consent_roots(CONFIG, tree.debtors[1:3])
     for employee, company in list(tree.employees.items())[::7]:
         covered = tree.companies[company] in roots

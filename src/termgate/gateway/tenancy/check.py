@@ -44,13 +44,20 @@ def check_path(
     unplaced: list[tuple[str, TenantKind, str]] = []
     for parameter, kind in plan.tenants:
         raw = params.get(parameter, "")
-        canonical = kind.canonical(raw)
-        if canonical is None:
-            return TenantRefusal(parameter, raw, f"not a {kind.name} id in the form this API uses")
-        root = resolver.root_of(kind, canonical)
-        if root is None:
-            unplaced.append((parameter, kind, canonical))
-        elif root not in roots:
+        # Memory holds canonical ids only, so a hit on the id as written proves it canonical:
+        # the common case is one lookup, without parsing the id.
+        root = raw if kind.parent is None else resolver.owners[kind.name].get(raw)
+        if root is None or (kind.parent is None and root not in roots):
+            canonical = kind.canonical(raw)
+            if canonical is None:
+                return TenantRefusal(
+                    parameter, raw, f"not a {kind.name} id in the form this API uses"
+                )
+            root = resolver.root_of(kind, canonical)
+            if root is None:
+                unplaced.append((parameter, kind, canonical))
+                continue
+        if root not in roots:
             return TenantRefusal(parameter, raw, "not covered by the consent")
     return tuple(unplaced) or None
 

@@ -70,7 +70,10 @@ class TenantResolver:
         self.fetch = fetch
         self.refresh_seconds = refresh_seconds
         self.clock = clock
-        self.owners: BoundedLRU[tuple[str, str], str] = BoundedLRU(capacity)
+        # Per kind below the root, id → the root that owns it (ids of two kinds may be equal).
+        self.owners: dict[str, BoundedLRU[str, str]] = {
+            name: BoundedLRU(capacity) for name, kind in config.kinds.items() if kind.parent
+        }
         self.rosters: BoundedLRU[tuple[str, str], Roster] = BoundedLRU(capacity, _roster_weight)
         self._walks: dict[tuple[str, str], asyncio.Task[Roster]] = {}
         self.upstream_requests = 0
@@ -79,7 +82,7 @@ class TenantResolver:
         """The root owning a canonical id, from memory alone (a root id owns itself)."""
         if kind.parent is None:
             return canonical
-        return self.owners.get((kind.name, canonical))
+        return self.owners[kind.name].get(canonical)
 
     def forget(self, kind: TenantKind, parent: str) -> None:
         """The listing of `kind` under `parent` changed (e.g. a write through the gateway
@@ -90,7 +93,7 @@ class TenantResolver:
         """Where a canonical id of `kind` belongs, walking listings under `roots` if needed."""
         if kind.parent is None:
             return Whereabouts(canonical)
-        known = self.owners.get((kind.name, canonical))
+        known = self.owners[kind.name].get(canonical)
         if known is not None:
             return Whereabouts(known)
         parents = await self._parents(kind, roots)
@@ -99,14 +102,14 @@ class TenantResolver:
         )
         for (_, root), roster in zip(parents, rosters, strict=True):
             if canonical in roster.members:
-                self.owners.put((kind.name, canonical), root)
+                self.owners[kind.name].put(canonical, root)
                 return Whereabouts(root)
         if kind.global_listing is None:
             return Whereabouts(None)
         owner = (await self._roster(kind, EVERYONE, None)).members.get(canonical)
         if owner is None:
             return Whereabouts(None, absent=True)
-        self.owners.put((kind.name, canonical), owner)
+        self.owners[kind.name].put(canonical, owner)
         return Whereabouts(owner)
 
     async def _parents(self, kind: TenantKind, roots: frozenset[str]) -> list[tuple[str, str]]:
@@ -148,8 +151,9 @@ class TenantResolver:
         roster = await self._walk(kind, parent)
         self.rosters.put((kind.name, parent), roster)
         if root is not None:
+            owners = self.owners[kind.name]
             for member in roster.members:
-                self.owners.put((kind.name, member), root)
+                owners.put(member, root)
         return roster
 
     def _listing_path(self, kind: TenantKind, parent: str) -> str:
