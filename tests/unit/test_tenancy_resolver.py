@@ -290,3 +290,39 @@ def test_the_memory_drops_the_least_recently_used_first() -> None:
     assert ("six" in weighed, weighed.total) == (False, 5)
     with pytest.raises(ValueError, match="capacity"):
         BoundedLRU(0)
+
+
+async def test_clause_3_3_a_absence_unproven_when_the_global_listing_fails_is_refused() -> None:
+    tree = TenantTree.generate(seed=12)
+    roots = consent_roots(CONFIG, [tree.debtors[0]])
+
+    async def no_global_listing(target: str) -> tuple[int, bytes]:
+        if target.startswith("/api/companies?"):
+            return 403, b'{"code": 40306}'
+        return await tree.fetch(target)
+
+    tenants = TenantResolver(CONFIG, no_global_listing)
+    nobody = guid(random.Random(12))
+    refusal = await decide(tenants, COMPANY, roots, companyId=nobody)
+    assert refusal == TenantRefusal("companyId", nobody, "not covered by the consent")
+    (own, *_), _ = of(tree, tree.debtors[0])
+    assert await decide(tenants, COMPANY, roots, companyId=own) is None
+
+
+async def test_listing_pages_are_asked_a_few_at_a_time() -> None:
+    tree = TenantTree.generate(seed=13, debtors=2, companies=12, employees=5)
+    roots = consent_roots(CONFIG, tree.debtors)
+    open_now = most = 0
+
+    async def counted(target: str) -> tuple[int, bytes]:
+        nonlocal open_now, most
+        open_now += 1
+        most = max(most, open_now)
+        await asyncio.sleep(0.001)
+        open_now -= 1
+        return await tree.fetch(target)
+
+    tenants = TenantResolver(CONFIG, counted, parallel=3)
+    assert await decide(tenants, EMPLOYEE, roots, employeeId=guid(random.Random(13))) is not None
+    assert len({t.split("?")[0] for t in tree.requests}) == 2 + len(tree.companies) > 6
+    assert most == 3

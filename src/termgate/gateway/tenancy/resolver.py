@@ -10,13 +10,15 @@ probing random ids costs at most one walk per roster per refresh period. Concurr
 that need the same roster share one walk. Only ids the upstream listed are remembered.
 
 An id found under none of the consent's roots belongs to another customer or to no one. If the
-kind has a listing of all its ids (`global_listing`), one walk of it tells the two apart; without
-one the answer stays "not under these roots", which the tenant check refuses.
+kind has a listing of all its ids (`global_listing`), one walk of it tells the two apart (if
+that walk fails, absence is unproven and the id is refused); without one the answer stays "not
+under these roots", which the tenant check refuses.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,6 +31,8 @@ from termgate.gateway.tenancy.config import TenancyConfig, TenantKind
 from termgate.gateway.tenancy.ids import Canonical
 from termgate.gateway.tenancy.lru import BoundedLRU
 from termgate.upstream_client.pool import UpstreamError
+
+log = logging.getLogger(__name__)
 
 # GET of a path and query on the upstream: (status, whole body); UpstreamError if it fails.
 Fetch = Callable[[str], Awaitable[tuple[int, bytes]]]
@@ -64,6 +68,7 @@ class TenantResolver:
         *,
         capacity: int = 100_000,
         refresh_seconds: float = 30.0,
+        parallel: int = 8,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
@@ -77,6 +82,9 @@ class TenantResolver:
         self.rosters: BoundedLRU[tuple[str, str], Roster] = BoundedLRU(capacity, _roster_weight)
         self._walks: dict[tuple[str, str], asyncio.Task[Roster]] = {}
         self.upstream_requests = 0
+        # Listing pages asked at once: a consent over many companies must not open a
+        # connection per company on its first unknown employee.
+        self._requests = asyncio.Semaphore(parallel)
 
     def root_of(self, kind: TenantKind, canonical: str) -> str | None:
         """The root owning a canonical id, from memory alone (a root id owns itself)."""
@@ -106,7 +114,12 @@ class TenantResolver:
                 return Whereabouts(root)
         if kind.global_listing is None:
             return Whereabouts(None)
-        owner = (await self._roster(kind, EVERYONE, None)).members.get(canonical)
+        try:
+            everyone = await self._roster(kind, EVERYONE, None)
+        except UpstreamError as error:  # absence unproven: refused like another customer's
+            log.warning("cannot walk %s: %s", kind.global_listing, error)
+            return Whereabouts(None)
+        owner = everyone.members.get(canonical)
         if owner is None:
             return Whereabouts(None, absent=True)
         self.owners[kind.name].put(canonical, owner)
@@ -174,7 +187,8 @@ class TenantResolver:
             if number > self.config.max_pages:
                 raise UpstreamError(f"GET {path} has more than {self.config.max_pages} pages")
             target = f"{path}{separator}pageNumber={number}&pageSize={self.config.page_size}"
-            status, body = await self.fetch(target)
+            async with self._requests:
+                status, body = await self.fetch(target)
             self.upstream_requests += 1
             if status == 404 and parent != EVERYONE:
                 break  # the parent itself is gone: it lists nothing
