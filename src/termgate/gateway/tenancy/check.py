@@ -41,12 +41,13 @@ def check_path(
     """None: every tenant id is covered; a refusal; or the ids memory cannot place yet."""
     if plan.refusal is not None:
         return TenantRefusal("", "", plan.refusal)
-    unplaced: list[tuple[str, TenantKind, str]] = []
+    unplaced: list[tuple[str, TenantKind, str]] | None = None
+    owners = resolver.owners
     for parameter, kind in plan.tenants:
         raw = params.get(parameter, "")
         # Memory holds canonical ids only, so a hit on the id as written proves it canonical:
         # the common case is one lookup, without parsing the id.
-        root = raw if kind.parent is None else resolver.owners[kind.name].get(raw)
+        root = raw if kind.parent is None else owners[kind.name].get(raw)
         if root is None or (kind.parent is None and root not in roots):
             canonical = kind.canonical(raw)
             if canonical is None:
@@ -55,11 +56,11 @@ def check_path(
                 )
             root = resolver.root_of(kind, canonical)
             if root is None:
-                unplaced.append((parameter, kind, canonical))
+                unplaced = [*(unplaced or ()), (parameter, kind, canonical)]
                 continue
         if root not in roots:
             return TenantRefusal(parameter, raw, "not covered by the consent")
-    return tuple(unplaced) or None
+    return tuple(unplaced) if unplaced else None
 
 
 async def settle(

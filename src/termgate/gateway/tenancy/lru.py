@@ -19,6 +19,8 @@ class BoundedLRU(Generic[K, V]):
     putting a value past the bound drops the least recently used first. A hit is a dict lookup
     and a move to the end, both O(1)."""
 
+    __slots__ = ("_data", "capacity", "total", "weight")
+
     def __init__(self, capacity: int, weight: Callable[[V], int] = _one) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
@@ -34,9 +36,10 @@ class BoundedLRU(Generic[K, V]):
         return key in self._data
 
     def get(self, key: K) -> V | None:
-        value = self._data.get(key)
+        data = self._data
+        value = data.get(key)
         if value is not None:
-            self._data.move_to_end(key)
+            data.move_to_end(key)
         return value
 
     def put(self, key: K, value: V) -> None:
