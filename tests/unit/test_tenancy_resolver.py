@@ -178,12 +178,14 @@ async def test_clause_3_3_a_listings_are_walked_again_only_after_the_refresh_per
     clock.now += 2
     assert await decide(tenants, EMPLOYEE, roots, employeeId=hired) is None
     assert tree.walks(f"/api/companies/{companies[0]}/employees") == 2
-    # A write through the gateway can make the next miss walk at once.
+    # An employee created through the gateway (POST /api/companies/{companyId}/employees) is
+    # found at once: the write makes the next miss walk its company's listing again.
     second = guid(random.Random(9))
     tree.employees[second] = companies[0]
-    tenants.forget(CONFIG.kinds["employee"], companies[0])
+    tenants.written([(CONFIG.kinds["company"], companies[0])])
     assert await decide(tenants, EMPLOYEE, roots, employeeId=second) is None
     assert tree.walks(f"/api/companies/{companies[0]}/employees") == 3
+    assert tree.walks(f"/api/debtors/{debtor}/companies") == 2  # refreshed once, at 31 s
 
 
 async def test_clause_3_3_a_memory_stays_within_its_bound_and_decisions_stay_right() -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -93,9 +93,17 @@ class TenantResolver:
         return self.owners[kind.name].get(canonical)
 
     def forget(self, kind: TenantKind, parent: str) -> None:
-        """The listing of `kind` under `parent` changed (e.g. a write through the gateway
-        created one): the next miss walks it again."""
+        """The listing of `kind` under `parent` changed: the next miss walks it again."""
         self.rosters.discard((kind.name, parent))
+
+    def written(self, tenants: Iterable[tuple[TenantKind, str]]) -> None:
+        """A write under these canonical tenant ids succeeded (it may have created a child, such
+        as an employee of the company in its path): their children's listings are walked again
+        on the next miss, so the new id is found at once instead of after the refresh period."""
+        for parent, parent_id in tenants:
+            for kind in self.config.kinds.values():
+                if kind.parent == parent.name:
+                    self.forget(kind, parent_id)
 
     async def locate(self, kind: TenantKind, canonical: str, roots: frozenset[str]) -> Whereabouts:
         """Where a canonical id of `kind` belongs, walking listings under `roots` if needed."""
