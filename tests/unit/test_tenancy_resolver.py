@@ -132,7 +132,7 @@ async def test_clause_3_3_a_each_listing_is_walked_once_then_ids_are_decided_fro
     pages = sum(-(-max(1, len(of_c)) // 100) for of_c in (
         [e for e, c in tree.employees.items() if c == company] for company in companies
     ))  # fmt: skip
-    assert walked == 1 + pages
+    assert walked == 1 + pages == tenants.upstream_requests
     # Every other id of the consent is now a dict lookup: check_path places it alone.
     for employee in employees:
         assert check_path(CONFIG.plan(EMPLOYEE), {"employeeId": employee}, roots, tenants) is None

@@ -98,9 +98,6 @@ class TenancyConfig:
                 return TenantPlan(refusal=f"the tenancy configuration does not describe {{{name}}}")
         return TenantPlan(tenants=tuple(tenants))
 
-    def kind(self, name: str) -> TenantKind:
-        return self.kinds[name]
-
 
 def load_tenancy(path: Path | None = None) -> TenancyConfig:
     """The file at `path`, or the published contract's default shipped with the package."""

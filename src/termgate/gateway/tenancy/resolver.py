@@ -81,7 +81,7 @@ class TenantResolver:
         }
         self.rosters: BoundedLRU[tuple[str, str], Roster] = BoundedLRU(capacity, _roster_weight)
         self._walks: dict[tuple[str, str], asyncio.Task[Roster]] = {}
-        self.upstream_requests = 0
+        self.upstream_requests = 0  # listing pages asked so far, for logs and benchmarks
         # Listing pages asked at once: a consent over many companies must not open a
         # connection per company on its first unknown employee.
         self._requests = asyncio.Semaphore(parallel)
