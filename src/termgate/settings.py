@@ -102,6 +102,26 @@ class Settings(BaseSettings):
         description="folder of the usage spool (one file per worker); default: next to the "
         "SQLite file, or var/usage-spool/<database> for PostgreSQL",
     )
+    tenancy_path: Path | None = Field(
+        default=None,
+        description="TOML file naming the API's tenant path parameters and the listings that "
+        "tell who owns each id; default: the published payroll contract's (docs/configuration.md)",
+    )
+    tenancy_capacity: int = Field(
+        default=100_000,
+        ge=100,
+        le=50_000_000,
+        description="tenant ids remembered with their owner, per kind (least recently used go "
+        "first); "
+        "the listings walked to learn them are bounded by the same number of ids",
+    )
+    tenancy_refresh_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=86_400,
+        description="a listing walked this recently is trusted when an id is not in it; older "
+        "ones are walked again on the next unknown id",
+    )
     seed: int = Field(default=20260401, description="seed of the reference upstream's data")
     employees: int = Field(default=2000, ge=10, le=2_000_000)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -1,0 +1,1 @@
+"""Tenancy: which path parameters name a customer's data, and which customer owns each id."""
