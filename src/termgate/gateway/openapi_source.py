@@ -48,7 +48,7 @@ def read_document_file(path: Path) -> dict[str, Any]:
 
 def _message(error: Exception) -> Issue:
     where = str(getattr(error, "json_path", "") or "$").removeprefix("$").lstrip(".") or "document"
-    what = str(getattr(error, "message", error))
+    what = str(getattr(error, "message", error)).strip().split("\n", 1)[0]
     if len(what) > _LONGEST_MESSAGE:  # the validator quotes whole objects
         what = "does not follow the OpenAPI schema for this object"
     return Issue(where, f"not valid OpenAPI: {what}")
@@ -63,11 +63,15 @@ def check_document(document: dict[str, Any]) -> tuple[Issue, ...]:
         validator = OpenAPIV31SpecValidator(document)
     else:
         return (Issue("openapi", f"version {version!r} is not 3.0 or 3.1; read as 3.1"),)
+    found: list[Issue] = []
     try:
-        errors: Iterable[Exception] = list(validator.iter_errors())
+        for error in validator.iter_errors():
+            found.append(_message(error))
     except Exception as error:  # a validator crash must not stop the gateway from serving
-        return (Issue("document", f"the validator could not check it: {error!r}"),)
-    return tuple(_message(error) for error in errors)
+        reference = getattr(error, "ref", None)
+        at = f" at $ref {reference!r}" if reference else ""
+        found.append(Issue("document", f"the validator stopped{at}: {type(error).__name__}"))
+    return tuple(found)
 
 
 def log_issues(source: str, issues: Iterable[Issue]) -> None:
