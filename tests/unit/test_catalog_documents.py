@@ -139,7 +139,10 @@ def faulty() -> dict[str, Any]:
             "/same/{b}": {"get": {"operationId": "sameB", "security": [{"Bearer": ["r"]}]}},
             "/broken/{": {"get": {"operationId": "broken", "security": [{"Bearer": ["r"]}]}},
             "no-slash": {"get": {"operationId": "noSlash", "security": [{"Bearer": ["r"]}]}},
-            "/open": {"get": {"operationId": "open"}},
+            "/open": {
+                "get": {"operationId": "open"},
+                "put": {"operationId": "ok", "security": [{"Bearer": ["w"]}]},
+            },
             "/odd/{id}": {
                 "get": {
                     "operationId": "odd",
@@ -159,6 +162,7 @@ def test_clause_3_2_what_cannot_be_used_is_reported_and_the_rest_served() -> Non
     catalog = Catalog.from_openapi(faulty())
     served = {op.operation_id for op in catalog.operations}
     assert served == {"ok", "unknown", "sameA", "open", "odd"}
+    assert len(catalog.operations) == 6
     issues = [str(issue) for issue in catalog.issues]
     expected = [
         "paths//gone: $ref '#/components/pathItems/Nowhere' leads nowhere",
@@ -174,6 +178,7 @@ def test_clause_3_2_what_cannot_be_used_is_reported_and_the_rest_served() -> Non
         "GET /odd/{id}: parameter $ref '#/components/parameters/Missing' leads nowhere",
         "components/securitySchemes/Jwt: not declared but named by 1 operation(s)",
         "GET /same/{b}: matches the same paths as /same/{a}; not served",
+        "PUT /open: operationId 'ok' is also GET /ok/{id}'s; usage and products count them as one",
         "GET /broken/{: the path template has an unbalanced { or }; not served",
         "GET no-slash: the path template has a path template starts with /; not served",
     ]
@@ -240,7 +245,7 @@ def test_clause_3_2_the_validator_reports_and_the_operator_sees_it() -> None:
     catalog = Catalog.from_openapi(faulty())
     shown = describe(catalog, checked, "api.yaml")
     assert shown["source"] == "api.yaml"
-    assert shown["operations"] == 5
+    assert shown["operations"] == 6
     assert shown["not_used_as_written"] == [str(issue) for issue in catalog.issues]
     assert len(shown["not_valid_openapi"]) == len(checked)
     assert describe(catalog, None, "api.yaml")["not_valid_openapi"] is None

@@ -142,6 +142,7 @@ class Catalog:
         problems = list(issues)
         grouped: dict[str, dict[str, Operation]] = {}
         shapes: dict[tuple[str, str], Operation] = {}
+        ids: dict[str, Operation] = {}
         for operation in operations:
             where = f"{operation.method} {operation.template}"
             try:
@@ -155,6 +156,15 @@ class Catalog:
                     Issue(where, f"matches the same paths as {same.template}; not served")
                 )
                 continue
+            twin = ids.setdefault(operation.operation_id, operation)
+            if twin is not operation:
+                problems.append(
+                    Issue(
+                        where,
+                        f"operationId {operation.operation_id!r} is also {twin.method} "
+                        f"{twin.template}'s; usage and products count them as one",
+                    )
+                )
             grouped.setdefault(operation.method, {})[f"o{len(kept)}"] = operation
             kept.append(operation)
         self.operations: tuple[Operation, ...] = tuple(kept)
