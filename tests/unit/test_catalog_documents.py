@@ -194,6 +194,16 @@ def test_clause_3_2_what_cannot_be_used_is_reported_and_the_rest_served() -> Non
     assert same.operation_id == "sameA"
 
 
+def test_clause_3_2_a_base_path_in_the_servers_is_reported_not_prepended() -> None:
+    document = {"servers": [{"url": "https://hr.example/v2/"}], "paths": {"/staff": {}}}
+    assert [str(issue) for issue in Catalog.from_openapi(document).issues] == [
+        "servers: the first server's URL has the base path /v2; the gateway matches the paths "
+        "as written, without it"
+    ]
+    for plain in ("https://hr.example", "/", "https://{region}.hr.example/{base}"):
+        assert Catalog.from_openapi({"servers": [{"url": plain}], "paths": {}}).issues == ()
+
+
 def test_clause_3_2_a_document_without_paths_serves_nothing_and_says_so() -> None:
     catalog = Catalog.from_openapi({"openapi": "3.1.0"})
     assert catalog.operations == ()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from termgate.core.wire import METHODS
 from termgate.gateway.matcher import template_parameters
@@ -98,7 +99,24 @@ class DocumentReader:
             types[str(name)] = resolved.get("type") if isinstance(resolved, dict) else None
         return types
 
+    def _check_servers(self) -> None:
+        """The paths are matched as written: a base path in the first server's URL (which the
+        requests would carry before them) is reported, not prepended."""
+        servers = self.document.get("servers")
+        first = servers[0] if isinstance(servers, list) and servers else None
+        url = first.get("url") if isinstance(first, dict) else None
+        if not isinstance(url, str) or "{" in url:
+            return
+        base = urlsplit(url).path.rstrip("/")
+        if base:
+            self.report(
+                "servers",
+                f"the first server's URL has the base path {base}; the gateway matches the paths "
+                "as written, without it",
+            )
+
     def operations(self) -> list[OperationSpec]:
+        self._check_servers()
         paths = self.document.get("paths")
         if not isinstance(paths, dict):
             self.report("paths", "missing or not an object; no operation can be served")
