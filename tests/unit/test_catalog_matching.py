@@ -124,3 +124,19 @@ def test_clause_3_2_literal_segments_win_over_parameters_in_any_set_of_templates
         pieces = expected.split("/")
         at = pieces.index("{companyId}") if "{companyId}" in pieces else None
         assert resolved[1] == (None if at is None else request.split("/")[at])
+
+
+def test_clause_3_2_a_segment_mixing_text_and_parameters_is_matched_by_its_text() -> None:
+    templates = ["/f/{a}.json", "/f/x{a}.json", "/f/{a}", "/f/{a}.{b}"]
+    catalog = Catalog.from_openapi({"paths": {t: {"get": {}} for t in templates}})
+    cases = {
+        "/f/x1.json": ("/f/x{a}.json", {"a": "1"}),
+        "/f/y.json": ("/f/{a}.json", {"a": "y"}),
+        "/f/x.json": ("/f/{a}.json", {"a": "x"}),
+        "/f/a.b": ("/f/{a}.{b}", {"a": "a", "b": "b"}),
+        "/f/y": ("/f/{a}", {"a": "y"}),
+    }
+    for path, (template, params) in cases.items():
+        op = catalog.match("GET", path)
+        assert op is not None, path
+        assert (op.template, op.path_params(path)) == (template, params)

@@ -60,9 +60,9 @@ class _Node:
     ends: str | None = None  # the name of the template that ends here
 
 
-def _rank(segment: str) -> tuple[int, int]:
+def _rank(segment: str) -> tuple[int, str]:
     """Mixed segments with more literal text first: they are the more specific."""
-    return (-len(PARAMETER.sub("", segment)), 0)
+    return (-len(segment.replace("{}", "")), segment)
 
 
 class TreeMatcher:
@@ -85,7 +85,7 @@ class TreeMatcher:
         self._counter = 0
         # the parameter groups along each template, in template order
         self._groups: dict[str, list[str]] = {}
-        self.pattern = re.compile(self._after_root(root), re.DOTALL)
+        self.pattern = re.compile(self._below(root, []))
         index = self.pattern.groupindex
         self.groups: dict[str, tuple[int, ...]] = {
             name: tuple(index[group] for group in groups) for name, groups in self._groups.items()
@@ -94,9 +94,6 @@ class TreeMatcher:
     def _group(self) -> str:
         self._counter += 1
         return f"p{self._counter}"
-
-    def _after_root(self, root: _Node) -> str:
-        return self._below(root, [])
 
     def _below(self, node: _Node, groups: list[str]) -> str:
         """The paths below `node`: `/` and one of its child segments, then what follows it."""
