@@ -20,6 +20,13 @@ from termgate.asgi_bridge import ASGIBridge
 from termgate.db.engine import create_engine, session_factory
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.observe import UsageRecorder
+from termgate.gateway.openapi_source import (
+    DocumentError,
+    check_document,
+    describe,
+    log_issues,
+    read_document_file,
+)
 from termgate.gateway.pipeline import Gateway
 from termgate.gateway.snapshot import SnapshotHolder
 from termgate.gateway.traffic.step import build_traffic_policy
@@ -93,7 +100,7 @@ class TermgateServer:
         await self.gateway.traffic.start(self.sessions, self.gateway.snapshots.current.keys)
         await self._load_catalog()
         loop = asyncio.get_running_loop()
-        self._tasks = [
+        self._tasks += [
             loop.create_task(self.gateway.snapshots.refresh_forever()),
             loop.create_task(self.gateway.usage.run_forever()),
             loop.create_task(self.gateway.traffic.run_forever()),
@@ -101,15 +108,44 @@ class TermgateServer:
         if self.gateway.catalog is None:
             self._tasks.append(loop.create_task(self._load_catalog_until_done()))
 
-    async def _load_catalog(self) -> None:
+    async def _read_document(self) -> tuple[dict[str, Any], str] | None:
+        """The API's OpenAPI document and where it came from; None (logged) when unreadable."""
+        file = self.settings.openapi_path
+        if file is not None:
+            try:
+                return await asyncio.to_thread(read_document_file, file), str(file)
+            except DocumentError as error:
+                log.warning("cannot read the API description: %s", error)
+                return None
+        source = f"the upstream's {self.openapi_path}"
         try:
             document = await fetch_openapi(self.pool, self.upstream_host, self.openapi_path)
         except (UpstreamError, orjson.JSONDecodeError) as error:
             log.warning("cannot read the API description at %s: %s", self.openapi_path, error)
+            return None
+        return document, source
+
+    async def _check_document(
+        self, document: dict[str, Any], catalog: Catalog, source: str
+    ) -> None:
+        """The validator's findings, logged and shown beside the catalog's (off the start path)."""
+        checked = await asyncio.to_thread(check_document, document)
+        log_issues(source, checked)
+        self.control_app.state.web.api_description = describe(catalog, checked, source)
+
+    async def _load_catalog(self) -> None:
+        read = await self._read_document()
+        if read is None:
             return
+        document, source = read
         catalog = Catalog.from_openapi(document)
         self.control_app.state.web.scopes = api_scopes(document)
-        log.info("gateway knows %d operations", len(catalog.operations))
+        log.info("gateway knows %d operations from %s", len(catalog.operations), source)
+        log_issues(source, catalog.issues)
+        self.control_app.state.web.api_description = describe(catalog, None, source)
+        self._tasks.append(
+            asyncio.get_running_loop().create_task(self._check_document(document, catalog, source))
+        )
         if any(operation.tenant for operation in catalog.operations):
             try:
                 known = await self.gateway.companies.preload()

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     upstream_openapi_url: str | None = Field(
         default=None, description="path of the upstream's OpenAPI document (default /openapi.json)"
     )
+    openapi_path: Path | None = Field(
+        default=None,
+        description="file of the API's OpenAPI 3.0/3.1 document (JSON or YAML); when set, the "
+        "gateway reads it instead of asking the upstream",
+    )
     gateway_prefix: str = Field(default="/api", description="path prefix the gateway serves")
     snapshot_refresh_seconds: float = Field(default=0.5, gt=0, le=60)
     usage_flush_seconds: float = Field(default=1.0, gt=0, le=60)

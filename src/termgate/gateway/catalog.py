@@ -1,10 +1,11 @@
-"""The upstream's operations, read from its OpenAPI document and matched by path template.
+"""The upstream's operations: a pure function of its OpenAPI document, matched by path template.
 
-All templates of one method compile into a single regular expression with one named group per
-operation, so matching a request is one C-level regex call; the matched group names the
-operation, and the operation's own pattern yields the path parameters only when a step asks.
-The tenant in the path (a `debtorId` or `companyId`, clause 3.3 a) has a group of its own in that
-expression, so `resolve` hands it over from the same match.
+`Catalog.from_openapi(document)` reads the operations (`openapi_read`: scopes from `security`
+whatever the scheme is called, `$ref`s followed, what it cannot use reported in `issues`) and
+compiles the templates of each method into one tree-shaped regular expression (`matcher`), so
+matching a request is one C-level regex call: the group that closes last names the operation and
+the tenant id in the path (a `debtorId` or `companyId`, clause 3.3 a) comes from the same match.
+The catalog does not change once built; a new document makes a new catalog.
 
 What the authorize step needs of an operation is worked out here, once, when the catalog loads:
 the scopes of which any one suffices, the tenant parameter, and whether the operation needs a
@@ -15,11 +16,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
-from termgate.core.wire import METHODS
+from termgate.gateway.matcher import (
+    PARAMETER,
+    TemplateError,
+    TreeMatcher,
+    check_template,
+    shape,
+    template_parameters,
+)
+from termgate.gateway.openapi_read import DocumentReader, Issue, OperationSpec
 
-_PARAM = re.compile(r"\{([^{}/]+)\}")
+__all__ = ["COMPANY", "DEBTOR", "Catalog", "Issue", "Operation"]
+
 # Path parameters that name a tenant: the consent must cover it (clause 3.3 a).
 DEBTOR, COMPANY = "debtor", "company"
 TENANT_PARAMETERS = {"debtorId": DEBTOR, "companyId": COMPANY}
@@ -68,55 +79,51 @@ class Operation:
         for name, value in derived.items():
             object.__setattr__(self, name, value)
 
+    @classmethod
+    def from_spec(cls, spec: OperationSpec) -> Operation:
+        return cls(
+            operation_id=spec.operation_id,
+            method=spec.method,
+            template=spec.template,
+            scope_alternatives=spec.scope_alternatives,
+            data_category=spec.data_category,
+            paged=spec.paged,
+            default_page_size=spec.default_page_size,
+            pattern=re.compile(_named_regex(spec.template)),
+            accepts_body=spec.accepts_body,
+        )
+
     def path_params(self, path: str) -> dict[str, str]:
         match = self.pattern.fullmatch(path)
-        return match.groupdict() if match else {}
+        if match is None:
+            return {}
+        return dict(zip(template_parameters(self.template), match.groups(), strict=True))
 
 
-def _template_regex(template: str, *, named: bool, tenant_group: str | None = None) -> str:
+def _named_regex(template: str) -> str:
     parts: list[str] = []
     position = 0
-    tenant_pending = tenant_group is not None
-    for match in _PARAM.finditer(template):
+    for match in PARAMETER.finditer(template):
         parts.append(re.escape(template[position : match.start()]))
-        name = re.sub(r"\W", "_", match.group(1))
-        if named:
-            parts.append(f"(?P<{name}>[^/]+)")
-        elif tenant_pending and match.group(1) in TENANT_PARAMETERS:
-            parts.append(f"(?P<{tenant_group}>[^/]+)")
-            tenant_pending = False
-        else:
-            parts.append("[^/]+")
+        parts.append("([^/]+)")
         position = match.end()
     parts.append(re.escape(template[position:]))
     return "".join(parts)
 
 
 def _tenant(template: str) -> str | None:
-    for name in _PARAM.findall(template):
+    for name in template_parameters(template):
         if name in TENANT_PARAMETERS:
             return TENANT_PARAMETERS[name]
     return None
 
 
-def _page_size(item: dict[str, Any], operation: dict[str, Any]) -> tuple[bool, int | None]:
-    """Whether the operation takes `pageSize` in its query, and its documented default."""
-    for parameter in [*(item.get("parameters") or ()), *(operation.get("parameters") or ())]:
-        if not isinstance(parameter, dict):
-            continue
-        if parameter.get("name") == "pageSize" and parameter.get("in") == "query":
-            schema = parameter.get("schema")
-            default = schema.get("default") if isinstance(schema, dict) else None
-            return True, default if isinstance(default, int) else None
-    return False, None
-
-
-def _scopes(operation: dict[str, Any]) -> tuple[frozenset[str], ...]:
-    alternatives: list[frozenset[str]] = []
-    for requirement in operation.get("security") or ():
-        for scopes in requirement.values():
-            alternatives.append(frozenset(scopes))
-    return tuple(alternatives)
+def _tenant_position(template: str) -> int | None:
+    """Which of the template's parameters is its tenant (the first that names one)."""
+    for position, name in enumerate(template_parameters(template)):
+        if name in TENANT_PARAMETERS:
+            return position
+    return None
 
 
 # One operation as `resolve` finds it: the operation and the group number of its tenant (0: none).
@@ -125,59 +132,66 @@ _Entry = tuple[Operation, int]
 
 class Catalog:
     """Operations by method; `resolve` answers the operation of a method and path and the tenant
-    id in the path, `match` the operation alone; None when no operation matches."""
+    id in the path, `match` the operation alone; None when no operation matches. `issues` says
+    what of the document could not be used as written."""
 
-    def __init__(self, operations: list[Operation]) -> None:
-        self.operations = operations
-        self._by_method: dict[str, tuple[re.Pattern[str], dict[str, _Entry]]] = {}
-        grouped: dict[str, list[tuple[str, Operation]]] = {}
-        for index, operation in enumerate(operations):
-            grouped.setdefault(operation.method, []).append((f"o{index}", operation))
-        for method, entries in grouped.items():
-            # Literal segments first, so /employees/salaries wins over /employees/{employeeId}.
-            entries.sort(key=lambda entry: entry[1].template.count("{"))
-            alternation = "|".join(
-                f"(?P<{name}>{_template_regex(op.template, named=False, tenant_group=f't{name}')})"
-                for name, op in entries
-            )
-            pattern = re.compile(alternation)
-            groups = pattern.groupindex
-            self._by_method[method] = (
-                pattern,
-                {name: (op, groups.get(f"t{name}", 0)) for name, op in entries},
-            )
+    __slots__ = ("_by_method", "issues", "operations")
+
+    def __init__(self, operations: list[Operation], issues: tuple[Issue, ...] = ()) -> None:
+        kept: list[Operation] = []
+        problems = list(issues)
+        grouped: dict[str, dict[str, Operation]] = {}
+        shapes: dict[tuple[str, str], Operation] = {}
+        ids: dict[str, Operation] = {}
+        for operation in operations:
+            where = f"{operation.method} {operation.template}"
+            try:
+                check_template(operation.template)
+            except TemplateError as error:
+                problems.append(Issue(where, f"the path template has {error}; not served"))
+                continue
+            same = shapes.setdefault((operation.method, shape(operation.template)), operation)
+            if same is not operation:
+                problems.append(
+                    Issue(where, f"matches the same paths as {same.template}; not served")
+                )
+                continue
+            twin = ids.setdefault(operation.operation_id, operation)
+            if twin is not operation:
+                problems.append(
+                    Issue(
+                        where,
+                        f"operationId {operation.operation_id!r} is also {twin.method} "
+                        f"{twin.template}'s; usage and products count them as one",
+                    )
+                )
+            grouped.setdefault(operation.method, {})[f"o{len(kept)}"] = operation
+            kept.append(operation)
+        self.operations: tuple[Operation, ...] = tuple(kept)
+        self.issues: tuple[Issue, ...] = tuple(problems)
+        by_method: dict[str, tuple[TreeMatcher, dict[str, _Entry]]] = {}
+        for method, named in grouped.items():
+            matcher = TreeMatcher({name: op.template for name, op in named.items()})
+            entries: dict[str, _Entry] = {}
+            for name, op in named.items():
+                position = _tenant_position(op.template)
+                entries[name] = (op, 0 if position is None else matcher.groups[name][position])
+            by_method[method] = (matcher, entries)
+        self._by_method = MappingProxyType(by_method)
 
     @classmethod
     def from_openapi(cls, document: dict[str, Any]) -> Catalog:
-        operations: list[Operation] = []
-        for template, item in (document.get("paths") or {}).items():
-            for method in METHODS:
-                spec = item.get(method)
-                if not isinstance(spec, dict):
-                    continue
-                paged, default_page_size = _page_size(item, spec)
-                operations.append(
-                    Operation(
-                        operation_id=str(spec.get("operationId") or f"{method} {template}"),
-                        method=method.upper(),
-                        template=template,
-                        scope_alternatives=_scopes(spec),
-                        data_category=spec.get("x-data-category"),
-                        paged=paged,
-                        default_page_size=default_page_size,
-                        pattern=re.compile(_template_regex(template, named=True)),
-                        accepts_body="requestBody" in spec,
-                    )
-                )
-        return cls(operations)
+        reader = DocumentReader(document)
+        specs = reader.operations()
+        return cls([Operation.from_spec(spec) for spec in specs], tuple(reader.issues))
 
     def resolve(self, method: str, path: str) -> tuple[Operation, str | None] | None:
         """The operation and the tenant id its path names (None if it names none)."""
         entry = self._by_method.get(method)
         if entry is None:
             return None
-        pattern, operations = entry
-        found = pattern.fullmatch(path)
+        matcher, operations = entry
+        found = matcher.pattern.fullmatch(path)
         if found is None or found.lastgroup is None:
             return None
         operation, tenant_group = operations[found.lastgroup]
@@ -188,4 +202,4 @@ class Catalog:
         return resolved[0] if resolved else None
 
     def allowed_methods(self, path: str) -> list[str]:
-        return [m for m, (pattern, _) in self._by_method.items() if pattern.fullmatch(path)]
+        return [m for m, (matcher, _) in self._by_method.items() if matcher.match(path)]

@@ -51,6 +51,8 @@ class Web:
     throttle: SignInThrottle
     # The API's permissions and what each allows, from its OpenAPI document once it is read.
     scopes: dict[str, str] = dataclass_field(default_factory=dict)
+    # The gateway's reading of that document, for the operator (`/readyz`); None until read.
+    api_description: dict[str, Any] | None = None
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine) -> Web:

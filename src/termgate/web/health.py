@@ -3,13 +3,16 @@
 `/healthz` (liveness) answers while the process serves requests at all; restarting the process is
 the cure when it does not. `/readyz` (readiness) answers 200 only while the database is reachable
 and writable: it writes in a transaction it rolls back, so a read-only, locked or unreachable
-database takes the node out of rotation (503) without a restart.
+database takes the node out of rotation (503) without a restart. In the gateway's process its
+answer also says what the gateway made of the API's OpenAPI document (`api`): the source, the
+operations served and what could not be used as written.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from sqlalchemy import text
 from starlette.requests import Request
@@ -46,7 +49,11 @@ async def _database_writable(request: Request) -> str | None:
 async def readyz(request: Request) -> Response:
     problem = await _database_writable(request)
     if problem is None:
-        return JSONResponse({"status": "ready", "version": __version__, "database": "writable"})
+        answer: dict[str, Any] = {"status": "ready", "version": __version__, "database": "writable"}
+        api = web(request).api_description
+        if api is not None:  # served by the gateway's process: what it made of the document
+            answer["api"] = api
+        return JSONResponse(answer)
     return Response(
         NOT_READY.render(problem),
         status_code=NOT_READY.status,
