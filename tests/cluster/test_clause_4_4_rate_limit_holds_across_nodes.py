@@ -23,6 +23,7 @@ from termgate.registry.admins import create_administrator, issue_admin_token
 from tests.gateway.conftest import gateway_process
 from tests.gateway.limits_support import limited_apps, private_redis, problem_of
 from tests.support.echo_upstream import EchoUpstream
+from tests.support.timing import within
 
 N = 600  # requests per minute on the plan
 LOAD = 1500
@@ -85,9 +86,9 @@ async def test_clause_4_4_rate_limit_holds_across_nodes(
                     refused = await client.get(f"{second.url}/api/echo", headers=spare.headers)
                     if refused.status_code == 403:
                         break
-                    assert time.monotonic() - suspended_at < 1.0, "suspension took over 1 s"
+                    assert time.monotonic() - suspended_at < within(1.0), "suspension took over 1 s"
                     await asyncio.sleep(0.02)
-                assert time.monotonic() - suspended_at < 1.0
+                assert time.monotonic() - suspended_at < within(1.0)
                 problem_of(refused, 403, 40301, "3.1")
 
                 # 3. Redis stops: the open node keeps limiting alone, the closed one answers 503.

@@ -27,6 +27,7 @@ from tests.conftest import free_port
 from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.factories import IssuedAccess, issue_test_access
+from tests.support.timing import within
 
 ADMIN_EMAIL = "ops@provider.example"
 ADMIN_PASSWORD = "gateway access changes"
@@ -172,7 +173,7 @@ async def test_clause_2_key_revoked_through_each_path_is_refused_within_a_second
         for index, (access, revoke) in enumerate(zip(accesses, paths, strict=True)):
             await revoke(access)
             waited = await refused(client, gateway, access, 401, 40100)
-            assert waited < 1.0, (revoke.__name__, waited)
+            assert waited < within(1.0), (revoke.__name__, waited)
             for later in accesses[index + 1 :]:  # the other keys are untouched
                 await answered_at_once(client, gateway, later)
 
@@ -202,10 +203,10 @@ async def test_clause_3_1_each_suspension_kind_is_refused_at_the_gateway_and_rei
         for plural, party_id in parties.items():
             await provider.admin_api(f"/{plural}/{party_id}/suspend", f"probe of {plural}")
             waited = await refused(client, gateway, access, 403, 40301)
-            assert waited < 1.0, (plural, waited)
+            assert waited < within(1.0), (plural, waited)
             await answered_at_once(client, gateway, bystander)
             await provider.admin_api(f"/{plural}/{party_id}/reinstate", f"cured {plural}")
-            assert await served(client, gateway, access) < 1.0, plural
+            assert await served(client, gateway, access) < within(1.0), plural
 
 
 async def test_clause_3_1_developer_suspended_from_console_command_line_or_function_is_refused(
@@ -237,6 +238,6 @@ async def test_clause_3_1_developer_suspended_from_console_command_line_or_funct
         for change in (by_function, by_console, by_command_line):
             await change(Status.SUSPENDED)
             waited = await refused(client, gateway, access, 403, 40301)
-            assert waited < 1.0, (change.__name__, waited)
+            assert waited < within(1.0), (change.__name__, waited)
             await change(Status.ACTIVE)
-            assert await served(client, gateway, access) < 1.0, change.__name__
+            assert await served(client, gateway, access) < within(1.0), change.__name__

@@ -62,6 +62,8 @@ async def settings(tmp_path: Path) -> Settings:
         secret_key="x" * 40,
         smtp_port=free_port(),
         public_url="http://portal.test",
+        # Nothing listens there: a test never reaches an API it did not start (a demo's, say).
+        upstream_url=f"http://127.0.0.1:{free_port()}",
     )
 
 
