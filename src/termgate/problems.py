@@ -32,7 +32,9 @@ CONTENT_TYPES = (JSON_CONTENT_TYPE, PROBLEM_CONTENT_TYPE)
 ERRORS_PAGE = "/portal/errors"
 
 
-@dataclass(frozen=True, slots=True)
+# eq=False: a kind of refusal is the one object the table declares, hashed by identity (the
+# writer's look-up on the request path then builds no tuple).
+@dataclass(frozen=True, slots=True, eq=False)
 class Refusal:
     """One kind of refusal: its HTTP status, numeric code, error type, title and clause."""
 
