@@ -56,7 +56,7 @@ async def test_clause_2_demo_serves_companies_with_its_key_and_refuses_without(
 
         refused = await client.get("/api/companies")
         assert refused.status_code == 401
-        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.headers["content-type"] == "application/json"  # as the contract's errors
         assert refused.json()["clause"] == "2"
         assert refused.json()["code"] == 40100
         curl = (

@@ -41,3 +41,12 @@ def test_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TERMGATE_CONFIG", "/nonexistent/termgate.toml")
     with pytest.raises(SettingsError, match="TERMGATE_CONFIG"):
         load_settings()
+
+
+def test_problem_media_type_is_the_contract_s_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().problem_content_type == "application/json"
+    monkeypatch.setenv("TERMGATE_PROBLEM_CONTENT_TYPE", "application/problem+json")
+    assert load_settings().problem_content_type == "application/problem+json"
+    monkeypatch.setenv("TERMGATE_PROBLEM_CONTENT_TYPE", "text/html")
+    with pytest.raises(SettingsError, match="TERMGATE_PROBLEM_CONTENT_TYPE"):
+        load_settings()

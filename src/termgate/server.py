@@ -31,6 +31,7 @@ from termgate.gateway.pipeline import Gateway
 from termgate.gateway.snapshot import SnapshotHolder
 from termgate.gateway.traffic.step import build_traffic_policy
 from termgate.gateway.usage_spool import UsageSpool
+from termgate.problems import ERRORS_PAGE, ProblemWriter
 from termgate.registry.scopes import api_scopes
 from termgate.settings import Settings, get_settings
 from termgate.upstream_client.fetch import fetch_json
@@ -88,6 +89,10 @@ class TermgateServer:
                 settings.clock_offset_seconds,
             ),
             body_timeout=settings.request_body_timeout,
+            errors=ProblemWriter(
+                settings.errors_url or settings.base_url + ERRORS_PAGE,
+                settings.problem_content_type,
+            ),
         )
         self.prefix = settings.gateway_prefix
         self.control_app = create_control_app(settings, self.engine)

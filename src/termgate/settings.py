@@ -133,6 +133,16 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None, description="URL people use to reach termgate, for links in e-mail"
     )
+    errors_url: str | None = Field(
+        default=None,
+        description="page explaining each error code; a refusal's docUrl is this URL with the "
+        "code as its fragment (#40303); default: the portal's /portal/errors on public_url",
+    )
+    problem_content_type: Literal["application/json", "application/problem+json"] = Field(
+        default="application/json",
+        description="media type of the gateway's refusals: application/json as the published "
+        "contract declares, or RFC 9457's application/problem+json",
+    )
     secret_key: str | None = Field(
         default=None,
         min_length=32,

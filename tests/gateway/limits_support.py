@@ -24,6 +24,7 @@ from termgate.registry.products import PlanTemplate, create_plan, create_product
 from termgate.registry.terms import accept_terms, publish_reference_terms
 from termgate.settings import load_settings
 from tests.conftest import free_port
+from tests.support.contract_errors import CONTRACT_MEDIA_TYPE, assert_contract_problem
 from tests.support.factories import IssuedToken, issue_test_token
 
 
@@ -95,13 +96,12 @@ class MovedClock:
 
 
 def problem_of(response: httpx.Response, status: int, code: int, clause: str) -> dict[str, object]:
-    """The problem document, checked for its status, code and clause."""
+    """The problem document, checked for its status, code and clause and against the contract's
+    error schema."""
     assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["content-type"] == CONTRACT_MEDIA_TYPE
     body: dict[str, object] = response.json()
-    assert body["code"] == code, body
-    assert body["clause"] == clause, body
-    assert body["status"] == status
+    assert_contract_problem(body, status, code, clause)
     return body
 
 

@@ -11,8 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import free_port
 from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
+from tests.support.contract_errors import (
+    CONTRACT_MEDIA_TYPE,
+    assert_contract_problem,
+    error_schema_violations,
+)
 from tests.support.echo_upstream import EchoUpstream
-from tests.support.factories import issue_test_access
+from tests.support.factories import TEST_ISSUER, issue_test_access
 from tests.support.processes import serving, stop
 from tests.support.timing import within
 
@@ -41,12 +46,29 @@ async def test_clause_2_request_without_key_is_refused_with_problem(
 ) -> None:
     response = await client.get(f"{gateway.url}/api/echo")
     assert response.status_code == 401
+    assert response.headers["content-type"] == CONTRACT_MEDIA_TYPE
+    problem = response.json()
+    assert_contract_problem(problem, 401, 40100, "2")
+    assert problem["type"] == "authenticationError"
+    assert problem["docUrl"] == f"{TEST_ISSUER}/portal/errors#40100"
+    assert response.headers["x-request-id"] == problem["instance"]
+
+
+async def test_clause_2_refusals_take_the_configured_media_type_and_error_page(
+    database_url: str, echo_upstream: tuple[EchoUpstream, str], client: httpx.AsyncClient
+) -> None:
+    settings = {
+        "problem_content_type": "application/problem+json",
+        "errors_url": "https://developer.example/api/errors",
+    }
+    async with gateway_process(database_url, echo_upstream[1], **settings) as gateway:
+        response = await client.get(f"{gateway.url}/api/echo")
+    assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
-    assert problem["code"] == 40100
-    assert problem["clause"] == "2"
-    assert problem["status"] == 401
-    assert response.headers["x-request-id"] == problem["instance"]
+    assert not error_schema_violations(problem, 401)
+    assert (problem["code"], problem["clause"]) == (40100, "2")
+    assert problem["docUrl"] == "https://developer.example/api/errors#40100"
 
 
 async def test_clause_2_unknown_key_is_refused(gateway: Gateway, client: httpx.AsyncClient) -> None:
@@ -157,7 +179,8 @@ async def test_slow_upstream_answers_504_not_a_hang(
 ) -> None:
     response = await client.get(f"{gateway.url}/api/slow", headers=credentials)
     assert response.status_code == 504
-    assert response.json()["code"] == 50401
+    assert_contract_problem(response.json(), 504, 50401, "7")
+    assert response.json()["type"] == "apiError"
     assert response.elapsed.total_seconds() < 3
 
 
@@ -167,10 +190,12 @@ async def test_unknown_operation_is_a_problem_naming_the_documentation_clause(
     headers = credentials
     missing = await client.get(f"{gateway.url}/api/nothing-here", headers=headers)
     assert missing.status_code == 404
-    assert missing.json()["clause"] == "3.2"
+    assert_contract_problem(missing.json(), 404, 40401, "3.2")
+    assert missing.json()["type"] == "invalidRequestError"  # as the contract's 404 examples
     wrong_method = await client.delete(f"{gateway.url}/api/echo", headers=headers)
     assert wrong_method.status_code == 405
     assert wrong_method.headers["allow"] == "GET, POST"
+    assert_contract_problem(wrong_method.json(), 405, 40501, "3.2")
 
 
 async def test_clause_7_upstream_unreachable_from_the_start_answers_502(
@@ -202,7 +227,7 @@ async def test_clause_7_upstream_gone_after_the_catalog_is_loaded_answers_502(
         responses = [await client.get(url, headers=access.headers) for _ in range(2)]
     for response in responses:
         assert response.status_code == 502, response.text
-        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["content-type"] == CONTRACT_MEDIA_TYPE
         problem = response.json()
-        assert (problem["code"], problem["clause"]) == (50201, "7")
+        assert_contract_problem(problem, 502, 50201, "7")
         assert "not been loaded" not in problem["detail"]

@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.db.models import UsageEvent
 from termgate.identity.tokens import issue_access_token
+from termgate.problems import FOREIGN_TOKEN
 from termgate.reference_api import generate
 from tests.gateway.conftest import Gateway, wait_for_status
+from tests.support.contract_errors import CONTRACT_MEDIA_TYPE, assert_contract_problem
 from tests.support.factories import (
     TEST_ISSUER,
     IssuedAccess,
@@ -39,9 +41,9 @@ async def ready(client: httpx.AsyncClient, gateway: Gateway, access: IssuedAcces
 
 def problem_of(response: httpx.Response, status: int, code: int, clause: str) -> dict[str, object]:
     assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["content-type"] == CONTRACT_MEDIA_TYPE
     problem: dict[str, object] = response.json()
-    assert (problem["code"], problem["clause"]) == (code, clause)
+    assert_contract_problem(problem, status, code, clause)
     return problem
 
 
@@ -130,7 +132,8 @@ async def test_clause_2_token_of_another_application_is_refused(
     await wait_for_status(client, url, other.key, 401, token=mine.token.token, code=40102)
     response = await client.get(url, headers=mine.token.headers(other.key))
     problem = problem_of(response, 401, 40102, "2")
-    assert problem["type"] == "https://termgate.dev/problems/token-of-another-application"
+    # An authentication error like any invalid token; its title and clause tell it apart.
+    assert (problem["type"], problem["title"]) == ("authenticationError", FOREIGN_TOKEN.title)
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 

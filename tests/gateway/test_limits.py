@@ -32,7 +32,7 @@ async def test_clause_4_4_rate_limit_refuses_with_throttling_error_and_headers(
     assert rate_items(first)["app"]["r"] == 4
     assert [rate_items(answer)["app"]["r"] for answer in answers[:5]] == [4, 3, 2, 1, 0]
     body = problem_of(answers[5], 429, 42908, "4.4")
-    assert str(body["type"]).endswith("throttlingError")
+    assert body["type"] == "throttlingError"
     assert int(answers[5].headers["retry-after"]) >= 1
     assert rate_items(answers[5])["app"]["r"] == 0
     assert answers[5].headers["ratelimit-policy"]

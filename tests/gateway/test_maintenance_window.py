@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.governance.maintenance_calendar import add_window, cancel_window, ensure_default_rule
 from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
+from tests.support.contract_errors import CONTRACT_MEDIA_TYPE, assert_contract_problem
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.factories import IssuedAccess, issue_test_key, issue_test_token
 
@@ -76,10 +77,10 @@ async def test_clause_8_weekly_window_answers_503_50301_with_retry_after(
     await wait_for_status(client, url, access.key.key, 503, token=access.token.token)
     response = await client.get(url, headers=access.headers)
     assert response.status_code == 503
-    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["content-type"] == CONTRACT_MEDIA_TYPE
     problem = response.json()
-    assert problem["code"] == 50301
-    assert problem["clause"] == "8"
+    assert_contract_problem(problem, 503, 50301, "8")
+    assert problem["type"] == "apiError"  # as the contract's Service_Unavailable
     retry_after = int(response.headers["retry-after"])
     assert 25 * 60 <= retry_after <= 30 * 60  # seconds to the window's end
 

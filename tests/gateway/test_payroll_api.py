@@ -6,6 +6,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.gateway.conftest import Gateway, wait_for_status
+from tests.support.contract_errors import CONTRACT_MEDIA_TYPE, assert_contract_problem
 from tests.support.factories import IssuedAccess, issue_test_access
 
 
@@ -53,10 +54,14 @@ async def test_clause_3_3_e_plan_page_size_cap_is_enforced_at_the_gateway(
     headers = access.headers
     allowed = await client.get(f"{url}?pageSize=25", headers=headers)
     assert allowed.status_code == 200
-    refused = await client.get(f"{url}?pageSize=26", headers=headers)
+    assert (await client.get(f"{url}?pageSize=26", headers=headers)).status_code == 400
+    refused = await client.get(f"{url}?pageSize=40001", headers=headers)
     assert refused.status_code == 400
+    assert refused.headers["content-type"] == CONTRACT_MEDIA_TYPE
     problem = refused.json()
-    assert problem["clause"] == "3.3 e"
+    assert_contract_problem(problem, 400, 40001, "3.3 e")
+    # The parameter is the cause: a validation error naming it, as the contract's 400 example.
+    assert problem["type"] == "validationError"
     assert problem["invalid-params"] == [{"name": "pageSize", "reason": "must be at most 25"}]
 
 

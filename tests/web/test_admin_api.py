@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from termgate.core.audit import verify_chain
 from termgate.db.models import Application, Developer, Status
 from termgate.db.programme import AuditEntry, InboxMessage
+from termgate.problems import ERROR_TYPES
 from termgate.registry.reviews import request_production
 from termgate.web.admin_api import create_admin_api
 from tests.web.conftest import ADMIN_EMAIL, Programme, Site, seed_programme
@@ -35,8 +36,9 @@ def assert_problem(
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM
     body: dict[str, Any] = response.json()
-    assert {"type", "title", "status", "detail", "code", "clause"} <= body.keys()
-    assert body["status"] == status
+    assert {"type", "httpStatus", "title", "status", "detail", "code", "clause"} <= body.keys()
+    assert body["status"] == body["httpStatus"] == status
+    assert body["type"] in ERROR_TYPES
     assert body["code"] == code
     if clause is not None:
         assert body["clause"] == clause

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from termgate.core.secrets import hash_key
 from termgate.db.models import Application, Developer, SubscriptionKey
 from termgate.db.programme import ProductionRequest, TermsAcceptance
+from termgate.problems import REFUSALS
 from termgate.registry.terms import publish_terms
 from tests.web.conftest import Site
 
@@ -323,3 +324,12 @@ async def test_clause_2_client_secret_is_shown_once_and_replaces_the_previous(si
     detail = await site.client.get(f"/portal/apps/{app_id}")
     assert "confidential (has a secret)" in detail.text
     assert secrets[1] not in detail.text
+
+
+async def test_clause_3_1_the_error_page_has_an_anchor_and_the_type_of_every_code(
+    site: Site,
+) -> None:
+    page = await site.client.get("/portal/errors")
+    assert page.status_code == 200
+    rows = dict(re.findall(r'<tr id="(\d{5})">.*?<code>(\w+)</code>', page.text, re.S))
+    assert rows == {str(refusal.code): refusal.type for refusal in REFUSALS}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from termgate.gateway.bearer import Bearer
 from termgate.gateway.catalog import Operation
 from termgate.gateway.snapshot import KeyGrant
-from termgate.problems import ProblemResponse, Refusal
+from termgate.problems import DEFAULT_WRITER, ProblemResponse, ProblemWriter, Refusal
 
 # The usage code of a request whose client went away before the body ended (not a refusal).
 CLIENT_CLOSED = 49900
@@ -29,6 +29,7 @@ class Exchange:
         "client_request_id",
         "code",
         "company_pending",
+        "errors",
         "grant",
         "headers",
         "method",
@@ -52,6 +53,7 @@ class Exchange:
         request_id: str,
         started: float,
         started_at: float,
+        errors: ProblemWriter = DEFAULT_WRITER,
     ) -> None:
         self.method = method
         self.path = path  # percent-decoded, as matched
@@ -61,6 +63,7 @@ class Exchange:
         self.request_id = request_id
         self.started = started
         self.started_at = started_at
+        self.errors = errors  # how this gateway writes its problems
         self.grant: KeyGrant | None = None
         self.operation: Operation | None = None
         self.bearer: Bearer | None = None
@@ -74,9 +77,9 @@ class Exchange:
         self.client_request_id: str | None = None
 
 
-def refuse(exchange: Exchange, refusal: Refusal, detail: str, **extra: object) -> ProblemResponse:
+def refuse(exchange: Exchange, refusal: Refusal, detail: str, **extra: Any) -> ProblemResponse:
     """The problem a step answers with; the exchange records it for the usage event."""
     exchange.status = refusal.status
     exchange.code = refusal.code
-    body = refusal.render(detail, instance=exchange.request_id, **extra)
+    body = exchange.errors.render(refusal, detail, exchange.request_id, **extra)
     return ProblemResponse(refusal.status, body)

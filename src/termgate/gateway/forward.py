@@ -13,7 +13,6 @@ from termgate.gateway.exchange import CLIENT_CLOSED, Exchange, refuse
 from termgate.gateway.traffic.response_cap import relay_capped
 from termgate.problems import (
     BODY_TIMEOUT,
-    PROBLEM_CONTENT_TYPE,
     UPSTREAM_ERROR,
     UPSTREAM_TIMEOUT,
     ProblemResponse,
@@ -204,7 +203,7 @@ def answer_problem(
     rate: list[tuple[str, str]] | None = None,
 ) -> None:
     headers = [
-        ("content-type", PROBLEM_CONTENT_TYPE),
+        ("content-type", exchange.errors.content_type),
         ("x-request-id", exchange.request_id),
         *problem.headers,
     ]

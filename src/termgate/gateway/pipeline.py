@@ -24,7 +24,13 @@ from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.snapshot import SnapshotHolder
 from termgate.gateway.tenants import CompanyDirectory
 from termgate.gateway.traffic.step import TrafficPolicy
-from termgate.problems import GATEWAY_ERROR, UPSTREAM_ERROR, ProblemResponse
+from termgate.problems import (
+    DEFAULT_WRITER,
+    GATEWAY_ERROR,
+    UPSTREAM_ERROR,
+    ProblemResponse,
+    ProblemWriter,
+)
 from termgate.upstream_client.pool import UpstreamConnection, UpstreamPool
 
 log = logging.getLogger(__name__)
@@ -45,6 +51,7 @@ class Gateway:
         upstream_host: str,
         traffic: TrafficPolicy | None = None,
         body_timeout: float = 10.0,
+        errors: ProblemWriter = DEFAULT_WRITER,
     ) -> None:
         self.snapshots = snapshots
         self.traffic = traffic or TrafficPolicy()  # step 4, limit
@@ -52,6 +59,7 @@ class Gateway:
         self.usage = usage
         self.upstream_host = upstream_host
         self.body_timeout = body_timeout
+        self.errors = errors
         self.catalog: Catalog | None = None
         self.companies = CompanyDirectory(pool, upstream_host)
         self._id_prefix = os.urandom(6).hex() + "-"
@@ -72,6 +80,7 @@ class Gateway:
             self._request_id(),
             started,
             wall_clock(),
+            self.errors,
         )
         client_id = headers.get("x-request-id")
         if client_id and _acceptable_request_id(client_id):

@@ -23,7 +23,8 @@ DESCRIPTION = (
     "The provider's API for the developer programme: developers, applications, production "
     "reviews, subscriptions and keys, terms versions and the audit trail. Authenticate with "
     "`Authorization: Bearer tga_…` (`termgate admin token EMAIL`). Refusals are RFC 9457 "
-    "problem documents with a numeric `code` and the `clause` of the terms they enforce."
+    "problem documents with the error `type` and `httpStatus` of the API's error model, a numeric "
+    "`code` and the `clause` of the terms they enforce."
 )
 REFUSALS = {
     "400": "the request does not have the documented shape (see invalid-params)",

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from termgate.problems import ErrorType
 from termgate.strict import control_character
 
 ID_PATTERN = r"^[^\x00-\x1f\x7f/]+$"
@@ -297,11 +298,13 @@ class InvalidParam(BaseModel):
 
 
 class Problem(BaseModel):
-    """An RFC 9457 problem document with the numeric code and the clause of the terms."""
+    """An RFC 9457 problem document in the API contract's error model (`type` from its enum,
+    `httpStatus`), with the numeric code and the clause of the terms."""
 
     model_config = ConfigDict(serialize_by_alias=True)
 
-    type: str
+    type: ErrorType
+    http_status: int = Field(alias="httpStatus")
     title: str
     status: int
     detail: str
