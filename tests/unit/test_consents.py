@@ -4,7 +4,6 @@ consent is live, what withdrawing ends, and the plan's cap on the end users and 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +18,6 @@ from termgate.identity.consents import (
     live_consents,
     withdraw,
 )
-from termgate.identity.end_users import import_end_users
 from termgate.identity.tokens import open_family
 from termgate.registry.applications import create_application
 from termgate.registry.keys import subscribe
@@ -27,6 +25,7 @@ from termgate.registry.plans import change_limits
 from termgate.registry.products import PlanTemplate, create_plan, create_product
 from termgate.registry.reviews import decide, request_production
 from termgate.registry.status import change_status
+from tests.unit.identity_support import end_users
 from tests.unit.registry_support import Parties, changes, parties
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -45,22 +44,8 @@ async def capped_plan(
     return await create_plan(session, product, PlanTemplate("capped", "Capped", **caps))  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
-class Login:
-    id: int
-    debtor_ids: tuple[int, ...] = (1, 2, 3, 4, 5)
-
-    @property
-    def username(self) -> str:
-        return f"user{self.id}"
-
-    email = username
-    display_name = username
-
-
 async def users(session: AsyncSession, count: int) -> list[EndUser]:
-    """End users as the import from the payroll product makes them (one password hash)."""
-    return await import_end_users(session, [Login(20 + n) for n in range(count)], "a password")
+    return await end_users(session, count)
 
 
 async def consent(
@@ -113,7 +98,8 @@ async def test_clause_3_3_a_live_consents_newest_first_and_withdrawal_ends_only_
         before = await changes(session)
         later = NOW + timedelta(hours=1)
         await withdraw(session, first, "end user withdrew", "end-user:x", later)
-        assert (mine.revoked_at, mine.revoke_reason) == (later, "consent withdrawn: end user withdrew")
+        reason = "consent withdrawn: end user withdrew"
+        assert (mine.revoked_at, mine.revoke_reason) == (later, reason)
         assert (already.revoked_at, already.revoke_reason) == (NOW, "earlier")
         assert (theirs.revoked_at, second.withdrawn_at) == (None, None)
         assert (await changes(session))[len(before) :] == [
@@ -184,7 +170,8 @@ async def test_clause_4_4_caps_of_plans_not_in_force_do_not_apply(db: Sessions) 
         one, two = await users(session, 2)
         await consent(session, one, app)
         await change_status(session, "subscription", subscription.id, Status.SUSPENDED, "t", ADMIN)
-        await consent(session, two, app, [2], at=NOW + timedelta(seconds=1))  # a suspended subscription's plan caps nothing
+        # A suspended subscription's plan caps nothing.
+        await consent(session, two, app, [2], at=NOW + timedelta(seconds=1))
         await change_status(session, "subscription", subscription.id, Status.ACTIVE, "t", ADMIN)
         with pytest.raises(UsersServedCapError):
             await consent(session, two, app, [2])

@@ -164,9 +164,7 @@ async def test_clause_4_4_rolling_quota_in_redis_sums_its_days(make: Make) -> No
     assert (await limiter.acquire(grant, NOON + DAY)).refused == QUOTA
 
 
-async def test_clause_4_4_redis_counters_expire_after_their_period(
-    make: Make, prefix: str
-) -> None:
+async def test_clause_4_4_redis_counters_expire_after_their_period(make: Make, prefix: str) -> None:
     limiter = make()
     grant = Grant(PlanLimits(quota=10, bandwidth=10**6))
     limiter.spend_bytes(grant, 5, NOON)
@@ -338,4 +336,3 @@ async def test_clause_4_4_a_redis_that_hangs_costs_at_most_the_timeout() -> None
     assert verdict.refused == ADMITTED
     assert limiter.down
     assert elapsed < 1.0
-
