@@ -13,11 +13,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from authlib.oauth2.rfc6749 import InvalidGrantError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.db.models import Application
-from termgate.db.oauth import AuthorizationCode, RefreshToken, TokenFamily
+from termgate.db.oauth import AuthorizationCode, Consent, RefreshToken, TokenFamily
 from termgate.identity.clients import issue_client_secret
 from termgate.identity.consents import grant_consent, withdraw
 from termgate.identity.oauth.authorization import (
@@ -25,8 +25,14 @@ from termgate.identity.oauth.authorization import (
     answer_authorization,
 )
 from termgate.identity.oauth.context import OAuthContext
-from termgate.identity.oauth.grants import grantee_of_spent
-from termgate.identity.oauth.models import Grantee
+from termgate.identity.oauth.grants import (
+    CodeGrant,
+    RefreshGrant,
+    digest,
+    find_refresh_token,
+    grantee_of_spent,
+)
+from termgate.identity.oauth.models import Grantee, OAuthClient
 from termgate.identity.oauth.runner import run_authorization_server
 from termgate.identity.oauth.server import HttpRequest, OAuthResponse, TermgateAuthorizationServer
 from termgate.identity.tokens import VerifiedTokens, open_family, public_keys
@@ -249,11 +255,14 @@ async def test_clause_3_3_a_code_of_a_withdrawn_consent_is_refused(world: World)
 
 
 async def test_clause_3_3_a_pkce_is_s256_and_required_of_public_clients(world: World) -> None:
-    with pytest.raises(AuthorizationRefusedError, match="public client must send a PKCE"):
+    with pytest.raises(
+        AuthorizationRefusedError,
+        match=r"^a public client must send a PKCE code_challenge \(S256\)$",
+    ):
         await world.authorize(world.public, code_challenge=None, code_challenge_method=None)
-    with pytest.raises(AuthorizationRefusedError, match="code_challenge_method must be S256"):
+    with pytest.raises(AuthorizationRefusedError, match=r"^code_challenge_method must be S256$"):
         await world.authorize(code_challenge_method="plain")
-    with pytest.raises(AuthorizationRefusedError, match="code_challenge_method must be S256"):
+    with pytest.raises(AuthorizationRefusedError, match=r"^code_challenge_method must be S256$"):
         await world.authorize(code_challenge_method=None)
     # A confidential client may leave PKCE out; then no verifier is asked for.
     code = await world.authorize(code_challenge=None, code_challenge_method=None)
@@ -316,3 +325,96 @@ async def test_clause_3_3_a_a_credential_spent_by_a_concurrent_request_ends_the_
     with pytest.raises(InvalidGrantError, match="the authorization code was already used"):
         grantee_of_spent(context, None, family, "authorization code", "code")
     assert context.revocations == [(family.id, "authorization code used twice")]
+
+
+async def test_clause_3_3_a_introspection_reports_a_live_refresh_token(world: World) -> None:
+    token = (await world.exchange(await world.authorize())).body
+    assert isinstance(token, dict)
+    basic = base64.b64encode(f"{world.confidential.id}:{world.secret}".encode()).decode()
+    request = HttpRequest(
+        "POST",
+        "/connect/introspect",
+        {"authorization": f"Basic {basic}"},
+        [("token", token["refresh_token"])],
+    )
+
+    def introspect(server: TermgateAuthorizationServer) -> OAuthResponse:
+        return server.answer(
+            request, lambda oauth: server.create_endpoint_response("introspection", oauth)
+        )
+
+    answer: OAuthResponse = await world.run(introspect, T0 + timedelta(days=1))
+    assert isinstance(answer.body, dict)
+    assert (answer.body["active"], answer.body["token_type"]) == (True, "refresh_token")
+    assert answer.body["exp"] == int((T0 + timedelta(days=30)).timestamp())
+
+
+async def test_clause_3_3_a_a_refresh_token_spent_or_withdrawn_meanwhile_is_refused(
+    world: World,
+) -> None:
+    """Between finding a refresh token and rotating it, another request may have rotated it
+    (the loser is a replay) or the end user may have withdrawn the consent."""
+    first = (await world.exchange(await world.authorize())).body
+    second = (await world.exchange(await world.authorize())).body  # a live token beside it
+    assert isinstance(first, dict)
+    assert isinstance(second, dict)
+    family_id = world.grantee.family.id
+
+    def rotated_meanwhile(server: TermgateAuthorizationServer) -> None:
+        context = server.context
+        credential = find_refresh_token(context, first["refresh_token"], detect_reuse=True)
+        assert credential is not None
+        spend = update(RefreshToken).where(
+            RefreshToken.token_hash == digest(first["refresh_token"])
+        )
+        context.db.execute(spend.values(rotated_at=T0))
+        with pytest.raises(InvalidGrantError) as refused:
+            RefreshGrant(None, server).authenticate_user(credential)
+        assert refused.value.description == "the refresh token was already used"
+        assert context.revocations == [(family_id, "refresh token used twice")]
+
+    def withdrawn_meanwhile(server: TermgateAuthorizationServer) -> None:
+        context = server.context
+        credential = find_refresh_token(context, second["refresh_token"], detect_reuse=True)
+        assert credential is not None
+        context.db.get_one(Consent, world.grantee.consent.id).withdrawn_at = T0
+        with pytest.raises(InvalidGrantError) as refused:
+            RefreshGrant(None, server).authenticate_user(credential)
+        assert refused.value.description == ("the consent behind this refresh token was withdrawn")
+        assert context.revocations == []
+
+    await world.run(withdrawn_meanwhile)
+    await world.session.refresh(world.grantee.consent)
+    world.grantee.consent.withdrawn_at = None
+    await world.run(rotated_meanwhile)
+    assert (await world.family()).revoke_reason == "refresh token used twice"
+
+
+async def test_clause_3_3_a_a_code_spent_or_withdrawn_meanwhile_is_refused(
+    world: World,
+) -> None:
+    code, other = await world.authorize(), await world.authorize()
+    family_id = world.grantee.family.id
+
+    def spent_meanwhile(server: TermgateAuthorizationServer) -> None:
+        grant = CodeGrant(None, server)
+        issued = grant.query_authorization_code(other, OAuthClient(world.confidential))
+        assert issued is not None
+        spend = update(AuthorizationCode).where(AuthorizationCode.code_hash == digest(other))
+        server.context.db.execute(spend.values(used_at=T0))
+        with pytest.raises(InvalidGrantError) as refused:
+            grant.authenticate_user(issued)
+        assert refused.value.description == "the authorization code was already used"
+        assert server.context.revocations == [(family_id, "authorization code used twice")]
+
+    def withdrawn_meanwhile(server: TermgateAuthorizationServer) -> None:
+        grant = CodeGrant(None, server)
+        issued = grant.query_authorization_code(code, OAuthClient(world.confidential))
+        assert issued is not None
+        server.context.db.get_one(Consent, world.grantee.consent.id).withdrawn_at = T0
+        with pytest.raises(InvalidGrantError) as refused:
+            grant.authenticate_user(issued)
+        assert refused.value.description == "the consent behind this code was withdrawn"
+
+    await world.run(withdrawn_meanwhile)
+    await world.run(spent_meanwhile)  # the replay is named before the withdrawal

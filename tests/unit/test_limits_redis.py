@@ -13,6 +13,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -156,6 +157,13 @@ async def test_clause_4_4_redis_decides_every_limit_as_the_memory_limiter(make: 
     ]
 
 
+async def test_clause_4_4_without_a_quota_or_bandwidth_nothing_of_them_refuses(make: Make) -> None:
+    limiter = make()
+    grant = Grant(PlanLimits(rate=600))
+    limiter.spend_bytes(grant, 10, NOON)
+    assert [(await limiter.acquire(grant, NOON)).refused for _ in range(3)] == [ADMITTED] * 3
+
+
 async def test_clause_4_4_rolling_quota_in_redis_sums_its_days(make: Make) -> None:
     limiter, memory = make(), MemoryLimiter()
     grant = Grant(PlanLimits(quota=3, rolling_days=2))
@@ -255,7 +263,7 @@ async def test_clause_4_4_redis_away_in_open_mode_falls_back_to_limits_that_stil
         assert (await limiter.acquire(grant, NOON + 31)).refused == BANDWIDTH
     errors = [record.getMessage() for record in caplog.records]
     assert len(errors) == 1  # once per outage, though Redis was tried again after a second
-    assert "Redis unreachable" in errors[0]
+    assert errors[0].startswith("Redis unreachable (Error 111 connecting to 127.0.0.1:")
     assert errors[0].endswith("; in-process limits on this node until it answers again")
     assert limiter.down
 
@@ -323,16 +331,85 @@ async def test_clause_4_4_bytes_not_flushed_are_kept_until_redis_answers(
     assert limiter.pending == {}
 
 
-async def test_clause_4_4_a_redis_that_hangs_costs_at_most_the_timeout() -> None:
+@contextmanager
+def silent_redis(backlog: int = 64) -> Iterator[tuple[str, socket.socket]]:
+    """A loopback listener that lets clients connect and never answers them."""
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
-        silent.listen(8)  # accepts connections, never answers
+        silent.listen(backlog)
         host, port = silent.getsockname()
-        limiter = RedisLimiter(f"redis://{host}:{port}/0")
+        yield f"redis://{host}:{port}/0", silent
+
+
+def connections_made(silent: socket.socket) -> int:
+    """How many connections reached the listener (each waits in its queue until accepted)."""
+    silent.setblocking(False)
+    accepted = []
+    try:
+        while True:
+            accepted.append(silent.accept()[0])
+    except BlockingIOError:
+        pass
+    for connection in accepted:
+        connection.close()
+    return len(accepted)
+
+
+async def test_clause_4_4_a_redis_that_hangs_costs_one_timeout_and_keeps_the_bytes() -> None:
+    grant = Grant(PlanLimits(rate=5, bandwidth=1000))
+    with silent_redis() as (url, silent):
+        limiter = RedisLimiter(url)
+        limiter.spend_bytes(grant, 30, NOON)
         started = time.monotonic()
-        verdict = await asyncio.wait_for(limiter.acquire(Grant(PlanLimits(rate=5)), NOON), 5)
+        asking = asyncio.create_task(limiter.acquire(grant, NOON))
+        await asyncio.sleep(0.05)
+        limiter.spend_bytes(grant, 7, NOON)  # a response finishes while Redis is asked
+        verdict = await asyncio.wait_for(asking, 5)
         elapsed = time.monotonic() - started
+        assert connections_made(silent) == 1  # no second try within the request
         await limiter.client.aclose()
-    assert verdict.refused == ADMITTED
-    assert limiter.down
-    assert elapsed < 1.0
+    assert (verdict.refused, limiter.down) == (ADMITTED, True)
+    assert elapsed < 1.0  # the default timeout is a quarter of a second
+    assert list(limiter.pending.values()) == [37]
+
+
+async def test_clause_4_4_a_flush_that_fails_keeps_the_bytes_sent_meanwhile() -> None:
+    grant = Grant(PlanLimits(bandwidth=1000))
+    with silent_redis() as (url, _):
+        limiter = RedisLimiter(url)
+        limiter.spend_bytes(grant, 5, NOON)
+        flushing = asyncio.create_task(limiter.flush_bytes())
+        await asyncio.sleep(0.05)
+        limiter.spend_bytes(grant, 3, NOON)
+        await asyncio.wait_for(flushing, 5)
+        await limiter.client.aclose()
+    assert list(limiter.pending.values()) == [8]
+
+
+async def test_clause_4_4_a_redis_that_takes_no_connections_costs_one_timeout() -> None:
+    with silent_redis(backlog=0) as (url, silent):
+        fillers = []
+        for _ in range(3):  # fill the listener's queue: further connection attempts hang
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(silent.getsockname())
+            fillers.append(filler)
+        limiter = RedisLimiter(url)
+        verdict = await asyncio.wait_for(limiter.acquire(Grant(PlanLimits(rate=5)), NOON), 5)
+        await limiter.client.aclose()
+        for filler in fillers:
+            filler.close()
+    assert (verdict.refused, limiter.down) == (ADMITTED, True)
+
+
+async def test_clause_4_4_a_node_holds_at_most_its_pool_of_connections_to_redis() -> None:
+    assert RedisLimiter(REDIS_URL).client.connection_pool.max_connections == 32
+    grant = Grant(PlanLimits(rate=100))
+    with silent_redis() as (url, silent):
+        limiter = RedisLimiter(url, pool_size=2)
+        verdicts = await asyncio.wait_for(
+            asyncio.gather(*(limiter.acquire(grant, NOON) for _ in range(6))), 5
+        )
+        assert connections_made(silent) == 2
+        await limiter.client.aclose()
+    assert [verdict.refused for verdict in verdicts] == [ADMITTED] * 6
