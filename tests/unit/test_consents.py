@@ -14,6 +14,7 @@ from termgate.db.oauth import Consent, EndUser
 from termgate.identity.consents import (
     CONSENT_TEXT_VERSION,
     UsersServedCapError,
+    all_consents,
     grant_consent,
     live_consents,
     withdraw,
@@ -27,6 +28,7 @@ from termgate.registry.reviews import decide, request_production
 from termgate.registry.status import change_status
 from tests.unit.identity_support import end_users
 from tests.unit.registry_support import Parties, changes, parties
+from tests.unit.test_consents_tokens import audits
 
 Sessions = async_sessionmaker[AsyncSession]
 NOW = datetime(2027, 3, 15, 12, tzinfo=UTC)
@@ -89,9 +91,11 @@ async def test_clause_3_3_a_live_consents_newest_first_and_withdrawal_ends_only_
         made = await parties(session)
         other_app = await create_application(session, made.developer, name="Second app")
         (user,) = await users(session, 1)
-        first = await consent(session, user, made.application)
+        # Recorded out of time order, so the order comes from the times alone.
         second = await consent(session, user, other_app, at=NOW + timedelta(minutes=1))
+        first = await consent(session, user, made.application)
         assert [c.id for c in await live_consents(session, user.id)] == [second.id, first.id]
+        assert [c.id for c in await all_consents(session, user.id)] == [first.id, second.id]
         mine, theirs = await open_family(session, first), await open_family(session, second)
         already = await open_family(session, first)
         already.revoked_at, already.revoke_reason = NOW, "earlier"
@@ -105,6 +109,10 @@ async def test_clause_3_3_a_live_consents_newest_first_and_withdrawal_ends_only_
         assert (await changes(session))[len(before) :] == [
             ("token_family", mine.id),
             ("consent", first.id),
+        ]
+        assert (await audits(session))[-2:] == [
+            ("end-user:x", "revoked-token-family", "token_family", mine.id, reason),
+            ("end-user:x", "withdrew-consent", "consent", first.id, "end user withdrew"),
         ]
         assert [c.id for c in await live_consents(session, user.id)] == [second.id]
 
@@ -168,6 +176,9 @@ async def test_clause_4_4_caps_of_plans_not_in_force_do_not_apply(db: Sessions) 
         app = made.application
         subscription = await subscribe(session, app, plan)  # the one it has
         one, two = await users(session, 2)
+        sibling = await create_application(session, made.developer, name="Uncapped sibling")
+        await consent(session, one, sibling)
+        await consent(session, two, sibling, [2])  # the plan of another application caps not
         await consent(session, one, app)
         await change_status(session, "subscription", subscription.id, Status.SUSPENDED, "t", ADMIN)
         # A suspended subscription's plan caps nothing.
