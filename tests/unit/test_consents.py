@@ -170,15 +170,34 @@ async def test_clause_4_4_consents_beyond_a_lowered_cap_do_not_count_as_served(
             await consent(session, one, app, [4])
 
 
+async def test_clause_4_4_each_lowered_cap_alone_puts_later_consents_beyond(
+    db: Sessions,
+) -> None:
+    async with db.begin() as session:
+        made, plan = await subscribed_to_cap(session)
+        app = made.application
+        one, two = await users(session, 2)
+        await consent(session, one, app, [1, 2])
+        await consent(session, two, app, [3], at=NOW + timedelta(seconds=1))
+        await change_limits(session, plan, {"max_end_users": 1}, ADMIN)
+        with pytest.raises(UsersServedCapError, match="the 1 end users"):
+            await consent(session, two, app, [3])  # two's consent lies beyond: not served
+        limits = {"max_end_users": None, "max_debtors": 2}
+        await change_limits(session, plan, limits, ADMIN)
+        with pytest.raises(UsersServedCapError, match="serves 2 of the 2"):
+            await consent(session, two, app, [3])  # debtor 3 lies beyond: not served
+
+
 async def test_clause_4_4_caps_of_plans_not_in_force_do_not_apply(db: Sessions) -> None:
     async with db.begin() as session:
         made, plan = await subscribed_to_cap(session, max_end_users=1, max_debtors=1)
         app = made.application
         subscription = await subscribe(session, app, plan)  # the one it has
         one, two = await users(session, 2)
+        # Another application's consents neither count here nor meet this plan's caps.
         sibling = await create_application(session, made.developer, name="Uncapped sibling")
-        await consent(session, one, sibling)
-        await consent(session, two, sibling, [2])  # the plan of another application caps not
+        await consent(session, two, sibling, [2], at=NOW - timedelta(hours=1))
+        await consent(session, one, sibling, [1], at=NOW - timedelta(minutes=30))
         await consent(session, one, app)
         await change_status(session, "subscription", subscription.id, Status.SUSPENDED, "t", ADMIN)
         # A suspended subscription's plan caps nothing.
