@@ -20,7 +20,7 @@ from termgate.published_api.hints import MISSING, Ctx, hint
 MAX_DEPTH = 8
 _CONTEXT_IDS = ("employeeid", "companyid", "debtorid")
 _DATE = re.compile(r"\d{4}-\d\d-\d\d")
-_ID = re.compile(r"(id|Id|ID)$")
+_ID = re.compile(r"^id$|Id$|ID$")
 
 
 def collection_code(kind: str, collection: str) -> int:
@@ -37,8 +37,12 @@ def record_id(ctx: Ctx, owner_kind: str, owner: int, position: int) -> str:
 
 def primary_id(schema: Schema) -> str | None:
     """The property that identifies a record of `schema` (its first `...Id` not of an owner)."""
-    for name in merged(schema).get("properties", {}):
-        if _ID.search(name) and name.lower() not in _CONTEXT_IDS:
+    for name, sub in merged(schema).get("properties", {}).items():
+        if (
+            _ID.search(name)
+            and name.lower() not in _CONTEXT_IDS
+            and resolve(sub).get("type") == "string"
+        ):
             return str(name)
     return None
 
