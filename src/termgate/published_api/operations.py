@@ -42,6 +42,7 @@ class Operation:
     params: tuple[Param, ...]
     body_schema: Schema | None
     body_media_type: str | None
+    statuses: frozenset[int]  # the statuses the document declares
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -111,6 +112,7 @@ def _operation(
         _params(template, [*shared, *entry.get("parameters", [])]),
         body_schema,
         body_media_type,
+        frozenset(int(code) for code in entry["responses"] if code.isdigit()),
     )
 
 

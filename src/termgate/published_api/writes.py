@@ -141,7 +141,9 @@ def apply(api: PublishedApi, op: Operation, request: Request, body: Any) -> Resp
     assert write.key is not None
     wanted = request.params.get(write.key) or (body or {}).get(write.key)
     if not isinstance(wanted, str):
-        raise bad_parameter(write.key, "The parameter is required.")
+        if 400 in op.statuses:
+            raise bad_parameter(write.key, "The parameter is required.")
+        raise not_found(write.key.removesuffix("Id"), "(none given)")
     for name in write.collections:
         schema = api.collections[name]
         found = _find(api.collection(index, name), schema, wanted)
