@@ -46,7 +46,8 @@ def test_every_operation_of_the_document_is_served() -> None:
     assert set(app.handlers) == {op.operation_id for op in operations()}
     for op in operations():
         match = app.router.match(op.method, re.sub(r"\{[^{}]+\}", "x", op.template))
-        assert match is not None and match.operation == op
+        assert match is not None
+        assert match.operation == op
 
 
 @pytest.mark.parametrize("operation", GETS, ids=[op.operation_id for op in GETS])
@@ -63,7 +64,8 @@ def test_every_get_operation_answers_within_its_schema(
         assert body["pagination"]["totalRecords"] >= len(body["data"])
     if operation.kind == "document":
         content = response.content
-        assert content.startswith(b"%PDF-1.4") and content.rstrip().endswith(b"%%EOF")
+        assert content.startswith(b"%PDF-1.4")
+        assert content.rstrip().endswith(b"%%EOF")
 
 
 @pytest.mark.parametrize(
@@ -81,7 +83,8 @@ def test_every_download_gives_a_task_whose_document_is_a_pdf_or_well_formed_xml(
     assert document.headers["content-type"] == "application/octet-stream"
     name = document.headers["content-disposition"]
     if name.endswith('.pdf"'):
-        assert document.content.startswith(b"%PDF-") and b"startxref" in document.content
+        assert document.content.startswith(b"%PDF-")
+        assert b"startxref" in document.content
     else:
         root = ET.fromstring(document.content)
         assert len(root) > 0
