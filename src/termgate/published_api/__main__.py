@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from termgate.published_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
 from termgate.published_api.server import serve
-from termgate.published_api.world import DEFAULT_EMPLOYEES, DEFAULT_SEED
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,6 +13,7 @@ import orjson
 
 from termgate.published_api import errors
 from termgate.published_api.contract import CONTRACT_PATH
+from termgate.published_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
 from termgate.published_api.errors import ApiError
 from termgate.published_api.handlers import Handler, handler_for
 from termgate.published_api.http import (
@@ -27,7 +28,7 @@ from termgate.published_api.params import check_path, read_query
 from termgate.published_api.router import Router
 from termgate.published_api.state import PublishedApi
 from termgate.published_api.validation import pointer, request_errors
-from termgate.published_api.world import DEFAULT_EMPLOYEES, DEFAULT_SEED, generate
+from termgate.published_api.world import generate
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

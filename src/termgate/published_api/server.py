@@ -8,18 +8,23 @@ worker (writes stay in the worker that took them).
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from granian.constants import HTTPModes, Interfaces, Loops
 from granian.server import Server
 
-from termgate.published_api.app import PublishedApp, create_app
-from termgate.published_api.world import DEFAULT_EMPLOYEES, DEFAULT_SEED
+from termgate.published_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
+
+if TYPE_CHECKING:
+    from termgate.published_api.app import PublishedApp
 
 WORKER_TARGET = "termgate.published_api.server:worker_app"
 
 
 def worker_app() -> PublishedApp:
-    """Factory granian calls in each worker."""
+    """Factory granian calls in each worker (the world is built here, not in the main process)."""
+    from termgate.published_api.app import create_app
+
     seed = int(os.environ.get("TERMGATE_SEED", DEFAULT_SEED))
     return create_app(seed, int(os.environ.get("TERMGATE_EMPLOYEES", DEFAULT_EMPLOYEES)))
 

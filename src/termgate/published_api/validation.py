@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import copy
 from functools import cache
-from typing import Any
-
-from jsonschema.protocols import Validator
-from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator, oas30_format_checker
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
+from typing import TYPE_CHECKING, Any
 
 from termgate.published_api.contract import Schema, document, resolve
+
+if TYPE_CHECKING:  # the validator is imported on first use: its import costs a second at start
+    from jsonschema.protocols import Validator
+    from referencing import Registry
 
 CONTRACT_URI = "urn:termgate:published-contract"
 
@@ -40,6 +39,9 @@ def tolerant_document() -> dict[str, Any]:
 
 @cache
 def _registry() -> Registry[Any]:
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
+
     resource = Resource.from_contents(tolerant_document(), default_specification=DRAFT4)
     registry: Registry[Any] = Registry().with_resource(CONTRACT_URI, resource)
     return registry
@@ -54,6 +56,12 @@ def pointer(*parts: str) -> str:
 
 @cache
 def _validator(ref: str, write: bool) -> Validator:
+    from openapi_schema_validator import (
+        OAS30ReadValidator,
+        OAS30WriteValidator,
+        oas30_format_checker,
+    )
+
     kind = OAS30WriteValidator if write else OAS30ReadValidator
     validator: Validator = kind(
         {"$ref": ref}, registry=_registry(), format_checker=oas30_format_checker
@@ -85,6 +93,8 @@ def fits(schema: Schema, value: Any) -> bool:
     """Whether `value` fits a schema of the document (a property's, when a write overlays it)."""
     validator = _FITS.get(id(schema))
     if validator is None:
+        from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
+
         validator = OAS30ReadValidator(inline(schema), format_checker=oas30_format_checker)
         _FITS[id(schema)] = validator
     return bool(validator.is_valid(value))

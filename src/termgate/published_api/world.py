@@ -15,10 +15,9 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from termgate.published_api import dutch
+from termgate.published_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
 from termgate.published_api.guids import GuidCodec, Kind
 
-DEFAULT_SEED = 20260401
-DEFAULT_EMPLOYEES = 2000
 REFERENCE_DATE = date(2026, 4, 1)  # "today" of the world; fixed so data does not follow the clock
 PERSON_CACHE = 8192
 MAIL_DOMAINS = ("gmail.com", "ziggo.nl", "kpnmail.nl", "outlook.com", "hotmail.com")
