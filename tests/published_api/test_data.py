@@ -120,3 +120,22 @@ def test_a_hundred_thousand_employees_start_fast_and_the_last_one_is_found() -> 
     person = world.person(index)
     assert world.employee_index(person.id) == index
     assert world.employee_index(str(uuid.uuid4())) is None
+
+
+def test_references_name_records_of_the_companys_and_debtors_listings(
+    client: httpx.Client,
+) -> None:
+    company = client.get("/api/companies").json()["data"][0]
+    base = f"/api/companies/{company['companyId']}"
+    centers = {c["costCenterId"] for c in client.get(f"{base}/costCenters").json()["data"]}
+    debtor = f"/api/debtors/{company['debtorId']}"
+    departments = {d["departmentId"] for d in client.get(f"{debtor}/departments").json()["data"]}
+    employees = client.get(f"{base}/employees?pageSize=10").json()["data"]
+    used_centers, used_departments = set(), set()
+    for employee in employees:
+        hours = client.get(f"/api/employees/{employee['employeeId']}/fixedhours").json()["data"]
+        used_centers |= {item["costCenterId"] for item in hours}
+    for item in client.get(f"{base}/employees/departments?pageSize=10").json()["data"]:
+        used_departments |= {d["departmentId"] for d in item["departments"]}
+    assert used_centers and used_centers <= centers
+    assert used_departments and used_departments <= departments

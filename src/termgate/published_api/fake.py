@@ -10,12 +10,14 @@ take it can find it again; a hint is kept only when it fits the property's schem
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import date, datetime
 from typing import Any
 
 from termgate.published_api.contract import Schema, resolve
 from termgate.published_api.guids import Kind
 from termgate.published_api.hints import MISSING, Ctx, hint
+from termgate.published_api.sizes import count
 
 MAX_DEPTH = 8
 _CONTEXT_IDS = ("employeeid", "companyid", "debtorid")
@@ -23,16 +25,45 @@ _DATE = re.compile(r"\d{4}-\d\d-\d\d")
 _ID = re.compile(r"^id$|Id$|ID$")
 
 
+# Ids that refer to a record of the company's or debtor's own listings, by property name.
+REFERENCES: dict[str, tuple[str, str]] = {
+    "costcenterid": ("company", "costCenters"),
+    "costunitid": ("company", "costUnits"),
+    "leavegroupid": ("company", "leaveGroups"),
+    "salarytableid": ("company", "salarytables"),
+    "payrollrunid": ("company", "runs"),
+    "wagetaxid": ("company", "wagetaxes"),
+    "departmentid": ("debtor", "departments"),
+    "functionid": ("debtor", "functions"),
+    "managerid": ("debtor", "managers"),
+    "casemanagerid": ("debtor", "absencecasemanagers"),
+}
+
+
 def collection_code(kind: str, collection: str) -> int:
     """A stable number for a collection of an owner kind (`zlib.crc32` is stable everywhere)."""
-    import zlib
-
     return zlib.crc32(f"{kind}:{collection.lower()}".encode())
 
 
 def record_id(ctx: Ctx, owner_kind: str, owner: int, position: int) -> str:
     code = collection_code(owner_kind, ctx.collection)
     return ctx.world.codec.encode(Kind.RECORD, owner, code, position)
+
+
+def reference(ctx: Ctx, name: str) -> str | None:
+    """An id from the owning company's or debtor's listing that `name` refers to, if any."""
+    found = REFERENCES.get(name.lower())
+    if found is None:
+        return None
+    kind, collection = found
+    holder = ctx.company if kind == "company" else ctx.debtor
+    if holder is None:
+        return None
+    size = count(ctx.world.seed, kind, holder.index, collection)
+    if size == 0:
+        return None
+    code = collection_code(kind, collection)
+    return ctx.world.codec.encode(Kind.RECORD, holder.index, code, ctx.rng.randrange(size))
 
 
 def primary_id(schema: Schema) -> str | None:
@@ -125,7 +156,11 @@ class Generator:
         if kind == "object" or "properties" in schema:
             if depth >= MAX_DEPTH:
                 return {}
-            return self._object(schema, ctx, depth + 1, None, "", 0)
+            outer, ctx.parent = ctx.parent, name
+            try:
+                return self._object(schema, ctx, depth + 1, None, "", 0)
+            finally:
+                ctx.parent = outer
         if kind == "array":
             if depth >= MAX_DEPTH:
                 return []
@@ -146,7 +181,10 @@ class Generator:
         result: dict[str, Any] = {}
         for name, prop in schema.get("properties", {}).items():
             lowered = name.lower()
-            if primary is not None and name == primary:
+            refers = reference(ctx, name) if name != primary or owner_kind == "employee" else None
+            if refers is not None and resolve(prop).get("type") == "string":
+                result[name] = refers
+            elif primary is not None and name == primary:
                 result[name] = record_id(ctx, owner_kind, owner, ctx.position)
             elif lowered == "employeeid" and ctx.person is not None:
                 result[name] = ctx.person.id

@@ -14,27 +14,21 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from termgate.published_api import dutch
+from termgate.published_api.guids import Kind
+from termgate.published_api.vocabulary import (
+    CARS,
+    CODES,
+    COLLECTIVE_AGREEMENTS,
+    DESCRIPTIONS,
+    END_REASONS,
+    LEASE_COMPANIES,
+    RELATIONSHIPS,
+    SCALES,
+    WAGE_COMPONENTS,
+)
 from termgate.published_api.world import REFERENCE_DATE, Company, Debtor, Person, World, make_person
 
 MISSING: Any = object()
-_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "hourcodes": ("Gewerkte uren", "Overuren 125%", "Overuren 150%", "Ziekte-uren", "Verlofuren",
-                  "Reisuren", "Nachturen", "Weekenduren"),
-    "costcenters": dutch.DEPARTMENTS,
-    "departments": dutch.DEPARTMENTS,
-    "functions": dutch.JOB_TITLES,
-    "costunits": ("Project Noord", "Project Zuid", "Onderhoud", "Nieuwbouw", "Service", "Advies"),
-    "leavegroups": ("Wettelijk verlof", "Bovenwettelijk verlof", "ADV", "Seniorendagen"),
-    "tags": ("Uitzendkrachten", "Kantoor", "Buitendienst", "Stagiairs", "Management"),
-}  # fmt: skip
-_WAGE_COMPONENTS = ("Reiskostenvergoeding", "Thuiswerkvergoeding", "Bonus", "Overwerktoeslag",
-                    "Ploegentoeslag", "Onkostenvergoeding", "Eindejaarsuitkering")  # fmt: skip
-_END_REASONS = (
-    "Einde tijdelijk contract", "Ontslag op eigen verzoek", "Pensioen",
-    "Ontslag met wederzijds goedvinden", "Overlijden", "Ontslag tijdens proeftijd",
-)  # fmt: skip
-_BRANDS = (("Volkswagen", "ID.3"), ("Kia", "Niro"), ("Tesla", "Model 3"), ("Peugeot", "e-208"),
-           ("Skoda", "Enyaq"), ("Toyota", "Corolla"))  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -51,6 +45,7 @@ class Ctx:
     year: int = REFERENCE_DATE.year
     period: int = REFERENCE_DATE.month
     entity: str | None = None  # what `name` means here: "company", "debtor" or a person
+    parent: str = ""  # the property holding the object being filled (`department`, `sector`)
     _stranger: Person | None = field(default=None)
 
     def someone(self) -> Person:
@@ -81,9 +76,9 @@ def _name(ctx: Ctx) -> str:
 
 
 def _description(ctx: Ctx) -> str:
-    pool = _DESCRIPTIONS.get(ctx.collection.lower())
+    pool = DESCRIPTIONS.get(ctx.parent.lower()) or DESCRIPTIONS.get(ctx.collection.lower())
     if pool is None and "wage" in ctx.collection.lower():
-        pool = _WAGE_COMPONENTS
+        pool = WAGE_COMPONENTS
     if pool is None:
         return f"{ctx.collection[:1].upper()}{ctx.collection[1:]} {ctx.position + 1}"
     return pool[ctx.position % len(pool)]
@@ -134,7 +129,7 @@ HINTS: dict[str, Hint] = {
     "name": _name,
     "number": _number,
     "employeetype": _employee_type,
-    "reason": lambda c: _END_REASONS[c.position % len(_END_REASONS)],
+    "reason": lambda c: END_REASONS[c.position % len(END_REASONS)],
     "group": _description,
     "gender": lambda c: _P(c).gender,
     "birthdate": lambda c: _P(c).birth_date,
@@ -196,8 +191,8 @@ HINTS: dict[str, Hint] = {
     "percentage": lambda c: 100,
     "paymentreference": lambda c: f"{c.rng.randrange(10**15, 10**16)}",
     "licenseplate": lambda c: _plate(c.rng),
-    "brand": lambda c: _BRANDS[c.position % len(_BRANDS)][0],
-    "model": lambda c: _BRANDS[c.position % len(_BRANDS)][1],
+    "brand": lambda c: CARS[c.position % len(CARS)][0],
+    "model": lambda c: CARS[c.position % len(CARS)][1],
     "phonenumber": lambda c: _P(c).phone,
     "privatemobilephone": lambda c: _P(c).phone,
     "mobilephonenumber": lambda c: _P(c).phone,
@@ -206,8 +201,6 @@ HINTS: dict[str, Hint] = {
     "businessphone": lambda c: dutch.phone_number(c.rng, mobile=False),
     "businessmobilephone": lambda c: dutch.phone_number(c.rng, mobile=True),
     "otherphone": lambda c: None,
-    "fax": lambda c: None,
-    "remark": lambda c: None,
     "comment": lambda c: None,
     "filename": lambda c: f"{c.collection}-{c.position + 1}.pdf",
     "fileextension": lambda c: "pdf",
@@ -216,6 +209,34 @@ HINTS: dict[str, Hint] = {
 }
 
 
+HINTS.update({
+    "code": lambda c: 100 + 10 * c.position,
+    "tablename": lambda c: COLLECTIVE_AGREEMENTS[c.position % len(COLLECTIVE_AGREEMENTS)],
+    "caodescription": lambda c: COLLECTIVE_AGREEMENTS[c.position % len(COLLECTIVE_AGREEMENTS)],
+    "scalecode": lambda c: SCALES[c.position % len(SCALES)],
+    "scaledescription": lambda c: f"Schaal {SCALES[c.position % len(SCALES)]}",
+    "stepcode": lambda c: str(c.rng.randint(0, 12)),
+    "stepdescription": lambda c: f"Trede {c.rng.randint(0, 12)}",
+    "emergencycontact": lambda c: make_person(
+        c.world, c.rng, -1, c.company or c.world.companies[0], 0).full_name,
+    "emergencyphone": lambda c: dutch.phone_number(c.rng, mobile=True),
+    "emergencyrelationship": lambda c: c.rng.choice(RELATIONSHIPS),
+    "casemanager": lambda c: make_person(
+        c.world, c.rng, -1, c.company or c.world.companies[0], 0).full_name,
+    "contractleasecompany": lambda c: c.rng.choice(LEASE_COMPANIES),
+    "contractnumber": lambda c: f"LC-{c.year}-{c.rng.randrange(10**5):05d}",
+    "tagnumber": lambda c: f"T{c.position + 1:02d}",
+    "displayperiod": lambda c: f"{c.period:02d}-{c.year}",
+    "fax": lambda c: dutch.phone_number(c.rng, mobile=False),
+    "scaleid": lambda c: c.world.codec.encode(Kind.RECORD, c.position, 7),
+    "stepid": lambda c: c.world.codec.encode(Kind.RECORD, c.rng.randrange(64), 8),
+    "href": lambda c: f"https://api.nmbrsapp.com/api/{c.collection.lower()}",
+})  # fmt: skip
+
+
 def hint(name: str, ctx: Ctx) -> Any:
-    found = HINTS.get(name.lower())
-    return MISSING if found is None else found(ctx)
+    lowered = name.lower()
+    found = HINTS.get(lowered)
+    if found is not None:
+        return found(ctx)
+    return CODES.get(lowered, MISSING)

@@ -16,21 +16,11 @@ from termgate.published_api.contract import Schema
 from termgate.published_api.fake import Generator, collection_code, merged
 from termgate.published_api.guids import Kind
 from termgate.published_api.hints import Ctx
+from termgate.published_api.sizes import count
 from termgate.published_api.world import World
 
 Record = dict[str, Any]
 MEMO_LIMIT = 20_000
-# How many records a collection holds (inclusive range), by name; others use the owner's default.
-SIZES: dict[str, tuple[int, int]] = {
-    "children": (0, 2), "leasecars": (0, 1), "employeeabsencedossiers": (0, 1),
-    "employeeparentalleaves": (0, 1), "employeeleaverequests": (0, 3), "extrafields": (0, 2),
-    "employments": (1, 1), "info": (1, 1), "privateinfos": (1, 1), "wagetaxsettings": (1, 1),
-    "labouragreementsettings": (1, 1), "period": (1, 1), "debtors/info": (1, 1),
-    "accountantcontact": (1, 1), "salaries": (1, 3), "contracts": (1, 2), "runs": (3, 6),
-    "wagetaxes": (3, 6), "salarytables": (1, 3), "salarytableversions": (1, 3),
-    "employeesvwsettings": (1, 1), "schedules": (1, 2), "addresses": (1, 2),
-}  # fmt: skip
-DEFAULT_SIZES = {"employee": (1, 2), "company": (3, 8), "debtor": (3, 6), "api": (4, 8)}
 # Collections whose `name` is a person's; elsewhere a record's `name` describes the record.
 PEOPLE = frozenset({"managers", "absencecasemanagers", "accountantcontact", "contactpersons",
                     "managers/useraccounts", "useraccounts", "children"})  # fmt: skip
@@ -61,9 +51,7 @@ class Records:
         return ctx
 
     def count(self, owner_kind: str, owner: int, collection: str) -> int:
-        low, high = SIZES.get(collection.lower(), DEFAULT_SIZES[owner_kind])
-        rng = random.Random(f"{self.world.seed}:count:{owner_kind}:{owner}:{collection}")
-        return rng.randint(low, high)
+        return count(self.world.seed, owner_kind, owner, collection)
 
     def items(self, owner_kind: str, owner: int, collection: str, schema: Schema) -> list[Record]:
         """The collection as it stands (do not change the list: `editable` gives one to change)."""
