@@ -137,5 +137,7 @@ def test_references_name_records_of_the_companys_and_debtors_listings(
         used_centers |= {item["costCenterId"] for item in hours}
     for item in client.get(f"{base}/employees/departments?pageSize=10").json()["data"]:
         used_departments |= {d["departmentId"] for d in item["departments"]}
-    assert used_centers and used_centers <= centers
-    assert used_departments and used_departments <= departments
+    assert used_centers
+    assert used_centers <= centers
+    assert used_departments
+    assert used_departments <= departments
