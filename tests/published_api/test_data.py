@@ -141,3 +141,23 @@ def test_references_name_records_of_the_companys_and_debtors_listings(
     assert used_centers <= centers
     assert used_departments
     assert used_departments <= departments
+
+
+def test_created_from_keeps_only_records_created_since(client: httpx.Client) -> None:
+    company = client.get("/api/companies").json()["data"][0]["companyId"]
+    path = f"/api/companies/{company}/employees/contracts"
+    every = client.get(path, params={"pageSize": 100}).json()["data"]
+    moments = sorted(c["createdAt"] for item in every for c in item["contracts"])
+    middle = moments[len(moments) // 2]
+    recent = client.get(path, params={"pageSize": 100, "createdFrom": middle}).json()["data"]
+    kept = [c["createdAt"] for item in recent for c in item["contracts"]]
+    assert kept
+    assert all(moment >= middle for moment in kept)
+    assert len(kept) == len([m for m in moments if m >= middle])
+
+
+def test_the_document_itself_is_served_as_yaml_and_as_json(client: httpx.Client) -> None:
+    assert client.get("/openapi.yaml").content == CONTRACT_PATH.read_bytes()
+    as_json = client.get("/openapi.json").json()
+    assert as_json["info"]["title"] == "Nmbrs Public REST API"
+    assert len(as_json["paths"]) == 111

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from termgate.published_api import errors
-from termgate.published_api.contract import CONTRACT_PATH
+from termgate.published_api.contract import CONTRACT_PATH, document
 from termgate.published_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
 from termgate.published_api.errors import ApiError
 from termgate.published_api.handlers import Handler, handler_for
@@ -35,7 +35,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-CONTRACT_ROUTE = "/openapi.yaml"
+CONTRACT_ROUTE = "/openapi.yaml"  # the document as shipped
+CONTRACT_JSON_ROUTE = "/openapi.json"  # the same document as JSON (where the gateway looks)
 MAX_BODY = 1 << 20
 CACHE_LIMIT = 4096
 _DEBTORS, _USER = DEBTORS_HEADER.encode(), USER_HEADER.encode()
@@ -52,6 +53,7 @@ class PublishedApp:
             op.operation_id: handler_for(op) for op in operations()
         }
         self.contract = CONTRACT_PATH.read_bytes()
+        self.contract_json = orjson.dumps(document())
         self._cache: OrderedDict[tuple[Any, ...], Response] = OrderedDict()
         self._ids = itertools.count(1)
         self._id_prefix = f"pub-{os.getpid():x}-"
@@ -77,6 +79,8 @@ class PublishedApp:
     async def _answer(self, request: Request, debtors_raw: bytes, receive: Receive) -> Response:
         if request.path == CONTRACT_ROUTE and request.method == "GET":
             return Response(200, self.contract, "application/yaml")
+        if request.path == CONTRACT_JSON_ROUTE and request.method == "GET":
+            return Response(200, self.contract_json)
         match = self.router.match(request.method, request.path)
         if match is None:
             raise ApiError(errors.NOT_FOUND, f"No resource at {request.path}.")

@@ -8,6 +8,7 @@ them when the API is called directly.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from termgate.published_api.errors import not_found
@@ -45,6 +46,30 @@ def company_record(company: Company, debtor: Debtor) -> Record:
 
 def _all(records: list[Record], start: int, stop: int) -> Page:
     return len(records), records[start:stop]
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _since(request: Request, records: list[Record]) -> list[Record]:
+    """Records created (`createdFrom`) or changed (`changedFrom`) at or after the given moment;
+    records that do not carry the moment stay."""
+    for param, field in (("createdFrom", "createdAt"), ("changedFrom", "changedAt")):
+        raw = request.query.get(param)
+        if isinstance(raw, str):
+            since = _moment(raw)
+            records = [r for r in records if not isinstance(r.get(field), str)
+                       or _moment(r[field]) >= since]  # fmt: skip
+    return records
+
+
+def _filtered_view(request: Request, record: Record) -> Record:
+    if "createdFrom" not in request.query and "changedFrom" not in request.query:
+        return record
+    return {key: _since(request, value) if isinstance(value, list) else value
+            for key, value in record.items()}  # fmt: skip
 
 
 def list_debtors(api: PublishedApi, op: Operation, request: Request, start: int, stop: int) -> Page:
@@ -98,7 +123,8 @@ def employee_view(name: str) -> Listing:
         if "payrollRunId" in request.params:
             _company_record(api, company, "runs", request.params["payrollRunId"])
         total, indices = _employee_page(api, request, company, start, stop)
-        return total, [api.records.view("employee", i, name, op.schema) for i in indices]
+        views = [api.records.view("employee", i, name, op.schema) for i in indices]
+        return total, [_filtered_view(request, view) for view in views]
 
     return listing
 
@@ -106,7 +132,7 @@ def employee_view(name: str) -> Listing:
 def employee_list(name: str) -> Listing:
     def listing(api: PublishedApi, op: Operation, request: Request, start: int, stop: int) -> Page:
         index = api.employee(request.params["employeeId"])
-        return _all(api.collection(index, name), start, stop)
+        return _all(_since(request, api.collection(index, name)), start, stop)
 
     return listing
 
@@ -132,7 +158,7 @@ def company_list(name: str) -> Listing:
             _company_record(api, company, "salarytableversions",
                             request.params["salaryTableVersionId"])  # fmt: skip
         records = api.records.items("company", company.index, name, op.schema)
-        return _all(records, start, stop)
+        return _all(_since(request, records), start, stop)
 
     return listing
 
