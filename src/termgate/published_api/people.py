@@ -3,7 +3,6 @@ upload a document, register absence within a dossier."""
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import orjson
@@ -14,6 +13,7 @@ from termgate.published_api.guids import Kind
 from termgate.published_api.http import Request, Response
 from termgate.published_api.operations import Operation
 from termgate.published_api.records import collection_items
+from termgate.published_api.seeding import seeded
 from termgate.published_api.state import PublishedApi
 from termgate.published_api.world import make_person
 from termgate.published_api.writes import overlay
@@ -28,7 +28,7 @@ def create_employee(api: PublishedApi, op: Operation, request: Request, body: An
     world = api.world
     index = world.base_employees + len(world.created)
     number = world.employee_count(company) + 1
-    person = make_person(world, random.Random(f"{world.seed}:created:{index}"), index, company,
+    person = make_person(world, seeded(f"{world.seed}:created:{index}"), index, company,
                          number)  # fmt: skip
     basic = ((body or {}).get("PersonalInfo") or {}).get("basicInfo") or {}
     for key, attribute in _PERSON_FIELDS.items():

@@ -8,7 +8,6 @@ collection and position, so `find` can tell whether an id belongs to a collectio
 
 from __future__ import annotations
 
-import random
 from collections import OrderedDict
 from typing import Any
 
@@ -16,6 +15,7 @@ from termgate.published_api.contract import Schema
 from termgate.published_api.fake import Generator, collection_code, merged
 from termgate.published_api.guids import Kind
 from termgate.published_api.hints import Ctx
+from termgate.published_api.seeding import seeded
 from termgate.published_api.sizes import count
 from termgate.published_api.world import World
 
@@ -35,7 +35,7 @@ class Records:
         self.changes = 0  # numbers the records and ids writes create
 
     def context(self, owner_kind: str, owner: int, collection: str, position: int) -> Ctx:
-        rng = random.Random(f"{self.world.seed}:{owner_kind}:{owner}:{collection}:{position}")
+        rng = seeded(f"{self.world.seed}:{owner_kind}:{owner}:{collection}:{position}")
         ctx = Ctx(self.world, rng, collection, position)
         if owner_kind == "employee":
             ctx.person = self.world.person(owner)

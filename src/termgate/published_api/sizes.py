@@ -3,7 +3,9 @@ position can be checked against it without generating the collection."""
 
 from __future__ import annotations
 
-import random
+from functools import lru_cache
+
+from termgate.published_api.seeding import seeded
 
 # How many records a collection holds (inclusive range), by name; others use the owner's default.
 SIZES: dict[str, tuple[int, int]] = {
@@ -18,6 +20,7 @@ SIZES: dict[str, tuple[int, int]] = {
 DEFAULT_SIZES = {"employee": (1, 2), "company": (3, 8), "debtor": (3, 6), "api": (4, 8)}
 
 
+@lru_cache(maxsize=65536)
 def count(seed: int, owner_kind: str, owner: int, collection: str) -> int:
     low, high = SIZES.get(collection.lower(), DEFAULT_SIZES[owner_kind])
-    return random.Random(f"{seed}:count:{owner_kind}:{owner}:{collection}").randint(low, high)
+    return seeded(f"{seed}:count:{owner_kind}:{owner}:{collection}").randint(low, high)

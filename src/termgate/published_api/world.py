@@ -17,6 +17,7 @@ from functools import lru_cache
 from termgate.published_api import dutch
 from termgate.published_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
 from termgate.published_api.guids import GuidCodec, Kind
+from termgate.published_api.seeding import seeded
 
 REFERENCE_DATE = date(2026, 4, 1)  # "today" of the world; fixed so data does not follow the clock
 PERSON_CACHE = 8192
@@ -155,7 +156,7 @@ class World:
         if index in self.created:
             return self.created[index]
         company = self.company_of(index)
-        rng = random.Random(f"{self.seed}:employee:{index}")
+        rng = seeded(f"{self.seed}:employee:{index}")
         return make_person(self, rng, index, company, index - company.first_employee + 1)
 
 
