@@ -173,3 +173,16 @@ def test_an_absence_registration_lands_in_its_dossier(
     dossiers = _view(client, where, "absences", where["employee"])["employeeAbsenceDossiers"]
     mine = next(item for item in dossiers if item["absenceDossierId"] == dossier_id)
     assert absence_id in {item["absenceId"] for item in mine["employeeAbsences"]}
+
+
+def test_an_absence_for_an_employee_of_another_company_is_404(
+    client: httpx.Client, where: dict[str, str]
+) -> None:
+    other_company = client.get("/api/companies").json()["data"][0]["companyId"]
+    assert other_company != where["company"]
+    body = {"startDate": "2026-03-02", "registrationStartDate": "2026-03-02", "percentage": 100,
+            "dossierType": 8, "cause": "unknown", "mobilityIssues": False}  # fmt: skip
+    path = f"/api/companies/{other_company}/employees/{where['employee']}/absences"
+    response = client.post(path, json=body)
+    assert response.status_code == 404
+    assert answer_errors(OPS["createEmployeeAbsence"], response) == []

@@ -131,6 +131,10 @@ def _answer(api: PublishedApi, op: Operation, record_id: str | None) -> Response
 def apply(api: PublishedApi, op: Operation, request: Request, body: Any) -> Response:
     write = WRITES[op.operation_id]
     index = api.employee(request.params["employeeId"])
+    if "companyId" in request.params:  # the employee must be the company's own
+        company = api.company(request.params["companyId"])
+        if api.world.company_of(index).index != company.index:
+            raise not_found("employee", request.params["employeeId"])
     if write.mode == "add":
         name = write.collections[0]
         schema = api.collections[name]
