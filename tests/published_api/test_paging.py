@@ -60,3 +60,12 @@ def test_the_employee_filter_and_type_filter(client: httpx.Client, employees: st
     payroll = client.get(employees, params={"employeeType": "payroll"}).json()["pagination"]
     assert (former.json()["pagination"]["totalRecords"] + payroll["totalRecords"]
             == every["pagination"]["totalRecords"])  # fmt: skip
+
+
+def test_a_page_number_beyond_64_bits_is_still_an_empty_page(
+    client: httpx.Client, employees: str
+) -> None:
+    number = 2**80
+    body = client.get(employees, params={"pageNumber": number}).json()
+    assert body["data"] == []
+    assert body["pagination"]["pageNumber"] == number

@@ -4,7 +4,9 @@ request path): route, check parameters and body, answer; listings are cached per
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -35,6 +37,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
 CONTRACT_ROUTE = "/openapi.yaml"  # the document as shipped
 CONTRACT_JSON_ROUTE = "/openapi.json"  # the same document as JSON (where the gateway looks)
 MAX_BODY = 1 << 20
@@ -119,17 +122,26 @@ class PublishedApp:
                 raise ApiError(errors.INVALID_BODY, "The body is missing.",
                                [{"name": "body", "reason": "is required"}])  # fmt: skip
             return None  # the document makes the body optional and declares no 400 here
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise ApiError(errors.INVALID_BODY, "The body is not valid JSON.",
-                           [{"name": "body", "reason": "not valid JSON"}]) from None  # fmt: skip
+        body = _json(raw)
         ref = pointer("paths", op.template, op.method.lower(), "requestBody", "content",
                       "application/json", "schema")  # fmt: skip
         problems = request_errors(ref, body)
         if problems:
             raise ApiError(errors.INVALID_BODY, "The body does not match the schema.", problems)
         return body
+
+
+def _json(raw: bytes) -> Any:
+    if _LONG_NUMBER.search(raw) is None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    try:  # orjson reads integers beyond 64 bits as floats; JSON (and the schemas) allow them
+        return json.loads(raw)
+    except ValueError:
+        raise ApiError(errors.INVALID_BODY, "The body is not valid JSON.",
+                       [{"name": "body", "reason": "not valid JSON"}]) from None  # fmt: skip
 
 
 def _request(scope: Scope) -> tuple[Request, bytes]:

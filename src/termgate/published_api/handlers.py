@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +31,11 @@ def _list(listing: Listing) -> Handler:
         number, size = window(request)
         start = (number - 1) * size
         total, data = listing(api, op, request, start, start + size)
-        return Response(200, orjson.dumps(envelope(request, total, data)))
+        answer = envelope(request, total, data)
+        try:
+            return Response(200, orjson.dumps(answer))
+        except TypeError:  # a pageNumber beyond 64 bits, which the schema allows and orjson not
+            return Response(200, json.dumps(answer, ensure_ascii=False).encode())
 
     return handle
 

@@ -119,7 +119,11 @@ class LoopbackServer:
         self._ready.set()
         self._loop.run_forever()
         server.close()
-        self._loop.run_until_complete(server.wait_closed())
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
 
     def start(self) -> LoopbackServer:
         self._thread.start()

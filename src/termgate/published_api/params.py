@@ -16,7 +16,7 @@ from termgate.published_api.contract import Schema, resolve
 from termgate.published_api.errors import bad_parameter
 from termgate.published_api.operations import Operation
 
-_INTEGER = re.compile(r"-?[0-9]{1,18}", re.ASCII)
+_INTEGER = re.compile(r"-?[0-9]{1,40}", re.ASCII)  # any integer the schema allows, not a bignum
 
 
 def _integer(name: str, raw: str, schema: Schema) -> int:
