@@ -36,7 +36,7 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-MAX_EXAMPLES = 6
+MAX_EXAMPLES = 12
 # Two operations declare no 404 although their paths name something that may not exist: an
 # unknown salary table, or an upload for an unknown employee, is still answered 404.
 UNDECLARED_NOT_FOUND = {

@@ -41,7 +41,7 @@ _LONG_NUMBER = re.compile(rb"[0-9]{19}")
 CONTRACT_ROUTE = "/openapi.yaml"  # the document as shipped
 CONTRACT_JSON_ROUTE = "/openapi.json"  # the same document as JSON (where the gateway looks)
 MAX_BODY = 1 << 20
-CACHE_LIMIT = 4096
+CACHE_BYTES = 32 << 20  # listing answers kept until a write, oldest forgotten first
 _DEBTORS, _USER = DEBTORS_HEADER.encode(), USER_HEADER.encode()
 _REQUEST_ID, _CONTENT_TYPE, _HOST = REQUEST_ID_HEADER.encode(), b"content-type", b"host"
 
@@ -58,6 +58,7 @@ class PublishedApp:
         self.contract = CONTRACT_PATH.read_bytes()
         self.contract_json = orjson.dumps(document())
         self._cache: OrderedDict[tuple[Any, ...], Response] = OrderedDict()
+        self._cache_bytes = 0
         self._ids = itertools.count(1)
         self._id_prefix = f"pub-{os.getpid():x}-"
 
@@ -104,10 +105,18 @@ class PublishedApp:
         answer = self.handlers[op.operation_id](self.api, op, request, body)
         if key is not None:
             answer.headers.insert(0, (b"x-data-version", str(self.api.version).encode()))
-            self._cache[key] = answer
-            if len(self._cache) > CACHE_LIMIT:
-                self._cache.popitem(last=False)
+            self._remember(key, answer)
         return answer
+
+    def _remember(self, key: tuple[Any, ...], answer: Response) -> None:
+        previous = self._cache.pop(key, None)
+        if previous is not None:
+            self._cache_bytes -= len(previous.body)
+        self._cache[key] = answer
+        self._cache_bytes += len(answer.body)
+        while self._cache_bytes > CACHE_BYTES and len(self._cache) > 1:
+            _, dropped = self._cache.popitem(last=False)
+            self._cache_bytes -= len(dropped.body)
 
     async def _body(self, op: Operation, request: Request, receive: Receive) -> Any:
         if op.method not in ("POST", "PUT", "PATCH"):

@@ -20,7 +20,7 @@ from termgate.published_api.sizes import count
 from termgate.published_api.world import World
 
 Record = dict[str, Any]
-MEMO_LIMIT = 20_000
+MEMO_LIMIT = 8_192
 # Collections whose `name` is a person's; elsewhere a record's `name` describes the record.
 PEOPLE = frozenset({"managers", "absencecasemanagers", "accountantcontact", "contactpersons",
                     "managers/useraccounts", "useraccounts", "children"})  # fmt: skip
