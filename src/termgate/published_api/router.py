@@ -1,8 +1,8 @@
-"""Match a path against every operation's template with one compiled regular expression.
+"""Match a path against the operations' templates with compiled regular expressions.
 
 Templates are ordered so a literal segment wins over a parameter at the same place
-(`/api/debtors/info` before `/api/debtors/{debtorId}/...`); each template is one named alternative
-whose groups capture its parameters.
+(`/api/debtors/info` before `/api/debtors/{debtorId}`); each template is one named alternative
+whose groups capture its parameters (a parameter never spans a `/`).
 """
 
 from __future__ import annotations
@@ -48,24 +48,32 @@ def _pattern(template: str) -> str:
 
 
 class Router:
+    """One regular expression per number of path segments, so a path is tried only against the
+    templates of its own length."""
+
     def __init__(self, operations: Iterable[Operation]) -> None:
         by_template: dict[str, dict[str, Operation]] = {}
         for operation in operations:
             by_template.setdefault(operation.template, {})[operation.method] = operation
-        alternatives = []
+        by_length: dict[int, list[str]] = {}
+        for template in sorted(by_template, key=_specificity):
+            by_length.setdefault(template.count("/"), []).append(template)
         self._templates: dict[str, _Template] = {}
-        group = 0
-        for index, template in enumerate(sorted(by_template, key=_specificity)):
-            methods = by_template[template]
-            names = tuple(_PARAM.findall(template))
-            alternatives.append(f"(?P<t{index}>{_pattern(template)})")
-            allow = ", ".join(sorted(methods)).encode()
-            self._templates[f"t{index}"] = _Template(methods, names, group, allow)
-            group += 1 + len(names)
-        self._regex = re.compile("|".join(alternatives))
+        self._regexes: dict[int, re.Pattern[str]] = {}
+        for length, templates in by_length.items():
+            alternatives, group = [], 0
+            for template in templates:
+                name = f"t{len(self._templates)}"
+                names = tuple(_PARAM.findall(template))
+                alternatives.append(f"(?P<{name}>{_pattern(template)})")
+                allow = ", ".join(sorted(by_template[template])).encode()
+                self._templates[name] = _Template(by_template[template], names, group, allow)
+                group += 1 + len(names)
+            self._regexes[length] = re.compile("|".join(alternatives))
 
     def match(self, method: str, path: str) -> Match | None:
-        found = self._regex.fullmatch(path)
+        regex = self._regexes.get(path.count("/"))
+        found = None if regex is None else regex.fullmatch(path)
         if found is None or found.lastgroup is None:
             return None
         template = self._templates[found.lastgroup]
