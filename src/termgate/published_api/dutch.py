@@ -109,11 +109,16 @@ def iban_is_valid(iban: str) -> bool:
     return _iban_number(compact[4:] + compact[:4]) % 97 == 1
 
 
+_BANK_CODES = tuple(DUTCH_BANKS)
+_BANK_DIGITS = {bank: "".join(str(int(char, 36)) for char in bank) for bank in _BANK_CODES}
+_NL00 = "232100"  # "NL00" as ISO 13616 digits
+
+
 def dutch_iban(rng: random.Random) -> str:
-    """NLkk BANK 0123456789 with correct check digits."""
-    bank = rng.choice(tuple(DUTCH_BANKS))
+    """NLkk BANK 0123456789 with correct check digits (ISO 13616 mod 97)."""
+    bank = rng.choice(_BANK_CODES)
     account = f"{rng.randrange(10**10):010d}"
-    check = 98 - _iban_number(f"{bank}{account}NL00") % 97
+    check = 98 - int(f"{_BANK_DIGITS[bank]}{account}{_NL00}") % 97
     return f"NL{check:02d}{bank}{account}"
 
 

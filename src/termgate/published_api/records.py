@@ -82,14 +82,13 @@ class Records:
             ctx = self.context(owner_kind, owner, name, 0)
             scalars = [
                 {
-                    prop: self.generator.value(sub, prop, ctx)
+                    prop: ctx.person.id
+                    if prop.lower() == "employeeid" and ctx.person is not None
+                    else self.generator.value(sub, prop, ctx)
                     for prop, sub in properties.items()
                     if collection_items(sub) is None
                 }
             ]
-            for prop in scalars[0]:
-                if prop.lower() == "employeeid" and ctx.person is not None:
-                    scalars[0][prop] = ctx.person.id
             self._memo[key] = scalars
         record: Record = {}
         for prop, sub in properties.items():
