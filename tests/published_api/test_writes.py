@@ -125,7 +125,7 @@ def test_a_created_employee_is_listed_and_readable(
     employees = f"/api/companies/{where['company']}/employees"
     before = client.get(employees).json()["pagination"]["totalRecords"]
     basic = {"firstName": "Saskia", "prefix": "van den", "lastName": "Heuvel",
-             "employeeType": "newHire"}  # fmt: skip
+             "employeeType": "external"}  # fmt: skip
     body = {"PersonalInfo": {"basicInfo": basic}}
     created = client.post(employees, json=body)
     assert created.status_code == 201
@@ -138,6 +138,9 @@ def test_a_created_employee_is_listed_and_readable(
         "van den",
         "Heuvel",
     )
+    assert basic["employeeType"] == "external"
+    externals = client.get(employees, params={"employeeType": "external"}).json()["data"]
+    assert [item["employeeId"] for item in externals] == [employee_id]
     assert client.get(employees).json()["pagination"]["totalRecords"] == before + 1
     info = client.get(f"/api/employees/{employee_id}")
     assert info.status_code == 200
@@ -186,3 +189,38 @@ def test_an_absence_for_an_employee_of_another_company_is_404(
     response = client.post(path, json=body)
     assert response.status_code == 404
     assert answer_errors(OPS["createEmployeeAbsence"], response) == []
+
+
+@pytest.mark.parametrize(
+    ("create", "body", "answer_id", "delete", "listing", "field"),
+    [
+        ("leaverequest", {"startDate": "2026-07-06", "endDate": "2026-07-17", "hours": 80,
+                          "leaveGroupId": "9b6f6f39-3f4f-4b1c-9d6e-0a5b8a4f2c11",
+                          "status": "approved", "type": "takeUp"},
+         "leaveRequestId", "leave", "leaverequests", "EmployeeLeaveRequests"),
+        ("variablewagecomponent", {"code": 110, "value": 42.5}, "variableWagecomponentId",
+         "wagecomponents", "variablewagecomponents", "variablewagecomponents"),
+        ("fixedWageComponent", {"code": 120, "value": 99.95}, "fixedWageComponentId",
+         "wagecomponents", "fixedWageComponents", "fixedWageComponents"),
+        ("employment", {"startDate": "2026-06-01T00:00:00Z"}, "employmentId", "employments",
+         "employments", "employments"),
+    ],
+)  # fmt: skip
+def test_what_a_post_creates_a_delete_removes(
+    client: httpx.Client, where: dict[str, str], create: str, body: dict[str, object],
+    answer_id: str, delete: str, listing: str, field: str,
+) -> None:  # fmt: skip
+    employee = f"/api/employees/{where['employee']}"
+    created = client.post(f"{employee}/{create}", json=body)
+    if created.status_code == 400:
+        pytest.fail(created.text)
+    assert created.status_code == 201
+    record_id = created.json()[answer_id]
+
+    def listed() -> set[str]:
+        records = _view(client, where, listing, where["employee"])[field]
+        return {str(value) for record in records for value in record.values()}
+
+    assert record_id in listed()
+    assert client.delete(f"{employee}/{delete}/{record_id}").status_code == 204
+    assert record_id not in listed()

@@ -35,6 +35,8 @@ def create_employee(api: PublishedApi, op: Operation, request: Request, body: An
         if basic.get(key) is not None:
             setattr(person, attribute, basic[key])
     world.created[index] = person
+    if isinstance(basic.get("employeeType"), str):
+        world.created_types[index] = basic["employeeType"]
     world.created_by_company.setdefault(company.index, []).append(index)
     world.person.cache_clear()
     api.version += 1

@@ -110,6 +110,7 @@ class World:
     base_employees: int = 0
     created: dict[int, Person] = field(default_factory=dict)
     created_by_company: dict[int, list[int]] = field(default_factory=dict)
+    created_types: dict[int, str] = field(default_factory=dict)  # employeeType given at creation
     end_users: tuple[EndUser, ...] = ()
 
     def __post_init__(self) -> None:
@@ -141,7 +142,7 @@ class World:
     def employee_type(self, index: int) -> str:
         """Most employees are on the payroll; about one in twenty has left (cheap: no person)."""
         if index in self.created:
-            return "newHire"
+            return self.created_types.get(index, "newHire")
         return "formerPayroll" if (index * 2654435761 + self.seed) % 20 == 0 else "payroll"
 
     def employee_id(self, index: int) -> str:
