@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from termgate.core.wire import DEBTORS_HEADER
+from termgate.core.wire import DEBTORS_HEADER, USER_HEADER
 from termgate.published_api import CONTRACT_PATH, create_app, generate
 from termgate.published_api.dutch import bsn_is_valid, iban_is_valid
 from tests.published_api.conftest import SEED
@@ -161,3 +161,18 @@ def test_the_document_itself_is_served_as_yaml_and_as_json(client: httpx.Client)
     as_json = client.get("/openapi.json").json()
     assert as_json["info"]["title"] == "Nmbrs Public REST API"
     assert len(as_json["paths"]) == 111
+
+
+def test_user_info_speaks_for_the_user_the_gateway_names(client: httpx.Client) -> None:
+    world = generate(SEED, 2000)
+    accountant = world.end_users[-1]
+    headers = {USER_HEADER: accountant.id}
+    info = client.get("/api/user/info", headers=headers).json()["data"]
+    assert [item["debtorId"] for item in info] == list(accountant.debtor_ids)
+    assert {item["email"] for item in info} == {accountant.email}
+    narrowed = {**headers, DEBTORS_HEADER: accountant.debtor_ids[1]}
+    info = client.get("/api/user/info", headers=narrowed).json()["data"]
+    assert [item["debtorId"] for item in info] == [accountant.debtor_ids[1]]
+    stranger = {USER_HEADER: str(uuid.uuid4())}
+    assert client.get("/api/user/info", headers=stranger).json()["data"] == []
+    assert len(client.get("/api/user/info").json()["data"]) == 1

@@ -202,10 +202,12 @@ def debtors_info(api: PublishedApi, op: Operation, request: Request, start: int,
 
 def user_info(api: PublishedApi, op: Operation, request: Request, start: int, stop: int) -> Page:
     users = [user for user in api.world.end_users if user.id == request.user_id]
+    if request.user_id is None:  # called directly: the first login speaks
+        users = list(api.world.end_users[:1])
     records = [
         {"name": user.display_name, "email": user.email, "language": "NL", "debtorId": debtor,
          "userId": user.id}
-        for user in users or api.world.end_users[:1]
+        for user in users
         for debtor in user.debtor_ids
         if request.debtors is None or debtor in request.debtors
     ]  # fmt: skip
