@@ -9,9 +9,11 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
 from termgate.core.wire import DEBTORS_HEADER, USER_HEADER
-from termgate.published_api import CONTRACT_PATH, create_app, generate
+from termgate.published_api import CONTRACT_PATH, create_app, generate, records
+from termgate.published_api import app as app_module
 from termgate.published_api.dutch import bsn_is_valid, iban_is_valid
 from tests.published_api.conftest import SEED
 
@@ -176,3 +178,17 @@ def test_user_info_speaks_for_the_user_the_gateway_names(client: httpx.Client) -
     stranger = {USER_HEADER: str(uuid.uuid4())}
     assert client.get("/api/user/info", headers=stranger).json()["data"] == []
     assert len(client.get("/api/user/info").json()["data"]) == 1
+
+
+async def test_memory_stays_bounded_however_much_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(records, "MEMO_LIMIT", 40)
+    monkeypatch.setattr(app_module, "CACHE_BYTES", 50_000)
+    app = create_app(SEED, 2000)
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://p.test") as client:
+        for company in app.api.world.companies:
+            for view in ("", "/contracts", "/addresses"):
+                path = f"/api/companies/{company.id}/employees{view}"
+                assert (await client.get(path)).status_code == 200
+    assert len(app.api.records._memo) <= 40
+    assert app._cache_bytes <= 50_000 or len(app._cache) == 1

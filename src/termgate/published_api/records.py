@@ -65,12 +65,15 @@ class Records:
                 self.generator.record(schema, self.context(*key, position), owner_kind, owner)
                 for position in range(self.count(*key))
             ]
-            self._memo[key] = found
-            if len(self._memo) > MEMO_LIMIT:
-                self._memo.popitem(last=False)
+            self._keep(key, found)
         else:
             self._memo.move_to_end(key)
         return found
+
+    def _keep(self, key: tuple[str, int, str], records: list[Record]) -> None:
+        self._memo[key] = records
+        if len(self._memo) > MEMO_LIMIT:
+            self._memo.popitem(last=False)
 
     def view(self, owner_kind: str, owner: int, name: str, schema: Schema) -> Record:
         """One record about an owner whose arrays of objects are the owner's collections (the
@@ -89,7 +92,7 @@ class Records:
                     if collection_items(sub) is None
                 }
             ]
-            self._memo[key] = scalars
+            self._keep(key, scalars)
         record: Record = {}
         for prop, sub in properties.items():
             items = collection_items(sub)
