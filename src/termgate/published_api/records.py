@@ -3,11 +3,12 @@
 A collection (an employee's `contracts`, a company's `runs`) is generated from the seed, its
 owner and its name the first time it is read, and kept in a bounded memo; a write copies it into
 `changed`, where it stays, so later reads show the write. Its records' own ids name their owner,
-collection and position, so `find` can tell whether an id belongs to a collection.
+collection and position, so `belongs` can tell whether an id belongs to a collection.
 """
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 from typing import Any
 
@@ -107,7 +108,7 @@ class Records:
     ) -> list[Record]:
         key = (owner_kind, owner, collection)
         if key not in self.changed:
-            self.changed[key] = [dict(item) for item in self.items(*key, schema)]
+            self.changed[key] = copy.deepcopy(self.items(*key, schema))
         return self.changed[key]
 
     def new_record(self, owner_kind: str, owner: int, collection: str, schema: Schema) -> Record:
