@@ -192,3 +192,19 @@ async def test_memory_stays_bounded_however_much_is_read(monkeypatch: pytest.Mon
                 assert (await client.get(path)).status_code == 200
     assert len(app.api.records._memo) <= 40
     assert app._cache_bytes <= 50_000 or len(app._cache) == 1
+
+
+def test_year_and_period_date_the_records_without_changing_them(client: httpx.Client) -> None:
+    company = client.get("/api/companies").json()["data"][0]["companyId"]
+    employee = client.get(f"/api/companies/{company}/employees").json()["data"][0]["employeeId"]
+    path = f"/api/employees/{employee}/fixedhours"
+    now = client.get(path).json()["data"]
+    then = client.get(path, params={"year": 2023, "period": 7}).json()["data"]
+    assert [r["hourComponentId"] for r in then] == [r["hourComponentId"] for r in now]
+    components = f"/api/companies/{company}/variablewagecomponents"
+    dated = client.get(components, params={"year": 2023}).json()["data"]
+    assert dated
+    assert {r["period"]["year"] for r in dated} == {2023}
+    runs = client.get(f"/api/companies/{company}/runs", params={"year": 2024}).json()["data"]
+    assert runs
+    assert {run["year"] for run in runs} == {2024}

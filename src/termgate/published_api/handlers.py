@@ -13,7 +13,7 @@ from termgate.published_api.errors import NOT_FOUND, ApiError
 from termgate.published_api.http import Request, Response
 from termgate.published_api.operations import Operation
 from termgate.published_api.paging import envelope, window
-from termgate.published_api.reads import Listing, listing_for
+from termgate.published_api.reads import Listing, in_period, listing_for
 from termgate.published_api.state import PublishedApi
 
 Handler = Callable[[PublishedApi, Operation, Request, Any], Response]
@@ -31,7 +31,7 @@ def _list(listing: Listing) -> Handler:
         number, size = window(request)
         start = (number - 1) * size
         total, data = listing(api, op, request, start, start + size)
-        answer = envelope(request, total, data)
+        answer = envelope(request, total, in_period(request, data))
         try:
             return Response(200, orjson.dumps(answer))
         except TypeError:  # a pageNumber beyond 64 bits, which the schema allows and orjson not

@@ -65,6 +65,32 @@ def _since(request: Request, records: list[Record]) -> list[Record]:
     return records
 
 
+def in_period(request: Request, data: list[Record]) -> list[Record]:
+    """Records as of the `year` and `period` asked for (the current period when not given):
+    their `year`, `period` and `{year, period}` fields say so; their ids and content stay."""
+    year, period = request.query.get("year"), request.query.get("period")
+    if not isinstance(year, str) and not isinstance(period, str):
+        return data
+    wanted = {"year": int(year) if isinstance(year, str) else None,
+              "period": int(period) if isinstance(period, str) else None}  # fmt: skip
+    return [_dated(record, wanted, 0) for record in data]
+
+
+def _dated(value: Any, wanted: dict[str, int | None], depth: int) -> Any:
+    if isinstance(value, list) and depth < 4:
+        return [_dated(item, wanted, depth + 1) for item in value]
+    if not isinstance(value, dict) or depth >= 4:
+        return value
+    dated = {}
+    for key, item in value.items():
+        given = wanted.get(key)
+        if given is not None and isinstance(item, int) and not isinstance(item, bool):
+            dated[key] = given
+        else:
+            dated[key] = _dated(item, wanted, depth + 1)
+    return dated
+
+
 def _filtered_view(request: Request, record: Record) -> Record:
     if "createdFrom" not in request.query and "changedFrom" not in request.query:
         return record
