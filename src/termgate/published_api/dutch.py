@@ -36,6 +36,8 @@ DEPARTMENTS = (
     "Administratie", "Verkoop", "Inkoop", "Logistiek", "Productie", "Personeelszaken", "ICT",
     "Klantenservice", "Financiën", "Directie", "Marketing", "Facilitair",
 )  # fmt: skip
+AREA_CODES = (10, 13, 15, 20, 23, 24, 26, 30, 33, 35, 36, 38, 40, 43, 45, 46, 50, 53, 55, 58, 70,
+              71, 72, 73, 74, 75, 76, 77, 78, 79)  # two-digit netnummers  # fmt: skip
 COMPANY_SUFFIXES = ("B.V.", "B.V.", "B.V.", "V.O.F.", "Holding B.V.")
 
 
@@ -95,7 +97,7 @@ def mailbox(*parts: str | None) -> str:
 def phone_number(rng: random.Random, *, mobile: bool) -> str:
     if mobile:
         return f"06{rng.randrange(10**8):08d}"
-    return f"0{rng.randint(10, 79)}{rng.randrange(10**7):07d}"
+    return f"0{rng.choice(AREA_CODES)}{rng.randrange(10**7):07d}"
 
 
 def _iban_number(text: str) -> int:
