@@ -6,7 +6,6 @@ midnight and not a second early."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,16 +15,9 @@ from termgate.gateway.traffic import periods
 from termgate.gateway.traffic.gcra import ADMITTED, BANDWIDTH, QUOTA
 from termgate.gateway.traffic.memory_limiter import MemoryLimiter
 from termgate.gateway.traffic.plan_limits import PlanLimits
+from tests.support.limiter_grant import Grant
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-
-@dataclass(frozen=True)
-class Grant:
-    limits: PlanLimits
-    key_id: str = "key"
-    app_counter: str = "app:plan"
-    developer_counter: str = "developer:plan"
 
 
 def at(*local: int) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -21,6 +20,7 @@ from termgate.gateway.traffic.gcra import (
 )
 from termgate.gateway.traffic.memory_limiter import MemoryLimiter
 from termgate.gateway.traffic.plan_limits import PlanLimits
+from tests.support.limiter_grant import Grant
 
 NOON = datetime(2027, 3, 15, 12, tzinfo=UTC).timestamp()
 DAY = 86_400.0
@@ -31,14 +31,6 @@ def fresh_calendars() -> None:
     """The zone calendars cache the current day and month, assuming time moves forward only;
     these tests step back and forth."""
     calendar_module._calendars.clear()
-
-
-@dataclass(frozen=True)
-class Grant:
-    limits: PlanLimits
-    key_id: str = "key-1"
-    app_counter: str = "app-1"
-    developer_counter: str = "dev-1"
 
 
 S = 1_000_000  # the limiter counts in whole microseconds

@@ -14,7 +14,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -33,20 +32,13 @@ from termgate.gateway.traffic.gcra import (
 from termgate.gateway.traffic.memory_limiter import MemoryLimiter
 from termgate.gateway.traffic.plan_limits import PlanLimits
 from termgate.gateway.traffic.redis_limiter import RedisLimiter
+from tests.support.limiter_grant import Grant
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 NOON = datetime(2027, 3, 15, 12, tzinfo=UTC).timestamp()
 S = 1_000_000  # µs
 DAY = 86_400
 ANSWER = "refused wait app_left app_reset developer_left developer_reset quota_used bandwidth_used"
-
-
-@dataclass(frozen=True)
-class Grant:
-    limits: PlanLimits
-    key_id: str = "key-1"
-    app_counter: str = "app-1"
-    developer_counter: str = "dev-1"
 
 
 def answer(verdict: Verdict) -> tuple[int, ...]:
