@@ -38,8 +38,9 @@ def path_fault(path: str) -> str | None:
 
 
 def encoded_path(path: str) -> str:
-    """The path as sent upstream: each segment percent-encoded outside the unreserved set."""
-    return path if _PLAIN.fullmatch(path) else quote(path)  # quote() keeps "/" and encodes UTF-8
+    """The path as sent upstream: each segment percent-encoded outside the unreserved set
+    (quote()'s defaults: "/" kept, UTF-8)."""
+    return path if _PLAIN.fullmatch(path) else quote(path)
 
 
 def encoded_query(query: str) -> str:
