@@ -23,7 +23,7 @@ from tests.conftest import POSTGRES_ADMIN
 
 Sessions = async_sessionmaker[AsyncSession]
 WRITERS = 6
-HELD = 0.03  # s each writer keeps its transaction open after writing, so the writers overlap
+HELD = 0.08  # s each writer keeps its transaction open after writing, so the writers overlap
 
 
 @pytest.fixture
@@ -52,10 +52,10 @@ def select_all() -> Select[tuple[AuditEntry]]:
     return select(AuditEntry).order_by(AuditEntry.id)
 
 
-async def write(sessions: Sessions, writer: int) -> None:
+async def write(sessions: Sessions, writer: int, held: float = HELD) -> None:
     async with sessions.begin() as session:
         await record(session, f"writer-{writer}", "suspended", "key", f"k{writer}", "load")
-        await asyncio.sleep(HELD)
+        await asyncio.sleep(held)
 
 
 async def test_clause_4_2_concurrent_writers_keep_the_chain_linear(pg: Sessions) -> None:
@@ -73,7 +73,7 @@ async def test_clause_4_2_chain_is_walked_by_id_not_by_storage_order(pg: Session
     """An update of a row moves it to the end of the table's storage (PostgreSQL writes a new
     row version); the chain is still read in the order it was written."""
     for writer in range(3):
-        await write(pg, writer)
+        await write(pg, writer, held=0)
     async with pg.begin() as session:
         first = await session.scalar(select_all().limit(1))
         assert first is not None
