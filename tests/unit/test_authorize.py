@@ -9,7 +9,9 @@ from termgate.problems import (
     ONE_DEBTOR_REQUIRED,
     OPERATION_NOT_IN_PRODUCT,
     TENANT_NOT_CONSENTED,
+    UPSTREAM_ERROR,
 )
+from termgate.upstream_client.pool import UpstreamError
 from tests.unit.builders import bearer, grant, operation, ready, refused_with
 
 READ = frozenset({"employee.info.read"})
@@ -139,3 +141,19 @@ def test_clause_3_3_e_scope_is_checked_before_the_tenant() -> None:
     refused_with(authorize(ex, directory()), INSUFFICIENT_SCOPE, ex)
     ex = ready(grant(operations=frozenset()), token=bearer(scopes=frozenset()), tenant_id="8")
     refused_with(authorize(ex, directory()), OPERATION_NOT_IN_PRODUCT, ex)
+
+
+class UnreachableUpstream(CompanyDirectory):
+    """A directory whose upstream answers the company lookup with a server error."""
+
+    async def _ask(self, company_id: str) -> int | None:
+        raise UpstreamError(f"GET /api/companies/{company_id} answered 503")
+
+
+async def test_clause_3_3_a_company_lookup_failure_is_a_502_naming_the_upstream() -> None:
+    """The tenant cannot be placed without the upstream: 502 with the lookup's failure, never a
+    pass and never a 403 that would say the company belongs to someone else."""
+    ex = ready(op=COMPANY_OP, tenant_id="99")
+    companies = UnreachableUpstream(None, "upstream")  # type: ignore[arg-type]  # never used
+    problem = refused_with(await resolve_tenant(ex, companies), UPSTREAM_ERROR, ex)
+    assert problem["detail"] == "GET /api/companies/99 answered 503"

@@ -66,6 +66,22 @@ def test_clause_4_4_gcra_admits_exactly_the_burst_of_an_uneven_rate() -> None:
     assert verdict.refused == ADMITTED
 
 
+def test_clause_4_4_interval_is_whole_microseconds_rounded_down() -> None:
+    """⌊60 s / N⌋ in whole µs, so the Redis script and this process compute the same TATs."""
+    assert interval_us(None) == 0
+    assert interval_us(60) == S
+    seven = interval_us(7)
+    assert (seven, type(seven)) == (8_571_428, int)
+    assert interval_us(60_000_000) == 1
+
+
+def test_clause_4_4_a_rate_beyond_one_per_microsecond_still_limits() -> None:
+    """An interval of 0 means "no rate": a huge rate is floored at 1 µs, never switched off."""
+    assert interval_us(120_000_000) == 1
+    limits = PlanLimits(rate=120_000_000, developer_rate=90_000_000)
+    assert (limits.app_interval, limits.developer_interval) == (1, 1)
+
+
 def test_clause_4_4_rate_state_without_spending() -> None:
     assert rate_state(0, 100 * S, 20 * S, 60 * S) == (3, 0)
     assert rate_state(140 * S, 100 * S, 20 * S, 60 * S) == (1, 40 * S)

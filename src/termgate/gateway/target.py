@@ -21,6 +21,8 @@ from urllib.parse import quote
 _PLAIN = re.compile(r"[A-Za-z0-9/_.~-]*", re.ASCII)
 _REFUSED = re.compile(r"[?#\\\x00-\x1f\x7f-\x9f\ufffd]")
 _DOT_SEGMENT = re.compile(r"(?:^|/)\.{1,2}(?:/|$)")
+# Kept as sent in a query: the reserved characters, the unreserved ones and escapes (`%`).
+_QUERY_KEPT = "!$&'()*+,;=:@/?%[]~-._"
 
 
 def path_fault(path: str) -> str | None:
@@ -36,8 +38,9 @@ def path_fault(path: str) -> str | None:
 
 
 def encoded_path(path: str) -> str:
-    """The path as sent upstream: each segment percent-encoded outside the unreserved set."""
-    return path if _PLAIN.fullmatch(path) else quote(path, safe="/", encoding="utf-8")
+    """The path as sent upstream: each segment percent-encoded outside the unreserved set
+    (quote()'s defaults: "/" kept, UTF-8)."""
+    return path if _PLAIN.fullmatch(path) else quote(path)
 
 
 def encoded_query(query: str) -> str:
@@ -45,4 +48,4 @@ def encoded_query(query: str) -> str:
     (escapes included) kept, so the upstream's parser reads what the gateway's did."""
     if query.isascii() and query.isprintable() and " " not in query:
         return query
-    return quote(query, safe="!$&'()*+,;=:@/?%[]~-._", encoding="utf-8")
+    return quote(query, safe=_QUERY_KEPT)
