@@ -13,6 +13,7 @@ from typing import NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,11 +25,13 @@ from termgate.settings import Settings, SettingsError, get_settings
 T = TypeVar("T")
 
 console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+# An error is one line for scripts to read: never wrapped at the terminal's width (80 columns when
+# there is none), and the message's own brackets are text, not markup.
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail(message: str, status: int = 1) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {message}")
+    errors.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(status)
 
 
