@@ -148,3 +148,16 @@ async def test_clause_8_coinciding_windows_are_listed_in_the_order_they_were_pla
         await session.flush()
         found = await upcoming(session, NOW, timedelta(days=1))
         assert [w.reason for w in found] == ["stored second", "stored first"]
+
+
+async def test_clause_8_a_window_planned_at_the_end_of_time_leaves_the_calendar_working(
+    db: Sessions,
+) -> None:
+    last_moment = datetime(9999, 12, 31, 23, 30, tzinfo=UTC)  # its hour ends past year 9999
+    async with db.begin() as session:
+        await ensure_default_rule(session)
+        await add_window(session, last_moment, 60, "far ahead", "ops", NOW)
+        await move_window(session, WEDNESDAY, last_moment, None, "far ahead", "ops", NOW)
+        found = await upcoming(session, NOW, timedelta(days=10))
+        assert [w.start for w in found] == [WEDNESDAY + timedelta(days=7)]
+        assert await notify_due(session, NOW, 3) == []
