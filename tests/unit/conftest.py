@@ -3,7 +3,9 @@ fast enough to run once per mutant)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,3 +22,20 @@ async def db(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
         await connection.run_sync(Base.metadata.create_all)
     yield session_factory(engine)
     await engine.dispose()
+
+
+@pytest.fixture
+def server_zone() -> Iterator[str]:
+    """The process runs in Amsterdam local time, as a server set up by an operator there might;
+    times the product stores and reports must stay UTC."""
+    zone, before = "Europe/Amsterdam", os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        yield zone
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()

@@ -98,6 +98,11 @@ async def test_clause_8_rule_is_changed_in_place_and_audited(db: Sessions) -> No
         ({"duration_minutes": 0}, "duration", "the duration must be 1 to 1440 minutes"),
         ({"duration_minutes": 1441}, "duration", "the duration must be 1 to 1440 minutes"),
         ({"time_zone": "Mars/Olympus"}, "time_zone", "'Mars/Olympus' is not a known time zone"),
+        (
+            {"time_zone": "Europe/" + "X" * 90},
+            "time_zone",
+            "'Europe/" + "X" * 57 + "' is not a known time zone",
+        ),
         ({"start_time": "25:00"}, "start_time", "hour must be in 0..23"),
         ({"start_time": "8:5"}, "start_time", "'8:5' is not a time of day as HH:MM"),
     ],

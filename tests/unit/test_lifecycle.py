@@ -124,7 +124,11 @@ async def test_clause_4_6_deprecation_without_a_sunset_has_none(db: Sessions) ->
         ({"sunset_at": NOW}, "sunset_at", "the sunset must come after the deprecation date"),
         ({"sunset_at": NOW.replace(tzinfo=None)}, "sunset_at", "give the time with its UTC"),
         ({"deprecated_at": NOW.replace(tzinfo=None)}, "deprecated_at", "give the time with"),
-        ({"migration_url": "ftp://x/y"}, "migration_url", "the migration guide must be an http"),
+        (
+            {"migration_url": "ftp://x/y"},
+            "migration_url",
+            "the migration guide must be an http(s) URL",
+        ),
         ({"migration_url": "https://"}, "migration_url", "the migration guide must be an http"),
         ({"migration_url": "https://x/a b"}, "migration_url", "the migration guide must be"),
         ({"migration_url": 'https://x/"'}, "migration_url", "the migration guide must be"),
@@ -227,3 +231,23 @@ async def test_clause_4_6_brownouts_are_short_future_and_only_when_deprecated(
             now=NOW,
         )
         assert len(ongoing) == 1
+
+
+async def test_clause_4_6_dates_stay_utc_in_any_server_zone(db: Sessions, server_zone: str) -> None:
+    sunset = datetime(2027, 12, 31, 23, 30, tzinfo=UTC)  # already 2028 in Amsterdam
+    guide = "https://docs.example/v2/XML-Export"
+    async with db.begin() as session:
+        (row,) = await set_lifecycle(
+            session, ["op"], DEPRECATED, actor="o", now=NOW, sunset_at=sunset, migration_url=guide
+        )
+        assert (row.sunset_at, row.migration_url) == (sunset, guide)
+        assert row.sunset_at is not None
+        assert row.sunset_at.utcoffset() == timedelta(0)
+        assert (await audits(session))[-1][-1] == "deprecated, sunset 2027-12-31 23:30 UTC"
+        (brownout,) = await add_brownout(
+            session, ["op"], sunset - timedelta(hours=1), sunset, actor="o", now=NOW
+        )
+        assert (brownout.start.utcoffset(), brownout.end.utcoffset()) == (timedelta(0),) * 2
+        assert (await audits(session))[-1][-1] == (
+            "brown-out 2027-12-31 22:30 to 2027-12-31 23:30 UTC"
+        )

@@ -132,8 +132,10 @@ def windows(
         if change.kind not in ("move", "extra") or change.start is None:
             continue
         begins = _utc(change.start)
+        if begins >= end:  # before adding the duration: a start near year 9999 would overflow
+            continue
         ends = begins + timedelta(minutes=change.duration_minutes or default_minutes)
-        if not (begins < end and ends > start):
+        if ends <= start:
             continue
         if change.kind == "move":
             original = change.original_start
