@@ -91,7 +91,7 @@ async def issue_test_token(
     sessions: async_sessionmaker[AsyncSession],
     application_id: str,
     *,
-    debtors: tuple[int, ...] = (1001,),
+    debtors: tuple[str, ...] = ("1001",),
     scope: str = READ_SCOPES,
     upstream_user_id: int | None = None,
     now: datetime | None = None,
@@ -108,7 +108,7 @@ async def issue_test_token(
             email=f"user-{suffix}@example.nl",
             display_name=f"User {suffix}",
             password_hash="-",
-            debtor_ids=",".join(map(str, debtors)),
+            debtor_ids=",".join(debtors),
         )
         session.add(user)
         await session.flush()
@@ -150,7 +150,7 @@ class IssuedAccess:
 async def issue_test_access(
     sessions: async_sessionmaker[AsyncSession],
     *,
-    debtors: tuple[int, ...] = (1001,),
+    debtors: tuple[str, ...] = ("1001",),
     scope: str = READ_SCOPES,
     operations: str = "*",
     max_page_size: int = 100,
