@@ -255,7 +255,10 @@ async def test_clause_3_3_a_the_upstream_answers_for_the_token_s_end_user(
     login = generate(employees=500).end_users[0]
     key = await issue_test_key(sessions)
     token = await issue_test_token(
-        sessions, key.application_id, debtors=login.debtor_ids, upstream_user_id=login.id
+        sessions,
+        key.application_id,
+        debtors=tuple(map(str, login.debtor_ids)),
+        upstream_user_id=login.id,
     )
     url = f"{payroll_gateway.url}/api/user/info"
     await wait_for_status(client, url, key.key, 200, token=token.token)
