@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.core.tenant_ids import debtor_listing
 from termgate.db.models import Application, Environment, new_id
 from termgate.db.oauth import EndUser, TokenFamily
 from termgate.identity.consents import grant_consent, revoke_family
@@ -108,7 +109,7 @@ async def issue_test_token(
             email=f"user-{suffix}@example.nl",
             display_name=f"User {suffix}",
             password_hash="-",
-            debtor_ids=",".join(debtors),
+            debtor_ids=debtor_listing(debtors),  # as the import stores them
         )
         session.add(user)
         await session.flush()
