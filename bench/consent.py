@@ -11,7 +11,7 @@ from termgate.db.engine import create_engine, session_factory
 from termgate.db.oauth import Consent, EndUser
 from termgate.identity.tokens import open_family, token_for_family
 
-DEBTORS = (1001, 1002, 1003, 1004, 1005)  # every debtor of the reference data
+DEBTORS = ("1001", "1002", "1003", "1004", "1005")  # every debtor of the reference data
 SCOPE = "debtor.info.read company.info.read employee.info.read"
 
 
@@ -25,7 +25,7 @@ async def _mint(database_url: str, application_id: str, issuer: str) -> str:
                 email="bench-user@example.nl",
                 display_name="Bench User",
                 password_hash="-",
-                debtor_ids=",".join(map(str, DEBTORS)),
+                debtor_ids=",".join(DEBTORS),
             )
             session.add(user)
             await session.flush()

@@ -44,7 +44,7 @@ def main() -> None:
     two = config.plan("/api/companies/{companyId}/employees/{employeeId}/absences")
     both = {"companyId": company, "employeeId": employee}
     upper = {"employeeId": employee.upper()}
-    owner, debtors = {"2001": 1001}, frozenset({1001, 1002})  # the company lookup of today
+    owner, debtors = {"2001": "1001"}, frozenset({"1001", "1002"})  # the company lookup of today
     figures = {
         "today: company → debtor dict and consent set": best_ns(
             lambda: owner.get("2001") in debtors

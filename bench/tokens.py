@@ -51,7 +51,7 @@ def main() -> int:
         end_user_id="user-1",
         upstream_user_id=42,
         scope="debtor.info.read company.info.read employee.info.read",
-        debtors=(1001, 1002, 1003, 1004, 1005),
+        debtors=("1001", "1002", "1003", "1004", "1005"),
         family_id="family-1",
         consent_id="consent-1",
         now=datetime.now(UTC),

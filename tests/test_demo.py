@@ -43,6 +43,10 @@ async def test_clause_2_demo_serves_companies_with_its_key_and_refuses_without(
         credentials = json.loads((tmp_path / "demo-credentials.json").read_text())
         key, token = credentials["subscription_key"], credentials["access_token"]
         assert credentials["gateway_url"] == base
+        # Debtor ids are strings (clause 3.3 a): the reference API's numbers as "1001".
+        logins = credentials["end_users"]
+        assert logins[0]["debtors"] == ["1001"]
+        assert all(isinstance(debtor, str) for login in logins for debtor in login["debtors"])
 
         page = await client.get(
             "/api/companies",

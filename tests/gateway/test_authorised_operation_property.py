@@ -169,7 +169,10 @@ async def test_clause_3_3_a_encoded_paths_reach_only_the_authorised_operation(
         scopes = frozenset(rng.sample(SCOPES, max(rng.randint(1, len(SCOPES)) for _ in "ab")))
         debtors = frozenset(rng.sample(DEBTORS, rng.randint(1, 4)))
         token = await issue_test_token(
-            sessions, key.application_id, debtors=tuple(sorted(debtors)), scope=" ".join(scopes)
+            sessions,
+            key.application_id,
+            debtors=tuple(map(str, sorted(debtors))),
+            scope=" ".join(scopes),
         )
         pool.append((token, scopes, debtors))
     await wait_for_status(client, f"{gateway.url}/api/none", key.key, 404, token=pool[0][0].token)

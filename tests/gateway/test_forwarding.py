@@ -125,7 +125,7 @@ async def test_forwarded_headers_and_hop_by_hop_removal(
 async def test_clause_3_3_a_upstream_sees_the_token_s_end_user_and_debtors_only(
     gateway: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    access = await issue_test_access(sessions, debtors=(1003, 1001))
+    access = await issue_test_access(sessions, debtors=("1003", "1001"))
     url = f"{gateway.url}/api/echo"
     await wait_for_status(client, url, access.key.key, 200, token=access.token.token)
     spoofed = {

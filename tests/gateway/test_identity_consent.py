@@ -73,7 +73,7 @@ async def test_clause_3_3_a_bad_tokens_are_refused_40102(
         end_user_id=access.token.end_user_id,
         upstream_user_id=1,
         scope="debtor.info.read",
-        debtors=(1001, 1002, 1003, 1004, 1005),
+        debtors=("1001", "1002", "1003", "1004", "1005"),
         family_id=access.token.family_id,
         consent_id=access.token.consent_id,
         now=datetime.now(UTC),
@@ -179,7 +179,7 @@ async def test_clause_3_3_e_write_scope_implies_read_but_read_not_write(
 async def test_clause_3_3_a_debtor_outside_the_consent_is_refused_40303(
     payroll_gateway: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    access = await issue_test_access(sessions, debtors=(1001,))
+    access = await issue_test_access(sessions, debtors=("1001",))
     await ready(client, payroll_gateway, access)
     own = await client.get(
         f"{payroll_gateway.url}/api/debtors/1001/companies", headers=access.headers
@@ -194,7 +194,7 @@ async def test_clause_3_3_a_debtor_outside_the_consent_is_refused_40303(
 async def test_clause_3_3_a_company_outside_the_consent_is_refused_40303_like_an_unknown_one(
     payroll_gateway: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    access = await issue_test_access(sessions, debtors=(1001,))
+    access = await issue_test_access(sessions, debtors=("1001",))
     await ready(client, payroll_gateway, access)
     base = payroll_gateway.url
     own = await client.get(f"{base}/api/companies/{OWN_COMPANY}/employees", headers=access.headers)
@@ -211,11 +211,11 @@ async def test_clause_3_3_a_company_outside_the_consent_is_refused_40303_like_an
 async def test_clause_3_3_a_company_list_over_several_debtors_is_refused_40306(
     payroll_gateway: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    several = await issue_test_access(sessions, debtors=(1001, 1002))
+    several = await issue_test_access(sessions, debtors=("1001", "1002"))
     await ready(client, payroll_gateway, several)
     url = f"{payroll_gateway.url}/api/companies"
     problem_of(await client.get(url, headers=several.headers), 403, 40306, "3.3 a")
-    one = await issue_test_token(sessions, several.key.application_id, debtors=(1002,))
+    one = await issue_test_token(sessions, several.key.application_id, debtors=("1002",))
     page = await client.get(url, headers=one.headers(several.key.key))
     assert page.status_code == 200
     assert {company["debtorId"] for company in page.json()["data"]} == {1002}
@@ -224,7 +224,7 @@ async def test_clause_3_3_a_company_list_over_several_debtors_is_refused_40306(
 async def test_clause_3_3_a_lists_hold_only_the_consented_debtors(
     payroll_gateway: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    access = await issue_test_access(sessions, debtors=(1001, 1003))
+    access = await issue_test_access(sessions, debtors=("1001", "1003"))
     await ready(client, payroll_gateway, access)
     page = await client.get(f"{payroll_gateway.url}/api/debtors", headers=access.headers)
     assert page.status_code == 200
@@ -235,7 +235,7 @@ async def test_clause_3_3_a_lists_hold_only_the_consented_debtors(
 async def test_clause_3_3_a_client_sent_termgate_headers_are_ignored(
     payroll_gateway: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    access = await issue_test_access(sessions, debtors=(1002,))
+    access = await issue_test_access(sessions, debtors=("1002",))
     await ready(client, payroll_gateway, access)
     spoofed = {
         **access.headers,
@@ -255,7 +255,10 @@ async def test_clause_3_3_a_the_upstream_answers_for_the_token_s_end_user(
     login = generate(employees=500).end_users[0]
     key = await issue_test_key(sessions)
     token = await issue_test_token(
-        sessions, key.application_id, debtors=login.debtor_ids, upstream_user_id=login.id
+        sessions,
+        key.application_id,
+        debtors=tuple(map(str, login.debtor_ids)),
+        upstream_user_id=login.id,
     )
     url = f"{payroll_gateway.url}/api/user/info"
     await wait_for_status(client, url, key.key, 200, token=token.token)
@@ -266,7 +269,7 @@ async def test_clause_3_3_a_the_upstream_answers_for_the_token_s_end_user(
 async def test_clause_4_1_usage_event_names_the_end_user_and_the_data_category(
     payroll_gateway: Gateway, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    access = await issue_test_access(sessions, debtors=(1001,))
+    access = await issue_test_access(sessions, debtors=("1001",))
     await ready(client, payroll_gateway, access)
     request_id = f"consent-{uuid.uuid4().hex}"
     response = await client.get(

@@ -177,7 +177,7 @@ async def test_clause_4_4_end_users_beyond_the_cap_are_refused_at_the_gateway(
     client: httpx.AsyncClient,
 ) -> None:
     (app,) = await limited_apps(sessions, max_end_users=2)
-    other = await issue_test_token(sessions, app.application_id, debtors=(1002,))
+    other = await issue_test_token(sessions, app.application_id, debtors=("1002",))
     # The provider lowers the cap to one: the later consent is now beyond it.
     async with sessions.begin() as session:
         plan = await session.get_one(Plan, app.plan_id)

@@ -43,21 +43,21 @@ async def test_clause_4_4_consent_beyond_the_end_user_cap_is_refused_existing_ma
         application = await session.get_one(Application, app.application_id)
         second = await _end_user(session)
         await grant_consent(
-            session, end_user=second, application=application, debtors=[1001], **consent
+            session, end_user=second, application=application, debtors=["1001"], **consent
         )
         third = await _end_user(session)
         with pytest.raises(UsersServedCapError, match="2 end users"):
             await grant_consent(
-                session, end_user=third, application=application, debtors=[1001], **consent
+                session, end_user=third, application=application, debtors=["1001"], **consent
             )
         # The second end user may consent again, and add one more debtor (2 allowed) ...
         await grant_consent(
-            session, end_user=second, application=application, debtors=[1001, 1002], **consent
+            session, end_user=second, application=application, debtors=["1001", "1002"], **consent
         )
         # ... but not a third debtor.
         with pytest.raises(UsersServedCapError, match="customer accounts"):
             await grant_consent(
-                session, end_user=second, application=application, debtors=[1003], **consent
+                session, end_user=second, application=application, debtors=["1003"], **consent
             )
 
 

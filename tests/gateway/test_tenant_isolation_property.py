@@ -65,7 +65,11 @@ async def test_clause_3_3_a_no_answer_holds_data_outside_the_consent(
 
     key = await issue_test_key(sessions)
     tokens = {
-        consent: (await issue_test_token(sessions, key.application_id, debtors=tuple(consent)))
+        consent: (
+            await issue_test_token(
+                sessions, key.application_id, debtors=tuple(map(str, sorted(consent)))
+            )
+        )
         for consent in CONSENTS
     }
     first = tokens[CONSENTS[0]].token

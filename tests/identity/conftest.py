@@ -130,9 +130,9 @@ async def world(idp: Site) -> World:
         site=idp,
         confidential=await register_client(idp, "Salary Sync"),
         public=await register_client(idp, "Payslip Phone", public=True),
-        sandbox_user=by_debtors[(1001,)],
-        production_user=by_debtors[(1003,)],
-        accountant=by_debtors[(1001, 1002)],
+        sandbox_user=by_debtors[("1001",)],
+        production_user=by_debtors[("1003",)],
+        accountant=by_debtors[("1001", "1002")],
     )
 
 
@@ -162,7 +162,7 @@ async def consent_page(site: Site, end_user: EndUser, params: dict[str, str]) ->
 
 
 async def decide(
-    site: Site, page: httpx.Response, decision: str = "allow", debtors: tuple[int, ...] = ()
+    site: Site, page: httpx.Response, decision: str = "allow", debtors: tuple[str, ...] = ()
 ) -> httpx.Response:
     assert page.status_code == 200, (page.headers.get("location"), page.text)
     interaction = INTERACTION.search(page.text)
@@ -173,13 +173,13 @@ async def decide(
         "csrf_token": csrf.group(1),
         "interaction": interaction.group(1),
         "decision": decision,
-        "debtor": [str(debtor) for debtor in debtors],
+        "debtor": list(debtors),
     }
     return await site.client.post("/connect/authorize", data=data)
 
 
 async def authorize(
-    site: Site, end_user: EndUser, params: dict[str, str], debtors: tuple[int, ...] | None = None
+    site: Site, end_user: EndUser, params: dict[str, str], debtors: tuple[str, ...] | None = None
 ) -> dict[str, str]:
     """Sign in, allow, and return the query the client's redirect URI receives."""
     page = await consent_page(site, end_user, params)

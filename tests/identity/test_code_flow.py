@@ -37,7 +37,7 @@ async def test_clause_3_3_a_code_flow_refresh_introspect_with_authlib_client(wor
             f"{ISSUER}/connect/authorize", code_verifier=verifier
         )
         params = dict(parse_qsl(urlsplit(url).query))
-        callback = await authorize(site, user, params, debtors=(1002,))
+        callback = await authorize(site, user, params, debtors=("1002",))
         assert callback["state"] == state
         response = f"{REDIRECT_URI}?code={callback['code']}&state={callback['state']}"
         token = await client.fetch_token(
@@ -53,7 +53,7 @@ async def test_clause_3_3_a_code_flow_refresh_introspect_with_authlib_client(wor
         assert claims.client_id == world.confidential.client_id
         assert claims.end_user_id == user.id
         assert claims.upstream_user_id == user.upstream_id
-        assert claims.debtors == {1002}
+        assert claims.debtors == {"1002"}
         assert {"employee.info.read", "company.info.read"} <= claims.scopes
 
         refreshed = await client.refresh_token(TOKEN_URL, refresh_token=token["refresh_token"])
@@ -84,7 +84,7 @@ async def test_clause_3_3_a_code_flow_refresh_introspect_with_authlib_client(wor
     async with site.sessions() as session:
         consent = await session.scalar(select(Consent))
         assert consent is not None
-        assert consent.debtors == (1002,)
+        assert consent.debtors == ("1002",)
         assert consent.consent_text_version == "consent-1"
         assert await session.scalar(select(func.count()).select_from(RefreshToken)) == 2
         actions = set(await session.scalars(select(AuditEntry.action)))

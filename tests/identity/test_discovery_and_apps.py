@@ -140,7 +140,7 @@ async def test_clause_3_3_l_connected_apps_and_exports(world: World) -> None:
     [record] = exported.json()["consents"]
     assert record["id"] == consent.id
     assert record["scopes"] == ["employee.info.read", "company.info.read", "offline_access"]
-    assert record["debtors"] == [1001]
+    assert record["debtors"] == ["1001"]  # ids are strings (a GUID or a number)
     assert record["consent_text_version"] == "consent-1"
     assert record["withdrawn_at"] is not None
     assert record["withdrawal_reason"].startswith("revoked by the end user")

@@ -70,12 +70,12 @@ class Integration:
             self.tokens = answer.json()
         return answer
 
-    async def debtors(self) -> frozenset[int]:
+    async def debtors(self) -> frozenset[str]:
         jwks = (await self.world.site.client.get("/.well-known/jwks.json")).json()
         return VerifiedTokens(jwks, ISSUER).verify(self.access).debtors
 
 
-async def allow(world: World, debtors: tuple[int, ...]) -> tuple[float, dict[str, str]]:
+async def allow(world: World, debtors: tuple[str, ...]) -> tuple[float, dict[str, str]]:
     """The end user allows the application `debtors`: when the consent was recorded, and the
     query the redirect URI receives (with the code)."""
     verifier, challenge = pkce()
@@ -88,7 +88,7 @@ async def allow(world: World, debtors: tuple[int, ...]) -> tuple[float, dict[str
     return recorded, {"code": query["code"], "verifier": verifier}
 
 
-async def authorise(world: World, debtors: tuple[int, ...]) -> tuple[float, Integration]:
+async def authorise(world: World, debtors: tuple[str, ...]) -> tuple[float, Integration]:
     recorded, callback = await allow(world, debtors)
     answer = await exchange(world, world.confidential, callback["code"], callback["verifier"])
     assert answer.status_code == 200, answer.text
@@ -99,16 +99,16 @@ class Api:
     def __init__(self, client: httpx.AsyncClient, gateway: Gateway, key: str) -> None:
         self.client, self.gateway, self.key = client, gateway, key
 
-    def url(self, debtor: int) -> str:
+    def url(self, debtor: str) -> str:
         return f"{self.gateway.url}/api/debtors/{debtor}/companies"
 
-    async def status(self, integration: Integration, debtor: int) -> tuple[int, int | None]:
+    async def status(self, integration: Integration, debtor: str) -> tuple[int, int | None]:
         headers = {"X-Subscription-Key": self.key, "Authorization": f"Bearer {integration.access}"}
         response = await self.client.get(self.url(debtor), headers=headers)
         code = None if response.status_code == 200 else response.json()["code"]
         return response.status_code, code
 
-    async def revoked_within(self, integration: Integration, debtor: int, recorded: float) -> float:
+    async def revoked_within(self, integration: Integration, debtor: str, recorded: float) -> float:
         """Seconds from the consent's record until the gateway refuses the token as revoked."""
         await wait_for_status(
             self.client, self.url(debtor), self.key, 401, token=integration.access, code=40102
@@ -120,33 +120,33 @@ async def test_clause_3_3_a_reauthorising_keeps_running_integrations_and_narrowi
     world: World, gateway: Gateway, client: httpx.AsyncClient
 ) -> None:
     api = Api(client, gateway, await subscription_key(world))
-    _, first = await authorise(world, (1001,))
-    await wait_for_status(client, api.url(1001), api.key, 200, token=first.access)
+    _, first = await authorise(world, ("1001",))
+    await wait_for_status(client, api.url("1001"), api.key, 200, token=first.access)
 
     # A second device, with one more customer: the first integration keeps refreshing, at the
     # debtors it was authorised for; the new one reads both.
-    _, second = await authorise(world, (1001, 1002))
+    _, second = await authorise(world, ("1001", "1002"))
     assert (await first.refresh()).status_code == 200
-    assert await first.debtors() == {1001}
-    assert await api.status(first, 1001) == (200, None)
-    assert await api.status(first, 1002) == (403, 40303)
-    assert await api.status(second, 1002) == (200, None)
+    assert await first.debtors() == {"1001"}
+    assert await api.status(first, "1001") == (200, None)
+    assert await api.status(first, "1002") == (403, 40303)
+    assert await api.status(second, "1002") == (200, None)
 
     # Customer 1002 taken away: the grant that carries it is revoked, the first one stays.
-    recorded, third = await authorise(world, (1001,))
-    assert await api.revoked_within(second, 1002, recorded) < RECEIPT
+    recorded, third = await authorise(world, ("1001",))
+    assert await api.revoked_within(second, "1002", recorded) < RECEIPT
     assert (await second.refresh()).json()["error"] == "invalid_grant"
     assert (await first.refresh()).status_code == 200
-    assert await api.status(first, 1001) == (200, None)
-    assert await api.status(third, 1001) == (200, None)
+    assert await api.status(first, "1001") == (200, None)
+    assert await api.status(third, "1001") == (200, None)
 
     # Customer 1001 taken away: now the first integration's grant is revoked.
-    recorded, fourth = await authorise(world, (1002,))
-    assert await api.revoked_within(first, 1001, recorded) < RECEIPT
+    recorded, fourth = await authorise(world, ("1002",))
+    assert await api.revoked_within(first, "1001", recorded) < RECEIPT
     assert (await first.refresh()).json()["error"] == "invalid_grant"
     assert (await third.refresh()).json()["error"] == "invalid_grant"
-    assert await api.status(fourth, 1002) == (200, None)
-    assert await api.status(fourth, 1001) == (403, 40303)
+    assert await api.status(fourth, "1002") == (200, None)
+    assert await api.status(fourth, "1001") == (403, 40303)
 
     # Withdrawing the consent revokes everything.
     async with world.site.sessions() as session:
@@ -154,14 +154,19 @@ async def test_clause_3_3_a_reauthorising_keeps_running_integrations_and_narrowi
     assert [consent.withdrawal_reason for consent in consents] == [
         "replaced by a new consent"
     ] * 3 + [None]
-    assert [consent.debtors for consent in consents] == [(1001,), (1001, 1002), (1001,), (1002,)]
+    assert [consent.debtors for consent in consents] == [
+        ("1001",),
+        ("1001", "1002"),
+        ("1001",),
+        ("1002",),
+    ]
     # From a Connected apps page shown before the re-authorisations: the button names the first
     # consent, and revokes the application's live one.
     stale = consents[0].id
     revoke = await world.site.post_form(f"/connect/apps/{stale}/revoke", {}, "/connect/apps")
     assert revoke.status_code == 303
     recorded = time.monotonic()
-    assert await api.revoked_within(fourth, 1002, recorded) < RECEIPT
+    assert await api.revoked_within(fourth, "1002", recorded) < RECEIPT
     assert (await fourth.refresh()).json()["error"] == "invalid_grant"
     async with world.site.sessions() as session:
         assert await session.scalar(select(Consent).where(Consent.withdrawn_at.is_(None))) is None

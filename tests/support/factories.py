@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.core.tenant_ids import debtor_listing
 from termgate.db.models import Application, Environment, new_id
 from termgate.db.oauth import EndUser, TokenFamily
 from termgate.identity.consents import grant_consent, revoke_family
@@ -91,7 +92,7 @@ async def issue_test_token(
     sessions: async_sessionmaker[AsyncSession],
     application_id: str,
     *,
-    debtors: tuple[int, ...] = (1001,),
+    debtors: tuple[str, ...] = ("1001",),
     scope: str = READ_SCOPES,
     upstream_user_id: int | None = None,
     now: datetime | None = None,
@@ -108,7 +109,7 @@ async def issue_test_token(
             email=f"user-{suffix}@example.nl",
             display_name=f"User {suffix}",
             password_hash="-",
-            debtor_ids=",".join(map(str, debtors)),
+            debtor_ids=debtor_listing(debtors),  # as the import stores them
         )
         session.add(user)
         await session.flush()
@@ -150,7 +151,7 @@ class IssuedAccess:
 async def issue_test_access(
     sessions: async_sessionmaker[AsyncSession],
     *,
-    debtors: tuple[int, ...] = (1001,),
+    debtors: tuple[str, ...] = ("1001",),
     scope: str = READ_SCOPES,
     operations: str = "*",
     max_page_size: int = 100,

@@ -40,7 +40,7 @@ def grant(**changes: Any) -> KeyGrant:
 
 def bearer(
     scopes: frozenset[str] = frozenset({"employee.info.read"}),
-    debtors: frozenset[int] = frozenset({7}),
+    debtors: frozenset[str] = frozenset({"7"}),
     **changes: Any,
 ) -> Bearer:
     fields: dict[str, Any] = {

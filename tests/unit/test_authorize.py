@@ -18,7 +18,7 @@ READ = frozenset({"employee.info.read"})
 COMPANY_OP = operation("/api/companies/{companyId}/employees", operation_id="listCompanyEmployees")
 
 
-def directory(owner: dict[str, int] | None = None) -> CompanyDirectory:
+def directory(owner: dict[str, str] | None = None) -> CompanyDirectory:
     companies = CompanyDirectory(None, "upstream")  # type: ignore[arg-type]  # no lookups here
     companies.owner.update(owner or {})
     return companies
@@ -94,12 +94,14 @@ def test_clause_3_3_a_consented_debtor_passes_another_is_refused() -> None:
 
 def test_clause_3_3_a_company_of_a_consented_debtor_passes() -> None:
     ex = ready(op=COMPANY_OP, tenant_id="30")
-    assert authorize(ex, directory({"30": 7, "31": 8})) is None
+    assert authorize(ex, directory({"30": "7", "31": "8"})) is None
 
 
 def test_clause_3_3_a_company_of_another_debtor_is_refused() -> None:
     ex = ready(op=COMPANY_OP, tenant_id="31")
-    problem = refused_with(authorize(ex, directory({"30": 7, "31": 8})), TENANT_NOT_CONSENTED, ex)
+    problem = refused_with(
+        authorize(ex, directory({"30": "7", "31": "8"})), TENANT_NOT_CONSENTED, ex
+    )
     assert problem["detail"] == "The end user's consent does not cover company 31."
 
 
@@ -112,15 +114,19 @@ def test_clause_3_3_a_unknown_canonical_company_is_looked_up_others_refused() ->
 
 
 async def test_clause_3_3_a_resolve_tenant_decides_after_the_lookup() -> None:
-    assert await resolve_tenant(ready(op=COMPANY_OP, tenant_id="99"), directory({"99": 7})) is None
+    assert (
+        await resolve_tenant(ready(op=COMPANY_OP, tenant_id="99"), directory({"99": "7"})) is None
+    )
     ex = ready(op=COMPANY_OP, tenant_id="99")
-    problem = refused_with(await resolve_tenant(ex, directory({"99": 8})), TENANT_NOT_CONSENTED, ex)
+    problem = refused_with(
+        await resolve_tenant(ex, directory({"99": "8"})), TENANT_NOT_CONSENTED, ex
+    )
     assert problem["detail"] == "The end user's consent does not cover company 99."
 
 
 def test_clause_3_3_a_company_list_needs_a_single_debtor_consent() -> None:
     op = operation("/api/companies", operation_id="listCompanies")
-    several = bearer(debtors=frozenset({7, 8}))
+    several = bearer(debtors=frozenset({"7", "8"}))
     ex = ready(token=several, op=op, tenant_id=None)
     problem = refused_with(authorize(ex, directory()), ONE_DEBTOR_REQUIRED, ex)
     assert problem["detail"] == (
@@ -132,7 +138,7 @@ def test_clause_3_3_a_company_list_needs_a_single_debtor_consent() -> None:
 
 def test_clause_3_3_a_untenanted_operation_passes_for_several_debtors() -> None:
     op = operation("/api/ping", operation_id="ping")
-    ex = ready(token=bearer(debtors=frozenset({7, 8})), op=op, tenant_id=None)
+    ex = ready(token=bearer(debtors=frozenset({"7", "8"})), op=op, tenant_id=None)
     assert authorize(ex, directory()) is None
 
 

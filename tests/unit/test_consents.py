@@ -54,7 +54,7 @@ async def consent(
     session: AsyncSession,
     user: EndUser,
     application: Application,
-    debtors: Sequence[int] = (1,),
+    debtors: Sequence[str] = ("1",),
     at: datetime = NOW,
 ) -> Consent:
     return await grant_consent(
@@ -73,7 +73,7 @@ async def test_clause_3_3_a_consent_records_who_what_and_when(db: Sessions) -> N
     async with db.begin() as session:
         made = await parties(session)
         (user,) = await users(session, 1)
-        given = await consent(session, user, made.application, [3, 1])
+        given = await consent(session, user, made.application, ["3", "1"])
         assert (given.end_user_id, given.application_id, given.scopes) == (
             user.id,
             made.application.id,
@@ -130,10 +130,10 @@ async def test_clause_4_4_a_plan_caps_the_end_users_an_application_serves(db: Se
         app = made.application
         one, two, three = await users(session, 3)
         await consent(session, one, app)
-        await consent(session, two, app, [2])
+        await consent(session, two, app, ["2"])
         with pytest.raises(UsersServedCapError, match="already serves the 2 end users"):
             await consent(session, three, app)
-        await consent(session, one, app, [1, 5])  # an end user already served may consent again
+        await consent(session, one, app, ["1", "5"])  # an end user already served may consent again
         replaced = await live_consents(session, one.id, app.id)
         await withdraw(session, replaced[0], "gone", "end-user:one", NOW)
         await consent(session, three, app)  # a withdrawn consent frees its place
@@ -144,10 +144,10 @@ async def test_clause_4_4_a_plan_caps_the_debtors_an_application_serves(db: Sess
         made, _ = await subscribed_to_cap(session, max_debtors=2)
         app = made.application
         one, two = await users(session, 2)
-        await consent(session, one, app, [1, 2])
-        await consent(session, two, app, [2])  # debtors already served
+        await consent(session, one, app, ["1", "2"])
+        await consent(session, two, app, ["2"])  # debtors already served
         with pytest.raises(UsersServedCapError, match="serves 2 of the 2 customer accounts"):
-            await consent(session, two, app, [2, 3])
+            await consent(session, two, app, ["2", "3"])
         assert [c.debtor_ids for c in await live_consents(session, two.id)] == ["2"]
 
 
@@ -158,16 +158,16 @@ async def test_clause_4_4_consents_beyond_a_lowered_cap_do_not_count_as_served(
         made, plan = await subscribed_to_cap(session)
         app = made.application
         one, two, three = await users(session, 3)
-        await consent(session, one, app, [1])
-        await consent(session, two, app, [2], at=NOW + timedelta(seconds=1))
-        await consent(session, three, app, [3, 4], at=NOW + timedelta(seconds=2))
+        await consent(session, one, app, ["1"])
+        await consent(session, two, app, ["2"], at=NOW + timedelta(seconds=1))
+        await consent(session, three, app, ["3", "4"], at=NOW + timedelta(seconds=2))
         await change_limits(session, plan, {"max_end_users": 2, "max_debtors": 3}, ADMIN)
         # one and two are served; three's consent lies beyond the caps, so it serves no one.
         with pytest.raises(UsersServedCapError, match="the 2 end users"):
-            await consent(session, three, app, [3])
-        await consent(session, two, app, [2, 3])
+            await consent(session, three, app, ["3"])
+        await consent(session, two, app, ["2", "3"])
         with pytest.raises(UsersServedCapError, match="serves 3 of the 3"):
-            await consent(session, one, app, [4])
+            await consent(session, one, app, ["4"])
 
 
 async def test_clause_4_4_each_lowered_cap_alone_puts_later_consents_beyond(
@@ -177,15 +177,15 @@ async def test_clause_4_4_each_lowered_cap_alone_puts_later_consents_beyond(
         made, plan = await subscribed_to_cap(session)
         app = made.application
         one, two = await users(session, 2)
-        await consent(session, one, app, [1, 2])
-        await consent(session, two, app, [3], at=NOW + timedelta(seconds=1))
+        await consent(session, one, app, ["1", "2"])
+        await consent(session, two, app, ["3"], at=NOW + timedelta(seconds=1))
         await change_limits(session, plan, {"max_end_users": 1}, ADMIN)
         with pytest.raises(UsersServedCapError, match="the 1 end users"):
-            await consent(session, two, app, [3])  # two's consent lies beyond: not served
+            await consent(session, two, app, ["3"])  # two's consent lies beyond: not served
         limits = {"max_end_users": None, "max_debtors": 2}
         await change_limits(session, plan, limits, ADMIN)
         with pytest.raises(UsersServedCapError, match="serves 2 of the 2"):
-            await consent(session, two, app, [3])  # debtor 3 lies beyond: not served
+            await consent(session, two, app, ["3"])  # debtor 3 lies beyond: not served
 
 
 async def test_clause_4_4_caps_of_plans_not_in_force_do_not_apply(db: Sessions) -> None:
@@ -196,16 +196,16 @@ async def test_clause_4_4_caps_of_plans_not_in_force_do_not_apply(db: Sessions) 
         one, two = await users(session, 2)
         # Another application's consents neither count here nor meet this plan's caps.
         sibling = await create_application(session, made.developer, name="Uncapped sibling")
-        await consent(session, two, sibling, [2], at=NOW - timedelta(hours=1))
-        await consent(session, one, sibling, [1], at=NOW - timedelta(minutes=30))
+        await consent(session, two, sibling, ["2"], at=NOW - timedelta(hours=1))
+        await consent(session, one, sibling, ["1"], at=NOW - timedelta(minutes=30))
         await consent(session, one, app)
         await change_status(session, "subscription", subscription.id, Status.SUSPENDED, "t", ADMIN)
         # A suspended subscription's plan caps nothing.
-        await consent(session, two, app, [2], at=NOW + timedelta(seconds=1))
+        await consent(session, two, app, ["2"], at=NOW + timedelta(seconds=1))
         await change_status(session, "subscription", subscription.id, Status.ACTIVE, "t", ADMIN)
         with pytest.raises(UsersServedCapError):
-            await consent(session, two, app, [2])
+            await consent(session, two, app, ["2"])
         request = await request_production(session, app, "live", "developer")
         await decide(session, request.id, approve=True, reason="", actor=ADMIN)
         # In production now: the caps of its sandbox plan do not bind the production traffic.
-        await consent(session, two, app, [2])
+        await consent(session, two, app, ["2"])

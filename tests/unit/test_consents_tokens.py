@@ -41,6 +41,7 @@ async def end_user(session: AsyncSession, upstream_id: int = 11) -> EndUser:
         email=f"user{upstream_id}@example.nl",
         display_name="Eva",
         password_hash=hash_password("a long enough password"),
+        debtor_ids="7,8,9,10",
     )
     session.add(user)
     await session.flush()
@@ -93,7 +94,7 @@ async def test_clause_3_3_a_token_of_a_family_carries_its_consent(db: Sessions) 
             end_user=user,
             application=made.application,
             scopes="employee.info.read",
-            debtors=[8, 7, 8],
+            debtors=["8", "7", "8"],
             ip="192.0.2.1",
             user_agent="ua",
             now=NOW,
@@ -116,7 +117,7 @@ async def test_clause_3_3_a_token_of_a_family_carries_its_consent(db: Sessions) 
         assert (claims.family_id, claims.consent_id, claims.debtors) == (
             family.id,
             consent.id,
-            frozenset({7, 8}),
+            frozenset({"7", "8"}),
         )
         assert claims.scopes == {"employee.info.read"}
         assert claims.expires_at == NOW.timestamp() + 3600
@@ -137,7 +138,7 @@ async def test_clause_3_3_a_withdrawal_revokes_every_family_once(db: Sessions) -
             end_user=user,
             application=made.application,
             scopes="a.read",
-            debtors=[7],
+            debtors=["7"],
             ip="192.0.2.1" * 10,
             user_agent="u" * 600,
             now=NOW,
@@ -176,7 +177,7 @@ async def test_clause_3_3_a_withdrawal_revokes_every_family_once(db: Sessions) -
             end_user=user,
             application=made.application,
             scopes="b.read",
-            debtors=[7],
+            debtors=["7"],
             ip="ip",
             user_agent="ua",
             now=later,

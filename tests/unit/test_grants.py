@@ -161,7 +161,7 @@ async def world(db: Sessions) -> Any:
             end_user=user,
             application=confidential,
             scopes=SCOPE,
-            debtors=[1],
+            debtors=["1"],
             ip="192.0.2.1",
             user_agent="ua",
             now=T0,
@@ -198,7 +198,7 @@ async def test_clause_3_3_a_code_is_exchanged_once_for_tokens_of_its_grant(world
         world.confidential.id,
         family.id,
         world.grantee.consent.id,
-        frozenset({1}),
+        frozenset({"1"}),
     )
     assert family.revoked_at is None
     await world.session.refresh(stored)

@@ -40,7 +40,7 @@ async def consent_to(
     user: EndUser,
     application: Application,
     scopes: str,
-    debtors: Sequence[int],
+    debtors: Sequence[str],
     minutes: int,
 ) -> Consent:
     return await grant_consent(
@@ -55,7 +55,7 @@ async def consent_to(
     )
 
 
-async def claims_of(session: AsyncSession, family: TokenFamily) -> tuple[str, set[str], set[int]]:
+async def claims_of(session: AsyncSession, family: TokenFamily) -> tuple[str, set[str], set[str]]:
     """The consent, scopes and debtors an access token of `family` carries, issued now."""
     signed = await token_for_family(session, family, ISSUER, START)
     claims = VerifiedTokens(await public_keys(session), ISSUER).verify(signed, START.timestamp())
@@ -69,10 +69,12 @@ async def test_clause_3_3_a_second_authorisation_keeps_the_first_integration_ref
         made = await parties(session)
         user = await end_user(session)
         actor = end_user_actor(user.id)
-        first = await consent_to(session, user, made.application, "a.read offline_access", [7], 0)
+        first = await consent_to(session, user, made.application, "a.read offline_access", ["7"], 0)
         running = await open_family(session, first)
         feed = len(await changes(session))
-        second = await consent_to(session, user, made.application, "a.read offline_access", [7], 5)
+        second = await consent_to(
+            session, user, made.application, "a.read offline_access", ["7"], 5
+        )
         device = await open_family(session, second)
 
         assert (running.revoked_at, running.consent_id) == (None, second.id)
@@ -96,8 +98,8 @@ async def test_clause_3_3_a_second_authorisation_keeps_the_first_integration_ref
             (actor, "replaced-consent", "consent", first.id, second.id),
         ]
         # Both integrations get tokens: under the live consent, each with its own claims.
-        assert await claims_of(session, running) == (second.id, {"a.read", "offline_access"}, {7})
-        assert await claims_of(session, device) == (second.id, {"a.read", "offline_access"}, {7})
+        assert await claims_of(session, running) == (second.id, {"a.read", "offline_access"}, {"7"})
+        assert await claims_of(session, device) == (second.id, {"a.read", "offline_access"}, {"7"})
 
 
 async def test_clause_3_3_a_wider_consent_keeps_an_earlier_family_at_its_own_claims(
@@ -106,15 +108,15 @@ async def test_clause_3_3_a_wider_consent_keeps_an_earlier_family_at_its_own_cla
     async with db.begin() as session:
         made = await parties(session)
         user = await end_user(session)
-        first = await consent_to(session, user, made.application, "a.read", [7], 0)
+        first = await consent_to(session, user, made.application, "a.read", ["7"], 0)
         running = await open_family(session, first)
-        wider = await consent_to(session, user, made.application, "a.read b.read", [7, 8], 5)
+        wider = await consent_to(session, user, made.application, "a.read b.read", ["7", "8"], 5)
         added = await open_family(session, wider)
 
         assert running.revoked_at is None
         # A refreshed token of the earlier family does not gain what the new consent added.
-        assert await claims_of(session, running) == (wider.id, {"a.read"}, {7})
-        assert await claims_of(session, added) == (wider.id, {"a.read", "b.read"}, {7, 8})
+        assert await claims_of(session, running) == (wider.id, {"a.read"}, {"7"})
+        assert await claims_of(session, added) == (wider.id, {"a.read", "b.read"}, {"7", "8"})
 
 
 async def test_clause_3_3_a_narrower_consent_revokes_exactly_the_families_beyond_it(
@@ -124,13 +126,13 @@ async def test_clause_3_3_a_narrower_consent_revokes_exactly_the_families_beyond
         made = await parties(session)
         user = await end_user(session)
         app = made.application
-        first = await consent_to(session, user, app, "a.read", [7], 0)
+        first = await consent_to(session, user, app, "a.read", ["7"], 0)
         narrow = await open_family(session, first)
         wide = await open_family(
-            session, await consent_to(session, user, app, "a.read b.read", [7, 8], 5)
+            session, await consent_to(session, user, app, "a.read b.read", ["7", "8"], 5)
         )
         feed = len(await changes(session))
-        without_8 = await consent_to(session, user, app, "a.read b.read", [7], 10)
+        without_8 = await consent_to(session, user, app, "a.read b.read", ["7"], 10)
 
         assert (wide.revoked_at, wide.revoke_reason) == (
             START + timedelta(minutes=10),
@@ -141,7 +143,7 @@ async def test_clause_3_3_a_narrower_consent_revokes_exactly_the_families_beyond
         assert ("token_family", wide.id) in changed
         assert ("token_family", narrow.id) not in changed
 
-        without_a = await consent_to(session, user, app, "b.read", [7, 8], 15)
+        without_a = await consent_to(session, user, app, "b.read", ["7", "8"], 15)
         assert narrow.revoke_reason == f"the new consent {without_a.id} withdrew scopes a.read"
         assert narrow.revoked_at == START + timedelta(minutes=15)
         assert wide.revoke_reason == f"the new consent {without_8.id} withdrew debtors 8"
@@ -156,9 +158,9 @@ async def test_clause_3_3_a_withdrawing_revokes_taken_over_families_too(db: Sess
         made = await parties(session)
         user = await end_user(session)
         actor = end_user_actor(user.id)
-        first = await consent_to(session, user, made.application, "a.read", [7], 0)
+        first = await consent_to(session, user, made.application, "a.read", ["7"], 0)
         running = await open_family(session, first)
-        second = await consent_to(session, user, made.application, "a.read", [7, 8], 5)
+        second = await consent_to(session, user, made.application, "a.read", ["7", "8"], 5)
         device = await open_family(session, second)
         assert running.revoked_at is None
 
@@ -199,7 +201,7 @@ async def test_clause_3_3_a_refresh_refuses_a_family_beyond_its_live_consent(db:
     async with db.begin() as session:
         made = await parties(session)
         user = await end_user(session)
-        consent = await consent_to(session, user, made.application, "a.read", [7], 0)
+        consent = await consent_to(session, user, made.application, "a.read", ["7"], 0)
         family = await open_family(session, consent)
 
         def grantees(sync: Session) -> tuple[bool, bool]:
@@ -227,9 +229,9 @@ async def test_clause_4_4_users_served_at_the_gateway_are_end_users_not_consents
         made = await parties(session)
         served = await end_user(session, 11)
         beyond = await end_user(session, 12)
-        await consent_to(session, served, made.application, "a.read", [7], 0)
-        await consent_to(session, beyond, made.application, "a.read", [8], 1)
-        await consent_to(session, beyond, made.application, "a.read", [8], 2)
+        await consent_to(session, served, made.application, "a.read", ["7"], 0)
+        await consent_to(session, beyond, made.application, "a.read", ["8"], 1)
+        await consent_to(session, beyond, made.application, "a.read", ["8"], 2)
         subscription = await session.get_one(Subscription, made.subscription.id)
         plan = await session.get_one(Plan, subscription.plan_id)
         plan.max_end_users = 1  # lowered after both consented

@@ -69,10 +69,22 @@ async def test_clause_3_3_a_preload_learns_every_page(upstream: Upstream) -> Non
     upstream.answers[first] = page(
         [{"id": 30, "debtorId": 7}, {"id": "31", "debtorId": 8}, "junk", {"id": 32}], 2
     )
-    upstream.answers[second] = page([{"id": 33, "debtorId": 8}, {"id": 34, "debtorId": "9"}], 2)
+    upstream.answers[second] = page(
+        [
+            {"id": 33, "debtorId": 8},
+            {"id": 34, "debtorId": "9"},
+            {"id": 35, "debtorId": "9,10"},
+            {"id": 36, "debtorId": True},
+            {"id": 37, "debtorId": -1},
+            {"id": 38, "debtorId": "5B6A77C7-6ABE-4F31-93DC-2692169E3EA4"},
+        ],
+        2,
+    )
     companies = directory(upstream)
-    assert await companies.preload() == 2
-    assert companies.owner == {"30": 7, "33": 8}
+    assert await companies.preload() == 4
+    # Debtor ids as the consents hold them: canonical strings; what is no debtor id is skipped.
+    guid = "5b6a77c7-6abe-4f31-93dc-2692169e3ea4"
+    assert companies.owner == {"30": "7", "33": "8", "34": "9", "38": guid}
     assert upstream.paths == [first, second]
     assert upstream.hosts == {"payroll.test"}
 
@@ -91,12 +103,12 @@ async def test_clause_3_3_a_preload_of_one_page_without_pagination(upstream: Ups
 async def test_clause_3_3_a_unknown_company_is_asked_for_once(upstream: Upstream) -> None:
     upstream.answers["/api/companies/40"] = (200, orjson.dumps({"id": 40, "debtorId": 7}))
     companies = directory(upstream)
-    assert await asyncio.gather(companies.learn("40"), companies.learn("40")) == [7, 7]
+    assert await asyncio.gather(companies.learn("40"), companies.learn("40")) == ["7", "7"]
     assert upstream.paths == ["/api/companies/40"]
     assert upstream.hosts == {"payroll.test"}
-    assert await companies.learn("40") == 7
+    assert await companies.learn("40") == "7"
     assert upstream.paths == ["/api/companies/40"]
-    assert companies.owner == {"40": 7}
+    assert companies.owner == {"40": "7"}
     assert companies._lookups == {}
 
 
@@ -126,5 +138,5 @@ async def test_clause_3_3_a_failed_lookup_fails_every_waiter_and_is_not_kept(
     with pytest.raises(UpstreamError, match=r"^GET /api/companies/42: no JSON$"):
         await companies.learn("42")
     upstream.answers["/api/companies/42"] = (200, orjson.dumps({"id": 42, "debtorId": 9}))
-    assert await companies.learn("42") == 9
+    assert await companies.learn("42") == "9"
     assert upstream.paths == ["/api/companies/42"] * 3

@@ -28,7 +28,7 @@ def token(key: ECKey = KEY, **changes: Any) -> str:
         "end_user_id": "user-1",
         "upstream_user_id": 11,
         "scope": "employee.info payroll.read",
-        "debtors": (7, 8),
+        "debtors": ("7", "8"),
         "family_id": "family-1",
         "consent_id": "consent-1",
         "now": ISSUED,
@@ -52,7 +52,7 @@ def claims(**changes: Any) -> dict[str, Any]:
         "exp": int(ISSUED_AT) + 3600,
         "scope": "a.read",
         "uid": 11,
-        "debtors": [7],
+        "debtors": ["7"],
         "grant": "family-1",
         "consent": "consent-1",
     }

@@ -41,7 +41,7 @@ def admits_new(
     served_users: set[str],
     served_debtors: set[str],
     end_user_id: str,
-    debtors: Iterable[int],
+    debtors: Iterable[str],
     max_end_users: int | None,
     max_debtors: int | None,
 ) -> str | None:
@@ -56,7 +56,7 @@ def admits_new(
             f"This application already serves the {max_end_users} end users its plan allows; "
             "it cannot connect to more accounts until its developer upgrades the plan."
         )
-    new = {str(debtor) for debtor in debtors} - served_debtors
+    new = set(debtors) - served_debtors  # canonical ids on both sides
     if max_debtors is not None and new and len(served_debtors) + len(new) > max_debtors:
         return (
             f"This application already serves {len(served_debtors)} of the {max_debtors} "

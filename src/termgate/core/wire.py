@@ -7,7 +7,7 @@ reference API reads them, so all three take the names from here.
 
 from __future__ import annotations
 
-DEBTORS_HEADER = "x-termgate-debtors"  # comma-separated debtor ids the end user consented to
+DEBTORS_HEADER = "x-termgate-debtors"  # the consented debtor ids, canonical, comma-separated
 USER_HEADER = "x-termgate-user"  # id of the end user the request is made for
 REQUEST_ID_HEADER = "x-request-id"
 # The HTTP methods an OpenAPI path item may describe (its operation keys).

@@ -16,6 +16,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from termgate.db.models import Base, Environment, Status, UTCDateTime, new_id, stored_enum, utcnow
 
 
+def split_debtors(listing: str) -> tuple[str, ...]:
+    """The debtor ids of a stored listing: canonical strings, comma-separated (written so by
+    `termgate.core.tenant_ids.debtor_listing`; a GUID never holds a comma)."""
+    return tuple(part for part in listing.split(",") if part)
+
+
 class EndUser(Base):
     """A login of the payroll product, who can see some debtors and consent to share them."""
 
@@ -30,15 +36,16 @@ class EndUser(Base):
     environment: Mapped[Environment] = mapped_column(
         stored_enum(Environment), default=Environment.SANDBOX, nullable=False
     )
-    debtor_ids: Mapped[str] = mapped_column(Text, default="", nullable=False)  # "1001,1002"
+    # Canonical debtor ids, comma-separated: "1001,1002" or lower-case GUIDs.
+    debtor_ids: Mapped[str] = mapped_column(Text, default="", nullable=False)
     status: Mapped[Status] = mapped_column(stored_enum(Status), default=Status.ACTIVE)
     # Raised to end every session of the account (sign-out, new password, suspension).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     @property
-    def debtors(self) -> tuple[int, ...]:
-        return tuple(int(part) for part in self.debtor_ids.split(",") if part)
+    def debtors(self) -> tuple[str, ...]:
+        return split_debtors(self.debtor_ids)
 
 
 class Consent(Base):
@@ -62,8 +69,8 @@ class Consent(Base):
     __table_args__ = (Index("ix_consents_end_user_application", "end_user_id", "application_id"),)
 
     @property
-    def debtors(self) -> tuple[int, ...]:
-        return tuple(int(part) for part in self.debtor_ids.split(",") if part)
+    def debtors(self) -> tuple[str, ...]:
+        return split_debtors(self.debtor_ids)
 
 
 class TokenFamily(Base):
@@ -92,8 +99,8 @@ class TokenFamily(Base):
     __table_args__ = (Index("ix_token_families_revoked_at", "revoked_at"),)
 
     @property
-    def debtors(self) -> tuple[int, ...]:
-        return tuple(int(part) for part in self.debtor_ids.split(",") if part)
+    def debtors(self) -> tuple[str, ...]:
+        return split_debtors(self.debtor_ids)
 
 
 class AuthorizationCode(Base):

@@ -6,10 +6,16 @@ A `companyId` the gateway has not seen yet cannot be decided without asking the 
 `authorize` marks the exchange `company_pending` and the pipeline awaits `resolve_tenant`, the
 step's asynchronous half (one upstream lookup, then remembered). An unknown company is refused
 like another tenant's: the answer does not tell whether it exists.
+
+Debtor ids compare as canonical strings (`termgate.core.tenant_ids`): the bearer's set holds
+them, made once per token. A path's id found in that set as written is canonical by definition
+(one set lookup, no parsing); only a miss is canonicalised, so `ABC…` finds the consented
+`abc…` while `01001`, `1001 ` or `1001,1002` find nothing and are refused.
 """
 
 from __future__ import annotations
 
+from termgate.core.tenant_ids import debtor_id
 from termgate.gateway.catalog import DEBTOR
 from termgate.gateway.exchange import Exchange, refuse
 from termgate.gateway.tenants import CompanyDirectory, canonical_id
@@ -86,7 +92,10 @@ def authorize(exchange: Exchange, companies: CompanyDirectory) -> ProblemRespons
     tenant_id = exchange.tenant_id
     assert tenant_id is not None
     if tenant == DEBTOR:
-        return None if tenant_id in bearer.debtor_ids else tenant_refused(exchange)
+        debtors = bearer.debtors  # a hit as written needs no parsing; only a miss is parsed
+        if tenant_id in debtors or debtor_id(tenant_id) in debtors:
+            return None
+        return tenant_refused(exchange)
     owner = companies.owner.get(tenant_id)
     if owner is None:
         if not canonical_id(tenant_id):

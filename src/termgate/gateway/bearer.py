@@ -2,8 +2,9 @@
 
 `identity.tokens.VerifiedTokens` checks an ES256 JWT's signature once and remembers its claims.
 On top of that, the gateway keeps, per `Authorization` header value, a `Bearer`: the claims in
-the shapes the steps compare against (debtor ids as they appear in paths, the granted scopes
-with the read scopes their write scopes imply) and the upstream's end-user headers, already
+the shapes the steps compare against (the set of canonical debtor ids, strings as a path's
+canonical id is written, made once per token; the granted scopes with the read scopes their
+write scopes imply) and the upstream's end-user headers, already
 formatted. A request with a known token then costs one dict lookup and one comparison of its
 expiry; nothing is parsed, split or formatted per request. Revocation is not a property of the
 token but of the snapshot (the revoked families), so it is checked on every request.
@@ -14,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from termgate.core.scopes import granted_scopes
+from termgate.core.tenant_ids import debtor_listing
 from termgate.core.wire import DEBTORS_HEADER, USER_HEADER
 from termgate.identity.tokens import AccessClaims, TokenError, VerifiedTokens
 
@@ -26,7 +28,6 @@ class Bearer:
     __slots__ = (
         "client_id",
         "consent_id",
-        "debtor_ids",
         "debtors",
         "end_user_id",
         "expires_at",
@@ -43,12 +44,11 @@ class Bearer:
         self.end_user_id = claims.end_user_id
         self.family_id = claims.family_id
         self.expires_at = claims.expires_at
-        self.debtors = claims.debtors
-        self.debtor_ids = frozenset(str(debtor) for debtor in claims.debtors)
+        self.debtors = claims.debtors  # canonical strings, ints of older tokens converted
         self.several_debtors = len(claims.debtors) > 1
         self.scopes = tuple(sorted(claims.scopes))
         self.granted = granted_scopes(claims.scopes)
-        debtors = ",".join(str(debtor) for debtor in sorted(claims.debtors))
+        debtors = debtor_listing(claims.debtors)
         self.upstream_headers = (
             f"{USER_HEADER}: {claims.upstream_user_id}\r\n{DEBTORS_HEADER}: {debtors}\r\n"
         )

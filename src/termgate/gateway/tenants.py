@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from termgate.core.tenant_ids import TenantIdError, canonical_debtor_id
 from termgate.upstream_client.fetch import fetch, fetch_json
 from termgate.upstream_client.pool import UpstreamError, UpstreamPool
 
@@ -34,14 +35,18 @@ class CompanyDirectory:
     def __init__(self, pool: UpstreamPool, upstream_host: str) -> None:
         self.pool = pool
         self.upstream_host = upstream_host
-        self.owner: dict[str, int] = {}  # company id as in paths → debtor id
-        self._lookups: dict[str, asyncio.Future[int | None]] = {}
+        # company id as in paths → its debtor's canonical id (a string, as consents hold it)
+        self.owner: dict[str, str] = {}
+        self._lookups: dict[str, asyncio.Future[str | None]] = {}
 
     def _remember(self, company: Any) -> None:
         if isinstance(company, dict):
-            company_id, debtor_id = company.get("id"), company.get("debtorId")
-            if isinstance(company_id, int) and isinstance(debtor_id, int):
-                self.owner[str(company_id)] = debtor_id
+            company_id, owner = company.get("id"), company.get("debtorId")
+            if isinstance(company_id, int) and isinstance(owner, int | str):
+                try:
+                    self.owner[str(company_id)] = canonical_debtor_id(owner)
+                except TenantIdError:
+                    log.warning("company %s names no debtor id: %.40r", company_id, owner)
 
     async def preload(self) -> int:
         """Learn every company the upstream lists; returns how many are known."""
@@ -59,7 +64,7 @@ class CompanyDirectory:
             number += 1
         return len(self.owner)
 
-    async def learn(self, company_id: str) -> int | None:
+    async def learn(self, company_id: str) -> str | None:
         """The debtor owning `company_id`, asking the upstream once; None if there is none."""
         known = self.owner.get(company_id)
         if known is not None or not canonical_id(company_id):
@@ -67,7 +72,7 @@ class CompanyDirectory:
         pending = self._lookups.get(company_id)
         if pending is not None:
             return await asyncio.shield(pending)
-        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._lookups[company_id] = future
         try:
             owner = await self._ask(company_id)
@@ -83,7 +88,7 @@ class CompanyDirectory:
         future.set_result(owner)
         return owner
 
-    async def _ask(self, company_id: str) -> int | None:
+    async def _ask(self, company_id: str) -> str | None:
         status, body = await fetch(self.pool, self.upstream_host, f"{COMPANIES_PATH}/{company_id}")
         if status == 404:
             return None

@@ -15,7 +15,7 @@ left out) is revoked, like a withdrawn consent's, so the gateway refuses what wa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from termgate.core.audit import record
 from termgate.core.changes import record_access_change
 from termgate.core.errors import RegistryError
 from termgate.core.scopes import granted_scopes
+from termgate.core.tenant_ids import TenantIdError, canonical_debtor_ids, debtor_order
 from termgate.core.users_served import admits_new, over_cap
 from termgate.db.models import Application, Plan, Product, Status, Subscription
 from termgate.db.oauth import Consent, EndUser, TokenFamily
@@ -35,6 +36,27 @@ CONSENT_TEXT = (
     "By choosing Allow you let {application} read the data described above of the customer "
     "accounts you tick, on your behalf, until you revoke this consent on the Connected apps page."
 )
+
+
+class ConsentDebtorsError(RegistryError):
+    """Clause 3.3 a: a consent names exactly debtors its end user sees, each a debtor id in
+    canonical-able form; anything else is refused, never dropped or widened."""
+
+
+def consented_debtors(end_user: EndUser, debtors: Iterable[object]) -> tuple[str, ...]:
+    """The canonical ids of `debtors`, all of which `end_user` sees; ConsentDebtorsError names
+    the first that is not a debtor id, or the ones the end user does not see."""
+    try:
+        chosen = canonical_debtor_ids(debtors)
+    except TenantIdError as error:
+        raise ConsentDebtorsError(str(error)) from None
+    if not chosen:
+        raise ConsentDebtorsError("a consent names at least one customer account")
+    unseen = set(chosen) - set(end_user.debtors)
+    if unseen:
+        listing = ", ".join(sorted(unseen, key=debtor_order))
+        raise ConsentDebtorsError(f"this login does not see the customer accounts {listing}")
+    return chosen
 
 
 class UsersServedCapError(RegistryError):
@@ -60,7 +82,7 @@ async def _capped_plans(session: AsyncSession, application: Application) -> list
 
 
 async def check_users_served(
-    session: AsyncSession, application: Application, end_user_id: str, debtors: Sequence[int]
+    session: AsyncSession, application: Application, end_user_id: str, debtors: Sequence[str]
 ) -> None:
     """Raise `UsersServedCapError` when a consent of this end user over these debtors would go
     beyond a cap of the application's plan (clause 4.4)."""
@@ -113,12 +135,13 @@ async def all_consents(session: AsyncSession, end_user_id: str) -> list[Consent]
 
 def withdrawn_from(family: TokenFamily, consent: Consent) -> str | None:
     """What `family` carries that `consent` does not grant ("debtors 1002; scopes x.read"), or
-    None when the consent covers the family (a write scope covers its read scope)."""
+    None when the consent covers the family (a write scope covers its read scope). Both hold
+    canonical ids, so comparing the strings compares the debtors."""
     scopes = set(family.scope.split()) - granted_scopes(frozenset(consent.scopes.split()))
     debtors = set(family.debtors) - set(consent.debtors)
     parts = []
     if debtors:
-        parts.append("debtors " + ",".join(str(debtor) for debtor in sorted(debtors)))
+        parts.append("debtors " + ",".join(sorted(debtors, key=debtor_order)))
     if scopes:
         parts.append("scopes " + " ".join(sorted(scopes)))
     return "; ".join(parts) or None
@@ -130,19 +153,22 @@ async def grant_consent(
     end_user: EndUser,
     application: Application,
     scopes: str,
-    debtors: Sequence[int],
+    debtors: Iterable[str],
     ip: str,
     user_agent: str,
     now: datetime,
 ) -> Consent:
+    """Records the end user's consent over `debtors` (ids in any accepted spelling, all seen by
+    the end user: `ConsentDebtorsError` otherwise) and replaces the earlier one."""
     actor = end_user_actor(end_user.id)
-    await check_users_served(session, application, end_user.id, debtors)
+    chosen = consented_debtors(end_user, debtors)
+    await check_users_served(session, application, end_user.id, chosen)
     earlier = await live_consents(session, end_user.id, application.id)
     consent = Consent(
         end_user_id=end_user.id,
         application_id=application.id,
         scopes=scopes,
-        debtor_ids=",".join(str(debtor) for debtor in sorted(set(debtors))),
+        debtor_ids=",".join(chosen),
         consent_text_version=CONSENT_TEXT_VERSION,
         granted_at=now,
         ip=ip[:64],

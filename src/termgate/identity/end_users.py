@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.core.errors import RegistryError
 from termgate.core.passwords import hash_off_loop, verify_off_loop
+from termgate.core.tenant_ids import TenantIdError, canonical_debtor_ids
 from termgate.db.models import Environment, Status
 from termgate.db.oauth import EndUser
 
 # In the reference data the first two customers (debtors) play the sandbox's demo customers.
-SANDBOX_DEBTORS = frozenset({1001, 1002})
+SANDBOX_DEBTORS = frozenset({"1001", "1002"})
 
 
 class PayrollLogin(Protocol):
@@ -34,12 +35,21 @@ class PayrollLogin(Protocol):
     @property
     def display_name(self) -> str: ...
     @property
-    def debtor_ids(self) -> Sequence[int]: ...
+    def debtor_ids(self) -> Sequence[int | str]: ...
 
 
-def environment_of(login: PayrollLogin) -> Environment:
-    sandbox = set(login.debtor_ids) <= SANDBOX_DEBTORS
+def environment_of(debtors: Iterable[str]) -> Environment:
+    sandbox = set(debtors) <= SANDBOX_DEBTORS
     return Environment.SANDBOX if sandbox else Environment.PRODUCTION
+
+
+def visible_debtors(login: PayrollLogin) -> tuple[str, ...]:
+    """The login's debtors in canonical form; RegistryError if the identity store names one
+    that is not a debtor id (it is not imported rather than stored in a form never compared)."""
+    try:
+        return canonical_debtor_ids(login.debtor_ids)
+    except TenantIdError as error:
+        raise RegistryError(f"login {login.username}: {error}") from None
 
 
 async def import_end_users(
@@ -52,14 +62,15 @@ async def import_end_users(
     for login in logins:
         if login.id in known:
             continue
+        debtors = visible_debtors(login)
         user = EndUser(
             upstream_id=login.id,
             username=login.username,
             email=login.email,
             display_name=login.display_name,
             password_hash=password_hash,
-            environment=environment_of(login),
-            debtor_ids=",".join(str(debtor) for debtor in login.debtor_ids),
+            environment=environment_of(debtors),
+            debtor_ids=",".join(debtors),
         )
         session.add(user)
         created.append(user)

@@ -6,6 +6,12 @@ unknown to other nodes until their next snapshot refresh). Verifying ES256 costs
 gateway keeps the claims of tokens it has verified (`VerifiedTokens`) and pays a dict lookup on
 every later request; revocation is a set of token-family ids in the snapshot (docs/performance.md
 has the measurements).
+
+The `debtors` claim is a JSON list of canonical debtor ids as strings (`"1001"`, or a lower-case
+GUID). Tokens issued before ids were strings carry a list of integers; they stay valid until
+they expire (an hour at most), read as the decimal strings of those integers, so the gateway
+compares one form whatever the token's age. A claim holding anything else (a comma-joined
+list, spaces, a negative number, an id in neither form) is not an access token of this server.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.core.changes import record_access_change
+from termgate.core.tenant_ids import TenantIdError, canonical_debtor_ids
 from termgate.db.models import new_id
 from termgate.db.oauth import Consent, EndUser, SigningKey, TokenFamily
 
@@ -40,7 +47,7 @@ class AccessClaims:
     end_user_id: str
     upstream_user_id: int
     scopes: frozenset[str]
-    debtors: frozenset[int]
+    debtors: frozenset[str]  # canonical debtor ids
     family_id: str
     consent_id: str
     expires_at: float
@@ -82,7 +89,7 @@ def issue_access_token(
     end_user_id: str,
     upstream_user_id: int,
     scope: str,
-    debtors: tuple[int, ...],
+    debtors: tuple[str, ...],
     family_id: str,
     consent_id: str,
     now: datetime,
@@ -98,7 +105,7 @@ def issue_access_token(
         "jti": new_id(),
         "scope": scope,
         "uid": upstream_user_id,
-        "debtors": list(debtors),
+        "debtors": list(canonical_debtor_ids(debtors)),
         "grant": family_id,
         "consent": consent_id,
     }
@@ -119,13 +126,23 @@ def _claims(payload: dict[str, Any], issuer: str) -> AccessClaims:
             end_user_id=str(payload["sub"]),
             upstream_user_id=int(payload["uid"]),
             scopes=frozenset(str(payload["scope"]).split()),
-            debtors=frozenset(int(debtor) for debtor in payload["debtors"]),
+            debtors=_debtors_claim(payload["debtors"]),
             family_id=str(payload["grant"]),
             consent_id=str(payload["consent"]),
             expires_at=float(payload["exp"]),
         )
+    except TenantIdError as error:
+        raise TokenError(f"the token's debtors claim is not valid: {error}") from None
     except (KeyError, TypeError, ValueError):
         raise TokenError("the token lacks the claims of an access token") from None
+
+
+def _debtors_claim(claim: object) -> frozenset[str]:
+    """The canonical ids of a `debtors` claim: a list of strings, or of integers in tokens
+    issued before ids were strings (read as their decimal strings)."""
+    if not isinstance(claim, list):
+        raise TenantIdError("the debtors claim is not a list")
+    return frozenset(canonical_debtor_ids(claim))
 
 
 class VerifiedTokens:

@@ -88,7 +88,7 @@ async def connected_apps(request: Request, session: AsyncSession, end_user: EndU
             "application": applications[consent.application_id],
             "developer": developers.get(applications[consent.application_id].developer_id),
             "scopes": scope_words(request, consent.scopes),
-            "debtors": [(debtor, names.get(debtor, str(debtor))) for debtor in consent.debtors],
+            "debtors": [(debtor, names.get(debtor, debtor)) for debtor in consent.debtors],
         }
         for consent in consents
     ]

@@ -21,6 +21,7 @@ from termgate.db.oauth import EndUser
 from termgate.identity.consents import (
     CONSENT_TEXT,
     CONSENT_TEXT_VERSION,
+    ConsentDebtorsError,
     UsersServedCapError,
     grant_consent,
 )
@@ -163,7 +164,7 @@ async def _consent_page(
         developer=developer,
         category=USE_CASE_CATEGORIES.get(application.use_case_category or "", ""),
         scopes=scope_words(request, checked.scope),
-        debtors=sorted(names.items()),
+        debtors=list(names.items()),
         end_user=end_user,
         interaction=interaction,
         consent_text=CONSENT_TEXT.format(application=application.name),
@@ -194,8 +195,7 @@ async def decide(request: Request) -> Response:
             return refused_page(request, SANDBOX_ONLY, status_code=403)
         grantee = None
         if field(form, "decision") == "allow":
-            chosen = {value for value in form.getlist("debtor") if isinstance(value, str)}
-            debtors = [debtor for debtor in end_user.debtors if str(debtor) in chosen]
+            debtors = [value for value in form.getlist("debtor") if isinstance(value, str)]
             if not debtors:
                 message = "Tick at least one customer account the application may read."
                 return await _consent_page(
@@ -203,6 +203,11 @@ async def decide(request: Request) -> Response:
                 )
             try:
                 grantee = await _grant(request, session, checked, end_user, debtors)
+            except ConsentDebtorsError as refused:  # clause 3.3 a: never dropped or widened
+                message = f"Nothing was shared: {refused}."
+                return await _consent_page(
+                    request, session, checked, end_user, interaction, message, 400
+                )
             except UsersServedCapError as capped:  # clause 4.4: users served
                 return await _consent_page(
                     request, session, checked, end_user, interaction, str(capped), 403
@@ -225,7 +230,7 @@ async def _grant(
     session: AsyncSession,
     checked: AuthorizationRequest,
     end_user: EndUser,
-    debtors: list[int],
+    debtors: list[str],
 ) -> Grantee:
     application = checked.client.application
     now = web(request).settings.now()

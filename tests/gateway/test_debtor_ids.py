@@ -1,0 +1,98 @@
+"""Debtor ids as strings at the gateway, through the reference payroll API (clause 3.3 a): a
+token's debtors are compared in canonical form, a GUID debtor passes only in its own spellings,
+and a token issued before ids were strings (integer claims) is still honoured: running
+integrations do not break when termgate moves to the published contract's GUIDs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+from joserfc import jwt
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from termgate.db.models import new_id
+from termgate.identity.tokens import ALGORITHM, AUDIENCE, TOKEN_TYPE, signing_key
+from tests.gateway.conftest import Gateway, wait_for_status
+from tests.support.contract_errors import assert_contract_problem
+from tests.support.factories import (
+    READ_SCOPES,
+    TEST_ISSUER,
+    IssuedToken,
+    issue_test_key,
+    issue_test_token,
+)
+
+GUID = "5b6a77c7-6abe-4f31-93dc-2692169e3ea4"
+OTHER = "0f3c2d1e-0000-4000-8000-00000000beef"
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def integer_claims_token(
+    sessions: Sessions, application_id: str, issued: IssuedToken, debtors: list[int]
+) -> str:
+    """An access token as termgate signed them before ids were strings: `debtors` a JSON list
+    of integers (same key, same family and consent)."""
+    async with sessions.begin() as session:
+        key = await signing_key(session)
+    now = int(datetime.now(UTC).timestamp())
+    claims = {
+        "iss": TEST_ISSUER,
+        "sub": issued.end_user_id,
+        "aud": AUDIENCE,
+        "client_id": application_id,
+        "iat": now,
+        "exp": now + 3600,
+        "jti": new_id(),
+        "scope": READ_SCOPES,
+        "uid": 10_000_001,
+        "debtors": debtors,
+        "grant": issued.family_id,
+        "consent": issued.consent_id,
+    }
+    header = {"alg": ALGORITHM, "typ": TOKEN_TYPE, "kid": key.kid}
+    return jwt.encode(header, claims, key, algorithms=[ALGORITHM])
+
+
+def refused(response: httpx.Response) -> None:
+    assert response.status_code == 403, response.text
+    assert_contract_problem(response.json(), 403, 40303, "3.3 a")
+
+
+async def test_clause_3_3_a_a_token_with_integer_debtors_is_still_honoured(
+    payroll_gateway: Gateway, client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    key = await issue_test_key(sessions)
+    issued = await issue_test_token(sessions, key.application_id, debtors=("1001",))
+    old = await integer_claims_token(sessions, key.application_id, issued, [1001])
+    base = payroll_gateway.url
+    await wait_for_status(client, f"{base}/api/debtors", key.key, 200, token=old)
+    headers = {"X-Subscription-Key": key.key, "Authorization": f"Bearer {old}"}
+    listing = await client.get(f"{base}/api/debtors", headers=headers)
+    assert [debtor["id"] for debtor in listing.json()["data"]] == [1001]
+    own = await client.get(f"{base}/api/debtors/1001/companies", headers=headers)
+    assert own.status_code == 200
+    assert {company["debtorId"] for company in own.json()["data"]} == {1001}
+    employees = await client.get(f"{base}/api/companies/2001/employees", headers=headers)
+    assert employees.status_code == 200  # company 2001 is debtor 1001's: "1001" == str(1001)
+    for path in ("/api/debtors/1002", "/api/debtors/01001", "/api/companies/2002/employees"):
+        refused(await client.get(f"{base}{path}", headers=headers))
+
+
+async def test_clause_3_3_a_a_guid_debtor_passes_in_its_own_spellings_only(
+    payroll_gateway: Gateway, client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    key = await issue_test_key(sessions)
+    issued = await issue_test_token(sessions, key.application_id, debtors=(GUID.upper(), "1001"))
+    base = payroll_gateway.url
+    await wait_for_status(client, f"{base}/api/debtors", key.key, 200, token=issued.token)
+    headers = issued.headers(key.key)
+    # The reference API knows numbers only: it lists debtor 1001 and none of a GUID.
+    listing = await client.get(f"{base}/api/debtors", headers=headers)
+    assert [debtor["id"] for debtor in listing.json()["data"]] == [1001]
+    for spelled in (GUID, GUID.upper()):
+        forwarded = await client.get(f"{base}/api/debtors/{spelled}", headers=headers)
+        assert forwarded.status_code == 404, forwarded.text  # the API's own answer, not 40303
+    lookalikes = (OTHER, "%7B" + GUID + "%7D", GUID.replace("-", ""), f"{GUID}%2C1002", "1002")
+    for spelled in lookalikes:
+        refused(await client.get(f"{base}/api/debtors/{spelled}/companies", headers=headers))
