@@ -152,7 +152,7 @@ def test_clause_3_3_e_scope_is_checked_before_the_tenant() -> None:
 class UnreachableUpstream(CompanyDirectory):
     """A directory whose upstream answers the company lookup with a server error."""
 
-    async def _ask(self, company_id: str) -> int | None:
+    async def _ask(self, company_id: str) -> str | None:
         raise UpstreamError(f"GET /api/companies/{company_id} answered 503")
 
 
