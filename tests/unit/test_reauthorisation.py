@@ -238,3 +238,35 @@ async def test_clause_4_4_users_served_at_the_gateway_are_end_users_not_consents
         snapshot = await load_snapshot(session)
         (key,) = snapshot.keys.values()
         assert key.over_cap == {beyond.id}
+
+
+async def test_clause_3_3_a_replacing_moves_live_families_oldest_first_and_leaves_ended_ones(
+    db: Sessions,
+) -> None:
+    """The audit trail lists the families a new consent took over in the order they were
+    authorised; a family already ended stays with its consent, ended, and is not mentioned."""
+    async with db.begin() as session:
+        made = await parties(session)
+        user = await end_user(session)
+        first = await consent_to(session, user, made.application, "a.read", ["7"], 0)
+        # Opened out of time order (ids are random), so the order can only come from the times.
+        opened = [
+            await open_family(session, first, now=START + timedelta(minutes=minute))
+            for minute in (3, 1, 5, 2, 4)
+        ]
+        ended = await open_family(session, first, now=START)
+        ended.revoked_at, ended.revoke_reason = START, "ended before"
+        assert [family.created_at for family in opened] == [
+            START + timedelta(minutes=minute) for minute in (3, 1, 5, 2, 4)
+        ]
+        oldest_first = sorted(opened, key=lambda family: family.created_at)
+        second = await consent_to(session, user, made.application, "a.read", ["7"], 5)
+
+        kept = [row for row in await audits(session) if row[1] == "kept-token-family"]
+        assert [row[3] for row in kept] == [family.id for family in oldest_first]
+        assert (ended.consent_id, ended.revoked_at, ended.revoke_reason) == (
+            first.id,
+            START,
+            "ended before",
+        )
+        assert {family.consent_id for family in opened} == {second.id}
