@@ -69,6 +69,9 @@ async def subscribe_and_copy_key(page: Page) -> str:
     dialog = page.get_by_role("dialog")
     await expect(dialog).to_be_visible()
     await photograph(page, "portal-keys")
+    # The clipboard takes text only from the focused document; the console's tab opened earlier in
+    # this test may still hold the focus on a busy machine.
+    await page.bring_to_front()
     await dialog.get_by_role("button", name="Copy primary key").click()
     await expect(dialog.get_by_text("Copied.")).to_be_visible()
     copied: str = await page.evaluate("navigator.clipboard.readText()")
