@@ -140,3 +140,15 @@ async def test_clause_3_3_a_failed_lookup_fails_every_waiter_and_is_not_kept(
     upstream.answers["/api/companies/42"] = (200, orjson.dumps({"id": 42, "debtorId": 9}))
     assert await companies.learn("42") == "9"
     assert upstream.paths == ["/api/companies/42"] * 3
+
+
+def test_clause_3_3_a_company_with_a_malformed_owner_is_not_placed_and_the_log_names_both(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A listed company whose debtor id is not one stays unknown (so it is never let through),
+    and the operator's log says which company and what it named, cut short."""
+    companies = CompanyDirectory(None, "upstream")  # type: ignore[arg-type]  # no lookups here
+    with caplog.at_level("WARNING", logger="termgate.gateway.tenants"):
+        companies._remember({"id": 2001, "debtorId": "1001,1002"})
+    assert companies.owner == {}
+    assert caplog.messages == ["company 2001 names no debtor id: '1001,1002'"]
