@@ -209,3 +209,19 @@ async def test_clause_4_4_caps_of_plans_not_in_force_do_not_apply(db: Sessions) 
         await decide(session, request.id, approve=True, reason="", actor=ADMIN)
         # In production now: the caps of its sandbox plan do not bind the production traffic.
         await consent(session, two, app, ["2"])
+
+
+async def test_clause_3_3_a_consents_are_listed_by_the_time_they_were_given(db: Sessions) -> None:
+    """The end user's ledger (Art. 7(1) export: oldest first) and connected apps (newest first)
+    follow the time of consent, not the order of the rows; ids are random, so five consents
+    recorded out of time order would come back in time order by chance once in 120 tries."""
+    async with db.begin() as session:
+        made = await parties(session)
+        (user,) = await users(session, 1)
+        given = []
+        for minute in (3, 1, 5, 2, 4):
+            app = await create_application(session, made.developer, name=f"App {minute}")
+            given.append(await consent(session, user, app, at=NOW + timedelta(minutes=minute)))
+        oldest_first = [c.id for c in sorted(given, key=lambda c: c.granted_at)]
+        assert [c.id for c in await all_consents(session, user.id)] == oldest_first
+        assert [c.id for c in await live_consents(session, user.id)] == oldest_first[::-1]
