@@ -108,12 +108,11 @@ async def test_clause_3_1_admin_api_conforms_to_its_openapi_document(site: Site)
     def exercise(operation: Any) -> None:
         names = {p["name"] for p in operation.definition.raw.get("parameters", [])} & known.keys()
         strategy = operation.as_strategy()
+        real = {name: known[name] for name in names}
         if operation.label in valid:
-            real = {name: known[name] for name in names}
             body = valid[operation.label]
             strategy = st.one_of(strategy, operation.as_strategy(path_parameters=real, body=body))
         if names:
-            real = {name: known[name] for name in names}
             strategy = st.one_of(strategy, operation.as_strategy(path_parameters=real))
             # A documented example body, with real ids, must be accepted as it stands.
             for example in _examples(operation):
