@@ -5,7 +5,7 @@ and the examples drawn: `tests/support/fuzz_contract.py`)."""
 from __future__ import annotations
 
 import httpx
-import requests
+from schemathesis.core.transport import Response
 
 from termgate.published_api import LoopbackServer
 from tests.support.fuzz_contract import fuzz
@@ -20,7 +20,7 @@ UNDECLARED_NOT_FOUND = {
 }
 
 
-def undeclared_not_found(label: str, response: requests.Response) -> bool:
+def undeclared_not_found(label: str, response: Response) -> bool:
     return label in UNDECLARED_NOT_FOUND and response.status_code == 404
 
 

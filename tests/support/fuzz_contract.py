@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,7 +29,9 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Ok
+from schemathesis.core.transport import Response
 
 from termgate.published_api.validation import tolerant_document
 
@@ -42,7 +43,7 @@ CHECKS = [
 ]
 # Whether an answer's status may be left out of `status_code_conformance`, given the operation's
 # label ("GET /api/...") and the answer; the caller then judges that answer itself.
-Undeclared = Callable[[str, requests.Response], bool]
+Undeclared = Callable[[str, Response], bool]
 
 
 @dataclass
@@ -68,6 +69,11 @@ class FuzzRun:
         )
 
 
+def media_type(response: Response) -> str:
+    values = response.headers.get("content-type") or [""]
+    return values[0].split(";")[0].strip()
+
+
 def fuzzable_document() -> dict[str, Any]:
     document: dict[str, Any] = copy.deepcopy(tolerant_document())
     for template, item in document["paths"].items():
@@ -86,7 +92,7 @@ def fuzz(
     *,
     headers: Mapping[str, str] | None = None,
     max_examples: int = 12,
-    judge: Callable[[str, requests.Response], list[str]] | None = None,
+    judge: Callable[[str, Response], list[str]] | None = None,
 ) -> FuzzRun:
     """Run every operation of the document against `base_url` with `headers` on each request;
     `judge` adds the caller's own findings about an answer (each counts as a schema violation)."""
@@ -97,7 +103,7 @@ def fuzz(
         try:
             _exercise(result.ok(), base_url, known, undeclared, dict(headers or {}),
                       max_examples, judge, run)  # fmt: skip
-        except AssertionError:
+        except (AssertionError, FailureGroup):  # counted in `run`; the next operation
             continue
     return run
 
@@ -109,7 +115,7 @@ def _exercise(
     undeclared: Undeclared,
     headers: dict[str, str],
     max_examples: int,
-    judge: Callable[[str, requests.Response], list[str]] | None,
+    judge: Callable[[str, Response], list[str]] | None,
     run: FuzzRun,
 ) -> None:
     template = re.findall(r"\{([^{}/]+)\}", operation.path)
@@ -134,7 +140,7 @@ def _exercise(
                 case.validate_response(response, checks=[status_code_conformance])
             findings = judge(operation.label, response) if judge else []
             assert not findings, "; ".join(findings)
-        except AssertionError as failure:
+        except (AssertionError, FailureGroup) as failure:
             if response.status_code < 500:
                 run.schema_violations += 1
             run.failures.append(f"{operation.label}: {failure}")
