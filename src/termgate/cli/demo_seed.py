@@ -27,8 +27,8 @@ from termgate.db.oauth import EndUser
 from termgate.db.programme import Administrator, ProductionRequest, ReviewState
 from termgate.governance.maintenance_calendar import ensure_default_rule
 from termgate.identity.clients import client_secret_matches, issue_client_secret
-from termgate.identity.consents import grant_consent, live_consents
-from termgate.identity.end_users import import_end_users
+from termgate.identity.consents import grant_consent, live_consents, withdraw
+from termgate.identity.end_users import environment_of, import_end_users, visible_debtors
 from termgate.identity.tokens import open_family, token_for_family
 from termgate.published_api import World, generate
 from termgate.registry.admins import create_administrator
@@ -46,6 +46,7 @@ BRAM = ("bram@hr-sync.example", "Bram Bakker", "HR Sync")
 DEVELOPER_PASSWORD = "portal-demo-2026"
 END_USER_PASSWORD = "payroll-demo-2026"
 EXAMPLE_CLIENT_PATH = "/example-client/callback"
+SEEDER = "termgate demo seed"
 
 
 SANDBOX_DEBTOR_COUNT = 2  # the world's first debtors play the sandbox's customers
@@ -72,6 +73,27 @@ def demo_logins(world: World) -> list[DemoLogin]:
 
 def sandbox_debtors(world: World) -> list[str]:
     return [debtor.id for debtor in world.debtors[:SANDBOX_DEBTOR_COUNT]]
+
+
+async def follow_the_world(session: AsyncSession, settings: Settings, world: World) -> None:
+    """A demo database seeded from an earlier reference API holds the same logins (the same
+    numbers) seeing other debtors (`1001`): each is brought up to date with the world, and its
+    consents, which name debtors it no longer sees, are withdrawn with their tokens."""
+    logins = {login.id: login for login in demo_logins(world)}
+    sandbox = frozenset(sandbox_debtors(world))
+    for user in list(await session.scalars(select(EndUser))):
+        login = logins.get(user.upstream_id)
+        if login is None or user.debtors == visible_debtors(login):
+            continue
+        user.username, user.email = login.username, login.email
+        user.display_name = login.display_name
+        user.debtor_ids = ",".join(visible_debtors(login))
+        user.environment = environment_of(visible_debtors(login), sandbox)
+        for consent in await live_consents(session, user.id):
+            await withdraw(
+                session, consent, "the account's customers changed", SEEDER, settings.now()
+            )
+        await session.flush()  # one login at a time: usernames stay unique at every step
 
 
 @dataclass(frozen=True)
@@ -270,6 +292,7 @@ async def seed_demo(
     example_redirect = await _register_example_client(session, settings, insights)
     client_secret = await _client_secret(session, insights, previous.get("client_secret"))
     world = generate(settings.seed, settings.employees)
+    await follow_the_world(session, settings, world)
     await import_end_users(session, demo_logins(world), END_USER_PASSWORD, sandbox_debtors(world))
     access_token = await _demo_access_token(session, settings, insights)
     logins: list[dict[str, object]] = [
