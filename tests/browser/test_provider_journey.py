@@ -125,7 +125,7 @@ async def test_clause_9_amendment_reaccepted_by_one_developer_refuses_the_other_
     [debtor] = user["debtors"]  # type: ignore[misc]
     async with httpx.AsyncClient(base_url=stack.upstream_url) as upstream:
         company = (await upstream.get(f"/api/debtors/{debtor}/companies")).json()["data"][0]
-    employees = f"/api/companies/{company['id']}/employees?pageSize=5"
+    employees = f"/api/companies/{company['companyId']}/employees?pageSize=5"
     bram_token = await token_through_consent(
         bram,
         stack,

@@ -36,7 +36,7 @@ async def test_clause_3_3_a_demo_logins_see_the_worlds_debtors(
     assert [login["debtors"] for login in credentials.end_users] == expected
     sandbox = {debtor.id for debtor in world.debtors[:2]}
     for login in credentials.end_users:
-        inside = set(login["debtors"]) <= sandbox  # type: ignore[arg-type]
+        inside = set(login["debtors"]) <= sandbox  # type: ignore[call-overload]
         assert login["environment"] == ("sandbox" if inside else "production")
     assert [login["username"] for login in credentials.end_users] == [
         user.username for user in world.end_users
