@@ -23,7 +23,7 @@ from termgate.db.migrate import upgrade_async
 from termgate.notify.mail import transaction
 from termgate.settings import load_settings
 from tests.conftest import free_port
-from tests.support.processes import gateway_env, serving
+from tests.support.processes import PUBLISHED_TENANCY, gateway_env, serving
 
 CHROMIUM = os.environ.get("TERMGATE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-background-networking", "--disable-gpu"]
@@ -55,6 +55,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         public_url=f"http://127.0.0.1:{port}",
         secret_key="browser-tests-" + "k" * 32,
         example_client="true",
+        tenancy_path=PUBLISHED_TENANCY,  # the published contract's tenants (GUIDs)
     )
     await upgrade_async(database_url)
     async with AsyncExitStack() as processes:
