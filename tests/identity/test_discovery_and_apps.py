@@ -131,7 +131,7 @@ async def test_clause_3_3_l_connected_apps_and_exports(world: World) -> None:
     assert "Salary Sync" in apps.text
     assert "Salary Sync B.V." in apps.text
     assert "Read employees&#39; names" in apps.text
-    assert "1001 · Customer account 1001" in apps.text
+    assert "Customer account 1001 · 1001" in apps.text
     assert "employee.info: 02 Mar 2026 09:30 UTC" in apps.text
     await world.site.post_form(f"/connect/apps/{consent.id}/revoke", {}, "/connect/apps")
 

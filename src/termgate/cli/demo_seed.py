@@ -3,7 +3,9 @@
 - a provider administrator (console login and the admin API),
 - Demi, a developer whose application is approved for production, with sandbox and production
   keys,
-- Bram, a developer whose application waits in the review queue.
+- Bram, a developer whose application waits in the review queue,
+- the payroll product's logins (end users) of the published API's world for the demo's seed,
+  each seeing real debtors (GUIDs) of that world; the first two debtors play the sandbox's.
 
 Run again, seeding keeps what exists and reuses the keys recorded in the credentials file while
 they are live (a key's secret cannot be read back from its hash).
@@ -25,10 +27,10 @@ from termgate.db.oauth import EndUser
 from termgate.db.programme import Administrator, ProductionRequest, ReviewState
 from termgate.governance.maintenance_calendar import ensure_default_rule
 from termgate.identity.clients import client_secret_matches, issue_client_secret
-from termgate.identity.consents import grant_consent, live_consents
-from termgate.identity.end_users import import_end_users
+from termgate.identity.consents import grant_consent, live_consents, withdraw
+from termgate.identity.end_users import environment_of, import_end_users, visible_debtors
 from termgate.identity.tokens import open_family, token_for_family
-from termgate.reference_api import generate
+from termgate.published_api import World, generate
 from termgate.registry.admins import create_administrator
 from termgate.registry.applications import create_application, parse_redirect_uris
 from termgate.registry.developers import create_developer
@@ -44,6 +46,54 @@ BRAM = ("bram@hr-sync.example", "Bram Bakker", "HR Sync")
 DEVELOPER_PASSWORD = "portal-demo-2026"
 END_USER_PASSWORD = "payroll-demo-2026"
 EXAMPLE_CLIENT_PATH = "/example-client/callback"
+SEEDER = "termgate demo seed"
+
+
+SANDBOX_DEBTOR_COUNT = 2  # the world's first debtors play the sandbox's customers
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """A login of the published API's world as the identity store hands it over: termgate
+    numbers logins (its column is an integer), the world names them by GUID."""
+
+    id: int
+    username: str
+    email: str
+    display_name: str
+    debtor_ids: tuple[str, ...]
+
+
+def demo_logins(world: World) -> list[DemoLogin]:
+    return [
+        DemoLogin(number, user.username, user.email, user.display_name, user.debtor_ids)
+        for number, user in enumerate(world.end_users, start=1)
+    ]
+
+
+def sandbox_debtors(world: World) -> list[str]:
+    return [debtor.id for debtor in world.debtors[:SANDBOX_DEBTOR_COUNT]]
+
+
+async def follow_the_world(session: AsyncSession, settings: Settings, world: World) -> None:
+    """A demo database seeded from an earlier reference API holds the same logins (the same
+    numbers) seeing other debtors (`1001`): each is brought up to date with the world, and its
+    consents, which name debtors it no longer sees, are withdrawn with their tokens."""
+    logins = {login.id: login for login in demo_logins(world)}
+    sandbox = frozenset(sandbox_debtors(world))
+    for user in list(await session.scalars(select(EndUser))):
+        login = logins.get(user.upstream_id)
+        if login is None or user.debtors == visible_debtors(login):
+            continue
+        user.username, user.email = login.username, login.email
+        user.display_name = login.display_name
+        user.debtor_ids = ",".join(visible_debtors(login))
+        user.environment = environment_of(visible_debtors(login), sandbox)
+        for consent in await live_consents(session, user.id):
+            await withdraw(
+                session, consent, "the account's customers changed", SEEDER, settings.now()
+            )
+        await session.flush()  # one login at a time: usernames stay unique at every step
 
 
 @dataclass(frozen=True)
@@ -241,9 +291,9 @@ async def seed_demo(
         await request_production(session, sync, "Pilot with two customers.", BRAM[0])
     example_redirect = await _register_example_client(session, settings, insights)
     client_secret = await _client_secret(session, insights, previous.get("client_secret"))
-    await import_end_users(
-        session, generate(settings.seed, settings.employees).end_users, END_USER_PASSWORD
-    )
+    world = generate(settings.seed, settings.employees)
+    await follow_the_world(session, settings, world)
+    await import_end_users(session, demo_logins(world), END_USER_PASSWORD, sandbox_debtors(world))
     access_token = await _demo_access_token(session, settings, insights)
     logins: list[dict[str, object]] = [
         {

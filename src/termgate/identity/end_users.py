@@ -2,7 +2,8 @@
 
 The reference upstream generates its logins from its seed; `import_end_users` makes them
 termgate end users (a real provider would synchronise from its identity store instead). Sandbox
-end users see the sandbox's debtors; a sandbox application can only be consented by them.
+end users see only the sandbox's debtors (`sandbox`: which debtors those are); a sandbox
+application can only be consented by them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from termgate.core.tenant_ids import TenantIdError, canonical_debtor_ids
 from termgate.db.models import Environment, Status
 from termgate.db.oauth import EndUser
 
-# In the reference data the first two customers (debtors) play the sandbox's demo customers.
+# In the older reference data the first two customers (debtors) play the sandbox's customers.
 SANDBOX_DEBTORS = frozenset({"1001", "1002"})
 
 
@@ -38,9 +39,10 @@ class PayrollLogin(Protocol):
     def debtor_ids(self) -> Sequence[int | str]: ...
 
 
-def environment_of(debtors: Iterable[str]) -> Environment:
-    sandbox = set(debtors) <= SANDBOX_DEBTORS
-    return Environment.SANDBOX if sandbox else Environment.PRODUCTION
+def environment_of(
+    debtors: Iterable[str], sandbox: frozenset[str] = SANDBOX_DEBTORS
+) -> Environment:
+    return Environment.SANDBOX if set(debtors) <= sandbox else Environment.PRODUCTION
 
 
 def visible_debtors(login: PayrollLogin) -> tuple[str, ...]:
@@ -53,9 +55,14 @@ def visible_debtors(login: PayrollLogin) -> tuple[str, ...]:
 
 
 async def import_end_users(
-    session: AsyncSession, logins: Iterable[PayrollLogin], password: str
+    session: AsyncSession,
+    logins: Iterable[PayrollLogin],
+    password: str,
+    sandbox: Iterable[object] = SANDBOX_DEBTORS,
 ) -> list[EndUser]:
-    """Creates the logins not yet known (matched on the upstream's id); all get `password`."""
+    """Creates the logins not yet known (matched on the upstream's id); all get `password`.
+    A login that sees only debtors of `sandbox` is a sandbox end user."""
+    sandbox_debtors = frozenset(canonical_debtor_ids(sandbox))
     known = set(await session.scalars(select(EndUser.upstream_id)))
     password_hash = await hash_off_loop(password)
     created = []
@@ -69,7 +76,7 @@ async def import_end_users(
             email=login.email,
             display_name=login.display_name,
             password_hash=password_hash,
-            environment=environment_of(debtors),
+            environment=environment_of(debtors, sandbox_debtors),
             debtor_ids=",".join(debtors),
         )
         session.add(user)
