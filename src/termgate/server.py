@@ -29,6 +29,7 @@ from termgate.gateway.openapi_source import (
 )
 from termgate.gateway.pipeline import Gateway
 from termgate.gateway.snapshot import SnapshotHolder
+from termgate.gateway.tenancy.upstream import tenant_resolver
 from termgate.gateway.traffic.step import build_traffic_policy
 from termgate.gateway.usage_spool import UsageSpool
 from termgate.problems import ERRORS_PAGE, ProblemWriter
@@ -93,6 +94,7 @@ class TermgateServer:
                 settings.errors_url or settings.base_url + ERRORS_PAGE,
                 settings.problem_content_type,
             ),
+            resolver=tenant_resolver(settings, self.pool, self.upstream_host),
         )
         self.prefix = settings.gateway_prefix
         self.control_app = create_control_app(settings, self.engine)
@@ -143,7 +145,7 @@ class TermgateServer:
         if read is None:
             return
         document, source = read
-        catalog = Catalog.from_openapi(document)
+        catalog = Catalog.from_openapi(document, self.gateway.resolver.config)
         self.control_app.state.web.scopes = api_scopes(document)
         log.info("gateway knows %d operations from %s", len(catalog.operations), source)
         log_issues(source, catalog.issues)
@@ -151,12 +153,6 @@ class TermgateServer:
         self._tasks.append(
             asyncio.get_running_loop().create_task(self._check_document(document, catalog, source))
         )
-        if any(operation.tenant for operation in catalog.operations):
-            try:
-                known = await self.gateway.companies.preload()
-                log.info("gateway knows the debtors of %d companies", known)
-            except UpstreamError as error:  # learnt one by one on demand instead
-                log.warning("cannot preload the companies: %s", error)
         self.gateway.catalog = catalog
 
     async def _load_catalog_until_done(self) -> None:

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import free_port
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.factories import TEST_ISSUER
-from tests.support.processes import gateway_env, serving
+from tests.support.processes import PUBLISHED_TENANCY, gateway_env, serving
 
 
 @dataclass(frozen=True)
@@ -94,4 +94,28 @@ async def payroll_upstream() -> AsyncIterator[str]:
 async def payroll_gateway(database_url: str, payroll_upstream: str) -> AsyncIterator[Gateway]:
     """A gateway in front of the reference payroll API, on each database of the run."""
     async with gateway_process(database_url, payroll_upstream) as gateway:
+        yield gateway
+
+
+PUBLISHED_SEED, PUBLISHED_EMPLOYEES = 7, 300
+
+
+@pytest.fixture(scope="session")
+async def published_upstream() -> AsyncIterator[str]:
+    """The reference API of the published contract (GUID ids), as a real server process; its
+    data is `termgate.published_api.generate(PUBLISHED_SEED, PUBLISHED_EMPLOYEES)`."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = ["-m", "termgate.published_api", "--port", str(port)]
+    args += ["--seed", str(PUBLISHED_SEED), "--employees", str(PUBLISHED_EMPLOYEES)]
+    async with serving(args, f"{url}/openapi.json"):
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def published_gateway(database_url: str, published_upstream: str) -> AsyncIterator[Gateway]:
+    """A gateway in front of the published contract's reference API, with its tenancy."""
+    async with gateway_process(
+        database_url, published_upstream, tenancy_path=PUBLISHED_TENANCY
+    ) as gateway:
         yield gateway

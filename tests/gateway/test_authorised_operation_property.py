@@ -137,8 +137,10 @@ def covered(route: Route, params: tuple[str, ...], debtors: frozenset[int]) -> b
         canonical = value.isascii() and value.isdigit() and str(int(value)) == value
         if name == "debtorId" and not (canonical and int(value) in debtors):
             return False
-        if name == "companyId" and not (canonical and OWNERS.get(int(value)) in debtors):
-            return False
+        if name == "companyId":  # a company that exists nowhere goes on to the API's own 404
+            owner = OWNERS.get(int(value), "nowhere") if canonical else None
+            if owner != "nowhere" and owner not in debtors:
+                return False
     return True
 
 

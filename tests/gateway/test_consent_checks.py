@@ -1,5 +1,5 @@
-"""The authorize step's decisions in process: scopes (clause 3.3 e) and the company → debtor
-directory behind the tenant check (clause 3.3 a)."""
+"""The authorize step's decisions in process: scopes (clause 3.3 e) and the tenant resolver
+behind the tenant check (clause 3.3 a), here over the older reference API's integer ids."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from termgate.gateway.bearer import Bearer, granted_scopes
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.exchange import Exchange
 from termgate.gateway.snapshot import KeyGrant
-from termgate.gateway.tenants import CompanyDirectory, canonical_id
+from termgate.gateway.tenancy.resolver import TenantResolver
+from termgate.gateway.tenancy.upstream import pool_fetch
 from termgate.identity.tokens import AccessClaims
 from termgate.upstream_client.pool import UpstreamPool
+from tests.unit.builders import TENANCY, resolver
 
 CATALOG = Catalog.from_openapi(
     {
@@ -32,7 +34,8 @@ CATALOG = Catalog.from_openapi(
                 }
             },
         }
-    }
+    },
+    TENANCY,
 )
 GRANT = KeyGrant(
     key_id="k",
@@ -70,17 +73,13 @@ def exchange_for(path: str, token: Bearer) -> Exchange:
     exchange = Exchange("GET", path, "", {}, "r", 0.0, 0.0)
     resolved = CATALOG.resolve("GET", path)
     assert resolved is not None
-    exchange.operation, exchange.tenant_id = resolved
+    exchange.operation, exchange.tenant_ids = resolved
     exchange.grant, exchange.bearer = GRANT, token
     return exchange
 
 
-def directory_with(owners: dict[str, str]) -> CompanyDirectory:
-    directory = CompanyDirectory(
-        UpstreamPool("127.0.0.1", 9, max_idle=1, connect_timeout=1.0, timeout=1.0), "unused"
-    )
-    directory.owner.update(owners)
-    return directory
+def directory_with(owners: dict[str, str]) -> TenantResolver:
+    return resolver(owners)
 
 
 def test_clause_3_3_e_write_scope_implies_its_read_scope() -> None:
@@ -109,41 +108,39 @@ def test_clause_3_3_a_unknown_company_is_looked_up_only_when_it_could_exist() ->
     token = bearer("employee.info.read")
     known = exchange_for("/api/companies/2001/employees", token)
     assert authorize(known, directory) is None
-    assert not known.company_pending
+    assert not known.unplaced
     other = authorize(exchange_for("/api/companies/2002/employees", token), directory)
     assert other is not None
     assert other.status == 403
     unseen = exchange_for("/api/companies/2003/employees", token)
-    assert not unseen.company_pending
+    assert not unseen.unplaced
     assert authorize(unseen, directory) is None
-    assert unseen.company_pending  # left to the resolve_tenant step, which asks the upstream
+    assert unseen.unplaced  # left to the resolve_tenant step, which asks the upstream
     for odd in ("02001", "x1", "1" * 30):
         refused = authorize(exchange_for(f"/api/companies/{odd}/employees", token), directory)
         assert refused is not None
         assert refused.status == 403
-    assert [canonical_id(raw) for raw in ("0", "7", "07", "", "٣")] == [
-        True,
-        True,
-        False,
-        False,
-        False,
-    ]
 
 
-async def test_clause_3_3_a_company_directory_preloads_and_learns_from_the_upstream(
+async def test_clause_3_3_a_the_resolver_learns_owners_from_the_upstreams_listings(
     payroll_upstream: str,
 ) -> None:
     address = urlsplit(payroll_upstream)
     pool = UpstreamPool(
         address.hostname or "", address.port or 80, max_idle=4, connect_timeout=2.0, timeout=5.0
     )
+    company = TENANCY.kinds["company"]
     try:
-        directory = CompanyDirectory(pool, address.netloc)
-        assert await directory.learn("2003") == "1003"
-        assert directory.owner == {"2003": "1003"}
-        assert await asyncio.gather(*(directory.learn("999999") for _ in range(3))) == [None] * 3
-        assert "999999" not in directory.owner
-        assert await directory.preload() == 12
-        assert directory.owner["2006"] == "1001"
+        tenants = TenantResolver(TENANCY, pool_fetch(pool, address.netloc))
+        found = await tenants.locate(company, "2003", frozenset({"1003"}))
+        assert (found.root, found.absent) == ("1003", False)
+        assert tenants.root_of(company, "2003") == "1003"
+        foreign = await tenants.locate(company, "2006", frozenset({"1003"}))
+        assert (foreign.root, foreign.absent) == ("1001", False)  # another customer's: 40303
+        nowhere = await asyncio.gather(
+            *(tenants.locate(company, "999999", frozenset({"1003"})) for _ in range(3))
+        )
+        assert [(where.root, where.absent) for where in nowhere] == [(None, True)] * 3
+        assert tenants.root_of(company, "999999") is None  # only listed ids are remembered
     finally:
         await pool.close()

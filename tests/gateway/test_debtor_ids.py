@@ -1,5 +1,5 @@
-"""Debtor ids as strings at the gateway, through the reference payroll API (clause 3.3 a): a
-token's debtors are compared in canonical form, a GUID debtor passes only in its own spellings,
+"""Debtor ids as strings at the gateway (clause 3.3 a): a token's debtors are compared in
+canonical form, a GUID debtor of the published API passes only in its own spellings,
 and a token issued before ids were strings (integer claims) is still honoured: running
 integrations do not break when termgate moves to the published contract's GUIDs."""
 
@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.db.models import new_id
 from termgate.identity.tokens import ALGORITHM, AUDIENCE, TOKEN_TYPE, signing_key
-from tests.gateway.conftest import Gateway, wait_for_status
+from termgate.published_api import generate
+from tests.gateway.conftest import PUBLISHED_EMPLOYEES, PUBLISHED_SEED, Gateway, wait_for_status
 from tests.support.contract_errors import assert_contract_problem
 from tests.support.factories import (
     READ_SCOPES,
@@ -23,7 +24,6 @@ from tests.support.factories import (
     issue_test_token,
 )
 
-GUID = "5b6a77c7-6abe-4f31-93dc-2692169e3ea4"
 OTHER = "0f3c2d1e-0000-4000-8000-00000000beef"
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -80,19 +80,28 @@ async def test_clause_3_3_a_a_token_with_integer_debtors_is_still_honoured(
 
 
 async def test_clause_3_3_a_a_guid_debtor_passes_in_its_own_spellings_only(
-    payroll_gateway: Gateway, client: httpx.AsyncClient, sessions: Sessions
+    published_gateway: Gateway, client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
+    world = generate(PUBLISHED_SEED, PUBLISHED_EMPLOYEES)
+    mine, theirs = world.debtors[0].id, world.debtors[1].id
     key = await issue_test_key(sessions)
-    issued = await issue_test_token(sessions, key.application_id, debtors=(GUID.upper(), "1001"))
-    base = payroll_gateway.url
+    issued = await issue_test_token(sessions, key.application_id, debtors=(mine.upper(),))
+    base = published_gateway.url
     await wait_for_status(client, f"{base}/api/debtors", key.key, 200, token=issued.token)
     headers = issued.headers(key.key)
-    # The reference API knows numbers only: it lists debtor 1001 and none of a GUID.
     listing = await client.get(f"{base}/api/debtors", headers=headers)
-    assert [debtor["id"] for debtor in listing.json()["data"]] == [1001]
-    for spelled in (GUID, GUID.upper()):
-        forwarded = await client.get(f"{base}/api/debtors/{spelled}", headers=headers)
-        assert forwarded.status_code == 404, forwarded.text  # the API's own answer, not 40303
-    lookalikes = (OTHER, "%7B" + GUID + "%7D", GUID.replace("-", ""), f"{GUID}%2C1002", "1002")
+    assert [debtor["debtorId"] for debtor in listing.json()["data"]] == [mine]
+    for spelled in (mine, mine.upper()):
+        own = await client.get(f"{base}/api/debtors/{spelled}/companies", headers=headers)
+        assert own.status_code == 200, own.text
+        assert {company["debtorId"] for company in own.json()["data"]} == {mine}
+    lookalikes = (
+        theirs,
+        OTHER,
+        "%7B" + mine + "%7D",
+        mine.replace("-", ""),
+        f"{mine}%2C{theirs}",
+        "1001",
+    )
     for spelled in lookalikes:
         refused(await client.get(f"{base}/api/debtors/{spelled}/companies", headers=headers))

@@ -139,14 +139,15 @@ async def test_clause_4_1_non_ascii_path_segment_is_answered_and_recorded(
     company: int,
     segment: bytes,
 ) -> None:
-    """`€`, `²`, `١` (Arabic-Indic one) and an invalid escape name no employee: the API's 404
-    (or the gateway's 400), never a 500, and a usage event either way."""
+    """`€`, `²`, `١` (Arabic-Indic one) and an invalid escape name no employee: the gateway's
+    400, or its 40303 for an id not in the API's form (never forwarded), never a 500, and a
+    usage event either way."""
     access = await issue_test_access(sessions)
     await ready(client, payroll_gateway, access)
     target = f"/api/companies/{company}/employees/".encode() + segment
     response = await raw_get(payroll_gateway.url, target, access.headers)
-    assert response.status in (400, 404), response.body[:300]
-    assert response.json()["code"] in (40002, 40401)
+    assert response.status in (400, 403), response.body[:300]
+    assert response.json()["code"] in (40002, 40303)
     event = await usage_event(sessions, response.headers["x-request-id"])
     assert event.status == response.status
     if response.status == 404:

@@ -67,6 +67,8 @@ async def test_clause_3_2_the_gateway_serves_the_document_in_its_file(
     assert api["operations"] == 3
     assert api["not_used_as_written"] == [
         "GET /api/slow/{id}: path parameter 'ID' is declared for the template's {id} (the case "
-        "differs); the template is matched as written"
+        "differs); the template is matched as written",
+        "GET /api/slow/{id}: the tenancy configuration does not describe {id}; refused (clause "
+        "3.3 a)",
     ]
     assert any("ID" in line for line in api["not_valid_openapi"])

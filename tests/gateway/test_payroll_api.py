@@ -34,12 +34,12 @@ async def test_upstream_problems_pass_through_unchanged(
     headers = access.headers
     await ready(client, f"{payroll_gateway.url}/api/companies", access)
     first = (await client.get(f"{payroll_gateway.url}/api/companies", headers=headers)).json()
-    company = first["data"][0]["id"]
-    missing = await client.get(
-        f"{payroll_gateway.url}/api/companies/{company}/employees/999999999", headers=headers
+    assert first["data"]
+    missing = await client.get(  # a company that exists nowhere: the API's own 404
+        f"{payroll_gateway.url}/api/companies/999999999/employees", headers=headers
     )
     assert missing.status_code == 404
-    assert missing.json()["code"] == 40401
+    assert missing.json()["code"] == 40404
     too_big = await client.get(f"{payroll_gateway.url}/api/companies?pageSize=101", headers=headers)
     assert too_big.status_code == 400
     assert too_big.json()["invalid-params"][0]["name"] == "pageSize"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -11,10 +12,15 @@ from termgate.gateway.bearer import Bearer
 from termgate.gateway.catalog import Operation
 from termgate.gateway.exchange import Exchange
 from termgate.gateway.snapshot import KeyGrant
+from termgate.gateway.tenancy.config import TenancyConfig, load_tenancy
+from termgate.gateway.tenancy.resolver import TenantResolver
 from termgate.identity.tokens import AccessClaims
 from termgate.problems import ProblemResponse, Refusal
 
 NOW = 1_800_000_000.0
+# Integer ids keep these tests short: debtors 7 and 8, companies 30 and 31.
+TENANCY = load_tenancy(Path(__file__).parents[1] / "support" / "reference_tenancy.toml")
+PUBLISHED_TENANCY = load_tenancy()  # GUID ids, as the published contract writes them
 ACTIVE = Status.ACTIVE
 
 
@@ -67,8 +73,25 @@ def operation(
         method=changes.pop("method", "GET"),
         template=template,
         scope_alternatives=scopes,
+        tenancy=changes.pop("tenancy", TENANCY.plan(template)),
         **changes,
     )
+
+
+async def _no_upstream(target: str) -> tuple[int, bytes]:
+    raise AssertionError(f"the test's resolver asked the upstream for {target}")
+
+
+def resolver(
+    companies: dict[str, str] | None = None,
+    fetch: Any = _no_upstream,
+    config: TenancyConfig = TENANCY,
+) -> TenantResolver:
+    """The tenant resolver over `config`, knowing which debtor owns each of `companies`."""
+    tenants = TenantResolver(config, fetch)
+    for company, debtor in (companies or {}).items():
+        tenants.owners["company"].put(company, debtor)
+    return tenants
 
 
 class Headers(dict[str, str]):
@@ -98,7 +121,7 @@ def ready(
     ex.grant = key_grant or grant()
     ex.bearer = token or bearer()
     ex.operation = op or operation()
-    ex.tenant_id = tenant_id
+    ex.tenant_ids = (tenant_id,) if tenant_id is not None and ex.operation.tenancy.tenants else ()
     return ex
 
 

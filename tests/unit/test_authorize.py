@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import orjson
+
 from termgate.gateway.authorize import authorize, resolve_tenant
-from termgate.gateway.tenants import CompanyDirectory
+from termgate.gateway.tenancy.resolver import Fetch, TenantResolver
 from termgate.problems import (
     INSUFFICIENT_SCOPE,
     ONE_DEBTOR_REQUIRED,
@@ -11,17 +13,14 @@ from termgate.problems import (
     TENANT_NOT_CONSENTED,
     UPSTREAM_ERROR,
 )
-from termgate.upstream_client.pool import UpstreamError
-from tests.unit.builders import bearer, grant, operation, ready, refused_with
+from tests.unit.builders import bearer, grant, operation, ready, refused_with, resolver
 
 READ = frozenset({"employee.info.read"})
 COMPANY_OP = operation("/api/companies/{companyId}/employees", operation_id="listCompanyEmployees")
 
 
-def directory(owner: dict[str, str] | None = None) -> CompanyDirectory:
-    companies = CompanyDirectory(None, "upstream")  # type: ignore[arg-type]  # no lookups here
-    companies.owner.update(owner or {})
-    return companies
+def directory(companies: dict[str, str] | None = None) -> TenantResolver:
+    return resolver(companies)
 
 
 def test_clause_3_2_operation_outside_the_product_is_refused() -> None:
@@ -89,7 +88,10 @@ def test_clause_3_3_a_consented_debtor_passes_another_is_refused() -> None:
     assert authorize(ready(tenant_id="7"), directory()) is None
     ex = ready(tenant_id="8", path="/api/debtors/8/employees")
     problem = refused_with(authorize(ex, directory()), TENANT_NOT_CONSENTED, ex)
-    assert problem["detail"] == "The end user's consent does not cover debtor 8."
+    assert problem["detail"] == "debtorId 8 is not covered by the consent."
+    assert problem["invalid-params"] == [
+        {"name": "debtorId", "reason": "not covered by the consent"}
+    ]
 
 
 def test_clause_3_3_a_company_of_a_consented_debtor_passes() -> None:
@@ -102,26 +104,42 @@ def test_clause_3_3_a_company_of_another_debtor_is_refused() -> None:
     problem = refused_with(
         authorize(ex, directory({"30": "7", "31": "8"})), TENANT_NOT_CONSENTED, ex
     )
-    assert problem["detail"] == "The end user's consent does not cover company 31."
+    assert problem["detail"] == "companyId 31 is not covered by the consent."
 
 
 def test_clause_3_3_a_unknown_canonical_company_is_looked_up_others_refused() -> None:
     pending = ready(op=COMPANY_OP, tenant_id="99")
     assert authorize(pending, directory()) is None
-    assert pending.company_pending
+    assert pending.unplaced == (("companyId", pending.operation.tenancy.tenants[0][1], "99"),)
     ex = ready(op=COMPANY_OP, tenant_id="099")
     refused_with(authorize(ex, directory()), TENANT_NOT_CONSENTED, ex)
 
 
+def listing(companies: dict[str, str]) -> Fetch:
+    """The upstream's listings of companies per debtor (one page) and of all companies."""
+
+    async def fetch(target: str) -> tuple[int, bytes]:
+        path = target.split("?", 1)[0]
+        if path == "/api/companies":
+            items = [{"id": int(c), "debtorId": int(d)} for c, d in companies.items()]
+        else:
+            debtor = path.split("/")[3]
+            items = [{"id": int(c)} for c, d in companies.items() if d == debtor]
+        return 200, orjson.dumps({"data": items, "pagination": {"totalPages": 1}})
+
+    return fetch
+
+
 async def test_clause_3_3_a_resolve_tenant_decides_after_the_lookup() -> None:
-    assert (
-        await resolve_tenant(ready(op=COMPANY_OP, tenant_id="99"), directory({"99": "7"})) is None
-    )
+    mine = ready(op=COMPANY_OP, tenant_id="99")
+    tenants = resolver(fetch=listing({"99": "7"}))
+    assert authorize(mine, tenants) is None
+    assert await resolve_tenant(mine, tenants) is None
     ex = ready(op=COMPANY_OP, tenant_id="99")
-    problem = refused_with(
-        await resolve_tenant(ex, directory({"99": "8"})), TENANT_NOT_CONSENTED, ex
-    )
-    assert problem["detail"] == "The end user's consent does not cover company 99."
+    tenants = resolver(fetch=listing({"99": "8"}))
+    assert authorize(ex, tenants) is None
+    problem = refused_with(await resolve_tenant(ex, tenants), TENANT_NOT_CONSENTED, ex)
+    assert problem["detail"] == "companyId 99 is not covered by the consent."
 
 
 def test_clause_3_3_a_company_list_needs_a_single_debtor_consent() -> None:
@@ -149,17 +167,17 @@ def test_clause_3_3_e_scope_is_checked_before_the_tenant() -> None:
     refused_with(authorize(ex, directory()), OPERATION_NOT_IN_PRODUCT, ex)
 
 
-class UnreachableUpstream(CompanyDirectory):
-    """A directory whose upstream answers the company lookup with a server error."""
-
-    async def _ask(self, company_id: str) -> str | None:
-        raise UpstreamError(f"GET /api/companies/{company_id} answered 503")
+async def unreachable(target: str) -> tuple[int, bytes]:
+    return 503, b""
 
 
 async def test_clause_3_3_a_company_lookup_failure_is_a_502_naming_the_upstream() -> None:
     """The tenant cannot be placed without the upstream: 502 with the lookup's failure, never a
     pass and never a 403 that would say the company belongs to someone else."""
     ex = ready(op=COMPANY_OP, tenant_id="99")
-    companies = UnreachableUpstream(None, "upstream")  # type: ignore[arg-type]  # never used
-    problem = refused_with(await resolve_tenant(ex, companies), UPSTREAM_ERROR, ex)
-    assert problem["detail"] == "GET /api/companies/99 answered 503"
+    tenants = resolver(fetch=unreachable)
+    assert authorize(ex, tenants) is None
+    problem = refused_with(await resolve_tenant(ex, tenants), UPSTREAM_ERROR, ex)
+    assert problem["detail"] == (
+        "GET /api/debtors/7/companies?pageNumber=1&pageSize=100 answered 503"
+    )

@@ -21,10 +21,24 @@ from termgate.gateway.openapi_source import (
     read_document_file,
 )
 from termgate.gateway.snapshot import AccessSnapshot
+from termgate.gateway.tenancy.config import parse_tenancy
 from termgate.problems import UNKNOWN_OPERATION
 from tests.unit.builders import exchange, grant, refused_with
 from tests.unit.tokens_support import ISSUED_AT, ISSUER, jwks, token
 
+# That provider's tenancy: staff members belong to one employer, the consent's root.
+STAFF_TENANCY = """
+[tenants.employer]
+parameter = "employerId"
+id_form = "opaque"
+
+[tenants.staff]
+parameter = "staffNumber"
+id_form = "opaque"
+parent = "employer"
+listing = "/v2/employers/{employerId}/staff"
+id_field = "staffNumber"
+"""
 OTHER_PROVIDER: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "Another HR API", "version": "2"},
@@ -91,7 +105,14 @@ def test_clause_3_3_e_a_3_1_document_with_a_differently_named_scheme_works() -> 
     assert change.scope_alternatives == (frozenset({"staff:write"}), frozenset({"admin"}))
     assert change.accepts_body
     assert not member.accepts_body
-    assert catalog.issues == ()
+    # The default tenancy is the published contract's: it does not know {staffNumber}, so
+    # those operations fail closed until the provider describes it (clause 3.3 a).
+    assert [issue.where for issue in catalog.issues] == [
+        "GET /v2/staff/{staffNumber}",
+        "PATCH /v2/staff/{staffNumber}",
+    ]
+    described = parse_tenancy(STAFF_TENANCY)
+    assert Catalog.from_openapi(OTHER_PROVIDER, described).issues == ()
 
 
 def test_clause_3_3_e_requirements_without_oauth_scopes_let_any_token_through() -> None:
@@ -158,8 +179,18 @@ def faulty() -> dict[str, Any]:
     }
 
 
+# The faulty document's path parameters name no tenant.
+ANY_ID_TENANCY = """
+[tenants.root]
+parameter = "debtorId"
+
+[untenanted]
+parameters = ["id", "a", "b", "ID", "extra"]
+"""
+
+
 def test_clause_3_2_what_cannot_be_used_is_reported_and_the_rest_served() -> None:
-    catalog = Catalog.from_openapi(faulty())
+    catalog = Catalog.from_openapi(faulty(), parse_tenancy(ANY_ID_TENANCY))
     served = {op.operation_id for op in catalog.operations}
     assert served == {"ok", "unknown", "sameA", "open", "odd"}
     assert len(catalog.operations) == 6

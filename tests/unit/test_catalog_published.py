@@ -11,10 +11,9 @@ from termgate.core.wire import METHODS
 from termgate.gateway.authorize import authorize
 from termgate.gateway.catalog import Catalog, Operation
 from termgate.gateway.openapi_source import check_document
-from termgate.gateway.tenants import CompanyDirectory
 from termgate.problems import INSUFFICIENT_SCOPE
 from tests.support.contract import published_document
-from tests.unit.builders import bearer, body, ready
+from tests.unit.builders import PUBLISHED_TENANCY, bearer, body, ready, resolver
 
 GUID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
@@ -47,9 +46,10 @@ def listed_scopes(operation: dict[str, Any]) -> list[str]:
 
 def scope_refused(op: Operation, scopes: set[str]) -> bool:
     """Whether the authorize step refuses a token holding `scopes` for lack of scope (a tenant
-    refusal or a pending company lookup is no scope refusal)."""
-    exchange = ready(op=op, token=bearer(scopes=frozenset(scopes)), tenant_id="7")
-    problem = authorize(exchange, CompanyDirectory(None, "upstream"))  # type: ignore[arg-type]
+    refusal or a pending tenant lookup is no scope refusal)."""
+    exchange = ready(op=op, token=bearer(scopes=frozenset(scopes)))
+    exchange.tenant_ids = tuple(GUID for _ in op.tenancy.tenants)
+    problem = authorize(exchange, resolver(config=PUBLISHED_TENANCY))
     return problem is not None and body(problem)["code"] == INSUFFICIENT_SCOPE.code
 
 
@@ -141,8 +141,12 @@ def test_clause_3_3_a_the_tenant_comes_from_the_same_match() -> None:
         "PUT", f"/api/companies/{GUID}/employees/{other}/absences/d/registrations/a"
     )
     assert resolved is not None
-    op, tenant = resolved
-    assert (op.tenant, tenant) == ("company", GUID)
+    op, tenants = resolved
+    assert [(name, kind.name) for name, kind in op.tenancy.tenants] == [
+        ("companyId", "company"),
+        ("employeeId", "employee"),
+    ]
+    assert tenants == (GUID, other)
     path = f"/api/companies/{GUID}/employees/{other}/absences/d/registrations/a"
     assert op.path_params(path) == {
         "companyId": GUID,

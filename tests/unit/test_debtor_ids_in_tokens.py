@@ -9,21 +9,31 @@ import pytest
 from termgate.core.wire import DEBTORS_HEADER
 from termgate.gateway.authorize import authorize
 from termgate.gateway.bearer import BearerTokens
-from termgate.gateway.tenants import CompanyDirectory
+from termgate.gateway.catalog import Operation
+from termgate.gateway.tenancy.resolver import TenantResolver
 from termgate.identity.tokens import TokenError, VerifiedTokens
 from termgate.problems import TENANT_NOT_CONSENTED
-from tests.unit.builders import bearer, operation, ready, refused_with
+from tests.unit.builders import PUBLISHED_TENANCY, bearer, operation, ready, refused_with, resolver
 from tests.unit.tokens_support import ISSUED_AT, ISSUER, claims, jwks, raw_token, token
 
 GUID = "5b6a77c7-6abe-4f31-93dc-2692169e3ea4"
 OTHER = "0f3c2d1e-0000-4000-8000-00000000beef"
-COMPANY_OP = operation("/api/companies/{companyId}/employees", operation_id="listCompanyEmployees")
+COMPANY, OTHER_COMPANY = (
+    "a1b2c3d4-0000-4000-8000-000000000030",
+    "a1b2c3d4-0000-4000-8000-000000000031",
+)
 
 
-def directory(owner: dict[str, str] | None = None) -> CompanyDirectory:
-    companies = CompanyDirectory(None, "upstream")  # type: ignore[arg-type]  # no lookups here
-    companies.owner.update(owner or {})
-    return companies
+def published(template: str, operation_id: str) -> Operation:
+    return operation(template, operation_id=operation_id, tenancy=PUBLISHED_TENANCY.plan(template))
+
+
+DEBTOR_OP = published("/api/debtors/{debtorId}/companies", "getCompanies")
+COMPANY_OP = published("/api/companies/{companyId}/employees", "listCompanyEmployees")
+
+
+def directory(owner: dict[str, str] | None = None) -> TenantResolver:
+    return resolver(owner, config=PUBLISHED_TENANCY)
 
 
 def test_clause_3_3_a_a_token_carries_guid_debtors_as_canonical_strings() -> None:
@@ -82,7 +92,8 @@ def test_clause_3_3_a_the_upstream_header_names_canonical_ids_only() -> None:
 def test_clause_3_3_a_a_guid_debtor_in_the_path_is_compared_canonically() -> None:
     mine = bearer(debtors=frozenset({GUID}))
     for spelled in (GUID, GUID.upper(), "5B6a77C7-6ABE-4f31-93DC-2692169e3ea4"):
-        assert authorize(ready(token=mine, tenant_id=spelled), directory()) is None, spelled
+        ex = ready(token=mine, op=DEBTOR_OP, tenant_id=spelled)
+        assert authorize(ex, directory()) is None, spelled
     lookalikes = (
         OTHER,
         "{" + GUID + "}",
@@ -93,13 +104,14 @@ def test_clause_3_3_a_a_guid_debtor_in_the_path_is_compared_canonically() -> Non
         GUID[:-1],
     )
     for spelled in lookalikes:
-        ex = ready(token=mine, tenant_id=spelled)
+        ex = ready(token=mine, op=DEBTOR_OP, tenant_id=spelled)
         refused_with(authorize(ex, directory()), TENANT_NOT_CONSENTED, ex)
 
 
 def test_clause_3_3_a_a_company_of_a_guid_debtor_is_covered_by_its_string() -> None:
     mine = bearer(debtors=frozenset({GUID}))
-    owners = {"30": GUID, "31": OTHER}
-    assert authorize(ready(token=mine, op=COMPANY_OP, tenant_id="30"), directory(owners)) is None
-    ex = ready(token=mine, op=COMPANY_OP, tenant_id="31")
+    owners = {COMPANY: GUID, OTHER_COMPANY: OTHER}
+    own = ready(token=mine, op=COMPANY_OP, tenant_id=COMPANY.upper())
+    assert authorize(own, directory(owners)) is None
+    ex = ready(token=mine, op=COMPANY_OP, tenant_id=OTHER_COMPANY)
     refused_with(authorize(ex, directory(owners)), TENANT_NOT_CONSENTED, ex)

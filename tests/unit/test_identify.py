@@ -154,14 +154,14 @@ def test_clause_3_3_a_identified_request_carries_operation_tenant_and_target() -
     assert response is None
     assert ex.operation is not None
     assert ex.operation.operation_id == "listEmployees"
-    assert ex.tenant_id == "7"
+    assert ex.tenant_ids == ("7",)
     assert ex.bearer is not None
     assert ex.bearer.family_id == "family-1"
     assert ex.grant == grant()
     assert (ex.target, ex.query) == ("/api/debtors/7/employees", "a=%C3%A9")
     ex, response = call(path="/api/ping")
     assert response is None
-    assert ex.tenant_id is None
+    assert ex.tenant_ids == ()
 
 
 def test_clause_3_3_a_target_is_the_encoded_path() -> None:

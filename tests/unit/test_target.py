@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from termgate.core.tenant_ids import integer_id
 from termgate.gateway.target import encoded_path, encoded_query, path_fault
-from termgate.gateway.tenants import canonical_id
 
 
 @pytest.mark.parametrize(
@@ -87,4 +87,4 @@ def test_clause_3_3_a_query_is_forwarded_as_the_gateway_read_it(query: str, sent
     ],
 )
 def test_clause_3_3_a_company_ids_are_canonical_digits(raw: str, canonical: bool) -> None:
-    assert canonical_id(raw) is canonical
+    assert (integer_id(raw) == raw) is canonical

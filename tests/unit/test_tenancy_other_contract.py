@@ -46,7 +46,8 @@ async def test_clause_3_3_a_the_integer_contract_is_checked_from_its_own_listing
         for employee, debtor in employees.items():
             company = next(c for c, d in owner.items() if d == debtor)
             params = {"companyId": company, "employeeId": employee, "documentId": "x"}
-            outcome = check_path(config.plan(TEMPLATE), params, roots, tenants)
+            plan = config.plan(TEMPLATE)
+            outcome = check_path(plan, plan.ids_of(params), roots, tenants)
             if isinstance(outcome, tuple):
                 outcome = await settle(outcome, roots, tenants)
             assert (outcome is None) == (debtor in roots)
@@ -56,8 +57,7 @@ async def test_clause_3_3_a_the_integer_contract_is_checked_from_its_own_listing
         assert len(listings) == len(set(listings))  # each listing walked once, one page each
         assert "/api/companies" in listings  # to place the other customers' companies
 
-        leading_zero = check_path(config.plan(TEMPLATE), {"companyId": "0" + company,
-                                  "employeeId": employee}, roots, tenants)  # fmt: skip
+        leading_zero = check_path(config.plan(TEMPLATE), ("0" + company, employee), roots, tenants)
         assert isinstance(leading_zero, TenantRefusal)
         assert re.search("not a company id", leading_zero.reason)
         assert config.plan("/api/documents/{documentId}").refusal is not None

@@ -127,7 +127,7 @@ async def run(seed: int, capacity: int, page_size: int, asked: list[Probe]) -> N
             truths.append((parameter, kind, "other spelling" if respelt else chosen))
 
         plan = config.plan(TEMPLATES[template_name])
-        decided = check_path(plan, params, roots, tenants)
+        decided = check_path(plan, plan.ids_of(params), roots, tenants)
         if isinstance(decided, tuple):
             unplaced, decided = decided, None
             for one in unplaced:  # each unknown id: at most one walk of any listing
@@ -150,7 +150,7 @@ async def run(seed: int, capacity: int, page_size: int, asked: list[Probe]) -> N
 
         if allowed and capacity >= LARGE:  # asked again at once: decided without the upstream
             repeat = len(tree.requests)
-            again = check_path(plan, params, roots, tenants)
+            again = check_path(plan, plan.ids_of(params), roots, tenants)
             if isinstance(again, tuple):
                 again = await settle(again, roots, tenants)
             assert again is None

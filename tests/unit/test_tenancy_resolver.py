@@ -46,7 +46,7 @@ def resolver(tree: TenantTree, clock: Clock | None = None, **options: float) -> 
 async def decide(
     resolver: TenantResolver, template: str, roots: frozenset[str], **params: str
 ) -> TenantRefusal | None:
-    decided = check_path(CONFIG.plan(template), params, roots, resolver)
+    decided = check_path((plan := CONFIG.plan(template)), plan.ids_of(params), roots, resolver)
     if isinstance(decided, tuple):
         return await settle(decided, roots, resolver)
     return decided
@@ -79,7 +79,7 @@ async def test_clause_3_3_a_the_consents_tenants_pass_and_another_customers_are_
         "not covered by the consent"
     ] * 5
     # Another customer's company, once placed, is refused from memory.
-    again = check_path(CONFIG.plan(COMPANY), {"companyId": other_company}, roots, tenants)
+    again = check_path(CONFIG.plan(COMPANY), (other_company,), roots, tenants)
     assert isinstance(again, TenantRefusal)
     assert [refusal and refusal.parameter for refusal in refusals] == [
         "debtorId", "companyId", "employeeId", "employeeId", "companyId"
@@ -135,9 +135,9 @@ async def test_clause_3_3_a_each_listing_is_walked_once_then_ids_are_decided_fro
     assert walked == 1 + pages == tenants.upstream_requests
     # Every other id of the consent is now a dict lookup: check_path places it alone.
     for employee in employees:
-        assert check_path(CONFIG.plan(EMPLOYEE), {"employeeId": employee}, roots, tenants) is None
+        assert check_path(CONFIG.plan(EMPLOYEE), (employee,), roots, tenants) is None
     for company in companies:
-        assert check_path(CONFIG.plan(COMPANY), {"companyId": company}, roots, tenants) is None
+        assert check_path(CONFIG.plan(COMPANY), (company,), roots, tenants) is None
     # Unknown and foreign ids within the refresh period cost nothing more.
     _, (foreign, *_) = of(tree, tree.debtors[1])
     assert await decide(tenants, EMPLOYEE, roots, employeeId=foreign) is not None

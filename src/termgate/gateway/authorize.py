@@ -1,24 +1,21 @@
 """Step 3, authorize: the operation belongs to the subscribed product (clause 3.2), the token
-grants one of its scope alternatives (clause 3.3 e), and the consent covers the tenant in the
-path (clause 3.3 a).
+grants one of its scope alternatives (clause 3.3 e), and the consent covers every tenant id in
+the path (clause 3.3 a).
 
-A `companyId` the gateway has not seen yet cannot be decided without asking the upstream; then
-`authorize` marks the exchange `company_pending` and the pipeline awaits `resolve_tenant`, the
-step's asynchronous half (one upstream lookup, then remembered). An unknown company is refused
-like another tenant's: the answer does not tell whether it exists.
-
-Debtor ids compare as canonical strings (`termgate.core.tenant_ids`): the bearer's set holds
-them, made once per token. A path's id found in that set as written is canonical by definition
-(one set lookup, no parsing); only a miss is canonicalised, so `ABC…` finds the consented
-`abc…` while `01001`, `1001 ` or `1001,1002` find nothing and are refused.
+The tenant check (`tenancy.check`) decides from memory what the gateway has learnt of the
+upstream's listings. An id it has not placed yet cannot be decided without asking the upstream;
+then `authorize` leaves it in `exchange.unplaced` and the pipeline awaits `resolve_tenant`, the
+step's asynchronous half (one walk of the listings under the consent, then remembered). An id
+of another customer is refused (403 40303); one the listings prove exists nowhere is the
+upstream's own 404.
 """
 
 from __future__ import annotations
 
-from termgate.core.tenant_ids import debtor_id
-from termgate.gateway.catalog import DEBTOR
+from termgate.core.tenant_ids import MAX_SHOWN
 from termgate.gateway.exchange import Exchange, refuse
-from termgate.gateway.tenants import CompanyDirectory, canonical_id
+from termgate.gateway.tenancy.check import TenantRefusal, check_path, settle
+from termgate.gateway.tenancy.resolver import TenantResolver
 from termgate.problems import (
     INSUFFICIENT_SCOPE,
     ONE_DEBTOR_REQUIRED,
@@ -48,17 +45,22 @@ def _insufficient_scope(exchange: Exchange) -> ProblemResponse:
     return problem
 
 
-def tenant_refused(exchange: Exchange) -> ProblemResponse:
+def _shown(value: str) -> str:
+    return value if len(value) <= MAX_SHOWN else value[: MAX_SHOWN - 1] + "…"
+
+
+def tenant_refused(exchange: Exchange, refusal: TenantRefusal) -> ProblemResponse:
     operation = exchange.operation
     assert operation is not None
-    return refuse(
-        exchange,
-        TENANT_NOT_CONSENTED,
-        f"The end user's consent does not cover {operation.tenant} {exchange.tenant_id}.",
-    )
+    if not refusal.parameter:
+        detail = f"{operation.operation_id} cannot be checked: {refusal.reason}."
+        return refuse(exchange, TENANT_NOT_CONSENTED, detail)
+    detail = f"{refusal.parameter} {_shown(refusal.value)} is {refusal.reason}."
+    invalid = [{"name": refusal.parameter, "reason": refusal.reason}]
+    return refuse(exchange, TENANT_NOT_CONSENTED, detail, invalid_params=invalid)
 
 
-def authorize(exchange: Exchange, companies: CompanyDirectory) -> ProblemResponse | None:
+def authorize(exchange: Exchange, resolver: TenantResolver) -> ProblemResponse | None:
     grant, operation, bearer = exchange.grant, exchange.operation, exchange.bearer
     assert grant is not None
     assert operation is not None
@@ -79,9 +81,9 @@ def authorize(exchange: Exchange, companies: CompanyDirectory) -> ProblemRespons
             else not any(alternative <= granted for alternative in alternatives)
         ):
             return _insufficient_scope(exchange)
-    tenant = operation.tenant
-    if tenant is None:
-        if operation.single_debtor and bearer.several_debtors:
+    plan = operation.tenancy
+    if not plan.tenants and plan.refusal is None:
+        if plan.one_root and bearer.several_debtors:
             return refuse(
                 exchange,
                 ONE_DEBTOR_REQUIRED,
@@ -89,30 +91,23 @@ def authorize(exchange: Exchange, companies: CompanyDirectory) -> ProblemRespons
                 "for one. List per debtor: GET /api/debtors/{debtorId}/companies.",
             )
         return None
-    tenant_id = exchange.tenant_id
-    assert tenant_id is not None
-    if tenant == DEBTOR:
-        debtors = bearer.debtors  # a hit as written needs no parsing; only a miss is parsed
-        if tenant_id in debtors or debtor_id(tenant_id) in debtors:
-            return None
-        return tenant_refused(exchange)
-    owner = companies.owner.get(tenant_id)
-    if owner is None:
-        if not canonical_id(tenant_id):
-            return tenant_refused(exchange)
-        exchange.company_pending = True  # decided by `resolve_tenant`
+    decided = check_path(plan, exchange.tenant_ids, bearer.debtors, resolver)
+    if decided is None:
         return None
-    return None if owner in bearer.debtors else tenant_refused(exchange)
+    if isinstance(decided, TenantRefusal):
+        return tenant_refused(exchange, decided)
+    exchange.unplaced = decided  # decided by `resolve_tenant`
+    return None
 
 
-async def resolve_tenant(exchange: Exchange, companies: CompanyDirectory) -> ProblemResponse | None:
-    """The tenant decision for a company `authorize` left pending: the directory asks the
-    upstream which debtor owns it (clause 3.3 a)."""
-    bearer, tenant_id = exchange.bearer, exchange.tenant_id
+async def resolve_tenant(exchange: Exchange, resolver: TenantResolver) -> ProblemResponse | None:
+    """The tenant decision for the ids `authorize` left unplaced: the resolver walks the
+    upstream's listings under the consent (clause 3.3 a)."""
+    bearer, unplaced = exchange.bearer, exchange.unplaced
     assert bearer is not None
-    assert tenant_id is not None
+    assert unplaced is not None
     try:
-        owner = await companies.learn(tenant_id)
+        refusal = await settle(unplaced, bearer.debtors, resolver)
     except UpstreamError as error:
         return refuse(exchange, UPSTREAM_ERROR, str(error))
-    return None if owner is not None and owner in bearer.debtors else tenant_refused(exchange)
+    return None if refusal is None else tenant_refused(exchange, refusal)

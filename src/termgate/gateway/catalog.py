@@ -4,12 +4,12 @@
 whatever the scheme is called, `$ref`s followed, what it cannot use reported in `issues`) and
 compiles the templates of each method into one tree-shaped regular expression (`matcher`), so
 matching a request is one C-level regex call: the group that closes last names the operation and
-the tenant id in the path (a `debtorId` or `companyId`, clause 3.3 a) comes from the same match.
-The catalog does not change once built; a new document makes a new catalog.
+the tenant ids in the path (clause 3.3 a) come from the same match. Which parameters name a
+tenant is the tenancy configuration's (`tenancy.config`), not the catalog's: each operation
+carries its `TenantPlan`. The catalog does not change once built; a new document makes a new one.
 
 What the authorize step needs of an operation is worked out here, once, when the catalog loads:
-the scopes of which any one suffices, the tenant parameter, and whether the operation needs a
-consent over one debtor.
+the scopes of which any one suffices and the tenant plan.
 """
 
 from __future__ import annotations
@@ -28,15 +28,12 @@ from termgate.gateway.matcher import (
     template_parameters,
 )
 from termgate.gateway.openapi_read import DocumentReader, Issue, OperationSpec
+from termgate.gateway.tenancy.config import TenancyConfig, TenantPlan, load_tenancy
 
-__all__ = ["COMPANY", "DEBTOR", "Catalog", "Issue", "Operation"]
+__all__ = ["Catalog", "Issue", "Operation"]
 
-# Path parameters that name a tenant: the consent must cover it (clause 3.3 a).
-DEBTOR, COMPANY = "debtor", "company"
-TENANT_PARAMETERS = {"debtorId": DEBTOR, "companyId": COMPANY}
-# Lists across tenants that the contract answers for one debtor only (code 40306):
-# a consent over several debtors lists per debtor (GET /api/debtors/{debtorId}/companies).
-SINGLE_DEBTOR_TEMPLATES = frozenset({"/api/companies"})
+NO_TENANTS = TenantPlan()
+NO_IDS: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +53,9 @@ class Operation:
     pattern: re.Pattern[str] = field(default=re.compile(""), compare=False, repr=False)
     # Whether the API describes a request body for it (a body sent to one that has none: 400).
     accepts_body: bool = True
+    # Which path parameters name a tenant and how each is checked (clause 3.3 a).
+    tenancy: TenantPlan = field(default=NO_TENANTS, compare=False)
     # Worked out from the above once, for the authorize step:
-    # "debtor" or "company" when the path names a tenant (clause 3.3 a), else None;
-    tenant: str | None = field(init=False, compare=False)
-    # the consent must span exactly one debtor (40306 otherwise);
-    single_debtor: bool = field(init=False, compare=False)
     # when every alternative is one scope, the scopes of which any one suffices (one C call
     # against the granted set); None when an alternative needs several (checked one by one);
     any_scope: frozenset[str] | None = field(init=False, compare=False)
@@ -71,8 +66,6 @@ class Operation:
         alternatives = self.scope_alternatives
         single = all(len(alternative) == 1 for alternative in alternatives)
         derived = {
-            "tenant": _tenant(self.template),
-            "single_debtor": self.template in SINGLE_DEBTOR_TEMPLATES,
             "any_scope": frozenset().union(*alternatives) if single else None,
             "required_scopes": tuple(" ".join(sorted(option)) for option in alternatives),
         }
@@ -80,7 +73,7 @@ class Operation:
             object.__setattr__(self, name, value)
 
     @classmethod
-    def from_spec(cls, spec: OperationSpec) -> Operation:
+    def from_spec(cls, spec: OperationSpec, tenancy: TenancyConfig) -> Operation:
         return cls(
             operation_id=spec.operation_id,
             method=spec.method,
@@ -91,6 +84,7 @@ class Operation:
             default_page_size=spec.default_page_size,
             pattern=re.compile(_named_regex(spec.template)),
             accepts_body=spec.accepts_body,
+            tenancy=tenancy.plan(spec.template),
         )
 
     def path_params(self, path: str) -> dict[str, str]:
@@ -111,28 +105,19 @@ def _named_regex(template: str) -> str:
     return "".join(parts)
 
 
-def _tenant(template: str) -> str | None:
-    for name in template_parameters(template):
-        if name in TENANT_PARAMETERS:
-            return TENANT_PARAMETERS[name]
-    return None
+def _tenant_groups(operation: Operation, groups: tuple[int, ...]) -> tuple[int, ...]:
+    """The match groups of the operation's tenant parameters, in its plan's order."""
+    names = template_parameters(operation.template)
+    return tuple(groups[names.index(parameter)] for parameter, _ in operation.tenancy.tenants)
 
 
-def _tenant_position(template: str) -> int | None:
-    """Which of the template's parameters is its tenant (the first that names one)."""
-    for position, name in enumerate(template_parameters(template)):
-        if name in TENANT_PARAMETERS:
-            return position
-    return None
-
-
-# One operation as `resolve` finds it: the operation and the group number of its tenant (0: none).
-_Entry = tuple[Operation, int]
+# One operation as `resolve` finds it: the operation and the match groups of its tenant ids.
+_Entry = tuple[Operation, tuple[int, ...]]
 
 
 class Catalog:
     """Operations by method; `resolve` answers the operation of a method and path and the tenant
-    id in the path, `match` the operation alone; None when no operation matches. `issues` says
+    ids in the path, `match` the operation alone; None when no operation matches. `issues` says
     what of the document could not be used as written."""
 
     __slots__ = ("_by_method", "issues", "operations")
@@ -165,6 +150,10 @@ class Catalog:
                         f"{twin.template}'s; usage and products count them as one",
                     )
                 )
+            if operation.tenancy.refusal is not None:
+                problems.append(
+                    Issue(where, f"{operation.tenancy.refusal}; refused (clause 3.3 a)")
+                )
             grouped.setdefault(operation.method, {})[f"o{len(kept)}"] = operation
             kept.append(operation)
         self.operations: tuple[Operation, ...] = tuple(kept)
@@ -174,19 +163,23 @@ class Catalog:
             matcher = TreeMatcher({name: op.template for name, op in named.items()})
             entries: dict[str, _Entry] = {}
             for name, op in named.items():
-                position = _tenant_position(op.template)
-                entries[name] = (op, 0 if position is None else matcher.groups[name][position])
+                entries[name] = (op, _tenant_groups(op, matcher.groups[name]))
             by_method[method] = (matcher, entries)
         self._by_method = MappingProxyType(by_method)
 
     @classmethod
-    def from_openapi(cls, document: dict[str, Any]) -> Catalog:
+    def from_openapi(
+        cls, document: dict[str, Any], tenancy: TenancyConfig | None = None
+    ) -> Catalog:
+        """The document's operations, their tenants as `tenancy` says (default: the published
+        contract's, `tenancy/published.toml`)."""
         reader = DocumentReader(document)
         specs = reader.operations()
-        return cls([Operation.from_spec(spec) for spec in specs], tuple(reader.issues))
+        config = tenancy or load_tenancy()
+        return cls([Operation.from_spec(spec, config) for spec in specs], tuple(reader.issues))
 
-    def resolve(self, method: str, path: str) -> tuple[Operation, str | None] | None:
-        """The operation and the tenant id its path names (None if it names none)."""
+    def resolve(self, method: str, path: str) -> tuple[Operation, tuple[str, ...]] | None:
+        """The operation and the tenant ids its path names, in its plan's order."""
         entry = self._by_method.get(method)
         if entry is None:
             return None
@@ -194,8 +187,12 @@ class Catalog:
         found = matcher.pattern.fullmatch(path)
         if found is None or found.lastgroup is None:
             return None
-        operation, tenant_group = operations[found.lastgroup]
-        return operation, found.group(tenant_group) if tenant_group else None
+        operation, groups = operations[found.lastgroup]
+        if not groups:
+            return operation, NO_IDS
+        if len(groups) == 1:
+            return operation, (found.group(groups[0]),)
+        return operation, found.group(*groups)
 
     def match(self, method: str, path: str) -> Operation | None:
         resolved = self.resolve(method, path)

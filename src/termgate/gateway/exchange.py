@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from termgate.gateway.bearer import Bearer
 from termgate.gateway.catalog import Operation
 from termgate.gateway.snapshot import KeyGrant
+from termgate.gateway.tenancy.check import Unplaced
 from termgate.problems import DEFAULT_WRITER, ProblemResponse, ProblemWriter, Refusal
 
 # The usage code of a request whose client went away before the body ended (not a refusal).
@@ -28,7 +29,6 @@ class Exchange:
         "bytes_out",
         "client_request_id",
         "code",
-        "company_pending",
         "errors",
         "grant",
         "headers",
@@ -41,7 +41,8 @@ class Exchange:
         "started_at",
         "status",
         "target",
-        "tenant_id",
+        "tenant_ids",
+        "unplaced",
     )
 
     def __init__(
@@ -67,8 +68,8 @@ class Exchange:
         self.grant: KeyGrant | None = None
         self.operation: Operation | None = None
         self.bearer: Bearer | None = None
-        self.tenant_id: str | None = None  # the debtorId or companyId in the path
-        self.company_pending = False  # a company authorize could not place without the upstream
+        self.tenant_ids: tuple[str, ...] = ()  # the path's tenant ids, as its operation's plan
+        self.unplaced: Unplaced | None = None  # ids authorize left to the upstream's listings
         self.status = 0
         self.code: int | None = None
         self.bytes_in = 0

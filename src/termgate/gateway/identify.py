@@ -100,7 +100,7 @@ def identify(
             UNKNOWN_OPERATION,
             f"{exchange.method} {exchange.path} is not part of the API.",
         )
-    exchange.operation, exchange.tenant_id = resolved
+    exchange.operation, exchange.tenant_ids = resolved
     return unexpected_body(exchange)
 
 

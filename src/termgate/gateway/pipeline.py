@@ -1,9 +1,11 @@
 """The request path: the six steps of docs/architecture.md, in order, over an RSGI request.
 
 identify → admit → authorize → limit run on the in-memory snapshot and catalog; the first that
-refuses answers with its problem document. Only a company the gateway has not seen yet makes
-the path wait, in the explicit `resolve_tenant` step (one upstream lookup, then remembered).
-forward streams to the upstream and back; observe records one usage event whatever the outcome.
+refuses answers with its problem document. Only a tenant id the gateway has not placed yet makes
+the path wait, in the explicit `resolve_tenant` step (one walk of the upstream's listings, then
+remembered). forward streams to the upstream and back; observe records one usage event whatever
+the outcome. A write that succeeded may have created a tenant (an employee of the company in its
+path): the resolver walks that listing again on the next unknown id instead of after its refresh.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from termgate.gateway.forward import RSGIRequest, answer_problem, open_exchange,
 from termgate.gateway.identify import identify
 from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.snapshot import SnapshotHolder
-from termgate.gateway.tenants import CompanyDirectory
+from termgate.gateway.tenancy.config import load_tenancy
+from termgate.gateway.tenancy.resolver import TenantResolver
+from termgate.gateway.tenancy.upstream import pool_fetch
 from termgate.gateway.traffic.step import TrafficPolicy
 from termgate.problems import (
     DEFAULT_WRITER,
@@ -34,6 +38,7 @@ from termgate.problems import (
 from termgate.upstream_client.pool import UpstreamConnection, UpstreamPool
 
 log = logging.getLogger(__name__)
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 perf_counter = time.perf_counter
 wall_clock = time.time
 
@@ -52,6 +57,7 @@ class Gateway:
         traffic: TrafficPolicy | None = None,
         body_timeout: float = 10.0,
         errors: ProblemWriter = DEFAULT_WRITER,
+        resolver: TenantResolver | None = None,
     ) -> None:
         self.snapshots = snapshots
         self.traffic = traffic or TrafficPolicy()  # step 4, limit
@@ -61,7 +67,8 @@ class Gateway:
         self.body_timeout = body_timeout
         self.errors = errors
         self.catalog: Catalog | None = None
-        self.companies = CompanyDirectory(pool, upstream_host)
+        # step 3's memory of who owns each tenant id (default: the published contract's tenancy)
+        self.resolver = resolver or TenantResolver(load_tenancy(), pool_fetch(pool, upstream_host))
         self._id_prefix = os.urandom(6).hex() + "-"
         self._ids = itertools.count(1)
 
@@ -110,6 +117,8 @@ class Gateway:
                 finally:
                     self.usage.record(exchange, perf_counter())
                     sent = exchange.bytes_out
+                if exchange.method in WRITES and 200 <= exchange.status < 300:
+                    self._written(exchange)
                 return
             answer_problem(exchange, opened, protocol, rate)
             self.usage.record(exchange, perf_counter())
@@ -128,8 +137,19 @@ class Gateway:
         problem = (
             identify(exchange, snapshot, catalog)
             or admit(exchange, snapshot.policy)
-            or authorize(exchange, self.companies)
+            or authorize(exchange, self.resolver)
         )
-        if problem is None and exchange.company_pending:
-            problem = await resolve_tenant(exchange, self.companies)
+        if problem is None and exchange.unplaced:
+            problem = await resolve_tenant(exchange, self.resolver)
         return problem
+
+    def _written(self, exchange: Exchange) -> None:
+        operation = exchange.operation
+        assert operation is not None
+        tenants = [
+            (kind, canonical)
+            for (_, kind), raw in zip(operation.tenancy.tenants, exchange.tenant_ids, strict=True)
+            if (canonical := kind.canonical(raw)) is not None
+        ]
+        if tenants:
+            self.resolver.written(tenants)

@@ -9,7 +9,7 @@ GUID as an id the gateway never checked.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from termgate.gateway.tenancy.config import TenancyConfig, TenantKind, TenantPlan
@@ -25,6 +25,8 @@ class TenantRefusal:
     reason: str
 
 
+COVERED = "not covered by the consent"
+
 # Ids `check_path` could not place from memory: (parameter, kind, canonical id).
 Unplaced = tuple[tuple[str, TenantKind, str], ...]
 
@@ -36,15 +38,15 @@ def consent_roots(config: TenancyConfig, ids: Iterable[object]) -> frozenset[str
 
 
 def check_path(
-    plan: TenantPlan, params: Mapping[str, str], roots: frozenset[str], resolver: TenantResolver
+    plan: TenantPlan, ids: Sequence[str], roots: frozenset[str], resolver: TenantResolver
 ) -> TenantRefusal | Unplaced | None:
-    """None: every tenant id is covered; a refusal; or the ids memory cannot place yet."""
+    """None: every tenant id is covered; a refusal; or the ids memory cannot place yet. `ids`
+    are the path's values of `plan.tenants`, in that order (`TenantPlan.ids_of`)."""
     if plan.refusal is not None:
         return TenantRefusal("", "", plan.refusal)
     unplaced: list[tuple[str, TenantKind, str]] | None = None
     owners = resolver.owners
-    for parameter, kind in plan.tenants:
-        raw = params.get(parameter, "")
+    for (parameter, kind), raw in zip(plan.tenants, ids, strict=True):
         # Memory holds canonical ids only, so a hit on the id as written proves it canonical:
         # the common case is one lookup, without parsing the id.
         root = raw if kind.parent is None else owners[kind.name].get(raw)
@@ -52,14 +54,14 @@ def check_path(
             canonical = kind.canonical(raw)
             if canonical is None:
                 return TenantRefusal(
-                    parameter, raw, f"not a {kind.name} id in the form this API uses"
+                    parameter, raw, f"not {kind.article} id in the form this API uses"
                 )
             root = resolver.root_of(kind, canonical)
             if root is None:
                 unplaced = [*(unplaced or ()), (parameter, kind, canonical)]
                 continue
         if root not in roots:
-            return TenantRefusal(parameter, raw, "not covered by the consent")
+            return TenantRefusal(parameter, raw, COVERED)
     return tuple(unplaced) if unplaced else None
 
 
@@ -73,5 +75,5 @@ async def settle(
         if where.absent:
             continue
         if where.root is None or where.root not in roots:
-            return TenantRefusal(parameter, canonical, "not covered by the consent")
+            return TenantRefusal(parameter, canonical, COVERED)
     return None

@@ -11,6 +11,9 @@ describes the format) declares tenant kinds in a tree under one root, the kind a
     global_listing = "/api/companies"               # optional: every one, with its parent
     parent_field = "debtorId"
 
+`one_root_only` lists path templates that answer across the consent's roots and that the API
+serves only to a consent over one root (the published `GET /api/companies`: 403 40306 otherwise).
+
 `[children]` names path parameters that are checked through a tenant parameter the same path
 carries (`contractId = "employeeId"`), and `[untenanted]` those that name no tenant's data.
 Every path parameter of the API must be one of the three: `plan` refuses an operation whose path
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -30,7 +34,7 @@ from termgate.gateway.tenancy.ids import ID_FORMS, Canonical
 
 PUBLISHED = "published.toml"
 _PARAM = re.compile(r"\{([^{}/]+)\}")
-_TOP_KEYS = {"page_size", "max_pages", "tenants", "children", "untenanted"}
+_TOP_KEYS = {"page_size", "max_pages", "one_root_only", "tenants", "children", "untenanted"}
 _KIND_KEYS = {
     "parameter",
     "id_form",
@@ -57,14 +61,25 @@ class TenantKind:
     global_listing: str | None = None  # every item of this kind, each naming its parent
     parent_field: str | None = None
 
+    @property
+    def article(self) -> str:
+        """`a company`, `an employee`: how refusals name the kind."""
+        return f"{'an' if self.name[:1].lower() in 'aeiou' else 'a'} {self.name}"
+
 
 @dataclass(frozen=True, slots=True)
 class TenantPlan:
     """What the tenant check does for one path template: the tenant parameters in path order,
-    or why every request to it is refused (clause 3.3 a fails closed)."""
+    or why every request to it is refused (clause 3.3 a fails closed); `one_root` when it answers
+    only to a consent over one root."""
 
     tenants: tuple[tuple[str, TenantKind], ...] = ()
     refusal: str | None = None
+    one_root: bool = False
+
+    def ids_of(self, params: Mapping[str, str]) -> tuple[str, ...]:
+        """The tenant ids of a path's parameters, in the order `check_path` takes them."""
+        return tuple(params.get(parameter, "") for parameter, _ in self.tenants)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +88,7 @@ class TenancyConfig:
     root: TenantKind
     children: dict[str, str]  # child path parameter → the tenant parameter it is checked through
     untenanted: frozenset[str]
+    one_root_only: frozenset[str] = frozenset()
     page_size: int = 100
     max_pages: int = 10_000
     by_parameter: dict[str, TenantKind] = field(init=False, compare=False)
@@ -96,7 +112,7 @@ class TenancyConfig:
                     )
             elif name not in self.untenanted:
                 return TenantPlan(refusal=f"the tenancy configuration does not describe {{{name}}}")
-        return TenantPlan(tenants=tuple(tenants))
+        return TenantPlan(tenants=tuple(tenants), one_root=template in self.one_root_only)
 
 
 def load_tenancy(path: Path | None = None) -> TenancyConfig:
@@ -169,6 +185,7 @@ class _Parser:
             root=root,
             children=children,
             untenanted=untenanted,
+            one_root_only=self.templates(data.get("one_root_only", [])),
             page_size=self.count(data, "page_size", 100, 1000),
             max_pages=self.count(data, "max_pages", 10_000, 1_000_000),
         )
@@ -243,6 +260,16 @@ class _Parser:
             if child in declared:
                 raise self.fail(f"children.{child}", "is a tenant parameter itself")
         return dict(table)
+
+    def templates(self, value: Any) -> frozenset[str]:
+        if not isinstance(value, list) or not all(
+            isinstance(t, str) and t.startswith("/") for t in value
+        ):
+            raise self.fail("one_root_only", "must be a list of path templates")
+        for template in value:
+            if _PARAM.search(template):
+                raise self.fail("one_root_only", f"{template!r}: takes no path parameter")
+        return frozenset(value)
 
     def untenanted(self, value: Any, declared: set[str]) -> frozenset[str]:
         table = self.table(value, "untenanted", {"parameters"})
