@@ -38,6 +38,8 @@ FIGURES: tuple[tuple[str, Callable[[dict[str, Any]], float]], ...] = (
     ("termgate proxy CPU µs", lambda r: r["summary"]["termgate"]["proxy_cpu_us"]),
     ("nginx proxy CPU µs", lambda r: r["summary"]["nginx"]["proxy_cpu_us"]),
     ("upstream CPU µs (direct)", lambda r: r["summary"]["direct"]["upstream_cpu_us"]),
+    ("upstream CPU µs, nginx", lambda r: r["summary"]["nginx"]["upstream_cpu_us"]),
+    ("upstream CPU µs, termgate", lambda r: r["summary"]["termgate"]["upstream_cpu_us"]),
     ("nginx req/s", lambda r: r["summary"]["nginx"]["rps"]),
     ("termgate req/s", lambda r: r["summary"]["termgate"]["rps"]),
     ("body bytes", lambda r: r["body_bytes"]),
