@@ -8,11 +8,11 @@
   for the document), so a task id of one customer's payslip must not give another customer's
   token that payslip.
 
-Both fail today. The gateway forwards with `host:` the upstream's, sends no `X-Forwarded-Host`,
-and leaves answers as they are, so the reference API writes its own address into every link.
-`GET /api/documents/{taskId}` is forwarded whatever the consent (`taskId` is untenanted in
-`published.toml`), and the reference API renders any task id it can decode: it does not look at
-`X-Termgate-Debtors` there.
+The gateway forwards with `host:` the upstream's, and with `X-Forwarded-Host` and
+`X-Forwarded-Proto` naming its own public URL (those a client sends are replaced), from which the
+reference API builds its links. `GET /api/documents/{taskId}` is forwarded whatever the consent
+(`taskId` is untenanted in `published.toml`): the reference API binds a task to the debtors of
+the `X-Termgate-Debtors` it is fetched under, and answers its own 404 to any other consent.
 """
 
 from __future__ import annotations
@@ -43,6 +43,25 @@ async def test_clause_3_2_pagination_links_lead_back_to_the_gateway(contract: Co
         f"links lead to {leading}, not to the gateway ({origins}); the upstream is "
         f"{urlsplit(contract.upstream).netloc}"
     )
+
+
+async def test_clause_3_2_a_client_s_forwarding_headers_do_not_steer_the_links(
+    contract: Contract,
+) -> None:
+    customer = contract.customers.debtors[0]
+    company = contract.customers.companies[customer][0]
+    spoofed = {
+        **await contract.headers(customer),
+        "X-Forwarded-Host": "evil.example",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Port": "4443",
+    }
+    async with httpx.AsyncClient(base_url=contract.gateway, headers=spoofed) as client:
+        page = await client.get(f"/api/companies/{company}/employees?pageSize=1")
+    assert page.status_code == 200, page.text
+    public = urlsplit(TEST_ISSUER)
+    first = urlsplit(page.json()["pagination"]["firstPage"])
+    assert (first.scheme, first.netloc) == (public.scheme, public.netloc)
 
 
 async def test_clause_3_3_a_a_task_id_of_one_customer_gives_another_no_document(
