@@ -49,8 +49,8 @@ DROPPED_REQUEST_HEADERS = frozenset(
         "authorization",
     }
 )
-# Any header under these prefixes is the gateway's to set (X-Termgate-User, X-Termgate-Debtors,
-# …; X-Forwarded-For/-Host/-Proto, and any other X-Forwarded-* a client sends is dropped).
+# Any header under these prefixes is the gateway's to set: X-Termgate-User, X-Termgate-Debtors,
+# …, and X-Forwarded-For/-Host/-Proto; any other X-Forwarded-* a client sends is dropped too.
 GATEWAY_HEADER_PREFIXES = ("x-termgate-", "x-forwarded-")
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 
