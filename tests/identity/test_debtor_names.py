@@ -30,7 +30,7 @@ def world() -> World:
 
 
 def login(*debtors: str) -> EndUser:
-    return EndUser(upstream_id=1, username="u", debtor_ids=",".join(sorted(debtors)))
+    return EndUser(upstream_id="1", username="u", debtor_ids=",".join(sorted(debtors)))
 
 
 async def test_clause_3_3_a_consent_names_are_the_apis_names_of_the_users_debtors(

@@ -49,7 +49,9 @@ async def test_clause_3_3_a_an_older_demo_database_follows_the_world(
     world = generate(SEED, EMPLOYEES)
     await seeded(sessions)
     async with sessions.begin() as session:  # as the older reference API had seeded it
-        user = await session.scalar(select(EndUser).where(EndUser.upstream_id == 1))
+        user = await session.scalar(
+            select(EndUser).where(EndUser.upstream_id == world.end_users[0].id)
+        )
         assert user is not None
         user.debtor_ids, user.environment = "1001", Environment.SANDBOX
         app = await session.scalar(select(Application).where(Application.name == "HR Sync"))

@@ -28,7 +28,12 @@ from termgate.db.programme import Administrator, ProductionRequest, ReviewState
 from termgate.governance.maintenance_calendar import ensure_default_rule
 from termgate.identity.clients import client_secret_matches, issue_client_secret
 from termgate.identity.consents import grant_consent, live_consents, withdraw
-from termgate.identity.end_users import environment_of, import_end_users, visible_debtors
+from termgate.identity.end_users import (
+    environment_of,
+    import_end_users,
+    upstream_user_id,
+    visible_debtors,
+)
 from termgate.identity.tokens import open_family, token_for_family
 from termgate.published_api import World, generate
 from termgate.registry.admins import create_administrator
@@ -54,10 +59,11 @@ SANDBOX_DEBTOR_COUNT = 2  # the world's first debtors play the sandbox's custome
 
 @dataclass(frozen=True)
 class DemoLogin:
-    """A login of the published API's world as the identity store hands it over: termgate
-    numbers logins (its column is an integer), the world names them by GUID."""
+    """A login of the published API's world as the identity store hands it over, named by the
+    world's own id (a GUID): the gateway sends it as `X-Termgate-User`, and the API answers
+    `GET /api/user/info` for that user."""
 
-    id: int
+    id: str
     username: str
     email: str
     display_name: str
@@ -66,8 +72,8 @@ class DemoLogin:
 
 def demo_logins(world: World) -> list[DemoLogin]:
     return [
-        DemoLogin(number, user.username, user.email, user.display_name, user.debtor_ids)
-        for number, user in enumerate(world.end_users, start=1)
+        DemoLogin(user.id, user.username, user.email, user.display_name, user.debtor_ids)
+        for user in world.end_users
     ]
 
 
@@ -75,15 +81,29 @@ def sandbox_debtors(world: World) -> list[str]:
     return [debtor.id for debtor in world.debtors[:SANDBOX_DEBTOR_COUNT]]
 
 
+def _login_of(user: EndUser, logins: list[DemoLogin]) -> DemoLogin | None:
+    """The world's login `user` is: by its id, or, in a database seeded while termgate numbered
+    the logins (1, 2, … in the world's order), by that number."""
+    for number, login in enumerate(logins, start=1):
+        if user.upstream_id in (login.id, str(number)):
+            return login
+    return None
+
+
 async def follow_the_world(session: AsyncSession, settings: Settings, world: World) -> None:
-    """A demo database seeded from an earlier reference API holds the same logins (the same
-    numbers) seeing other debtors (`1001`): each is brought up to date with the world, and its
-    consents, which name debtors it no longer sees, are withdrawn with their tokens."""
-    logins = {login.id: login for login in demo_logins(world)}
+    """A demo database seeded earlier holds the same logins, perhaps under the numbers termgate
+    gave them (they take the world's GUIDs, so the API knows whom the gateway names) and seeing
+    other debtors (`1001`): each is brought up to date with the world, and its consents, which
+    name debtors it no longer sees, are withdrawn with their tokens."""
+    logins = demo_logins(world)
     sandbox = frozenset(sandbox_debtors(world))
     for user in list(await session.scalars(select(EndUser))):
-        login = logins.get(user.upstream_id)
-        if login is None or user.debtors == visible_debtors(login):
+        login = _login_of(user, logins)
+        if login is None:
+            continue
+        user.upstream_id = upstream_user_id(login)
+        if user.debtors == visible_debtors(login):
+            await session.flush()
             continue
         user.username, user.email = login.username, login.email
         user.display_name = login.display_name
@@ -94,6 +114,14 @@ async def follow_the_world(session: AsyncSession, settings: Settings, world: Wor
                 session, consent, "the account's customers changed", SEEDER, settings.now()
             )
         await session.flush()  # one login at a time: usernames stay unique at every step
+
+
+async def world_ordered(session: AsyncSession, world: World) -> list[EndUser]:
+    """The world's logins as termgate end users, in the world's order (the first is the one
+    the demo's token speaks for)."""
+    position = {user.id: index for index, user in enumerate(world.end_users)}
+    users = await session.scalars(select(EndUser).where(EndUser.upstream_id.in_(list(position))))
+    return sorted(users, key=lambda user: position[user.upstream_id])
 
 
 @dataclass(frozen=True)
@@ -236,12 +264,10 @@ async def _client_secret(session: AsyncSession, application: Application, previo
 
 
 async def _demo_access_token(
-    session: AsyncSession, settings: Settings, application: Application
+    session: AsyncSession, settings: Settings, application: Application, user: EndUser
 ) -> str:
     """A token as the example client would hold after the payroll product's first login had
     consented to share their one customer: the demo's curl line works without the flow."""
-    user = await session.scalar(select(EndUser).order_by(EndUser.upstream_id).limit(1))
-    assert user is not None
     consents = await live_consents(session, user.id, application.id)
     consent = (
         consents[0]
@@ -294,7 +320,8 @@ async def seed_demo(
     world = generate(settings.seed, settings.employees)
     await follow_the_world(session, settings, world)
     await import_end_users(session, demo_logins(world), END_USER_PASSWORD, sandbox_debtors(world))
-    access_token = await _demo_access_token(session, settings, insights)
+    users = await world_ordered(session, world)
+    access_token = await _demo_access_token(session, settings, insights, users[0])
     logins: list[dict[str, object]] = [
         {
             "username": user.username,
@@ -302,7 +329,7 @@ async def seed_demo(
             "environment": user.environment.value,
             "debtors": list(user.debtors),
         }
-        for user in await session.scalars(select(EndUser).order_by(EndUser.upstream_id))
+        for user in users
     ]
     return DemoCredentials(
         gateway_url=settings.base_url,

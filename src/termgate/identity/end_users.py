@@ -4,6 +4,11 @@ The reference upstream generates its logins from its seed; `import_end_users` ma
 termgate end users (a real provider would synchronise from its identity store instead). Sandbox
 end users see only the sandbox's debtors (`sandbox`: which debtors those are); a sandbox
 application can only be consented by them.
+
+A login's `id` is the upstream's id of the account (`termgate.core.user_ids`): a string (the
+published contract's GUID) or, from an identity store that numbers its logins, an integer
+stored as its decimal string. A login whose id could not be sent as `X-Termgate-User` (empty,
+over 128 characters, a space, comma, CR/LF or other control character) is not imported.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from termgate.core.errors import RegistryError
 from termgate.core.passwords import hash_off_loop, verify_off_loop
 from termgate.core.tenant_ids import TenantIdError, canonical_debtor_ids
+from termgate.core.user_ids import UserIdError, canonical_user_id
 from termgate.db.models import Environment, Status
 from termgate.db.oauth import EndUser
 
@@ -28,7 +34,7 @@ class PayrollLogin(Protocol):
     """A login of the payroll product, as its identity store describes it."""
 
     @property
-    def id(self) -> int: ...
+    def id(self) -> str | int: ...
     @property
     def username(self) -> str: ...
     @property
@@ -54,6 +60,15 @@ def visible_debtors(login: PayrollLogin) -> tuple[str, ...]:
         raise RegistryError(f"login {login.username}: {error}") from None
 
 
+def upstream_user_id(login: PayrollLogin) -> str:
+    """The login's upstream id in canonical form; RegistryError, naming the login, if it is not
+    one (it is not imported rather than sent in a header it could break)."""
+    try:
+        return canonical_user_id(login.id)
+    except UserIdError as error:
+        raise RegistryError(f"login {login.username}: {error}") from None
+
+
 async def import_end_users(
     session: AsyncSession,
     logins: Iterable[PayrollLogin],
@@ -67,11 +82,13 @@ async def import_end_users(
     password_hash = await hash_off_loop(password)
     created = []
     for login in logins:
-        if login.id in known:
+        upstream_id = upstream_user_id(login)
+        if upstream_id in known:
             continue
         debtors = visible_debtors(login)
+        known.add(upstream_id)
         user = EndUser(
-            upstream_id=login.id,
+            upstream_id=upstream_id,
             username=login.username,
             email=login.email,
             display_name=login.display_name,

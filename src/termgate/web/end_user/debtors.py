@@ -35,7 +35,7 @@ async def debtor_names(
     ids = sorted(set(debtor_ids), key=debtor_order)
     headers = {
         DEBTORS_HEADER: ",".join(end_user.debtors),
-        USER_HEADER: str(end_user.upstream_id),
+        USER_HEADER: end_user.upstream_id,
     }
     async with httpx.AsyncClient(
         base_url=str(settings.upstream_url), timeout=TIMEOUT, headers=headers
