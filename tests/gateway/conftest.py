@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
+from tests.gateway.published_world import PUBLISHED_EMPLOYEES, PUBLISHED_SEED
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.factories import TEST_ISSUER
 from tests.support.processes import PUBLISHED_TENANCY, gateway_env, serving
@@ -95,9 +96,6 @@ async def payroll_gateway(database_url: str, payroll_upstream: str) -> AsyncIter
     """A gateway in front of the reference payroll API, on each database of the run."""
     async with gateway_process(database_url, payroll_upstream) as gateway:
         yield gateway
-
-
-PUBLISHED_SEED, PUBLISHED_EMPLOYEES = 7, 300
 
 
 @pytest.fixture(scope="session")
