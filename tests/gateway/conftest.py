@@ -83,7 +83,9 @@ async def gateway_process(
 
 @pytest.fixture(scope="session")
 async def payroll_upstream() -> AsyncIterator[str]:
-    """The reference payroll API, as a real server process."""
+    """The older reference API (integer ids), as a real server process. Still used by
+    tests/gateway/test_tenant_isolation_property.py and tests/identity/test_reauthorisation.py;
+    to go with the package once they have moved to `published_upstream`."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     args = ["-m", "termgate.reference_api", "--port", str(port), "--employees", "500"]
