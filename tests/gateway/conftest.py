@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
+from tests.gateway.published_world import PUBLISHED_EMPLOYEES, PUBLISHED_SEED
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.factories import TEST_ISSUER
 from tests.support.processes import PUBLISHED_TENANCY, gateway_env, serving
@@ -82,7 +83,9 @@ async def gateway_process(
 
 @pytest.fixture(scope="session")
 async def payroll_upstream() -> AsyncIterator[str]:
-    """The reference payroll API, as a real server process."""
+    """The older reference API (integer ids), as a real server process. Still used by
+    tests/gateway/test_tenant_isolation_property.py and tests/identity/test_reauthorisation.py;
+    to go with the package once they have moved to `published_upstream`."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     args = ["-m", "termgate.reference_api", "--port", str(port), "--employees", "500"]
@@ -95,9 +98,6 @@ async def payroll_gateway(database_url: str, payroll_upstream: str) -> AsyncIter
     """A gateway in front of the reference payroll API, on each database of the run."""
     async with gateway_process(database_url, payroll_upstream) as gateway:
         yield gateway
-
-
-PUBLISHED_SEED, PUBLISHED_EMPLOYEES = 7, 300
 
 
 @pytest.fixture(scope="session")

@@ -80,14 +80,23 @@ async def usage_event(
         await asyncio.sleep(0.05)
 
 
-def raw_get_sync(base_url: str, target: bytes, headers: dict[str, str]) -> RawResponse:
-    """`raw_get` for code that runs outside the event loop (hypothesis in a worker thread)."""
+def raw_get_sync(
+    base_url: str,
+    target: bytes,
+    headers: dict[str, str],
+    method: str = "GET",
+    body: bytes | None = None,
+) -> RawResponse:
+    """`raw_get` for code that runs outside the event loop (hypothesis in a worker thread); any
+    `method`, with a JSON `body` if given."""
     address = urlsplit(base_url)
     assert address.hostname is not None
     with socket.create_connection((address.hostname, address.port or 80), timeout=10) as sock:
-        lines = [b"GET " + target + b" HTTP/1.1", f"host: {address.netloc}".encode()]
+        lines = [method.encode() + b" " + target + b" HTTP/1.1", f"host: {address.netloc}".encode()]
         lines += [f"{name}: {value}".encode() for name, value in headers.items()]
-        sock.sendall(b"\r\n".join([*lines, b"connection: close", b"", b""]))
+        if body is not None:
+            lines += [b"content-type: application/json", b"content-length: %d" % len(body)]
+        sock.sendall(b"\r\n".join([*lines, b"connection: close", b"", body or b""]))
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)

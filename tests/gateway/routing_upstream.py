@@ -1,10 +1,11 @@
-"""An upstream that publishes the reference API's OpenAPI document and reports, for every
+"""An upstream that publishes the published contract's OpenAPI document and reports, for every
 request the gateway forwards, the method and the RAW request target it received.
 
 It is the oracle of the authorised-operation property: the raw target, decoded the way the
-reference API's server decodes it (percent-decoding, then UTF-8 with replacement: granian's
-`scope["path"]`), and routed by the reference API's own router, is the operation the upstream
-would serve. It answers the gateway's own company lookups from a small fixed directory.
+published API's server decodes it (percent-decoding, then UTF-8 with replacement: granian's
+`scope["path"]`), and routed by the published API's own router over all its operations, is the
+operation the upstream would serve. It answers the gateway's own tenant lookups (the listings of
+`tenancy/published.toml`) from the published API's generated world (`published_world`).
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ from urllib.parse import unquote, urlsplit
 import httptools
 import orjson
 
-from termgate.reference_api.openapi import build_openapi
-from termgate.reference_api.router import Match, Router
-from termgate.reference_api.routes import ROUTES
+from termgate.published_api import document, operations
+from termgate.published_api.router import Match, Router
+from tests.gateway.published_world import companies, employees, world
 from tests.support.echo_upstream import LoopbackServer
 
-ROUTER = Router(ROUTES)
-# Company → owning debtor: what the gateway preloads and learns from GET /api/companies[/{id}].
-OWNERS = {2001: 1001, 2002: 1001, 2003: 1002, 2004: 1003, 2005: 1004, 2006: 1005}
+ROUTER = Router(operations())
+DEBTORS = tuple(debtor.id for debtor in world().debtors)
+# Company → owning debtor, and employee → company: what the gateway learns from the listings.
+OWNERS = {company: debtor for index, debtor in enumerate(DEBTORS) for company in companies(index)}
+EMPLOYERS = {employee: company for company in OWNERS for employee in employees(company)}
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,6 @@ class RoutingUpstream(LoopbackServer):
 
     def connection(self) -> asyncio.Protocol:
         return _Connection(self)
-
-
-def _company(company: int) -> dict[str, int]:
-    return {"id": company, "debtorId": OWNERS[company]}
 
 
 class _Connection(asyncio.Protocol):
@@ -101,18 +100,21 @@ class _Connection(asyncio.Protocol):
         self.transport.write(head % (status, len(body)) + body)
 
 
+def _page(items: list[dict[str, str]]) -> tuple[int, bytes]:
+    pagination = {"pageNumber": 1, "pageSize": 100, "totalPages": 1, "totalRecords": len(items)}
+    return 200, orjson.dumps({"pagination": pagination, "data": items})
+
+
 def _gateway_lookup(path: bytes) -> tuple[int, bytes]:
     if path == b"/openapi.json":
-        return 200, orjson.dumps(build_openapi())
+        return 200, orjson.dumps(document())
     if path == b"/api/companies":
-        page = {
-            "data": [_company(company) for company in OWNERS],
-            "pagination": {"pageNumber": 1, "pageSize": 100, "totalPages": 1},
-        }
-        return 200, orjson.dumps(page)
-    prefix = b"/api/companies/"
-    if path.startswith(prefix) and path[len(prefix) :].isdigit():
-        company = int(path[len(prefix) :])
-        if company in OWNERS:
-            return 200, orjson.dumps(_company(company))
+        return _page([{"companyId": c, "debtorId": d} for c, d in OWNERS.items()])
+    parts = path.decode("latin-1").split("/")
+    _, api, kind, parent, listing = parts if len(parts) == 5 else ["", "", "", "", ""]
+    if (api, kind, listing) == ("api", "debtors", "companies") and parent in DEBTORS:
+        owned = [c for c, d in OWNERS.items() if d == parent]
+        return _page([{"companyId": c, "debtorId": parent} for c in owned])
+    if (api, kind, listing) == ("api", "companies", "employees") and parent in OWNERS:
+        return _page([{"employeeId": e} for e, c in EMPLOYERS.items() if c == parent])
     return 404, b'{"status":404}'

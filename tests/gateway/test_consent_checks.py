@@ -1,5 +1,6 @@
 """The authorize step's decisions in process: scopes (clause 3.3 e) and the tenant resolver
-behind the tenant check (clause 3.3 a), here over the older reference API's integer ids."""
+behind the tenant check (clause 3.3 a): the decisions over integer ids of a tenancy described in
+the test, the resolver over the published API's GUIDs with the shipped tenancy."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from termgate.gateway.bearer import Bearer, granted_scopes
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.exchange import Exchange
 from termgate.gateway.snapshot import KeyGrant
+from termgate.gateway.tenancy.config import load_tenancy
 from termgate.gateway.tenancy.resolver import TenantResolver
 from termgate.gateway.tenancy.upstream import pool_fetch
 from termgate.identity.tokens import AccessClaims
 from termgate.upstream_client.pool import UpstreamPool
+from tests.gateway.published_world import NOWHERE, companies, debtor, employees
 from tests.unit.builders import TENANCY, resolver
 
 CATALOG = Catalog.from_openapi(
@@ -123,24 +126,33 @@ def test_clause_3_3_a_unknown_company_is_looked_up_only_when_it_could_exist() ->
 
 
 async def test_clause_3_3_a_the_resolver_learns_owners_from_the_upstreams_listings(
-    payroll_upstream: str,
+    published_upstream: str,
 ) -> None:
-    address = urlsplit(payroll_upstream)
+    address = urlsplit(published_upstream)
     pool = UpstreamPool(
         address.hostname or "", address.port or 80, max_idle=4, connect_timeout=2.0, timeout=5.0
     )
-    company = TENANCY.kinds["company"]
+    tenancy = load_tenancy()  # the published contract's, shipped with the gateway
+    company, employee = tenancy.kinds["company"], tenancy.kinds["employee"]
+    mine, theirs = frozenset({debtor(2)}), debtor(0)
+    own, foreign = companies(2)[1], companies(0)[0]
     try:
-        tenants = TenantResolver(TENANCY, pool_fetch(pool, address.netloc))
-        found = await tenants.locate(company, "2003", frozenset({"1003"}))
-        assert (found.root, found.absent) == ("1003", False)
-        assert tenants.root_of(company, "2003") == "1003"
-        foreign = await tenants.locate(company, "2006", frozenset({"1003"}))
-        assert (foreign.root, foreign.absent) == ("1001", False)  # another customer's: 40303
-        nowhere = await asyncio.gather(
-            *(tenants.locate(company, "999999", frozenset({"1003"})) for _ in range(3))
-        )
+        tenants = TenantResolver(tenancy, pool_fetch(pool, address.netloc))
+        found = await tenants.locate(company, own, mine)
+        assert (found.root, found.absent) == (debtor(2), False)
+        assert tenants.root_of(company, own) == debtor(2)
+        other = await tenants.locate(company, foreign, mine)
+        assert (other.root, other.absent) == (theirs, False)  # another customer's: 40303
+        nowhere = await asyncio.gather(*(tenants.locate(company, NOWHERE, mine) for _ in range(3)))
         assert [(where.root, where.absent) for where in nowhere] == [(None, True)] * 3
-        assert tenants.root_of(company, "999999") is None  # only listed ids are remembered
+        assert tenants.root_of(company, NOWHERE) is None  # only listed ids are remembered
+        asked = tenants.upstream_requests
+        again = await tenants.locate(company, NOWHERE, mine)
+        assert (again.root, again.absent, tenants.upstream_requests) == (None, True, asked)
+        # Employees are learnt from the listings of the consent's companies.
+        staff = await tenants.locate(employee, employees(own)[-1], mine)
+        assert (staff.root, staff.absent) == (debtor(2), False)
+        outsider = await tenants.locate(employee, employees(foreign, 1)[0], mine)
+        assert (outsider.root, outsider.absent) == (None, False)  # refused: 40303
     finally:
         await pool.close()

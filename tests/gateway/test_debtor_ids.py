@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from termgate.db.models import new_id
 from termgate.identity.tokens import ALGORITHM, AUDIENCE, TOKEN_TYPE, signing_key
 from termgate.published_api import generate
-from tests.gateway.conftest import PUBLISHED_EMPLOYEES, PUBLISHED_SEED, Gateway, wait_for_status
+from tests.gateway.conftest import Gateway, wait_for_status
+from tests.gateway.published_world import PUBLISHED_EMPLOYEES, PUBLISHED_SEED
 from tests.support.contract_errors import assert_contract_problem
 from tests.support.factories import (
     READ_SCOPES,
@@ -60,23 +61,35 @@ def refused(response: httpx.Response) -> None:
 
 
 async def test_clause_3_3_a_a_token_with_integer_debtors_is_still_honoured(
-    payroll_gateway: Gateway, client: httpx.AsyncClient, sessions: Sessions
+    published_gateway: Gateway, client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
+    """The older token verifies (no 401); against the published API its integer debtors name
+    no customer, so it covers nothing: no debtor is listed and every tenant path is 40303. The
+    GUID token of the same consent's family works."""
+    world = generate(PUBLISHED_SEED, PUBLISHED_EMPLOYEES)
+    mine = world.debtors[0].id
+    company = world.companies_of(world.debtors[0])[0].id
     key = await issue_test_key(sessions)
-    issued = await issue_test_token(sessions, key.application_id, debtors=("1001",))
+    issued = await issue_test_token(sessions, key.application_id, debtors=(mine,))
     old = await integer_claims_token(sessions, key.application_id, issued, [1001])
-    base = payroll_gateway.url
+    base = published_gateway.url
     await wait_for_status(client, f"{base}/api/debtors", key.key, 200, token=old)
     headers = {"X-Subscription-Key": key.key, "Authorization": f"Bearer {old}"}
     listing = await client.get(f"{base}/api/debtors", headers=headers)
-    assert [debtor["id"] for debtor in listing.json()["data"]] == [1001]
-    own = await client.get(f"{base}/api/debtors/1001/companies", headers=headers)
-    assert own.status_code == 200
-    assert {company["debtorId"] for company in own.json()["data"]} == {1001}
-    employees = await client.get(f"{base}/api/companies/2001/employees", headers=headers)
-    assert employees.status_code == 200  # company 2001 is debtor 1001's: "1001" == str(1001)
-    for path in ("/api/debtors/1002", "/api/debtors/01001", "/api/companies/2002/employees"):
+    assert listing.status_code == 200, listing.text
+    assert listing.json()["data"] == []
+    for path in (
+        f"/api/debtors/{mine}/companies",
+        "/api/debtors/1001/companies",
+        f"/api/companies/{company}/employees",
+    ):
         refused(await client.get(f"{base}{path}", headers=headers))
+    guid = issued.headers(key.key)
+    own = await client.get(f"{base}/api/debtors/{mine}/companies", headers=guid)
+    assert own.status_code == 200, own.text
+    assert {row["debtorId"] for row in own.json()["data"]} == {mine}
+    employees = await client.get(f"{base}/api/companies/{company}/employees", headers=guid)
+    assert employees.status_code == 200, employees.text
 
 
 async def test_clause_3_3_a_a_guid_debtor_passes_in_its_own_spellings_only(

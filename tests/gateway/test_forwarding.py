@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import free_port
 from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
+from tests.gateway.published_world import debtor
 from tests.support.contract_errors import (
     CONTRACT_MEDIA_TYPE,
     assert_contract_problem,
@@ -18,7 +19,7 @@ from tests.support.contract_errors import (
 )
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.factories import TEST_ISSUER, issue_test_access
-from tests.support.processes import serving, stop
+from tests.support.processes import PUBLISHED_TENANCY, serving, stop
 from tests.support.timing import within
 
 
@@ -213,13 +214,15 @@ async def test_clause_7_upstream_unreachable_from_the_start_answers_502(
 async def test_clause_7_upstream_gone_after_the_catalog_is_loaded_answers_502(
     database_url: str, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    access = await issue_test_access(sessions)
+    access = await issue_test_access(sessions, debtors=(debtor(0),))
     port = free_port()
     upstream_url = f"http://127.0.0.1:{port}"
-    args = ["-m", "termgate.reference_api", "--port", str(port), "--employees", "20"]
+    args = ["-m", "termgate.published_api", "--port", str(port), "--employees", "20"]
     async with (
         serving(args, f"{upstream_url}/openapi.json") as upstream,
-        gateway_process(database_url, upstream_url, upstream_timeout="1") as gateway,
+        gateway_process(
+            database_url, upstream_url, upstream_timeout="1", tenancy_path=PUBLISHED_TENANCY
+        ) as gateway,
     ):
         url = f"{gateway.url}/api/debtors"
         await wait_for_status(client, url, access.key.key, 200, token=access.token.token)

@@ -52,9 +52,10 @@ def test_clause_3_3_a_a_token_issued_with_integer_debtors_is_still_honoured() ->
     at_gateway = BearerTokens(jwks(), ISSUER).bearer(f"Bearer {old}", ISSUED_AT)
     assert at_gateway.debtors == {"1001", "1002"}
     assert f"{DEBTORS_HEADER}: 1001,1002\r\n" in at_gateway.upstream_headers
-    assert authorize(ready(token=at_gateway, tenant_id="1001"), directory()) is None
+    # An API with integer debtors (the reference tenancy of `ready`'s operation) honours them.
+    assert authorize(ready(token=at_gateway, tenant_id="1001"), resolver()) is None
     ex = ready(token=at_gateway, tenant_id="1003", path="/api/debtors/1003/employees")
-    refused_with(authorize(ex, directory()), TENANT_NOT_CONSENTED, ex)
+    refused_with(authorize(ex, resolver()), TENANT_NOT_CONSENTED, ex)
 
 
 @pytest.mark.parametrize(

@@ -328,3 +328,24 @@ async def test_listing_pages_are_asked_a_few_at_a_time() -> None:
     assert await decide(tenants, EMPLOYEE, roots, employeeId=guid(random.Random(13))) is not None
     assert len({t.split("?")[0] for t in tree.requests}) == 2 + len(tree.companies) > 6
     assert most == 3
+
+
+async def test_clause_3_3_a_a_consent_root_not_in_the_api_s_form_is_refused_not_forwarded() -> None:
+    """The gateway's roots are a token's debtors as written, through the resolver: an older
+    token's integer debtor ("1001") is no GUID, so a path naming it is refused, not forwarded,
+    and no listing is walked under it."""
+    tree = TenantTree.generate(seed=3)
+    mine = tree.debtors[0]
+    tenants = resolver(tree)
+    roots = tenants.consent_roots(frozenset({"1001", mine}))
+    assert roots == {mine}
+    refused = await decide(tenants, DEBTOR, roots, debtorId="1001")
+    assert isinstance(refused, TenantRefusal)
+    assert (refused.parameter, refused.value) == ("debtorId", "1001")
+    assert await decide(tenants, DEBTOR, roots, debtorId=mine.upper()) is None
+    (company, *_), _ = of(tree, mine)
+    assert await decide(tenants, COMPANY, roots, companyId=company) is None
+    only_integers = tenants.consent_roots(frozenset({"1001"}))
+    assert only_integers == frozenset()
+    assert await decide(tenants, COMPANY, only_integers, companyId=company) is not None
+    assert not [target for target in tree.requests if "1001" in target]

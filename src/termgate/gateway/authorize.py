@@ -91,7 +91,8 @@ def authorize(exchange: Exchange, resolver: TenantResolver) -> ProblemResponse |
                 "for one. List per debtor: GET /api/debtors/{debtorId}/companies.",
             )
         return None
-    decided = check_path(plan, exchange.tenant_ids, bearer.debtors, resolver)
+    roots = resolver.consent_roots(bearer.debtors)
+    decided = check_path(plan, exchange.tenant_ids, roots, resolver)
     if decided is None:
         return None
     if isinstance(decided, TenantRefusal):
@@ -107,7 +108,7 @@ async def resolve_tenant(exchange: Exchange, resolver: TenantResolver) -> Proble
     assert bearer is not None
     assert unplaced is not None
     try:
-        refusal = await settle(unplaced, bearer.debtors, resolver)
+        refusal = await settle(unplaced, resolver.consent_roots(bearer.debtors), resolver)
     except UpstreamError as error:
         return refuse(exchange, UPSTREAM_ERROR, str(error))
     return None if refusal is None else tenant_refused(exchange, refusal)

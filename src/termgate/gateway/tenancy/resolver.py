@@ -81,10 +81,22 @@ class TenantResolver:
         }
         self.rosters: BoundedLRU[tuple[str, str], Roster] = BoundedLRU(capacity, _roster_weight)
         self._walks: dict[tuple[str, str], asyncio.Task[Roster]] = {}
+        self._roots: BoundedLRU[frozenset[str], frozenset[str]] = BoundedLRU(capacity)
         self.upstream_requests = 0  # listing pages asked so far, for logs and benchmarks
         # Listing pages asked at once: a consent over many companies must not open a
         # connection per company on its first unknown employee.
         self._requests = asyncio.Semaphore(parallel)
+
+    def consent_roots(self, debtors: frozenset[str]) -> frozenset[str]:
+        """A token's debtors in the root's form, worked out once per set: an older token's
+        integer debtors name no root of an API with GUID roots, and must neither pass the
+        tenant check as written nor be walked."""
+        roots = self._roots.get(debtors)
+        if roots is None:
+            form = self.config.root.canonical
+            roots = frozenset(root for root in map(form, debtors) if root is not None)
+            self._roots.put(debtors, roots)
+        return roots
 
     def root_of(self, kind: TenantKind, canonical: str) -> str | None:
         """The root owning a canonical id, from memory alone (a root id owns itself)."""
