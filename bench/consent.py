@@ -1,6 +1,7 @@
-"""The bench's end user: a consent of the seeded application over every debtor of the demo
-data, its token family, and an access token minted with the database's signing key, made with
-the identity module's own rows and functions (as the OAuth server would have made them)."""
+"""The bench's end user: a consent of the seeded application over the debtors the bench names
+(ids read from the upstream), its token family, and an access token minted with the database's
+signing key, made with the identity module's own rows and functions (as the OAuth server would
+have made them)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from termgate.db.engine import create_engine, session_factory
 from termgate.db.oauth import Consent, EndUser
 from termgate.identity.tokens import open_family, token_for_family
 
-DEBTORS = ("1001", "1002", "1003", "1004", "1005")  # every debtor of the reference data
 SCOPE = "debtor.info.read company.info.read employee.info.read"
 
 
-async def _mint(database_url: str, application_id: str, issuer: str) -> str:
+async def _mint(
+    database_url: str, application_id: str, issuer: str, debtors: tuple[str, ...]
+) -> str:
     engine = create_engine(database_url)
     try:
         async with session_factory(engine).begin() as session:
@@ -25,7 +27,7 @@ async def _mint(database_url: str, application_id: str, issuer: str) -> str:
                 email="bench-user@example.nl",
                 display_name="Bench User",
                 password_hash="-",
-                debtor_ids=",".join(DEBTORS),
+                debtor_ids=",".join(debtors),
             )
             session.add(user)
             await session.flush()
@@ -46,6 +48,9 @@ async def _mint(database_url: str, application_id: str, issuer: str) -> str:
         await engine.dispose()
 
 
-def mint_token(database_url: str, application_id: str, issuer: str) -> str:
-    """An access token of `application_id` for the bench's end user (valid one hour)."""
-    return asyncio.run(_mint(database_url, application_id, issuer))
+def mint_token(
+    database_url: str, application_id: str, issuer: str, debtors: tuple[str, ...]
+) -> str:
+    """An access token of `application_id` for the bench's end user over `debtors` (valid one
+    hour)."""
+    return asyncio.run(_mint(database_url, application_id, issuer, debtors))

@@ -27,9 +27,19 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 
+from harness import machine, run_bench
 from loadgen import WrkResult, run_wrk, write_script
-from run import PATH, machine, run_bench
-from targets import ROOT, Processes, free_port, prepare_database, wait_for_200
+from run import PATH
+from targets import (
+    ROOT,
+    Processes,
+    free_port,
+    prepare_database,
+    read_tenants,
+    start_upstream,
+    wait_for_200,
+)
+from termgate.published_api.defaults import DEFAULT_SEED
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CASES = ("calm", "storm, no throttle", "storm, default throttle")
@@ -44,6 +54,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--storm-clients", type=int, default=4)
     parser.add_argument("--employees", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="of the upstream's data")
     parser.add_argument("--pin", choices=("split", "none"), default="split")
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args(argv)
@@ -61,14 +72,16 @@ def storm(base: str, stop: threading.Event, answers: Counter[int]) -> None:
 
 def start(
     processes: Processes, tmp: Path, args: argparse.Namespace, cpus: str | None
-) -> tuple[dict[str, int], dict[str, str]]:
+) -> tuple[dict[str, int], dict[str, str], str]:
+    """Start the upstream and the two gateways; returns their ports, the request's headers and
+    its path (bench/run.py's request, with the ids read from the upstream)."""
     database_url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
     ports = {name: free_port() for name in ("upstream", "throttled", "unthrottled")}
     issuer = f"http://127.0.0.1:{ports['unthrottled']}"
-    headers = prepare_database(database_url, tmp, issuer)
-    upstream = [sys.executable, "-m", "termgate.reference_api", "--port", str(ports["upstream"])]
-    processes.start("upstream", [*upstream, "--employees", str(args.employees)], cpus=cpus)
-    wait_for_200(processes, "upstream", ports["upstream"], PATH, headers)
+    start_upstream(processes, ports["upstream"], args.employees, args.seed, cpus)
+    tenants = read_tenants(ports["upstream"])
+    path = PATH.format(**tenants.own)
+    headers = prepare_database(database_url, tmp, issuer, tenants.consented)
     env = {
         "TERMGATE_DATABASE_URL": database_url,
         "TERMGATE_UPSTREAM_URL": f"http://127.0.0.1:{ports['upstream']}",
@@ -83,13 +96,18 @@ def start(
     for name, extra in (("unthrottled", loose), ("throttled", {})):
         env_of = {**env, **extra, "TERMGATE_PORT": str(ports[name])}
         processes.start(name, [sys.executable, "-m", "termgate.server"], cpus=cpus, env=env_of)
-        wait_for_200(processes, name, ports[name], PATH, headers)
-    return ports, headers
+        wait_for_200(processes, name, ports[name], path, headers)
+    return ports, headers, path
 
 
 def measure(
-    case: str, ports: dict[str, int], script: Path, args: argparse.Namespace, cpus: str | None
+    case: str,
+    ports: dict[str, int],
+    request: tuple[Path, str],
+    args: argparse.Namespace,
+    cpus: str | None,
 ) -> tuple[WrkResult, Counter[int]]:
+    script, path = request
     target = "throttled" if case == "storm, default throttle" else "unthrottled"
     base = f"http://127.0.0.1:{ports[target]}"
     stop, answers = threading.Event(), Counter[int]()
@@ -99,7 +117,7 @@ def measure(
         thread.start()
     try:
         result = run_wrk(
-            base + PATH,
+            base + path,
             script,
             seconds=args.seconds,
             connections=args.connections,
@@ -137,13 +155,13 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
     client_cpus, server_cpus = ("0", "1") if split else (None, None)
     if split:
         os.sched_setaffinity(0, {0})  # the storm's threads run beside wrk, not the servers
-    ports, headers = start(processes, tmp, args, server_cpus)
-    script = write_script(tmp, headers)
+    ports, headers, path = start(processes, tmp, args, server_cpus)
+    request = (write_script(tmp, headers), path)
     runs: dict[str, list[tuple[WrkResult, Counter[int]]]] = {case: [] for case in CASES}
     for number in range(args.rounds):
         order = CASES[number % 3 :] + CASES[: number % 3]
         for case in order:
-            result, answers = measure(case, ports, script, args, client_cpus)
+            result, answers = measure(case, ports, request, args, client_cpus)
             runs[case].append((result, answers))
             console.print(
                 f"round {number + 1} {case:<24} {result.rps:>8,.0f} req/s  p50 "
@@ -157,7 +175,7 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "method": {
-            "path": PATH,
+            "path": path,
             "wrk": f"-t1 -c{args.connections} -d{args.seconds:g}s",
             "storm_clients": args.storm_clients,
             "rounds": args.rounds,

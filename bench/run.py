@@ -1,50 +1,49 @@
-"""Benchmark: the reference upstream direct, behind plain nginx, and behind termgate, in one run.
+"""Benchmark: the published-contract reference API direct, behind plain nginx, and behind
+termgate, in one run.
 
     bash bench/run.sh            (or `make bench`)
     uv run python bench/run.py --seconds 5 --rounds 3 --connections 32
 
-Method (docs/performance.md): one upstream (one granian worker), one nginx worker, one termgate
-worker; wrk -t1 with the same request and headers against each; a warm-up per target, then rounds
-that interleave the targets; the median over rounds is reported. By default wrk runs on CPU 0 and
-every server on CPU 1, the same for every target. Results go to bench/results/latest.json.
+Method (docs/performance.md): one upstream (`termgate.published_api`, one granian worker, with the
+bench's request counter), one nginx worker, one termgate worker; wrk -t1 with the same request and
+headers against each; a warm-up per target, then rounds that interleave the targets; the median
+over rounds is reported. By default wrk runs on CPU 0 and every server on CPU 1, the same for
+every target. The upstream's request counts prove that no gateway called it on its own (tenant
+listings) during the rounds. Results go to bench/results/latest.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
-import platform
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
-from rich.console import Console
 from rich.table import Table
 
+from checks import GATEWAYS, GUID, TARGETS, check_same_answer, check_tenant_refused, upstream_calls
+from harness import console, machine, run_bench
 from loadgen import WrkResult, run_wrk, write_script
 from targets import (
     ROOT,
     Processes,
+    Tenants,
     count_usage_events,
     cpu_seconds,
     free_port,
-    get,
     prepare_database,
+    read_tenants,
+    start_upstream,
+    upstream_counts,
     wait_for_200,
     write_nginx_conf,
 )
+from termgate.published_api.defaults import DEFAULT_SEED
 
-TARGETS = ("direct", "nginx", "termgate", "termgate-redis")
-GATEWAYS = ("termgate", "termgate-redis")
 LABELS = {
     "direct": "upstream direct",
     "nginx": "nginx proxy",
@@ -53,9 +52,9 @@ LABELS = {
 }
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 # A company's employees: the gateway checks the key, the end user's token, the scope
-# (employee.info.read) and that the consent covers the company's debtor (clause 3.3 a, e).
-PATH = "/api/companies/2001/employees?pageNumber=1&pageSize=20"
-console = Console(width=130)
+# (employee.info.read) and that the consent covers the company's debtor (clause 3.3 a, e). The
+# ids are read from the upstream: {debtorId}, {companyId}, {employeeId} (read_tenants).
+PATH = "/api/companies/{companyId}/employees?pageNumber=1&pageSize=20"
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,10 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--employees", type=int, default=2000)
-    parser.add_argument("--path", default=PATH)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="of the upstream's data")
+    parser.add_argument(
+        "--path", default=PATH, help="request template: {debtorId} {companyId} {employeeId}"
+    )
     parser.add_argument(
         "--pin",
         choices=("split", "none"),
@@ -105,60 +107,39 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _terminate(signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+@dataclass(frozen=True)
+class Started:
+    """The running targets: their ports, the request's credentials (subscription key and bearer
+    token, sent to all), the database file, the request, and the same request naming another
+    customer's ids."""
 
-
-def machine() -> dict[str, object]:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-
-    def version(command: list[str]) -> str:
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-        except OSError:
-            return "?"
-        return (done.stdout + done.stderr).strip().splitlines()[0]
-
-    import granian
-
-    return {
-        "cpus": os.cpu_count(),
-        "cpu_model": model,
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "granian": granian.__version__,
-        "nginx": version(["nginx", "-v"]),
-        "wrk": version(["wrk", "-v"]),
-    }
+    ports: dict[str, int]
+    headers: dict[str, str]
+    db_path: Path
+    path: str
+    foreign_path: str
 
 
 def start_all(
     processes: Processes, tmp: Path, args: argparse.Namespace, server_cpus: str | None
-) -> tuple[dict[str, int], dict[str, str], Path]:
-    """Start the targets; returns their ports, the request's credentials (subscription key
-    and bearer token, sent to all) and the database file."""
+) -> Started:
+    """Start the upstream, read its ids, mint the end user's token over them, start the rest."""
     db_path = tmp / "bench.db"
     database_url = f"sqlite+aiosqlite:///{db_path}"
     ports = {name: free_port() for name in TARGETS}
     issuer = f"http://127.0.0.1:{ports['termgate']}"
-    headers = prepare_database(database_url, tmp, issuer)
     python = sys.executable
-    upstream = [python, "-m", "termgate.reference_api", "--port", str(ports["direct"])]
-    upstream += ["--employees", str(args.employees), "--workers", "1"]
-    processes.start("upstream", upstream, cpus=server_cpus)
-    wait_for_200(processes, "upstream", ports["direct"], args.path, headers)
+    start_upstream(processes, ports["direct"], args.employees, args.seed, server_cpus)
+    tenants: Tenants = read_tenants(ports["direct"])
+    path, foreign_path = args.path.format(**tenants.own), args.path.format(**tenants.foreign)
+    upstream_counts(ports["direct"], watch=path)
+    headers = prepare_database(database_url, tmp, issuer, tenants.consented)
+    wait_for_200(processes, "upstream", ports["direct"], path, headers)
 
     conf = write_nginx_conf(tmp, ports["nginx"], ports["direct"])
     nginx = ["nginx", "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "nginx-error.log")]
     processes.start("nginx", nginx, cpus=server_cpus)
-    wait_for_200(processes, "nginx", ports["nginx"], args.path, headers)
+    wait_for_200(processes, "nginx", ports["nginx"], path, headers)
 
     env = {
         "TERMGATE_DATABASE_URL": database_url,
@@ -169,7 +150,7 @@ def start_all(
         "TERMGATE_PUBLIC_URL": issuer,
     }
     processes.start("termgate", [python, "-m", "termgate.server"], cpus=server_cpus, env=env)
-    wait_for_200(processes, "termgate", ports["termgate"], args.path, headers)
+    wait_for_200(processes, "termgate", ports["termgate"], path, headers)
 
     # The same gateway with its counters in Redis (cluster mode), a private redis-server on the
     # servers' core: one EVALSHA per request.
@@ -185,27 +166,15 @@ def start_all(
     }
     gateway = [python, "-m", "termgate.server"]
     processes.start("termgate-redis", gateway, cpus=server_cpus, env=env)
-    wait_for_200(processes, "termgate-redis", ports["termgate-redis"], args.path, headers)
-    return ports, headers, db_path
-
-
-def check_same_answer(ports: dict[str, int], path: str, headers: dict[str, str]) -> int:
-    sizes: dict[str, int] = {}
-    for name in TARGETS:
-        status, body = get(ports[name], path, headers)
-        if status != 200:
-            raise RuntimeError(f"{name} answered {status}: {body[:300]!r}")
-        sizes[name] = len(body)
-    if len(set(sizes.values())) != 1:
-        raise RuntimeError(f"the targets answer different bodies: {sizes}")
-    return sizes["direct"]
+    wait_for_200(processes, "termgate-redis", ports["termgate-redis"], path, headers)
+    return Started(ports, headers, db_path, path, foreign_path)
 
 
 def median(results: list[Run], attribute: str) -> float:
     return float(statistics.median(getattr(result, attribute) for result in results))
 
 
-def report(rounds: dict[str, list[Run]], args: argparse.Namespace) -> dict[str, object]:
+def report(rounds: dict[str, list[Run]], args: argparse.Namespace, path: str) -> dict[str, object]:
     summary: dict[str, dict[str, float]] = {
         name: {
             "rps": round(median(results, "rps"), 1),
@@ -232,8 +201,8 @@ def report(rounds: dict[str, list[Run]], args: argparse.Namespace) -> dict[str, 
         ),
     }
     table = Table(
-        title=f"GET {args.path}  wrk -t{args.threads} -c{args.connections} -d{args.seconds:g}s, "
-        f"median of {args.rounds} rounds"
+        title=f"GET {GUID.sub('{id}', path)}  wrk -t{args.threads} -c{args.connections} "
+        f"-d{args.seconds:g}s, median of {args.rounds} rounds"
     )
     table.add_column("target")
     table.add_column("req/s", justify="right")
@@ -271,15 +240,23 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
     wrk_cpus, server_cpus = ("0", "1") if args.pin == "split" else (None, None)
 
     started = time.monotonic()
-    ports, headers, db_path = start_all(processes, tmp, args, server_cpus)
-    body_size = check_same_answer(ports, args.path, headers)
+    setup = start_all(processes, tmp, args, server_cpus)
+    ports, headers, path = setup.ports, setup.headers, setup.path
+    sizes = check_same_answer(ports, path, headers)
+    # wait_for_200, check_same_answer and check_tenant_refused (a refusal is recorded too)
+    gateway_requests = 2 * len(GATEWAYS)
+    refused = "the path names no tenant"
+    if setup.foreign_path != path:
+        check_tenant_refused(ports, setup.foreign_path, headers)
+        gateway_requests += len(GATEWAYS)
+        refused = "the gateways refuse another customer's ids (403)"
+    shown = ", ".join(f"{name} {size:,}" for name, size in sizes.items())
     console.print(
-        f"all targets answer 200 with {body_size} bytes; started in "
-        f"{time.monotonic() - started:.1f} s"
+        f"GET {path}: every target answers 200 with the same content (bytes: {shown}; the links "
+        f"name each target's host); {refused}; started in {time.monotonic() - started:.1f} s"
     )
     script = write_script(tmp, headers)
-    urls = {name: f"http://127.0.0.1:{ports[name]}{args.path}" for name in TARGETS}
-    gateway_requests = 2 * len(GATEWAYS)  # wait_for_200 and check_same_answer
+    urls = {name: f"http://127.0.0.1:{ports[name]}{path}" for name in TARGETS}
 
     upstream_session = processes.session("upstream")
     # The Redis target's proxy CPU includes the redis-server's.
@@ -318,6 +295,8 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
         return run
 
     warmups = {name: load(name, args.warmup).as_dict() for name in TARGETS}
+    time.sleep(0.5)  # the requests in flight when wrk stopped reach the upstream
+    counts_before = upstream_counts(ports["direct"])
     rounds: dict[str, list[Run]] = {name: [] for name in TARGETS}
     for number in range(args.rounds):
         turn = number % len(TARGETS)
@@ -331,10 +310,16 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
                 f"upstream {result.upstream_us:.0f} proxy {result.proxy_us:.0f}"
             )
 
-    results = report(rounds, args)
+    time.sleep(0.5)
+    counts_after = upstream_counts(ports["direct"])
+    results = report(rounds, args, path)
+    completed = sum(run.wrk.requests for runs in rounds.values() for run in runs)
+    calls = upstream_calls(
+        counts_before, counts_after, completed, args.rounds * len(TARGETS), args.connections
+    )
     # SIGINT: the gateways flush their usage events.
     exit_code = max(processes.stop(name) or 0 for name in GATEWAYS)
-    events = count_usage_events(db_path)
+    events = count_usage_events(setup.db_path)
     console.print(
         f"usage events recorded: {events:,} for {gateway_requests:,} gateway requests wrk "
         f"completed (+ in flight at each stop); gateway exit code {exit_code}"
@@ -343,7 +328,10 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "method": {
-            "path": args.path,
+            "path": path,
+            "path_template": args.path,
+            "upstream": "termgate.published_api with the bench's request counter "
+            f"(bench/counted_upstream.py), --employees {args.employees} --seed {args.seed}",
             "headers": "X-Subscription-Key and Authorization: Bearer (sent to every target)",
             "wrk": f"-t{args.threads} -c{args.connections} -d{args.seconds:g}s",
             "warmup_seconds": args.warmup,
@@ -353,8 +341,10 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
             else "none (OS scheduling)",
             "workers": "one each: upstream granian ASGI, nginx worker_processes 1, termgate RSGI",
         },
-        "body_bytes": body_size,
+        "body_bytes": sizes["direct"],
+        "body_bytes_per_target": sizes,
         **results,
+        "upstream_calls": calls,
         "rounds": {name: [r.as_dict() for r in results_] for name, results_ in rounds.items()},
         "warmup": warmups,
         "usage_events": {
@@ -363,35 +353,6 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
             "gateway_exit_code": exit_code,
         },
     }
-
-
-def run_bench(
-    args: argparse.Namespace,
-    prefix: str,
-    bench_fn: Callable[[argparse.Namespace, Path, Processes], dict[str, object]],
-) -> int:
-    """Runs `bench_fn` with its processes in a scratch folder and writes its results as JSON."""
-    signal.signal(signal.SIGTERM, _terminate)
-    # A shell starting us in the background leaves SIGINT ignored, and children would inherit
-    # that: the gateway must see the SIGINT that stops it cleanly.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
-        tmp = Path(directory)
-        processes = Processes(logs=tmp)
-        try:
-            results = bench_fn(args, tmp, processes)
-        except (RuntimeError, KeyboardInterrupt) as error:
-            console.print(f"[red]bench failed: {error}[/]")
-            for name, _, _ in processes.started:
-                console.print(f"--- {name} output ---\n{processes.output(name)}")
-            return 1
-        finally:
-            processes.stop_all()
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
-    shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
-    console.print(f"results: {shown}")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,8 @@
 # Installs nginx and wrk with apt-get when they are missing; arguments go to bench/run.py.
 # `bash bench/run.sh --login-storm [ARGS]`: instead, the gateway with and without a concurrent
 # storm of wrong passwords on the portal (bench/login_storm.py, which takes ARGS).
+# `bash bench/run.sh --compare [ARGS]`: instead, this bench before the published contract (f1c422f)
+# and now, in turns on this machine (bench/compare.py, which takes ARGS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +25,10 @@ export PATH="$PATH:/usr/sbin"
 if [ "${1:-}" = "--login-storm" ]; then
     shift
     exec uv run python bench/login_storm.py "$@"
+fi
+if [ "${1:-}" = "--compare" ]; then
+    shift
+    exec uv run python bench/compare.py "$@"
 fi
 
 uv run python bench/run.py "$@"

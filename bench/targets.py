@@ -1,4 +1,5 @@
-"""The three servers under test: the reference upstream, nginx in front of it, termgate in front.
+"""The servers under test: the published-contract reference API (`bench/counted_upstream.py`),
+nginx in front of it, termgate in front; and the ids the bench reads from the upstream.
 
 Every process starts in its own session (so a stop reaches its workers) and is stopped by
 `Processes.stop_all`, which the bench calls in a `finally`: SIGINT for the Python servers (granian
@@ -20,6 +21,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -169,9 +171,73 @@ def wait_for_200(
     raise RuntimeError(f"{name} did not answer 200 within {timeout:g} s ({last})")
 
 
-def prepare_database(database_url: str, tmp: Path, issuer: str) -> dict[str, str]:
+def start_upstream(
+    processes: Processes, port: int, employees: int, seed: int, cpus: str | None
+) -> None:
+    """The published API with the bench's request counter, on `port`, until it answers."""
+    command = [sys.executable, str(ROOT / "bench" / "counted_upstream.py"), "--port", str(port)]
+    command += ["--employees", str(employees), "--seed", str(seed)]
+    processes.start("upstream", command, cpus=cpus)
+    wait_for_200(processes, "upstream", port, "/api/debtors", {})
+
+
+def upstream_counts(port: int, watch: str | None = None) -> dict[str, Any]:
+    """The counted upstream's request counts; with `watch`, first make that the watched request
+    (path?query) and start its count at zero."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        if watch is None:
+            connection.request("GET", "/_bench/requests")
+        else:
+            connection.request("POST", "/_bench/watch", body=watch.encode())
+        counts: dict[str, Any] = json.loads(connection.getresponse().read())
+        return counts
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class Tenants:
+    """Ids read from the upstream for the bench's end user: the debtors of the consent, and the
+    ids a path template may name (`debtorId`, `companyId`, `employeeId`), once inside the consent
+    and once under the one debtor left out of it."""
+
+    consented: tuple[str, ...]
+    own: dict[str, str]
+    foreign: dict[str, str]
+
+
+def _data(port: int, path: str) -> list[dict[str, Any]]:
+    status, body = get(port, path, {})
+    if status != 200:
+        raise RuntimeError(f"the upstream answered {status} to GET {path}: {body[:300]!r}")
+    items: list[dict[str, Any]] = json.loads(body)["data"]
+    if not items:
+        raise RuntimeError(f"the upstream listed nothing at GET {path}")
+    return items
+
+
+def _ids_under(port: int, debtor: str) -> dict[str, str]:
+    company = _data(port, f"/api/debtors/{debtor}/companies?pageSize=1")[0]["companyId"]
+    employee = _data(port, f"/api/companies/{company}/employees?pageSize=1")[0]["employeeId"]
+    return {"debtorId": debtor, "companyId": company, "employeeId": employee}
+
+
+def read_tenants(port: int) -> Tenants:
+    """All debtors but the last are consented; the first one's first company (and its first
+    employee) is the bench's, the last debtor's is another customer's."""
+    debtors = [item["debtorId"] for item in _data(port, "/api/debtors?pageSize=100")]
+    if len(debtors) < 2:
+        raise RuntimeError(f"the upstream has {len(debtors)} debtor(s); the bench needs two")
+    return Tenants(tuple(debtors[:-1]), _ids_under(port, debtors[0]), _ids_under(port, debtors[-1]))
+
+
+def prepare_database(
+    database_url: str, tmp: Path, issuer: str, debtors: tuple[str, ...]
+) -> dict[str, str]:
     """Migrate a fresh database, seed it with `termgate seed` and mint the bench's end user's
-    access token; returns the request headers: the production key and the bearer token."""
+    access token over `debtors`; returns the request headers: the production key and the bearer
+    token."""
     from termgate.db.migrate import upgrade
 
     upgrade(database_url)
@@ -191,7 +257,7 @@ def prepare_database(database_url: str, tmp: Path, issuer: str) -> dict[str, str
 
     seeded = json.loads(credentials.read_text())
     never_biting_limits(database_url)
-    token = mint_token(database_url, seeded["application_id"], issuer)
+    token = mint_token(database_url, seeded["application_id"], issuer, debtors)
     return {
         "X-Subscription-Key": seeded["production_subscription_key"],
         "Authorization": f"Bearer {token}",

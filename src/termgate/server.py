@@ -81,6 +81,7 @@ class TermgateServer:
                 spool_seconds=settings.usage_spool_seconds,
             ),
             self.upstream_host,
+            settings.base_url,
             build_traffic_policy(
                 settings.limiter_backend,
                 settings.redis_url,

@@ -1,7 +1,8 @@
 """A whole termgate in real processes for browser tests, and Debian's Chromium driven by Playwright.
 
-The stack: the SMTP capture server, the reference payroll API, and the termgate server (gateway
-and control plane) on a seeded SQLite database. Browser tests skip, saying why, only where no
+The stack: the SMTP capture server, the reference API of the published contract
+(`termgate.published_api`), and the termgate server (gateway and control plane) on a seeded SQLite
+database, as `termgate demo` runs them. Browser tests skip, saying why, only where no
 Chromium is installed (`apt-get install chromium`; `.ci/run` installs it).
 """
 
@@ -22,7 +23,7 @@ from termgate.db.migrate import upgrade_async
 from termgate.notify.mail import transaction
 from termgate.settings import load_settings
 from tests.conftest import free_port
-from tests.support.processes import gateway_env, serving
+from tests.support.processes import PUBLISHED_TENANCY, gateway_env, serving
 
 CHROMIUM = os.environ.get("TERMGATE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-background-networking", "--disable-gpu"]
@@ -54,13 +55,14 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         public_url=f"http://127.0.0.1:{port}",
         secret_key="browser-tests-" + "k" * 32,
         example_client="true",
+        tenancy_path=PUBLISHED_TENANCY,  # the published contract's tenants (GUIDs)
     )
     await upgrade_async(database_url)
     async with AsyncExitStack() as processes:
         await processes.enter_async_context(
             serving(["-m", "termgate.notify.capture"], f"tcp://127.0.0.1:{smtp_port}", env)
         )
-        upstream = ["-m", "termgate.reference_api", "--port", str(upstream_port)]
+        upstream = ["-m", "termgate.published_api", "--port", str(upstream_port)]
         upstream += ["--employees", str(EMPLOYEES)]
         await processes.enter_async_context(serving(upstream, f"{upstream_url}/openapi.json"))
         settings = load_settings(

@@ -108,4 +108,6 @@ async def test_clause_1_new_developer_signs_up_and_calls_the_sandbox(
             headers={"X-Subscription-Key": key, "Authorization": f"Bearer {token}"},
         )
     assert answer.status_code == 200, answer.text
-    assert {company["debtorId"] for company in answer.json()["data"]} == {1001}
+    # Only the consented customer's companies: the first (sandbox) customer the user sees.
+    consented = sandbox_user["debtors"][0]  # type: ignore[index]
+    assert {company["debtorId"] for company in answer.json()["data"]} == {consented}

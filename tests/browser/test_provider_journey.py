@@ -122,10 +122,12 @@ async def test_clause_9_amendment_reaccepted_by_one_developer_refuses_the_other_
     await sign_in_to_portal(bram, BRAM[0], DEVELOPER_PASSWORD)
     bram_key = await subscribe_to_production(bram, "HR Sync")
     user = next(u for u in stack.demo.end_users if u["environment"] == "production")
-    [debtor] = user["debtors"]  # type: ignore[misc]
+    debtors = user["debtors"]
+    assert isinstance(debtors, list)
+    [debtor] = debtors
     async with httpx.AsyncClient(base_url=stack.upstream_url) as upstream:
         company = (await upstream.get(f"/api/debtors/{debtor}/companies")).json()["data"][0]
-    employees = f"/api/companies/{company['id']}/employees?pageSize=5"
+    employees = f"/api/companies/{company['companyId']}/employees?pageSize=5"
     bram_token = await token_through_consent(
         bram,
         stack,
@@ -152,8 +154,8 @@ async def test_clause_9_amendment_reaccepted_by_one_developer_refuses_the_other_
         assert refused.status_code == 403
         assert refused.json()["clause"] == "9"
         demi_then = await token_a_month_later(stack, "Payroll Insights")
-        demi = stack.demo.production_subscription_key
-        assert (await call(later, demi, demi_then, "/api/companies")).status_code == 200
+        demi_key = stack.demo.production_subscription_key
+        assert (await call(later, demi_key, demi_then, "/api/companies")).status_code == 200
     # Before the deadline the same request is admitted.
     assert (await call(stack.url, bram_key, bram_token, employees)).status_code == 200
     for context in (provider, bram_context, demi_context):

@@ -59,7 +59,7 @@ def bearer(scope: str, debtors: tuple[str, ...] = ("1001",)) -> Bearer:
         AccessClaims(
             client_id="app",
             end_user_id="u",
-            upstream_user_id=7,
+            upstream_user_id="7",
             scopes=frozenset(scope.split()),
             debtors=frozenset(debtors),
             family_id="f",

@@ -71,7 +71,7 @@ async def test_clause_3_3_a_bad_tokens_are_refused_40102(
         issuer=TEST_ISSUER,
         client_id=access.key.application_id,
         end_user_id=access.token.end_user_id,
-        upstream_user_id=1,
+        upstream_user_id="1",
         scope="debtor.info.read",
         debtors=("1001", "1002", "1003", "1004", "1005"),
         family_id=access.token.family_id,

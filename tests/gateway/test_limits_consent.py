@@ -20,7 +20,7 @@ from tests.gateway.limits_support import limited_apps
 async def _end_user(session: AsyncSession) -> EndUser:
     suffix = new_id()[:8]
     user = EndUser(
-        upstream_id=20_000_000 + int.from_bytes(os.urandom(3), "big"),
+        upstream_id=str(20_000_000 + int.from_bytes(os.urandom(3), "big")),
         username=f"cap-{suffix}",
         email=f"cap-{suffix}@example.nl",
         display_name="Cap",

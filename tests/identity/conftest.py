@@ -71,33 +71,13 @@ class World:
     customers: tuple[str, ...]  # the payroll world's debtor ids (GUIDs), in its order
 
 
-@dataclass(frozen=True)
-class Login:
-    """A login of the published API's world as the identity store hands it over: the world
-    names logins by GUID, termgate numbers them (its column is an integer)."""
-
-    id: int
-    username: str
-    email: str
-    display_name: str
-    debtor_ids: tuple[str, ...]
-
-
 async def import_logins(
     session: AsyncSession, payroll: PayrollWorld, count: int | None = None
 ) -> list[EndUser]:
     """The world's first `count` logins (all by default) as end users with PASSWORD; those that
     see only the sandbox's customers are sandbox end users."""
-    logins = [
-        Login(number, user.username, user.email, user.display_name, user.debtor_ids)
-        for number, user in enumerate(payroll.end_users[:count], start=1)
-    ]
-    users = await import_end_users(session, logins, PASSWORD)
-    sandbox = {debtor.id for debtor in payroll.debtors[:SANDBOX_CUSTOMERS]}
-    for user in users:
-        if set(user.debtors) <= sandbox:
-            user.environment = Environment.SANDBOX
-    return users
+    sandbox = [debtor.id for debtor in payroll.debtors[:SANDBOX_CUSTOMERS]]
+    return await import_end_users(session, payroll.end_users[:count], PASSWORD, sandbox)
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ async def test_clause_3_3_a_a_consent_over_guid_debtors_reaches_the_token(world:
     assert consent.debtor_ids == GUID
 
     apps = await world.site.client.get("/connect/apps")
-    assert f"{GUID} · Customer account {GUID}" in apps.text
+    assert f"Customer account {GUID} · {GUID}" in apps.text
     exported = (await world.site.client.get("/connect/apps/export/consents")).json()
     assert [record["debtors"] for record in exported["consents"]] == [[GUID]]
 

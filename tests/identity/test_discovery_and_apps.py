@@ -132,7 +132,7 @@ async def test_clause_3_3_l_connected_apps_and_exports(world: World) -> None:
     assert "Salary Sync B.V." in apps.text
     assert "View employee information: personal info, address, family data" in apps.text
     customer = world.customers[0]
-    assert f"{customer} · Customer account {customer}" in apps.text
+    assert f"Customer account {customer} · {customer}" in apps.text
     assert "employee.info: 02 Mar 2026 09:30 UTC" in apps.text
     await world.site.post_form(f"/connect/apps/{consent.id}/revoke", {}, "/connect/apps")
 

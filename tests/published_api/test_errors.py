@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from termgate.published_api import operations
-from tests.published_api.conftest import answer_errors
+from tests.support.published_answers import answer_errors
 
 OPS = {op.operation_id: op for op in operations()}
 UNKNOWN = str(uuid.UUID(int=12345, version=4))

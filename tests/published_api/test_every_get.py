@@ -10,34 +10,16 @@ import httpx
 import pytest
 
 from termgate.published_api import Operation, create_app, operations
-from tests.published_api.conftest import SEED, answer_errors
+from tests.published_api.conftest import SEED
+from tests.support.published_answers import YEAR, answer_errors, listed_ids
 
 GETS = [op for op in operations() if op.method == "GET"]
-YEAR = "2025"
 
 
 @pytest.fixture(scope="module")
 def ids(client: httpx.Client) -> dict[str, str]:
     """One id of every kind a path takes, each taken from a listing that hands it out."""
-
-    def first(path: str, field: str) -> str:
-        response = client.get(path)
-        assert response.status_code == 200, response.text
-        return str(response.json()["data"][0][field])
-
-    found = {"debtorId": first("/api/debtors", "debtorId")}
-    found["companyId"] = first(f"/api/debtors/{found['debtorId']}/companies", "companyId")
-    company = f"/api/companies/{found['companyId']}"
-    found["employeeId"] = first(f"{company}/employees", "employeeId")
-    found["payrollRunId"] = first(f"{company}/runs", "payrollRunId")
-    found["wageTaxId"] = first(f"{company}/wagetaxes", "wageTaxId")
-    found["salaryTableId"] = first(f"{company}/salarytables", "salaryTableId")
-    found["salaryTableVersionId"] = first(f"/api/salarytable/{found['salaryTableId']}", "versionId")
-    task = client.get(f"/api/employees/{found['employeeId']}/payslipperperiod?year={YEAR}")
-    found["taskId"] = task.json()["taskId"]
-    found["Year"] = YEAR
-    found["subscriptionName"] = "payroll"
-    return found
+    return listed_ids(client.get)
 
 
 def test_every_operation_of_the_document_is_served() -> None:

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from termgate.published_api import operations
-from tests.published_api.conftest import answer_errors
+from tests.support.published_answers import answer_errors
 
 OPS = {op.operation_id: op for op in operations()}
 

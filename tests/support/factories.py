@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.core.tenant_ids import debtor_listing
+from termgate.core.user_ids import canonical_user_id
 from termgate.db.models import Application, Environment, new_id
 from termgate.db.oauth import EndUser, TokenFamily
 from termgate.identity.consents import grant_consent, revoke_family
@@ -94,7 +95,7 @@ async def issue_test_token(
     *,
     debtors: tuple[str, ...] = ("1001",),
     scope: str = READ_SCOPES,
-    upstream_user_id: int | None = None,
+    upstream_user_id: str | int | None = None,  # an int is stored as its decimal string
     now: datetime | None = None,
     issuer: str = TEST_ISSUER,
 ) -> IssuedToken:
@@ -104,7 +105,9 @@ async def issue_test_token(
     suffix = new_id()[:8]
     async with sessions.begin() as session:
         user = EndUser(
-            upstream_id=upstream_user_id or 10_000_000 + int.from_bytes(os.urandom(3), "big"),
+            upstream_id=canonical_user_id(
+                upstream_user_id or 10_000_000 + int.from_bytes(os.urandom(3), "big")
+            ),
             username=f"user-{suffix}",
             email=f"user-{suffix}@example.nl",
             display_name=f"User {suffix}",

@@ -52,7 +52,7 @@ def bearer(
     fields: dict[str, Any] = {
         "client_id": "app-1",
         "end_user_id": "user-1",
-        "upstream_user_id": 11,
+        "upstream_user_id": "11",
         "scopes": scopes,
         "debtors": debtors,
         "family_id": "family-1",

@@ -13,7 +13,7 @@ NO_PASSWORD = "!no password: never signs in"
 async def end_users(session: AsyncSession, count: int, first: int = 20) -> list[EndUser]:
     users = [
         EndUser(
-            upstream_id=first + index,
+            upstream_id=str(first + index),
             username=f"user{first + index}",
             email=f"user{first + index}@example.nl",
             display_name=f"User {first + index}",

@@ -34,7 +34,7 @@ NOW = datetime(2027, 3, 15, 12, tzinfo=UTC)
 ISSUER = "https://id.example"
 
 
-async def end_user(session: AsyncSession, upstream_id: int = 11) -> EndUser:
+async def end_user(session: AsyncSession, upstream_id: str = "11") -> EndUser:
     user = EndUser(
         upstream_id=upstream_id,
         username=f"user{upstream_id}",
@@ -112,7 +112,7 @@ async def test_clause_3_3_a_token_of_a_family_carries_its_consent(db: Sessions) 
         assert (claims.client_id, claims.end_user_id, claims.upstream_user_id) == (
             made.application.id,
             user.id,
-            11,
+            "11",
         )
         assert (claims.family_id, claims.consent_id, claims.debtors) == (
             family.id,

@@ -227,8 +227,8 @@ async def test_clause_4_4_users_served_at_the_gateway_are_end_users_not_consents
     users served must still reach them, so the snapshot names end users."""
     async with db.begin() as session:
         made = await parties(session)
-        served = await end_user(session, 11)
-        beyond = await end_user(session, 12)
+        served = await end_user(session, "11")
+        beyond = await end_user(session, "12")
         await consent_to(session, served, made.application, "a.read", ["7"], 0)
         await consent_to(session, beyond, made.application, "a.read", ["8"], 1)
         await consent_to(session, beyond, made.application, "a.read", ["8"], 2)

@@ -26,7 +26,7 @@ def token(key: ECKey = KEY, **changes: Any) -> str:
         "issuer": ISSUER,
         "client_id": "app-1",
         "end_user_id": "user-1",
-        "upstream_user_id": 11,
+        "upstream_user_id": "11",
         "scope": "employee.info payroll.read",
         "debtors": ("7", "8"),
         "family_id": "family-1",

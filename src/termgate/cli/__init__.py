@@ -110,8 +110,8 @@ def upstream(
     seed: Annotated[int | None, typer.Option(help="seed of the generated data")] = None,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
 ) -> None:
-    """Serve the reference payroll API alone (fake, deterministic data)."""
-    from termgate.reference_api.server import serve as serve_upstream
+    """Serve the reference API of the published contract alone (fake, deterministic data)."""
+    from termgate.published_api import serve as serve_upstream
 
     apply_options(upstream_port=port, employees=employees, seed=seed)
     settings = settings_or_exit()

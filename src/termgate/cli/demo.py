@@ -1,6 +1,8 @@
 """`termgate demo`: the reference payroll API behind the gateway, ready to call.
 
-Two helpers run as child processes: the reference API on the upstream port and a local SMTP
+Two helpers run as child processes: the reference API of the published contract
+(`termgate.published_api`, GUID ids, the seeded world of ~2,000 employees) on the upstream port and
+a local SMTP
 capture server on the mail port (its messages show in the console). The gateway and control
 plane serve in this process; a banner with working `curl` lines appears once the gateway answers.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 from rich.rule import Rule
 
 from termgate.cli.common import apply_options, console, fail
+from termgate.published_api import generate
 from termgate.settings import VAR_DIR, Settings
 
 CREDENTIALS_FILE = VAR_DIR / "demo-credentials.json"
@@ -87,7 +90,7 @@ def demo_services(settings: Settings) -> Iterator[None]:
         stack.enter_context(
             child(
                 "reference payroll API",
-                "termgate.reference_api",
+                "termgate.published_api",
                 upstream_args,
                 lambda: answers(f"{upstream}/openapi.json"),
             )
@@ -97,21 +100,33 @@ def demo_services(settings: Settings) -> Iterator[None]:
         yield
 
 
+def first_company(settings: Settings, debtor: str) -> str:
+    """The companyId of the debtor's first company in the reference API's world of the seed."""
+    world = generate(settings.seed, settings.employees)
+    return world.companies_of(world.debtor_by_id[debtor])[0].id
+
+
 def banner(settings: Settings, credentials: Path) -> list[str]:
     base = settings.base_url
     logins = json.loads(credentials.read_text())
     key, token = logins["subscription_key"], logins["access_token"]
     accountant = max(logins["end_users"], key=lambda user: len(user["debtors"]))
+    debtor = logins["end_users"][0]["debtors"][0]
+    company = first_company(settings, debtor)
+    auth = f"-H 'X-Subscription-Key: {key}' -H 'Authorization: Bearer {token}'"
     return [
         f"[bold]termgate[/] is running on {base} (gateway under {base}/api)",
-        f"reference payroll API: http://127.0.0.1:{settings.upstream_port}/openapi.json",
+        f"reference payroll API: http://127.0.0.1:{settings.upstream_port}/openapi.yaml "
+        "(the published contract)",
         "",
-        "A page of companies through the gateway, with the application's key and a payroll",
-        "user's token (that user consented to share one customer; the token lasts an hour):",
-        f"  curl -s -H 'X-Subscription-Key: {key}' -H 'Authorization: Bearer {token}' "
-        f"'{base}/api/companies?pageSize=5'",
+        "Through the gateway, with the application's key and a payroll user's token (that user",
+        "consented to share one customer; the token lasts an hour): the customer, its companies,",
+        "a page of one company's employees:",
+        f"  curl -s {auth} '{base}/api/debtors'",
+        f"  curl -s {auth} '{base}/api/debtors/{debtor}/companies'",
+        f"  curl -s {auth} '{base}/api/companies/{company}/employees?pageSize=5'",
         "Without them, a 401 problem naming clause 2 of the terms:",
-        f"  curl -s {base}/api/companies",
+        f"  curl -s {base}/api/debtors",
         "",
         f"developer portal  {base}/portal   {logins['developer_email']} / "
         f"{logins['developer_password']}",

@@ -3,7 +3,9 @@
 - a provider administrator (console login and the admin API),
 - Demi, a developer whose application is approved for production, with sandbox and production
   keys,
-- Bram, a developer whose application waits in the review queue.
+- Bram, a developer whose application waits in the review queue,
+- the payroll product's logins (end users) of the published API's world for the demo's seed,
+  each seeing real debtors (GUIDs) of that world; the first two debtors play the sandbox's.
 
 Run again, seeding keeps what exists and reuses the keys recorded in the credentials file while
 they are live (a key's secret cannot be read back from its hash).
@@ -25,10 +27,15 @@ from termgate.db.oauth import EndUser
 from termgate.db.programme import Administrator, ProductionRequest, ReviewState
 from termgate.governance.maintenance_calendar import ensure_default_rule
 from termgate.identity.clients import client_secret_matches, issue_client_secret
-from termgate.identity.consents import grant_consent, live_consents
-from termgate.identity.end_users import import_end_users
+from termgate.identity.consents import grant_consent, live_consents, withdraw
+from termgate.identity.end_users import (
+    environment_of,
+    import_end_users,
+    upstream_user_id,
+    visible_debtors,
+)
 from termgate.identity.tokens import open_family, token_for_family
-from termgate.reference_api import generate
+from termgate.published_api import World, generate
 from termgate.registry.admins import create_administrator
 from termgate.registry.applications import create_application, parse_redirect_uris
 from termgate.registry.developers import create_developer
@@ -44,6 +51,77 @@ BRAM = ("bram@hr-sync.example", "Bram Bakker", "HR Sync")
 DEVELOPER_PASSWORD = "portal-demo-2026"
 END_USER_PASSWORD = "payroll-demo-2026"
 EXAMPLE_CLIENT_PATH = "/example-client/callback"
+SEEDER = "termgate demo seed"
+
+
+SANDBOX_DEBTOR_COUNT = 2  # the world's first debtors play the sandbox's customers
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """A login of the published API's world as the identity store hands it over, named by the
+    world's own id (a GUID): the gateway sends it as `X-Termgate-User`, and the API answers
+    `GET /api/user/info` for that user."""
+
+    id: str
+    username: str
+    email: str
+    display_name: str
+    debtor_ids: tuple[str, ...]
+
+
+def demo_logins(world: World) -> list[DemoLogin]:
+    return [
+        DemoLogin(user.id, user.username, user.email, user.display_name, user.debtor_ids)
+        for user in world.end_users
+    ]
+
+
+def sandbox_debtors(world: World) -> list[str]:
+    return [debtor.id for debtor in world.debtors[:SANDBOX_DEBTOR_COUNT]]
+
+
+def _login_of(user: EndUser, logins: list[DemoLogin]) -> DemoLogin | None:
+    """The world's login `user` is: by its id, or, in a database seeded while termgate numbered
+    the logins (1, 2, … in the world's order), by that number."""
+    for number, login in enumerate(logins, start=1):
+        if user.upstream_id in (login.id, str(number)):
+            return login
+    return None
+
+
+async def follow_the_world(session: AsyncSession, settings: Settings, world: World) -> None:
+    """A demo database seeded earlier holds the same logins, perhaps under the numbers termgate
+    gave them (they take the world's GUIDs, so the API knows whom the gateway names) and seeing
+    other debtors (`1001`): each is brought up to date with the world, and its consents, which
+    name debtors it no longer sees, are withdrawn with their tokens."""
+    logins = demo_logins(world)
+    sandbox = frozenset(sandbox_debtors(world))
+    for user in list(await session.scalars(select(EndUser))):
+        login = _login_of(user, logins)
+        if login is None:
+            continue
+        user.upstream_id = upstream_user_id(login)
+        if user.debtors == visible_debtors(login):
+            await session.flush()
+            continue
+        user.username, user.email = login.username, login.email
+        user.display_name = login.display_name
+        user.debtor_ids = ",".join(visible_debtors(login))
+        user.environment = environment_of(visible_debtors(login), sandbox)
+        for consent in await live_consents(session, user.id):
+            await withdraw(
+                session, consent, "the account's customers changed", SEEDER, settings.now()
+            )
+        await session.flush()  # one login at a time: usernames stay unique at every step
+
+
+async def world_ordered(session: AsyncSession, world: World) -> list[EndUser]:
+    """The world's logins as termgate end users, in the world's order (the first is the one
+    the demo's token speaks for)."""
+    position = {user.id: index for index, user in enumerate(world.end_users)}
+    users = await session.scalars(select(EndUser).where(EndUser.upstream_id.in_(list(position))))
+    return sorted(users, key=lambda user: position[user.upstream_id])
 
 
 @dataclass(frozen=True)
@@ -186,12 +264,10 @@ async def _client_secret(session: AsyncSession, application: Application, previo
 
 
 async def _demo_access_token(
-    session: AsyncSession, settings: Settings, application: Application
+    session: AsyncSession, settings: Settings, application: Application, user: EndUser
 ) -> str:
     """A token as the example client would hold after the payroll product's first login had
     consented to share their one customer: the demo's curl line works without the flow."""
-    user = await session.scalar(select(EndUser).order_by(EndUser.upstream_id).limit(1))
-    assert user is not None
     consents = await live_consents(session, user.id, application.id)
     consent = (
         consents[0]
@@ -241,10 +317,11 @@ async def seed_demo(
         await request_production(session, sync, "Pilot with two customers.", BRAM[0])
     example_redirect = await _register_example_client(session, settings, insights)
     client_secret = await _client_secret(session, insights, previous.get("client_secret"))
-    await import_end_users(
-        session, generate(settings.seed, settings.employees).end_users, END_USER_PASSWORD
-    )
-    access_token = await _demo_access_token(session, settings, insights)
+    world = generate(settings.seed, settings.employees)
+    await follow_the_world(session, settings, world)
+    await import_end_users(session, demo_logins(world), END_USER_PASSWORD, sandbox_debtors(world))
+    users = await world_ordered(session, world)
+    access_token = await _demo_access_token(session, settings, insights, users[0])
     logins: list[dict[str, object]] = [
         {
             "username": user.username,
@@ -252,7 +329,7 @@ async def seed_demo(
             "environment": user.environment.value,
             "debtors": list(user.debtors),
         }
-        for user in await session.scalars(select(EndUser).order_by(EndUser.upstream_id))
+        for user in users
     ]
     return DemoCredentials(
         gateway_url=settings.base_url,

@@ -28,7 +28,9 @@ class EndUser(Base):
     __tablename__ = "end_users"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    upstream_id: Mapped[int] = mapped_column(Integer, unique=True, nullable=False)
+    # The upstream's id of the account, sent as `X-Termgate-User`: canonical, 1-128 characters
+    # (`termgate.core.user_ids`, applied by whatever sets it: the import, the demo seed).
+    upstream_id: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
     username: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
     email: Mapped[str] = mapped_column(String(320), nullable=False)
     display_name: Mapped[str] = mapped_column(String(200), nullable=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from granian._granian import RSGIProtocolClosed as ProtocolClosed
 
@@ -25,8 +26,9 @@ from termgate.upstream_client.pool import (
 )
 
 # Request headers that end at the gateway: hop-by-hop ones (RFC 9110 §7.6.1), the framing and
-# forwarding headers it writes itself, the credentials it checks (the subscription key and the
-# end user's token), and the end-user headers only the gateway may set (the upstream trusts them).
+# forwarding headers it writes itself (with every X-Forwarded-* one, below), the credentials it
+# checks (the subscription key and the end user's token), and the end-user headers only the
+# gateway may set (the upstream trusts them).
 DROPPED_REQUEST_HEADERS = frozenset(
     {
         "connection",
@@ -42,14 +44,14 @@ DROPPED_REQUEST_HEADERS = frozenset(
         "expect",
         "x-request-id",
         "x-client-request-id",
-        "x-forwarded-for",
-        "x-forwarded-proto",
+        "forwarded",
         "x-subscription-key",
         "authorization",
     }
 )
-# Any header under this prefix is the gateway's to set (X-Termgate-User, X-Termgate-Debtors, …).
-GATEWAY_HEADER_PREFIX = "x-termgate-"
+# Any header under these prefixes is the gateway's to set: X-Termgate-User, X-Termgate-Debtors,
+# …, and X-Forwarded-For/-Host/-Proto; any other X-Forwarded-* a client sends is dropped too.
+GATEWAY_HEADER_PREFIXES = ("x-termgate-", "x-forwarded-")
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -65,7 +67,6 @@ class RequestSource(Protocol):
 
     def header_items(self) -> list[tuple[str, str]]: ...
     def client_ip(self) -> str: ...
-    def scheme(self) -> str: ...
     def body_chunks(self) -> AsyncIterator[bytes]: ...
 
 
@@ -87,25 +88,35 @@ class RSGIRequest:
         client: str = self.scope.client
         return client.rsplit(":", 1)[0]
 
-    def scheme(self) -> str:
-        scheme: str = self.scope.scheme
-        return scheme
-
     async def body_chunks(self) -> AsyncIterator[bytes]:
         async for chunk in self.protocol:
             yield chunk
 
 
+def forwarded_lines(public_url: str) -> str:
+    """The `X-Forwarded-Host` and `X-Forwarded-Proto` lines naming the gateway's public address
+    (`public_url`), formatted once: the upstream builds its absolute links (the pagination
+    envelope's) from them, so clients follow them back to the gateway."""
+    parts = urlsplit(public_url)
+    host = parts.netloc.rpartition("@")[2]
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"public URL {public_url!r}: the scheme must be http or https")
+    if not host or not host.isascii() or not host.isprintable() or " " in host:
+        raise ValueError(f"public URL {public_url!r}: no host to name in X-Forwarded-Host")
+    return f"x-forwarded-host: {host}\r\nx-forwarded-proto: {parts.scheme}\r\n"
+
+
 def request_head(
-    exchange: Exchange, source: RequestSource, upstream_host: str
+    exchange: Exchange, source: RequestSource, upstream_host: str, forwarded: str
 ) -> tuple[bytes, str | None]:
-    """The request line and headers for the upstream, and the body framing ("length"/"chunked")."""
+    """The request line and headers for the upstream, and the body framing ("length"/"chunked");
+    `forwarded` is `forwarded_lines` of the gateway's public URL."""
     target = exchange.target + "?" + exchange.query if exchange.query else exchange.target
     forwarded_for = source.client_ip()
     framing: str | None = None
     lines = [f"{exchange.method} {target} HTTP/1.1\r\nhost: {upstream_host}\r\n"]
     for name, value in source.header_items():
-        if name in DROPPED_REQUEST_HEADERS or name.startswith(GATEWAY_HEADER_PREFIX):
+        if name in DROPPED_REQUEST_HEADERS or name.startswith(GATEWAY_HEADER_PREFIXES):
             if name == "x-forwarded-for":
                 forwarded_for = f"{value}, {forwarded_for}"
             elif name == "content-length" and value != "0":
@@ -124,7 +135,7 @@ def request_head(
         lines.append(f"x-client-request-id: {exchange.client_request_id}\r\n")
     lines.append(
         f"x-request-id: {exchange.request_id}\r\nx-forwarded-for: {forwarded_for}\r\n"
-        f"x-forwarded-proto: {source.scheme()}\r\n\r\n"
+        f"{forwarded}\r\n"
     )
     return "".join(lines).encode("latin-1"), framing
 
@@ -163,10 +174,14 @@ async def _send_body(
 
 
 async def open_exchange(
-    exchange: Exchange, source: RequestSource, pool: UpstreamPool, upstream_host: str
+    exchange: Exchange,
+    source: RequestSource,
+    pool: UpstreamPool,
+    upstream_host: str,
+    forwarded: str,
 ) -> UpstreamConnection | ProblemResponse:
     """Send the request; return the connection with the response head in, or a problem."""
-    head, framing = request_head(exchange, source, upstream_host)
+    head, framing = request_head(exchange, source, upstream_host, forwarded)
     retry = framing is None and exchange.method in IDEMPOTENT
     while True:
         try:

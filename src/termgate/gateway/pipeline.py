@@ -20,7 +20,13 @@ from termgate.gateway.admit import admit
 from termgate.gateway.authorize import authorize, resolve_tenant
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.exchange import Exchange, refuse
-from termgate.gateway.forward import RSGIRequest, answer_problem, open_exchange, relay
+from termgate.gateway.forward import (
+    RSGIRequest,
+    answer_problem,
+    forwarded_lines,
+    open_exchange,
+    relay,
+)
 from termgate.gateway.identify import identify
 from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.snapshot import SnapshotHolder
@@ -54,6 +60,7 @@ class Gateway:
         pool: UpstreamPool,
         usage: UsageRecorder,
         upstream_host: str,
+        public_url: str,
         traffic: TrafficPolicy | None = None,
         body_timeout: float = 10.0,
         errors: ProblemWriter = DEFAULT_WRITER,
@@ -64,6 +71,8 @@ class Gateway:
         self.pool = pool
         self.usage = usage
         self.upstream_host = upstream_host
+        # X-Forwarded-Host/-Proto of the gateway's own public address, formatted once
+        self.forwarded = forwarded_lines(public_url)
         self.body_timeout = body_timeout
         self.errors = errors
         self.catalog: Catalog | None = None
@@ -102,7 +111,9 @@ class Gateway:
                 admitted = problem is None
                 if problem is None:
                     request = RSGIRequest(scope, protocol, self.body_timeout)
-                    opened = await open_exchange(exchange, request, self.pool, self.upstream_host)
+                    opened = await open_exchange(
+                        exchange, request, self.pool, self.upstream_host, self.forwarded
+                    )
                 else:
                     opened = problem
             except Exception:

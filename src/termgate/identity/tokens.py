@@ -12,6 +12,11 @@ GUID). Tokens issued before ids were strings carry a list of integers; they stay
 they expire (an hour at most), read as the decimal strings of those integers, so the gateway
 compares one form whatever the token's age. A claim holding anything else (a comma-joined
 list, spaces, a negative number, an id in neither form) is not an access token of this server.
+
+The `uid` claim is the upstream's id of the end user (`termgate.core.user_ids`), a string the
+gateway sends as `X-Termgate-User`. Tokens issued while it was an integer are read as its decimal
+string; a `uid` of any other shape (a bool, a float, a list, empty, a control character, more
+than 128 characters) makes the token invalid, so nothing but a well-formed id reaches a header.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.core.changes import record_access_change
 from termgate.core.tenant_ids import TenantIdError, canonical_debtor_ids
+from termgate.core.user_ids import UserIdError, canonical_user_id
 from termgate.db.models import new_id
 from termgate.db.oauth import Consent, EndUser, SigningKey, TokenFamily
 
@@ -45,7 +51,7 @@ class AccessClaims:
 
     client_id: str
     end_user_id: str
-    upstream_user_id: int
+    upstream_user_id: str  # canonical (termgate.core.user_ids)
     scopes: frozenset[str]
     debtors: frozenset[str]  # canonical debtor ids
     family_id: str
@@ -87,7 +93,7 @@ def issue_access_token(
     issuer: str,
     client_id: str,
     end_user_id: str,
-    upstream_user_id: int,
+    upstream_user_id: str,
     scope: str,
     debtors: tuple[str, ...],
     family_id: str,
@@ -104,7 +110,7 @@ def issue_access_token(
         "exp": issued + int(ACCESS_TOKEN_LIFETIME.total_seconds()),
         "jti": new_id(),
         "scope": scope,
-        "uid": upstream_user_id,
+        "uid": canonical_user_id(upstream_user_id),
         "debtors": list(canonical_debtor_ids(debtors)),
         "grant": family_id,
         "consent": consent_id,
@@ -124,7 +130,7 @@ def _claims(payload: dict[str, Any], issuer: str) -> AccessClaims:
         return AccessClaims(
             client_id=str(payload["client_id"]),
             end_user_id=str(payload["sub"]),
-            upstream_user_id=int(payload["uid"]),
+            upstream_user_id=canonical_user_id(payload["uid"]),
             scopes=frozenset(str(payload["scope"]).split()),
             debtors=_debtors_claim(payload["debtors"]),
             family_id=str(payload["grant"]),
@@ -133,6 +139,8 @@ def _claims(payload: dict[str, Any], issuer: str) -> AccessClaims:
         )
     except TenantIdError as error:
         raise TokenError(f"the token's debtors claim is not valid: {error}") from None
+    except UserIdError as error:
+        raise TokenError(f"the token's uid claim is not valid: {error}") from None
     except (KeyError, TypeError, ValueError):
         raise TokenError("the token lacks the claims of an access token") from None
 

@@ -26,6 +26,7 @@ from termgate.published_api.http import (
     Response,
 )
 from termgate.published_api.operations import Operation, operations
+from termgate.published_api.origin import forwarded_host, forwarded_proto, origin
 from termgate.published_api.params import check_path, read_query
 from termgate.published_api.router import Router
 from termgate.published_api.state import PublishedApi
@@ -44,6 +45,7 @@ MAX_BODY = 1 << 20
 CACHE_BYTES = 32 << 20  # listing answers kept until a write, oldest forgotten first
 _DEBTORS, _USER = DEBTORS_HEADER.encode(), USER_HEADER.encode()
 _REQUEST_ID, _CONTENT_TYPE, _HOST = REQUEST_ID_HEADER.encode(), b"content-type", b"host"
+_FORWARDED_HOST, _FORWARDED_PROTO = b"x-forwarded-host", b"x-forwarded-proto"
 
 
 class PublishedApp:
@@ -95,7 +97,7 @@ class PublishedApp:
         request.params = match.params
         key = None
         if op.method == "GET" and op.kind == "list":
-            key = (request.path, request.query_string, debtors_raw, request.user_id, request.host)
+            key = (request.path, request.query_string, debtors_raw, request.user_id, request.origin)
             cached = self._cache.get(key)
             if cached is not None and cached.headers[0][1] == str(self.api.version).encode():
                 return cached
@@ -156,9 +158,14 @@ def _json(raw: bytes) -> Any:
 def _request(scope: Scope) -> tuple[Request, bytes]:
     request = Request(scope["method"], scope["path"], scope["query_string"])
     debtors_raw = b""
+    host, via_host, via_proto = "localhost", None, None
     for name, value in scope["headers"]:
         if name == _HOST:
-            request.host = value.decode("latin-1")
+            host = value.decode("latin-1")
+        elif name == _FORWARDED_HOST:
+            via_host = forwarded_host(value)
+        elif name == _FORWARDED_PROTO:
+            via_proto = forwarded_proto(value)
         elif name == _REQUEST_ID:
             request.request_id = value.decode("latin-1")
         elif name == _DEBTORS:
@@ -170,6 +177,7 @@ def _request(scope: Scope) -> tuple[Request, bytes]:
             request.user_id = value.decode("latin-1").strip().lower()
         elif name == _CONTENT_TYPE:
             request.content_type = value.decode("latin-1")
+    request.origin = origin(scope.get("scheme", "http"), host, via_host, via_proto)
     return request, debtors_raw
 
 

@@ -17,7 +17,7 @@ class Request:
     query_string: bytes
     params: dict[str, str] = field(default_factory=dict)  # path parameters by name
     query: dict[str, str | list[str]] = field(default_factory=dict)  # read and checked
-    host: str = "localhost"
+    origin: str = "http://localhost"  # scheme://host of absolute links (origin.py)
     request_id: str | None = None
     debtors: frozenset[str] | None = None  # X-Termgate-Debtors; None: no tenant filter
     user_id: str | None = None  # X-Termgate-User

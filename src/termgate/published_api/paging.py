@@ -1,5 +1,6 @@
 """The pagination envelope: `pageNumber` from 1, `pageSize` 1..100 (default 20), the counts and
-the `firstPage`/`lastPage`/`nextPage`/`previousPage` links (next and previous null at the ends)."""
+the `firstPage`/`lastPage`/`nextPage`/`previousPage` links (next and previous null at the ends),
+absolute on the request's origin: the gateway's public address when it forwards the request."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def window(request: Request) -> tuple[int, int]:
 
 def _link(request: Request, kept: list[tuple[str, str]], number: int, size: int) -> str:
     query = urlencode([*kept, ("pageNumber", str(number)), ("pageSize", str(size))])
-    return f"http://{request.host}{request.path}?{query}"
+    return f"{request.origin}{request.path}?{query}"
 
 
 def envelope(request: Request, total: int, data: list[Any]) -> dict[str, Any]:

@@ -4,6 +4,10 @@ A task id is a GUID naming the document kind, its owner (employee or company), t
 period and the run or wage tax it is for, so any worker can render it, whenever it is asked for,
 without keeping tasks in memory. Payslips and annual statements are PDFs; wage tax returns,
 payment files (SEPA pain.001), journals and wage codes are XML.
+
+A task id is bound to the consent it is fetched under: when the gateway's `X-Termgate-Debtors`
+names the caller's debtors, a task whose employee or company belongs to another debtor is not
+found, as any id this caller does not know (the gateway takes `taskId` as issued to the caller).
 """
 
 from __future__ import annotations
@@ -83,6 +87,20 @@ def start_task(api: PublishedApi, operation_id: str, request: Request) -> Respon
     return Response(200, orjson.dumps({"taskId": task_id}))
 
 
+def _debtor_of(api: PublishedApi, kind: TaskKind, owner: int) -> str | None:
+    """The id of the debtor whose employee or company `owner` is, None if there is no such one."""
+    world = api.world
+    if kind.owner == "employee":
+        if world.employee_index(world.employee_id(owner)) is None:
+            return None
+        company = world.company_of(owner)
+    elif owner < len(world.companies):
+        company = world.companies[owner]
+    else:
+        return None
+    return world.debtors[company.debtor].id
+
+
 def document(api: PublishedApi, request: Request) -> Response:
     raw = request.params["taskId"]
     decoded = api.world.codec.decode(raw)
@@ -90,10 +108,8 @@ def document(api: PublishedApi, request: Request) -> Response:
         raise not_found("document task", raw)
     kind = KINDS[decoded.b]
     year, period, position = decoded.c >> 16, (decoded.c >> 8) & 0xFF, decoded.c & 0xFF
-    if kind.owner == "employee":
-        if api.world.employee_index(api.world.employee_id(decoded.a)) is None:
-            raise not_found("document task", raw)
-    elif decoded.a >= len(api.world.companies):
+    debtor = _debtor_of(api, kind, decoded.a)
+    if debtor is None or (request.debtors is not None and debtor not in request.debtors):
         raise not_found("document task", raw)
     name, body = kind.render(api, decoded.a, year, period, position)
     headers = [(b"content-disposition", f'attachment; filename="{name}"'.encode())]

@@ -2,7 +2,8 @@
 
 It plays the demo developer's application: sends the end user to /connect/authorize (code flow
 with PKCE), takes the code back at its redirect URI, exchanges it with its client secret (HTTP
-Basic), then reads through the gateway with its subscription key and the end user's token.
+Basic), then reads through the gateway with its subscription key and the end user's token, as
+an SDK of the published contract would (`example_client_flow`).
 Served only when `TERMGATE_EXAMPLE_CLIENT` is on (`termgate demo` turns it on).
 """
 
@@ -22,9 +23,12 @@ from starlette.routing import Route
 from termgate.core.errors import RegistryError
 from termgate.settings import VAR_DIR
 from termgate.web.context import checked_form, redirect, render, web
+from termgate.web.example_client_flow import read_everything
 
 CREDENTIALS = VAR_DIR / "demo-credentials.json"
-SCOPE = "debtor.info.read company.info.read employee.info.read offline_access"
+SCOPE = (
+    "debtor.info.read company.info.read employee.info.read employee.employment.read offline_access"
+)
 SESSION_KEY = "example_client"
 
 
@@ -51,7 +55,14 @@ def _client(credentials: dict[str, Any]) -> AsyncOAuth2Client:
 
 
 def _page(request: Request, status_code: int = 200, **context: Any) -> Response:
-    return render(request, "example_client.html", status_code=status_code, area="portal", **context)
+    return render(
+        request,
+        "example_client.html",
+        status_code=status_code,
+        area="portal",
+        scope=SCOPE,
+        **context,
+    )
 
 
 async def home(request: Request) -> Response:
@@ -77,14 +88,6 @@ async def start(request: Request) -> Response:
     return redirect(url)
 
 
-async def _read(base: str, key: str, token: str, path: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=base, timeout=10) as api:
-        answer = await api.get(
-            path, headers={"X-Subscription-Key": key, "Authorization": f"Bearer {token}"}
-        )
-    return {"path": path, "status": answer.status_code, "body": answer.json()}
-
-
 async def callback(request: Request) -> Response:
     credentials = _credentials(request)
     flow = request.session.pop(SESSION_KEY, None)
@@ -105,16 +108,9 @@ async def callback(request: Request) -> Response:
     except (AuthlibBaseError, httpx.HTTPError) as refused:
         # A forged or replayed callback, or a code the server refuses: nothing was read.
         return _page(request, status_code=400, error=f"the sign-in did not complete: {refused}")
-    access = str(token["access_token"])
-    key = credentials["production_subscription_key"]
-    debtors = await _read(base, key, access, "/api/debtors?pageSize=10")
-    readings = [debtors]
-    for debtor in debtors["body"].get("data", [])[:2]:
-        companies = await _read(base, key, access, f"/api/debtors/{debtor['id']}/companies")
-        readings.append(companies)
-        for company in companies["body"].get("data", [])[:1]:
-            path = f"/api/companies/{company['id']}/employees?pageSize=5"
-            readings.append(await _read(base, key, access, path))
+    key = str(credentials["production_subscription_key"])
+    async with httpx.AsyncClient(base_url=base, timeout=10) as api:
+        readings = await read_everything(api, key, str(token["access_token"]))
     return _page(request, token=token, readings=readings)
 
 

@@ -1,0 +1,85 @@
+"""The request head the gateway writes to the upstream: its own forwarding headers, formatted once
+from the public URL, replace whatever `X-Forwarded-*` / `Forwarded` the client sent."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from termgate.gateway.forward import forwarded_lines, request_head
+from tests.unit.builders import exchange
+
+
+class ClientRequest:
+    """A request as the server hands it to the forward step: its headers, address and body."""
+
+    body_timeout = 1.0
+
+    def __init__(self, headers: list[tuple[str, str]]) -> None:
+        self.headers = headers
+
+    def header_items(self) -> list[tuple[str, str]]:
+        return self.headers
+
+    def client_ip(self) -> str:
+        return "192.0.2.7"
+
+    async def body_chunks(self) -> AsyncIterator[bytes]:
+        yield b""
+
+
+def _head(headers: list[tuple[str, str]], public_url: str) -> list[tuple[str, str]]:
+    raw, _ = request_head(
+        exchange("/api/debtors"), ClientRequest(headers), "127.0.0.1:8001",
+        forwarded_lines(public_url),
+    )  # fmt: skip
+    text = raw.decode("latin-1")
+    assert text.endswith("\r\n\r\n")
+    lines = text.removesuffix("\r\n\r\n").split("\r\n")
+    assert lines[0] == "GET /api/debtors HTTP/1.1"
+    return [(name, value) for name, _, value in (line.partition(": ") for line in lines[1:])]
+
+
+def test_the_upstream_hears_the_gateway_s_public_host_and_proto() -> None:
+    head = _head([("accept", "application/json")], "https://api.example.nl")
+    assert ("host", "127.0.0.1:8001") in head
+    assert ("x-forwarded-host", "api.example.nl") in head
+    assert ("x-forwarded-proto", "https") in head
+    assert ("x-forwarded-for", "192.0.2.7") in head
+    assert ("accept", "application/json") in head
+
+
+def test_a_public_port_travels_in_the_host_and_credentials_never() -> None:
+    head = dict(_head([], "http://user:secret@termgate.test:8443/base/"))
+    assert head["x-forwarded-host"] == "termgate.test:8443"
+    assert head["x-forwarded-proto"] == "http"
+    assert "x-forwarded-port" not in head
+
+
+def test_the_client_s_forwarding_headers_are_replaced_not_passed_on() -> None:
+    spoofed = [
+        ("x-forwarded-host", "evil.example"),
+        ("x-forwarded-proto", "gopher"),
+        ("x-forwarded-port", "1"),
+        ("x-forwarded-prefix", "/elsewhere"),
+        ("x-forwarded-server", "evil"),
+        ("forwarded", "host=evil.example;proto=http"),
+        ("x-forwarded-for", "203.0.113.9"),
+    ]
+    head = _head(spoofed, "https://api.example.nl")
+    forwarding = [(n, v) for n, v in head if n.startswith("x-forwarded-") or n == "forwarded"]
+    assert sorted(forwarding) == [
+        ("x-forwarded-for", "203.0.113.9, 192.0.2.7"),  # the chain goes on, as before
+        ("x-forwarded-host", "api.example.nl"),
+        ("x-forwarded-proto", "https"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "public_url",
+    ["ftp://api.example.nl", "api.example.nl", "https://", "https://a b.example"],
+)
+def test_a_public_url_that_names_no_http_address_stops_the_gateway(public_url: str) -> None:
+    with pytest.raises(ValueError, match="public URL"):
+        forwarded_lines(public_url)
