@@ -67,7 +67,7 @@ async def test_clause_8_status_document_and_icalendar_feed(site: Site) -> None:
 
 
 async def test_clause_4_5_announcement_reaches_only_recent_callers(
-    site: Site, reference_api: None
+    site: Site, published_operations: None
 ) -> None:
     now = datetime.now(UTC)
     async with transaction(site.sessions, site.settings) as session:  # mail on commit
@@ -93,23 +93,23 @@ async def test_clause_4_5_announcement_reaches_only_recent_callers(
             ]
         )
         await session.flush()
-        operations = await resolve(site.settings, ["listEmployees"])
+        operations = await resolve(site.settings, ["getEmployeesByCompany"])
         _, told = await announce(
             session,
-            title="listEmployees pages differently",
+            title="getEmployeesByCompany pages differently",
             body="From 1 May pageSize is at most 50.",
             operations=operations,
             actor="tests",
             now=now,
         )
     assert [item.developer.email for item in told] == ["caller@example.nl"]
-    assert told[0].operations == ["listEmployees"]
+    assert told[0].operations == ["getEmployeesByCompany"]
     async with site.sessions() as session:
         inboxes = list(await session.scalars(select(InboxMessage.developer_id)))
         assert inboxes == [caller.id]
         recipients = list(await session.scalars(select(AnnouncementRecipient)))
         assert [(r.developer_id, r.operations) for r in recipients] == [
-            (caller.id, "listEmployees")
+            (caller.id, "getEmployeesByCompany")
         ]
     assert len(await site.mail_to("caller@example.nl")) == 1
     assert await site.mail_to("stale@example.nl") == []
@@ -156,7 +156,7 @@ async def test_clause_8_console_adds_a_window_and_refuses_bad_input(site: Site) 
 
 
 async def test_clause_4_6_admin_api_deprecates_and_refuses_bad_input(
-    site: Site, reference_api: None
+    site: Site, published_operations: None
 ) -> None:
     programme = await seed_programme(site)
     bad = await site.client.put(
@@ -179,21 +179,24 @@ async def test_clause_4_6_admin_api_deprecates_and_refuses_bad_input(
         "/admin/api/lifecycle",
         headers=programme.auth,
         json={
-            "operations": ["listEmployees", "getEmployee"],
+            "operations": ["getEmployeesByCompany", "getEmployee"],
             "state": "deprecated",
             "sunsetAt": sunset,
             "migrationUrl": "https://developer.example/v2",
         },
     )
     assert good.status_code == 200, good.text
-    assert {row["operationId"] for row in good.json()["data"]} == {"listEmployees", "getEmployee"}
+    assert {row["operationId"] for row in good.json()["data"]} == {
+        "getEmployeesByCompany",
+        "getEmployee",
+    }
     async with site.sessions() as session:
         states = set(await session.scalars(select(OperationLifecycle.state)))
     assert states == {LifecycleState.DEPRECATED}
     await login(site)
     page = await site.client.get("/console/lifecycle")
     assert page.status_code == 200
-    assert "listEmployees" in page.text
+    assert "getEmployeesByCompany" in page.text
     assert "https://developer.example/v2" in page.text
     document = (await site.client.get("/admin/api/openapi.json")).json()
     assert "/lifecycle" in document["paths"]

@@ -1,5 +1,8 @@
 """The control plane over ASGI at an https issuer, with a developer, clients and end users.
 
+The end users are the logins of the published API's world (`termgate.published_api.generate`),
+seeing its debtors (GUIDs); its first two debtors play the sandbox's customers.
+
 The issuer is https (as every deployment's is): Authlib, on both sides, refuses OAuth over plain
 http to anything but the loopback.
 """
@@ -20,7 +23,8 @@ from termgate.db.models import Environment
 from termgate.db.oauth import EndUser
 from termgate.identity.clients import issue_client_secret
 from termgate.identity.end_users import import_end_users
-from termgate.reference_api import build_openapi, generate
+from termgate.published_api import World as PayrollWorld
+from termgate.published_api import generate
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
 from termgate.registry.products import ensure_default_products
@@ -29,6 +33,8 @@ from termgate.registry.terms import accept_terms, current_terms, publish_referen
 from termgate.settings import Settings, load_settings
 from termgate.web.app import create_control_app
 from tests.conftest import free_port
+from tests.gateway.conftest import PUBLISHED_EMPLOYEES, PUBLISHED_SEED
+from tests.support.contract import published_document
 from tests.web.conftest import Site
 
 ISSUER = "https://portal.test"
@@ -36,6 +42,10 @@ PASSWORD = "payroll login 2026"
 REDIRECT_URI = "https://app.example/callback"
 SCOPES = "employee.info.read company.info.read"
 INTERACTION = re.compile(r'name="interaction" value="([^"]+)"')
+# The world the gateway tests' `published_upstream` serves: a gateway in front of it meets
+# these end users' debtors.
+SEED, EMPLOYEES = PUBLISHED_SEED, PUBLISHED_EMPLOYEES
+SANDBOX_CUSTOMERS = 2  # the world's first debtors play the sandbox's customers
 
 
 @dataclass(frozen=True)
@@ -55,9 +65,19 @@ class World:
     site: Site
     confidential: Client
     public: Client
-    sandbox_user: EndUser
-    production_user: EndUser
-    accountant: EndUser
+    sandbox_user: EndUser  # sees customers[0]
+    production_user: EndUser  # sees customers[2]
+    accountant: EndUser  # sees customers[0] and customers[1]
+    customers: tuple[str, ...]  # the payroll world's debtor ids (GUIDs), in its order
+
+
+async def import_logins(
+    session: AsyncSession, payroll: PayrollWorld, count: int | None = None
+) -> list[EndUser]:
+    """The world's first `count` logins (all by default) as end users with PASSWORD; those that
+    see only the sandbox's customers are sandbox end users."""
+    sandbox = [debtor.id for debtor in payroll.debtors[:SANDBOX_CUSTOMERS]]
+    return await import_end_users(session, payroll.end_users[:count], PASSWORD, sandbox)
 
 
 @pytest.fixture
@@ -85,7 +105,7 @@ async def idp(
         await ensure_default_products(session)
         await publish_reference_terms(session, identity_settings)
     app = create_control_app(identity_settings, engine)
-    app.state.web.scopes = api_scopes(build_openapi())
+    app.state.web.scopes = api_scopes(published_document())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as client:
         yield Site(client, sessions, identity_settings)
@@ -123,16 +143,19 @@ async def register_client(
 
 @pytest.fixture
 async def world(idp: Site) -> World:
+    payroll = generate(SEED, EMPLOYEES)
     async with idp.sessions.begin() as session:
-        users = await import_end_users(session, generate(20260401, 200).end_users, PASSWORD)
-    by_debtors = {user.debtors: user for user in users}
+        users = await import_logins(session, payroll)
+    customers = tuple(debtor.id for debtor in payroll.debtors)
+    by_debtors = {frozenset(user.debtors): user for user in users}
     return World(
         site=idp,
         confidential=await register_client(idp, "Salary Sync"),
         public=await register_client(idp, "Payslip Phone", public=True),
-        sandbox_user=by_debtors[("1001",)],
-        production_user=by_debtors[("1003",)],
-        accountant=by_debtors[("1001", "1002")],
+        sandbox_user=by_debtors[frozenset(customers[:1])],
+        production_user=by_debtors[frozenset(customers[2:3])],
+        accountant=by_debtors[frozenset(customers[:2])],
+        customers=customers,
     )
 
 

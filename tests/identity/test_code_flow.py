@@ -31,13 +31,14 @@ def oauth_client(world: World, scope: str) -> AsyncOAuth2Client:
 
 async def test_clause_3_3_a_code_flow_refresh_introspect_with_authlib_client(world: World) -> None:
     site, user = world.site, world.accountant
+    customer = world.customers[1]  # one of the accountant's two
     verifier = secrets.token_urlsafe(48)
     async with oauth_client(world, f"{SCOPES} offline_access") as client:
         url, state = client.create_authorization_url(
             f"{ISSUER}/connect/authorize", code_verifier=verifier
         )
         params = dict(parse_qsl(urlsplit(url).query))
-        callback = await authorize(site, user, params, debtors=("1002",))
+        callback = await authorize(site, user, params, debtors=(customer,))
         assert callback["state"] == state
         response = f"{REDIRECT_URI}?code={callback['code']}&state={callback['state']}"
         token = await client.fetch_token(
@@ -53,7 +54,7 @@ async def test_clause_3_3_a_code_flow_refresh_introspect_with_authlib_client(wor
         assert claims.client_id == world.confidential.client_id
         assert claims.end_user_id == user.id
         assert claims.upstream_user_id == user.upstream_id
-        assert claims.debtors == {"1002"}
+        assert claims.debtors == {customer}
         assert {"employee.info.read", "company.info.read"} <= claims.scopes
 
         refreshed = await client.refresh_token(TOKEN_URL, refresh_token=token["refresh_token"])
@@ -84,7 +85,7 @@ async def test_clause_3_3_a_code_flow_refresh_introspect_with_authlib_client(wor
     async with site.sessions() as session:
         consent = await session.scalar(select(Consent))
         assert consent is not None
-        assert consent.debtors == ("1002",)
+        assert consent.debtors == (customer,)
         assert consent.consent_text_version == "consent-1"
         assert await session.scalar(select(func.count()).select_from(RefreshToken)) == 2
         actions = set(await session.scalars(select(AuditEntry.action)))

@@ -120,7 +120,7 @@ async def test_clause_3_3_l_connected_apps_and_exports(world: World) -> None:
                     request_id=request_id,
                     application_id=world.confidential.client_id,
                     method="GET",
-                    operation="listEmployees",
+                    operation="/api/companies/{companyId}/employees",
                     data_category="employee.info",
                     status=200,
                     latency_ms=3.0,
@@ -130,8 +130,9 @@ async def test_clause_3_3_l_connected_apps_and_exports(world: World) -> None:
     apps = await world.site.client.get("/connect/apps")
     assert "Salary Sync" in apps.text
     assert "Salary Sync B.V." in apps.text
-    assert "Read employees&#39; names" in apps.text
-    assert "Customer account 1001 · 1001" in apps.text
+    assert "View employee information: personal info, address, family data" in apps.text
+    customer = world.customers[0]
+    assert f"Customer account {customer} · {customer}" in apps.text
     assert "employee.info: 02 Mar 2026 09:30 UTC" in apps.text
     await world.site.post_form(f"/connect/apps/{consent.id}/revoke", {}, "/connect/apps")
 
@@ -140,7 +141,7 @@ async def test_clause_3_3_l_connected_apps_and_exports(world: World) -> None:
     [record] = exported.json()["consents"]
     assert record["id"] == consent.id
     assert record["scopes"] == ["employee.info.read", "company.info.read", "offline_access"]
-    assert record["debtors"] == ["1001"]  # ids are strings (a GUID or a number)
+    assert record["debtors"] == [customer]  # ids are strings (a GUID or a number)
     assert record["consent_text_version"] == "consent-1"
     assert record["withdrawn_at"] is not None
     assert record["withdrawal_reason"].startswith("revoked by the end user")

@@ -1,6 +1,7 @@
 """Clause 3.3 a over HTTP: an end user authorises the same application again (a second device,
 a customer added, one removed) while an integration runs, with a gateway in front of the
-reference payroll API on the same database.
+reference API of the published contract on the same database (its world is the identity
+fixtures' world: the accountant's customers are its debtors, GUIDs).
 
 A new consent that covers a running integration's grant leaves it refreshing, at the claims it
 was authorised with; one that leaves out a debtor or a scope the grant carries revokes it, at the
@@ -27,8 +28,9 @@ from tests.gateway import conftest as gateway_fixtures
 from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
 from tests.identity.conftest import ISSUER, SCOPES, World, consent_page, decide
 from tests.identity.test_security import exchange, pkce, refresh, request_params
+from tests.support.processes import PUBLISHED_TENANCY
 
-payroll_upstream = gateway_fixtures.payroll_upstream  # the reference API, as a real process
+published_upstream = gateway_fixtures.published_upstream  # the published API, a real process
 client = gateway_fixtures.client
 
 SCOPE = f"{SCOPES} offline_access"
@@ -36,9 +38,11 @@ RECEIPT = 1.0  # seconds: the gateway refuses a revoked family's tokens within t
 
 
 @pytest.fixture
-async def gateway(database_url: str, payroll_upstream: str) -> AsyncIterator[Gateway]:
-    """A gateway that trusts the identity fixtures' issuer."""
-    async with gateway_process(database_url, payroll_upstream, public_url=ISSUER) as started:
+async def gateway(database_url: str, published_upstream: str) -> AsyncIterator[Gateway]:
+    """A gateway that trusts the identity fixtures' issuer, with the published tenancy."""
+    async with gateway_process(
+        database_url, published_upstream, public_url=ISSUER, tenancy_path=PUBLISHED_TENANCY
+    ) as started:
         yield started
 
 
@@ -120,33 +124,34 @@ async def test_clause_3_3_a_reauthorising_keeps_running_integrations_and_narrowi
     world: World, gateway: Gateway, client: httpx.AsyncClient
 ) -> None:
     api = Api(client, gateway, await subscription_key(world))
-    _, first = await authorise(world, ("1001",))
-    await wait_for_status(client, api.url("1001"), api.key, 200, token=first.access)
+    one, two = world.customers[:2]  # the accountant's customers
+    _, first = await authorise(world, (one,))
+    await wait_for_status(client, api.url(one), api.key, 200, token=first.access)
 
     # A second device, with one more customer: the first integration keeps refreshing, at the
     # debtors it was authorised for; the new one reads both.
-    _, second = await authorise(world, ("1001", "1002"))
+    _, second = await authorise(world, (one, two))
     assert (await first.refresh()).status_code == 200
-    assert await first.debtors() == {"1001"}
-    assert await api.status(first, "1001") == (200, None)
-    assert await api.status(first, "1002") == (403, 40303)
-    assert await api.status(second, "1002") == (200, None)
+    assert await first.debtors() == {one}
+    assert await api.status(first, one) == (200, None)
+    assert await api.status(first, two) == (403, 40303)
+    assert await api.status(second, two) == (200, None)
 
-    # Customer 1002 taken away: the grant that carries it is revoked, the first one stays.
-    recorded, third = await authorise(world, ("1001",))
-    assert await api.revoked_within(second, "1002", recorded) < RECEIPT
+    # Customer `two` taken away: the grant that carries it is revoked, the first one stays.
+    recorded, third = await authorise(world, (one,))
+    assert await api.revoked_within(second, two, recorded) < RECEIPT
     assert (await second.refresh()).json()["error"] == "invalid_grant"
     assert (await first.refresh()).status_code == 200
-    assert await api.status(first, "1001") == (200, None)
-    assert await api.status(third, "1001") == (200, None)
+    assert await api.status(first, one) == (200, None)
+    assert await api.status(third, one) == (200, None)
 
-    # Customer 1001 taken away: now the first integration's grant is revoked.
-    recorded, fourth = await authorise(world, ("1002",))
-    assert await api.revoked_within(first, "1001", recorded) < RECEIPT
+    # Customer `one` taken away: now the first integration's grant is revoked.
+    recorded, fourth = await authorise(world, (two,))
+    assert await api.revoked_within(first, one, recorded) < RECEIPT
     assert (await first.refresh()).json()["error"] == "invalid_grant"
     assert (await third.refresh()).json()["error"] == "invalid_grant"
-    assert await api.status(fourth, "1002") == (200, None)
-    assert await api.status(fourth, "1001") == (403, 40303)
+    assert await api.status(fourth, two) == (200, None)
+    assert await api.status(fourth, one) == (403, 40303)
 
     # Withdrawing the consent revokes everything.
     async with world.site.sessions() as session:
@@ -154,19 +159,14 @@ async def test_clause_3_3_a_reauthorising_keeps_running_integrations_and_narrowi
     assert [consent.withdrawal_reason for consent in consents] == [
         "replaced by a new consent"
     ] * 3 + [None]
-    assert [consent.debtors for consent in consents] == [
-        ("1001",),
-        ("1001", "1002"),
-        ("1001",),
-        ("1002",),
-    ]
+    assert [set(consent.debtors) for consent in consents] == [{one}, {one, two}, {one}, {two}]
     # From a Connected apps page shown before the re-authorisations: the button names the first
     # consent, and revokes the application's live one.
     stale = consents[0].id
     revoke = await world.site.post_form(f"/connect/apps/{stale}/revoke", {}, "/connect/apps")
     assert revoke.status_code == 303
     recorded = time.monotonic()
-    assert await api.revoked_within(fourth, "1002", recorded) < RECEIPT
+    assert await api.revoked_within(fourth, two, recorded) < RECEIPT
     assert (await fourth.refresh()).json()["error"] == "invalid_grant"
     async with world.site.sessions() as session:
         assert await session.scalar(select(Consent).where(Consent.withdrawn_at.is_(None))) is None

@@ -265,8 +265,8 @@ async def test_clause_3_3_a_allow_needs_a_debtor(world: World) -> None:
     page = await consent_page(
         world.site, world.accountant, request_params(world.confidential, challenge)
     )
-    assert "Customer account 1001" in page.text
-    assert "Customer account 1002" in page.text
+    assert f"Customer account {world.customers[0]}" in page.text
+    assert f"Customer account {world.customers[1]}" in page.text
     answer = await decide(world.site, page, "allow", debtors=())
     assert answer.status_code == 400
     assert "Tick at least one customer account" in answer.text

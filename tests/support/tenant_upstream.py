@@ -8,14 +8,21 @@ tenancy tests: debtors own companies, companies employ employees, every id a GUI
 Like an upstream that parses GUIDs, it reads path ids in any case and lists some ids in upper
 case. `fetch` answers in process (counting every request); `TenantUpstream` serves the same tree
 over HTTP on a free loopback port.
+
+`TenantTree.generate(..., integer_ids=True)` is another provider's contract instead: decimal ids
+(debtors, companies and employees numbered from 1001) and items naming their own id `id`, as
+the reference API before the published contract wrote them (`tests/support/reference_tenancy.toml`
+describes it to the gateway).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -27,6 +34,10 @@ from tests.support.echo_upstream import LoopbackServer
 
 BASE = "http://upstream.test"
 MAX_PAGE_SIZE = 100
+FIRST_INTEGER_ID = 1001
+# The field that names an item's own id in each listing, per contract.
+PUBLISHED_FIELDS = {"debtor": "debtorId", "company": "companyId", "employee": "employeeId"}
+INTEGER_FIELDS = {"debtor": "id", "company": "id", "employee": "id"}
 
 
 def guid(rng: random.Random) -> str:
@@ -40,22 +51,34 @@ class TenantTree:
     debtors: list[str] = field(default_factory=list)
     shout: frozenset[str] = frozenset()  # ids the upstream lists in upper case
     requests: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=lambda: dict(PUBLISHED_FIELDS))
 
     @classmethod
     def generate(
-        cls, seed: int, debtors: int = 4, companies: int = 3, employees: int = 30
+        cls,
+        seed: int,
+        debtors: int = 4,
+        companies: int = 3,
+        employees: int = 30,
+        *,
+        integer_ids: bool = False,
     ) -> TenantTree:
-        """`debtors` debtors with 1..`companies` companies, each with 0..`employees` employees."""
+        """`debtors` debtors with 1..`companies` companies, each with 0..`employees` employees;
+        GUIDs named `debtorId`/`companyId`/`employeeId`, or numbers named `id`."""
         rng = random.Random(seed)
-        tree = cls()
+        tree = cls(fields=dict(INTEGER_FIELDS if integer_ids else PUBLISHED_FIELDS))
+        numbers = itertools.count(FIRST_INTEGER_ID)
+        new_id: Callable[[], str] = (
+            (lambda: str(next(numbers))) if integer_ids else (lambda: guid(rng))
+        )
         for _ in range(debtors):
-            debtor = guid(rng)
+            debtor = new_id()
             tree.debtors.append(debtor)
             for _ in range(rng.randint(1, companies)):
-                company = guid(rng)
+                company = new_id()
                 tree.companies[company] = debtor
                 for _ in range(rng.randint(0, employees)):
-                    tree.employees[guid(rng)] = company
+                    tree.employees[new_id()] = company
         every = [*tree.debtors, *tree.companies, *tree.employees]
         tree.shout = frozenset(rng.sample(every, len(every) // 5))
         return tree
@@ -79,8 +102,10 @@ class TenantTree:
         url = urlsplit(target)
         query = {name: values[-1] for name, values in parse_qs(url.query).items()}
         parts = url.path.split("/")
+        items: list[dict[str, Any]]
         if url.path == "/api/debtors":
-            items = [{"debtorId": self.listed(d), "number": "1", "name": "D"} for d in self.debtors]
+            named = self.fields["debtor"]
+            items = [{named: self.listed(d), "number": "1", "name": "D"} for d in self.debtors]
         elif url.path == "/api/companies":
             items = [self._company(c) for c in self.companies]
         elif len(parts) == 5 and parts[1:3] == ["api", "debtors"] and parts[4] == "companies":
@@ -92,8 +117,9 @@ class TenantTree:
             company = parts[3].lower()
             if company not in self.companies:
                 return 404, orjson.dumps({"httpStatus": 404, "code": 40404})
+            named = self.fields["employee"]
             items = [
-                {"employeeId": self.listed(e), "employeeBasicInfo": {"firstName": "A"}}
+                {named: self.listed(e), "employeeBasicInfo": {"firstName": "A"}}
                 for e, c in self.employees.items()
                 if c == company
             ]
@@ -104,7 +130,7 @@ class TenantTree:
     def _company(self, company: str) -> dict[str, Any]:
         debtor = self.companies[company]
         return {
-            "companyId": self.listed(company),
+            self.fields["company"]: self.listed(company),
             "number": "1",
             "name": "C",
             "debtorId": self.listed(debtor),

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from termgate.db.models import Plan, Product
 from termgate.db.programme import CapturedMail
 from termgate.notify.capture import captured, start_capture
-from termgate.reference_api import build_openapi
 from termgate.registry.admins import create_administrator, issue_admin_token
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
@@ -27,6 +26,7 @@ from termgate.registry.terms import accept_terms, current_terms, publish_referen
 from termgate.settings import Settings, load_settings
 from termgate.web.app import create_control_app
 from tests.conftest import free_port
+from tests.support.contract import published_document
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -76,7 +76,7 @@ async def site(
         await publish_reference_terms(session, settings)
     mail_server = await start_capture(sessions, settings.smtp_host, settings.smtp_port)
     app = create_control_app(settings, engine)
-    app.state.web.scopes = api_scopes(build_openapi())
+    app.state.web.scopes = api_scopes(published_document())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as client:
         yield Site(client, sessions, settings)

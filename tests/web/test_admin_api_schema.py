@@ -26,7 +26,7 @@ from termgate.db.models import Subscription
 from termgate.governance.lifecycle import LifecycleState, set_lifecycle
 from termgate.governance.maintenance_calendar import add_window
 from termgate.governance.operations import remember
-from termgate.reference_api import build_openapi
+from tests.support.contract import published_document
 from tests.web.conftest import Site, seed_programme
 
 CHECKS = [
@@ -37,7 +37,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 BASE = "http://portal.test/admin/api"
-DEPRECATED = "listCompanies"
+DEPRECATED = "getCompanies"
 
 
 def _known_ids(programme: Any, plan_id: str, exception_id: str) -> dict[str, str]:
@@ -99,7 +99,7 @@ async def test_clause_3_1_admin_api_conforms_to_its_openapi_document(site: Site)
             sunset_at=now + timedelta(days=90),
         )
     # The API's operations, as the control plane would read them from the upstream.
-    remember(site.settings, build_openapi())
+    remember(site.settings, published_document())
     valid = _valid_bodies(now)
     known = _known_ids(programme, subscription.plan_id, extra.id)
     failures: list[str] = []

@@ -32,13 +32,12 @@ from starlette.routing import BaseRoute, Mount, Route
 
 import termgate.web
 from termgate.db.models import Subscription
-from termgate.identity.end_users import import_end_users
-from termgate.reference_api import generate
+from termgate.published_api import generate
 from termgate.settings import Settings, load_settings
 from termgate.web.admin_api import create_admin_api
 from termgate.web.app import routes
 from tests.conftest import free_port
-from tests.identity.conftest import PASSWORD, REDIRECT_URI, SCOPES, register_client
+from tests.identity.conftest import PASSWORD, REDIRECT_URI, SCOPES, import_logins, register_client
 from tests.web.conftest import Site, seed_programme
 from tests.web.test_console import sign_in as console_sign_in
 from tests.web.test_portal import PASSWORD as DEVELOPER_PASSWORD
@@ -170,7 +169,7 @@ async def signed_in_everywhere(site: Site) -> dict[str, str]:
     await console_sign_in(site)
     client = await register_client(site, "Payslip Phone")
     async with site.sessions.begin() as session:
-        users = await import_end_users(session, generate(20260401, 50).end_users[:3], PASSWORD)
+        users = await import_logins(session, generate(20260401, 50), 3)
         subscription = await session.get_one(Subscription, programme.subscription_id)
     token = CSRF.search((await site.client.get("/connect/login")).text)
     assert token
