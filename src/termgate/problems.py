@@ -5,7 +5,7 @@ Every refusal termgate makes is one of these, and this module is their one table
 plane and the CLI say the same thing about the same rule. A test checks every clause against
 `terms/policy.toml`, every code and type against `docs/errors.md`, and every refusal against the
 contract's error schema. (The reference API, a stand-in for the upstream, keeps its own codes in
-`reference_api/refusals.py`.)
+`reference_api/errors.py`.)
 
 A document carries the contract's members (`type` from its enum, `httpStatus`, `code`, `title`,
 `detail`, `invalid-params`, `docUrl`), RFC 9457's `status` and `instance` (the `type` values are

@@ -82,25 +82,6 @@ async def gateway_process(
 
 
 @pytest.fixture(scope="session")
-async def payroll_upstream() -> AsyncIterator[str]:
-    """The older reference API (integer ids), as a real server process. Still used by
-    tests/gateway/test_tenant_isolation_property.py and tests/identity/test_reauthorisation.py;
-    to go with the package once they have moved to `published_upstream`."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = ["-m", "termgate.reference_api", "--port", str(port), "--employees", "500"]
-    async with serving(args, f"{url}/openapi.json"):
-        yield url
-
-
-@pytest.fixture(scope="session")
-async def payroll_gateway(database_url: str, payroll_upstream: str) -> AsyncIterator[Gateway]:
-    """A gateway in front of the reference payroll API, on each database of the run."""
-    async with gateway_process(database_url, payroll_upstream) as gateway:
-        yield gateway
-
-
-@pytest.fixture(scope="session")
 async def published_upstream() -> AsyncIterator[str]:
     """The reference API of the published contract (GUID ids), as a real server process; its
     data is `termgate.published_api.generate(PUBLISHED_SEED, PUBLISHED_EMPLOYEES)`."""

@@ -102,14 +102,12 @@ async def serving(
         await asyncio.to_thread(stop, process)
 
 
-# The tenancy of the older reference API (integer ids), which most test upstreams still serve;
-# a gateway in front of the published API passes `tenancy_path=PUBLISHED_TENANCY`.
-REFERENCE_TENANCY = str(Path(__file__).with_name("reference_tenancy.toml"))
+# The tenancy a gateway uses unless told otherwise (the published contract's), named explicitly
+# where a test depends on it.
 PUBLISHED_TENANCY = str(files("termgate.gateway.tenancy").joinpath("published.toml"))
 
 
 def gateway_env(database_url: str, port: int, upstream: str, **settings: str) -> dict[str, str]:
-    settings.setdefault("tenancy_path", REFERENCE_TENANCY)
     env = {
         "TERMGATE_DATABASE_URL": database_url,
         "TERMGATE_PORT": str(port),

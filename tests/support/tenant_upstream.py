@@ -11,7 +11,7 @@ over HTTP on a free loopback port.
 
 `TenantTree.generate(..., integer_ids=True)` is another provider's contract instead: decimal ids
 (debtors, companies and employees numbered from 1001) and items naming their own id `id`, as
-the reference API before the published contract wrote them (`tests/support/reference_tenancy.toml`
+the reference API before the published contract wrote them (`tests/support/integer_tenancy.toml`
 describes it to the gateway).
 """
 

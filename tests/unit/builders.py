@@ -19,7 +19,7 @@ from termgate.problems import ProblemResponse, Refusal
 
 NOW = 1_800_000_000.0
 # Integer ids keep these tests short: debtors 7 and 8, companies 30 and 31.
-TENANCY = load_tenancy(Path(__file__).parents[1] / "support" / "reference_tenancy.toml")
+TENANCY = load_tenancy(Path(__file__).parents[1] / "support" / "integer_tenancy.toml")
 PUBLISHED_TENANCY = load_tenancy()  # GUID ids, as the published contract writes them
 ACTIVE = Status.ACTIVE
 

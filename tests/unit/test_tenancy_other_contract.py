@@ -12,7 +12,7 @@ from termgate.gateway.tenancy.config import load_tenancy
 from termgate.gateway.tenancy.resolver import TenantResolver
 from tests.support.tenant_upstream import TenantTree
 
-FILE = Path(__file__).resolve().parents[1] / "support" / "reference_tenancy.toml"
+FILE = Path(__file__).resolve().parents[1] / "support" / "integer_tenancy.toml"
 TEMPLATE = "/api/companies/{companyId}/employees/{employeeId}/documents/{documentId}"
 # The paths of that contract as its provider documents them: each one's tenants are resolvable.
 PATHS = (
