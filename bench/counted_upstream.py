@@ -2,7 +2,7 @@
 
     python bench/counted_upstream.py --port N --employees 2000 --seed N
 
-Serves `termgate.published_api`'s app as `python -m termgate.published_api` does (granian ASGI,
+Serves `termgate.reference_api`'s app as `python -m termgate.reference_api` does (granian ASGI,
 uvloop, HTTP/1, one worker, no access log), wrapped in a counter: requests for the watched request
 (path and query exactly, set with `POST /_bench/watch`, whose body is the path) are counted apart
 from every other request, which is counted by path. `GET /_bench/requests` answers both as JSON.
@@ -24,7 +24,7 @@ from typing import Any
 from granian.constants import HTTPModes, Interfaces, Loops
 from granian.server import Server
 
-from termgate.published_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
+from termgate.reference_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -79,8 +79,8 @@ class Counted:
 
 
 def worker_app() -> Counted:
-    """Factory granian calls in the worker, as `termgate.published_api.server.worker_app`."""
-    from termgate.published_api.server import worker_app as published_app
+    """Factory granian calls in the worker, as `termgate.reference_api.server.worker_app`."""
+    from termgate.reference_api.server import worker_app as published_app
 
     return Counted(published_app())
 

@@ -39,7 +39,7 @@ from targets import (
     start_upstream,
     wait_for_200,
 )
-from termgate.published_api.defaults import DEFAULT_SEED
+from termgate.reference_api.defaults import DEFAULT_SEED
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CASES = ("calm", "storm, no throttle", "storm, default throttle")

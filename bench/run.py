@@ -4,7 +4,7 @@ termgate, in one run.
     bash bench/run.sh            (or `make bench`)
     uv run python bench/run.py --seconds 5 --rounds 3 --connections 32
 
-Method (docs/performance.md): one upstream (`termgate.published_api`, one granian worker, with the
+Method (docs/performance.md): one upstream (`termgate.reference_api`, one granian worker, with the
 bench's request counter), one nginx worker, one termgate worker; wrk -t1 with the same request and
 headers against each; a warm-up per target, then rounds that interleave the targets; the median
 over rounds is reported. By default wrk runs on CPU 0 and every server on CPU 1, the same for
@@ -42,7 +42,7 @@ from targets import (
     wait_for_200,
     write_nginx_conf,
 )
-from termgate.published_api.defaults import DEFAULT_SEED
+from termgate.reference_api.defaults import DEFAULT_SEED
 
 LABELS = {
     "direct": "upstream direct",
@@ -330,7 +330,7 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
         "method": {
             "path": path,
             "path_template": args.path,
-            "upstream": "termgate.published_api with the bench's request counter "
+            "upstream": "termgate.reference_api with the bench's request counter "
             f"(bench/counted_upstream.py), --employees {args.employees} --seed {args.seed}",
             "headers": "X-Subscription-Key and Authorization: Bearer (sent to every target)",
             "wrk": f"-t{args.threads} -c{args.connections} -d{args.seconds:g}s",

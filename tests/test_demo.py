@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from termgate.published_api import generate
+from termgate.reference_api import generate
 from tests.conftest import free_port
 from tests.support.processes import serving
 

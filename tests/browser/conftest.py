@@ -1,7 +1,7 @@
 """A whole termgate in real processes for browser tests, and Debian's Chromium driven by Playwright.
 
 The stack: the SMTP capture server, the reference API of the published contract
-(`termgate.published_api`), and the termgate server (gateway and control plane) on a seeded SQLite
+(`termgate.reference_api`), and the termgate server (gateway and control plane) on a seeded SQLite
 database, as `termgate demo` runs them. Browser tests skip, saying why, only where no
 Chromium is installed (`apt-get install chromium`; `.ci/run` installs it).
 """
@@ -62,7 +62,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         await processes.enter_async_context(
             serving(["-m", "termgate.notify.capture"], f"tcp://127.0.0.1:{smtp_port}", env)
         )
-        upstream = ["-m", "termgate.published_api", "--port", str(upstream_port)]
+        upstream = ["-m", "termgate.reference_api", "--port", str(upstream_port)]
         upstream += ["--employees", str(EMPLOYEES)]
         await processes.enter_async_context(serving(upstream, f"{upstream_url}/openapi.json"))
         settings = load_settings(

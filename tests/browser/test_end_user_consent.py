@@ -10,7 +10,7 @@ import re
 from playwright.async_api import Locator, Page, expect
 
 from termgate.cli.demo_seed import END_USER_PASSWORD
-from termgate.published_api import generate
+from termgate.reference_api import generate
 from tests.browser.conftest import EMPLOYEES, Stack, photograph
 
 SEED = 20260401  # the demo's (and the settings') seed

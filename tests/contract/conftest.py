@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.migrate import upgrade
-from termgate.published_api.contract import document
+from termgate.reference_api.contract import document
 from tests.conftest import free_port
 from tests.contract.customers import Customers, read_customers
 from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
@@ -86,7 +86,7 @@ class Contract:
 async def contract_upstream() -> AsyncIterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    args = ["-m", "termgate.published_api", "--port", str(port),
+    args = ["-m", "termgate.reference_api", "--port", str(port),
             "--employees", str(EMPLOYEES), "--seed", str(SEED)]  # fmt: skip
     async with serving(args, f"{url}/openapi.json"):
         yield url

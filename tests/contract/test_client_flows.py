@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from termgate.published_api import operations
+from termgate.reference_api import operations
 from tests.contract.conftest import Contract
 from tests.support.published_answers import answer_errors
 

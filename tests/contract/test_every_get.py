@@ -13,7 +13,7 @@ import re
 
 import httpx
 
-from termgate.published_api import Operation, operations
+from termgate.reference_api import Operation, operations
 from tests.contract.conftest import Contract
 from tests.contract.customers import records
 from tests.support.contract_errors import error_schema_violations

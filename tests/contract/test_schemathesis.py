@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import httpx
 from schemathesis.core.transport import Response
 
-from termgate.published_api import operations
+from termgate.reference_api import operations
 from tests.contract.conftest import Contract
 from tests.support.contract_errors import error_schema_violations
 from tests.support.fuzz_contract import fuzz, media_type

@@ -19,8 +19,8 @@ from collections import Counter
 
 import httpx
 
-from termgate.published_api import Operation, operations
-from termgate.published_api.contract import document
+from termgate.reference_api import Operation, operations
+from termgate.reference_api.contract import document
 from tests.contract.conftest import Contract, full_scope
 from tests.support.contract_errors import assert_contract_problem
 

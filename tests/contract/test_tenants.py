@@ -28,7 +28,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from termgate.published_api import Operation, operations
+from termgate.reference_api import Operation, operations
 from tests.contract.conftest import Contract
 from tests.contract.customers import Customers, records
 from tests.support.contract_errors import error_schema_violations

@@ -84,10 +84,10 @@ async def gateway_process(
 @pytest.fixture(scope="session")
 async def published_upstream() -> AsyncIterator[str]:
     """The reference API of the published contract (GUID ids), as a real server process; its
-    data is `termgate.published_api.generate(PUBLISHED_SEED, PUBLISHED_EMPLOYEES)`."""
+    data is `termgate.reference_api.generate(PUBLISHED_SEED, PUBLISHED_EMPLOYEES)`."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    args = ["-m", "termgate.published_api", "--port", str(port)]
+    args = ["-m", "termgate.reference_api", "--port", str(port)]
     args += ["--seed", str(PUBLISHED_SEED), "--employees", str(PUBLISHED_EMPLOYEES)]
     async with serving(args, f"{url}/openapi.json"):
         yield url

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from termgate.published_api import World, generate
+from termgate.reference_api import World, generate
 
 PUBLISHED_SEED, PUBLISHED_EMPLOYEES = 7, 300
 # A GUID that names no record of the world (the generator scrambles its numbers into GUIDs).

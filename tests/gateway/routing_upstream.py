@@ -17,8 +17,8 @@ from urllib.parse import unquote, urlsplit
 import httptools
 import orjson
 
-from termgate.published_api import document, operations
-from termgate.published_api.router import Match, Router
+from termgate.reference_api import document, operations
+from termgate.reference_api.router import Match, Router
 from tests.gateway.published_world import companies, employees, world
 from tests.support.echo_upstream import LoopbackServer
 

@@ -29,9 +29,9 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.core.scopes import granted_scopes
-from termgate.published_api import Operation, document, operations
-from termgate.published_api.paging import DEFAULT_PAGE_SIZE
 from termgate.query import QueryError, parse_query, whole_number
+from termgate.reference_api import Operation, document, operations
+from termgate.reference_api.paging import DEFAULT_PAGE_SIZE
 from tests.gateway.conftest import Gateway, gateway_process, wait_for_status
 from tests.gateway.published_world import NOWHERE, employees
 from tests.gateway.raw_http import RawResponse, raw_get_sync, usage_event

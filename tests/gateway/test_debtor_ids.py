@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.db.models import new_id
 from termgate.identity.tokens import ALGORITHM, AUDIENCE, TOKEN_TYPE, signing_key
-from termgate.published_api import generate
+from termgate.reference_api import generate
 from tests.gateway.conftest import Gateway, wait_for_status
 from tests.gateway.published_world import PUBLISHED_EMPLOYEES, PUBLISHED_SEED
 from tests.support.contract_errors import assert_contract_problem

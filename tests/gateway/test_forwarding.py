@@ -217,7 +217,7 @@ async def test_clause_7_upstream_gone_after_the_catalog_is_loaded_answers_502(
     access = await issue_test_access(sessions, debtors=(debtor(0),))
     port = free_port()
     upstream_url = f"http://127.0.0.1:{port}"
-    args = ["-m", "termgate.published_api", "--port", str(port), "--employees", "20"]
+    args = ["-m", "termgate.reference_api", "--port", str(port), "--employees", "20"]
     async with (
         serving(args, f"{upstream_url}/openapi.json") as upstream,
         gateway_process(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from termgate.db.models import UsageEvent
 from termgate.identity.tokens import issue_access_token
 from termgate.problems import FOREIGN_TOKEN
-from termgate.published_api import document
+from termgate.reference_api import document
 from tests.gateway.conftest import Gateway, wait_for_status
 from tests.gateway.published_world import NOWHERE, companies, debtor, employees, world
 from tests.support.contract_errors import CONTRACT_MEDIA_TYPE, assert_contract_problem

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.published_api import generate
+from termgate.reference_api import generate
 from tests.gateway.conftest import PUBLISHED_EMPLOYEES, PUBLISHED_SEED, Gateway, wait_for_status
 from tests.support.factories import issue_test_access
 

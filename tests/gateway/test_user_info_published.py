@@ -19,7 +19,7 @@ from termgate.db.models import Application, utcnow
 from termgate.db.oauth import EndUser
 from termgate.identity.consents import grant_consent
 from termgate.identity.tokens import open_family, token_for_family
-from termgate.published_api import generate
+from termgate.reference_api import generate
 from termgate.settings import load_settings
 from tests.gateway.conftest import PUBLISHED_EMPLOYEES, PUBLISHED_SEED, Gateway, wait_for_status
 from tests.support.factories import TEST_ISSUER, issue_test_key

@@ -1,6 +1,6 @@
 """The control plane over ASGI at an https issuer, with a developer, clients and end users.
 
-The end users are the logins of the published API's world (`termgate.published_api.generate`),
+The end users are the logins of the published API's world (`termgate.reference_api.generate`),
 seeing its debtors (GUIDs); its first two debtors play the sandbox's customers.
 
 The issuer is https (as every deployment's is): Authlib, on both sides, refuses OAuth over plain
@@ -23,8 +23,8 @@ from termgate.db.models import Environment
 from termgate.db.oauth import EndUser
 from termgate.identity.clients import issue_client_secret
 from termgate.identity.end_users import import_end_users
-from termgate.published_api import World as PayrollWorld
-from termgate.published_api import generate
+from termgate.reference_api import World as PayrollWorld
+from termgate.reference_api import generate
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
 from termgate.registry.products import ensure_default_products

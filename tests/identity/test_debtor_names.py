@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from termgate.db.oauth import EndUser
-from termgate.published_api import LoopbackServer, World, create_app, generate
+from termgate.reference_api import LoopbackServer, World, create_app, generate
 from termgate.settings import load_settings
 from termgate.web.end_user import debtors as names_module
 from termgate.web.end_user.debtors import debtor_names, fallback_name

@@ -33,7 +33,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Ok
 from schemathesis.core.transport import Response
 
-from termgate.published_api.validation import tolerant_document
+from termgate.reference_api.validation import tolerant_document
 
 CHECKS = [
     not_a_server_error,

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
-from termgate.published_api import Operation
-from termgate.published_api.contract import document
-from termgate.published_api.validation import pointer, response_errors
+from termgate.reference_api import Operation
+from termgate.reference_api.contract import document
+from termgate.reference_api.validation import pointer, response_errors
 
 # A GET of a path (with its query string) on the API under test, credentials included.
 Get = Callable[[str], httpx.Response]

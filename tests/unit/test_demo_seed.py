@@ -12,7 +12,7 @@ from termgate.db.models import Application, Environment, utcnow
 from termgate.db.oauth import Consent, EndUser, TokenFamily
 from termgate.identity.consents import grant_consent
 from termgate.identity.tokens import open_family
-from termgate.published_api import generate
+from termgate.reference_api import generate
 from termgate.settings import Settings, load_settings
 
 SEED, EMPLOYEES = 20260401, 200

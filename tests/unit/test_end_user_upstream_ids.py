@@ -19,7 +19,7 @@ from termgate.db.models import Application
 from termgate.db.oauth import Consent, EndUser
 from termgate.identity.consents import grant_consent
 from termgate.identity.end_users import import_end_users
-from termgate.published_api import generate
+from termgate.reference_api import generate
 from tests.unit.test_demo_seed import EMPLOYEES, SEED, demo_settings
 
 GUID = "5b6a77c7-6abe-4f31-93dc-2692169e3ea4"

@@ -32,7 +32,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 import termgate.web
 from termgate.db.models import Subscription
-from termgate.published_api import generate
+from termgate.reference_api import generate
 from termgate.settings import Settings, load_settings
 from termgate.web.admin_api import create_admin_api
 from termgate.web.app import routes

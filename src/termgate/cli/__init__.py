@@ -111,7 +111,7 @@ def upstream(
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
 ) -> None:
     """Serve the reference API of the published contract alone (fake, deterministic data)."""
-    from termgate.published_api import serve as serve_upstream
+    from termgate.reference_api import serve as serve_upstream
 
     apply_options(upstream_port=port, employees=employees, seed=seed)
     settings = settings_or_exit()

@@ -1,7 +1,7 @@
 """`termgate demo`: the reference payroll API behind the gateway, ready to call.
 
 Two helpers run as child processes: the reference API of the published contract
-(`termgate.published_api`, GUID ids, the seeded world of ~2,000 employees) on the upstream port and
+(`termgate.reference_api`, GUID ids, the seeded world of ~2,000 employees) on the upstream port and
 a local SMTP
 capture server on the mail port (its messages show in the console). The gateway and control
 plane serve in this process; a banner with working `curl` lines appears once the gateway answers.
@@ -24,7 +24,7 @@ from pathlib import Path
 from rich.rule import Rule
 
 from termgate.cli.common import apply_options, console, fail
-from termgate.published_api import generate
+from termgate.reference_api import generate
 from termgate.settings import VAR_DIR, Settings
 
 CREDENTIALS_FILE = VAR_DIR / "demo-credentials.json"
@@ -90,7 +90,7 @@ def demo_services(settings: Settings) -> Iterator[None]:
         stack.enter_context(
             child(
                 "reference payroll API",
-                "termgate.published_api",
+                "termgate.reference_api",
                 upstream_args,
                 lambda: answers(f"{upstream}/openapi.json"),
             )

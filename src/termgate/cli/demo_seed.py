@@ -35,7 +35,7 @@ from termgate.identity.end_users import (
     visible_debtors,
 )
 from termgate.identity.tokens import open_family, token_for_family
-from termgate.published_api import World, generate
+from termgate.reference_api import World, generate
 from termgate.registry.admins import create_administrator
 from termgate.registry.applications import create_application, parse_redirect_uris
 from termgate.registry.developers import create_developer

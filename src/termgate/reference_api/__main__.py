@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from termgate.reference_api.data import DEFAULT_EMPLOYEES, DEFAULT_SEED
+from termgate.reference_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
 from termgate.reference_api.server import serve
 
 

@@ -1,60 +1,50 @@
-"""Pagination of every list: `pageNumber` from 1, `pageSize` 1..100 (default 20)."""
+"""The pagination envelope: `pageNumber` from 1, `pageSize` 1..100 (default 20), the counts and
+the `firstPage`/`lastPage`/`nextPage`/`previousPage` links (next and previous null at the ends),
+absolute on the request's origin: the gateway's public address when it forwards the request."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
-from termgate.query import whole_number
-from termgate.reference_api.http import ProblemError, Request, Response, json_response
-from termgate.reference_api.refusals import VALIDATION
+from termgate.reference_api.http import Request
 
 DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 
 
-def _number(query: dict[str, str], name: str, default: int, low: int, high: int | None) -> int:
-    raw = query.get(name)
-    if raw is None:
-        return default
-    value = whole_number(raw)
-    if value is None or value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ProblemError(
-            VALIDATION,
-            f"{name} must be a whole number {bound}",
-            invalid_params=[{"name": name, "reason": f"must be a whole number {bound}"}],
-        )
-    return value
-
-
-def page_window(request: Request) -> tuple[int, int]:
-    """(pageNumber, pageSize) of the request, or a validation problem."""
-    if not request.query_string:
-        return 1, DEFAULT_PAGE_SIZE
-    query = request.query
-    size = _number(query, "pageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-    return _number(query, "pageNumber", 1, 1, None), size
-
-
-def paginate(
-    request: Request,
-    items: Sequence[Any],
-    shape: Callable[[Any], Any] | None = None,
-) -> Response:
-    """One page of `items` in the list envelope; `shape` maps each item of the page if given."""
-    number, size = page_window(request)
-    total = len(items)
-    start = (number - 1) * size
-    page = items[start : start + size]
-    return json_response(
-        {
-            "data": [shape(item) for item in page] if shape else page,
-            "pagination": {
-                "pageNumber": number,
-                "pageSize": size,
-                "totalPages": -(-total // size),
-                "totalRecords": total,
-            },
-        }
+def window(request: Request) -> tuple[int, int]:
+    """(pageNumber, pageSize), already checked against the parameters' bounds."""
+    number = request.query.get("pageNumber")
+    size = request.query.get("pageSize")
+    return (
+        int(number) if isinstance(number, str) else 1,
+        int(size) if isinstance(size, str) else DEFAULT_PAGE_SIZE,
     )
+
+
+def _link(request: Request, kept: list[tuple[str, str]], number: int, size: int) -> str:
+    query = urlencode([*kept, ("pageNumber", str(number)), ("pageSize", str(size))])
+    return f"{request.origin}{request.path}?{query}"
+
+
+def envelope(request: Request, total: int, data: list[Any]) -> dict[str, Any]:
+    number, size = window(request)
+    pages = -(-total // size)
+    raw = request.query_string.decode("utf-8", "replace")
+    kept = [(k, v) for k, v in parse_qsl(raw, keep_blank_values=True)
+            if k not in ("pageNumber", "pageSize")]  # fmt: skip
+    return {
+        "pagination": {
+            "pageNumber": number,
+            "pageSize": size,
+            "totalPages": pages,
+            "totalRecords": total,
+            "firstPage": _link(request, kept, 1, size),
+            "lastPage": _link(request, kept, max(pages, 1), size),
+            "nextPage": _link(request, kept, number + 1, size) if number < pages else None,
+            "previousPage": _link(request, kept, min(number - 1, max(pages, 1)), size)
+            if number > 1
+            else None,
+        },
+        "data": data,
+    }

@@ -1,8 +1,8 @@
-"""Match a path against every route template with one compiled regular expression.
+"""Match a path against the operations' templates with compiled regular expressions.
 
 Templates are ordered so a literal segment wins over a parameter at the same place
-(`/employees/salaries` before `/employees/{employeeId}`); each template is one named alternative
-whose unnamed groups capture its parameters.
+(`/api/debtors/info` before `/api/debtors/{debtorId}`); each template is one named alternative
+whose groups capture its parameters (a parameter never spans a `/`).
 """
 
 from __future__ import annotations
@@ -11,25 +11,25 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from termgate.reference_api.routes import Route
+from termgate.reference_api.operations import Operation
 
-_PARAM = re.compile(r"\{[^{}/]+\}")
+_PARAM = re.compile(r"\{([^{}/]+)\}")
 
 
 @dataclass(frozen=True, slots=True)
 class _Template:
-    routes: dict[str, Route]  # by method
+    operations: dict[str, Operation]  # by method
+    names: tuple[str, ...]
     group: int  # index of the template's own group in `Match.groups()`
-    params: int
     allow: bytes
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """A path that names a template: its route for the method (None: method not allowed)."""
+    """A path that names a template: its operation for the method (None: method not allowed)."""
 
-    route: Route | None
-    params: tuple[str, ...]
+    operation: Operation | None
+    params: dict[str, str]
     allow: bytes
 
 
@@ -38,8 +38,7 @@ def _specificity(template: str) -> list[bool]:
 
 
 def _pattern(template: str) -> str:
-    pieces = []
-    position = 0
+    pieces, position = [], 0
     for found in _PARAM.finditer(template):
         pieces.append(re.escape(template[position : found.start()]))
         pieces.append("([^/]+)")
@@ -49,28 +48,35 @@ def _pattern(template: str) -> str:
 
 
 class Router:
-    def __init__(self, routes: Iterable[Route]) -> None:
-        by_template: dict[str, dict[str, Route]] = {}
-        for route in routes:
-            by_template.setdefault(route.template, {})[route.method] = route
-        alternatives = []
+    """One regular expression per number of path segments, so a path is tried only against the
+    templates of its own length."""
+
+    def __init__(self, operations: Iterable[Operation]) -> None:
+        by_template: dict[str, dict[str, Operation]] = {}
+        for operation in operations:
+            by_template.setdefault(operation.template, {})[operation.method] = operation
+        by_length: dict[int, list[str]] = {}
+        for template in sorted(by_template, key=_specificity):
+            by_length.setdefault(template.count("/"), []).append(template)
         self._templates: dict[str, _Template] = {}
-        group = 0
-        for index, template in enumerate(sorted(by_template, key=_specificity)):
-            methods = by_template[template]
-            params = len(_PARAM.findall(template))
-            name = f"t{index}"
-            alternatives.append(f"(?P<{name}>{_pattern(template)})")
-            allow = ", ".join(sorted(methods)).encode()
-            self._templates[name] = _Template(methods, group, params, allow)
-            group += 1 + params
-        self._regex = re.compile("|".join(alternatives))
+        self._regexes: dict[int, re.Pattern[str]] = {}
+        for length, templates in by_length.items():
+            alternatives, group = [], 0
+            for template in templates:
+                name = f"t{len(self._templates)}"
+                names = tuple(_PARAM.findall(template))
+                alternatives.append(f"(?P<{name}>{_pattern(template)})")
+                allow = ", ".join(sorted(by_template[template])).encode()
+                self._templates[name] = _Template(by_template[template], names, group, allow)
+                group += 1 + len(names)
+            self._regexes[length] = re.compile("|".join(alternatives))
 
     def match(self, method: str, path: str) -> Match | None:
-        found = self._regex.fullmatch(path)
+        regex = self._regexes.get(path.count("/"))
+        found = None if regex is None else regex.fullmatch(path)
         if found is None or found.lastgroup is None:
             return None
         template = self._templates[found.lastgroup]
-        groups = found.groups()
-        params: tuple[str, ...] = groups[template.group + 1 : template.group + 1 + template.params]
-        return Match(template.routes.get(method), params, template.allow)
+        values = found.groups()[template.group + 1 : template.group + 1 + len(template.names)]
+        params = dict(zip(template.names, values, strict=True))
+        return Match(template.operations.get(method), params, template.allow)

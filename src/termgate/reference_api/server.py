@@ -1,28 +1,32 @@
-"""Serve the payroll API under granian (ASGI, uvloop), one data set per worker process.
+"""Serve the API under granian (ASGI, uvloop), one world per worker process.
 
-Workers import `worker_app` and build the app from the settings (`TERMGATE_SEED`,
-`TERMGATE_EMPLOYEES`), which `serve` puts in the environment the workers inherit; the same seed
-makes the same data in every worker.
+Workers import `worker_app` and build the app from `TERMGATE_SEED` and `TERMGATE_EMPLOYEES`,
+which `serve` puts in the environment they inherit; the same seed makes the same data in every
+worker (writes stay in the worker that took them).
 """
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from granian.constants import HTTPModes, Interfaces, Loops
 from granian.server import Server
 
-from termgate.reference_api.app import UpstreamApp, create_app
-from termgate.reference_api.data import DEFAULT_EMPLOYEES, DEFAULT_SEED
-from termgate.settings import get_settings
+from termgate.reference_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
+
+if TYPE_CHECKING:
+    from termgate.reference_api.app import PublishedApp
 
 WORKER_TARGET = "termgate.reference_api.server:worker_app"
 
 
-def worker_app() -> UpstreamApp:
-    """Factory granian calls in each worker."""
-    settings = get_settings()
-    return create_app(settings.seed, settings.employees)
+def worker_app() -> PublishedApp:
+    """Factory granian calls in each worker (the world is built here, not in the main process)."""
+    from termgate.reference_api.app import create_app
+
+    seed = int(os.environ.get("TERMGATE_SEED", DEFAULT_SEED))
+    return create_app(seed, int(os.environ.get("TERMGATE_EMPLOYEES", DEFAULT_EMPLOYEES)))
 
 
 def serve(
@@ -32,10 +36,9 @@ def serve(
     employees: int = DEFAULT_EMPLOYEES,
     workers: int = 1,
 ) -> None:
-    """Run the payroll API until interrupted."""
+    """Run the API until interrupted."""
     os.environ["TERMGATE_SEED"] = str(seed)
     os.environ["TERMGATE_EMPLOYEES"] = str(employees)
-    get_settings.cache_clear()
     Server(
         WORKER_TARGET,
         address=host,

@@ -1,129 +1,114 @@
-"""Checks of request bodies, collecting every field error into `invalid-params` at once."""
+"""Schema validation with a maintained validator (`openapi-schema-validator`, OpenAPI 3.0
+dialect over `jsonschema`), `$ref`s resolved against the whole document.
+
+The document has two empty enums (`CreateEmployeeWageTaxSettings.incomeType`, `.specialTable`):
+an empty enum would refuse every value, so they are read as unconstrained.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
-from typing import Any
+import copy
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import orjson
+from termgate.reference_api.contract import Schema, document, resolve
 
-from termgate.reference_api.http import ProblemError
-from termgate.reference_api.identifiers import bsn_is_valid
-from termgate.reference_api.refusals import VALIDATION
+if TYPE_CHECKING:  # the validator is imported on first use: its import costs a second at start
+    from jsonschema.protocols import Validator
+    from referencing import Registry
 
-# A check answers the cleaned value, or raises ValueError with the reason.
-Check = Callable[[Any], Any]
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
-_PHONE = re.compile(r"\+?[0-9][0-9 -]{5,19}")
+CONTRACT_URI = "urn:termgate:published-contract"
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
-    check: Check
-    required: bool = True
+def _without_empty_enums(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: _without_empty_enums(v) for k, v in node.items() if not (k == "enum" and v == [])
+        }
+    if isinstance(node, list):
+        return [_without_empty_enums(item) for item in node]
+    return node
 
 
-def text(low: int, high: int, *, nullable: bool = False) -> Check:
-    def check(value: Any) -> Any:
-        if value is None and nullable:
-            return None
-        if not isinstance(value, str) or not low <= len(value.strip()) <= high:
-            raise ValueError(f"must be a text of {low} to {high} characters")
-        return value.strip()
-
-    return check
+@cache
+def tolerant_document() -> dict[str, Any]:
+    """The document with its empty enums dropped (a copy; the original stays as published)."""
+    patched: dict[str, Any] = _without_empty_enums(copy.deepcopy(document()))
+    return patched
 
 
-def one_of(*choices: str) -> Check:
-    def check(value: Any) -> Any:
-        if value not in choices:
-            raise ValueError("must be one of " + ", ".join(choices))
-        return value
+@cache
+def _registry() -> Registry[Any]:
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
 
-    return check
-
-
-def iso_date(first: date, last: date) -> Check:
-    def check(value: Any) -> Any:
-        try:
-            parsed = date.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            parsed = None
-        if parsed is None or len(value) != 10 or not first <= parsed <= last:
-            raise ValueError(f"must be a date YYYY-MM-DD from {first} to {last}")
-        return parsed.isoformat()
-
-    return check
+    resource = Resource.from_contents(tolerant_document(), default_specification=DRAFT4)
+    registry: Registry[Any] = Registry().with_resource(CONTRACT_URI, resource)
+    return registry
 
 
-def matches(pattern: re.Pattern[str], what: str) -> Check:
-    def check(value: Any) -> Any:
-        if not isinstance(value, str) or not pattern.fullmatch(value):
-            raise ValueError(f"must be {what}")
-        return value
-
-    return check
+def pointer(*parts: str) -> str:
+    """A reference into the document (`pointer("paths", "/api/x", "get")`)."""
+    return f"{CONTRACT_URI}#/" + "/".join(
+        part.replace("~", "~0").replace("/", "~1") for part in parts
+    )
 
 
-def citizen_service_number(value: Any) -> Any:
-    if not isinstance(value, str) or not bsn_is_valid(value):
-        raise ValueError("must be nine digits passing the 11-proef")
-    return value
+@cache
+def _validator(ref: str, write: bool) -> Validator:
+    from openapi_schema_validator import (
+        OAS30ReadValidator,
+        OAS30WriteValidator,
+        oas30_format_checker,
+    )
+
+    kind = OAS30WriteValidator if write else OAS30ReadValidator
+    validator: Validator = kind(
+        {"$ref": ref}, registry=_registry(), format_checker=oas30_format_checker
+    )
+    return validator
 
 
-def number(low: float, high: float) -> Check:
-    def check(value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not low < value <= high:
-            raise ValueError(f"must be a number above {low} and at most {high}")
-        return value
-
-    return check
-
-
-EMAIL = matches(_EMAIL, "an e-mail address")
-PHONE = matches(_PHONE, "a phone number of digits, spaces and dashes")
-
-
-def json_object(body: bytes) -> dict[str, Any]:
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        value = None
-    if not isinstance(value, dict):
-        reason = "must be a JSON object"
-        raise ProblemError(
-            VALIDATION, "The body is not a JSON object", invalid_params=[_err("body", reason)]
-        )
-    return value
-
-
-def validate(
-    body: bytes, fields: dict[str, Field], *, read_only: frozenset[str] = frozenset()
-) -> dict[str, Any]:
-    """The cleaned fields present in the body, or one validation problem naming every bad field."""
-    value = json_object(body)
-    cleaned: dict[str, Any] = {}
-    errors = [
-        _err(name, "is not a field of this resource")
-        for name in value
-        if name not in fields and name not in read_only
+def request_errors(ref: str, value: Any) -> list[dict[str, str]]:
+    """`invalid-params` for a request body that does not fit the schema at `ref` (empty: fits)."""
+    errors = sorted(_validator(ref, True).iter_errors(value), key=lambda e: list(e.path))
+    return [
+        {"name": ".".join(str(part) for part in error.path) or "body", "reason": error.message}
+        for error in errors[:20]
     ]
-    for name, spec in fields.items():
-        if name not in value:
-            if spec.required:
-                errors.append(_err(name, "is required"))
-            continue
-        try:
-            cleaned[name] = spec.check(value[name])
-        except ValueError as error:
-            errors.append(_err(name, str(error)))
-    if errors:
-        raise ProblemError(VALIDATION, "The body has invalid fields", invalid_params=errors)
-    return cleaned
 
 
-def _err(name: str, reason: str) -> dict[str, str]:
-    return {"name": name, "reason": reason}
+def response_errors(ref: str, value: Any) -> list[str]:
+    """What does not fit in an answer (the tests check every answer with this)."""
+    return [
+        f"{'/'.join(str(p) for p in error.path)}: {error.message}"
+        for error in _validator(ref, False).iter_errors(value)
+    ]
+
+
+_FITS: dict[int, Validator] = {}
+
+
+def fits(schema: Schema, value: Any) -> bool:
+    """Whether `value` fits a schema of the document (a property's, when a write overlays it)."""
+    validator = _FITS.get(id(schema))
+    if validator is None:
+        from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
+
+        validator = OAS30ReadValidator(inline(schema), format_checker=oas30_format_checker)
+        _FITS[id(schema)] = validator
+    return bool(validator.is_valid(value))
+
+
+def inline(schema: Any, depth: int = 0) -> Any:
+    """`schema` with its `$ref`s replaced by what they name (the document's schemas do not
+    refer to themselves; the depth bound only guards against a document that would)."""
+    if depth > 32:
+        return {}
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return inline(resolve(schema), depth + 1)
+        return {k: inline(v, depth + 1) for k, v in schema.items() if not (k == "enum" and v == [])}
+    if isinstance(schema, list):
+        return [inline(item, depth + 1) for item in schema]
+    return schema
