@@ -67,11 +67,12 @@ def secrets_in_environment(database_port: int) -> dict[str, str]:
     }
 
 
+@pytest.mark.parametrize("command", [["developer", "list"], ["db", "upgrade"], ["serve"]])
 def test_cross_field_error_names_both_settings_and_their_sources_without_secrets(
-    tmp_path: Path,
+    tmp_path: Path, command: list[str]
 ) -> None:
     env = {**secrets_in_environment(free_port()), "TERMGATE_LIMITER_BACKEND": "redis"}
-    run = termgate(tmp_path, env, "developer", "list")
+    run = termgate(tmp_path, {**env, "TERMGATE_PORT": str(free_port())}, *command)
     assert run.status == 2, run.output
     assert_no_secret(run)
     assert "TERMGATE_LIMITER_BACKEND is 'redis' (from the environment variable" in run.stderr
