@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.notify.capture import captured, start_capture
@@ -55,3 +58,39 @@ async def test_subject_with_line_breaks_is_sent_on_one_line(
 async def test_unreachable_mail_server_is_logged_not_raised() -> None:
     settings = load_settings(smtp_port=free_port())
     assert await send_mail(settings, [Mail("ann@example.nl", "Hello", "body")]) == 0
+
+
+async def test_smtp_password_from_its_file_reaches_the_mail_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TERMGATE_SMTP_PASSWORD_FILE: the relay is given the file's content, less its newline."""
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticate(
+        _server: SMTP, _session: Session, _envelope: Envelope, _mechanism: str, data: object
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        logins.append((data.login, data.password))
+        return AuthResult(success=data.password == b"relay password")
+
+    class Discard:
+        async def handle_DATA(self, _server: SMTP, _session: Session, _env: Envelope) -> str:  # noqa: N802
+            return "250 OK"
+
+    password_file = tmp_path / "smtp-password"
+    password_file.write_text("relay password\n")
+    monkeypatch.setenv("TERMGATE_SMTP_PASSWORD_FILE", str(password_file))
+    settings = load_settings(smtp_port=free_port(), smtp_username="termgate")
+    relay = Controller(
+        Discard(),
+        hostname=settings.smtp_host,
+        port=settings.smtp_port,
+        authenticator=authenticate,
+        auth_require_tls=False,
+    )
+    relay.start()
+    try:
+        assert await send_mail(settings, [Mail("ann@example.nl", "Hello", "body")]) == 1
+    finally:
+        relay.stop()
+    assert logins == [(b"termgate", b"relay password")]

@@ -1,6 +1,7 @@
 """Configuration: `TERMGATE_*` environment variables over an optional TOML file over defaults.
 
-A bad value fails at start with a message naming the setting (see `load_settings`).
+A bad value fails at start with a message naming the setting and where it came from, never a
+secret value (see `load_settings` and `termgate.secret_settings`).
 """
 
 from __future__ import annotations
@@ -8,17 +9,30 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AnyUrl, Field, ValidationError, field_validator, model_validator
+from pydantic import AnyUrl, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from termgate.secret_settings import (
+    URL_FIELDS,
+    SecretFileError,
+    SecretFiles,
+    describe_origin,
+    mask_url,
+    masked,
 )
 
 VAR_DIR = Path(os.environ.get("TERMGATE_VAR_DIR", "var"))
@@ -143,7 +157,7 @@ class Settings(BaseSettings):
         description="media type of the gateway's refusals: application/json as the published "
         "contract declares, or RFC 9457's application/problem+json",
     )
-    secret_key: str | None = Field(
+    secret_key: SecretStr | None = Field(
         default=None,
         min_length=32,
         description="signs session cookies; default: a random key kept in TERMGATE_VAR_DIR",
@@ -151,7 +165,7 @@ class Settings(BaseSettings):
     smtp_host: str = Field(default="127.0.0.1", description="SMTP server for outgoing mail")
     smtp_port: int = Field(default=8025, ge=1, le=65535)
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     mail_from: str = Field(default="termgate <no-reply@termgate.example>")
     terms_dir: Path = Field(
@@ -173,12 +187,19 @@ class Settings(BaseSettings):
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError):
+            # The parser's own message may quote the URL, password included.
+            raise ValueError("is not a URL SQLAlchemy can read (user, host, port?)") from None
         return value
 
     @model_validator(mode="after")
     def _redis_for_redis_limiter(self) -> Settings:
         if self.limiter_backend == "redis" and not self.redis_url:
-            raise ValueError("limiter_backend 'redis' needs TERMGATE_REDIS_URL")
+            raise cross_field(
+                "limiter_backend 'redis' needs a Redis URL", "limiter_backend", "redis_url"
+            )
         return self
 
     @field_validator("gateway_prefix")
@@ -187,6 +208,11 @@ class Settings(BaseSettings):
         if not value.startswith("/") or value.endswith("/"):
             raise ValueError("must start with '/' and not end with '/', like /api")
         return value
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # SecretStr hides the secret fields; URLs keep their user and host, not their password.
+        for name, value in super().__repr_args__():
+            yield name, mask_url(value) if name in URL_FIELDS and isinstance(value, str) else value
 
     @property
     def is_sqlite(self) -> bool:
@@ -223,7 +249,7 @@ class Settings(BaseSettings):
     def session_secret(self) -> str:
         """The configured secret key, else one made once and kept in the var folder."""
         if self.secret_key:
-            return self.secret_key
+            return self.secret_key.get_secret_value()
         path = VAR_DIR / "secret-key"
         if not path.exists():
             VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -240,19 +266,45 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings,
+            env_settings,
+            SecretFiles(settings_cls),
+        ]
         config_file = os.environ.get("TERMGATE_CONFIG")
         if config_file:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
         return tuple(sources)
 
 
-def describe_error(error: ValidationError) -> str:
-    """One line per bad setting, named as the operator writes it: `TERMGATE_PORT: ...`."""
+def cross_field(message: str, *names: str) -> PydanticCustomError:
+    """The error of a rule between settings, for a model validator: the message names the rule,
+    `describe_error` adds each setting's shown value and where it came from."""
+    return PydanticCustomError("cross_field", message, {"settings": names})
+
+
+def describe_error(error: ValidationError, given: tuple[str, ...] = ()) -> str:
+    """One line per bad setting, named as the operator writes it (`TERMGATE_PORT: ...`), with
+    where its value came from; secret values are never shown (`termgate.secret_settings`)."""
     lines = []
     for item in error.errors():
-        name = "_".join(str(part) for part in item["loc"]).upper() or "CONFIG"
-        lines.append(f"TERMGATE_{name}: {item['msg']} (got {item.get('input')!r})")
+        if not item["loc"]:
+            involved = (item.get("ctx") or {}).get("settings", ())
+            values = dict(item["input"]) if isinstance(item["input"], dict) else {}
+            parts = [
+                f"TERMGATE_{name.upper()} is {masked(name, values.get(name))} "
+                f"({describe_origin(name, given)})"
+                for name in involved
+            ]
+            lines.append("; ".join([item["msg"], *parts]))
+            continue
+        name = str(item["loc"][0])
+        origin = describe_origin(name, given)
+        if item["type"] == "extra_forbidden":
+            lines.append(f"TERMGATE_{name.upper()}: not a setting ({origin})")
+        else:
+            shown = masked(name, item.get("input"))
+            lines.append(f"TERMGATE_{name.upper()}: {item['msg']} (got {shown}, {origin})")
     return "\n".join(lines)
 
 
@@ -264,7 +316,9 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
-        raise SettingsError(describe_error(error)) from None
+        raise SettingsError(describe_error(error, tuple(overrides))) from None
+    except SecretFileError as error:
+        raise SettingsError(str(error)) from None
 
 
 @lru_cache(maxsize=1)

@@ -16,6 +16,7 @@ from termgate.cli.openapi import openapi
 from termgate.cli.plans import plans
 from termgate.cli.registry import applications, developers, keys
 from termgate.cli.traffic import announce_change, lifecycle, maintenance
+from termgate.secret_settings import mask_url
 
 app = typer.Typer(
     name="termgate",
@@ -40,21 +41,24 @@ app.command("openapi")(openapi)
 Port = Annotated[int | None, typer.Option(help="TCP port (default: TERMGATE_PORT or 8000)")]
 
 
-def migrate() -> None:
+def migrate() -> str:
+    """Migrate the configured database; returns its URL as it may be shown (password hidden)."""
     from termgate.db.migrate import upgrade
 
     settings = settings_or_exit()
+    shown = mask_url(settings.database_url)
     try:
         upgrade(settings.database_url)
     except Exception as error:  # Alembic wraps driver errors in many types; say it plainly
-        fail(f"cannot migrate {settings.database_url}: {error}")
+        fail(f"cannot migrate {shown}: {error}")
+    return shown
 
 
 @database.command("upgrade")
 def db_upgrade() -> None:
     """Create or update the schema (SQLite file or PostgreSQL) to the newest version."""
-    migrate()
-    console.print("database schema is up to date")
+    shown = migrate()
+    console.print(f"database schema is up to date ({shown})")
 
 
 MaintenanceOption = Annotated[

@@ -1,7 +1,7 @@
 """What every command shares: settings from the environment, a database session, clear failures.
 
 A bad setting, a refused registry change or an unmigrated database ends the command with one
-readable line on stderr and a non-zero exit status, never a traceback.
+readable line on stderr and a non-zero exit status, never a traceback and never a secret value.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from termgate.core.errors import RegistryError
 from termgate.db.engine import create_engine, session_factory
 from termgate.notify.mail import transaction
+from termgate.secret_settings import redact, secret_values
 from termgate.settings import Settings, SettingsError, get_settings
 
 T = TypeVar("T")
@@ -31,8 +32,19 @@ errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail(message: str, status: int = 1) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {escape(message)}")
+    errors.print(f"[bold red]error:[/] {escape(redact(message, _configured_secrets()))}")
     raise typer.Exit(status)
+
+
+def _configured_secrets() -> list[str]:
+    """The secret values of the configuration, so that no message (a driver's error that quotes
+    the database URL, say) prints one; a configuration that does not load has none to hide,
+    since its own error shows no secret (`describe_error`)."""
+    try:
+        settings = get_settings()
+    except SettingsError:
+        return []
+    return secret_values(dict(settings))
 
 
 def apply_options(**options: object) -> None:

@@ -56,7 +56,9 @@ async def send_mail(settings: Settings, mails: list[Mail]) -> int:
                 hostname=settings.smtp_host,
                 port=settings.smtp_port,
                 username=settings.smtp_username,
-                password=settings.smtp_password,
+                password=(
+                    settings.smtp_password.get_secret_value() if settings.smtp_password else None
+                ),
                 start_tls=settings.smtp_starttls,
                 timeout=10,
             )

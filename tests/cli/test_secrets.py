@@ -1,0 +1,159 @@
+"""Secrets in the configuration: never printed by the real command line, readable from files.
+
+Every case runs `python -m termgate` in a process of its own with sentinel secrets in its
+environment and asserts that no sentinel reaches stdout or stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+SECRET_KEY = "SENTINEL-secret-key-" + "k" * 32
+SMTP_PASSWORD = "SENTINEL-smtp-password"
+DB_PASSWORD = "SENTINEL-db-password"
+REDIS_PASSWORD = "SENTINEL-redis-password"
+SENTINELS = (SECRET_KEY, SMTP_PASSWORD, DB_PASSWORD, REDIS_PASSWORD, "SENTINEL")
+
+
+@dataclass(frozen=True)
+class Run:
+    status: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def termgate(tmp_path: Path, env: dict[str, str], *args: str) -> Run:
+    """`python -m termgate ARGS` with only the given `TERMGATE_*` settings."""
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("TERMGATE_")}
+    clean.update({"TERMGATE_VAR_DIR": str(tmp_path / "var"), "COLUMNS": "200", **env})
+    done = subprocess.run(
+        [sys.executable, "-m", "termgate", *args],
+        env=clean,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def assert_no_secret(run: Run) -> None:
+    for sentinel in SENTINELS:
+        assert sentinel not in run.output, run.output
+    assert "Traceback" not in run.output, run.output
+
+
+def secrets_in_environment(database_port: int) -> dict[str, str]:
+    return {
+        "TERMGATE_SECRET_KEY": SECRET_KEY,
+        "TERMGATE_SMTP_PASSWORD": SMTP_PASSWORD,
+        "TERMGATE_DATABASE_URL": (
+            f"postgresql+asyncpg://termgate:{DB_PASSWORD}@127.0.0.1:{database_port}/termgate"
+        ),
+    }
+
+
+@pytest.mark.parametrize("command", [["developer", "list"], ["db", "upgrade"], ["serve"]])
+def test_cross_field_error_names_both_settings_and_their_sources_without_secrets(
+    tmp_path: Path, command: list[str]
+) -> None:
+    env = {**secrets_in_environment(free_port()), "TERMGATE_LIMITER_BACKEND": "redis"}
+    run = termgate(tmp_path, {**env, "TERMGATE_PORT": str(free_port())}, *command)
+    assert run.status == 2, run.output
+    assert_no_secret(run)
+    assert "TERMGATE_LIMITER_BACKEND is 'redis' (from the environment variable" in run.stderr
+    assert "TERMGATE_REDIS_URL is not set (the default)" in run.stderr
+    assert "TERMGATE_CONFIG" not in run.output  # no file was used, so none is blamed
+    assert "secret_key" not in run.output
+
+
+def test_cross_field_error_from_the_config_file_names_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "termgate.toml"
+    config.write_text(f'limiter_backend = "redis"\nsmtp_password = "{SMTP_PASSWORD}"\n')
+    env = {"TERMGATE_CONFIG": str(config), "TERMGATE_SECRET_KEY": SECRET_KEY}
+    run = termgate(tmp_path, env, "developer", "list")
+    assert run.status == 2, run.output
+    assert_no_secret(run)
+    assert f"TERMGATE_LIMITER_BACKEND is 'redis' (from the config file {config})" in run.stderr
+
+
+def test_bad_secret_key_and_mistyped_secret_are_not_echoed(tmp_path: Path) -> None:
+    config = tmp_path / "termgate.toml"
+    config.write_text(f'smtp_pasword = "{SMTP_PASSWORD}"\n')
+    env = {"TERMGATE_CONFIG": str(config), "TERMGATE_SECRET_KEY": "SENTINEL-short"}
+    run = termgate(tmp_path, env, "db", "upgrade")
+    assert run.status == 2, run.output
+    assert_no_secret(run)
+    assert "TERMGATE_SECRET_KEY:" in run.stderr
+    assert f"TERMGATE_SMTP_PASWORD: not a setting (from the config file {config})" in run.stderr
+
+
+def test_unreadable_database_url_is_refused_without_its_password(tmp_path: Path) -> None:
+    url = f"postgresql+asyncpg://termgate:{DB_PASSWORD}@127.0.0.1:no-port/termgate"
+    run = termgate(tmp_path, {"TERMGATE_DATABASE_URL": url}, "developer", "list")
+    assert run.status == 2, run.output
+    assert_no_secret(run)
+    assert "TERMGATE_DATABASE_URL" in run.stderr
+    assert "termgate:***@127.0.0.1:no-port" in run.stderr
+
+
+def test_db_upgrade_shows_the_database_url_with_its_password_masked(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there: the connection is refused
+    run = termgate(tmp_path, secrets_in_environment(port), "db", "upgrade")
+    assert run.status == 1, run.output
+    assert_no_secret(run)
+    assert f"cannot migrate postgresql+asyncpg://termgate:***@127.0.0.1:{port}/termgate" in (
+        run.stderr
+    )
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_file_variants_set_secret_settings_without_one_trailing_newline(tmp_path: Path) -> None:
+    database = tmp_path / "from-file.db"
+    url_file = tmp_path / "database-url"
+    url_file.write_text(f"sqlite+aiosqlite:///{database}\n")
+    key_file = tmp_path / "secret-key"
+    key_file.write_text(SECRET_KEY + "\n")
+    env = {"TERMGATE_DATABASE_URL_FILE": str(url_file), "TERMGATE_SECRET_KEY_FILE": str(key_file)}
+    run = termgate(tmp_path, env, "db", "upgrade")
+    assert run.status == 0, run.output
+    assert_no_secret(run)
+    assert f"database schema is up to date (sqlite+aiosqlite:///{database})" in run.stdout
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("select version_num from alembic_version").fetchone()
+
+
+@pytest.mark.parametrize("problem", ["missing", "both", "directory"])
+def test_file_variant_that_cannot_be_used_is_one_line_naming_the_variable(
+    tmp_path: Path, problem: str
+) -> None:
+    secret_file = tmp_path / "smtp-password"
+    secret_file.write_text(SMTP_PASSWORD)
+    env = {"TERMGATE_SMTP_PASSWORD_FILE": str(secret_file)}
+    if problem == "missing":
+        env["TERMGATE_SMTP_PASSWORD_FILE"] = str(tmp_path / "absent")
+    elif problem == "directory":
+        env["TERMGATE_SMTP_PASSWORD_FILE"] = str(tmp_path)
+    else:
+        env["TERMGATE_SMTP_PASSWORD"] = SMTP_PASSWORD + "-too"
+    run = termgate(tmp_path, env, "developer", "list")
+    assert run.status == 2, run.output
+    assert_no_secret(run)
+    message = run.stderr.strip().splitlines()
+    assert message[0] == "error: bad configuration"
+    assert len(message) == 2, message
+    assert message[1].startswith("TERMGATE_SMTP_PASSWORD_FILE: "), message
