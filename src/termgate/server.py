@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,9 +33,10 @@ from termgate.gateway.snapshot import SnapshotHolder
 from termgate.gateway.tenancy.upstream import tenant_resolver
 from termgate.gateway.traffic.step import build_traffic_policy
 from termgate.gateway.usage_spool import UsageSpool
+from termgate.preflight import StartupError, preflight
 from termgate.problems import ERRORS_PAGE, ProblemWriter
 from termgate.registry.scopes import api_scopes
-from termgate.settings import Settings, get_settings
+from termgate.settings import Settings, SettingsError, get_settings
 from termgate.upstream_client.fetch import fetch_json
 from termgate.upstream_client.pool import UpstreamError, UpstreamPool
 from termgate.web.app import create_control_app
@@ -196,10 +198,17 @@ def create_app() -> TermgateServer:
 
 
 def run_server(settings: Settings) -> None:
-    """Serve until interrupted (workers read the same settings from the environment)."""
+    """Check the database, Redis and the public URL (see `termgate.preflight`), then serve until
+    interrupted (workers read the same settings from the environment). A failed check is one
+    line on stderr and exit status 1, before the port is opened."""
     from granian import Granian
     from granian.constants import Interfaces, Loops
 
+    try:
+        preflight(settings)
+    except StartupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
     Granian(
         "termgate.server:create_app",
         factory=True,
@@ -214,4 +223,9 @@ def run_server(settings: Settings) -> None:
 
 
 if __name__ == "__main__":
-    run_server(get_settings())
+    try:
+        configured = get_settings()
+    except SettingsError as error:
+        print(f"error: bad configuration\n{error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    run_server(configured)

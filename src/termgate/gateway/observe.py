@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from termgate.core.faults import FaultLog
 from termgate.db.models import UsageEvent
 from termgate.gateway.exchange import Exchange
 from termgate.gateway.usage_spool import Segment, UsageSpool
@@ -113,6 +114,7 @@ class UsageRecorder:
         self._spooled = 0  # how many of the buffer's first events are in the spool
         self._spool_failing = False
         self._lock = asyncio.Lock()
+        self.faults = FaultLog(log, "writing usage events")
 
     def record(self, exchange: Exchange, finished: float) -> None:
         grant, operation, bearer = exchange.grant, exchange.operation, exchange.bearer
@@ -224,8 +226,10 @@ class UsageRecorder:
                 continue
             try:
                 await self.flush()
-            except Exception:
-                log.exception("writing usage events failed; %d kept for retry", len(self.buffer))
+            except Exception as error:
+                self.faults.failed(error, f"{len(self.buffer)} kept for retry")
+            else:
+                self.faults.succeeded()
 
     def close(self) -> None:
         """After the last flush of a clean stop: the spool holds nothing the database lacks."""

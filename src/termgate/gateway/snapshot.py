@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.core.faults import FaultLog
 from termgate.core.users_served import over_cap
 from termgate.db.models import (
     AccessChange,
@@ -251,6 +252,7 @@ class SnapshotHolder:
         self.clock_offset = clock_offset
         self.issuer = issuer
         self.current = AccessSnapshot()
+        self.faults = FaultLog(log, "access snapshot refresh")
 
     async def _load(self, session: AsyncSession) -> AccessSnapshot:
         return await load_snapshot(session, self.clock_offset, self.issuer, self.current)
@@ -275,7 +277,7 @@ class SnapshotHolder:
             await asyncio.sleep(self.interval)
             try:
                 await self.refresh_once()
-            except Exception:  # the database may blink; the last snapshot stays in force
-                log.exception(
-                    "access snapshot refresh failed; keeping version %d", self.current.version
-                )
+            except Exception as error:  # the database may blink; the last snapshot stays in force
+                self.faults.failed(error, f"keeping version {self.current.version}")
+            else:
+                self.faults.succeeded()

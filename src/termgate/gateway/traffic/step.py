@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.core.faults import FaultLog
 from termgate.gateway.exchange import Exchange, refuse
 from termgate.gateway.snapshot import KeyGrant
 from termgate.gateway.traffic.in_flight import InFlight
@@ -67,6 +68,7 @@ class TrafficPolicy:
         self.memory = self.backend if isinstance(self.backend, MemoryLimiter) else None
         self.remote = self.backend if isinstance(self.backend, RedisLimiter) else None
         self.in_flight = InFlight()
+        self.faults = FaultLog(log, "adding bytes sent to Redis")
 
     # Hooks on the request path -----------------------------------------------------------------
 
@@ -147,8 +149,10 @@ class TrafficPolicy:
             await asyncio.sleep(FLUSH_SECONDS)
             try:
                 await remote.flush_bytes()
-            except Exception:
-                log.exception("adding bytes sent to Redis failed; kept for the next flush")
+            except Exception as error:
+                self.faults.failed(error, "kept for the next flush")
+            else:
+                self.faults.succeeded()
 
     async def close(self) -> None:
         if self.remote is not None:
