@@ -7,6 +7,7 @@ secret value (see `load_settings` and `termgate.secret_settings`).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import secrets
 from collections.abc import Iterator
@@ -37,6 +38,23 @@ from termgate.secret_settings import (
 
 VAR_DIR = Path(os.environ.get("TERMGATE_VAR_DIR", "var"))
 TERMS_DIR = Path(__file__).resolve().parents[2] / "terms"
+
+
+def proxy_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """`TERMGATE_TRUSTED_PROXIES`: `10.0.0.0/8, 127.0.0.1, ::1`, addresses or CIDR networks,
+    comma-separated; ValueError naming the first entry that is neither."""
+    networks = []
+    for entry in value.split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"{entry!r} is not an IP address or CIDR network (like 10.0.0.0/8 or ::1)"
+            ) from None
+    return tuple(networks)
 
 
 class SettingsError(ValueError):
@@ -144,6 +162,11 @@ class Settings(BaseSettings):
     seed: int = Field(default=20260401, description="seed of the reference upstream's data")
     employees: int = Field(default=2000, ge=10, le=2_000_000)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or CIDR networks of the reverse proxies whose "
+        "X-Forwarded-For/-Proto/-Host headers are believed (10.0.0.0/8, ::1); empty: none",
+    )
     public_url: str | None = Field(
         default=None, description="URL people use to reach termgate, for links in e-mail"
     )
@@ -201,6 +224,12 @@ class Settings(BaseSettings):
                 "limiter_backend 'redis' needs a Redis URL", "limiter_backend", "redis_url"
             )
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        proxy_networks(value)
+        return value
 
     @field_validator("gateway_prefix")
     @classmethod

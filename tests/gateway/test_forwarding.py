@@ -176,13 +176,17 @@ async def test_response_body_streams_to_the_client(
 
 
 async def test_slow_upstream_answers_504_not_a_hang(
-    gateway: Gateway, client: httpx.AsyncClient, credentials: dict[str, str]
+    gateway: Gateway,
+    client: httpx.AsyncClient,
+    credentials: dict[str, str],
+    echo_upstream: tuple[EchoUpstream, str],
 ) -> None:
     response = await client.get(f"{gateway.url}/api/slow", headers=credentials)
     assert response.status_code == 504
     assert_contract_problem(response.json(), 504, 50401, "7")
     assert response.json()["type"] == "apiError"
     assert response.elapsed.total_seconds() < 3
+    assert_no_internal_address(response, echo_upstream[1])
 
 
 async def test_unknown_operation_is_a_problem_naming_the_documentation_clause(
@@ -234,3 +238,16 @@ async def test_clause_7_upstream_gone_after_the_catalog_is_loaded_answers_502(
         problem = response.json()
         assert_contract_problem(problem, 502, 50201, "7")
         assert "not been loaded" not in problem["detail"]
+        assert_no_internal_address(response, upstream_url)
+
+
+def assert_no_internal_address(response: httpx.Response, upstream_url: str) -> None:
+    """A 502/504 tells the client the request id to quote, never where the upstream lives nor
+    how the connection to it failed (clause 7's refusals; the log has that)."""
+    problem = response.json()
+    host_port = upstream_url.split("://", 1)[1]
+    host, _, port = host_port.partition(":")
+    for internal in (host_port, host, f":{port}", "connect", "socket", "Errno"):
+        assert internal not in problem["detail"], problem["detail"]
+        assert internal not in response.text
+    assert response.headers["x-request-id"] in problem["detail"]

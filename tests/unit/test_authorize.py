@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 import orjson
+import pytest
 
 from termgate.gateway.authorize import authorize, resolve_tenant
 from termgate.gateway.tenancy.resolver import Fetch, TenantResolver
@@ -171,13 +174,21 @@ async def unreachable(target: str) -> tuple[int, bytes]:
     return 503, b""
 
 
-async def test_clause_3_3_a_company_lookup_failure_is_a_502_naming_the_upstream() -> None:
-    """The tenant cannot be placed without the upstream: 502 with the lookup's failure, never a
-    pass and never a 403 that would say the company belongs to someone else."""
+async def test_clause_3_3_a_company_lookup_failure_is_a_502_logged_with_its_request_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The tenant cannot be placed without the upstream: 502, never a pass and never a 403 that
+    would say the company belongs to someone else. The failed listing (an internal path) goes to
+    the log under the request id; the client gets that id, not the path."""
     ex = ready(op=COMPANY_OP, tenant_id="99")
     tenants = resolver(fetch=unreachable)
     assert authorize(ex, tenants) is None
-    problem = refused_with(await resolve_tenant(ex, tenants), UPSTREAM_ERROR, ex)
-    assert problem["detail"] == (
-        "GET /api/debtors/7/companies?pageNumber=1&pageSize=100 answered 503"
+    with caplog.at_level(logging.WARNING, logger="termgate.gateway"):
+        problem = refused_with(await resolve_tenant(ex, tenants), UPSTREAM_ERROR, ex)
+    assert "/companies" not in problem["detail"]
+    assert "req-1" in problem["detail"]
+    [record] = [r for r in caplog.records if r.name == "termgate.gateway"]
+    assert "req-1" in record.getMessage()
+    assert "GET /api/debtors/7/companies?pageNumber=1&pageSize=100 answered 503" in (
+        record.getMessage()
     )

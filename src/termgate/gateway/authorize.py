@@ -13,7 +13,7 @@ upstream's own 404.
 from __future__ import annotations
 
 from termgate.core.tenant_ids import MAX_SHOWN
-from termgate.gateway.exchange import Exchange, refuse
+from termgate.gateway.exchange import Exchange, refuse, upstream_failed
 from termgate.gateway.tenancy.check import TenantRefusal, check_path, settle
 from termgate.gateway.tenancy.resolver import TenantResolver
 from termgate.problems import (
@@ -110,5 +110,5 @@ async def resolve_tenant(exchange: Exchange, resolver: TenantResolver) -> Proble
     try:
         refusal = await settle(unplaced, resolver.consent_roots(bearer.debtors), resolver)
     except UpstreamError as error:
-        return refuse(exchange, UPSTREAM_ERROR, str(error))
+        return upstream_failed(exchange, UPSTREAM_ERROR, error)
     return None if refusal is None else tenant_refused(exchange, refusal)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
 
 from termgate.gateway.bearer import Bearer
@@ -9,6 +10,8 @@ from termgate.gateway.catalog import Operation
 from termgate.gateway.snapshot import KeyGrant
 from termgate.gateway.tenancy.check import Unplaced
 from termgate.problems import DEFAULT_WRITER, ProblemResponse, ProblemWriter, Refusal
+
+log = logging.getLogger("termgate.gateway")
 
 # The usage code of a request whose client went away before the body ended (not a refusal).
 CLIENT_CLOSED = 49900
@@ -84,3 +87,23 @@ def refuse(exchange: Exchange, refusal: Refusal, detail: str, **extra: Any) -> P
     exchange.code = refusal.code
     body = exchange.errors.render(refusal, detail, exchange.request_id, **extra)
     return ProblemResponse(refusal.status, body)
+
+
+def upstream_failed(exchange: Exchange, refusal: Refusal, error: Exception) -> ProblemResponse:
+    """A 502/504 for a failure between the gateway and the upstream. The failure itself names
+    internal addresses and listing paths, so it goes to the log with the request id; the
+    client learns only that the API failed and the id to quote."""
+    log.warning(
+        "request %s %s %s: %s %d: %s",
+        exchange.request_id,
+        exchange.method,
+        exchange.path,
+        refusal.title,
+        refusal.code,
+        error,
+    )
+    detail = (
+        f"{refusal.title}; the provider can trace this failure by its request id "
+        f"{exchange.request_id}."
+    )
+    return refuse(exchange, refusal, detail)

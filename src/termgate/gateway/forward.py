@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from granian._granian import RSGIProtocolClosed as ProtocolClosed
 
-from termgate.gateway.exchange import CLIENT_CLOSED, Exchange, refuse
+from termgate.gateway.exchange import CLIENT_CLOSED, Exchange, refuse, upstream_failed
 from termgate.gateway.traffic.response_cap import relay_capped
 from termgate.problems import (
     BODY_TIMEOUT,
@@ -187,7 +187,7 @@ async def open_exchange(
         try:
             connection = await pool.acquire()
         except UpstreamError as error:
-            return refuse(exchange, UPSTREAM_ERROR, str(error))
+            return upstream_failed(exchange, UPSTREAM_ERROR, error)
         try:
             connection.start(head, is_head=exchange.method == "HEAD", timeout=pool.timeout)
             if framing is not None:
@@ -201,14 +201,14 @@ async def open_exchange(
             return problem
         except UpstreamTimeoutError as error:
             pool.release(connection)
-            return refuse(exchange, UPSTREAM_TIMEOUT, str(error))
+            return upstream_failed(exchange, UPSTREAM_TIMEOUT, error)
         except UpstreamError as error:
             pool.release(connection)
             # A pooled connection the upstream closed while idle: try once on a fresh one.
             if retry and connection.reused and not connection.headers_done:
                 retry = False
                 continue
-            return refuse(exchange, UPSTREAM_ERROR, str(error))
+            return upstream_failed(exchange, UPSTREAM_ERROR, error)
 
 
 def answer_problem(

@@ -11,16 +11,17 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from termgate.settings import Settings
+from termgate.core.proxies import TrustedProxies
+from termgate.settings import Settings, proxy_networks
 from termgate.web.context import Web, not_found
 from termgate.web.headers import SecurityHeaders
 from termgate.web.health import healthz, readyz
+from termgate.web.proxy_headers import ProxyHeaders, SessionCookies
 
 STATIC = Path(__file__).parent / "static"
 ADMIN_API = "/admin/api"
@@ -69,10 +70,9 @@ def create_control_app(settings: Settings, engine: AsyncEngine) -> Starlette:
         routes=routes(),
         middleware=[
             Middleware(
-                SessionMiddleware,
+                SessionCookies,
                 secret_key=settings.session_secret(),
                 session_cookie="termgate_session",
-                same_site="lax",
                 https_only=settings.base_url.startswith("https://"),
                 max_age=8 * 3600,
             )
@@ -80,5 +80,8 @@ def create_control_app(settings: Settings, engine: AsyncEngine) -> Starlette:
         exception_handlers={404: page_not_found},
     )
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
+    trusted = TrustedProxies(proxy_networks(settings.trusted_proxies))
+    if trusted:
+        app.add_middleware(ProxyHeaders, trusted=trusted)  # outermost: everything sees the client
     app.state.web = Web.build(settings, engine)
     return app
