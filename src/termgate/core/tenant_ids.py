@@ -85,6 +85,10 @@ def debtor_listing(values: Iterable[object]) -> str:
     return ",".join(canonical_debtor_ids(values))
 
 
-def _shown(value: object) -> str:
-    text = repr(value)
+def clipped(text: str) -> str:
+    """`text` as an error message quotes it back: at most MAX_SHOWN characters."""
     return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
+def _shown(value: object) -> str:
+    return clipped(repr(value))

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import re
 
-from termgate.core.tenant_ids import uuid_id
+from termgate.core.tenant_ids import clipped, uuid_id
 
 MAX_USER_ID_LENGTH = 128
 # Visible ASCII (0x21-0x7e) without the comma (0x2c).
 _USER_ID = re.compile(rf"[\x21-\x2b\x2d-\x7e]{{1,{MAX_USER_ID_LENGTH}}}")
 MAX_INTEGER_BITS = 420  # every int of up to 126 digits; longer ones are refused as too long
-MAX_SHOWN = 40  # characters of a refused id quoted back in an error message
 
 
 class UserIdError(ValueError):
@@ -60,5 +59,4 @@ def _why(text: str) -> str:
 def _shown(value: object) -> str:
     if isinstance(value, int) and value.bit_length() > MAX_INTEGER_BITS:
         return "a huge integer"
-    text = repr(value)
-    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+    return clipped(repr(value))

@@ -12,7 +12,7 @@ upstream's own 404.
 
 from __future__ import annotations
 
-from termgate.core.tenant_ids import MAX_SHOWN
+from termgate.core.tenant_ids import clipped
 from termgate.gateway.exchange import Exchange, refuse, upstream_failed
 from termgate.gateway.tenancy.check import TenantRefusal, check_path, settle
 from termgate.gateway.tenancy.resolver import TenantResolver
@@ -45,17 +45,13 @@ def _insufficient_scope(exchange: Exchange) -> ProblemResponse:
     return problem
 
 
-def _shown(value: str) -> str:
-    return value if len(value) <= MAX_SHOWN else value[: MAX_SHOWN - 1] + "…"
-
-
 def tenant_refused(exchange: Exchange, refusal: TenantRefusal) -> ProblemResponse:
     operation = exchange.operation
     assert operation is not None
     if not refusal.parameter:
         detail = f"{operation.operation_id} cannot be checked: {refusal.reason}."
         return refuse(exchange, TENANT_NOT_CONSENTED, detail)
-    detail = f"{refusal.parameter} {_shown(refusal.value)} is {refusal.reason}."
+    detail = f"{refusal.parameter} {clipped(refusal.value)} is {refusal.reason}."
     invalid = [{"name": refusal.parameter, "reason": refusal.reason}]
     return refuse(exchange, TENANT_NOT_CONSENTED, detail, invalid_params=invalid)
 
