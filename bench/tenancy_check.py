@@ -9,8 +9,8 @@ import timeit
 
 from tests.support.tenant_upstream import TenantTree
 
-from termgate.gateway.tenancy.check import check_path, consent_roots, settle
-from termgate.gateway.tenancy.config import load_tenancy
+from termgate.gateway.tenancy.check import check_path, settle
+from termgate.gateway.tenancy.config import consent_roots, load_tenancy
 from termgate.gateway.tenancy.resolver import TenantResolver
 
 CALLS = 200_000

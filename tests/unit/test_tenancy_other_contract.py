@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from termgate.gateway.tenancy.check import TenantRefusal, check_path, consent_roots, settle
-from termgate.gateway.tenancy.config import load_tenancy
+from termgate.gateway.tenancy.check import TenantRefusal, check_path, settle
+from termgate.gateway.tenancy.config import consent_roots, load_tenancy
 from termgate.gateway.tenancy.resolver import TenantResolver
 from tests.support.tenant_upstream import TenantTree
 

@@ -19,8 +19,8 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from termgate.gateway.tenancy.check import TenantRefusal, check_path, consent_roots, settle
-from termgate.gateway.tenancy.config import load_tenancy
+from termgate.gateway.tenancy.check import TenantRefusal, check_path, settle
+from termgate.gateway.tenancy.config import consent_roots, load_tenancy
 from termgate.gateway.tenancy.resolver import TenantResolver
 from tests.support.tenant_upstream import TenantTree, guid
 

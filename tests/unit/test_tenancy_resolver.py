@@ -10,13 +10,8 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 
-from termgate.gateway.tenancy.check import (
-    TenantRefusal,
-    check_path,
-    consent_roots,
-    settle,
-)
-from termgate.gateway.tenancy.config import load_tenancy
+from termgate.gateway.tenancy.check import TenantRefusal, check_path, settle
+from termgate.gateway.tenancy.config import consent_roots, load_tenancy
 from termgate.gateway.tenancy.lru import BoundedLRU
 from termgate.gateway.tenancy.resolver import TenantResolver
 from termgate.gateway.tenancy.upstream import tenant_resolver

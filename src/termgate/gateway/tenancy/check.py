@@ -9,10 +9,10 @@ GUID as an id the gateway never checked.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from termgate.gateway.tenancy.config import TenancyConfig, TenantKind, TenantPlan
+from termgate.gateway.tenancy.config import TenantKind, TenantPlan
 from termgate.gateway.tenancy.resolver import TenantResolver
 
 
@@ -29,12 +29,6 @@ COVERED = "not covered by the consent"
 
 # Ids `check_path` could not place from memory: (parameter, kind, canonical id).
 Unplaced = tuple[tuple[str, TenantKind, str], ...]
-
-
-def consent_roots(config: TenancyConfig, ids: Iterable[object]) -> frozenset[str]:
-    """The roots a consent names, in canonical form (ids not in the root's form are dropped)."""
-    form = config.root.canonical
-    return frozenset(root for root in (form(str(raw)) for raw in ids) if root is not None)
 
 
 def check_path(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -113,6 +113,12 @@ class TenancyConfig:
             elif name not in self.untenanted:
                 return TenantPlan(refusal=f"the tenancy configuration does not describe {{{name}}}")
         return TenantPlan(tenants=tuple(tenants), one_root=template in self.one_root_only)
+
+
+def consent_roots(config: TenancyConfig, ids: Iterable[object]) -> frozenset[str]:
+    """The roots a consent names, in canonical form (ids not in the root's form are dropped)."""
+    form = config.root.canonical
+    return frozenset(root for root in (form(str(raw)) for raw in ids) if root is not None)
 
 
 def load_tenancy(path: Path | None = None) -> TenancyConfig:

@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import orjson
 
-from termgate.gateway.tenancy.config import TenancyConfig, TenantKind
+from termgate.gateway.tenancy.config import TenancyConfig, TenantKind, consent_roots
 from termgate.gateway.tenancy.ids import Canonical
 from termgate.gateway.tenancy.lru import BoundedLRU
 from termgate.upstream_client.pool import UpstreamError
@@ -93,8 +93,7 @@ class TenantResolver:
         tenant check as written nor be walked."""
         roots = self._roots.get(debtors)
         if roots is None:
-            form = self.config.root.canonical
-            roots = frozenset(root for root in map(form, debtors) if root is not None)
+            roots = consent_roots(self.config, debtors)
             self._roots.put(debtors, roots)
         return roots
 
