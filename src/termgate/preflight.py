@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy import text
@@ -18,6 +19,9 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from termgate.settings import Settings
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
 
 CONNECT_TIMEOUT = 5.0
 UPGRADE = "run `termgate db upgrade`"
@@ -34,13 +38,13 @@ def database_place(url: URL) -> str:
     return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
 
 
-def expected_heads() -> set[str]:
-    """The Alembic head(s) this version of termgate's schema ends at."""
+def _scripts() -> ScriptDirectory:
+    """This version's migration scripts, read from disk (once per start)."""
     from alembic.script import ScriptDirectory
 
     from termgate.db.migrate import alembic_config
 
-    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
 
 
 def _reason(error: BaseException) -> str:
@@ -85,25 +89,17 @@ async def check_database(database_url: str) -> None:
         raise StartupError(
             f"TERMGATE_DATABASE_URL: cannot reach the database at {place}: {_reason(error)}"
         ) from None
-    expected = expected_heads()
+    scripts = _scripts()
+    expected = set(scripts.get_heads())  # the head(s) this version's schema ends at
     if not revisions:
         raise StartupError(f"TERMGATE_DATABASE_URL: {place} has no termgate schema; {UPGRADE}")
     if revisions != expected:
-        known = revisions & _known_revisions()
+        known = revisions & {script.revision for script in scripts.walk_revisions()}
         advice = UPGRADE if known == revisions else "it was migrated by a newer termgate"
         raise StartupError(
             f"TERMGATE_DATABASE_URL: {place} is at schema revision {', '.join(sorted(revisions))}, "
             f"this termgate needs {', '.join(sorted(expected))}; {advice}"
         )
-
-
-def _known_revisions() -> set[str]:
-    from alembic.script import ScriptDirectory
-
-    from termgate.db.migrate import alembic_config
-
-    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    return {script.revision for script in scripts.walk_revisions()}
 
 
 async def check_redis(redis_url: str) -> None:
