@@ -139,6 +139,13 @@ class Settings(BaseSettings):
         description="folder of the usage spool (one file per worker); default: next to the "
         "SQLite file, or var/usage-spool/<database> for PostgreSQL",
     )
+    usage_retention_days: int = Field(
+        default=400,
+        ge=0,
+        le=36_500,
+        description="days usage events are kept (0: forever); never fewer than the longest "
+        "plan quota period or the 90 days announcements read (docs/operations.md)",
+    )
     tenancy_path: Path | None = Field(
         default=None,
         description="TOML file naming the API's tenant path parameters and the listings that "

@@ -16,6 +16,7 @@ from termgate.cli.openapi import openapi
 from termgate.cli.plans import plans
 from termgate.cli.registry import applications, developers, keys
 from termgate.cli.traffic import announce_change, lifecycle, maintenance
+from termgate.cli.usage import usage
 from termgate.secret_settings import mask_url
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.add_typer(terms, name="terms")
 app.add_typer(moderation)
 app.add_typer(maintenance, name="maintenance")
 app.add_typer(lifecycle, name="lifecycle")
+app.add_typer(usage, name="usage")
 app.command("announce")(announce_change)
 app.command("openapi")(openapi)
 

@@ -62,7 +62,7 @@ def settings_or_exit() -> Settings:
         fail(f"bad configuration\n{error}", status=2)
 
 
-def _database_failure(error: DBAPIError) -> str:
+def database_failure(error: DBAPIError) -> str:
     text = str(error.orig)
     if isinstance(error, OperationalError | ProgrammingError) and (
         "no such table" in text or "does not exist" in text
@@ -88,6 +88,6 @@ def in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     except RegistryError as error:
         fail(str(error))
     except DBAPIError as error:
-        fail(_database_failure(error))
+        fail(database_failure(error))
     except OSError as error:
         fail(f"cannot reach the database: {error}")
