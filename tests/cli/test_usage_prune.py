@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -110,3 +111,17 @@ def test_a_bad_retention_is_refused_with_one_line(
     assert result.exit_code == 2
     assert "TERMGATE_USAGE_RETENTION_DAYS:" in result.stderr
     assert "Traceback" not in result.output + result.stderr
+
+
+def test_an_unmigrated_database_is_one_line_saying_what_to_do(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TERMGATE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    get_settings.cache_clear()
+
+    result = cli.invoke(app, ["usage", "prune", "--dry-run"])
+
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: the database has no termgate schema yet; run `termgate db upgrade` first"
+    ]

@@ -109,6 +109,7 @@ def test_quota_days_of_each_period_form() -> None:
     assert quota_days("month") == 31
     assert quota_days("rolling:366") == 366
     assert quota_days("rolling:x") == 31
+    assert quota_days("rolling:99999999999999") == 366
 
 
 async def test_spent_credentials_go_evidence_stays(sessions: Sessions) -> None:

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 5000
 DAY = timedelta(days=1)
 MONTH_DAYS = 31
+MAX_ROLLING_DAYS = 366
 # A used code or rotated refresh token presented again revokes its token family (RFC 9700
 # §4.14); kept this long past expiry, a late replay still does.
 REPLAY_WINDOW = timedelta(days=30)
@@ -66,10 +67,11 @@ def table_of(model: type[Base]) -> Table:
 
 
 def quota_days(period: str) -> int:
-    """Days a plan's quota period reaches back: "month" → 31, "rolling:N" → N."""
+    """Days a plan's quota period reaches back: "month" → 31, "rolling:N" → N (at most 366, as
+    the limiter reads it; anything malformed counts as the month)."""
     kind, _, days = period.partition(":")
     count = whole_number(days) if kind == "rolling" else None
-    return count if count else MONTH_DAYS
+    return min(count, MAX_ROLLING_DAYS) if count else MONTH_DAYS
 
 
 async def floor_days(session: AsyncSession) -> int:
