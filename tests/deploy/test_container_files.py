@@ -245,3 +245,14 @@ def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:
 
     assert checked.returncode == 0, checked.stderr
     assert "syntax is ok" in checked.stderr
+
+
+def test_no_container_can_be_given_nginx_address_first(compose: dict[str, Any]) -> None:
+    """Docker hands out addresses in order; one handed to a node before nginx starts would stop
+    nginx, so the fixed address lies outside the range handed out."""
+    proxy = services(compose)["nginx"]
+    for network, spec in proxy["networks"].items():
+        address = ipaddress.ip_address(spec["ipv4_address"])
+        for pool in compose["networks"][network]["ipam"]["config"]:
+            assert address in ipaddress.ip_network(pool["subnet"])
+            assert address not in ipaddress.ip_network(pool["ip_range"])
