@@ -33,6 +33,7 @@ from termgate.gateway.snapshot import SnapshotHolder
 from termgate.gateway.tenancy.upstream import tenant_resolver
 from termgate.gateway.traffic.step import build_traffic_policy
 from termgate.gateway.usage_spool import UsageSpool
+from termgate.notify.outbox import deliver_forever
 from termgate.preflight import StartupError, preflight
 from termgate.problems import ERRORS_PAGE, ProblemWriter
 from termgate.registry.scopes import api_scopes
@@ -114,6 +115,7 @@ class TermgateServer:
             loop.create_task(self.gateway.snapshots.refresh_forever()),
             loop.create_task(self.gateway.usage.run_forever()),
             loop.create_task(self.gateway.traffic.run_forever()),
+            loop.create_task(deliver_forever(self.sessions, self.settings)),  # the mail outbox
         ]
         if self.gateway.catalog is None:
             self._tasks.append(loop.create_task(self._load_catalog_until_done()))
