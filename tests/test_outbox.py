@@ -10,7 +10,6 @@ from datetime import timedelta
 import aiosmtplib
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -32,6 +31,7 @@ from termgate.registry.developers import create_developer
 from termgate.registry.status import change_status
 from termgate.settings import Settings, load_settings
 from tests.conftest import free_port
+from tests.support.relay import RefuseFirst
 
 Sessions = async_sessionmaker[AsyncSession]
 SUBJECT = "Your developer account ann@example.nl was suspended"
@@ -45,23 +45,6 @@ async def capture(sessions: Sessions) -> AsyncIterator[Settings]:
     yield settings
     server.close()
     await server.wait_closed()
-
-
-class RefuseFirst:
-    """A relay that answers 451 (try again later) to the first `refusals` messages."""
-
-    def __init__(self, refusals: int) -> None:
-        self.refusals = refusals
-        self.subjects: list[str] = []
-
-    async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:  # noqa: N802
-        if self.refusals:
-            self.refusals -= 1
-            return "451 4.3.0 Mailbox busy, try again later"
-        content = envelope.content if isinstance(envelope.content, bytes) else b""
-        subject = next(line for line in content.splitlines() if line.startswith(b"Subject: "))
-        self.subjects.append(subject.removeprefix(b"Subject: ").decode())
-        return "250 OK"
 
 
 async def suspend_ann(session: AsyncSession) -> Developer:

@@ -194,6 +194,9 @@ async def deliver_due(
                 await send_one(settings, message.mail)
             except SMTP_ERRORS as failure:
                 error = failure
+            except Exception as failure:  # anything else: still a failed attempt, kept on the row
+                log.exception("mail %s: unexpected failure while sending", message.id)
+                error = failure
             state = await _settle(sessions, settings, message, error)
             done.sent += state is MailState.SENT
             done.retrying += error is not None and state is MailState.PENDING
@@ -215,6 +218,10 @@ async def deliver_forever(sessions: async_sessionmaker[AsyncSession], settings: 
             if trouble is None:
                 log.warning("mail delivery paused, the outbox cannot be read: %s", text[:300])
             trouble = text
+        except Exception:  # a bug must not end the worker: logged once, tried again next round
+            if trouble is None:
+                log.exception("mail delivery failed")
+            trouble = "unexpected"
         else:
             if trouble is not None:
                 log.info("mail delivery resumed")
