@@ -111,6 +111,9 @@ async def _claim(
     if ids is not None:
         candidates = candidates.where(OutboxMail.id.in_(ids))
     async with sessions.begin() as session:
+        # A read first: an idle worker's round takes no write lock (SQLite has one for all).
+        if not (await session.scalars(candidates.limit(1))).first():
+            return []
         if session.get_bind().dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
         claim = (
