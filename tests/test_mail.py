@@ -11,7 +11,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.notify.capture import captured, start_capture
-from termgate.notify.mail import Mail, queue_mail, send_mail, transaction
+from termgate.notify.mail import Mail, send_mail
+from termgate.notify.outbox import queue_mail, transaction
 from termgate.settings import Settings, load_settings
 from tests.conftest import free_port
 

@@ -34,6 +34,7 @@ from termgate.gateway.tenancy.upstream import tenant_resolver
 from termgate.gateway.traffic.step import build_traffic_policy
 from termgate.gateway.usage_spool import UsageSpool
 from termgate.governance.retention import prune_daily
+from termgate.notify.outbox import deliver_forever
 from termgate.preflight import StartupError, preflight
 from termgate.problems import ERRORS_PAGE, ProblemWriter
 from termgate.registry.scopes import api_scopes
@@ -118,6 +119,7 @@ class TermgateServer:
             loop.create_task(
                 prune_daily(self.sessions, self.settings.now, self.settings.usage_retention_days)
             ),
+            loop.create_task(deliver_forever(self.sessions, self.settings)),  # the mail outbox
         ]
         if self.gateway.catalog is None:
             self._tasks.append(loop.create_task(self._load_catalog_until_done()))

@@ -198,6 +198,30 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     mail_from: str = Field(default="termgate <no-reply@termgate.example>")
+    mail_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="delivery attempts of one e-mail before it is marked failed",
+    )
+    mail_retry_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description="wait after a message's first failed attempt; doubled after each next one",
+    )
+    mail_retry_max_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        le=7 * 86_400,
+        description="longest wait between two attempts of one message",
+    )
+    mail_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="how often `serve` (and `termgate mail deliver`) look for mail that is due",
+    )
     terms_dir: Path = Field(
         default=TERMS_DIR, description="folder of the terms text and policy.toml"
     )

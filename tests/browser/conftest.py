@@ -20,7 +20,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from termgate.cli.demo_seed import DemoCredentials, seed_demo
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.migrate import upgrade_async
-from termgate.notify.mail import transaction
+from termgate.notify.outbox import transaction
 from termgate.settings import load_settings
 from tests.conftest import free_port
 from tests.support.processes import PUBLISHED_TENANCY, gateway_env, serving

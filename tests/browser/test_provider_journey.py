@@ -32,7 +32,7 @@ async def approve_pending_request(console: Page, application: str) -> None:
     review = console.locator("section", has=console.get_by_role("heading", name=application))
     await review.get_by_role("button", name="Approve production access").click()
     await expect(console.get_by_role("status")).to_have_text(
-        f"Production access for {application} approved; the developer is told."
+        f"Production access for {application} approved; a notice to the developer is queued."
     )
 
 

@@ -19,7 +19,7 @@ from termgate.db.traffic import (
 from termgate.governance.announcements import announce
 from termgate.governance.maintenance_calendar import add_window, ensure_default_rule, notify_due
 from termgate.governance.operations import resolve
-from termgate.notify.mail import transaction
+from termgate.notify.outbox import transaction
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
 from tests.governance.conftest import Site, seed_programme

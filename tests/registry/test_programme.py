@@ -9,8 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from termgate.core.audit import trail, verify_chain
 from termgate.core.errors import RegistryError
 from termgate.db.models import Environment, Status
-from termgate.db.programme import AuditEntry, InboxMessage
-from termgate.notify.mail import OUTBOX
+from termgate.db.programme import AuditEntry, InboxMessage, OutboxMail
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
 from termgate.registry.reviews import decide, request_production, review_queue
@@ -41,7 +40,7 @@ async def test_clause_3_1_suspension_needs_a_reason_is_audited_and_reversible(
         ]
         notices = await session.scalar(select(func.count()).select_from(InboxMessage))
         assert notices == 2
-        assert len(session.info[OUTBOX]) == 2
+        assert await session.scalar(select(func.count()).select_from(OutboxMail)) == 2
 
 
 async def test_clause_4_2_audit_chain_detects_an_altered_entry(

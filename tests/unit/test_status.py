@@ -8,9 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.models import Status
-from termgate.db.programme import AuditEntry
+from termgate.db.programme import AuditEntry, OutboxMail
 from termgate.notify.inbox import inbox
-from termgate.notify.mail import OUTBOX
 from termgate.registry.status import change_status, describe, find_party, owner_of
 from tests.unit.registry_support import changes, parties
 
@@ -38,7 +37,6 @@ async def test_clause_3_1_suspension_is_recorded_told_and_fed_to_the_gateway(
         made = await parties(session)
         party_id = party_ids(made)[kind]
         before = await changes(session)
-        session.info[OUTBOX] = []
         party = await change_status(session, kind, party_id, Status.SUSPENDED, " abuse ", "ops")
         assert party.status is Status.SUSPENDED
         assert party.status_reason == "abuse"
@@ -57,9 +55,11 @@ async def test_clause_3_1_suspension_is_recorded_told_and_fed_to_the_gateway(
         assert message.body == (
             f"The provider suspended your {name}.\n\nReason: abuse\n\n{SUSPENDED_BODY}"
         )
-        mail = session.info[OUTBOX][-1]
-        assert mail.to == "ann@example.nl"
-        assert mail.subject == message.subject
+        [mail] = (
+            await session.scalars(select(OutboxMail).where(OutboxMail.kind == "suspended"))
+        ).all()
+        assert (mail.recipient, mail.subject) == ("ann@example.nl", message.subject)
+        assert (mail.reference, mail.state.value) == (message.id, "pending")
 
 
 async def test_clause_3_1_reinstatement_restores_access_and_says_so(db: Sessions) -> None:

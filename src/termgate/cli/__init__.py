@@ -12,6 +12,7 @@ from termgate.cli.admin import administrators, moderation, terms
 from termgate.cli.common import apply_options, console, fail, in_session, settings_or_exit
 from termgate.cli.demo import CREDENTIALS_FILE, demo_services, serve_demo
 from termgate.cli.demo_seed import DemoCredentials, read_previous, seed_demo
+from termgate.cli.mail import mail
 from termgate.cli.openapi import openapi
 from termgate.cli.plans import plans
 from termgate.cli.registry import applications, developers, keys
@@ -37,6 +38,7 @@ app.add_typer(moderation)
 app.add_typer(maintenance, name="maintenance")
 app.add_typer(lifecycle, name="lifecycle")
 app.add_typer(usage, name="usage")
+app.add_typer(mail, name="mail")
 app.command("announce")(announce_change)
 app.command("openapi")(openapi)
 

@@ -153,7 +153,9 @@ def _change(kind: Kind, reference: str, status: Status, reason: str) -> None:
 
     what = in_session(work)
     done = "suspended" if status is Status.SUSPENDED else "reinstated"
-    console.print(f"{what} {done}; the developer is told and the audit trail has the reason")
+    console.print(
+        f"{what} {done}; a notice to the developer is queued and the audit trail has the reason"
+    )
 
 
 Reason = Annotated[str, typer.Option(help="why; recorded and sent to the developer")]

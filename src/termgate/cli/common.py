@@ -15,11 +15,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.core.errors import RegistryError
 from termgate.db.engine import create_engine, session_factory
-from termgate.notify.mail import transaction
+from termgate.notify.outbox import transaction
 from termgate.secret_settings import redact, secret_values
 from termgate.settings import Settings, SettingsError, get_settings
 
@@ -73,13 +73,25 @@ def database_failure(error: DBAPIError) -> str:
 
 def in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction: committed if it returns, rolled back if it refuses."""
+
+    async def run(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> T:
+        async with transaction(sessions, settings) as session:
+            return await work(session)
+
+    return with_database(run)
+
+
+def with_database(
+    work: Callable[[async_sessionmaker[AsyncSession], Settings], Awaitable[T]],
+) -> T:
+    """Run `work` with a session factory on the configured database, ending in one line on
+    refusals and database faults."""
     settings = settings_or_exit()
 
     async def run() -> T:
         engine = create_engine(settings.database_url)
         try:
-            async with transaction(session_factory(engine), settings) as session:
-                return await work(session)
+            return await work(session_factory(engine), settings)
         finally:
             await engine.dispose()
 

@@ -118,7 +118,7 @@ def maintenance_default(actor: Actor = OPERATOR) -> None:
 
 
 def _told(count: int) -> str:
-    return f"; developers told of {count} window(s)" if count else ""
+    return f"; notices to developers queued for {count} window(s)" if count else ""
 
 
 @maintenance.command("cancel")
@@ -205,7 +205,7 @@ def maintenance_notify(
         return len(await notify_due(session, settings.now(), period))
 
     count = in_session(work)
-    console.print(f"developers told of {count} window(s)")
+    console.print(f"notices to developers queued for {count} window(s)")
 
 
 def _lifecycle_table(rows: list[LifecycleView]) -> Table:
@@ -268,7 +268,9 @@ def lifecycle_set(
     rows, told = in_session(work)
     console.print(_lifecycle_table(rows))
     if told:
-        console.print(f"{len({item.developer.id for item in told})} affected developer(s) told")
+        console.print(
+            f"notices queued for {len({item.developer.id for item in told})} affected developer(s)"
+        )
 
 
 @lifecycle.command("brownout")
@@ -317,4 +319,6 @@ def announce_change(
         console.print(
             f"{item.developer.email}: {item.application.name} ({' '.join(item.operations)})"
         )
-    console.print(f"announced to {len({item.developer.id for item in told})} developer(s)")
+    console.print(
+        f"announced; notices queued for {len({item.developer.id for item in told})} developer(s)"
+    )

@@ -1,5 +1,5 @@
 """The developer programme's records: terms and their acceptance, reviews, the audit trail,
-provider administrators, e-mail tokens, the inbox and captured mail.
+provider administrators, e-mail tokens, the inbox, the mail outbox and captured mail.
 
 Kept beside `models` (the access-state tables the gateway snapshots) so each file stays small;
 both declare on the same `Base`.
@@ -158,3 +158,34 @@ class CapturedMail(Base):
     recipients: Mapped[str] = mapped_column(Text, nullable=False)
     subject: Mapped[str] = mapped_column(String(300), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class MailState(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMail(Base):
+    """An e-mail written in the transaction of the change it reports, delivered by the mail
+    worker with retries (`termgate.notify.outbox`); a rolled-back change leaves none."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    recipient: Mapped[str] = mapped_column(String(320), nullable=False)
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    # What caused it: the notice's kind (suspended, terms, sign-up...) and the record it is about.
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    reference: Mapped[str] = mapped_column(String(64), default="", nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    state: Mapped[MailState] = mapped_column(
+        stored_enum(MailState), default=MailState.PENDING, nullable=False
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),)

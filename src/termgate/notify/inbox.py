@@ -5,17 +5,20 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.db.models import Developer, utcnow
+from termgate.db.models import Developer, new_id, utcnow
 from termgate.db.programme import InboxMessage
-from termgate.notify.mail import Mail, queue_mail
+from termgate.notify.mail import Mail
+from termgate.notify.outbox import queue_mail
 
 
 def notify_developer(
     session: AsyncSession, developer: Developer, kind: str, subject: str, body: str
 ) -> InboxMessage:
-    message = InboxMessage(developer_id=developer.id, kind=kind, subject=subject, body=body)
+    message = InboxMessage(
+        id=new_id(), developer_id=developer.id, kind=kind, subject=subject, body=body
+    )
     session.add(message)
-    queue_mail(session, Mail(developer.email, subject, body))
+    queue_mail(session, Mail(developer.email, subject, body, kind, message.id))
     return message
 
 

@@ -1,24 +1,23 @@
-"""Outgoing e-mail: queued on the session during a change, sent over SMTP once it is committed.
+"""Outgoing e-mail over SMTP: one message to the configured relay, or the reason it was refused.
 
-Mail never goes out for a change that was rolled back, and an unreachable mail server never
-undoes a change: the inbox message is the record, the e-mail a courtesy copy (logged on failure).
+Mail is not sent from here during a change: `termgate.notify.outbox` writes it to the outbox in
+the change's transaction and delivers it, with retries, once that is committed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 
 import aiosmtplib
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.settings import Settings
 
 log = logging.getLogger(__name__)
-OUTBOX = "termgate.outbox"
+SMTP_TIMEOUT = 10.0
+# What a delivery can fail with: the relay's refusal, no connection, a malformed address.
+SMTP_ERRORS = (aiosmtplib.SMTPException, OSError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -26,10 +25,9 @@ class Mail:
     to: str
     subject: str
     body: str
-
-
-def queue_mail(session: AsyncSession, mail: Mail) -> None:
-    session.info.setdefault(OUTBOX, []).append(mail)
+    # What caused it (the notice's kind, the record it is about), kept in the outbox.
+    kind: str = "notice"
+    reference: str = ""
 
 
 def one_line(text: str) -> str:
@@ -46,34 +44,26 @@ def _message(settings: Settings, mail: Mail) -> EmailMessage:
     return message
 
 
+async def send_one(settings: Settings, mail: Mail) -> None:
+    """Hand one message to the relay; raises one of `SMTP_ERRORS` when it is not accepted."""
+    await aiosmtplib.send(
+        _message(settings, mail),
+        hostname=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=(settings.smtp_password.get_secret_value() if settings.smtp_password else None),
+        start_tls=settings.smtp_starttls,
+        timeout=SMTP_TIMEOUT,
+    )
+
+
 async def send_mail(settings: Settings, mails: list[Mail]) -> int:
-    """Send each; returns how many the server accepted."""
+    """Send each now, outside the outbox (a test message, say); returns how many were accepted."""
     sent = 0
     for mail in mails:
         try:
-            await aiosmtplib.send(
-                _message(settings, mail),
-                hostname=settings.smtp_host,
-                port=settings.smtp_port,
-                username=settings.smtp_username,
-                password=(
-                    settings.smtp_password.get_secret_value() if settings.smtp_password else None
-                ),
-                start_tls=settings.smtp_starttls,
-                timeout=10,
-            )
+            await send_one(settings, mail)
             sent += 1
-        except (aiosmtplib.SMTPException, OSError, ValueError) as error:
+        except SMTP_ERRORS as error:
             log.warning("mail to %s not sent (%s): %s", mail.to, mail.subject, error)
     return sent
-
-
-@asynccontextmanager
-async def transaction(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings
-) -> AsyncIterator[AsyncSession]:
-    """One unit of work: committed if the block returns, then its queued mail is sent."""
-    async with sessions.begin() as session:
-        yield session
-        mails: list[Mail] = session.info.pop(OUTBOX, [])
-    await send_mail(settings, mails)

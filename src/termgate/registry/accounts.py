@@ -18,7 +18,8 @@ from termgate.core.secrets import generate_key, hash_key
 from termgate.core.sessions import end_every_session
 from termgate.db.models import Developer, Status
 from termgate.db.programme import EmailToken
-from termgate.notify.mail import Mail, queue_mail
+from termgate.notify.mail import Mail
+from termgate.notify.outbox import queue_mail
 from termgate.registry.developers import create_developer, normalise_email, require_text
 from termgate.settings import Settings
 
@@ -99,7 +100,7 @@ async def _tell_owner(session: AsyncSession, settings: Settings, developer: Deve
         f"{settings.base_url}/portal/login or choose a new password at "
         f"{settings.base_url}/portal/forgot. If not, ignore this message; nothing changed."
     )
-    queue_mail(session, Mail(developer.email, "Sign-up with your address", body))
+    queue_mail(session, Mail(developer.email, "Sign-up with your address", body, "sign-up"))
 
 
 async def _mail_link(
@@ -114,7 +115,8 @@ async def _mail_link(
     secret = await _issue_token(session, developer, purpose, settings.now())
     link = f"{settings.base_url}/portal/{purpose}?token={secret}"
     body = f"Hello {developer.name},\n\n" + text.format(link=link)
-    queue_mail(session, Mail(developer.email, subject, body))
+    # The link is a credential: the outbox empties the body once the relay has it (LINK_KINDS).
+    queue_mail(session, Mail(developer.email, subject, body, f"link:{purpose}", developer.id))
 
 
 async def send_verification(

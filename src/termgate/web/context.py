@@ -31,7 +31,7 @@ from termgate.db.engine import session_factory
 from termgate.db.models import Developer
 from termgate.db.programme import Administrator
 from termgate.identity.throttle import SignInThrottle, ThrottlePolicy
-from termgate.notify.mail import transaction
+from termgate.notify.outbox import transaction
 from termgate.registry.developers import clean_text
 from termgate.settings import Settings
 

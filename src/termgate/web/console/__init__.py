@@ -10,6 +10,7 @@ from termgate.web.console import (
     auth,
     developers,
     lifecycle,
+    mail,
     maintenance,
     overview,
     plans,
@@ -31,4 +32,5 @@ def routes() -> list[BaseRoute]:
         *plans.routes,
         *maintenance.routes,
         *lifecycle.routes,
+        *mail.routes,
     ]

@@ -58,7 +58,7 @@ async def show_maintenance(
 async def _notify(request: Request, session: AsyncSession) -> str:
     settings = web(request).settings
     told = await notify_due(session, settings.now(), settings.maintenance_notice_days)
-    return " Developers are told now." if told else ""
+    return " Notices to developers are queued." if told else ""
 
 
 async def change(request: Request, session: AsyncSession, admin: Administrator) -> Response:

@@ -1,8 +1,6 @@
-"""The console's overview, the audit trail with its chain check, and the captured mail."""
+"""The console's overview and the audit trail with its chain check."""
 
 from __future__ import annotations
-
-import re
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,14 +17,13 @@ from termgate.db.models import (
     Subscription,
     SubscriptionKey,
 )
-from termgate.db.programme import Administrator, AuditEntry, TermsAcceptance
-from termgate.notify.capture import captured
+from termgate.db.programme import Administrator, AuditEntry, MailState, TermsAcceptance
+from termgate.notify.outbox import count_in
 from termgate.registry.reviews import review_queue
 from termgate.registry.terms import current_terms
 from termgate.web.console.common import page
 from termgate.web.pages import console_page
 
-LINK = re.compile(r"(https?://[^\s<>\"']+)")
 SUSPENDABLE = (Developer, Application, Subscription, SubscriptionKey)
 
 
@@ -47,6 +44,7 @@ async def overview(request: Request, session: AsyncSession, admin: Administrator
         "active_keys": await _count(session, SubscriptionKey.status == Status.ACTIVE),
         "suspended": suspended,
         "accepted": accepted,
+        "failed_mail": await count_in(session, MailState.FAILED),
     }
     return await page(
         request,
@@ -76,18 +74,7 @@ async def audit(request: Request, session: AsyncSession, admin: Administrator) -
     )
 
 
-def linked(text: str) -> list[tuple[str, bool]]:
-    """The text cut into plain pieces and links, so a template can link them safely."""
-    return [(piece, index % 2 == 1) for index, piece in enumerate(LINK.split(text)) if piece]
-
-
-async def mail(request: Request, session: AsyncSession, admin: Administrator) -> Response:
-    messages = [(message, linked(message.body)) for message in await captured(session)]
-    return await page(request, session, admin, "mail.html", "mail", messages=messages)
-
-
 routes = [
     Route("/", console_page(overview)),
     Route("/audit", console_page(audit)),
-    Route("/mail", console_page(mail)),
 ]

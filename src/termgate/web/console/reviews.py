@@ -63,7 +63,10 @@ async def decide_review(request: Request, session: AsyncSession, admin: Administ
     )
     application = await session.get_one(Application, review.application_id)
     verdict = "approved" if decision == "approve" else "rejected"
-    flash(request, f"Production access for {application.name} {verdict}; the developer is told.")
+    flash(
+        request,
+        f"Production access for {application.name} {verdict}; a notice to the developer is queued.",
+    )
     return redirect("/console/reviews")
 
 
