@@ -125,7 +125,8 @@ def check_plan_field(name: str, value: Any) -> Any:
     try:
         return check_limit(name, value)
     except RegistryError as error:
-        raise RegistryError(str(error).removeprefix(f"{name} ")) from None
+        message = str(error).removeprefix(f"{name} ").replace("; empty for no cap", "")
+        raise RegistryError(message) from None
 
 
 def check_product_field(name: str, value: Any) -> Any:

@@ -3,7 +3,8 @@
 Every problem is one line naming the file, the table and the field, e.g.
 `catalogue.toml: [products.production.plans.standard] rate_limit_per_minute must be ...`; all of
 them are collected before anything is changed, so a file is applied whole or not at all.
-An optional limit is a whole number or "unlimited"; a field left out takes the plan's default.
+An optional limit is a whole number or "unlimited"; a field left out takes its default (a limit:
+unlimited), as `termgate export` writes every field. A product names its name and environment.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from termgate.settings import TERMS_DIR
 UNLIMITED = "unlimited"
 MAX_FILE_BYTES = 2 * 1024 * 1024
 DEFAULT_FILE = TERMS_DIR / "catalogue.toml"
+REQUIRED_PRODUCT_FIELDS = ("name", "environment")  # a left-out environment must not mean sandbox
 PLAIN_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
@@ -119,8 +121,9 @@ def _product(problems: Problems, slug: str, table: dict[str, Any]) -> ProductSpe
         problems.add(where, f"the product's slug {error}")
         return None
     values: dict[str, Any] = {}
-    if "name" not in table:
-        problems.add(where, "name is missing")
+    for required in REQUIRED_PRODUCT_FIELDS:
+        if required not in table:
+            problems.add(where, f"{required} is missing")
     plans: list[PlanSpec] = []
     for name, value in table.items():
         if name == "plans":
