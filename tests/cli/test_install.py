@@ -115,6 +115,16 @@ def test_init_reads_the_password_from_a_file(fresh: str, tmp_path: Path) -> None
     assert verify_password(stored, PASSWORD)
 
 
+def test_init_with_an_unreadable_password_file_is_one_line(fresh: str, tmp_path: Path) -> None:
+    result = init("--admin-password-file", str(tmp_path / "absent"), password=None)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"error: --admin-password-file: cannot read '{tmp_path / 'absent'}': No such file or "
+        "directory"
+    ]
+    assert counts(fresh).administrators == 0
+
+
 def test_init_with_a_bad_catalogue_creates_no_administrator(fresh: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[products.p]\nname = "P"\nenvironment = "moon"\n', encoding="utf-8")

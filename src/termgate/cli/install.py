@@ -23,6 +23,7 @@ from termgate.cli.demo_seed import ADMIN, DEVELOPER_PASSWORD, END_USER_PASSWORD
 from termgate.core.passwords import MAX_LENGTH, MIN_LENGTH
 from termgate.db.programme import Administrator
 from termgate.registry.admins import create_administrator
+from termgate.secret_settings import SecretFileError, read_secret_file
 
 PASSWORD_VARIABLE = "TERMGATE_ADMIN_PASSWORD"
 # Published in this project's own docs and code: never good enough for a real console.
@@ -47,11 +48,9 @@ def weakness(password: str, email: str) -> str | None:
 
 def _read_password_file(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        fail(f"cannot read --admin-password-file {path}: {reason}")
-    return text.removesuffix("\n").removesuffix("\r")
+        return read_secret_file("--admin-password-file", str(path))
+    except SecretFileError as error:
+        fail(str(error))
 
 
 def _password(password_file: Path | None) -> str:
@@ -87,7 +86,10 @@ def init(
     ] = None,
     admin_password_file: Annotated[
         Path | None,
-        typer.Option(help=f"file holding the password (else {PASSWORD_VARIABLE} or a prompt)"),
+        typer.Option(
+            envvar="TERMGATE_ADMIN_PASSWORD_FILE",
+            help=f"file holding the password (else {PASSWORD_VARIABLE} or a prompt)",
+        ),
     ] = None,
     catalogue: Annotated[
         Path | None, typer.Option(help="a catalogue file to apply (docs/catalogue.md)")
