@@ -118,6 +118,16 @@ async def test_invalid_spec_is_refused_and_changes_nothing(
         assert await current_catalogue(session) == []
 
 
+async def test_clause_3_2_product_environment_cannot_change(db: Sessions) -> None:
+    """A sandbox product turned production would let unapproved applications at real data."""
+    async with db.begin() as session:
+        await upsert_product(session, replace(PRODUCTION, environment=Environment.SANDBOX), "a")
+        before = await _counts(session)
+        with pytest.raises(RegistryError, match="environment cannot change from sandbox to prod"):
+            await upsert_product(session, PRODUCTION, "cli:ann")
+        assert await _counts(session) == before
+
+
 async def test_upsert_plan_of_unknown_product_is_refused(db: Sessions) -> None:
     async with db.begin() as session:
         with pytest.raises(NotFoundError, match="no product 'nowhere'"):
