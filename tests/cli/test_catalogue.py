@@ -227,6 +227,7 @@ def test_invalid_file_names_file_table_and_field_one_line_each_and_changes_nothi
             b'[products.p]\nenvironment = "sandbox"\nname = "P\\u0007"',
             "[products.p] name must not contain control",
         ),
+        (b"a = " + b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
         (b"version = 2", "version is not a table of a catalogue"),
         (
             b'[products.p]\nname="P"\nenvironment="sandbox"\n[products.p.plans.x]\nname="X"\nmax_in_flight=10000000',

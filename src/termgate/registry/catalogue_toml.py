@@ -80,6 +80,8 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise CatalogueFileError([f"{shown}: not UTF-8 text"]) from None
     except tomllib.TOMLDecodeError as error:
         raise CatalogueFileError([f"{shown}: not valid TOML: {error}"]) from None
+    except RecursionError:  # arrays or inline tables nested thousands deep
+        raise CatalogueFileError([f"{shown}: nested too deeply; not a catalogue"]) from None
 
 
 def _table(problems: Problems, where: str, value: Any) -> dict[str, Any]:
