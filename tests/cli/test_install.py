@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pty
 import re
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from select import select as wait_readable
 
 import pytest
 from sqlalchemy import select
@@ -112,6 +116,49 @@ def test_init_reads_the_password_from_a_file(fresh: str, tmp_path: Path) -> None
     result = init("--admin-password-file", str(secret), password=None)
     assert result.exit_code == 0, result.output
     [stored] = administrator_hashes(fresh)
+    assert verify_password(stored, PASSWORD)
+
+
+def _read_until(terminal: int, token: bytes, seen: bytearray, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while token not in seen and time.monotonic() < deadline:
+        if wait_readable([terminal], [], [], 1.0)[0]:
+            try:
+                seen.extend(os.read(terminal, 1024))
+            except OSError:  # the process ended and closed the terminal
+                return
+
+
+@pytest.mark.timeout(300)  # one `termgate` process on a loaded machine
+def test_init_asks_for_the_password_twice_at_a_terminal(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'prompted.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TERMGATE_")}
+    env |= {"TERMGATE_DATABASE_URL": url, "COLUMNS": "200"}
+    args = ["init", "--admin-email", "ops@provider.example", "--admin-name", "Olga Ops"]
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: termgate on a terminal of its own
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, "-m", "termgate", *args], env)
+    seen = bytearray()
+    try:
+        _read_until(terminal, b"Password for the first administrator", seen)
+        os.write(terminal, PASSWORD.encode() + b"\n")
+        _read_until(terminal, b"Repeat for confirmation", seen)
+        os.write(terminal, PASSWORD.encode() + b"\n")
+        _read_until(terminal, b"nothing of the demo was created", seen)
+    finally:
+        deadline = time.monotonic() + 60
+        ended, status = os.waitpid(pid, os.WNOHANG)
+        while not ended and time.monotonic() < deadline:
+            time.sleep(0.2)
+            ended, status = os.waitpid(pid, os.WNOHANG)
+        if not ended:  # still waiting for input: the test failed, do not hang
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+        os.close(terminal)
+    assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")
+    assert PASSWORD.encode() not in seen  # the answer is not echoed
+    [stored] = administrator_hashes(url)
     assert verify_password(stored, PASSWORD)
 
 
