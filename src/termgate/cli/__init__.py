@@ -20,7 +20,6 @@ from termgate.cli.plans import plans
 from termgate.cli.registry import applications, developers, keys
 from termgate.cli.traffic import announce_change, lifecycle, maintenance
 from termgate.cli.usage import usage
-from termgate.secret_settings import mask_url
 
 app = typer.Typer(
     name="termgate",
