@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from termgate.web.console import (
+    administrators,
     applications,
     auth,
     developers,
@@ -31,4 +32,5 @@ def routes() -> list[BaseRoute]:
         *plans.routes,
         *maintenance.routes,
         *lifecycle.routes,
+        *administrators.routes,
     ]
