@@ -7,6 +7,7 @@ readable line on stderr and a non-zero exit status, never a traceback and never 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import os
 from collections.abc import Awaitable, Callable
 from typing import NoReturn, TypeVar
@@ -45,6 +46,17 @@ def _configured_secrets() -> list[str]:
     except SettingsError:
         return []
     return secret_values(dict(settings))
+
+
+def cli_actor() -> str:
+    """Who the audit trail names for a command: `cli:` and the operating-system user."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a bare container) and no LOGNAME
+        user = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    # LOGNAME and USER come from the environment: keep the trail to one printable line.
+    shown = "".join(c for c in user if c.isprintable())[:64] or "unknown"
+    return f"cli:{shown}"
 
 
 def apply_options(**options: object) -> None:
