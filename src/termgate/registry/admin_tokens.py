@@ -62,7 +62,10 @@ def expiry_from_text(text: str, now: datetime) -> datetime:
 def checked_expiry(when: datetime, now: datetime) -> datetime:
     if when.tzinfo is None:
         raise RegistryError("the expiry must name its time zone (e.g. Z or +01:00)")
-    when = when.astimezone(UTC)
+    try:
+        when = when.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-12:00 is past the last representable moment
+        raise RegistryError("the expiry is out of range") from None
     if when <= now:
         raise RegistryError("the expiry must be in the future")
     if when - now > LONGEST:

@@ -10,8 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 from pydantic import Field
 
+from termgate.core.errors import RegistryError
+from termgate.db.models import utcnow
 from termgate.db.programme import Administrator, AdminRole, AdminToken
-from termgate.registry.admin_tokens import issue_token, list_tokens, revoke_token
+from termgate.registry.admin_tokens import checked_expiry, issue_token, list_tokens, revoke_token
 from termgate.registry.admins import (
     create_administrator,
     disable_administrator,
@@ -173,6 +175,11 @@ async def list_tokens_op(admin: Owner) -> TokenListing:
 )
 async def issue_token_op(admin: Owner, administrator_id: Id, draft: TokenDraft) -> IssuedToken:
     holder: Administrator = await find_administrator(admin.session, administrator_id)
+    if draft.expires_at is not None:
+        try:
+            checked_expiry(draft.expires_at, utcnow())
+        except RegistryError as error:
+            raise InvalidRequestError([{"name": "expiresAt", "reason": str(error)}]) from None
     issued, secret = await issue_token(
         admin.session, holder, draft.label, expires_at=draft.expires_at, actor=admin.actor
     )
