@@ -32,9 +32,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("admin_tokens", schema=None) as batch_op:
-        batch_op.drop_column("last_used_at")
-        batch_op.drop_column("expires_at")
-    with op.batch_alter_table("administrators", schema=None) as batch_op:
-        batch_op.drop_column("disabled_at")
-        batch_op.drop_column("role")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch copy of `administrators` would drop
+    # the table that `admin_tokens` refers to, which the foreign keys refuse.
+    for table, column in (
+        ("admin_tokens", "last_used_at"),
+        ("admin_tokens", "expires_at"),
+        ("administrators", "disabled_at"),
+        ("administrators", "role"),
+    ):
+        op.drop_column(table, column)
