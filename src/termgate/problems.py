@@ -227,6 +227,9 @@ ADMIN_MISSING_TOKEN = Refusal(
 ADMIN_INVALID_TOKEN = Refusal(
     401, 40102, "authenticationError", "Administrator token not valid", "3.1"
 )
+ADMIN_FORBIDDEN = Refusal(
+    403, 40312, "authenticationError", "Your administrator role does not allow this", "3.1"
+)
 ADMIN_INVALID_REQUEST = Refusal(400, 40001, "validationError", "The request is not valid", "3.1")
 ADMIN_NOT_FOUND = Refusal(404, 40401, "invalidRequestError", "No such resource", "3.1")
 ADMIN_METHOD_NOT_ALLOWED = Refusal(

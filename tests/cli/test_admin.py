@@ -4,32 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from termgate.cli import app
+from termgate.cli.common import cli_actor
 from termgate.core.audit import verify_chain
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.models import Developer, Status, new_id
 from termgate.db.programme import AuditEntry
 from termgate.registry.admins import administrator_for_token
-from termgate.settings import get_settings
 
 TOKEN = re.compile(r"^tga_tg_[A-Za-z0-9_-]{43}$", re.MULTILINE)
-
-
-@pytest.fixture
-def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("TERMGATE_DATABASE_URL", database_url)
-    monkeypatch.setenv("TERMGATE_SMTP_PORT", "9")
-    monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def invoke(cli: CliRunner, *args: str, input: str | None = None) -> Result:
@@ -96,12 +84,12 @@ def test_clause_3_1_admin_create_prompts_for_a_hidden_confirmed_password(
     )
     assert mismatch.exit_code != 0
 
-    issued = invoke(cli, "admin", "token", email, "--label", "ci")
+    issued = invoke(cli, "admin", "token", "issue", email, "--label", "ci")
     assert issued.exit_code == 0, issued.output
     match = TOKEN.search(issued.stdout)
     assert match, issued.stdout
     assert has_token(database_url, match.group(0))
-    refused(invoke(cli, "admin", "token", "nobody@provider.example"), "no administrator")
+    refused(invoke(cli, "admin", "token", "issue", "nobody@provider.example"), "no administrator")
 
 
 def test_clause_9_terms_publish_and_list(cli: CliRunner, database_url: str, tmp_path: Path) -> None:
@@ -128,7 +116,7 @@ def test_clause_9_terms_publish_and_list(cli: CliRunner, database_url: str, tmp_
     listed = invoke(cli, "terms", "list")
     assert listed.exit_code == 0, listed.output
     assert f"{version} (current)" in listed.stdout
-    assert "operator" in listed.stdout
+    assert cli_actor() in listed.stdout
 
     again = invoke(
         cli, "terms", "publish", str(text), "--version", version, "--title", "T", "--summary", "S"
@@ -165,7 +153,7 @@ def test_clause_3_1_suspend_and_reinstate_from_the_command_line(
     assert reinstated.exit_code == 0, reinstated.output
     last = read(database_url, select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
     assert isinstance(last, AuditEntry)
-    assert (last.action, last.actor, last.reason) == ("reinstated", "operator", "paid")
+    assert (last.action, last.actor, last.reason) == ("reinstated", cli_actor(), "paid")
 
     async def chain() -> int | None:
         engine = create_engine(database_url)

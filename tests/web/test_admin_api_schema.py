@@ -23,9 +23,12 @@ from schemathesis.checks import (
 )
 
 from termgate.db.models import Subscription
+from termgate.db.programme import AdminRole
 from termgate.governance.lifecycle import LifecycleState, set_lifecycle
 from termgate.governance.maintenance_calendar import add_window
 from termgate.governance.operations import remember
+from termgate.registry.admin_tokens import issue_token
+from termgate.registry.admins import create_administrator
 from tests.support.contract import published_document
 from tests.web.conftest import Site, seed_programme
 
@@ -40,8 +43,12 @@ BASE = "http://portal.test/admin/api"
 DEPRECATED = "getCompanies"
 
 
-def _known_ids(programme: Any, plan_id: str, exception_id: str) -> dict[str, str]:
+def _known_ids(
+    programme: Any, plan_id: str, exception_id: str, colleague: tuple[str, str]
+) -> dict[str, str]:
     return {
+        "administrator_id": colleague[0],
+        "token_id": colleague[1],
         "exception_id": exception_id,
         "plan_id": plan_id,
         "developer_id": programme.developer_id,
@@ -67,6 +74,8 @@ def _valid_bodies(now: datetime) -> dict[str, dict[str, Any]]:
             "start": start.isoformat(),
             "end": (start + timedelta(hours=1)).isoformat(),
         },
+        "PATCH /administrators/{administrator_id}": {"role": "operator"},
+        "POST /administrators/{administrator_id}/tokens": {"label": "ci"},
         "POST /announcements": {
             "title": "Companies list changes",
             "body": "The companies list gains a field.",
@@ -98,10 +107,16 @@ async def test_clause_3_1_admin_api_conforms_to_its_openapi_document(site: Site)
             now=now,
             sunset_at=now + timedelta(days=90),
         )
+        # Another administrator and token, so the owner's own token is never the one revoked.
+        colleague = await create_administrator(
+            session, email="lee@provider.example", name="Lee", role=AdminRole.VIEWER
+        )
+        token, _ = await issue_token(session, colleague, "colleague")
+        colleague_ids = (colleague.id, token.id)
     # The API's operations, as the control plane would read them from the upstream.
     remember(site.settings, published_document())
     valid = _valid_bodies(now)
-    known = _known_ids(programme, subscription.plan_id, extra.id)
+    known = _known_ids(programme, subscription.plan_id, extra.id, colleague_ids)
     failures: list[str] = []
     answered: dict[str, set[int]] = {}
 

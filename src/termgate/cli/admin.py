@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,20 +11,35 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.cli.common import console, fail, in_session, settings_or_exit
-from termgate.db.models import Status
-from termgate.db.programme import Administrator, TermsVersion
-from termgate.registry.admins import create_administrator, find_administrator, issue_admin_token
+from termgate.cli.common import cli_actor, console, fail, in_session, settings_or_exit
+from termgate.db.models import Status, utcnow
+from termgate.db.programme import Administrator, AdminToken, TermsVersion
+from termgate.registry.admin_tokens import (
+    expiry_from_text,
+    issue_admin_token,
+    list_tokens,
+    revoke_token,
+)
+from termgate.registry.admins import (
+    create_administrator,
+    disable_administrator,
+    enable_administrator,
+    find_administrator,
+    list_administrators,
+    parse_role,
+    set_role,
+)
 from termgate.registry.applications import find_application
 from termgate.registry.developers import find_developer
 from termgate.registry.keys import find_key
 from termgate.registry.status import change_status, describe
 from termgate.registry.terms import acceptances, all_versions, publish_terms
 
-OPERATOR = "operator"
 administrators = typer.Typer(
-    help="Provider administrators: console logins, API tokens.", no_args_is_help=True
+    help="Provider administrators: console logins, roles, API tokens.", no_args_is_help=True
 )
+tokens = typer.Typer(help="Admin API bearer tokens: issue, list, revoke.", no_args_is_help=True)
+administrators.add_typer(tokens, name="token")
 terms = typer.Typer(help="Versions of the API Terms of Use (clause 9).", no_args_is_help=True)
 moderation = typer.Typer()
 
@@ -33,6 +49,12 @@ class Kind(enum.StrEnum):
     application = "application"
     subscription = "subscription"
     key = "key"
+
+
+Role = Annotated[
+    str, typer.Option(help="viewer (reads), operator (acts on the programme), owner (all)")
+]
+Why = Annotated[str, typer.Option(help="why; recorded in the audit trail")]
 
 
 @administrators.command("create")
@@ -48,31 +70,150 @@ def admin_create(
             help="console password (asked for when not given)",
         ),
     ],
+    role: Role = "owner",
 ) -> None:
     """Create an administrator who signs in to the provider console."""
     if not password:
         fail("give a password; the administrator signs in to the console with it")
+    actor = cli_actor()
 
     async def work(session: AsyncSession) -> Administrator:
-        return await create_administrator(session, email=email, name=name, password=password)
+        return await create_administrator(
+            session, email=email, name=name, password=password, role=parse_role(role), actor=actor
+        )
 
     admin = in_session(work)
-    console.print(f"administrator [bold]{admin.email}[/] created; sign in at /console/login")
+    console.print(
+        f"administrator [bold]{admin.email}[/] created as {admin.role}; sign in at /console/login"
+    )
 
 
-@administrators.command("token")
-def admin_token(
-    email: str,
+def _when(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value else ""
+
+
+@administrators.command("list")
+def admin_list() -> None:
+    """Every administrator: role, and whether disabled."""
+    rows = in_session(list_administrators)
+    table = Table("e-mail", "name", "role", "created", "disabled", "id")
+    for admin in rows:
+        table.add_row(
+            admin.email,
+            admin.name,
+            admin.role.value,
+            _when(admin.created_at),
+            _when(admin.disabled_at),
+            admin.id,
+        )
+    console.print(table)
+
+
+@administrators.command("set-role")
+def admin_set_role(
+    administrator: Annotated[str, typer.Argument(help="e-mail or id")],
+    role: Annotated[str, typer.Argument(help="viewer, operator or owner")],
+) -> None:
+    """Change an administrator's role (the last active owner stays an owner)."""
+    actor = cli_actor()
+
+    async def work(session: AsyncSession) -> Administrator:
+        admin = await find_administrator(session, administrator)
+        return await set_role(session, admin, parse_role(role), actor)
+
+    admin = in_session(work)
+    console.print(f"administrator {admin.email} is now {admin.role}")
+
+
+@administrators.command("disable")
+def admin_disable(
+    administrator: Annotated[str, typer.Argument(help="e-mail or id")], reason: Why
+) -> None:
+    """Disable an administrator: sessions end and tokens stop working at once."""
+    actor = cli_actor()
+
+    async def work(session: AsyncSession) -> Administrator:
+        admin = await find_administrator(session, administrator)
+        return await disable_administrator(session, admin, reason, actor)
+
+    admin = in_session(work)
+    console.print(f"administrator {admin.email} disabled; their sessions and tokens are refused")
+
+
+@administrators.command("enable")
+def admin_enable(
+    administrator: Annotated[str, typer.Argument(help="e-mail or id")], reason: Why
+) -> None:
+    """Enable a disabled administrator again (their unrevoked tokens work again)."""
+    actor = cli_actor()
+
+    async def work(session: AsyncSession) -> Administrator:
+        admin = await find_administrator(session, administrator)
+        return await enable_administrator(session, admin, reason, actor)
+
+    admin = in_session(work)
+    console.print(f"administrator {admin.email} enabled")
+
+
+@tokens.command("issue")
+def token_issue(
+    administrator: Annotated[str, typer.Argument(help="e-mail or id of the token's holder")],
     label: Annotated[str, typer.Option(help="what the token is for")] = "cli",
+    expires: Annotated[
+        str | None, typer.Option(help="30d, 12h, 90m or an ISO date/time (UTC); default never")
+    ] = None,
 ) -> None:
     """Issue an admin API bearer token; it is shown once and stored only as a hash."""
+    actor = cli_actor()
 
     async def work(session: AsyncSession) -> str:
-        return await issue_admin_token(session, await find_administrator(session, email), label)
+        admin = await find_administrator(session, administrator)
+        until = expiry_from_text(expires, utcnow()) if expires is not None else None
+        return await issue_admin_token(session, admin, label, expires_at=until, actor=actor)
 
     token = in_session(work)
     console.print("admin API token (shown once; send it as `Authorization: Bearer …`):")
     console.print(token, soft_wrap=True)
+
+
+@tokens.command("list")
+def token_list(
+    administrator: Annotated[
+        str | None, typer.Argument(help="only this administrator's (e-mail or id)")
+    ] = None,
+) -> None:
+    """Admin API tokens: label, holder, created, expiry, last use, revoked."""
+
+    async def work(session: AsyncSession) -> list[tuple[AdminToken, Administrator]]:
+        holder = await find_administrator(session, administrator) if administrator else None
+        return await list_tokens(session, holder)
+
+    table = Table("id", "label", "administrator", "created", "expires", "last use", "revoked")
+    for token, admin in in_session(work):
+        table.add_row(
+            token.id,
+            token.label,
+            admin.email,
+            _when(token.created_at),
+            _when(token.expires_at),
+            _when(token.last_used_at),
+            _when(token.revoked_at),
+        )
+    console.print(table)
+
+
+@tokens.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="the id `token list` shows")],
+) -> None:
+    """Revoke an admin API token; every node refuses it from the next request on."""
+    actor = cli_actor()
+
+    async def work(session: AsyncSession) -> AdminToken:
+        return await revoke_token(session, token_id, actor)
+
+    token = in_session(work)
+    console.print(f"admin token {token.label!r} revoked")
 
 
 @terms.command("publish")
@@ -91,6 +232,7 @@ def terms_publish(
     except (OSError, UnicodeDecodeError) as error:
         fail(f"cannot read {file}: {error}")
     settings = settings_or_exit()
+    actor = cli_actor()
 
     async def work(session: AsyncSession) -> TermsVersion:
         return await publish_terms(
@@ -100,7 +242,7 @@ def terms_publish(
             title=title,
             body=body,
             change_summary=summary,
-            actor=OPERATOR,
+            actor=actor,
             reaccept_days=reaccept_days,
         )
 
@@ -146,9 +288,11 @@ async def _party_id(session: AsyncSession, kind: Kind, reference: str) -> str:
 
 
 def _change(kind: Kind, reference: str, status: Status, reason: str) -> None:
+    actor = cli_actor()
+
     async def work(session: AsyncSession) -> str:
         party_id = await _party_id(session, kind, reference)
-        party = await change_status(session, kind.value, party_id, status, reason, OPERATOR)
+        party = await change_status(session, kind.value, party_id, status, reason, actor)
         return describe(party)
 
     what = in_session(work)

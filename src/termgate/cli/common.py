@@ -49,12 +49,14 @@ def _configured_secrets() -> list[str]:
 
 
 def cli_actor() -> str:
-    """Who the audit trail names for a command run from a shell: `cli:<OS user>`."""
+    """Who the audit trail names for a command: `cli:` and the operating-system user."""
     try:
         user = getpass.getuser()
-    except (KeyError, OSError):  # no login name and no passwd entry (a bare container)
-        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    return f"cli:{user}"
+    except (KeyError, OSError):  # no name for the uid (a bare container) and no LOGNAME
+        user = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    # LOGNAME and USER come from the environment: keep the trail to one printable line.
+    shown = "".join(c for c in user if c.isprintable())[:64] or "unknown"
+    return f"cli:{shown}"
 
 
 def migrate() -> str:

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.cli.common import console, in_session, settings_or_exit, with_database
+from termgate.cli.common import cli_actor, console, in_session, settings_or_exit, with_database
 from termgate.db.programme import MailState, OutboxMail
 from termgate.notify.outbox import Delivery, deliver_due, deliver_forever, outbox, retry_now
 from termgate.settings import Settings
@@ -118,13 +118,12 @@ def mail_list(
 @mail.command("retry")
 def mail_retry(
     mail_id: Annotated[str, typer.Argument(help="the message's id (`termgate mail list`)")],
-    actor: Annotated[str, typer.Option(help="who asks (audit trail)")] = "operator",
 ) -> None:
     """Queue a failed message again now (audited) and try it once."""
     now = settings_or_exit().now()
 
     async def work(session: AsyncSession) -> str:
-        return (await retry_now(session, mail_id, actor, now)).id
+        return (await retry_now(session, mail_id, cli_actor(), now)).id
 
     queued = in_session(work)  # committed, then tried once
 

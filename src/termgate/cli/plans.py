@@ -90,10 +90,11 @@ def plan_set(
     ):
         if value is not None:
             changes[name] = value
+    actor = cli_actor()
 
     async def work(session: AsyncSession) -> Plan:
         found = await find_plan_ref(session, plan)
-        return await change_limits(session, found, changes, cli_actor())
+        return await change_limits(session, found, changes, actor)
 
     changed = in_session(work)
     console.print(f"plan {changed.product.slug}/{changed.slug} changed: {', '.join(changes)}")

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.cli.common import console, in_session
+from termgate.cli.common import cli_actor, console, in_session
 from termgate.core.errors import RegistryError
 from termgate.db.models import Application, Developer, SubscriptionKey
 from termgate.registry.applications import create_application, find_application, list_applications
@@ -160,9 +160,10 @@ def key_revoke(
     reason: Annotated[str, typer.Option(help="why, for the audit trail")] = "revoked by operator",
 ) -> None:
     """Revoke a key at once on every gateway node."""
+    actor = cli_actor()
 
     async def work(session: AsyncSession) -> SubscriptionKey:
-        return await revoke_key(session, key, reason)
+        return await revoke_key(session, key, reason, actor)
 
     row = in_session(work)
     console.print(f"key {row.prefix}… revoked")

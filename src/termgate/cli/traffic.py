@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.cli.common import console, in_session, settings_or_exit
+from termgate.cli.common import cli_actor, console, in_session, settings_or_exit
 from termgate.db.traffic import MaintenanceException
 from termgate.governance.announcements import Affected, announce, deprecation_notice
 from termgate.governance.inputs import parse_moment
@@ -30,7 +30,6 @@ from termgate.governance.maintenance_calendar import (
 )
 from termgate.governance.operations import resolve, split_names
 
-OPERATOR = "operator"
 maintenance = typer.Typer(help="The maintenance calendar (clause 8).", no_args_is_help=True)
 lifecycle = typer.Typer(
     help="Operation lifecycles: deprecate, sunset, brown-outs, retire (clause 4.6).",
@@ -38,7 +37,6 @@ lifecycle = typer.Typer(
 )
 Reason = Annotated[str, typer.Option(help="why; developers read it")]
 Minutes = Annotated[int | None, typer.Option(help="duration in minutes")]
-Actor = Annotated[str, typer.Option(help="who makes the change (audit trail)")]
 
 
 def _when(value: object) -> str:
@@ -88,9 +86,10 @@ def maintenance_rule(
     start: Annotated[str, typer.Option(help="local start, HH:MM")] = "20:00",
     duration: Annotated[int, typer.Option(help="minutes")] = 60,
     time_zone: Annotated[str, typer.Option(help="IANA time zone")] = "Europe/Amsterdam",
-    actor: Actor = OPERATOR,
 ) -> None:
     """Set the weekly window (default Wednesday 20:00 Europe/Amsterdam, 60 minutes)."""
+
+    actor = cli_actor()
 
     async def work(session: AsyncSession) -> None:
         await set_rule(
@@ -107,8 +106,10 @@ def maintenance_rule(
 
 
 @maintenance.command("default")
-def maintenance_default(actor: Actor = OPERATOR) -> None:
+def maintenance_default() -> None:
     """Create the weekly window of clause 8 (Wednesday 20:00 Amsterdam) if there is none."""
+
+    actor = cli_actor()
 
     async def work(session: AsyncSession) -> None:
         await ensure_default_rule(session, actor)
@@ -125,10 +126,10 @@ def _told(count: int) -> str:
 def maintenance_cancel(
     original_start: Annotated[str, typer.Argument(help="the weekly window's start, UTC")],
     reason: Reason = "",
-    actor: Actor = OPERATOR,
 ) -> None:
     """Cancel one weekly window."""
     settings = settings_or_exit()
+    actor = cli_actor()
 
     async def work(session: AsyncSession) -> MaintenanceException:
         moment = parse_moment(original_start, "original_start")
@@ -144,10 +145,10 @@ def maintenance_move(
     to: Annotated[str, typer.Option(help="the new start (ISO 8601 with offset)")],
     reason: Reason,
     duration: Minutes = None,
-    actor: Actor = OPERATOR,
 ) -> None:
     """Move one weekly window; developers are told when it is near."""
     settings = settings_or_exit()
+    actor = cli_actor()
 
     async def work(session: AsyncSession) -> tuple[MaintenanceException, int]:
         moment = parse_moment(original_start, "original_start")
@@ -166,10 +167,10 @@ def maintenance_add(
     start: Annotated[str, typer.Argument(help="start, ISO 8601 with offset")],
     reason: Reason,
     duration: Annotated[int, typer.Option(help="minutes")] = 60,
-    actor: Actor = OPERATOR,
 ) -> None:
     """Add an extra window; developers are told when it is near."""
     settings = settings_or_exit()
+    actor = cli_actor()
 
     async def work(session: AsyncSession) -> tuple[MaintenanceException, int]:
         now = settings.now()
@@ -183,8 +184,10 @@ def maintenance_add(
 
 
 @maintenance.command("restore")
-def maintenance_restore(exception_id: str, actor: Actor = OPERATOR) -> None:
+def maintenance_restore(exception_id: str) -> None:
     """Remove a cancel, move or extra window by its id."""
+
+    actor = cli_actor()
 
     async def work(session: AsyncSession) -> None:
         await remove_exception(session, exception_id, actor)
@@ -238,10 +241,10 @@ def lifecycle_set(
     announce_it: Annotated[
         bool, typer.Option("--announce/--no-announce", help="tell the operations' callers")
     ] = True,
-    actor: Actor = OPERATOR,
 ) -> None:
     """Change the lifecycle state of operations (a group when several)."""
     settings = settings_or_exit()
+    actor = cli_actor()
 
     async def work(session: AsyncSession) -> tuple[list[LifecycleView], list[Affected]]:
         now = settings.now()
@@ -278,10 +281,10 @@ def lifecycle_brownout(
     operations: Annotated[str, typer.Argument(help="operationIds")],
     start: Annotated[str, typer.Option(help="ISO 8601 with offset")],
     end: Annotated[str, typer.Option(help="ISO 8601 with offset")],
-    actor: Actor = OPERATOR,
 ) -> None:
     """Schedule a brown-out (410) of deprecated operations."""
     settings = settings_or_exit()
+    actor = cli_actor()
 
     async def work(session: AsyncSession) -> list[LifecycleView]:
         chosen = await resolve(settings, split_names(operations))
@@ -302,10 +305,10 @@ def announce_change(
     operations: Annotated[str, typer.Argument(help="the affected operationIds")],
     title: Annotated[str, typer.Option(help="the announcement's title")],
     body: Annotated[str, typer.Option(help="what changes and when")],
-    actor: Actor = OPERATOR,
 ) -> None:
     """Announce a change to the developers whose apps called the operations in 90 days."""
     settings = settings_or_exit()
+    actor = cli_actor()
 
     async def work(session: AsyncSession) -> list[Affected]:
         chosen = await resolve(settings, split_names(operations))

@@ -91,6 +91,18 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
 
 
+class AdminRole(enum.StrEnum):
+    """What an administrator may do, each role including the one before it."""
+
+    VIEWER = "viewer"  # reads only
+    OPERATOR = "operator"  # acts on the programme: developers, applications, keys, plans...
+    OWNER = "owner"  # also manages administrators and their tokens
+
+    @property
+    def rank(self) -> int:
+        return list(AdminRole).index(self)
+
+
 class Administrator(Base):
     """A person of the provider's platform team (console login and admin API tokens)."""
 
@@ -103,6 +115,11 @@ class Administrator(Base):
     # Raised to end every session of the account (sign-out, new password, suspension).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    role: Mapped[AdminRole] = mapped_column(
+        stored_enum(AdminRole), default=AdminRole.OWNER, server_default="owner", nullable=False
+    )
+    # Set while the account is disabled: no sign-in, no session, no token works.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AdminToken(Base):
@@ -116,6 +133,9 @@ class AdminToken(Base):
     label: Mapped[str] = mapped_column(String(200), default="", nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Recorded at most once a minute per token (`registry.admin_tokens.TOUCH_EVERY`).
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class EmailToken(Base):

@@ -153,9 +153,14 @@ async def throttled(
     return result
 
 
+class RoleRefusedError(RegistryError):
+    """The signed-in administrator's role does not allow the page or form (403)."""
+
+
 def refused_status(response: Response, refusal: RegistryError) -> Response:
-    """A form's refusal: 400, or 429 with `Retry-After` when the sign-in throttle refused."""
-    response.status_code = 400
+    """A form's refusal: 400, 403 for a role that does not allow it, or 429 with `Retry-After`
+    when the sign-in throttle refused."""
+    response.status_code = 403 if isinstance(refusal, RoleRefusedError) else 400
     if isinstance(refusal, SignInsThrottledError):
         response.status_code = 429
         response.headers["Retry-After"] = str(refusal.retry_after)
@@ -179,6 +184,8 @@ async def signed_in_administrator(request: Request, session: AsyncSession) -> Ad
     if admin_id is None:
         return None
     admin = await session.get(Administrator, admin_id)
+    if admin is not None and admin.disabled_at is not None:
+        admin = None  # disabling raises the session epoch too; this holds without it
     return admin if still_valid(request.session, ADMINISTRATOR_KEY, admin) else None
 
 

@@ -16,8 +16,10 @@ from starlette.responses import Response
 
 from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.models import Developer
-from termgate.db.programme import Administrator
+from termgate.db.programme import Administrator, AdminRole
+from termgate.registry.admins import role_refusal
 from termgate.web.context import (
+    RoleRefusedError,
     not_found,
     redirect,
     refused_status,
@@ -49,6 +51,9 @@ def _page(
                 return await handler(request, session, person)  # type: ignore[arg-type]
         except NotFoundError:
             return not_found(request)
+        except RoleRefusedError as refusal:
+            message = str(refusal)
+            return render(request, "refused.html", 403, message=message, area="console")
         except RegistryError as refusal:
             if on_refusal is None:
                 return render(request, "refused.html", status_code=400, message=str(refusal))
@@ -86,8 +91,31 @@ def public_page(
     return _page(signed_in_developer, None, handler, on_refusal)
 
 
+READS = frozenset({"GET", "HEAD"})
+
+
+def _administrator_with(least: AdminRole | None) -> Finder[Administrator]:
+    """The signed-in administrator, refused (403) unless their role allows the request: any
+    role reads, a form needs an operator, and `least` (owner pages) applies to both."""
+
+    async def find(request: Request, session: AsyncSession) -> Administrator | None:
+        admin = await signed_in_administrator(request, session)
+        if admin is None:
+            return None
+        needed = least or (AdminRole.VIEWER if request.method in READS else AdminRole.OPERATOR)
+        refusal = role_refusal(admin, needed)
+        if refusal is not None:
+            raise RoleRefusedError(f"{refusal}; nothing was changed")
+        return admin
+
+    return find
+
+
 def console_page(
-    handler: Handler[Administrator], on_refusal: Refusal[Administrator] | None = None
+    handler: Handler[Administrator],
+    on_refusal: Refusal[Administrator] | None = None,
+    least: AdminRole | None = None,
 ) -> Endpoint:
-    """A console page for a signed-in administrator; others are sent to the console login."""
-    return _page(signed_in_administrator, "/console/login", handler, on_refusal)
+    """A console page for a signed-in administrator; others are sent to the console login.
+    A viewer sees pages and has every form refused; `least` raises the bar for the page."""
+    return _page(_administrator_with(least), "/console/login", handler, on_refusal)

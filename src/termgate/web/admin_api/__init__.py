@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from termgate import __version__
-from termgate.web.admin_api import parties, plans, policy, programme
+from termgate.web.admin_api import administrators, parties, plans, policy, programme
 from termgate.web.admin_api.models import Problem
 from termgate.web.admin_api.problems import CLAUSE, install
 
@@ -22,21 +22,24 @@ PROBLEM = "application/problem+json"
 DESCRIPTION = (
     "The provider's API for the developer programme: developers, applications, production "
     "reviews, subscriptions and keys, terms versions and the audit trail. Authenticate with "
-    "`Authorization: Bearer tga_…` (`termgate admin token EMAIL`). Refusals are RFC 9457 "
+    "`Authorization: Bearer tga_…` (`termgate admin token issue EMAIL`). Refusals are RFC 9457 "
     "problem documents with the error `type` and `httpStatus` of the API's error model, a numeric "
     "`code` and the `clause` of the terms they enforce."
 )
 REFUSALS = {
     "400": "the request does not have the documented shape (see invalid-params)",
-    "401": "no administrator token, or one that is unknown or revoked",
+    "401": "no administrator token, or one that is unknown, revoked or expired, or whose "
+    "administrator is disabled",
 }
+# Writes need the operator role (a viewer reads only).
+WRITE_REFUSAL = "the administrator's role does not allow this: viewers only read"
 
 
 def _refusals_as_problems(document: dict[str, Any]) -> None:
     """Our refusals are problem documents with status 400, never FastAPI's 422 JSON."""
     problem = {PROBLEM: {"schema": {"$ref": REF.format(model="Problem")}}}
     for path in document["paths"].values():
-        for operation in path.values():
+        for method, operation in path.items():
             operation["description"] = (
                 f"{operation['summary']} (clause {operation[CLAUSE]} of the terms)."
             )
@@ -44,6 +47,8 @@ def _refusals_as_problems(document: dict[str, Any]) -> None:
             responses.pop("422", None)
             for status, description in REFUSALS.items():
                 responses.setdefault(status, {"description": description})
+            if method != "get":
+                responses.setdefault("403", {"description": WRITE_REFUSAL})
             for status, answer in responses.items():
                 if int(status) >= 400:
                     answer["content"] = problem
@@ -66,7 +71,7 @@ def create_admin_api() -> FastAPI:
         servers=[{"url": BASE_PATH}],
     )
     install(app)
-    for module in (parties, programme, plans, policy):
+    for module in (parties, programme, plans, policy, administrators):
         app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:

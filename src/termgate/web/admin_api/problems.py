@@ -21,6 +21,7 @@ from starlette.responses import Response
 from termgate.core.errors import NotFoundError, RegistryError
 from termgate.governance.errors import PolicyInputError
 from termgate.problems import ADMIN_CONFLICT as CONFLICT
+from termgate.problems import ADMIN_FORBIDDEN as FORBIDDEN
 from termgate.problems import ADMIN_INVALID_REQUEST as INVALID_REQUEST
 from termgate.problems import ADMIN_METHOD_NOT_ALLOWED as METHOD_NOT_ALLOWED
 from termgate.problems import ADMIN_NOT_FOUND as NOT_FOUND
@@ -62,6 +63,10 @@ class UnauthorisedError(Exception):
         super().__init__(detail)
         self.refusal = refusal
         self.challenge = challenge
+
+
+class ForbiddenError(Exception):
+    """The administrator's role does not include what the operation needs."""
 
 
 def problem(
@@ -126,6 +131,10 @@ async def _unauthorised(request: Request, error: Exception) -> Response:
     )
 
 
+async def _forbidden(request: Request, error: Exception) -> Response:
+    return _refuse(request, FORBIDDEN, str(error))
+
+
 async def _not_found(request: Request, error: Exception) -> Response:
     return _refuse(request, NOT_FOUND, str(error))
 
@@ -159,6 +168,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidRequestError, _invalid_request)
     app.add_exception_handler(PolicyInputError, _invalid_request)
     app.add_exception_handler(UnauthorisedError, _unauthorised)
+    app.add_exception_handler(ForbiddenError, _forbidden)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(RegistryError, _conflict)
     app.add_exception_handler(HTTPException, _http)

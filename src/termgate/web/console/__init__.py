@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from termgate.web.console import (
+    administrators,
     applications,
     auth,
     developers,
@@ -33,4 +34,5 @@ def routes() -> list[BaseRoute]:
         *maintenance.routes,
         *lifecycle.routes,
         *mail.routes,
+        *administrators.routes,
     ]

@@ -1,0 +1,67 @@
+"""Migration 0012: administrators get roles; those who existed before become owners (they could
+do everything), with no account disabled and no token expired; a downgrade removes the columns."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from termgate.db.engine import create_engine
+from termgate.db.migrate import alembic_config, upgrade_async
+from tests.conftest import _create_database, _drop_database, _postgres_reachable, _postgres_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def at_0010(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A new database migrated to 0010 only."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'termgate.db'}"
+        await upgrade_async(url, "0010")
+        yield url
+        return
+    reason = await _postgres_reachable()
+    if reason:
+        pytest.skip(reason)
+    name = f"termgate_test_{uuid.uuid4().hex[:10]}"
+    await _create_database(name)
+    url = _postgres_url(name)
+    try:
+        await upgrade_async(url, "0010")
+        yield url
+    finally:
+        await _drop_database(name)
+
+
+async def _run(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            result = await connection.execute(text(sql))
+            return [tuple(row) for row in result] if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+async def test_clause_3_1_existing_administrators_become_owners(at_0010: str) -> None:
+    await _run(
+        at_0010,
+        "INSERT INTO administrators (id, email, name, session_epoch, created_at) "
+        "VALUES ('a1', 'pat@provider.example', 'Pat', 0, CURRENT_TIMESTAMP)",
+    )
+    await _run(
+        at_0010,
+        "INSERT INTO admin_tokens (id, administrator_id, token_hash, label, created_at) "
+        "VALUES ('t1', 'a1', 'h', 'ci', CURRENT_TIMESTAMP)",
+    )
+    await upgrade_async(at_0010, "0012")
+    assert await _run(at_0010, "SELECT role, disabled_at FROM administrators") == [("owner", None)]
+    tokens = await _run(at_0010, "SELECT expires_at, last_used_at FROM admin_tokens")
+    assert tokens == [(None, None)]
+    await asyncio.to_thread(command.downgrade, alembic_config(at_0010), "0010")
+    assert await _run(at_0010, "SELECT email FROM administrators") == [("pat@provider.example",)]
