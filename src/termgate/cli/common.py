@@ -7,6 +7,7 @@ readable line on stderr and a non-zero exit status, never a traceback and never 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import os
 from collections.abc import Awaitable, Callable
 from typing import NoReturn, TypeVar
@@ -45,6 +46,10 @@ def _configured_secrets() -> list[str]:
     except SettingsError:
         return []
     return secret_values(dict(settings))
+
+
+def cli_actor() -> str:
+    return f"cli:{getpass.getuser()}"
 
 
 def apply_options(**options: object) -> None:

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.cli.common import console, in_session
+from termgate.cli.common import cli_actor, console, in_session
 from termgate.core.errors import RegistryError
 from termgate.db.models import Application, Developer, SubscriptionKey
 from termgate.registry.applications import create_application, find_application, list_applications
@@ -45,7 +45,7 @@ def developer_create(
 
     async def work(session: AsyncSession) -> Developer:
         developer = await create_developer(
-            session, email=email, name=name, organisation=organisation
+            session, email=email, name=name, organisation=organisation, actor=cli_actor()
         )
         if accept_terms:
             terms = await current_terms(session)
@@ -82,7 +82,12 @@ def application_create(
     async def work(session: AsyncSession) -> Application:
         owner = await find_developer(session, developer)
         return await create_application(
-            session, owner, name=name, description=description, use_case=use_case
+            session,
+            owner,
+            name=name,
+            description=description,
+            use_case=use_case,
+            actor=cli_actor(),
         )
 
     application = in_session(work)
@@ -118,8 +123,9 @@ def key_create(
 
     async def work(session: AsyncSession) -> tuple[str, SubscriptionKey]:
         app = await find_application(session, application)
-        subscription = await subscribe(session, app, await find_plan(session, product, plan))
-        issued = await issue_key(session, subscription, slot)
+        chosen = await find_plan(session, product, plan)
+        subscription = await subscribe(session, app, chosen, actor=cli_actor())
+        issued = await issue_key(session, subscription, slot, actor=cli_actor())
         return issued.secret, issued.row
 
     secret, row = in_session(work)
@@ -162,7 +168,7 @@ def key_revoke(
     """Revoke a key at once on every gateway node."""
 
     async def work(session: AsyncSession) -> SubscriptionKey:
-        return await revoke_key(session, key, reason)
+        return await revoke_key(session, key, reason, cli_actor())
 
     row = in_session(work)
     console.print(f"key {row.prefix}… revoked")

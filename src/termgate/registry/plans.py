@@ -64,6 +64,11 @@ def check_limit(name: str, value: Any) -> Any:
     raise RegistryError(f"{name!r} is not a limit of a plan; choose from {', '.join(LIMITS)}")
 
 
+def _shown(value: Any) -> str:
+    """A limit as the audit trail reads it: no limit is "unlimited", not Python's None."""
+    return "unlimited" if value is None else repr(value)
+
+
 async def list_plans(session: AsyncSession) -> list[Plan]:
     query = (
         select(Plan)
@@ -96,7 +101,7 @@ async def change_limits(
     if not checked:
         raise RegistryError("name at least one limit to change")
     described = [
-        f"{name} {getattr(plan, name)!r} → {value!r}"
+        f"{name} {_shown(getattr(plan, name))} → {_shown(value)}"
         for name, value in checked.items()
         if getattr(plan, name) != value
     ]
