@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.cli.common import console, fail, in_session, settings_or_exit
+from termgate.cli.common import console, fail, in_session, print_table, settings_or_exit
 from termgate.db.models import Status
 from termgate.db.programme import Administrator, TermsVersion
 from termgate.registry.admins import create_administrator, find_administrator, issue_admin_token
@@ -131,7 +131,7 @@ def terms_list() -> None:
             f"{deadline:%Y-%m-%d %H:%M}" if deadline else "",
             str(accepted),
         )
-    console.print(table)
+    print_table(table)
 
 
 async def _party_id(session: AsyncSession, kind: Kind, reference: str) -> str:

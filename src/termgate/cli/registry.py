@@ -8,7 +8,14 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.cli.common import cli_actor, console, in_session
+from termgate.cli.common import (
+    JsonOutput,
+    cli_actor,
+    console,
+    in_session,
+    print_json,
+    print_table,
+)
 from termgate.core.errors import RegistryError
 from termgate.db.models import Application, Developer, SubscriptionKey
 from termgate.registry.applications import create_application, find_application, list_applications
@@ -26,6 +33,50 @@ keys = typer.Typer(help="Subscription keys (X-Subscription-Key).", no_args_is_he
 
 def _when(row: Developer | Application | SubscriptionKey) -> str:
     return row.created_at.strftime("%Y-%m-%d %H:%M")
+
+
+def _developer_fields(row: Developer) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "email": row.email,
+        "name": row.name,
+        "organisation": row.organisation,
+        "status": row.status.value,
+        "status_reason": row.status_reason,
+        "email_verified": row.email_verified_at is not None,
+        "created_at": row.created_at,
+    }
+
+
+def _application_fields(row: Application, email: str) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "developer_id": row.developer_id,
+        "developer_email": email,
+        "environment": row.environment.value,
+        "status": row.status.value,
+        "status_reason": row.status_reason,
+        "created_at": row.created_at,
+    }
+
+
+def _key_fields(row: SubscriptionKey) -> dict[str, object]:
+    subscription = row.subscription
+    return {
+        "id": row.id,
+        "prefix": row.prefix,
+        "slot": row.slot,
+        "subscription_id": row.subscription_id,
+        "application_id": subscription.application_id,
+        "application": subscription.application.name,
+        "plan_id": subscription.plan_id,
+        "plan": subscription.plan.name,
+        "status": row.status.value,
+        "status_reason": row.status_reason,
+        "created_at": row.created_at,
+        "revoked_at": row.revoked_at,
+    }
 
 
 @developers.command("create")
@@ -59,15 +110,18 @@ def developer_create(
 
 
 @developers.command("list")
-def developer_list() -> None:
+def developer_list(as_json: JsonOutput = False) -> None:
     """Every developer account."""
     rows = in_session(list_developers)
+    if as_json:
+        print_json([_developer_fields(row) for row in rows])
+        return
     table = Table("id", "e-mail", "name", "organisation", "status", "created")
     for row in rows:
         table.add_row(
             row.id, row.email, row.name, row.organisation or "", row.status.value, _when(row)
         )
-    console.print(table)
+    print_table(table)
 
 
 @applications.command("create")
@@ -97,6 +151,7 @@ def application_create(
 @applications.command("list")
 def application_list(
     developer: Annotated[str | None, typer.Option(help="only this developer's")] = None,
+    as_json: JsonOutput = False,
 ) -> None:
     """Applications, with their owner and access."""
 
@@ -106,10 +161,14 @@ def application_list(
         emails = {d.id: d.email for d in await list_developers(session)}
         return [(row, emails[row.developer_id]) for row in rows]
 
+    rows = in_session(work)
+    if as_json:
+        print_json([_application_fields(row, email) for row, email in rows])
+        return
     table = Table("id", "name", "developer", "environment", "status", "created")
-    for row, email in in_session(work):
+    for row, email in rows:
         table.add_row(row.id, row.name, email, row.environment.value, row.status.value, _when(row))
-    console.print(table)
+    print_table(table)
 
 
 @keys.command("create")
@@ -138,6 +197,7 @@ def key_list(
     application: Annotated[
         str | None, typer.Option("--app", help="only this application's")
     ] = None,
+    as_json: JsonOutput = False,
 ) -> None:
     """Keys by prefix (their secrets are not stored)."""
 
@@ -145,8 +205,12 @@ def key_list(
         owner = await find_application(session, application) if application else None
         return await list_keys(session, owner)
 
+    rows = in_session(work)
+    if as_json:
+        print_json([_key_fields(row) for row in rows])
+        return
     table = Table("id", "prefix", "slot", "application", "plan", "status", "created")
-    for row in in_session(work):
+    for row in rows:
         subscription = row.subscription
         table.add_row(
             row.id,
@@ -157,7 +221,7 @@ def key_list(
             row.status.value,
             _when(row),
         )
-    console.print(table)
+    print_table(table)
 
 
 @keys.command("revoke")
