@@ -54,7 +54,7 @@ async def limited_apps(
     apps: list[tuple[str, str, str, str]] = []
     async with sessions.begin() as session:
         developer = await create_developer(
-            session, email=f"lim-{suffix}@example.nl", name=f"Developer {suffix}"
+            session, email=f"lim-{suffix}@example.nl", name=f"Developer {suffix}", actor="tests"
         )
         terms = await publish_reference_terms(session, load_settings())
         await accept_terms(session, developer, terms, "127.0.0.1", "tests")
@@ -67,8 +67,12 @@ async def limited_apps(
             PlanTemplate("limited", "Limited", **limits),  # type: ignore[arg-type]
         )
         for index in range(count):
-            application = await create_application(session, developer, name=f"App {index}")
-            issued = await issue_key(session, await subscribe(session, application, plan))
+            application = await create_application(
+                session, developer, name=f"App {index}", actor="tests"
+            )
+            issued = await issue_key(
+                session, await subscribe(session, application, plan, actor="tests"), actor="tests"
+            )
             apps.append((issued.secret, application.id, developer.id, plan.id))
     result = []
     for key, application_id, developer_id, plan_id in apps:

@@ -71,12 +71,20 @@ async def test_clause_4_5_announcement_reaches_only_recent_callers(
 ) -> None:
     now = datetime.now(UTC)
     async with transaction(site.sessions, site.settings) as session:  # mail on commit
-        caller = await create_developer(session, email="caller@example.nl", name="Caller")
-        stale = await create_developer(session, email="stale@example.nl", name="Stale")
-        other = await create_developer(session, email="other@example.nl", name="Other")
+        caller = await create_developer(
+            session, email="caller@example.nl", name="Caller", actor="tests"
+        )
+        stale = await create_developer(
+            session, email="stale@example.nl", name="Stale", actor="tests"
+        )
+        other = await create_developer(
+            session, email="other@example.nl", name="Other", actor="tests"
+        )
         apps = {}
         for developer in (caller, stale, other):
-            apps[developer.email] = await create_application(session, developer, name="App")
+            apps[developer.email] = await create_application(
+                session, developer, name="App", actor="tests"
+            )
         session.add_all(
             [
                 usage(
@@ -118,7 +126,7 @@ async def test_clause_4_5_announcement_reaches_only_recent_callers(
 async def test_clause_8_notice_before_extra_window_is_sent_once(site: Site) -> None:
     now = datetime.now(UTC)
     async with site.sessions.begin() as session:
-        await create_developer(session, email="dev@example.nl", name="Dev")
+        await create_developer(session, email="dev@example.nl", name="Dev", actor="tests")
         near = await add_window(session, now + timedelta(days=2), 30, "Storage", "tests", now)
         await add_window(session, now + timedelta(days=20), 30, "Later", "tests", now)
         assert [c.id for c in await notify_due(session, now, 7)] == [near.id]

@@ -121,7 +121,10 @@ async def register_client(
 ) -> Client:
     async with site.sessions.begin() as session:
         developer = await create_developer(
-            session, email=email or f"{name.lower().replace(' ', '-')}@dev.example", name=name
+            session,
+            email=email or f"{name.lower().replace(' ', '-')}@dev.example",
+            name=name,
+            actor="tests",
         )
         developer.organisation = f"{name} B.V."
         terms = await current_terms(session)
@@ -135,6 +138,7 @@ async def register_client(
             use_case_category="accounting",
             requested_scopes=SCOPES,
             redirect_uris=f"{REDIRECT_URI}\nhttp://127.0.0.1:9000/cb",
+            actor="tests",
         )
         application.environment = environment
         secret = None if public else await issue_client_secret(session, application, "tests")

@@ -53,7 +53,9 @@ async def subscription_key(world: World) -> str:
             session, slug="payroll-reauth", name="Payroll", environment=Environment.PRODUCTION
         )
         plan = await create_plan(session, product, PlanTemplate("test", "Test"))
-        issued = await issue_key(session, await subscribe(session, application, plan))
+        issued = await issue_key(
+            session, await subscribe(session, application, plan, actor="tests"), actor="tests"
+        )
         return issued.secret
 
 

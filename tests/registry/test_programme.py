@@ -24,7 +24,9 @@ async def test_clause_3_1_suspension_needs_a_reason_is_audited_and_reversible(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions.begin() as session:
-        developer = await create_developer(session, email="ann@example.nl", name="Ann")
+        developer = await create_developer(
+            session, email="ann@example.nl", name="Ann", actor="tests"
+        )
         with pytest.raises(RegistryError, match="give a reason"):
             await change_status(session, "developer", developer.id, Status.SUSPENDED, " ", ADMIN)
         await change_status(session, "developer", developer.id, Status.SUSPENDED, "Abuse", ADMIN)
@@ -37,6 +39,7 @@ async def test_clause_3_1_suspension_needs_a_reason_is_audited_and_reversible(
         assert [(e.action, e.reason, e.actor) for e in entries] == [
             ("reinstated", "Cured", ADMIN),
             ("suspended", "Abuse", ADMIN),
+            ("created", "", "tests"),
         ]
         notices = await session.scalar(select(func.count()).select_from(InboxMessage))
         assert notices == 2
@@ -47,7 +50,9 @@ async def test_clause_4_2_audit_chain_detects_an_altered_entry(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions.begin() as session:
-        developer = await create_developer(session, email="ann@example.nl", name="Ann")
+        developer = await create_developer(
+            session, email="ann@example.nl", name="Ann", actor="tests"
+        )
         for reason in ("first", "second", "third"):
             status = Status.SUSPENDED if reason != "second" else Status.ACTIVE
             await change_status(session, "developer", developer.id, status, reason, ADMIN)
@@ -67,12 +72,15 @@ async def three_audited_changes(sessions: async_sessionmaker[AsyncSession]) -> l
     """Three entries written by three suspensions and reinstatements, in separate transactions,
     as an administrator makes them; oldest first."""
     async with sessions.begin() as session:
-        developer = await create_developer(session, email="ann@example.nl", name="Ann")
+        developer = await create_developer(
+            session, email="ann@example.nl", name="Ann", actor="tests"
+        )
     for status, reason in ((Status.SUSPENDED, "a"), (Status.ACTIVE, "b"), (Status.SUSPENDED, "c")):
         async with sessions.begin() as session:
             await change_status(session, "developer", developer.id, status, reason, ADMIN)
     async with sessions() as session:
-        entries = list(reversed(await trail(session, developer.id)))
+        created, *entries = reversed(await trail(session, developer.id))
+        assert (created.action, created.actor) == ("created", "tests")
         assert [entry.reason for entry in entries] == ["a", "b", "c"]
         assert await verify_chain(session) is None
     return entries
@@ -110,8 +118,10 @@ async def test_clause_3_2_review_is_decided_once_and_rejection_needs_a_reason(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions.begin() as session:
-        developer = await create_developer(session, email="ann@example.nl", name="Ann")
-        application = await create_application(session, developer, name="Sync")
+        developer = await create_developer(
+            session, email="ann@example.nl", name="Ann", actor="tests"
+        )
+        application = await create_application(session, developer, name="Sync", actor="tests")
         request = await request_production(session, application, "please", developer.email)
         assert [r.id for r, _ in await review_queue(session)] == [request.id]
         with pytest.raises(RegistryError, match="needs a reason"):
@@ -133,7 +143,7 @@ async def test_clause_9_publishing_notifies_every_developer_and_versions_are_imm
         first = await publish_reference_terms(session, settings)
         assert first.reaccept_deadline is None  # nobody accepted anything before the first
         for name in ("ann", "bob", "cem"):
-            await create_developer(session, email=f"{name}@example.nl", name=name)
+            await create_developer(session, email=f"{name}@example.nl", name=name, actor="tests")
         amended = await publish_terms(
             session,
             settings,

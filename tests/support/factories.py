@@ -43,11 +43,13 @@ async def issue_test_key(
     suffix = new_id()[:8]
     async with sessions.begin() as session:
         developer = await create_developer(
-            session, email=f"dev-{suffix}@example.nl", name=f"Developer {suffix}"
+            session, email=f"dev-{suffix}@example.nl", name=f"Developer {suffix}", actor="tests"
         )
         terms = await publish_reference_terms(session, load_settings())
         await accept_terms(session, developer, terms, "127.0.0.1", "tests")
-        application = await create_application(session, developer, name=f"App {suffix}")
+        application = await create_application(
+            session, developer, name=f"App {suffix}", actor="tests"
+        )
         if environment is Environment.PRODUCTION:
             request = await request_production(session, application, "", developer.email)
             await decide(session, request.id, approve=True, reason="", actor="tests")
@@ -61,7 +63,9 @@ async def issue_test_key(
         plan = await create_plan(
             session, product, PlanTemplate("test", "Test", max_page_size=max_page_size)
         )
-        issued = await issue_key(session, await subscribe(session, application, plan))
+        issued = await issue_key(
+            session, await subscribe(session, application, plan, actor="tests"), actor="tests"
+        )
     return IssuedKey(issued.secret, issued.row.id, application.id, developer.id)
 
 

@@ -26,12 +26,18 @@ class Parties:
 
 async def parties(session: AsyncSession, email: str = "ann@example.nl") -> Parties:
     await ensure_default_products(session)
-    developer = await create_developer(session, email=email, name="Ann Jansen")
+    developer = await create_developer(session, email=email, name="Ann Jansen", actor="tests")
     terms = await publish_reference_terms(session, load_settings())
     await accept_terms(session, developer, terms, "192.0.2.7", "pytest")
-    application = await create_application(session, developer, name="Ann's payroll app")
-    subscription = await subscribe(session, application, await find_plan(session, "sandbox"))
-    return Parties(developer, application, subscription, await issue_key(session, subscription))
+    application = await create_application(
+        session, developer, name="Ann's payroll app", actor="tests"
+    )
+    subscription = await subscribe(
+        session, application, await find_plan(session, "sandbox"), actor="tests"
+    )
+    return Parties(
+        developer, application, subscription, await issue_key(session, subscription, actor="tests")
+    )
 
 
 async def changes(session: AsyncSession) -> list[tuple[str, str]]:

@@ -89,7 +89,9 @@ async def test_clause_3_3_a_live_consents_newest_first_and_withdrawal_ends_only_
 ) -> None:
     async with db.begin() as session:
         made = await parties(session)
-        other_app = await create_application(session, made.developer, name="Second app")
+        other_app = await create_application(
+            session, made.developer, name="Second app", actor="tests"
+        )
         (user,) = await users(session, 1)
         # Recorded out of time order, so the order comes from the times alone.
         second = await consent(session, user, other_app, at=NOW + timedelta(minutes=1))
@@ -120,7 +122,7 @@ async def test_clause_3_3_a_live_consents_newest_first_and_withdrawal_ends_only_
 async def subscribed_to_cap(session: AsyncSession, **caps: int | None) -> tuple[Parties, Plan]:
     made = await parties(session)
     plan = await capped_plan(session, **caps)
-    await subscribe(session, made.application, plan)
+    await subscribe(session, made.application, plan, actor="tests")
     return made, plan
 
 
@@ -192,10 +194,12 @@ async def test_clause_4_4_caps_of_plans_not_in_force_do_not_apply(db: Sessions) 
     async with db.begin() as session:
         made, plan = await subscribed_to_cap(session, max_end_users=1, max_debtors=1)
         app = made.application
-        subscription = await subscribe(session, app, plan)  # the one it has
+        subscription = await subscribe(session, app, plan, actor="tests")  # the one it has
         one, two = await users(session, 2)
         # Another application's consents neither count here nor meet this plan's caps.
-        sibling = await create_application(session, made.developer, name="Uncapped sibling")
+        sibling = await create_application(
+            session, made.developer, name="Uncapped sibling", actor="tests"
+        )
         await consent(session, two, sibling, ["2"], at=NOW - timedelta(hours=1))
         await consent(session, one, sibling, ["1"], at=NOW - timedelta(minutes=30))
         await consent(session, one, app)
@@ -220,7 +224,9 @@ async def test_clause_3_3_a_consents_are_listed_by_the_time_they_were_given(db: 
         (user,) = await users(session, 1)
         given = []
         for minute in (3, 1, 5, 2, 4):
-            app = await create_application(session, made.developer, name=f"App {minute}")
+            app = await create_application(
+                session, made.developer, name=f"App {minute}", actor="tests"
+            )
             given.append(await consent(session, user, app, at=NOW + timedelta(minutes=minute)))
         oldest_first = [c.id for c in sorted(given, key=lambda c: c.granted_at)]
         assert [c.id for c in await all_consents(session, user.id)] == oldest_first

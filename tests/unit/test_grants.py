@@ -140,7 +140,9 @@ class World:
 @pytest.fixture
 async def world(db: Sessions) -> Any:
     async with db.begin() as session:
-        developer = await create_developer(session, email="ann@example.nl", name="Ann")
+        developer = await create_developer(
+            session, email="ann@example.nl", name="Ann", actor="tests"
+        )
         terms = await publish_reference_terms(session, load_settings())
         await accept_terms(session, developer, terms, "192.0.2.7", "pytest")
 
@@ -151,6 +153,7 @@ async def world(db: Sessions) -> Any:
                 name=name,
                 requested_scopes="employee.info.read company.info.read",
                 redirect_uris=REDIRECT,
+                actor="tests",
             )
 
         confidential, public = await client("Confidential"), await client("Public")

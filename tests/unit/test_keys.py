@@ -69,7 +69,7 @@ async def test_clause_2_key_is_found_by_id_or_prefix_only(db: Sessions) -> None:
         assert await find_key(session, key.prefix) is key
         with pytest.raises(NotFoundError, match=r"^no key 'tg_nope' \(give its id or the prefix"):
             await find_key(session, "tg_nope")
-        second = await issue_key(session, made.subscription, "secondary")
+        second = await issue_key(session, made.subscription, "secondary", actor="tests")
         second.row.prefix = key.prefix
         await session.flush()
         with pytest.raises(RegistryError, match=f"^2 keys start with '{key.prefix}'; give the"):
@@ -92,8 +92,8 @@ async def test_clause_2_regenerating_a_slot_revokes_its_live_key_only(db: Sessio
     async with db.begin() as session:
         made = await parties(session)
         old = made.key.row
-        other = await issue_key(session, made.subscription, "secondary")
-        new = await issue_key(session, made.subscription)
+        other = await issue_key(session, made.subscription, "secondary", actor="tests")
+        new = await issue_key(session, made.subscription, actor="tests")
         assert (old.status, old.status_reason) == (Status.REVOKED, "replaced by a new primary key")
         assert old.revoked_at is not None
         assert other.row.status is Status.ACTIVE
@@ -102,18 +102,18 @@ async def test_clause_2_regenerating_a_slot_revokes_its_live_key_only(db: Sessio
         with pytest.raises(
             RegistryError, match=r"^slot must be one of primary, secondary, not 'third'$"
         ):
-            await issue_key(session, made.subscription, "third")
+            await issue_key(session, made.subscription, "third", actor="tests")
 
 
 async def test_clause_3_2_subscribing_twice_gives_the_same_subscription(db: Sessions) -> None:
     async with db.begin() as session:
         made = await parties(session)
         plan = await find_plan(session, "sandbox")
-        assert await subscribe(session, made.application, plan) is made.subscription
+        assert await subscribe(session, made.application, plan, actor="tests") is made.subscription
         assert ("subscription", made.subscription.id) in await changes(session)
         made.subscription.status = Status.REVOKED
         await session.flush()
-        fresh = await subscribe(session, made.application, plan)
+        fresh = await subscribe(session, made.application, plan, actor="tests")
         assert fresh.id != made.subscription.id
         assert fresh.status is Status.ACTIVE
 
@@ -132,16 +132,16 @@ async def test_clause_3_2_sandbox_application_cannot_subscribe_to_production(
             match=r'^"Ann\'s payroll app" has sandbox access only; production needs the '
             r"provider's approval \(clause 3.2\)$",
         ):
-            await subscribe(session, made.application, plan)
+            await subscribe(session, made.application, plan, actor="tests")
         made.application.environment = Environment.PRODUCTION
-        assert (await subscribe(session, made.application, plan)).plan_id == plan.id
+        assert (await subscribe(session, made.application, plan, actor="tests")).plan_id == plan.id
 
 
 async def test_clause_2_keys_are_listed_per_application_oldest_first(db: Sessions) -> None:
     async with db.begin() as session:
         ann = await parties(session)
         bob = await parties(session, "bob@example.nl")
-        second = await issue_key(session, ann.subscription, "secondary")
+        second = await issue_key(session, ann.subscription, "secondary", actor="tests")
         listed = await list_keys(session, ann.application)
         assert [key.id for key in listed] == [ann.key.row.id, second.row.id]
         assert listed[0].subscription.application.id == ann.application.id
@@ -170,6 +170,6 @@ async def test_clause_2_regenerating_touches_only_this_subscriptions_live_key(
         ann = await parties(session)
         bob = await parties(session, "bob@example.nl")
         await revoke_key(session, ann.key.row.id, "leaked")
-        await issue_key(session, ann.subscription)
+        await issue_key(session, ann.subscription, actor="tests")
         assert bob.key.row.status is Status.ACTIVE
         assert ann.key.row.status_reason == "leaked"

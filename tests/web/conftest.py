@@ -112,7 +112,7 @@ async def seed_programme(site: Site, email: str = "ann@example.nl") -> Programme
             session, email=ADMIN_EMAIL, name="Pat Provider", password=ADMIN_PASSWORD
         )
         token = await issue_admin_token(session, admin, "tests")
-        developer = await create_developer(session, email=email, name="Ann Jansen")
+        developer = await create_developer(session, email=email, name="Ann Jansen", actor="tests")
         terms = await current_terms(session)
         assert terms is not None
         await accept_terms(session, developer, terms, "127.0.0.1", "tests")
@@ -123,13 +123,14 @@ async def seed_programme(site: Site, email: str = "ann@example.nl") -> Programme
             use_case="Monthly salary journal entries for the customer's own books.",
             use_case_category="accounting",
             requested_scopes="employee.employment.read",
+            actor="tests",
         )
         plan = await session.scalar(
             select(Plan).join(Product).where(Product.slug == "sandbox").limit(1)
         )
         assert plan is not None
-        subscription = await subscribe(session, application, plan)
-        key = await issue_key(session, subscription)
+        subscription = await subscribe(session, application, plan, actor="tests")
+        key = await issue_key(session, subscription, actor="tests")
         review = await request_production(
             session, application, "Launching in March", developer.email
         )

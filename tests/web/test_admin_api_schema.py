@@ -64,6 +64,7 @@ def _valid_bodies(now: datetime) -> dict[str, dict[str, Any]]:
     """Bodies naming a real operation and future dates, which random data almost never does."""
     start = now + timedelta(days=7)
     return {
+        "POST /developers": {"email": "schema@example.nl", "name": "Schema Check"},
         "PUT /lifecycle": {
             "operations": [DEPRECATED],
             "state": "deprecated",

@@ -353,7 +353,7 @@ async def seed_second_developer(site: Site) -> None:
     from termgate.registry.developers import create_developer
 
     async with site.sessions.begin() as session:
-        await create_developer(session, email="bo@example.nl", name="Bo de Vries")
+        await create_developer(session, email="bo@example.nl", name="Bo de Vries", actor="tests")
 
 
 async def test_console_shows_developers_applications_and_verification_mail(

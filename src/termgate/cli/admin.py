@@ -11,7 +11,14 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.cli.common import cli_actor, console, fail, in_session, settings_or_exit
+from termgate.cli.common import (
+    cli_actor,
+    console,
+    fail,
+    in_session,
+    print_table,
+    settings_or_exit,
+)
 from termgate.db.models import Status, utcnow
 from termgate.db.programme import Administrator, AdminToken, TermsVersion
 from termgate.registry.admin_tokens import (
@@ -273,7 +280,7 @@ def terms_list() -> None:
             f"{deadline:%Y-%m-%d %H:%M}" if deadline else "",
             str(accepted),
         )
-    console.print(table)
+    print_table(table)
 
 
 async def _party_id(session: AsyncSession, kind: Kind, reference: str) -> str:

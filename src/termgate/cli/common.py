@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import json
 import os
-from collections.abc import Awaitable, Callable
-from typing import NoReturn, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import date, datetime, time
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,6 +30,13 @@ from termgate.settings import Settings, SettingsError, get_settings
 T = TypeVar("T")
 
 console = Console(highlight=False)
+# Piped or redirected, a table is for programs and people's scripts: Rich would cut it to 80
+# columns (its width without a terminal), so it is printed at its natural width instead.
+UNWRAPPED = 1 << 16
+piped = Console(highlight=False, width=UNWRAPPED)
+JsonOutput = Annotated[
+    bool, typer.Option("--json", help="print JSON with stable keys instead of a table")
+]
 # An error is one line for scripts to read: never wrapped at the terminal's width (80 columns when
 # there is none), and the message's own brackets are text, not markup.
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -46,6 +56,11 @@ def _configured_secrets() -> list[str]:
     except SettingsError:
         return []
     return secret_values(dict(settings))
+
+
+def print_table(table: Table) -> None:
+    """On a terminal the table fits its width; otherwise no cell is cut or wrapped."""
+    (console if console.is_terminal else piped).print(table)
 
 
 def cli_actor() -> str:
@@ -70,6 +85,17 @@ def migrate() -> str:
     except Exception as error:  # Alembic wraps driver errors in many types; say it plainly
         fail(f"cannot migrate {shown}: {error}")
     return shown
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not shown in JSON")
+
+
+def print_json(listing: Sequence[Mapping[str, object]] | Mapping[str, object]) -> None:
+    """A listing for programs: JSON objects with the keys as given, times in ISO 8601."""
+    typer.echo(json.dumps(listing, indent=2, ensure_ascii=False, default=_plain))
 
 
 def apply_options(**options: object) -> None:

@@ -52,6 +52,7 @@ DEVELOPER_PASSWORD = "portal-demo-2026"
 END_USER_PASSWORD = "payroll-demo-2026"
 EXAMPLE_CLIENT_PATH = "/example-client/callback"
 SEEDER = "termgate demo seed"
+SEED_ACTOR = "demo-seed"  # the audit trail's actor for what the demo creates
 
 
 SANDBOX_DEBTOR_COUNT = 2  # the world's first debtors play the sandbox's customers
@@ -199,7 +200,7 @@ async def _developer(
     developer = await session.scalar(select(Developer).where(Developer.email == email))
     if developer is None:
         developer = await create_developer(
-            session, email=email, name=name, organisation=organisation
+            session, email=email, name=name, organisation=organisation, actor=SEED_ACTOR
         )
         developer.password_hash = await hash_off_loop(DEVELOPER_PASSWORD)
         developer.email_verified_at = utcnow()
@@ -228,13 +229,15 @@ async def _application(
         requested_scopes=app.scopes,
         redirect_uris=app.redirect_uri,
         expected_end_users=app.end_users,
+        actor=SEED_ACTOR,
     )
 
 
 async def _live_key(
     session: AsyncSession, application: Application, product: str, previous: object
 ) -> str:
-    subscription = await subscribe(session, application, await find_plan(session, product))
+    plan = await find_plan(session, product)
+    subscription = await subscribe(session, application, plan, actor=SEED_ACTOR)
     if isinstance(previous, str):
         row = await key_for_secret(session, previous)
         if (
@@ -243,7 +246,7 @@ async def _live_key(
             and row.subscription_id == subscription.id
         ):
             return previous
-    return (await issue_key(session, subscription)).secret
+    return (await issue_key(session, subscription, actor=SEED_ACTOR)).secret
 
 
 async def _register_example_client(

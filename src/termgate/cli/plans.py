@@ -8,9 +8,17 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.cli.common import cli_actor, console, fail, in_session
+from termgate.cli.common import (
+    JsonOutput,
+    cli_actor,
+    console,
+    fail,
+    in_session,
+    print_json,
+    print_table,
+)
 from termgate.db.models import Plan
-from termgate.registry.plans import change_limits, find_plan_ref, list_plans
+from termgate.registry.plans import LIMITS, change_limits, find_plan_ref, list_plans
 from termgate.strict import whole_number
 
 plans = typer.Typer(help="Plans and their limits.", no_args_is_help=True)
@@ -32,12 +40,27 @@ def _shown(value: object) -> str:
     return "no limit" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def _plan_fields(plan: Plan) -> dict[str, object]:
+    return {
+        "id": plan.id,
+        "product": plan.product.slug,
+        "plan": plan.slug,
+        "name": plan.name,
+        "environment": plan.product.environment.value,
+        **{name: getattr(plan, name) for name in (*LIMITS, "price_cents_per_month")},
+    }
+
+
 @plans.command("list")
-def plan_list() -> None:
-    """Every plan with its limits."""
+def plan_list(as_json: JsonOutput = False) -> None:
+    """Every plan with its limits (in JSON, null means no limit)."""
+    rows = in_session(list_plans)
+    if as_json:
+        print_json([_plan_fields(plan) for plan in rows])
+        return
     table = Table("plan", "rate/min", "developer/min", "quota", "end users", "debtors",
                   "page", "bytes/day", "response bytes", "in flight", "time zone")  # fmt: skip
-    for plan in in_session(list_plans):
+    for plan in rows:
         table.add_row(
             f"{plan.product.slug}/{plan.slug}",
             _shown(plan.rate_limit_per_minute),
@@ -51,7 +74,7 @@ def plan_list() -> None:
             _shown(plan.max_in_flight),
             plan.time_zone,
         )
-    console.print(table)
+    print_table(table)
 
 
 @plans.command("set")

@@ -8,7 +8,14 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.cli.common import cli_actor, console, in_session
+from termgate.cli.common import (
+    JsonOutput,
+    cli_actor,
+    console,
+    in_session,
+    print_json,
+    print_table,
+)
 from termgate.core.errors import RegistryError
 from termgate.db.models import Application, Developer, SubscriptionKey
 from termgate.registry.applications import create_application, find_application, list_applications
@@ -28,6 +35,50 @@ def _when(row: Developer | Application | SubscriptionKey) -> str:
     return row.created_at.strftime("%Y-%m-%d %H:%M")
 
 
+def _developer_fields(row: Developer) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "email": row.email,
+        "name": row.name,
+        "organisation": row.organisation,
+        "status": row.status.value,
+        "status_reason": row.status_reason,
+        "email_verified": row.email_verified_at is not None,
+        "created_at": row.created_at,
+    }
+
+
+def _application_fields(row: Application, email: str) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "developer_id": row.developer_id,
+        "developer_email": email,
+        "environment": row.environment.value,
+        "status": row.status.value,
+        "status_reason": row.status_reason,
+        "created_at": row.created_at,
+    }
+
+
+def _key_fields(row: SubscriptionKey) -> dict[str, object]:
+    subscription = row.subscription
+    return {
+        "id": row.id,
+        "prefix": row.prefix,
+        "slot": row.slot,
+        "subscription_id": row.subscription_id,
+        "application_id": subscription.application_id,
+        "application": subscription.application.name,
+        "plan_id": subscription.plan_id,
+        "plan": subscription.plan.name,
+        "status": row.status.value,
+        "status_reason": row.status_reason,
+        "created_at": row.created_at,
+        "revoked_at": row.revoked_at,
+    }
+
+
 @developers.command("create")
 def developer_create(
     email: str,
@@ -45,7 +96,7 @@ def developer_create(
 
     async def work(session: AsyncSession) -> Developer:
         developer = await create_developer(
-            session, email=email, name=name, organisation=organisation
+            session, email=email, name=name, organisation=organisation, actor=cli_actor()
         )
         if accept_terms:
             terms = await current_terms(session)
@@ -59,15 +110,18 @@ def developer_create(
 
 
 @developers.command("list")
-def developer_list() -> None:
+def developer_list(as_json: JsonOutput = False) -> None:
     """Every developer account."""
     rows = in_session(list_developers)
+    if as_json:
+        print_json([_developer_fields(row) for row in rows])
+        return
     table = Table("id", "e-mail", "name", "organisation", "status", "created")
     for row in rows:
         table.add_row(
             row.id, row.email, row.name, row.organisation or "", row.status.value, _when(row)
         )
-    console.print(table)
+    print_table(table)
 
 
 @applications.command("create")
@@ -82,7 +136,12 @@ def application_create(
     async def work(session: AsyncSession) -> Application:
         owner = await find_developer(session, developer)
         return await create_application(
-            session, owner, name=name, description=description, use_case=use_case
+            session,
+            owner,
+            name=name,
+            description=description,
+            use_case=use_case,
+            actor=cli_actor(),
         )
 
     application = in_session(work)
@@ -92,6 +151,7 @@ def application_create(
 @applications.command("list")
 def application_list(
     developer: Annotated[str | None, typer.Option(help="only this developer's")] = None,
+    as_json: JsonOutput = False,
 ) -> None:
     """Applications, with their owner and access."""
 
@@ -101,10 +161,14 @@ def application_list(
         emails = {d.id: d.email for d in await list_developers(session)}
         return [(row, emails[row.developer_id]) for row in rows]
 
+    rows = in_session(work)
+    if as_json:
+        print_json([_application_fields(row, email) for row, email in rows])
+        return
     table = Table("id", "name", "developer", "environment", "status", "created")
-    for row, email in in_session(work):
+    for row, email in rows:
         table.add_row(row.id, row.name, email, row.environment.value, row.status.value, _when(row))
-    console.print(table)
+    print_table(table)
 
 
 @keys.command("create")
@@ -118,8 +182,9 @@ def key_create(
 
     async def work(session: AsyncSession) -> tuple[str, SubscriptionKey]:
         app = await find_application(session, application)
-        subscription = await subscribe(session, app, await find_plan(session, product, plan))
-        issued = await issue_key(session, subscription, slot)
+        chosen = await find_plan(session, product, plan)
+        subscription = await subscribe(session, app, chosen, actor=cli_actor())
+        issued = await issue_key(session, subscription, slot, actor=cli_actor())
         return issued.secret, issued.row
 
     secret, row = in_session(work)
@@ -132,6 +197,7 @@ def key_list(
     application: Annotated[
         str | None, typer.Option("--app", help="only this application's")
     ] = None,
+    as_json: JsonOutput = False,
 ) -> None:
     """Keys by prefix (their secrets are not stored)."""
 
@@ -139,8 +205,12 @@ def key_list(
         owner = await find_application(session, application) if application else None
         return await list_keys(session, owner)
 
+    rows = in_session(work)
+    if as_json:
+        print_json([_key_fields(row) for row in rows])
+        return
     table = Table("id", "prefix", "slot", "application", "plan", "status", "created")
-    for row in in_session(work):
+    for row in rows:
         subscription = row.subscription
         table.add_row(
             row.id,
@@ -151,7 +221,7 @@ def key_list(
             row.status.value,
             _when(row),
         )
-    console.print(table)
+    print_table(table)
 
 
 @keys.command("revoke")

@@ -10,12 +10,21 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.cli.common import cli_actor, console, in_session, settings_or_exit
-from termgate.db.traffic import MaintenanceException
+from termgate.cli.common import (
+    JsonOutput,
+    cli_actor,
+    console,
+    in_session,
+    print_json,
+    print_table,
+    settings_or_exit,
+)
+from termgate.db.traffic import MaintenanceException, MaintenanceRule
 from termgate.governance.announcements import Affected, announce, deprecation_notice
 from termgate.governance.inputs import parse_moment
 from termgate.governance.lifecycle import LifecycleView, add_brownout, all_lifecycles, parse_state
 from termgate.governance.lifecycle import set_lifecycle as set_state
+from termgate.governance.maintenance import Window
 from termgate.governance.maintenance_calendar import (
     WEEKDAYS,
     add_window,
@@ -43,13 +52,49 @@ def _when(value: object) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else ""
 
 
+def _calendar_fields(
+    rules: list[MaintenanceRule], windows: list[Window], changes: list[MaintenanceException]
+) -> dict[str, object]:
+    return {
+        "weekly": [
+            {
+                "weekday": rule.weekday,
+                "start_time": rule.start_time,
+                "time_zone": rule.time_zone,
+                "duration_minutes": rule.duration_minutes,
+            }
+            for rule in rules
+        ],
+        "windows": [
+            {"start": w.start, "end": w.end, "kind": w.kind, "reason": w.reason, "uid": w.uid}
+            for w in windows
+        ],
+        "exceptions": [
+            {
+                "id": change.id,
+                "kind": change.kind.value,
+                "original_start": change.original_start,
+                "start": change.start,
+                "duration_minutes": change.duration_minutes,
+                "reason": change.reason,
+                "notified_at": change.notified_at,
+            }
+            for change in changes
+        ],
+    }
+
+
 @maintenance.command("show")
-def maintenance_show() -> None:
-    """The weekly window, the next twelve weeks of windows (UTC) and the exceptions."""
+def maintenance_show(as_json: JsonOutput = False) -> None:
+    """The weekly window, the next twelve weeks of windows (UTC) and the exceptions (in JSON:
+    an object of `weekly`, `windows` and `exceptions`)."""
     now = settings_or_exit().now()
 
     async def work(session: AsyncSession) -> None:
         rules, changes = await load_calendar(session)
+        if as_json:
+            print_json(_calendar_fields(rules, await upcoming(session, now), changes))
+            return
         for rule in rules:
             console.print(
                 f"weekly: {WEEKDAYS[rule.weekday]} {rule.start_time} {rule.time_zone}, "
@@ -62,7 +107,7 @@ def maintenance_show() -> None:
             table.add_row(
                 _when(window.start), _when(window.end), window.kind, window.reason, window.uid
             )
-        console.print(table)
+        print_table(table)
         if changes:
             listing = Table("id", "kind", "weekly window", "start", "min", "reason", "told")
             for change in changes:
@@ -75,7 +120,7 @@ def maintenance_show() -> None:
                     change.reason,
                     _when(change.notified_at),
                 )
-            console.print(listing)
+            print_table(listing)
 
     in_session(work)
 
@@ -226,10 +271,25 @@ def _lifecycle_table(rows: list[LifecycleView]) -> Table:
     return table
 
 
+def _lifecycle_fields(item: LifecycleView) -> dict[str, object]:
+    return {
+        "operation_id": item.row.operation_id,
+        "state": item.row.state.value,
+        "deprecated_at": item.row.deprecated_at,
+        "sunset_at": item.row.sunset_at,
+        "migration_url": item.row.migration_url,
+        "brownouts": [{"start": b.start, "end": b.end} for b in item.brownouts],
+    }
+
+
 @lifecycle.command("show")
-def lifecycle_show() -> None:
+def lifecycle_show(as_json: JsonOutput = False) -> None:
     """Operations that are deprecated, sunset or retired."""
-    console.print(_lifecycle_table(in_session(all_lifecycles)))
+    rows = in_session(all_lifecycles)
+    if as_json:
+        print_json([_lifecycle_fields(item) for item in rows])
+        return
+    print_table(_lifecycle_table(rows))
 
 
 @lifecycle.command("set")
@@ -269,7 +329,7 @@ def lifecycle_set(
         return await all_lifecycles(session), told
 
     rows, told = in_session(work)
-    console.print(_lifecycle_table(rows))
+    print_table(_lifecycle_table(rows))
     if told:
         console.print(
             f"notices queued for {len({item.developer.id for item in told})} affected developer(s)"
@@ -298,7 +358,7 @@ def lifecycle_brownout(
         )
         return await all_lifecycles(session)
 
-    console.print(_lifecycle_table(in_session(work)))
+    print_table(_lifecycle_table(in_session(work)))
 
 
 def announce_change(

@@ -26,10 +26,15 @@ from termgate.settings import Settings
 VERIFY = "verify"
 RESET = "reset"
 LIFETIME = {VERIFY: timedelta(days=2), RESET: timedelta(hours=1)}
+INVITATION_LIFETIME = timedelta(days=7)
 
 
 async def _issue_token(
-    session: AsyncSession, developer: Developer, purpose: str, now: datetime
+    session: AsyncSession,
+    developer: Developer,
+    purpose: str,
+    now: datetime,
+    lifetime: timedelta | None = None,
 ) -> str:
     secret = generate_key()
     session.add(
@@ -37,7 +42,7 @@ async def _issue_token(
             developer_id=developer.id,
             purpose=purpose,
             token_hash=hash_key(secret),
-            expires_at=now + LIFETIME[purpose],
+            expires_at=now + (lifetime or LIFETIME[purpose]),
         )
     )
     await session.flush()
@@ -81,9 +86,10 @@ async def sign_up(
     if existing is not None:
         await _tell_owner(session, settings, existing)
         return address
-    developer = await create_developer(session, email=address, name=name, organisation=organisation)
+    developer = await create_developer(
+        session, email=address, name=name, organisation=organisation, actor=address
+    )
     developer.password_hash = password_hash
-    await record(session, developer.email, "signed-up", "developer", developer.id)
     await send_verification(session, settings, developer)
     return address
 
@@ -110,9 +116,10 @@ async def _mail_link(
     purpose: str,
     subject: str,
     text: str,
+    lifetime: timedelta | None = None,
 ) -> None:
     """Mails the developer a single-use link for `purpose`; `text` holds `{link}`."""
-    secret = await _issue_token(session, developer, purpose, settings.now())
+    secret = await _issue_token(session, developer, purpose, settings.now(), lifetime)
     link = f"{settings.base_url}/portal/{purpose}?token={secret}"
     body = f"Hello {developer.name},\n\n" + text.format(link=link)
     # The link is a credential: the outbox empties the body once the relay has it (LINK_KINDS).
@@ -130,6 +137,22 @@ async def send_verification(
         "Confirm your e-mail address",
         "Confirm your address for the developer portal by opening this link within two days:"
         "\n\n{link}\n\nIf you did not sign up, ignore this message.",
+    )
+
+
+async def send_invitation(session: AsyncSession, settings: Settings, developer: Developer) -> None:
+    """An account the provider created has no password: its owner chooses one through a
+    password-set link valid for a week, which also confirms the address (`reset_password`)."""
+    await _mail_link(
+        session,
+        settings,
+        developer,
+        RESET,
+        "Your developer portal account",
+        "The API provider created a developer portal account for you. Choose your password "
+        "within a week by opening this link:\n\n{link}\n\nIf you did not expect this, ignore "
+        "this message; nobody can sign in to the account without that password.",
+        INVITATION_LIFETIME,
     )
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.core.audit import record
 from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.models import Application, Developer
 from termgate.registry.developers import clean_text, require_text
@@ -52,7 +53,9 @@ async def create_application(
     requested_scopes: str = "",
     redirect_uris: str = "",
     expected_end_users: int | None = None,
+    actor: str,
 ) -> Application:
+    """A new sandbox application of `developer`, audited as `created` by `actor`."""
     title = require_text("application name", name)
     if use_case_category is not None and use_case_category not in USE_CASE_CATEGORIES:
         raise RegistryError(f"choose a use case category, not {use_case_category[:40]!r}")
@@ -77,6 +80,9 @@ async def create_application(
     )
     session.add(application)
     await session.flush()
+    await record(
+        session, actor, "created", "application", application.id, f"for developer {developer.id}"
+    )
     return application
 
 

@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from termgate.core.audit import record
 from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.models import Developer
 from termgate.strict import control_character, control_character_problem
@@ -41,8 +42,15 @@ def clean_text(label: str, value: str, multiline: bool = False) -> str:
 
 
 async def create_developer(
-    session: AsyncSession, *, email: str, name: str, organisation: str | None = None
+    session: AsyncSession,
+    *,
+    email: str,
+    name: str,
+    organisation: str | None = None,
+    actor: str,
 ) -> Developer:
+    """A new developer account, audited as `created` by `actor` (the developer's own address
+    when they sign up, an administrator's otherwise)."""
     address = normalise_email(email)
     if await session.scalar(select(Developer.id).where(Developer.email == address)):
         raise RegistryError(f"a developer with e-mail {address} already exists")
@@ -53,6 +61,7 @@ async def create_developer(
     )
     session.add(developer)
     await session.flush()
+    await record(session, actor, "created", "developer", developer.id)
     return developer
 
 

@@ -39,8 +39,11 @@ class IssuedKey:
     row: SubscriptionKey
 
 
-async def subscribe(session: AsyncSession, application: Application, plan: Plan) -> Subscription:
-    """The application's active subscription to `plan`, created if it has none."""
+async def subscribe(
+    session: AsyncSession, application: Application, plan: Plan, *, actor: str
+) -> Subscription:
+    """The application's active subscription to `plan`, created (and audited as `created` by
+    `actor`) if it has none."""
     await session.refresh(plan, ["product"])
     if (
         plan.product.environment is Environment.PRODUCTION
@@ -62,14 +65,17 @@ async def subscribe(session: AsyncSession, application: Application, plan: Plan)
     subscription = Subscription(application_id=application.id, plan_id=plan.id)
     session.add(subscription)
     await session.flush()
+    plan_name = f"plan {plan.product.slug}/{plan.slug}"
+    await record(session, actor, "created", "subscription", subscription.id, plan_name)
     record_access_change(session, "subscription", subscription.id)
     return subscription
 
 
 async def issue_key(
-    session: AsyncSession, subscription: Subscription, slot: str = "primary"
+    session: AsyncSession, subscription: Subscription, slot: str = "primary", *, actor: str
 ) -> IssuedKey:
-    """A new key in `slot`; a live key already in that slot is revoked (regeneration)."""
+    """A new key in `slot`; a live key already in that slot is revoked (regeneration). Both are
+    audited with `actor`; the audit names the key by id and prefix, never its secret."""
     if slot not in SLOTS:
         raise RegistryError(f"slot must be one of {', '.join(SLOTS)}, not {slot!r}")
     application = await session.get_one(Application, subscription.application_id)
@@ -84,6 +90,7 @@ async def issue_key(
         )
     ):
         _mark_revoked(previous, f"replaced by a new {slot} key")
+        await record(session, actor, "revoked", "key", previous.id, previous.status_reason or "")
     secret = generate_key()
     row = SubscriptionKey(
         subscription_id=subscription.id,
@@ -93,6 +100,8 @@ async def issue_key(
     )
     session.add(row)
     await session.flush()
+    described = f"{slot} key {row.prefix}… of subscription {subscription.id}"
+    await record(session, actor, "issued", "key", row.id, described)
     record_access_change(session, "subscription_key", row.id)
     return IssuedKey(secret, row)
 

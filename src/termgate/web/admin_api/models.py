@@ -6,7 +6,7 @@ Response models read ORM rows directly (`from_attributes`); request bodies are s
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Path
 from pydantic import (
@@ -21,7 +21,9 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from termgate.core.errors import RegistryError
 from termgate.problems import ErrorType
+from termgate.registry.developers import normalise_email
 from termgate.strict import control_character
 
 ID_PATTERN = r"^[^\x00-\x1f\x7f/]+$"
@@ -141,6 +143,62 @@ class TermsDraft(Body):
     reaccept_days: Annotated[int | None, Field(ge=0, le=3650)] = None
 
 
+def _email(value: str) -> str:
+    try:
+        return normalise_email(value)
+    except RegistryError as error:
+        raise ValueError(str(error)) from None
+
+
+Email = Annotated[str, Field(min_length=3, max_length=320), AfterValidator(_email)]
+# The registry's USE_CASE_CATEGORIES, spelled out for the schema (a test keeps them equal).
+Category = Literal["accounting", "hr", "analytics", "benefits", "time", "other"]
+Scope = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_single_line)]
+Uri = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_single_line)]
+
+
+class DeveloperDraft(Body):
+    """A developer account made by the provider. It has no password: with `invite` the developer
+    is mailed a link to choose one (valid a week); without, they use "forgot password"."""
+
+    email: Email
+    name: Line
+    organisation: Line | None = None
+    invite: bool = True
+    accept_terms: bool = Field(
+        default=False,
+        description="record that the developer accepted the current terms outside the portal "
+        "(a signed agreement); the acceptance ledger notes it as such (clause 1)",
+    )
+
+
+class ApplicationDraft(Body):
+    """An application of the developer; it has sandbox access until a production review."""
+
+    name: Line
+    description: Annotated[Text, Field(max_length=5000)] = ""
+    use_case: Annotated[Text, Field(max_length=5000)] = ""
+    use_case_category: Category | None = None
+    requested_scopes: Annotated[list[Scope], Field(max_length=50)] = []
+    redirect_uris: Annotated[list[Uri], Field(max_length=20)] = Field(
+        default=[],
+        description="for an OAuth client: https (http only on the loopback), no #fragment",
+    )
+    expected_end_users: Annotated[int | None, Field(ge=1, le=10_000_000)] = None
+
+
+class SubscriptionDraft(Body):
+    """The plan to subscribe to: `product/plan` (e.g. `sandbox/free`) or the plan's id."""
+
+    plan: Annotated[str, Field(min_length=1, max_length=130, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+class KeyDraft(Body):
+    """Which slot the key goes in; a live key already there is revoked (rotation)."""
+
+    slot: Literal["primary", "secondary"] = "primary"
+
+
 class Page(BaseModel):
     """Which page of a list: numbered from 1, at most 100 items a page."""
 
@@ -211,6 +269,12 @@ class KeyOut(Out):
     status_reason: str | None
     created_at: datetime
     revoked_at: datetime | None
+
+
+class IssuedKeyOut(KeyOut):
+    """The key with its secret, shown this once; only its hash is kept."""
+
+    secret: str
 
 
 class SubscriptionOut(Out):

@@ -102,6 +102,7 @@ async def new_app(request: Request, session: AsyncSession, developer: Developer)
         requested_scopes=parse_scopes(scopes, web(request).scopes),
         redirect_uris=str(form.get("redirect_uris", "")),
         expected_end_users=_end_users(field(form, "expected_end_users")),
+        actor=developer.email,
     )
     flash(request, f"{application.name} is registered with sandbox access.")
     return redirect(f"/portal/apps/{application.id}")
@@ -182,8 +183,11 @@ async def subscribe_app(request: Request, session: AsyncSession, developer: Deve
     )
     if plan is None:
         raise RegistryError("choose one of the plans offered to this application (clause 3.2)")
-    subscription = await subscribe(session, application, plan)
-    keys = [(slot, (await issue_key(session, subscription, slot)).secret) for slot in SLOTS]
+    subscription = await subscribe(session, application, plan, actor=developer.email)
+    keys = [
+        (slot, (await issue_key(session, subscription, slot, actor=developer.email)).secret)
+        for slot in SLOTS
+    ]
     product = f"{plan.product.name} · {plan.name}"
     return await _keys_page(request, session, developer, application, product, keys)
 
@@ -195,7 +199,7 @@ async def regenerate_key(request: Request, session: AsyncSession, developer: Dev
     if subscription is None or subscription.application_id != application.id:
         raise NotFoundError("no such subscription of this application")
     slot = request.path_params["slot"]
-    issued = await issue_key(session, subscription, slot)
+    issued = await issue_key(session, subscription, slot, actor=developer.email)
     plan = await session.get_one(Plan, subscription.plan_id, options=[selectinload(Plan.product)])
     product = f"{plan.product.name} · {plan.name}"
     keys = [(slot, issued.secret)]
