@@ -48,7 +48,7 @@ async def capture(sessions: Sessions) -> AsyncIterator[Settings]:
 
 
 async def suspend_ann(session: AsyncSession) -> Developer:
-    developer = await create_developer(session, email="ann@example.nl", name="Ann")
+    developer = await create_developer(session, email="ann@example.nl", name="Ann", actor="ops")
     await change_status(session, "developer", developer.id, Status.SUSPENDED, "abuse", "ops")
     return developer
 
@@ -176,7 +176,7 @@ async def test_sign_up_link_is_kept_only_until_the_relay_has_it(
     sessions: Sessions, capture: Settings
 ) -> None:
     async with sessions.begin() as session:
-        developer = await create_developer(session, email="cas@example.nl", name="Cas")
+        developer = await create_developer(session, email="cas@example.nl", name="Cas", actor="ops")
         await send_verification(session, capture, developer)
     [queued] = await outbox_rows(sessions)
     assert "token=" in queued.body
