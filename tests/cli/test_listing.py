@@ -87,7 +87,7 @@ def made_from_the_command_line(cli: CliRunner) -> tuple[str, str]:
     return email, app_name
 
 
-def test_listings_in_json_parse_with_stable_keys(cli: CliRunner) -> None:
+def test_listings_in_json_parse_with_stable_keys(cli: CliRunner, tmp_path: Path) -> None:
     email, app_name = made_from_the_command_line(cli)
     developers = {row["email"]: row for row in listed(cli, "developer", "list")}
     assert set(developers[email]) == DEVELOPER_KEYS
@@ -100,9 +100,19 @@ def test_listings_in_json_parse_with_stable_keys(cli: CliRunner) -> None:
     assert [set(row) for row in keys] == [KEY_KEYS]
     assert keys[0]["application"] == app_name
     assert keys[0]["created_at"].startswith("20")
+    # A product of this test's own: the session's database is shared, and other tests change
+    # the seeded plans.
+    product = f"listing-{new_id()[:8]}"
+    catalogue = tmp_path / "catalogue.toml"
+    catalogue.write_text(
+        f'[products.{product}]\nname = "Listing"\nenvironment = "sandbox"\n'
+        f'[products.{product}.plans.basic]\nname = "Basic"\nrate_limit_per_minute = 60\n',
+        encoding="utf-8",
+    )
+    invoke(cli, "apply", str(catalogue))
     plans = {f"{row['product']}/{row['plan']}": row for row in listed(cli, "plan", "list")}
-    assert plans["sandbox/free"]["rate_limit_per_minute"] == 60
-    assert plans["sandbox/free"]["max_in_flight"] is None  # no limit is null, not a word
+    assert plans[f"{product}/basic"]["rate_limit_per_minute"] == 60
+    assert plans[f"{product}/basic"]["max_in_flight"] is None  # no limit is null, not a word
     assert listed(cli, "lifecycle", "show") == []
 
 
