@@ -44,6 +44,8 @@ def _known_ids(programme: Any, plan_id: str, exception_id: str) -> dict[str, str
     return {
         "exception_id": exception_id,
         "plan_id": plan_id,
+        "product_slug": "production",
+        "plan_slug": "standard",
         "developer_id": programme.developer_id,
         "application_id": programme.application_id,
         "subscription_id": programme.subscription_id,
@@ -57,6 +59,7 @@ def _valid_bodies(now: datetime) -> dict[str, dict[str, Any]]:
     """Bodies naming a real operation and future dates, which random data almost never does."""
     start = now + timedelta(days=7)
     return {
+        "POST /products": {"slug": "gold", "name": "Gold", "environment": "production"},
         "PUT /lifecycle": {
             "operations": [DEPRECATED],
             "state": "deprecated",
