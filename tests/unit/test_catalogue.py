@@ -18,6 +18,7 @@ from termgate.registry.catalogue import (
     upsert_plan,
     upsert_product,
 )
+from termgate.registry.plans import change_limits, find_plan_ref
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -117,7 +118,27 @@ async def test_invalid_spec_is_refused_and_changes_nothing(
         assert await current_catalogue(session) == []
 
 
+async def test_clause_3_2_product_environment_cannot_change(db: Sessions) -> None:
+    """A sandbox product turned production would let unapproved applications at real data."""
+    async with db.begin() as session:
+        await upsert_product(session, replace(PRODUCTION, environment=Environment.SANDBOX), "a")
+        before = await _counts(session)
+        with pytest.raises(RegistryError, match="environment cannot change from sandbox to prod"):
+            await upsert_product(session, PRODUCTION, "cli:ann")
+        assert await _counts(session) == before
+
+
 async def test_upsert_plan_of_unknown_product_is_refused(db: Sessions) -> None:
     async with db.begin() as session:
         with pytest.raises(NotFoundError, match="no product 'nowhere'"):
             await upsert_plan(session, "nowhere", STANDARD, "cli:ann")
+
+
+async def test_plan_set_reason_reads_unlimited_not_none(db: Sessions) -> None:
+    async with db.begin() as session:
+        await upsert_product(session, PRODUCTION, "cli:ann")
+        plan = await find_plan_ref(session, "production/standard")
+        await change_limits(session, plan, {"max_debtors": 5, "quota_per_period": None}, "cli:ann")
+        last = await session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
+        assert last is not None
+        assert last.reason == "max_debtors unlimited → 5; quota_per_period 1000000 → unlimited"

@@ -9,14 +9,15 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.cli.admin import administrators, moderation, terms
-from termgate.cli.common import apply_options, console, fail, in_session, settings_or_exit
+from termgate.cli.catalogue import apply, export
+from termgate.cli.common import apply_options, console, in_session, migrate, settings_or_exit
 from termgate.cli.demo import CREDENTIALS_FILE, demo_services, serve_demo
 from termgate.cli.demo_seed import DemoCredentials, read_previous, seed_demo
+from termgate.cli.install import init
 from termgate.cli.openapi import openapi
 from termgate.cli.plans import plans
 from termgate.cli.registry import applications, developers, keys
 from termgate.cli.traffic import announce_change, lifecycle, maintenance
-from termgate.secret_settings import mask_url
 
 app = typer.Typer(
     name="termgate",
@@ -37,21 +38,11 @@ app.add_typer(maintenance, name="maintenance")
 app.add_typer(lifecycle, name="lifecycle")
 app.command("announce")(announce_change)
 app.command("openapi")(openapi)
+app.command("init")(init)
+app.command("apply")(apply)
+app.command("export")(export)
 
 Port = Annotated[int | None, typer.Option(help="TCP port (default: TERMGATE_PORT or 8000)")]
-
-
-def migrate() -> str:
-    """Migrate the configured database; returns its URL as it may be shown (password hidden)."""
-    from termgate.db.migrate import upgrade
-
-    settings = settings_or_exit()
-    shown = mask_url(settings.database_url)
-    try:
-        upgrade(settings.database_url)
-    except Exception as error:  # Alembic wraps driver errors in many types; say it plainly
-        fail(f"cannot migrate {shown}: {error}")
-    return shown
 
 
 @database.command("upgrade")

@@ -7,6 +7,7 @@ readable line on stderr and a non-zero exit status, never a traceback and never 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import os
 from collections.abc import Awaitable, Callable
 from typing import NoReturn, TypeVar
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from termgate.core.errors import RegistryError
 from termgate.db.engine import create_engine, session_factory
 from termgate.notify.mail import transaction
-from termgate.secret_settings import redact, secret_values
+from termgate.secret_settings import mask_url, redact, secret_values
 from termgate.settings import Settings, SettingsError, get_settings
 
 T = TypeVar("T")
@@ -45,6 +46,28 @@ def _configured_secrets() -> list[str]:
     except SettingsError:
         return []
     return secret_values(dict(settings))
+
+
+def cli_actor() -> str:
+    """Who the audit trail names for a command run from a shell: `cli:<OS user>`."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (a bare container)
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return f"cli:{user}"
+
+
+def migrate() -> str:
+    """Migrate the configured database; returns its URL as it may be shown (password hidden)."""
+    from termgate.db.migrate import upgrade
+
+    settings = settings_or_exit()
+    shown = mask_url(settings.database_url)
+    try:
+        upgrade(settings.database_url)
+    except Exception as error:  # Alembic wraps driver errors in many types; say it plainly
+        fail(f"cannot migrate {shown}: {error}")
+    return shown
 
 
 def apply_options(**options: object) -> None:

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.cli.common import console, fail, in_session
+from termgate.cli.common import cli_actor, console, fail, in_session
 from termgate.db.models import Plan
 from termgate.registry.plans import change_limits, find_plan_ref, list_plans
 from termgate.strict import whole_number
@@ -93,7 +93,7 @@ def plan_set(
 
     async def work(session: AsyncSession) -> Plan:
         found = await find_plan_ref(session, plan)
-        return await change_limits(session, found, changes, "operator")
+        return await change_limits(session, found, changes, cli_actor())
 
     changed = in_session(work)
     console.print(f"plan {changed.product.slug}/{changed.slug} changed: {', '.join(changes)}")

@@ -125,7 +125,8 @@ def check_plan_field(name: str, value: Any) -> Any:
     try:
         return check_limit(name, value)
     except RegistryError as error:
-        raise RegistryError(str(error).removeprefix(f"{name} ")) from None
+        message = str(error).removeprefix(f"{name} ").replace("; empty for no cap", "")
+        raise RegistryError(message) from None
 
 
 def check_product_field(name: str, value: Any) -> Any:
@@ -268,6 +269,12 @@ async def upsert_product(session: AsyncSession, spec: ProductSpec, actor: str) -
         lines.append(f"product {spec.slug}: created")
     else:
         before = _product_values(product)
+        if before["environment"] is not values["environment"]:
+            raise RegistryError(
+                f"product {spec.slug}: environment cannot change from "
+                f"{before['environment'].value} to {values['environment'].value}: its "
+                "subscriptions were granted for one (clause 3.2); create a new product instead"
+            )
         changes = [
             describe_change(name, before[name], values[name])
             for name in PRODUCT_FIELDS

@@ -64,6 +64,11 @@ def check_limit(name: str, value: Any) -> Any:
     raise RegistryError(f"{name!r} is not a limit of a plan; choose from {', '.join(LIMITS)}")
 
 
+def readable(value: Any) -> str:
+    """A limit as a person reads it in an audit reason: "unlimited", never "None"."""
+    return "unlimited" if value is None else str(value)
+
+
 async def list_plans(session: AsyncSession) -> list[Plan]:
     query = (
         select(Plan)
@@ -96,7 +101,7 @@ async def change_limits(
     if not checked:
         raise RegistryError("name at least one limit to change")
     described = [
-        f"{name} {getattr(plan, name)!r} → {value!r}"
+        f"{name} {readable(getattr(plan, name))} → {readable(value)}"
         for name, value in checked.items()
         if getattr(plan, name) != value
     ]

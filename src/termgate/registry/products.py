@@ -1,7 +1,8 @@
 """Products and their plans: clause 4.4's limits as data (the gateway's limit step enforces them).
 
-Every installation starts with a Sandbox product (open to any application, fake data, low limits)
-and a Production product (real data, for approved applications: clause 3.2).
+A database starts with none: the provider declares them in a catalogue file (`terms/catalogue.toml`
+holds a Sandbox product, open to any application on fake data, and a Production product, real data
+for approved applications: clause 3.2) and applies it (`registry.catalogue`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from termgate.core.changes import record_access_change
 from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.models import Environment, Plan, Product
-
-MB = 1024 * 1024
+from termgate.registry.catalogue import upsert_plan, upsert_product
+from termgate.registry.catalogue_toml import products_from_file
 
 
 @dataclass(frozen=True)
@@ -38,43 +39,6 @@ class PlanTemplate:
     max_response_bytes: int | None = None  # clause 3.3 e
     max_in_flight: int | None = None  # clause 3.3 f, per application and gateway node
     time_zone: str = "Europe/Amsterdam"  # days and months of quotas and bandwidth
-
-
-@dataclass(frozen=True)
-class ProductTemplate:
-    slug: str
-    name: str
-    description: str
-    environment: Environment
-    plan: PlanTemplate
-
-
-DEFAULT_PRODUCTS = (
-    ProductTemplate(
-        "sandbox",
-        "Sandbox",
-        "Every operation of the payroll API on generated data; open to every application.",
-        Environment.SANDBOX,
-        PlanTemplate("free", "Sandbox (free)", 60, 10_000, 5, 5, 50 * MB, 0, max_response_bytes=MB),
-    ),
-    ProductTemplate(
-        "production",
-        "Production",
-        "Every operation on your customers' real payroll data; for approved applications.",
-        Environment.PRODUCTION,
-        PlanTemplate(
-            "standard",
-            "Standard",
-            600,
-            1_000_000,
-            10_000,
-            2_500,
-            5_000 * MB,
-            4_900,
-            max_response_bytes=10 * MB,
-        ),
-    ),
-)
 
 
 async def create_product(
@@ -109,23 +73,21 @@ async def create_plan(session: AsyncSession, product: Product, template: PlanTem
     return plan
 
 
-async def ensure_default_products(session: AsyncSession) -> None:
-    """Create the default products and plans that are missing; existing ones stay as edited."""
-    for template in DEFAULT_PRODUCTS:
-        product = await session.scalar(select(Product).where(Product.slug == template.slug))
+async def ensure_default_products(session: AsyncSession, actor: str = "system") -> None:
+    """The products and plans of `terms/catalogue.toml` that are missing (the demo and tests
+    start from them); existing ones stay as edited. A production install applies its own file
+    instead (`termgate init --catalogue`, `termgate apply`)."""
+    for spec in products_from_file():
+        product = await session.scalar(select(Product).where(Product.slug == spec.slug))
         if product is None:
-            product = await create_product(
-                session,
-                slug=template.slug,
-                name=template.name,
-                description=template.description,
-                environment=template.environment,
+            await upsert_product(session, spec, actor)
+            continue
+        for plan in spec.plans:
+            found = await session.scalar(
+                select(Plan.id).where(Plan.product_id == product.id, Plan.slug == plan.slug)
             )
-        plan_exists = await session.scalar(
-            select(Plan.id).where(Plan.product_id == product.id, Plan.slug == template.plan.slug)
-        )
-        if not plan_exists:
-            await create_plan(session, product, template.plan)
+            if not found:
+                await upsert_plan(session, spec.slug, plan, actor)
 
 
 async def find_plan(session: AsyncSession, product_slug: str, plan_slug: str | None = None) -> Plan:

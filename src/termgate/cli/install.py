@@ -1,0 +1,135 @@
+"""`termgate init`: a production install — the schema, the first administrator, optionally the
+catalogue — with no demo data and no default password anywhere.
+
+Re-running it on a database that has an administrator says so and changes nothing; the
+catalogue is then re-applied with `termgate apply`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from termgate.cli.catalogue import load_or_exit, print_changes
+from termgate.cli.catalogue_file import Catalogue, apply_catalogue
+from termgate.cli.common import cli_actor, console, fail, in_session, migrate, settings_or_exit
+from termgate.cli.demo_seed import ADMIN, DEVELOPER_PASSWORD, END_USER_PASSWORD
+from termgate.core.passwords import MAX_LENGTH, MIN_LENGTH
+from termgate.db.programme import Administrator
+from termgate.registry.admins import create_administrator
+from termgate.secret_settings import SecretFileError, read_secret_file
+
+PASSWORD_VARIABLE = "TERMGATE_ADMIN_PASSWORD"
+# Published in this project's own docs and code: never good enough for a real console.
+KNOWN_PASSWORDS = frozenset({ADMIN[2], DEVELOPER_PASSWORD, END_USER_PASSWORD})
+LEAST_DISTINCT = 5
+
+
+def weakness(password: str, email: str) -> str | None:
+    """Why the password may not guard the first administrator, or None."""
+    if not password.strip():
+        return "the administrator's password is empty"
+    if len(password) < MIN_LENGTH:
+        return f"the administrator's password needs at least {MIN_LENGTH} characters"
+    if len(password) > MAX_LENGTH:
+        return f"the administrator's password may have at most {MAX_LENGTH} characters"
+    if password in KNOWN_PASSWORDS:
+        return "that password is published (termgate's demo uses it); choose another"
+    if len(set(password)) < LEAST_DISTINCT or email.lower() in password.lower():
+        return "that password is too easy to guess; choose a longer, less regular one"
+    return None
+
+
+def _read_password_file(path: Path) -> str:
+    try:
+        return read_secret_file("--admin-password-file", str(path))
+    except SecretFileError as error:
+        fail(str(error))
+
+
+def _password(password_file: Path | None) -> str:
+    """From the file, else the environment, else asked twice at a terminal; never a default."""
+    if password_file is not None:
+        return _read_password_file(password_file)
+    from_environment = os.environ.get(PASSWORD_VARIABLE)
+    if from_environment is not None:
+        return from_environment
+    if not sys.stdin.isatty():
+        fail(
+            f"give the first administrator's password: --admin-password-file FILE or "
+            f"{PASSWORD_VARIABLE} (no terminal to ask at)"
+        )
+    answer: str = typer.prompt(
+        "Password for the first administrator", hide_input=True, confirmation_prompt=True
+    )
+    return answer
+
+
+async def _administrators(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Administrator)) or 0)
+
+
+def init(
+    admin_email: Annotated[
+        str | None,
+        typer.Option(envvar="TERMGATE_ADMIN_EMAIL", help="the first administrator's e-mail"),
+    ] = None,
+    admin_name: Annotated[
+        str | None,
+        typer.Option(envvar="TERMGATE_ADMIN_NAME", help="the first administrator's full name"),
+    ] = None,
+    admin_password_file: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="TERMGATE_ADMIN_PASSWORD_FILE",
+            help=f"file holding the password (else {PASSWORD_VARIABLE} or a prompt)",
+        ),
+    ] = None,
+    catalogue: Annotated[
+        Path | None, typer.Option(help="a catalogue file to apply (docs/catalogue.md)")
+    ] = None,
+) -> None:
+    """Production install: migrate, create the first administrator, apply a catalogue."""
+    settings = settings_or_exit()
+    wanted: Catalogue | None = load_or_exit(catalogue) if catalogue is not None else None
+    shown = migrate()
+    if in_session(_administrators):
+        console.print(
+            f"{shown} is already initialised (it has an administrator); nothing changed. "
+            "Apply a catalogue with `termgate apply FILE`.",
+            soft_wrap=True,
+        )
+        return
+    if not admin_email or not admin_name:
+        fail("give the first administrator: --admin-email and --admin-name")
+    password = _password(admin_password_file)
+    problem = weakness(password, admin_email)
+    if problem:
+        fail(problem)
+    actor = cli_actor()
+
+    async def work(session: AsyncSession) -> tuple[str, list[str]]:
+        if await _administrators(session):  # another init won the race
+            return "", []
+        admin = await create_administrator(
+            session, email=admin_email, name=admin_name, password=password
+        )
+        if wanted is None or catalogue is None:
+            return admin.email, []
+        lines = await apply_catalogue(session, wanted, actor, settings.now(), str(catalogue))
+        return admin.email, lines
+
+    email, lines = in_session(work)
+    if not email:
+        console.print(f"{shown} was initialised meanwhile; nothing changed")
+        return
+    console.print(f"schema up to date ({shown}); administrator {email} created", soft_wrap=True)
+    if catalogue is not None:
+        print_changes(lines)
+    console.print("sign in at /console/login; nothing of the demo was created")
