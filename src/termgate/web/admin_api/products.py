@@ -108,11 +108,11 @@ class ProductDraft(models.Body):
 
 
 class ProductChange(models.Body):
-    """What to change of a product; leave out what stays."""
+    """What to change of a product; leave out what stays. Its environment stays what it was
+    created as (clause 3.2: its subscriptions were granted for it); create a new product."""
 
     name: Line | None = None
     description: Described | None = None
-    environment: Env | None = None
     operations: Operations | None = None
 
 
@@ -248,7 +248,7 @@ async def create_product_op(
 @router.patch(
     "/products/{product_slug}",
     operation_id="changeProduct",
-    summary="Change a product's name, description, environment or operations",
+    summary="Change a product's name, description or operations",
     openapi_extra=clause("4.4"),
     responses=REFUSED,
 )

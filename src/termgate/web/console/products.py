@@ -42,6 +42,8 @@ PRODUCT_LABELS = {
     "environment": "Environment",
     "operations": "Operations (operationIds separated by commas; * for all)",
 }
+# A product's environment stays what it was created as (clause 3.2).
+CHANGEABLE = ("name", "description", "operations")
 # A new plan starts as these; the limits themselves are edited on the Plans page too.
 NEW_PLAN = {
     "slug": "",
@@ -128,7 +130,7 @@ async def _product(session: AsyncSession, request: Request) -> Product:
 async def change(request: Request, session: AsyncSession, admin: Administrator) -> Response:
     form = await checked_form(request)
     product = await _product(session, request)
-    values = {name: _product_field(name, field(form, name)) for name in PRODUCT_LABELS}
+    values = {name: _product_field(name, field(form, name)) for name in CHANGEABLE}
     spec = replace(product_spec(product), plans=(), **values)
     lines = await upsert_product(session, spec, admin.email)
     done = "saved; in force within a second" if lines else "unchanged"
