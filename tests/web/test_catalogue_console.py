@@ -71,6 +71,7 @@ async def test_clause_4_4_console_creates_a_product_adds_a_plan_and_changes_its_
     assert listing.status_code == 200
     assert "Create a product" in listing.text
     assert "Standard" in listing.text  # the default production plan is listed
+    assert 'id="new-operations" name="operations" type="text" value="*"' in listing.text
 
     created = await site.post_form(PAGE, PRODUCT, PAGE)
     assert created.status_code == 303, created.text

@@ -78,15 +78,16 @@ async def _products(session: AsyncSession) -> list[Product]:
 async def show_products(
     request: Request, session: AsyncSession, admin: Administrator, error: str = ""
 ) -> Response:
-    posted: dict[str, str] = {}
-    if request.method == "POST":
+    posted: dict[str, str] = {}  # a refused form's values, shown again in that form
+    posted_to = request.url.path if request.method == "POST" else ""
+    if posted_to:
         form = await request.form()
         posted = {name: str(value) for name, value in form.items() if name != "csrf_token"}
     return await page(
         request, session, admin, "products.html", "products",
         products=await _products(session), environments=[e.value for e in Environment],
         product_labels=PRODUCT_LABELS, plan_labels=PLAN_LABELS, new_plan=NEW_PLAN,
-        new_product=NEW_PRODUCT, posted=posted, posted_to=request.url.path, error=error,
+        new_product=NEW_PRODUCT, posted=posted, posted_to=posted_to, error=error,
     )  # fmt: skip
 
 
