@@ -196,7 +196,7 @@ async def _api_walk(database_url: str) -> None:
 CLI_ACTIONS = {
     "created-administrator", "changed-administrator-role", "disabled-administrator",
     "enabled-administrator", "issued-admin-token", "revoked-admin-token", "suspended",
-    "reinstated", "revoked", "changed-plan-limits", "published-terms", "maintenance.rule",
+    "reinstated", "revoked", "changed-plan", "published-terms", "maintenance.rule",
 }  # fmt: skip
 API_ACTIONS = CLI_ACTIONS - {"published-terms", "maintenance.rule"}
 

@@ -51,6 +51,8 @@ def _known_ids(
         "token_id": colleague[1],
         "exception_id": exception_id,
         "plan_id": plan_id,
+        "product_slug": "production",
+        "plan_slug": "standard",
         "developer_id": programme.developer_id,
         "application_id": programme.application_id,
         "subscription_id": programme.subscription_id,
@@ -65,6 +67,7 @@ def _valid_bodies(now: datetime) -> dict[str, dict[str, Any]]:
     start = now + timedelta(days=7)
     return {
         "POST /developers": {"email": "schema@example.nl", "name": "Schema Check"},
+        "POST /products": {"slug": "gold", "name": "Gold", "environment": "production"},
         "PUT /lifecycle": {
             "operations": [DEPRECATED],
             "state": "deprecated",

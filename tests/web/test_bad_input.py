@@ -52,6 +52,8 @@ async def plan_snapshot(site: Site) -> list[tuple[object, ...]]:
 
 def plan_form(**changes: str) -> dict[str, str]:
     form = {
+        "name": "Sandbox (free)",
+        "price_cents_per_month": "0",
         "rate_limit_per_minute": "60",
         "developer_rate_limit_per_minute": "",
         "quota_per_period": "",

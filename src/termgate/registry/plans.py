@@ -107,6 +107,6 @@ async def change_limits(
     ]
     for name, value in checked.items():
         setattr(plan, name, value)
-    await record(session, actor, "changed-plan-limits", "plan", plan.id, "; ".join(described))
+    await record(session, actor, "changed-plan", "plan", plan.id, "; ".join(described))
     record_access_change(session, "plan", plan.id)
     return plan

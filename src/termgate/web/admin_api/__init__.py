@@ -12,7 +12,15 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from termgate import __version__
-from termgate.web.admin_api import administrators, creation, parties, plans, policy, programme
+from termgate.web.admin_api import (
+    administrators,
+    creation,
+    parties,
+    plans,
+    policy,
+    products,
+    programme,
+)
 from termgate.web.admin_api.models import Problem
 from termgate.web.admin_api.problems import CLAUSE, install
 
@@ -21,9 +29,9 @@ REF = "#/components/schemas/{model}"
 PROBLEM = "application/problem+json"
 DESCRIPTION = (
     "The provider's API for the developer programme: developers, applications, production "
-    "reviews, subscriptions and keys (created, suspended, revoked), terms versions and the audit "
-    "trail. Authenticate with `Authorization: Bearer tga_…` (`termgate admin token issue EMAIL`). "
-    "Refusals are RFC 9457 "
+    "reviews, subscriptions and keys (created, suspended, revoked), products and plans, terms "
+    "versions and the audit trail. Authenticate with `Authorization: Bearer tga_…` "
+    "(`termgate admin token issue EMAIL`). Refusals are RFC 9457 "
     "problem documents with the error `type` and `httpStatus` of the API's error model, a numeric "
     "`code` and the `clause` of the terms they enforce."
 )
@@ -72,7 +80,7 @@ def create_admin_api() -> FastAPI:
         servers=[{"url": BASE_PATH}],
     )
     install(app)
-    for module in (parties, creation, programme, plans, policy, administrators):
+    for module in (parties, creation, programme, products, plans, policy, administrators):
         app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""The provider console: review queue, developers, applications, keys, terms, maintenance,
-lifecycle and announcements, audit, mail."""
+"""The provider console: review queue, developers, applications, keys, terms, products and
+plans, maintenance, lifecycle and announcements, audit, mail."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from termgate.web.console import (
     maintenance,
     overview,
     plans,
+    products,
     reviews,
     status,
     terms,
@@ -30,6 +31,7 @@ def routes() -> list[BaseRoute]:
         *applications.routes,
         *status.routes,
         *terms.routes,
+        *products.routes,
         *plans.routes,
         *maintenance.routes,
         *lifecycle.routes,
