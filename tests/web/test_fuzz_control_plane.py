@@ -324,6 +324,7 @@ class Prober:
         run()
 
 
+@pytest.mark.timeout(600)  # grows with the route table: a few examples for each of >100 targets
 async def test_clause_3_1_no_form_or_query_parameter_of_the_control_plane_yields_a_500(
     https_site: Site,
 ) -> None:
