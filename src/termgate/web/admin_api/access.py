@@ -29,6 +29,7 @@ from termgate.web.admin_api.problems import (
     UnauthorisedError,
 )
 from termgate.web.context import unit_of_work, web
+from termgate.web.request_log import DATABASE_FAULTS
 
 CHALLENGE = 'Bearer realm="termgate-admin"'
 EXPECTED = (
@@ -74,6 +75,8 @@ async def _caller(
                 raise UnauthorisedError(INVALID_TOKEN, "the token is unknown or revoked", challenge)
             yield Caller(session, administrator, web(request).settings)
     except EXPECTED:
+        raise
+    except DATABASE_FAULTS:  # answered 503 with one rate-limited log line (request_log)
         raise
     except Exception as error:
         raise OperationFailedError(str(error)) from error
