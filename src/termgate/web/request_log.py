@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 import structlog
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,7 +29,8 @@ from termgate.problems import PROBLEM_CONTENT_TYPE, STORE_UNAVAILABLE
 log = logging.getLogger("termgate.web")
 # What an unreachable, restarting or unmigrated database raises under a request: the driver's
 # errors as SQLAlchemy wraps them, a pool that cannot hand out a connection, and the socket
-# errors asyncpg raises itself while connecting.
+# errors asyncpg raises itself while connecting. A DBAPIError of another kind (a constraint, a
+# bug in a query) stays a 500 with its traceback.
 DATABASE_FAULTS: tuple[type[Exception], ...] = (
     OperationalError,
     InterfaceError,
@@ -37,11 +38,31 @@ DATABASE_FAULTS: tuple[type[Exception], ...] = (
     ConnectionError,
     TimeoutError,
 )
+# SQLSTATE classes of a database that cannot serve: connection exceptions, insufficient
+# resources, operator intervention (shutdown, not accepting connections yet), and a database
+# that does not allow connections (55000).
+UNAVAILABLE_STATES = ("08", "53", "57P", "55000")
+
+
+def is_database_fault(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached or cannot serve right now."""
+    if isinstance(error, DATABASE_FAULTS):
+        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        return isinstance(state, str) and state.startswith(UNAVAILABLE_STATES)
+    return False
+
+
 RETRY_AFTER = "5"
 _faults = FaultLog(log, "serving control-plane requests", quiet_reset=True)
 
 
 async def database_unavailable(request: Request, error: Exception) -> Response:
+    if not is_database_fault(error):
+        raise error  # not an outage: the 500 and traceback of any other fault
     _faults.failed(error, f"{request.method} {request.url.path} answered 503")
     what = "its database" if isinstance(error, SQLAlchemyError) else "a service it depends on"
     detail = f"termgate cannot reach {what} right now; try again in a few seconds"
@@ -55,7 +76,7 @@ async def database_unavailable(request: Request, error: Exception) -> Response:
 
 def fault_handlers() -> dict[Any, Any]:
     """The exception handlers of an application (the control plane, the admin API)."""
-    return dict.fromkeys(DATABASE_FAULTS, database_unavailable)
+    return dict.fromkeys((*DATABASE_FAULTS, DBAPIError), database_unavailable)
 
 
 class RequestLog:

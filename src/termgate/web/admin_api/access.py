@@ -29,7 +29,7 @@ from termgate.web.admin_api.problems import (
     UnauthorisedError,
 )
 from termgate.web.context import unit_of_work, web
-from termgate.web.request_log import DATABASE_FAULTS
+from termgate.web.request_log import is_database_fault
 
 CHALLENGE = 'Bearer realm="termgate-admin"'
 EXPECTED = (
@@ -76,9 +76,9 @@ async def _caller(
             yield Caller(session, administrator, web(request).settings)
     except EXPECTED:
         raise
-    except DATABASE_FAULTS:  # answered 503 with one rate-limited log line (request_log)
-        raise
     except Exception as error:
+        if is_database_fault(error):  # answered 503 with one rate-limited line (request_log)
+            raise
         raise OperationFailedError(str(error)) from error
 
 
