@@ -165,3 +165,15 @@ def test_start_up_line_masks_the_database_password_and_the_secret_key() -> None:
     assert line["database"] == f"postgresql+asyncpg://termgate:{HIDDEN}@db.internal:5432/termgate"
     assert line["secret_key"] == HIDDEN
     assert (line["limiter"], line["upstream"]) == ("redis", "http://127.0.0.1:8001/")
+
+
+def test_gateway_access_line_in_the_configured_format_is_one_logfmt_line(
+    configured: Configure,
+) -> None:
+    buffer = configured("logfmt")
+    recorder(AccessLog()).record(exchange("code=abc&page=2"), 1.5)
+    (line,) = buffer.getvalue().splitlines()
+    assert re.match(r"timestamp=\S+Z level=info logger=termgate\.access event=request ", line)
+    assert ' query="code=***&page=2" ' in line
+    assert " client_ip=10.0.0.2 " in line  # the peer: no trusted proxy, X-Forwarded-For ignored
+    assert line.endswith(" application_id=app-3 key_id=key-7")
