@@ -219,6 +219,8 @@ LIMITER_UNAVAILABLE = Refusal(503, 50302, "apiError", "Limits cannot be checked 
 
 # The control plane. Readiness of a node (`GET /readyz`).
 NOT_READY = Refusal(503, 50303, "apiError", "Not ready to serve", "7")
+# Any control-plane page or admin API call while the database cannot be reached.
+STORE_UNAVAILABLE = Refusal(503, 50304, "apiError", "Temporarily unavailable", "7")
 # The admin API. An operation answers with the clause it serves (the admin API passes it when it
 # refuses); the clause here is the one for a request that reaches no operation.
 ADMIN_MISSING_TOKEN = Refusal(

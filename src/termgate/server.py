@@ -18,6 +18,11 @@ from urllib.parse import urlsplit
 import orjson
 
 from termgate.asgi_bridge import ASGIBridge
+from termgate.core import logs
+from termgate.core.access_log import AccessLog
+from termgate.core.faults import EXPECTED
+from termgate.core.faults import describe as describe_fault
+from termgate.core.proxies import TrustedProxies
 from termgate.db.engine import create_engine, session_factory
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.observe import UsageRecorder
@@ -38,7 +43,8 @@ from termgate.notify.outbox import deliver_forever
 from termgate.preflight import StartupError, preflight
 from termgate.problems import ERRORS_PAGE, ProblemWriter
 from termgate.registry.scopes import api_scopes
-from termgate.settings import Settings, SettingsError, get_settings
+from termgate.secret_settings import HIDDEN, mask_url
+from termgate.settings import Settings, SettingsError, get_settings, proxy_networks
 from termgate.upstream_client.fetch import fetch_json
 from termgate.upstream_client.pool import UpstreamError, UpstreamPool
 from termgate.web.app import create_control_app
@@ -49,6 +55,13 @@ log = logging.getLogger("termgate")
 async def fetch_openapi(pool: UpstreamPool, upstream_host: str, path: str) -> dict[str, Any]:
     """Read the upstream's OpenAPI document over the gateway's own connection pool."""
     return await fetch_json(pool, upstream_host, path)
+
+
+def access_log(settings: Settings) -> AccessLog | None:
+    """The access log when `TERMGATE_ACCESS_LOG` is on; None keeps the request path as it was."""
+    if not settings.access_log:
+        return None
+    return AccessLog(TrustedProxies(proxy_networks(settings.trusted_proxies)))
 
 
 class TermgateServer:
@@ -83,6 +96,7 @@ class TermgateServer:
                 buffer_limit=settings.usage_buffer_limit,
                 spool=UsageSpool(spool) if (spool := settings.usage_spool_path) else None,
                 spool_seconds=settings.usage_spool_seconds,
+                access=access_log(settings),
             ),
             self.upstream_host,
             settings.base_url,
@@ -173,12 +187,27 @@ class TermgateServer:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.gateway.usage.flush()
-        self.gateway.usage.close()
+        await self._flush_usage()
         await self.gateway.traffic.close()
         await self.control_app.state.web.throttle.close()
         await self.pool.close()
         await self.engine.dispose()
+
+    async def _flush_usage(self) -> None:
+        """The last flush; a database that is gone is one line saying where the events went."""
+        usage = self.gateway.usage
+        try:
+            await usage.flush()
+        except EXPECTED as error:
+            where = "kept in the spool for the next start" if usage.spool else "lost"
+            log.error(
+                "writing usage events at shutdown failed: %s; %d events %s",
+                describe_fault(error),
+                len(usage.buffer),
+                where,
+            )
+            return
+        usage.close()
 
     # RSGI ---------------------------------------------------------------------------------------
 
@@ -200,7 +229,29 @@ class TermgateServer:
 
 def create_app() -> TermgateServer:
     """Granian's factory: one server per worker, configured from the environment."""
-    return TermgateServer(get_settings())
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.log_format)
+    return TermgateServer(settings)
+
+
+def startup_line(settings: Settings, log_format: str) -> dict[str, object]:
+    """The effective configuration `serve` logs once at start, secrets masked."""
+    return {
+        "listen": f"{settings.host}:{settings.port}",
+        "public_url": settings.base_url,
+        "database": mask_url(settings.database_url),
+        "limiter": settings.limiter_backend,
+        "redis": mask_url(settings.redis_url) if settings.redis_url else None,
+        "upstream": str(settings.upstream_url),
+        "workers": settings.workers,
+        "tenancy_file": str(settings.tenancy_path) if settings.tenancy_path else "built-in",
+        "trusted_proxies": settings.trusted_proxies or None,
+        "secret_key": HIDDEN if settings.secret_key else "generated in TERMGATE_VAR_DIR",
+        "smtp": f"{settings.smtp_host}:{settings.smtp_port}",
+        "log_format": log_format,
+        "log_level": settings.log_level,
+        "access_log": settings.access_log,
+    }
 
 
 def run_server(settings: Settings) -> None:
@@ -215,6 +266,8 @@ def run_server(settings: Settings) -> None:
     except StartupError as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(1) from None
+    used = logs.configure(settings.log_level, settings.log_format)
+    logs.get("termgate").info("termgate starting", **startup_line(settings, used))
     Granian(
         "termgate.server:create_app",
         factory=True,
@@ -224,6 +277,7 @@ def run_server(settings: Settings) -> None:
         workers=settings.workers,
         loop=Loops.uvloop,
         log_level=settings.log_level,  # type: ignore[arg-type]
+        log_dictconfig=logs.granian_config(),
         backlog=2048,
     ).serve()
 

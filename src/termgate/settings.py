@@ -168,7 +168,16 @@ class Settings(BaseSettings):
     )
     seed: int = Field(default=20260401, description="seed of the reference upstream's data")
     employees: int = Field(default=2000, ge=10, le=2_000_000)
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="lowest level written to the log (stderr)"
+    )
+    log_format: Literal["auto", "json", "logfmt", "console"] = Field(
+        default="auto",
+        description="json, logfmt or console; auto: console on a terminal, logfmt otherwise",
+    )
+    access_log: bool = Field(
+        default=False, description="one log line per request (gateway and control plane)"
+    )
     trusted_proxies: str = Field(
         default="",
         description="comma-separated addresses or CIDR networks of the reverse proxies whose "

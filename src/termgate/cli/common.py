@@ -21,6 +21,7 @@ from rich.table import Table
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.core import logs
 from termgate.core.errors import RegistryError
 from termgate.db.engine import create_engine, session_factory
 from termgate.notify.outbox import transaction
@@ -108,9 +109,19 @@ def apply_options(**options: object) -> None:
 
 def settings_or_exit() -> Settings:
     try:
-        return get_settings()
+        settings = get_settings()
     except SettingsError as error:
         fail(f"bad configuration\n{error}", status=2)
+    _configure_logs(settings)
+    return settings
+
+
+def _configure_logs(settings: Settings) -> None:
+    """A command's outcome is its output and the audit trail keeps its decisions: its log (on
+    stderr, in the configured format) has warnings and errors only. `serve` logs at
+    TERMGATE_LOG_LEVEL (`run_server` configures it again)."""
+    level = "error" if settings.log_level == "error" else "warning"
+    logs.configure(level, settings.log_format)
 
 
 def database_failure(error: DBAPIError) -> str:

@@ -31,11 +31,19 @@ class FaultLog:
     """The log of one background activity's faults (see the module's description)."""
 
     def __init__(
-        self, logger: logging.Logger, activity: str, every: float = SUMMARY_SECONDS
+        self,
+        logger: logging.Logger,
+        activity: str,
+        every: float = SUMMARY_SECONDS,
+        quiet_reset: bool = False,
     ) -> None:
         self.logger = logger
         self.activity = activity
         self.every = every
+        # For faults met by requests, which never hear that the activity works again: a fault
+        # after `every` seconds without one starts a new episode (its own first line).
+        self.quiet_reset = quiet_reset
+        self.last_failed = 0.0
         self.failures = 0  # since the activity last worked
         self.unreported = 0
         self.kind = ""
@@ -46,6 +54,9 @@ class FaultLog:
         now = time.monotonic()
         kind = describe(error).partition(":")[0]
         suffix = f"; {consequence}" if consequence else ""
+        if self.quiet_reset and self.failures and now - self.last_failed >= self.every:
+            self.failures, self.unreported, self.kind = 0, 0, ""
+        self.last_failed = now
         self.failures += 1
         if self.failures == 1 or kind != self.kind:
             if self.failures == 1:

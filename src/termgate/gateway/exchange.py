@@ -38,6 +38,7 @@ class Exchange:
         "method",
         "operation",
         "path",
+        "peer",
         "query",
         "request_id",
         "started",
@@ -47,6 +48,7 @@ class Exchange:
         "tenant_ids",
         "unplaced",
     )
+    peer: str  # the RSGI peer `host:port`, set only while the access log is on
 
     def __init__(
         self,
@@ -101,6 +103,7 @@ def upstream_failed(exchange: Exchange, refusal: Refusal, error: Exception) -> P
         refusal.title,
         refusal.code,
         error,
+        extra={"request_id": exchange.request_id},
     )
     detail = (
         f"{refusal.title}; the provider can trace this failure by its request id "

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from termgate.core.access_log import AccessLog, peer_address
 from termgate.core.faults import FaultLog
 from termgate.db.models import UsageEvent
 from termgate.gateway.exchange import Exchange
@@ -100,8 +101,12 @@ class UsageRecorder:
         buffer_limit: int,
         spool: UsageSpool | None = None,
         spool_seconds: float = 0.01,
+        access: AccessLog | None = None,
     ) -> None:
         self.engine = engine
+        self.access = access
+        if access is not None:  # without an access log the request path is exactly as before
+            self.record = self._record_and_log  # type: ignore[method-assign]
         self.flush_seconds = flush_seconds
         self.batch_size = batch_size
         self.buffer_limit = buffer_limit
@@ -136,6 +141,26 @@ class UsageRecorder:
                 operation.data_category if operation else None,
                 exchange.client_request_id,
             )
+        )
+
+    def _record_and_log(self, exchange: Exchange, finished: float) -> None:
+        UsageRecorder.record(self, exchange, finished)
+        assert self.access is not None
+        grant = exchange.grant
+        self.access.line(
+            plane="gateway",
+            method=exchange.method,
+            path=exchange.path,
+            query=exchange.query,
+            status=exchange.status,
+            sent=exchange.bytes_out,
+            duration_ms=(finished - exchange.started) * 1000.0,
+            client=self.access.client(
+                peer_address(exchange.peer), exchange.headers.get("x-forwarded-for")
+            ),
+            request_id=exchange.request_id,
+            application_id=grant.application_id if grant else None,
+            key_id=grant.key_id if grant else None,
         )
 
     def spool_pending(self) -> None:

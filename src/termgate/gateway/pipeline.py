@@ -98,6 +98,8 @@ class Gateway:
             wall_clock(),
             self.errors,
         )
+        if self.usage.access is not None:  # the access log's client address, only when on
+            exchange.peer = scope.client
         client_id = headers.get("x-request-id")
         if client_id and _acceptable_request_id(client_id):
             exchange.client_request_id = client_id
@@ -119,7 +121,12 @@ class Gateway:
             except Exception:
                 # A fault of the gateway's own, before any answer went out: still a problem
                 # document and a usage event, never a bare 500.
-                log.exception("gateway step failed on %s %r", exchange.method, exchange.path)
+                log.exception(
+                    "gateway step failed on %s %r",
+                    exchange.method,
+                    exchange.path,
+                    extra={"request_id": exchange.request_id},
+                )
                 opened = refuse(exchange, GATEWAY_ERROR, "The gateway failed on this request.")
             if isinstance(opened, UpstreamConnection):
                 lifecycle = self.snapshots.current.policy.headers  # clause 4.6

@@ -16,12 +16,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from termgate.core.access_log import AccessLog
 from termgate.core.proxies import TrustedProxies
 from termgate.settings import Settings, proxy_networks
 from termgate.web.context import Web, not_found
 from termgate.web.headers import SecurityHeaders
 from termgate.web.health import healthz, readyz
 from termgate.web.proxy_headers import ProxyHeaders, SessionCookies
+from termgate.web.request_log import RequestLog, fault_handlers
 
 STATIC = Path(__file__).parent / "static"
 ADMIN_API = "/admin/api"
@@ -77,10 +79,12 @@ def create_control_app(settings: Settings, engine: AsyncEngine) -> Starlette:
                 max_age=8 * 3600,
             )
         ],
-        exception_handlers={404: page_not_found},
+        exception_handlers={404: page_not_found, **fault_handlers()},
     )
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
     trusted = TrustedProxies(proxy_networks(settings.trusted_proxies))
+    # inside ProxyHeaders, so the access line has the client a trusted proxy forwarded for
+    app.add_middleware(RequestLog, access=AccessLog(trusted) if settings.access_log else None)
     if trusted:
         app.add_middleware(ProxyHeaders, trusted=trusted)  # outermost: everything sees the client
     app.state.web = Web.build(settings, engine)

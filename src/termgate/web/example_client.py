@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any
+import warnings
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.deprecate import AuthlibDeprecationWarning
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,6 +25,9 @@ from termgate.core.errors import RegistryError
 from termgate.settings import VAR_DIR
 from termgate.web.context import checked_form, redirect, render, web
 from termgate.web.example_client_flow import read_everything
+
+if TYPE_CHECKING:
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 CREDENTIALS = VAR_DIR / "demo-credentials.json"
 SCOPE = (
@@ -44,6 +48,15 @@ def _credentials(request: Request) -> dict[str, Any] | None:
 
 
 def _client(credentials: dict[str, Any]) -> AsyncOAuth2Client:
+    # Imported on first use, so `serve` without the demo's example client never loads it. Authlib
+    # warns inside its own import that it would rather find the `httpx2` package; the example
+    # client uses httpx (the project's), so that one warning is silenced here and nowhere else.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", "The httpx module is deprecated", AuthlibDeprecationWarning
+        )
+        from authlib.integrations.httpx_client import AsyncOAuth2Client
+
     return AsyncOAuth2Client(
         client_id=credentials["client_id"],
         client_secret=credentials["client_secret"],

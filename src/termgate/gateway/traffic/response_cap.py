@@ -93,7 +93,10 @@ async def relay_capped(
                 exchange.bytes_out = cap
                 exchange.code = RESPONSE_TOO_LARGE.code
                 log.warning(
-                    "response cut off at the plan's cap of %d bytes (%s)", cap, exchange.request_id
+                    "response cut off at the plan's cap of %d bytes (%s)",
+                    cap,
+                    exchange.request_id,
+                    extra={"request_id": exchange.request_id},
                 )
                 raise ResponseCutOffError(f"response cut off at {cap} bytes")
             exchange.bytes_out += len(chunk_or_end)

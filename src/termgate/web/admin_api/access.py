@@ -33,6 +33,7 @@ from termgate.web.admin_api.problems import (
     UnauthorisedError,
 )
 from termgate.web.context import unit_of_work, web
+from termgate.web.request_log import is_database_fault
 
 CHALLENGE = 'Bearer realm="termgate-admin"'
 EXPECTED = (
@@ -99,6 +100,8 @@ async def _caller(
     except EXPECTED:
         raise
     except Exception as error:
+        if is_database_fault(error):  # answered 503 with one rate-limited line (request_log)
+            raise
         raise OperationFailedError(str(error)) from error
 
 

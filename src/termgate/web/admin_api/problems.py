@@ -27,6 +27,7 @@ from termgate.problems import ADMIN_METHOD_NOT_ALLOWED as METHOD_NOT_ALLOWED
 from termgate.problems import ADMIN_NOT_FOUND as NOT_FOUND
 from termgate.problems import ADMIN_SERVER_ERROR as SERVER_ERROR
 from termgate.problems import PROBLEM_CONTENT_TYPE, Refusal
+from termgate.web.request_log import fault_handlers
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,8 @@ async def _server_error(request: Request, error: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Every refusal of the admin API is a problem document; none is FastAPI's default."""
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    for fault, handler in fault_handlers().items():  # the database down: 503, one log line
+        app.add_exception_handler(fault, handler)
     app.add_exception_handler(InvalidRequestError, _invalid_request)
     app.add_exception_handler(PolicyInputError, _invalid_request)
     app.add_exception_handler(UnauthorisedError, _unauthorised)
