@@ -85,6 +85,7 @@ async def site(
 
 
 ADMIN_EMAIL = "pat@provider.example"
+ADMIN_ACTOR = f"token:tests ({ADMIN_EMAIL})"  # what the audit trail names for the admin API
 ADMIN_PASSWORD = "provider console 2026"
 
 

@@ -17,7 +17,7 @@ from termgate.gateway.snapshot import load_snapshot
 from termgate.registry.applications import USE_CASE_CATEGORIES
 from termgate.registry.products import find_plan
 from termgate.web.admin_api.models import Category
-from tests.web.conftest import ADMIN_EMAIL, Programme, Site, seed_programme
+from tests.web.conftest import ADMIN_ACTOR, Programme, Site, seed_programme
 from tests.web.test_admin_api import assert_problem
 
 API = "/admin/api"
@@ -141,7 +141,7 @@ async def test_clause_4_2_each_creation_is_audited_with_the_administrator_as_act
         ("subscription", "created"),
         ("key", "issued"),
     ):
-        assert (await audited(site, made[kind]["id"]))[0] == (ADMIN_EMAIL, action, kind)
+        assert (await audited(site, made[kind]["id"]))[0] == (ADMIN_ACTOR, action, kind)
     # The offline acceptance (a signed agreement) is the developer's, as the ledger says.
     assert (await audited(site, made["developer"]["id"]))[1:] == [
         ("cas@visser.example", "accepted-terms", "developer")
@@ -159,8 +159,8 @@ async def test_clause_2_rotating_a_key_audits_the_replaced_key_as_revoked(
     assert second.status_code == 201
     old = made["key"]["id"]
     assert await audited(site, old) == [
-        (ADMIN_EMAIL, "issued", "key"),
-        (ADMIN_EMAIL, "revoked", "key"),
+        (ADMIN_ACTOR, "issued", "key"),
+        (ADMIN_ACTOR, "revoked", "key"),
     ]
     async with site.sessions() as session:
         snapshot = await load_snapshot(session)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from termgate.db.models import AccessChange, Plan, Product
 from termgate.db.programme import AuditEntry
-from tests.web.conftest import ADMIN_EMAIL, Site, seed_programme
+from tests.web.conftest import ADMIN_ACTOR, Site, seed_programme
 
 PROBLEM = "application/problem+json"
 SEEDED = "system"  # the default products the fixture creates
@@ -55,7 +55,7 @@ async def test_clause_4_4_create_list_and_patch_a_product_and_its_plans_audited(
     assert created.json()["operations"] == ["*"]
     assert [p["slug"] for p in created.json()["plans"]] == ["monthly"]
     (product_entry,) = await _audit(site, "created-product")
-    assert product_entry.actor == ADMIN_EMAIL
+    assert product_entry.actor == ADMIN_ACTOR
 
     added = await site.client.post(
         "/admin/api/products/gold/plans",
@@ -67,7 +67,7 @@ async def test_clause_4_4_create_list_and_patch_a_product_and_its_plans_audited(
     assert added.json()["product"] == "gold"
     assert added.json()["rateLimitPerMinute"] == 1200
     assert added.json()["maxPageSize"] == 100
-    assert {e.actor for e in await _audit(site, "created-plan")} == {ADMIN_EMAIL}
+    assert {e.actor for e in await _audit(site, "created-plan")} == {ADMIN_ACTOR}
 
     listing = await site.client.get("/admin/api/products", headers=auth)
     assert listing.status_code == 200
@@ -85,7 +85,7 @@ async def test_clause_4_4_create_list_and_patch_a_product_and_its_plans_audited(
     assert patched.json()["priceCentsPerMonth"] == 12900
     assert patched.json()["maxInFlight"] == 8
     (change,) = await _audit(site, "changed-plan")
-    assert change.actor == ADMIN_EMAIL
+    assert change.actor == ADMIN_ACTOR
     assert "price_cents_per_month 9900 → 12900" in change.reason
     assert (await _counts(site))[3] > events  # the gateways reload the plan
 
@@ -98,7 +98,7 @@ async def test_clause_4_4_create_list_and_patch_a_product_and_its_plans_audited(
     assert renamed.json()["name"] == "Gold (2027)"
     assert renamed.json()["operations"] == ["getCompanies", "getEmployees"]
     (product_change,) = await _audit(site, "changed-product")
-    assert product_change.actor == ADMIN_EMAIL
+    assert product_change.actor == ADMIN_ACTOR
     fetched = await site.client.get("/admin/api/products/gold", headers=auth)
     assert fetched.json()["name"] == "Gold (2027)"
 
