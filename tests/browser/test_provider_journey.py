@@ -20,6 +20,7 @@ from termgate.identity.tokens import token_for_family
 from tests.browser.conftest import Stack, photograph
 from tests.browser.steps import sign_in_to_console, sign_in_to_portal, token_through_consent
 from tests.conftest import free_port
+from tests.support.factories import seal_in_tests
 from tests.support.processes import serving
 
 A_MONTH = timedelta(days=31)
@@ -86,7 +87,9 @@ async def token_a_month_later(stack: Stack, application: str) -> str:
                 .limit(1)
             )
             assert family is not None
-            return await token_for_family(session, family, stack.url, datetime.now(UTC) + A_MONTH)
+            return await token_for_family(
+                session, family, stack.url, datetime.now(UTC) + A_MONTH, seal_in_tests()
+            )
     finally:
         await engine.dispose()
 

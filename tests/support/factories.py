@@ -10,9 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.core.tenant_ids import debtor_listing
 from termgate.core.user_ids import canonical_user_id
+from termgate.db.key_seal import KeySeal
 from termgate.db.models import Application, Environment, new_id
 from termgate.db.oauth import EndUser, TokenFamily
 from termgate.identity.consents import grant_consent, revoke_family
+from termgate.identity.signing_keys import seal_of
 from termgate.identity.tokens import open_family, token_for_family
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
@@ -89,6 +91,11 @@ class IssuedToken:
         return {"X-Subscription-Key": key, "Authorization": f"Bearer {self.token}"}
 
 
+def seal_in_tests() -> KeySeal:
+    """The seal of the secret key the tests' own servers read (same environment and folder)."""
+    return seal_of(load_settings())
+
+
 async def issue_test_token(
     sessions: async_sessionmaker[AsyncSession],
     application_id: str,
@@ -127,7 +134,9 @@ async def issue_test_token(
             now=now or datetime.now(UTC),
         )
         family = await open_family(session, consent)
-        token = await token_for_family(session, family, issuer, now or datetime.now(UTC))
+        token = await token_for_family(
+            session, family, issuer, now or datetime.now(UTC), seal_in_tests()
+        )
         return IssuedToken(token, user.id, consent.id, family.id)
 
 
