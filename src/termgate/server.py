@@ -197,18 +197,23 @@ def create_app() -> TermgateServer:
     return TermgateServer(get_settings())
 
 
-def run_server(settings: Settings) -> None:
-    """Check the database, Redis and the public URL (see `termgate.preflight`), then serve until
-    interrupted (workers read the same settings from the environment). A failed check is one
-    line on stderr and exit status 1, before the port is opened."""
+def run_server(settings: Settings, checked: bool = False) -> None:
+    """Check the database, Redis, the public URL and TLS files (see `termgate.preflight`) unless
+    the caller has (`checked`), then serve until interrupted (workers read the same settings from
+    the environment). A failed check is one line on stderr and exit status 1, before the port is
+    opened."""
     from granian import Granian
     from granian.constants import Interfaces, Loops
 
     try:
-        preflight(settings)
+        if not checked:
+            preflight(settings)
     except StartupError as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(1) from None
+    tls: dict[str, Any] = {}
+    if settings.tls_cert_file and settings.tls_key_file:
+        tls = {"ssl_cert": settings.tls_cert_file, "ssl_key": settings.tls_key_file}
     Granian(
         "termgate.server:create_app",
         factory=True,
@@ -219,6 +224,7 @@ def run_server(settings: Settings) -> None:
         loop=Loops.uvloop,
         log_level=settings.log_level,  # type: ignore[arg-type]
         backlog=2048,
+        **tls,
     ).serve()
 
 

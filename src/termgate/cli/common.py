@@ -9,19 +9,17 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.core.errors import RegistryError
-from termgate.db.engine import create_engine, session_factory
-from termgate.notify.mail import transaction
-from termgate.secret_settings import redact, secret_values
-from termgate.settings import Settings, SettingsError, get_settings
+if TYPE_CHECKING:  # imported where used: a command imports what it needs (`termgate.cli.lazy`)
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from termgate.settings import Settings
 
 T = TypeVar("T")
 
@@ -32,6 +30,8 @@ errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail(message: str, status: int = 1) -> NoReturn:
+    from termgate.secret_settings import redact
+
     errors.print(f"[bold red]error:[/] {escape(redact(message, _configured_secrets()))}")
     raise typer.Exit(status)
 
@@ -40,6 +40,9 @@ def _configured_secrets() -> list[str]:
     """The secret values of the configuration, so that no message (a driver's error that quotes
     the database URL, say) prints one; a configuration that does not load has none to hide,
     since its own error shows no secret (`describe_error`)."""
+    from termgate.secret_settings import secret_values
+    from termgate.settings import SettingsError, get_settings
+
     try:
         settings = get_settings()
     except SettingsError:
@@ -49,6 +52,8 @@ def _configured_secrets() -> list[str]:
 
 def apply_options(**options: object) -> None:
     """Command-line options become `TERMGATE_*` variables, so server workers see them too."""
+    from termgate.settings import get_settings
+
     for name, value in options.items():
         if value is not None:
             os.environ[f"TERMGATE_{name.upper()}"] = str(value)
@@ -56,6 +61,8 @@ def apply_options(**options: object) -> None:
 
 
 def settings_or_exit() -> Settings:
+    from termgate.settings import SettingsError, get_settings
+
     try:
         return get_settings()
     except SettingsError as error:
@@ -63,6 +70,8 @@ def settings_or_exit() -> Settings:
 
 
 def _database_failure(error: DBAPIError) -> str:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     text = str(error.orig)
     if isinstance(error, OperationalError | ProgrammingError) and (
         "no such table" in text or "does not exist" in text
@@ -73,6 +82,12 @@ def _database_failure(error: DBAPIError) -> str:
 
 def in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction: committed if it returns, rolled back if it refuses."""
+    from sqlalchemy.exc import DBAPIError
+
+    from termgate.core.errors import RegistryError
+    from termgate.db.engine import create_engine, session_factory
+    from termgate.notify.mail import transaction
+
     settings = settings_or_exit()
 
     async def run() -> T:
