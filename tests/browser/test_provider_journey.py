@@ -14,13 +14,13 @@ from sqlalchemy import select
 
 from termgate.cli.demo_seed import BRAM, DEVELOPER_PASSWORD
 from termgate.db.engine import create_engine, session_factory
+from termgate.db.key_seal import KeySeal
 from termgate.db.models import Application
 from termgate.db.oauth import TokenFamily
 from termgate.identity.tokens import token_for_family
 from tests.browser.conftest import Stack, photograph
 from tests.browser.steps import sign_in_to_console, sign_in_to_portal, token_through_consent
 from tests.conftest import free_port
-from tests.support.factories import seal_in_tests
 from tests.support.processes import serving
 
 A_MONTH = timedelta(days=31)
@@ -75,7 +75,9 @@ async def reaccept(page: Page) -> None:
 
 
 async def token_a_month_later(stack: Stack, application: str) -> str:
-    """The access token the application would get by refreshing a month from now."""
+    """The access token the application would get by refreshing a month from now (signed with
+    the stack's key, sealed under the stack's secret key)."""
+    stack_seal = KeySeal.from_secret(stack.env["TERMGATE_SECRET_KEY"])
     engine = create_engine(stack.database_url)
     try:
         async with session_factory(engine).begin() as session:
@@ -88,7 +90,7 @@ async def token_a_month_later(stack: Stack, application: str) -> str:
             )
             assert family is not None
             return await token_for_family(
-                session, family, stack.url, datetime.now(UTC) + A_MONTH, seal_in_tests()
+                session, family, stack.url, datetime.now(UTC) + A_MONTH, stack_seal
             )
     finally:
         await engine.dispose()

@@ -6,13 +6,15 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.core.tenant_ids import debtor_listing
 from termgate.core.user_ids import canonical_user_id
+from termgate.db.engine import create_engine
 from termgate.db.key_seal import KeySeal
 from termgate.db.models import Application, Environment, new_id
-from termgate.db.oauth import EndUser, TokenFamily
+from termgate.db.oauth import EndUser, SigningKey, TokenFamily
 from termgate.identity.consents import grant_consent, revoke_family
 from termgate.identity.signing_keys import seal_of
 from termgate.identity.tokens import open_family, token_for_family
@@ -89,6 +91,19 @@ class IssuedToken:
     def headers(self, key: str) -> dict[str, str]:
         """The two credentials every API request carries."""
         return {"X-Subscription-Key": key, "Authorization": f"Bearer {self.token}"}
+
+
+async def forget_signing_keys(database_url: str) -> None:
+    """Empty `signing_keys` of the shared test database before a server starts on it: keys
+    other tests left there, sealed under their own settings' secret keys, would stop its
+    start-up check (each test empties every table when it starts; a server started between
+    tests has not had that)."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(delete(SigningKey))
+    finally:
+        await engine.dispose()
 
 
 def seal_in_tests() -> KeySeal:
