@@ -93,15 +93,15 @@ class IssuedToken:
         return {"X-Subscription-Key": key, "Authorization": f"Bearer {self.token}"}
 
 
-async def forget_signing_keys(database_url: str) -> None:
-    """Empty `signing_keys` of the shared test database before a server starts on it: keys
-    other tests left there, sealed under their own settings' secret keys, would stop its
-    start-up check (each test empties every table when it starts; a server started between
-    tests has not had that)."""
+async def forget_foreign_signing_keys(database_url: str, seal: KeySeal) -> None:
+    """Before a server starts on the shared test database: drop the signing keys other tests
+    left there sealed under their own settings' secret keys (not `seal`'s), which would stop its
+    start-up check. Keys under `seal` stay, with the tokens they signed. (Each test empties
+    every table when it starts; a server started between tests has not had that.)"""
     engine = create_engine(database_url)
     try:
         async with engine.begin() as connection:
-            await connection.execute(delete(SigningKey))
+            await connection.execute(delete(SigningKey).where(SigningKey.seal_id != seal.seal_id))
     finally:
         await engine.dispose()
 
