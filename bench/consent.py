@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.oauth import Consent, EndUser
+from termgate.identity.signing_keys import seal_of
 from termgate.identity.tokens import open_family, token_for_family
+from termgate.settings import load_settings
 
 SCOPE = "debtor.info.read company.info.read employee.info.read"
 
@@ -43,7 +45,8 @@ async def _mint(
             session.add(consent)
             await session.flush()
             family = await open_family(session, consent)
-            return await token_for_family(session, family, issuer, datetime.now(UTC))
+            seal = seal_of(load_settings())  # the secret key the benched server runs with
+            return await token_for_family(session, family, issuer, datetime.now(UTC), seal)
     finally:
         await engine.dispose()
 

@@ -1,4 +1,5 @@
-"""What `serve` checks before it opens its port: the database, Redis and the public URL.
+"""What `serve` checks before it opens its port: the public URL, the TLS certificate and key,
+the database (reachable, migrated, its signing keys open with the secret key) and Redis.
 
 Each failure is one line naming the setting and what to do, never a traceback, and the port is
 never bound: an operator sees the cause at once instead of a node that answers 500 later.
@@ -18,12 +19,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from termgate.settings import Settings
+from termgate.db.key_seal import KeySeal, SealError, seal_for
+from termgate.settings import VAR_DIR, Settings
 
 if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
 
 CONNECT_TIMEOUT = 5.0
+MAX_PEM_BYTES = 1 << 20
 UPGRADE = "run `termgate db upgrade`"
 
 
@@ -80,7 +83,9 @@ def check_sqlite_file(database_url: str) -> None:
         raise StartupError(f"TERMGATE_DATABASE_URL: no {database_place(url)}; {UPGRADE}")
 
 
-async def check_database(database_url: str) -> None:
+async def check_database(database_url: str) -> str:
+    """The database's schema revision when it is the one this version expects (`StartupError`
+    otherwise: unreachable, no schema, behind or ahead)."""
     url = make_url(database_url)
     place = database_place(url)
     try:
@@ -100,6 +105,47 @@ async def check_database(database_url: str) -> None:
             f"TERMGATE_DATABASE_URL: {place} is at schema revision {', '.join(sorted(revisions))}, "
             f"this termgate needs {', '.join(sorted(expected))}; {advice}"
         )
+    return ", ".join(sorted(revisions))
+
+
+async def _sealed_keys(url: URL) -> list[tuple[str, str, str]]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT kid, sealed_jwk, seal_id FROM signing_keys ORDER BY created_at")
+            )
+            return [(str(kid), str(sealed), str(seal_id)) for kid, sealed, seal_id in rows]
+    finally:
+        await engine.dispose()
+
+
+def _which_secret(settings: Settings) -> str:
+    if settings.secret_key:
+        return "TERMGATE_SECRET_KEY"
+    return f"TERMGATE_SECRET_KEY (not set, so the key kept in {VAR_DIR / 'secret-key'})"
+
+
+async def check_signing_keys(settings: Settings, seal: KeySeal) -> None:
+    """Every token-signing key opens with the secret key: a node that cannot sign would start
+    and then fail every token request."""
+    url = make_url(settings.database_url)
+    place = database_place(url)
+    for kid, sealed, seal_id in await _sealed_keys(url):
+        if seal_id != seal.seal_id:
+            raise StartupError(
+                f"{_which_secret(settings)}: the token-signing keys in {place} were sealed with "
+                f"another secret key (seal id {seal_id}, this key's is {seal.seal_id}); start "
+                "with the secret key they were sealed with, or re-seal them with `termgate "
+                "signing-key rewrap --old-secret-file FILE`"
+            )
+        try:
+            seal.open(kid, sealed)
+        except SealError as error:
+            raise StartupError(
+                f"{_which_secret(settings)}: {error} (in {place}, damaged or altered); restore "
+                "the signing_keys table from a backup"
+            ) from None
 
 
 async def check_redis(redis_url: str) -> None:
@@ -150,8 +196,70 @@ def check_public_url(settings: Settings) -> None:
         )
 
 
+def _pem_file(variable: str, path: Path) -> bytes:
+    try:
+        with path.open("rb") as file:
+            content = file.read(MAX_PEM_BYTES + 1)
+    except OSError as error:
+        raise StartupError(
+            f"{variable}: cannot read {str(path)!r}: {error.strerror or type(error).__name__}"
+        ) from None
+    if len(content) > MAX_PEM_BYTES:
+        raise StartupError(f"{variable}: {str(path)!r} is larger than a PEM file can sensibly be")
+    return content
+
+
+def check_tls(settings: Settings) -> None:
+    """The certificate and key `serve` answers https with: readable PEM, the key is the
+    certificate's, and the certificate is valid now. Nothing of the key is ever shown."""
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        PublicFormat,
+        load_pem_private_key,
+    )
+
+    cert_file, key_file = settings.tls_cert_file, settings.tls_key_file
+    if cert_file is None or key_file is None:
+        return
+    cert_pem = _pem_file("TERMGATE_TLS_CERT_FILE", cert_file)
+    key_pem = _pem_file("TERMGATE_TLS_KEY_FILE", key_file)
+    try:
+        certificate = x509.load_pem_x509_certificates(cert_pem)[0]
+    except ValueError:
+        raise StartupError(
+            f"TERMGATE_TLS_CERT_FILE: {str(cert_file)!r} holds no PEM certificate"
+        ) from None
+    try:
+        key = load_pem_private_key(key_pem, password=None)
+    except TypeError:
+        raise StartupError(
+            f"TERMGATE_TLS_KEY_FILE: {str(key_file)!r} is encrypted; give termgate the key "
+            "unencrypted, in a file only its user can read"
+        ) from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise StartupError(
+            f"TERMGATE_TLS_KEY_FILE: {str(key_file)!r} holds no PEM private key"
+        ) from None
+    spki = (Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    if key.public_key().public_bytes(*spki) != certificate.public_key().public_bytes(*spki):
+        raise StartupError(
+            f"TERMGATE_TLS_KEY_FILE: {str(key_file)!r} is not the key of the certificate in "
+            f"{str(cert_file)!r} ({certificate.subject.rfc4514_string()})"
+        )
+    now = settings.now()
+    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+        raise StartupError(
+            f"TERMGATE_TLS_CERT_FILE: the certificate in {str(cert_file)!r} is valid from "
+            f"{certificate.not_valid_before_utc:%Y-%m-%d %H:%M} to "
+            f"{certificate.not_valid_after_utc:%Y-%m-%d %H:%M} UTC, not now"
+        )
+
+
 async def check_services(settings: Settings) -> None:
     await check_database(settings.database_url)
+    await check_signing_keys(settings, seal_for(settings.session_secret()))
     if settings.limiter_backend == "redis" and settings.redis_url:
         await check_redis(settings.redis_url)
 
@@ -159,5 +267,6 @@ async def check_services(settings: Settings) -> None:
 def preflight(settings: Settings) -> None:
     """Every check, in the order an operator fixes them; raises `StartupError` on the first."""
     check_public_url(settings)
+    check_tls(settings)
     check_sqlite_file(settings.database_url)
     asyncio.run(check_services(settings))

@@ -238,6 +238,7 @@ def startup_line(settings: Settings, log_format: str) -> dict[str, object]:
     """The effective configuration `serve` logs once at start, secrets masked."""
     return {
         "listen": f"{settings.host}:{settings.port}",
+        "tls": bool(settings.tls_cert_file and settings.tls_key_file),
         "public_url": settings.base_url,
         "database": mask_url(settings.database_url),
         "limiter": settings.limiter_backend,
@@ -254,20 +255,25 @@ def startup_line(settings: Settings, log_format: str) -> dict[str, object]:
     }
 
 
-def run_server(settings: Settings) -> None:
-    """Check the database, Redis and the public URL (see `termgate.preflight`), then serve until
-    interrupted (workers read the same settings from the environment). A failed check is one
-    line on stderr and exit status 1, before the port is opened."""
+def run_server(settings: Settings, checked: bool = False) -> None:
+    """Check the database, Redis, the public URL and TLS files (see `termgate.preflight`) unless
+    the caller has (`checked`), then serve until interrupted (workers read the same settings from
+    the environment). A failed check is one line on stderr and exit status 1, before the port is
+    opened."""
     from granian import Granian
     from granian.constants import Interfaces, Loops
 
     try:
-        preflight(settings)
+        if not checked:
+            preflight(settings)
     except StartupError as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(1) from None
     used = logs.configure(settings.log_level, settings.log_format)
     logs.get("termgate").info("termgate starting", **startup_line(settings, used))
+    tls: dict[str, Any] = {}
+    if settings.tls_cert_file and settings.tls_key_file:
+        tls = {"ssl_cert": settings.tls_cert_file, "ssl_key": settings.tls_key_file}
     Granian(
         "termgate.server:create_app",
         factory=True,
@@ -279,6 +285,7 @@ def run_server(settings: Settings) -> None:
         log_level=settings.log_level,  # type: ignore[arg-type]
         log_dictconfig=logs.granian_config(),
         backlog=2048,
+        **tls,
     ).serve()
 
 

@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="address the gateway and console listen on")
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
+    tls_cert_file: Path | None = Field(
+        default=None,
+        description="PEM certificate (chain) `serve` answers https with; needs tls_key_file",
+    )
+    tls_key_file: Path | None = Field(
+        default=None, description="PEM private key (unencrypted) of tls_cert_file"
+    )
     upstream_url: AnyUrl = Field(
         default=AnyUrl("http://127.0.0.1:8001"), description="base URL of the protected API"
     )
@@ -265,6 +272,14 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _tls_files_together(self) -> Settings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise cross_field(
+                "TLS needs both a certificate and its key", "tls_cert_file", "tls_key_file"
+            )
+        return self
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxy_networks(cls, value: str) -> str:
@@ -304,7 +319,8 @@ class Settings(BaseSettings):
 
     @property
     def base_url(self) -> str:
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        scheme = "https" if self.tls_cert_file else "http"
+        return (self.public_url or f"{scheme}://{self.host}:{self.port}").rstrip("/")
 
     @property
     def issuer(self) -> str:
@@ -316,14 +332,25 @@ class Settings(BaseSettings):
         return datetime.now(UTC) + timedelta(seconds=self.clock_offset_seconds)
 
     def session_secret(self) -> str:
-        """The configured secret key, else one made once and kept in the var folder."""
+        """The configured secret key, else one made once and kept in the var folder.
+
+        It signs session cookies and seals the token-signing keys, so processes sharing the
+        folder must agree on it: the file appears whole (linked into place) and the first
+        process to link it wins."""
         if self.secret_key:
             return self.secret_key.get_secret_value()
         path = VAR_DIR / "secret-key"
         if not path.exists():
             VAR_DIR.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            draft = VAR_DIR / f".secret-key.{os.getpid()}.{secrets.token_hex(4)}"
+            draft.write_text(secrets.token_urlsafe(48))
+            draft.chmod(0o600)
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+            finally:
+                draft.unlink()
         return path.read_text().strip()
 
     @classmethod

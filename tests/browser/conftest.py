@@ -71,6 +71,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             smtp_port=smtp_port,
             port=port,
             employees=EMPLOYEES,
+            secret_key=env["TERMGATE_SECRET_KEY"],  # seals the signing key the server opens
         )
         engine = create_engine(database_url)
         async with transaction(session_factory(engine), settings) as session:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from termgate.cli.demo_seed import BRAM, DEVELOPER_PASSWORD
 from termgate.db.engine import create_engine, session_factory
+from termgate.db.key_seal import KeySeal
 from termgate.db.models import Application
 from termgate.db.oauth import TokenFamily
 from termgate.identity.tokens import token_for_family
@@ -74,7 +75,9 @@ async def reaccept(page: Page) -> None:
 
 
 async def token_a_month_later(stack: Stack, application: str) -> str:
-    """The access token the application would get by refreshing a month from now."""
+    """The access token the application would get by refreshing a month from now (signed with
+    the stack's key, sealed under the stack's secret key)."""
+    stack_seal = KeySeal.from_secret(stack.env["TERMGATE_SECRET_KEY"])
     engine = create_engine(stack.database_url)
     try:
         async with session_factory(engine).begin() as session:
@@ -86,7 +89,9 @@ async def token_a_month_later(stack: Stack, application: str) -> str:
                 .limit(1)
             )
             assert family is not None
-            return await token_for_family(session, family, stack.url, datetime.now(UTC) + A_MONTH)
+            return await token_for_family(
+                session, family, stack.url, datetime.now(UTC) + A_MONTH, stack_seal
+            )
     finally:
         await engine.dispose()
 

@@ -6,6 +6,8 @@ environment and asserts that no sentinel reaches stdout or stderr.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import sqlite3
 import subprocess
@@ -15,6 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from termgate.db.engine import create_engine, session_factory
+from termgate.db.key_seal import KeySeal
+from termgate.db.migrate import upgrade
+from termgate.identity.signing_keys import signing_key
 from tests.conftest import free_port
 
 SECRET_KEY = "SENTINEL-secret-key-" + "k" * 32
@@ -157,3 +163,138 @@ def test_file_variant_that_cannot_be_used_is_one_line_naming_the_variable(
     assert message[0] == "error: bad configuration"
     assert len(message) == 2, message
     assert message[1].startswith("TERMGATE_SMTP_PASSWORD_FILE: "), message
+
+
+BAD_HOST_URL = f"postgresql+asyncpg://termgate:{DB_PASSWORD}@no-such-host.invalid:5432/termgate"
+
+
+@pytest.mark.parametrize("command", [["serve"], ["db", "upgrade"], ["db", "current"]], ids=" ".join)
+def test_a_database_url_with_a_password_and_a_bad_host_is_one_line_without_it(
+    tmp_path: Path, command: list[str]
+) -> None:
+    env = {
+        "TERMGATE_SECRET_KEY": SECRET_KEY,
+        "TERMGATE_SMTP_PASSWORD": SMTP_PASSWORD,
+        "TERMGATE_DATABASE_URL": BAD_HOST_URL,
+        "TERMGATE_PORT": str(free_port()),
+    }
+    run = termgate(tmp_path, env, *command)
+    assert run.status == 1, run.output
+    assert_no_secret(run)
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith("error: "), lines
+    assert "no-such-host.invalid" in lines[0]
+
+
+def sqlite_env(tmp_path: Path, secret_key: str = SECRET_KEY) -> dict[str, str]:
+    return {
+        "TERMGATE_SECRET_KEY": secret_key,
+        "TERMGATE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'termgate.db'}",
+        "TERMGATE_PORT": str(free_port()),
+    }
+
+
+def test_db_current_says_whether_the_schema_is_the_expected_one(tmp_path: Path) -> None:
+    env = sqlite_env(tmp_path)
+    missing = termgate(tmp_path, env, "db", "current")
+    assert missing.status == 1, missing.output
+    assert "run `termgate db upgrade`" in missing.stderr
+    assert not (tmp_path / "termgate.db").exists()  # asking created nothing
+
+    upgrade(env["TERMGATE_DATABASE_URL"], secret_key=SECRET_KEY)
+    current = termgate(tmp_path, env, "db", "current")
+    assert current.status == 0, current.output
+    assert "schema revision 0011, the one this termgate expects" in current.stdout
+    assert_no_secret(current)
+
+    with sqlite3.connect(tmp_path / "termgate.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0010'")
+    behind = termgate(tmp_path, env, "db", "current")
+    assert behind.status == 1, behind.output
+    assert behind.stderr.strip().splitlines() == [
+        f"error: TERMGATE_DATABASE_URL: SQLite file {tmp_path / 'termgate.db'} is at schema "
+        "revision 0010, this termgate needs 0011; run `termgate db upgrade`"
+    ]
+
+
+def test_db_current_of_a_newer_termgates_schema_says_so(tmp_path: Path) -> None:
+    env = sqlite_env(tmp_path)
+    upgrade(env["TERMGATE_DATABASE_URL"], secret_key=SECRET_KEY)
+    with sqlite3.connect(tmp_path / "termgate.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0099'")
+    ahead = termgate(tmp_path, env, "db", "current")
+    assert ahead.status == 1, ahead.output
+    assert "it was migrated by a newer termgate" in ahead.stderr
+
+
+def private_scalars(database: Path, secret_key: str) -> list[str]:
+    """The private `d` of every signing key, opened with the secret key (the test's knowledge)."""
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT kid, sealed_jwk FROM signing_keys").fetchall()
+    seal = KeySeal.from_secret(secret_key)
+    return [json.loads(seal.open(kid, sealed))["d"] for kid, sealed in rows]
+
+
+def migrated_with_a_key(tmp_path: Path, secret_key: str = SECRET_KEY) -> None:
+    """The database of `sqlite_env`, migrated, with one signing key sealed under `secret_key`
+    (made in this process: each command's process costs seconds on a busy machine)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'termgate.db'}"
+    upgrade(url, secret_key=secret_key)
+
+    async def make() -> None:
+        engine = create_engine(url)
+        try:
+            async with session_factory(engine).begin() as session:
+                await signing_key(session, KeySeal.from_secret(secret_key))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(make())
+
+
+def test_signing_key_rows_hold_no_private_key_in_plaintext(tmp_path: Path) -> None:
+    migrated_with_a_key(tmp_path)
+    rotated = termgate(tmp_path, sqlite_env(tmp_path), "signing-key", "rotate")
+    assert rotated.status == 0, rotated.output
+    assert_no_secret(rotated)
+    scalars = private_scalars(tmp_path / "termgate.db", SECRET_KEY)
+    assert len(scalars) == 2
+    stored = (tmp_path / "termgate.db").read_bytes()
+    for scalar in scalars:
+        assert scalar.encode() not in stored
+    assert b"PRIVATE KEY" not in stored
+    assert b'"d":' not in stored
+    assert b'"d": ' not in stored
+
+
+def test_wrong_secret_key_is_one_line_naming_it_and_rewrap_recovers(tmp_path: Path) -> None:
+    migrated_with_a_key(tmp_path)
+    new_secret = "SENTINEL-new-secret-key-" + "n" * 32
+    new_env = sqlite_env(tmp_path, new_secret)
+
+    refused = termgate(tmp_path, new_env, "serve")
+    assert refused.status == 1, refused.output
+    assert new_secret not in refused.output
+    assert_no_secret(refused)
+    (line,) = refused.stderr.strip().splitlines()
+    assert line.startswith("error: TERMGATE_SECRET_KEY: the token-signing keys in"), line
+    assert "termgate signing-key rewrap --old-secret-file" in line
+
+    wrong_file = tmp_path / "wrong-secret"
+    wrong_file.write_text("SENTINEL-neither-secret-key-" + "w" * 32 + "\n")
+    wrong = termgate(tmp_path, new_env, "signing-key", "rewrap", "--old-secret-file",
+                     str(wrong_file))  # fmt: skip
+    assert wrong.status == 1, wrong.output
+    assert_no_secret(wrong)
+    assert "sealed under neither secret key" in wrong.stderr
+    assert "nothing was changed" in wrong.stderr
+
+    old_file = tmp_path / "old-secret"
+    old_file.write_text(SECRET_KEY + "\n")
+    rewrapped = termgate(tmp_path, new_env, "signing-key", "rewrap", "--old-secret-file",
+                         str(old_file))  # fmt: skip
+    assert rewrapped.status == 0, rewrapped.output
+    assert_no_secret(rewrapped)
+    assert "re-sealed 1 signing key(s)" in rewrapped.stdout
+    assert len(private_scalars(tmp_path / "termgate.db", new_secret)) == 1

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import free_port
 from tests.gateway.published_world import PUBLISHED_EMPLOYEES, PUBLISHED_SEED
 from tests.support.echo_upstream import EchoUpstream
-from tests.support.factories import TEST_ISSUER
+from tests.support.factories import TEST_ISSUER, forget_foreign_signing_keys, seal_in_tests
 from tests.support.processes import PUBLISHED_TENANCY, gateway_env, serving
 
 
@@ -77,6 +77,7 @@ async def gateway_process(
     port = free_port()
     env = gateway_env(database_url, port, upstream_url, **{"public_url": TEST_ISSUER, **settings})
     url = f"http://127.0.0.1:{port}"
+    await forget_foreign_signing_keys(database_url, seal_in_tests())  # the server's secret key
     async with serving(["-m", "termgate.server"], f"{url}/healthz", env):
         yield Gateway(url, database_url)
 

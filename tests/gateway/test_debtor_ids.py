@@ -23,6 +23,7 @@ from tests.support.factories import (
     IssuedToken,
     issue_test_key,
     issue_test_token,
+    seal_in_tests,
 )
 
 OTHER = "0f3c2d1e-0000-4000-8000-00000000beef"
@@ -35,7 +36,7 @@ async def integer_claims_token(
     """An access token as termgate signed them before ids were strings: `debtors` a JSON list
     of integers (same key, same family and consent)."""
     async with sessions.begin() as session:
-        key = await signing_key(session)
+        key = await signing_key(session, seal_in_tests())
     now = int(datetime.now(UTC).timestamp())
     claims = {
         "iss": TEST_ISSUER,

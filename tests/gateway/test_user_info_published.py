@@ -15,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.cli.demo_seed import seed_demo
+from termgate.db.key_seal import KeySeal
 from termgate.db.models import Application, utcnow
 from termgate.db.oauth import EndUser
 from termgate.identity.consents import grant_consent
+from termgate.identity.signing_keys import seal_of
 from termgate.identity.tokens import open_family, token_for_family
 from termgate.reference_api import generate
 from termgate.settings import load_settings
@@ -28,8 +30,11 @@ Sessions = async_sessionmaker[AsyncSession]
 SCOPE = "user.info.read"
 
 
-async def seeded_token(sessions: Sessions, application_id: str, upstream_id: str) -> str:
-    """A token of the demo-seeded login `upstream_id`, consented over all its debtors."""
+async def seeded_token(
+    sessions: Sessions, application_id: str, upstream_id: str, seal: KeySeal
+) -> str:
+    """A token of the demo-seeded login `upstream_id`, consented over all its debtors (signed
+    with the key the seed made, sealed under the seed's secret key)."""
     async with sessions.begin() as session:
         user = await session.scalar(select(EndUser).where(EndUser.upstream_id == upstream_id))
         assert user is not None, f"the demo seed did not import {upstream_id}"
@@ -38,7 +43,7 @@ async def seeded_token(sessions: Sessions, application_id: str, upstream_id: str
             scopes=SCOPE, debtors=user.debtors, ip="127.0.0.1", user_agent="test", now=utcnow(),
         )  # fmt: skip
         family = await open_family(session, consent)
-        return await token_for_family(session, family, TEST_ISSUER, utcnow())
+        return await token_for_family(session, family, TEST_ISSUER, utcnow(), seal)
 
 
 async def test_clause_3_3_a_a_demo_login_reads_its_own_user_info_through_the_gateway(
@@ -56,7 +61,7 @@ async def test_clause_3_3_a_a_demo_login_reads_its_own_user_info_through_the_gat
     key = await issue_test_key(sessions)
     url = f"{published_gateway.url}/api/user/info"
     for login in logins:
-        token = await seeded_token(sessions, key.application_id, login.id)
+        token = await seeded_token(sessions, key.application_id, login.id, seal_of(settings))
         await wait_for_status(client, url, key.key, 200, token=token)
         answer = await client.get(
             url, headers={"X-Subscription-Key": key.key, "Authorization": f"Bearer {token}"}

@@ -6,13 +6,17 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.core.tenant_ids import debtor_listing
 from termgate.core.user_ids import canonical_user_id
+from termgate.db.engine import create_engine
+from termgate.db.key_seal import KeySeal
 from termgate.db.models import Application, Environment, new_id
-from termgate.db.oauth import EndUser, TokenFamily
+from termgate.db.oauth import EndUser, SigningKey, TokenFamily
 from termgate.identity.consents import grant_consent, revoke_family
+from termgate.identity.signing_keys import seal_of
 from termgate.identity.tokens import open_family, token_for_family
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
@@ -93,6 +97,24 @@ class IssuedToken:
         return {"X-Subscription-Key": key, "Authorization": f"Bearer {self.token}"}
 
 
+async def forget_foreign_signing_keys(database_url: str, seal: KeySeal) -> None:
+    """Before a server starts on the shared test database: drop the signing keys other tests
+    left there sealed under their own settings' secret keys (not `seal`'s), which would stop its
+    start-up check. Keys under `seal` stay, with the tokens they signed. (Each test empties
+    every table when it starts; a server started between tests has not had that.)"""
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(delete(SigningKey).where(SigningKey.seal_id != seal.seal_id))
+    finally:
+        await engine.dispose()
+
+
+def seal_in_tests() -> KeySeal:
+    """The seal of the secret key the tests' own servers read (same environment and folder)."""
+    return seal_of(load_settings())
+
+
 async def issue_test_token(
     sessions: async_sessionmaker[AsyncSession],
     application_id: str,
@@ -131,7 +153,9 @@ async def issue_test_token(
             now=now or datetime.now(UTC),
         )
         family = await open_family(session, consent)
-        token = await token_for_family(session, family, issuer, now or datetime.now(UTC))
+        token = await token_for_family(
+            session, family, issuer, now or datetime.now(UTC), seal_in_tests()
+        )
         return IssuedToken(token, user.id, consent.id, family.id)
 
 

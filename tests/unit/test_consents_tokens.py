@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.core.passwords import hash_password
+from termgate.db.key_seal import KeySeal
 from termgate.db.oauth import EndUser, SigningKey
 from termgate.db.programme import AuditEntry
 from termgate.identity.consents import (
@@ -32,6 +33,8 @@ from tests.unit.registry_support import changes, parties
 Sessions = async_sessionmaker[AsyncSession]
 NOW = datetime(2027, 3, 15, 12, tzinfo=UTC)
 ISSUER = "https://id.example"
+
+SEAL = KeySeal.from_secret("unit-tests-secret-key-" + "s" * 32)
 
 
 async def end_user(session: AsyncSession, upstream_id: str = "11") -> EndUser:
@@ -58,8 +61,8 @@ async def audits(session: AsyncSession) -> list[tuple[str, str, str, str, str]]:
 async def test_clause_3_3_a_one_signing_key_is_made_once_and_published(db: Sessions) -> None:
     async with db.begin() as session:
         assert await public_keys(session) == {"keys": []}
-        key = await signing_key(session)
-        assert await signing_key(session) == key
+        key = await signing_key(session, SEAL)
+        assert await signing_key(session, SEAL) == key
         rows = (await session.scalars(select(SigningKey))).all()
         assert [(row.kid, row.algorithm) for row in rows] == [(key.kid, "ES256")]
         assert await changes(session) == [("signing_key", key.kid)]
@@ -77,10 +80,10 @@ async def test_clause_3_3_a_one_signing_key_is_made_once_and_published(db: Sessi
 
 async def test_clause_3_3_a_retired_key_is_not_used_for_new_tokens(db: Sessions) -> None:
     async with db.begin() as session:
-        old = await signing_key(session)
+        old = await signing_key(session, SEAL)
         row = await session.get_one(SigningKey, old.kid)
-        row.retired_at = NOW
-        new = await signing_key(session)
+        row.retired_at = datetime.now(UTC) - timedelta(seconds=1)  # a key retires at a moment
+        new = await signing_key(session, SEAL)
         assert new.kid != old.kid
         assert len((await public_keys(session))["keys"]) == 2
 
@@ -107,7 +110,7 @@ async def test_clause_3_3_a_token_of_a_family_carries_its_consent(db: Sessions) 
             user.id,
             "employee.info.read",
         )
-        signed = await token_for_family(session, family, ISSUER, NOW)
+        signed = await token_for_family(session, family, ISSUER, NOW, SEAL)
         claims = VerifiedTokens(await public_keys(session), ISSUER).verify(signed, NOW.timestamp())
         assert (claims.client_id, claims.end_user_id, claims.upstream_user_id) == (
             made.application.id,
@@ -123,7 +126,7 @@ async def test_clause_3_3_a_token_of_a_family_carries_its_consent(db: Sessions) 
         assert claims.expires_at == NOW.timestamp() + 3600
         assert (
             jwt.decode(signed, KeySet.import_key_set(await public_keys(session))).header["kid"]
-            == (await signing_key(session)).kid
+            == (await signing_key(session, SEAL)).kid
         )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.core.errors import RegistryError
+from termgate.db.key_seal import KeySeal
 from termgate.db.models import Environment
 from termgate.db.oauth import Consent, EndUser
 from termgate.identity.consents import ConsentDebtorsError, grant_consent, withdrawn_from
@@ -26,6 +27,8 @@ ISSUER = "https://id.example"
 GUID = "5b6a77c7-6abe-4f31-93dc-2692169e3ea4"
 OTHER = "0f3c2d1e-0000-4000-8000-00000000beef"
 UNSEEN = "9d1e6c55-1234-4abc-8def-000000000001"
+
+SEAL = KeySeal.from_secret("unit-tests-secret-key-" + "s" * 32)
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ async def test_clause_3_3_a_a_consent_over_guid_debtors_reaches_the_token(db: Se
         assert consent.debtors == (GUID,)
         family = await open_family(session, consent)
         assert family.debtors == (GUID,)
-        signed = await token_for_family(session, family, ISSUER, NOW)
+        signed = await token_for_family(session, family, ISSUER, NOW, SEAL)
         claims = VerifiedTokens(await public_keys(session), ISSUER).verify(signed, NOW.timestamp())
         assert claims.debtors == {GUID}
         assert withdrawn_from(family, consent) is None

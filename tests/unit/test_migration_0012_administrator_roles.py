@@ -18,11 +18,11 @@ from tests.conftest import _create_database, _drop_database, _postgres_reachable
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def at_0010(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A new database migrated to 0010 only."""
+async def before_0012(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A new database migrated to 0011 only."""
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'termgate.db'}"
-        await upgrade_async(url, "0010")
+        await upgrade_async(url, "0011")
         yield url
         return
     reason = await _postgres_reachable()
@@ -32,7 +32,7 @@ async def at_0010(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     await _create_database(name)
     url = _postgres_url(name)
     try:
-        await upgrade_async(url, "0010")
+        await upgrade_async(url, "0011")
         yield url
     finally:
         await _drop_database(name)
@@ -48,20 +48,20 @@ async def _run(url: str, sql: str) -> list[tuple[object, ...]]:
         await engine.dispose()
 
 
-async def test_clause_3_1_existing_administrators_become_owners(at_0010: str) -> None:
+async def test_clause_3_1_existing_administrators_become_owners(before_0012: str) -> None:
     await _run(
-        at_0010,
+        before_0012,
         "INSERT INTO administrators (id, email, name, session_epoch, created_at) "
         "VALUES ('a1', 'pat@provider.example', 'Pat', 0, CURRENT_TIMESTAMP)",
     )
     await _run(
-        at_0010,
+        before_0012,
         "INSERT INTO admin_tokens (id, administrator_id, token_hash, label, created_at) "
         "VALUES ('t1', 'a1', 'h', 'ci', CURRENT_TIMESTAMP)",
     )
-    await upgrade_async(at_0010, "0012")
-    assert await _run(at_0010, "SELECT role, disabled_at FROM administrators") == [("owner", None)]
-    tokens = await _run(at_0010, "SELECT expires_at, last_used_at FROM admin_tokens")
+    await upgrade_async(before_0012, "0012")
+    assert await _run(before_0012, "SELECT role, disabled_at FROM administrators") == [("owner", None)]
+    tokens = await _run(before_0012, "SELECT expires_at, last_used_at FROM admin_tokens")
     assert tokens == [(None, None)]
-    await asyncio.to_thread(command.downgrade, alembic_config(at_0010), "0010")
-    assert await _run(at_0010, "SELECT email FROM administrators") == [("pat@provider.example",)]
+    await asyncio.to_thread(command.downgrade, alembic_config(before_0012), "0011")
+    assert await _run(before_0012, "SELECT email FROM administrators") == [("pat@provider.example",)]

@@ -14,6 +14,7 @@ from joserfc.jwk import ECKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from termgate.db.key_seal import KeySeal
 from termgate.db.models import Application, Plan, Subscription
 from termgate.db.oauth import Consent, EndUser, TokenFamily
 from termgate.gateway.snapshot import load_snapshot
@@ -33,6 +34,8 @@ from tests.unit.test_consents_tokens import ISSUER, audits, end_user
 
 Sessions = async_sessionmaker[AsyncSession]
 START = datetime.now(UTC).replace(microsecond=0)
+
+SEAL = KeySeal.from_secret("unit-tests-secret-key-" + "s" * 32)
 
 
 async def consent_to(
@@ -57,7 +60,7 @@ async def consent_to(
 
 async def claims_of(session: AsyncSession, family: TokenFamily) -> tuple[str, set[str], set[str]]:
     """The consent, scopes and debtors an access token of `family` carries, issued now."""
-    signed = await token_for_family(session, family, ISSUER, START)
+    signed = await token_for_family(session, family, ISSUER, START, SEAL)
     claims = VerifiedTokens(await public_keys(session), ISSUER).verify(signed, START.timestamp())
     return claims.consent_id, set(claims.scopes), set(claims.debtors)
 

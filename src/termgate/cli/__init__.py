@@ -3,57 +3,74 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.cli.admin import administrators, moderation, terms
-from termgate.cli.catalogue import apply, export
-from termgate.cli.common import apply_options, console, in_session, migrate, settings_or_exit
-from termgate.cli.demo import CREDENTIALS_FILE, demo_services, serve_demo
-from termgate.cli.demo_seed import DemoCredentials, read_previous, seed_demo
-from termgate.cli.install import init
-from termgate.cli.mail import mail
-from termgate.cli.openapi import openapi
-from termgate.cli.plans import plans
-from termgate.cli.registry import applications, developers, keys
-from termgate.cli.traffic import announce_change, lifecycle, maintenance
-from termgate.cli.usage import usage
+from termgate.cli.common import apply_options, console, fail, in_session, settings_or_exit
+from termgate.cli.lazy import Lazy, LazyGroup
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from termgate.cli.demo_seed import DemoCredentials
+
+
+class Commands(LazyGroup):
+    """Every command but those below, imported when it runs (`termgate.cli.lazy`)."""
+
+    LAZY: ClassVar[dict[str, Lazy]] = {
+        "announce": Lazy("termgate.cli.traffic", "announce_change",
+                         "Announce a change to the developers whose apps called the operations "
+                         "in 90 days."),
+        "openapi": Lazy("termgate.cli.openapi", "openapi",
+                        "Check an OpenAPI 3.0/3.1 document: the operations the gateway serves "
+                        "and what it cannot use."),
+        "db": Lazy("termgate.cli.database", "database", "Database schema."),
+        "developer": Lazy("termgate.cli.registry", "developers", "Developer accounts."),
+        "app": Lazy("termgate.cli.registry", "applications", "Applications of developers."),
+        "key": Lazy("termgate.cli.registry", "keys", "Subscription keys (X-Subscription-Key)."),
+        "plan": Lazy("termgate.cli.plans", "plans", "Plans and their limits."),
+        "signing-key": Lazy("termgate.cli.signing_keys", "signing",
+                            "Keys that sign access tokens."),
+        "admin": Lazy("termgate.cli.admin", "administrators",
+                      "Provider administrators: console logins, API tokens."),
+        "terms": Lazy("termgate.cli.admin", "terms",
+                      "Versions of the API Terms of Use (clause 9)."),
+        "suspend": Lazy("termgate.cli.admin", "moderation",
+                        "Suspend a developer, application, subscription or key (clause 3.1).",
+                        member="suspend"),
+        "reinstate": Lazy("termgate.cli.admin", "moderation",
+                          "Reinstate a suspended developer, application, subscription or key.",
+                          member="reinstate"),
+        "maintenance": Lazy("termgate.cli.traffic", "maintenance",
+                            "The maintenance calendar (clause 8)."),
+        "lifecycle": Lazy("termgate.cli.traffic", "lifecycle",
+                          "Operation lifecycles: deprecate, sunset, brown-outs, retire "
+                          "(clause 4.6)."),
+        "usage": Lazy("termgate.cli.usage", "usage", "Usage events and their retention."),
+        "mail": Lazy("termgate.cli.mail", "mail",
+                     "The mail outbox: delivery, pending and failed mail."),
+        "init": Lazy("termgate.cli.install", "init",
+                     "Production install: migrate, create the first administrator, apply a "
+                     "catalogue."),
+        "apply": Lazy("termgate.cli.catalogue", "apply",
+                      "Bring products, plans, maintenance window and lifecycle states to FILE "
+                      "(idempotent)."),
+        "export": Lazy("termgate.cli.catalogue", "export",
+                       "Write the current catalogue in the format `termgate apply` reads."),
+    }  # fmt: skip
+
 
 app = typer.Typer(
     name="termgate",
+    cls=Commands,
     help="API governance: a gateway that enforces your API's terms of use.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-database = typer.Typer(help="Database schema.", no_args_is_help=True)
-app.add_typer(database, name="db")
-app.add_typer(developers, name="developer")
-app.add_typer(applications, name="app")
-app.add_typer(keys, name="key")
-app.add_typer(plans, name="plan")
-app.add_typer(administrators, name="admin")
-app.add_typer(terms, name="terms")
-app.add_typer(moderation)
-app.add_typer(maintenance, name="maintenance")
-app.add_typer(lifecycle, name="lifecycle")
-app.add_typer(usage, name="usage")
-app.add_typer(mail, name="mail")
-app.command("announce")(announce_change)
-app.command("openapi")(openapi)
-app.command("init")(init)
-app.command("apply")(apply)
-app.command("export")(export)
 
 Port = Annotated[int | None, typer.Option(help="TCP port (default: TERMGATE_PORT or 8000)")]
-
-
-@database.command("upgrade")
-def db_upgrade() -> None:
-    """Create or update the schema (SQLite file or PostgreSQL) to the newest version."""
-    shown = migrate()
-    console.print(f"database schema is up to date ({shown})")
 
 
 MaintenanceOption = Annotated[
@@ -65,7 +82,15 @@ MaintenanceOption = Annotated[
 ]
 
 
+def credentials_file() -> Path:
+    from termgate.cli.demo import CREDENTIALS_FILE
+
+    return CREDENTIALS_FILE
+
+
 def seed_and_write(credentials: Path, maintenance: bool = True) -> DemoCredentials:
+    from termgate.cli.demo_seed import read_previous, seed_demo
+
     settings = settings_or_exit()
     previous = read_previous(credentials)
 
@@ -79,12 +104,16 @@ def seed_and_write(credentials: Path, maintenance: bool = True) -> DemoCredentia
 
 @app.command()
 def seed(
-    credentials: Annotated[Path, typer.Option(help="where to write the demo logins")] = (
-        CREDENTIALS_FILE
-    ),
+    credentials: Annotated[
+        Path | None,
+        typer.Option(
+            help="where to write the demo logins [default: TERMGATE_VAR_DIR/demo-credentials.json]"
+        ),
+    ] = None,
     maintenance: MaintenanceOption = True,
 ) -> None:
     """Create the default products and the demo developer, application and key (idempotent)."""
+    credentials = credentials or credentials_file()
     seeded = seed_and_write(credentials, maintenance)
     console.print(f"demo developer {seeded.developer_email}; credentials in {credentials}")
 
@@ -96,10 +125,17 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="worker processes")] = None,
 ) -> None:
     """Serve the gateway (under /api) and the control plane."""
-    from termgate.server import run_server
+    from termgate.preflight import StartupError, preflight
 
     apply_options(port=port, host=host, workers=workers)
-    run_server(settings_or_exit())
+    settings = settings_or_exit()
+    try:  # before the server's imports: a refusal comes in a second, not after the whole app
+        preflight(settings)
+    except StartupError as error:
+        fail(str(error))
+    from termgate.server import run_server
+
+    run_server(settings, checked=True)
 
 
 @app.command()
@@ -126,11 +162,14 @@ def demo(
     maintenance: MaintenanceOption = True,
 ) -> None:
     """Migrate, seed and run everything on http://127.0.0.1:8000 with the reference API."""
+    from termgate.cli.database import migrate
+    from termgate.cli.demo import demo_services, serve_demo
+
     apply_options(port=port, employees=employees)
     migrate()
     with demo_services(settings_or_exit()):
-        seed_and_write(CREDENTIALS_FILE, maintenance)
-        serve_demo(settings_or_exit(), CREDENTIALS_FILE)
+        seed_and_write(credentials_file(), maintenance)
+        serve_demo(settings_or_exit(), credentials_file())
 
 
 def main() -> None:

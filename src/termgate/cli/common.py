@@ -12,21 +12,18 @@ import json
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime, time
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.core import logs
-from termgate.core.errors import RegistryError
-from termgate.db.engine import create_engine, session_factory
-from termgate.notify.outbox import transaction
-from termgate.secret_settings import mask_url, redact, secret_values
-from termgate.settings import Settings, SettingsError, get_settings
+if TYPE_CHECKING:  # imported where used: a command imports what it needs (`termgate.cli.lazy`)
+    from rich.table import Table
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from termgate.settings import Settings
 
 T = TypeVar("T")
 
@@ -44,6 +41,8 @@ errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail(message: str, status: int = 1) -> NoReturn:
+    from termgate.secret_settings import redact
+
     errors.print(f"[bold red]error:[/] {escape(redact(message, _configured_secrets()))}")
     raise typer.Exit(status)
 
@@ -52,6 +51,9 @@ def _configured_secrets() -> list[str]:
     """The secret values of the configuration, so that no message (a driver's error that quotes
     the database URL, say) prints one; a configuration that does not load has none to hide,
     since its own error shows no secret (`describe_error`)."""
+    from termgate.secret_settings import secret_values
+    from termgate.settings import SettingsError, get_settings
+
     try:
         settings = get_settings()
     except SettingsError:
@@ -75,19 +77,6 @@ def cli_actor() -> str:
     return f"cli:{shown}"
 
 
-def migrate() -> str:
-    """Migrate the configured database; returns its URL as it may be shown (password hidden)."""
-    from termgate.db.migrate import upgrade
-
-    settings = settings_or_exit()
-    shown = mask_url(settings.database_url)
-    try:
-        upgrade(settings.database_url)
-    except Exception as error:  # Alembic wraps driver errors in many types; say it plainly
-        fail(f"cannot migrate {shown}: {error}")
-    return shown
-
-
 def _plain(value: object) -> object:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
@@ -101,6 +90,8 @@ def print_json(listing: Sequence[Mapping[str, object]] | Mapping[str, object]) -
 
 def apply_options(**options: object) -> None:
     """Command-line options become `TERMGATE_*` variables, so server workers see them too."""
+    from termgate.settings import get_settings
+
     for name, value in options.items():
         if value is not None:
             os.environ[f"TERMGATE_{name.upper()}"] = str(value)
@@ -108,6 +99,8 @@ def apply_options(**options: object) -> None:
 
 
 def settings_or_exit() -> Settings:
+    from termgate.settings import SettingsError, get_settings
+
     try:
         settings = get_settings()
     except SettingsError as error:
@@ -120,11 +113,15 @@ def _configure_logs(settings: Settings) -> None:
     """A command's outcome is its output and the audit trail keeps its decisions: its log (on
     stderr, in the configured format) has warnings and errors only. `serve` logs at
     TERMGATE_LOG_LEVEL (`run_server` configures it again)."""
+    from termgate.core import logs
+
     level = "error" if settings.log_level == "error" else "warning"
     logs.configure(level, settings.log_format)
 
 
 def database_failure(error: DBAPIError) -> str:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     text = str(error.orig)
     if isinstance(error, OperationalError | ProgrammingError) and (
         "no such table" in text or "does not exist" in text
@@ -135,6 +132,7 @@ def database_failure(error: DBAPIError) -> str:
 
 def in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction: committed if it returns, rolled back if it refuses."""
+    from termgate.notify.outbox import transaction
 
     async def run(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> T:
         async with transaction(sessions, settings) as session:
@@ -148,6 +146,11 @@ def with_database(
 ) -> T:
     """Run `work` with a session factory on the configured database, ending in one line on
     refusals and database faults."""
+    from sqlalchemy.exc import DBAPIError
+
+    from termgate.core.errors import RegistryError
+    from termgate.db.engine import create_engine, session_factory
+
     settings = settings_or_exit()
 
     async def run() -> T:

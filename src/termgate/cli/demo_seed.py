@@ -34,6 +34,7 @@ from termgate.identity.end_users import (
     upstream_user_id,
     visible_debtors,
 )
+from termgate.identity.signing_keys import seal_of
 from termgate.identity.tokens import open_family, token_for_family
 from termgate.reference_api import World, generate
 from termgate.registry.admins import create_administrator
@@ -287,7 +288,9 @@ async def _demo_access_token(
         )
     )
     family = await open_family(session, consent)
-    return await token_for_family(session, family, settings.issuer, settings.now())
+    return await token_for_family(
+        session, family, settings.issuer, settings.now(), seal_of(settings)
+    )
 
 
 async def seed_demo(

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.cli.catalogue import load_or_exit, print_changes
 from termgate.cli.catalogue_file import Catalogue, apply_catalogue
-from termgate.cli.common import cli_actor, console, fail, in_session, migrate, settings_or_exit
+from termgate.cli.common import cli_actor, console, fail, in_session, settings_or_exit
+from termgate.cli.database import migrate
 from termgate.cli.demo_seed import ADMIN, DEVELOPER_PASSWORD, END_USER_PASSWORD
 from termgate.core.passwords import MAX_LENGTH, MIN_LENGTH
 from termgate.db.programme import Administrator

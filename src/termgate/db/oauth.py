@@ -151,12 +151,20 @@ class PushedRequest(Base):
 
 
 class SigningKey(Base):
-    """A key that signs access tokens (JWT, RFC 9068); gateways verify with its public half."""
+    """A key that signs access tokens (JWT, RFC 9068); gateways verify with its public half.
+
+    The private JWK is stored sealed (`termgate.db.key_seal`, under the secret key whose
+    `seal_id` it names); the public JWK in the clear, so verifying needs no secret. A key signs
+    from `activates_at` (after it has been published long enough for caches of the JWKS to
+    hold it) until `retired_at`; it stays published for verification after that."""
 
     __tablename__ = "signing_keys"
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     algorithm: Mapped[str] = mapped_column(String(16), nullable=False)
-    private_jwk: Mapped[str] = mapped_column(Text, nullable=False)
+    public_jwk: Mapped[str] = mapped_column(Text, nullable=False)
+    sealed_jwk: Mapped[str] = mapped_column(Text, nullable=False)
+    seal_id: Mapped[str] = mapped_column(String(32), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    activates_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -21,7 +21,6 @@ than 128 characters) makes the token invalid, so nothing but a well-formed id re
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,16 +29,17 @@ from typing import Any
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.core.changes import record_access_change
 from termgate.core.tenant_ids import TenantIdError, canonical_debtor_ids
 from termgate.core.user_ids import UserIdError, canonical_user_id
+from termgate.db.key_seal import KeySeal
 from termgate.db.models import new_id
-from termgate.db.oauth import Consent, EndUser, SigningKey, TokenFamily
+from termgate.db.oauth import Consent, EndUser, TokenFamily
+from termgate.identity.signing_keys import ALGORITHM as ALGORITHM
+from termgate.identity.signing_keys import public_keys as public_keys
+from termgate.identity.signing_keys import signing_key
 
-ALGORITHM = "ES256"
 TOKEN_TYPE = "at+jwt"
 AUDIENCE = "payroll-api"
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
@@ -57,34 +57,6 @@ class AccessClaims:
     family_id: str
     consent_id: str
     expires_at: float
-
-
-async def signing_key(session: AsyncSession) -> ECKey:
-    """The current signing key, made on first use."""
-    row = await session.scalar(
-        select(SigningKey)
-        .where(SigningKey.retired_at.is_(None))
-        .order_by(SigningKey.created_at.desc())
-        .limit(1)
-    )
-    if row is None:
-        key = ECKey.generate_key("P-256", parameters={"kid": new_id(), "use": "sig"})
-        row = SigningKey(
-            kid=str(key.kid), algorithm=ALGORITHM, private_jwk=json.dumps(key.as_dict(private=True))
-        )
-        session.add(row)
-        await session.flush()
-        record_access_change(session, "signing_key", row.kid)  # gateways load its public half
-    return ECKey.import_key(json.loads(row.private_jwk))
-
-
-async def public_keys(session: AsyncSession) -> dict[str, Any]:
-    """The JWKS document: the public halves of every key whose tokens may still be live."""
-    keys = []
-    for row in await session.scalars(select(SigningKey).order_by(SigningKey.created_at)):
-        public = ECKey.import_key(json.loads(row.private_jwk)).as_dict(private=False)
-        keys.append({**public, "alg": row.algorithm, "use": "sig"})
-    return {"keys": keys}
 
 
 def issue_access_token(
@@ -206,12 +178,12 @@ async def open_family(
 
 
 async def token_for_family(
-    session: AsyncSession, family: TokenFamily, issuer: str, now: datetime
+    session: AsyncSession, family: TokenFamily, issuer: str, now: datetime, seal: KeySeal
 ) -> str:
     """An access token of `family`: its own scope and debtors, its end user, its live consent."""
     user = await session.get_one(EndUser, family.end_user_id)
     return issue_access_token(
-        await signing_key(session),
+        await signing_key(session, seal),
         issuer=issuer,
         client_id=family.application_id,
         end_user_id=user.id,

@@ -12,7 +12,7 @@ from termgate.db.oauth import TokenFamily
 from termgate.identity.consents import revoke_family
 from termgate.identity.oauth.context import OFFLINE_ACCESS, OAuthContext
 from termgate.identity.oauth.server import TermgateAuthorizationServer
-from termgate.identity.tokens import public_keys, signing_key
+from termgate.identity.signing_keys import public_keys, seal_of, signing_key
 from termgate.settings import Settings
 
 Result = TypeVar("Result")
@@ -31,7 +31,7 @@ async def run_authorization_server(
 ) -> Result:
     """`action` runs with a server over the session's sync twin; revocations it decided on are
     then recorded (audit, change feed) in the same transaction."""
-    key = await signing_key(session)
+    key = await signing_key(session, seal_of(settings))
     jwks = await public_keys(session)
     now = settings.now()
     scopes = supported_scopes(api_scopes)

@@ -18,7 +18,7 @@ from termgate.identity.oauth.server import (
     OAuthResponse,
     TermgateAuthorizationServer,
 )
-from termgate.identity.tokens import public_keys, signing_key
+from termgate.identity.signing_keys import JWKS_MAX_AGE, public_keys, seal_of, signing_key
 from termgate.web.context import unit_of_work, web
 from termgate.web.end_user.common import http_request, oauth_response
 
@@ -63,7 +63,8 @@ async def metadata(request: Request) -> Response:
 
 
 async def jwks(request: Request) -> Response:
+    seal = seal_of(web(request).settings)
     async with unit_of_work(request) as session:
-        await signing_key(session)  # gateways may ask before any token was issued
+        await signing_key(session, seal)  # gateways may ask before any token was issued
         keys = await public_keys(session)
-    return JSONResponse(keys, headers={"Cache-Control": "public, max-age=300"})
+    return JSONResponse(keys, headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"})
