@@ -21,6 +21,7 @@ from termgate.db.engine import create_engine, session_factory
 from termgate.db.key_seal import KeySeal
 from termgate.db.migrate import upgrade
 from termgate.identity.signing_keys import signing_key
+from termgate.preflight import _scripts
 from tests.conftest import free_port
 
 SECRET_KEY = "SENTINEL-secret-key-" + "k" * 32
@@ -205,7 +206,8 @@ def test_db_current_says_whether_the_schema_is_the_expected_one(tmp_path: Path) 
     upgrade(env["TERMGATE_DATABASE_URL"], secret_key=SECRET_KEY)
     current = termgate(tmp_path, env, "db", "current")
     assert current.status == 0, current.output
-    assert "schema revision 0011, the one this termgate expects" in current.stdout
+    head = _scripts().get_current_head()
+    assert f"schema revision {head}, the one this termgate expects" in current.stdout
     assert_no_secret(current)
 
     with sqlite3.connect(tmp_path / "termgate.db") as connection:

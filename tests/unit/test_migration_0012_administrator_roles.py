@@ -60,8 +60,12 @@ async def test_clause_3_1_existing_administrators_become_owners(before_0012: str
         "VALUES ('t1', 'a1', 'h', 'ci', CURRENT_TIMESTAMP)",
     )
     await upgrade_async(before_0012, "0012")
-    assert await _run(before_0012, "SELECT role, disabled_at FROM administrators") == [("owner", None)]
+    assert await _run(before_0012, "SELECT role, disabled_at FROM administrators") == [
+        ("owner", None)
+    ]
     tokens = await _run(before_0012, "SELECT expires_at, last_used_at FROM admin_tokens")
     assert tokens == [(None, None)]
     await asyncio.to_thread(command.downgrade, alembic_config(before_0012), "0011")
-    assert await _run(before_0012, "SELECT email FROM administrators") == [("pat@provider.example",)]
+    assert await _run(before_0012, "SELECT email FROM administrators") == [
+        ("pat@provider.example",)
+    ]

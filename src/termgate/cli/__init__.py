@@ -34,7 +34,7 @@ class Commands(LazyGroup):
         "signing-key": Lazy("termgate.cli.signing_keys", "signing",
                             "Keys that sign access tokens."),
         "admin": Lazy("termgate.cli.admin", "administrators",
-                      "Provider administrators: console logins, API tokens."),
+                      "Provider administrators: console logins, roles, API tokens."),
         "terms": Lazy("termgate.cli.admin", "terms",
                       "Versions of the API Terms of Use (clause 9)."),
         "suspend": Lazy("termgate.cli.admin", "moderation",

@@ -16,6 +16,11 @@ from termgate.governance.retention import BATCH_SIZE, Pruned, prune
 usage = typer.Typer(help="Usage events and their retention.", no_args_is_help=True)
 
 
+@usage.callback()
+def usage_group() -> None:
+    """Usage events and their retention."""  # a group, though it has one command yet
+
+
 def _run(dry_run: bool, batch_size: int) -> list[Pruned]:
     settings = settings_or_exit()
 
