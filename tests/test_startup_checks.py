@@ -1,4 +1,5 @@
-"""`termgate serve` checks its database, Redis and public URL before it opens its port.
+"""`termgate serve` checks its workers' limiter, database, Redis and public URL before it opens
+its port.
 
 Each bad configuration ends the real process with one line naming the setting, a non-zero exit
 status and no traceback, and the port is never bound. Secrets in the URLs are never printed.
@@ -120,6 +121,22 @@ def test_unreachable_redis_of_the_redis_limiter_is_named(tmp_path: Path) -> None
     )
     assert line.startswith("error: TERMGATE_REDIS_URL: cannot reach Redis"), line
     assert f"127.0.0.1:{closed}" in line
+
+
+@pytest.mark.parametrize(
+    ("command", "settings"),
+    [([*CLI, "--workers", "2"], {}), (MODULE, {"workers": "3"})],
+    ids=["cli-option", "module-env"],
+)
+def test_clause_4_4_several_workers_without_redis_are_refused(
+    tmp_path: Path, command: list[str], settings: dict[str, str]
+) -> None:
+    """Each worker would count the plan's limits on its own: the node would admit the plan's
+    rate once per worker."""
+    line = serve_refused(tmp_path, command, database_url=migrated_sqlite(tmp_path), **settings)
+    assert line.startswith("error: TERMGATE_WORKERS: "), line
+    assert "TERMGATE_LIMITER_BACKEND=memory" in line, line
+    assert "TERMGATE_LIMITER_BACKEND=redis" in line, line
 
 
 def test_plain_http_public_url_off_the_loopback_is_refused(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
-"""What `serve` checks before it opens its port: the public URL, the TLS certificate and key,
-the database (reachable, migrated, its signing keys open with the secret key) and Redis.
+"""What `serve` checks before it opens its port: the workers' limiter, the public URL, the TLS
+certificate and key, the database (reachable, migrated, its signing keys open with the secret key)
+and Redis.
 
 Each failure is one line naming the setting and what to do, never a traceback, and the port is
 never bound: an operator sees the cause at once instead of a node that answers 500 later.
@@ -257,6 +258,19 @@ def check_tls(settings: Settings) -> None:
         )
 
 
+def check_workers(settings: Settings) -> None:
+    """Several workers need the Redis limiter: in-process counters are per worker process, so
+    with the memory backend a node of N workers would admit N times every rate, quota and cap
+    (clauses 3.3 f-h, 4.4). See docs/limits.md, "Several workers on one node"."""
+    if settings.workers > 1 and settings.limiter_backend == "memory":
+        raise StartupError(
+            f"TERMGATE_WORKERS: {settings.workers} workers with TERMGATE_LIMITER_BACKEND=memory "
+            "would each count the plans' limits on their own (a node would admit "
+            f"{settings.workers}x every limit); set TERMGATE_WORKERS=1, or "
+            "TERMGATE_LIMITER_BACKEND=redis with TERMGATE_REDIS_URL"
+        )
+
+
 async def check_services(settings: Settings) -> None:
     await check_database(settings.database_url)
     await check_signing_keys(settings, seal_for(settings.session_secret()))
@@ -266,6 +280,7 @@ async def check_services(settings: Settings) -> None:
 
 def preflight(settings: Settings) -> None:
     """Every check, in the order an operator fixes them; raises `StartupError` on the first."""
+    check_workers(settings)
     check_public_url(settings)
     check_tls(settings)
     check_sqlite_file(settings.database_url)

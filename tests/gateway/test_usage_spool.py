@@ -19,6 +19,7 @@ from termgate.gateway.exchange import Exchange
 from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.usage_spool import UsageSpool
 from tests.conftest import free_port
+from tests.gateway.limits_support import private_redis
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.factories import TEST_ISSUER, issue_test_access
 from tests.support.processes import gateway_env, kill_hard, spawn, stop, wait_until_answering
@@ -125,46 +126,49 @@ async def test_clause_4_1_sigkill_of_termgate_serve_loses_no_answered_request(
     url = f"http://127.0.0.1:{port}"
     # Nothing reaches the database on its own before the kill: every event must come from the
     # spools of the two workers (one file each).
-    env = gateway_env(
-        database_url,
-        port,
-        echo_upstream[1],
-        public_url=TEST_ISSUER,
-        workers="2",
-        usage_flush_seconds="60",
-        usage_spool_dir=str(tmp_path / "spool"),
-    )
-    server = spawn(["-m", "termgate", "serve"], env)
-    try:
-        await asyncio.to_thread(wait_until_answering, f"{url}/healthz", server, 60.0)
-        gate = asyncio.Semaphore(CONCURRENCY)
-        async with httpx.AsyncClient(timeout=10) as client:
+    with private_redis() as redis:
+        env = gateway_env(
+            database_url,
+            port,
+            echo_upstream[1],
+            public_url=TEST_ISSUER,
+            workers="2",
+            limiter_backend="redis",  # several workers need it (docs/limits.md)
+            redis_url=redis.url,
+            usage_flush_seconds="60",
+            usage_spool_dir=str(tmp_path / "spool"),
+        )
+        server = spawn(["-m", "termgate", "serve"], env)
+        try:
+            await asyncio.to_thread(wait_until_answering, f"{url}/healthz", server, 60.0)
+            gate = asyncio.Semaphore(CONCURRENCY)
+            async with httpx.AsyncClient(timeout=10) as client:
 
-            async def call(index: int) -> int:
-                async with gate:
-                    headers = {**access.headers, "X-Request-Id": f"{prefix}{index}"}
-                    response = await client.get(f"{url}/api/echo", headers=headers)
-                    return response.status_code
+                async def call(index: int) -> int:
+                    async with gate:
+                        headers = {**access.headers, "X-Request-Id": f"{prefix}{index}"}
+                        response = await client.get(f"{url}/api/echo", headers=headers)
+                        return response.status_code
 
-            statuses = await asyncio.gather(*(call(index) for index in range(REQUESTS)))
-        assert statuses.count(200) == REQUESTS
-        await asyncio.sleep(0.3)  # many spool intervals
-        assert len(spool_files(tmp_path / "spool")) >= 1
-    finally:
-        kill_hard(server)
-    assert await events_of(sessions, prefix) == []  # the database got nothing before the kill
+                statuses = await asyncio.gather(*(call(index) for index in range(REQUESTS)))
+            assert statuses.count(200) == REQUESTS
+            await asyncio.sleep(0.3)  # many spool intervals
+            assert len(spool_files(tmp_path / "spool")) >= 1
+        finally:
+            kill_hard(server)
+        assert await events_of(sessions, prefix) == []  # the database got nothing before the kill
 
-    restarted = spawn(["-m", "termgate", "serve"], env)
-    try:
-        await asyncio.to_thread(wait_until_answering, f"{url}/healthz", restarted, 60.0)
-        ids = await events_of(sessions, prefix)
-        for _ in range(100):  # each worker replays at its own start
-            if len(ids) >= REQUESTS:
-                break
-            await asyncio.sleep(0.1)
+        restarted = spawn(["-m", "termgate", "serve"], env)
+        try:
+            await asyncio.to_thread(wait_until_answering, f"{url}/healthz", restarted, 60.0)
             ids = await events_of(sessions, prefix)
-    finally:
-        await asyncio.to_thread(stop, restarted)
+            for _ in range(100):  # each worker replays at its own start
+                if len(ids) >= REQUESTS:
+                    break
+                await asyncio.sleep(0.1)
+                ids = await events_of(sessions, prefix)
+        finally:
+            await asyncio.to_thread(stop, restarted)
     assert len(ids) == REQUESTS
     assert len(set(ids)) == REQUESTS
     assert not spool_files(tmp_path / "spool")  # a clean stop leaves no spool

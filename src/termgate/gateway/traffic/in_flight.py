@@ -1,7 +1,8 @@
 """The plan's cap on requests of one application under way at once (clause 3.3 f).
 
-Counted in this process, so per gateway node (and per worker): a client that opens many slow
-requests holds at most `max_in_flight` of this node's upstream connections. The pipeline
+Counted in this process, so per worker process (as the upstream pool is): a client that opens
+many slow requests holds at most `max_in_flight` of each worker's upstream connections. Counting
+it in Redis would cost a second round trip per request (docs/limits.md). The pipeline
 gives a place back (`step.TrafficPolicy.after`) whatever became of the request.
 """
 
