@@ -99,20 +99,28 @@ class ExecutemanyRecorder(UsageRecorder):
 
 
 class ValuesRecorder(UsageRecorder):
-    """One multi-row `INSERT … VALUES (…), (…)` per batch (15 parameters an event)."""
+    """Multi-row `INSERT … VALUES (…), (…)`: one statement per 2,000 events of a batch (15
+    parameters an event; PostgreSQL takes at most 32,767 per statement), one transaction."""
 
     async def _insert(self, rows: list[UsageRow]) -> None:
-        width = len(COLUMNS)
-        tuples = ", ".join(
-            "(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")"
-            for r in range(len(rows))
-        )
-        statement = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES {tuples}"
-        flat = [value for record in _pg_records(rows) for value in record]
         async with self.engine.begin() as connection:
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
-            await driver.execute(statement, *flat)
+            for start in range(0, len(rows), VALUES_ROWS):
+                chunk = rows[start : start + VALUES_ROWS]
+                flat = [value for record in _pg_records(chunk) for value in record]
+                await driver.execute(_values_statement(len(chunk)), *flat)
+
+
+VALUES_ROWS = 2_000
+
+
+def _values_statement(count: int) -> str:
+    width = len(COLUMNS)
+    tuples = ", ".join(
+        "(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")" for r in range(count)
+    )
+    return f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES {tuples}"
 
 
 def _pg_records(rows: list[UsageRow]) -> list[tuple[Any, ...]]:

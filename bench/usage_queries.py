@@ -6,9 +6,13 @@ applications with one key each, 100,000 end users, 20 operations), then times ea
 code runs over the table, as the code builds it, for each index layout of `--layouts`:
 
 - `migrated`: the indexes the migrations create (what the table has today);
-- `brin`: the same with the B-tree on `at` replaced by a BRIN index (PostgreSQL only).
+- `brin`: the same with the B-tree on `at` replaced by a BRIN index (PostgreSQL only);
+- `brin+key+operation`: `brin` plus B-trees on `(key_id, at)` and `(operation, at)`.
 
-    python3 -m uv run python bench/usage_queries.py --rows 10000000
+Layouts apply in the order given, each on top of the previous one.
+
+    python3 -m uv run python bench/usage_queries.py --rows 10000000 \
+        --layouts migrated,brin,brin+key+operation
 
 Each query runs three times after one warm-up; the median is printed with the rows it
 returned. Sizes of the table and of each index are printed too.
