@@ -1,0 +1,261 @@
+"""Usage ingestion: events per second the gateway's usage writer reaches into the database.
+
+Runs the real writer (`UsageRecorder.flush`, one transaction per batch of `--batch` events, the
+`usage_batch_size` setting) on a freshly migrated scratch database of each kind: a SQLite file in
+a temporary folder and a PostgreSQL database created on the server at `--postgres` and dropped at
+the end. `--method` compares the writer's PostgreSQL path (COPY) with the alternatives measured
+for it: asyncpg `executemany` of a one-row INSERT and one multi-row `INSERT … VALUES` per batch.
+Methods run interleaved (A, B, A, B …) on an emptied table so machine load hits them alike.
+
+    python3 -m uv run python bench/usage_ingest.py --events 500000 --rounds 3
+    python3 -m uv run python bench/usage_ingest.py --databases postgresql \
+        --method copy,values,executemany --events 200000
+
+Prints, per database, method and round: events, seconds, events/s (wall clock) and the client
+process's CPU µs per event (`time.process_time`: all threads, so aiosqlite's writer too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from termgate.db.engine import create_engine
+from termgate.db.migrate import upgrade
+from termgate.gateway.observe import COLUMNS, TABLE, UsageRecorder, UsageRow
+
+POSTGRES_ADMIN = os.environ.get(
+    "TERMGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+OPERATIONS = [
+    ("GET", "/api/companies/{companyId}/employees", "employee.personal"),
+    ("GET", "/api/companies/{companyId}", "company.info"),
+    ("GET", "/api/debtors/{debtorId}", "debtor.info"),
+    ("POST", "/api/companies/{companyId}/employees", "employee.personal"),
+    ("GET", "/api/debtors", None),
+]
+
+
+def make_rows(count: int, seed: int = 11) -> list[UsageRow]:
+    """`count` events as `UsageRecorder.record` makes them: 200 keys, 1,000 end users."""
+    rng = random.Random(seed)
+    keys = [
+        (uuid.UUID(int=rng.getrandbits(128)).hex, f"app{k:029d}", f"dev{k % 40:029d}")
+        for k in range(200)
+    ]
+    users = [uuid.UUID(int=rng.getrandbits(128)).hex for _ in range(1000)]
+    start = time.time() - count / 50_000
+    rows: list[UsageRow] = []
+    for index in range(count):
+        key_id, application_id, developer_id = keys[rng.randrange(len(keys))]
+        method, operation, category = OPERATIONS[rng.randrange(len(OPERATIONS))]
+        ok = rng.random() < 0.97
+        rows.append(
+            (
+                start + index / 50_000,
+                uuid.UUID(int=rng.getrandbits(128)).hex,
+                key_id,
+                application_id,
+                developer_id,
+                method,
+                operation,
+                200 if ok else 429,
+                None if ok else 42901,
+                rng.randrange(0, 400),
+                rng.randrange(200, 40_000),
+                rng.uniform(0.5, 40.0),
+                users[rng.randrange(len(users))] if rng.random() < 0.8 else None,
+                category,
+                f"client-{index}" if rng.random() < 0.1 else None,
+            )
+        )
+    return rows
+
+
+class ExecutemanyRecorder(UsageRecorder):
+    """asyncpg `executemany` of a one-row INSERT: one Bind/Execute per event, one round trip."""
+
+    async def _insert(self, rows: list[UsageRow]) -> None:
+        statement = (
+            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) "
+            f"VALUES ({', '.join(f'${n + 1}' for n in range(len(COLUMNS)))})"
+        )
+        async with self.engine.begin() as connection:
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            await driver.executemany(statement, _pg_records(rows))
+
+
+class ValuesRecorder(UsageRecorder):
+    """Multi-row `INSERT … VALUES (…), (…)`: one statement per 2,000 events of a batch (15
+    parameters an event; PostgreSQL takes at most 32,767 per statement), one transaction."""
+
+    async def _insert(self, rows: list[UsageRow]) -> None:
+        async with self.engine.begin() as connection:
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            for start in range(0, len(rows), VALUES_ROWS):
+                chunk = rows[start : start + VALUES_ROWS]
+                flat = [value for record in _pg_records(chunk) for value in record]
+                await driver.execute(_values_statement(len(chunk)), *flat)
+
+
+VALUES_ROWS = 2_000
+
+
+def _values_statement(count: int) -> str:
+    width = len(COLUMNS)
+    tuples = ", ".join(
+        "(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")" for r in range(count)
+    )
+    return f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES {tuples}"
+
+
+def _pg_records(rows: list[UsageRow]) -> list[tuple[Any, ...]]:
+    from datetime import UTC, datetime
+
+    return [(datetime.fromtimestamp(row[0], UTC), *row[1:]) for row in rows]
+
+
+RECORDERS: dict[str, Callable[..., UsageRecorder]] = {
+    "copy": UsageRecorder,  # the writer itself: COPY on PostgreSQL, executemany on SQLite
+    "executemany": ExecutemanyRecorder,
+    "values": ValuesRecorder,
+}
+
+
+def _proc_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a local process, None if it is not on this machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _server_cpu(engine: AsyncEngine) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving this database (the server is local)."""
+    if engine.dialect.name != "postgresql":
+        return {}
+    query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    async with engine.connect() as connection:
+        pids = list((await connection.execute(query)).scalars())
+    found: dict[int, float] = {}
+    for pid in pids:
+        seconds = _proc_cpu(pid)
+        if seconds is not None:
+            found[pid] = seconds
+    return found
+
+
+async def _one_round(
+    engine: AsyncEngine, method: str, rows: list[UsageRow], batch: int
+) -> tuple[float, float, float]:
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(f"DELETE FROM {TABLE}" if engine.dialect.name == "sqlite" else f"TRUNCATE {TABLE}")
+        )
+    recorder = RECORDERS[method](
+        engine, flush_seconds=1.0, batch_size=batch, buffer_limit=max(len(rows), 1000)
+    )
+    recorder.buffer = list(rows)
+    server = await _server_cpu(engine)
+    wall, cpu = time.perf_counter(), time.process_time()
+    written = await recorder.flush()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    after = await _server_cpu(engine)
+    server_cpu = sum(seconds - server.get(pid, 0.0) for pid, seconds in after.items())
+    async with engine.connect() as connection:
+        stored = (await connection.execute(text(f"SELECT count(*) FROM {TABLE}"))).scalar_one()
+    if written != len(rows) or stored != len(rows):
+        raise SystemExit(f"{method}: wrote {written}, stored {stored} of {len(rows)}")
+    return wall, cpu, server_cpu
+
+
+async def _bench(
+    url: str, kind: str, methods: list[str], rows: list[UsageRow], batches: list[int], rounds: int
+) -> None:
+    engine = create_engine(url)
+    try:
+        for round_ in range(1, rounds + 1):
+            for batch, method in ((b, m) for b in batches for m in methods):
+                wall, cpu, server = await _one_round(engine, method, rows, batch)
+                served = f" server CPU {server * 1e6 / len(rows):5.1f} µs/event" if server else ""
+                print(
+                    f"{kind:10} {method:11} batch {batch:6} round {round_}: {len(rows):,} events "
+                    f"{wall:6.2f} s {len(rows) / wall:9,.0f} events/s "
+                    f"client CPU {cpu * 1e6 / len(rows):5.1f} µs/event{served}",
+                    flush=True,
+                )
+    finally:
+        await engine.dispose()
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def run_postgresql(methods: list[str], rows: list[UsageRow], batch: list[int], rounds: int) -> None:
+    name = f"termgate_bench_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        url = f"{base}/{name}"
+        upgrade(url)
+        asyncio.run(_bench(url, "postgresql", methods, rows, batch, rounds))
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def run_sqlite(rows: list[UsageRow], batch: list[int], rounds: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="termgate-bench-") as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'usage.db'}"
+        upgrade(url)
+        asyncio.run(_bench(url, "sqlite", ["copy"], rows, batch, rounds))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=500_000)
+    parser.add_argument("--batch", default="5000", help="usage_batch_size: one or more, 500,5000")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--databases", default="postgresql,sqlite")
+    parser.add_argument("--method", default="copy", help="PostgreSQL: copy,values,executemany")
+    args = parser.parse_args()
+    methods = [m for m in args.method.split(",") if m]
+    try:
+        batches = [int(b) for b in args.batch.split(",")]
+    except ValueError:
+        parser.error("--batch: whole numbers, comma-separated")
+    unknown = set(methods) - set(RECORDERS)
+    if unknown or args.events < 1 or min(batches) < 1:
+        parser.error(f"unknown method {sorted(unknown)}" if unknown else "events, batch ≥ 1")
+    rows = make_rows(args.events)
+    print(f"load: {os.getloadavg()[0]:.2f} (1-min)", flush=True)
+    for kind in args.databases.split(","):
+        if kind == "postgresql":
+            run_postgresql(methods, rows, batches, args.rounds)
+        elif kind == "sqlite":
+            run_sqlite(rows, batches, args.rounds)
+        else:
+            parser.error(f"unknown database {kind!r}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,273 @@
+"""Usage-event queries at scale: the console's and the detectors' reads on a month of events.
+
+Creates a scratch PostgreSQL database (dropped at the end), migrates it, fills `usage_events`
+server-side with `--rows` events spread evenly over the last 30 days (`generate_series`: 2,000
+applications with one key each, 100,000 end users, 20 operations), then times each query the
+code runs over the table, as the code builds it, for each index layout of `--layouts`:
+
+- `migrated`: the indexes the migrations create (what the table has today);
+- `brin`: the same with the B-tree on `at` replaced by a BRIN index (PostgreSQL only);
+- `brin+key+operation`: `brin` plus B-trees on `(key_id, at)` and `(operation, at)`.
+
+Layouts apply in the order given, each on top of the previous one.
+
+    python3 -m uv run python bench/usage_queries.py --rows 10000000 \
+        --layouts migrated,brin,brin+key+operation
+
+Each query runs three times after one warm-up; the median is printed with the rows it
+returned. Sizes of the table and of each index are printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from termgate.db.engine import create_engine
+from termgate.db.migrate import upgrade
+from termgate.db.models import UsageEvent
+from termgate.gateway.traffic.quota_seed import ADMITTED_CODES
+
+POSTGRES_ADMIN = os.environ.get(
+    "TERMGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+APPLICATIONS, END_USERS, OPERATIONS = 2_000, 100_000, 20
+
+FILL = """
+INSERT INTO usage_events (at, request_id, key_id, application_id, developer_id, method,
+    operation, status, code, bytes_in, bytes_out, latency_ms, end_user_id, data_category,
+    client_request_id)
+SELECT CAST(:start AS timestamptz) + (n * CAST(:step AS bigint)) * interval '1 microsecond',
+       md5(n::text),
+       'key' || lpad((hash % 2000)::text, 29, '0'),
+       'app' || lpad((hash % 2000)::text, 29, '0'),
+       'dev' || lpad((hash % 2000 / 50)::text, 29, '0'),
+       CASE WHEN hash / 2000 % 20 % 7 = 0 THEN 'POST' ELSE 'GET' END,
+       '/api/op' || (hash / 2000 % 20)::text || '/{id}',
+       CASE WHEN hash % 31 = 0 THEN 429 ELSE 200 END,
+       CASE WHEN hash % 31 = 0 THEN 42901 END,
+       hash % 400, 200 + hash % 40000, (hash % 4000) / 100.0,
+       CASE WHEN hash % 5 = 0 THEN NULL
+            ELSE 'user' || lpad((hash / 40000 % 100000)::text, 28, '0') END,
+       'category' || (hash / 2000 % 20 / 4)::text,
+       NULL
+FROM (SELECT n, abs(hashint8(n)) AS hash
+      FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n) AS numbers
+"""
+
+LAYOUTS: dict[str, list[str]] = {
+    "migrated": [],
+    "brin": [
+        "DROP INDEX IF EXISTS ix_usage_events_at",
+        "CREATE INDEX ix_usage_events_at ON usage_events USING brin (at)",
+    ],
+    # brin, plus what the quota seed and the announcements would read by
+    "brin+key+operation": [
+        "DROP INDEX IF EXISTS ix_usage_events_at",
+        "CREATE INDEX IF NOT EXISTS ix_usage_events_at ON usage_events USING brin (at)",
+        "CREATE INDEX ix_usage_events_key_at ON usage_events (key_id, at)",
+        "CREATE INDEX ix_usage_events_operation_at ON usage_events (operation, at)",
+    ],
+}
+
+
+def app(n: int) -> str:
+    return f"app{n:029d}"
+
+
+def queries(now: datetime) -> dict[str, Callable[[], Select[Any]]]:
+    """The reads the code makes, with this bench's ids; the module that makes each is named."""
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = day - timedelta(days=29)
+    keys = [f"key{n:029d}" for n in range(0, 2_000, 40)]  # 50 keys with a quota
+    calls = [("GET", "/api/op3/{id}"), ("POST", "/api/op14/{id}")]
+    user = f"user{4242:028d}"
+    kind = func.coalesce(UsageEvent.data_category, UsageEvent.operation)
+    per_day = func.date_trunc("day", UsageEvent.at)
+    return {
+        # gateway/traffic/quota_seed.py at a start: today's and this month's use per key
+        "quota seed, day bucket, 50 keys": lambda: _quota(keys, day, now),
+        "quota seed, month bucket, 50 keys": lambda: _quota(keys, month, now),
+        # governance/announcements.py: applications that called an operation in 90 days
+        "announcement: callers of 2 operations": lambda: (
+            select(UsageEvent.application_id, UsageEvent.method, UsageEvent.operation)
+            .where(
+                UsageEvent.at >= now - timedelta(days=90),
+                UsageEvent.at <= now,
+                UsageEvent.application_id.is_not(None),
+                or_(*(and_(UsageEvent.method == m, UsageEvent.operation == o) for m, o in calls)),
+            )
+            .distinct()
+        ),
+        # web/end_user/apps.py: the end user's connected-apps page and access-log export
+        "end user: last reads per app": lambda: (
+            select(UsageEvent.application_id, kind, func.max(UsageEvent.at))
+            .where(UsageEvent.end_user_id == user, UsageEvent.status < 400)
+            .group_by(UsageEvent.application_id, kind)
+        ),
+        "end user: access log export": lambda: (
+            select(UsageEvent)
+            .where(UsageEvent.end_user_id == user)
+            .order_by(UsageEvent.at)
+            .limit(10_000)
+        ),
+        # the console's views: one application per day over the month, all per operation today
+        "console: one application per day": lambda: (
+            select(per_day, func.count())
+            .where(UsageEvent.application_id == app(17), UsageEvent.at >= month)
+            .group_by(per_day)
+        ),
+        "console: all per operation, today": lambda: (
+            select(UsageEvent.operation, func.count())
+            .where(UsageEvent.at >= day)
+            .group_by(UsageEvent.operation)
+        ),
+        "console: one application per operation, month": lambda: (
+            select(UsageEvent.operation, func.count())
+            .where(UsageEvent.application_id == app(17), UsageEvent.at >= month)
+            .group_by(UsageEvent.operation)
+        ),
+        # governance/retention.py: one batch of the events past their retention
+        "retention: one delete batch's keys": lambda: (
+            select(UsageEvent.id).where(UsageEvent.at < month + timedelta(days=1)).limit(1_000)
+        ),
+        # gateway/observe.py replay: which of a spool's 500 request ids are in the database
+        "spool replay: 500 ids in 2 s": lambda: select(UsageEvent.request_id).where(
+            UsageEvent.at.between(now - timedelta(days=3), now - timedelta(days=3, seconds=-2)),
+            UsageEvent.request_id.in_([uuid.uuid4().hex for _ in range(500)]),
+        ),
+    }
+
+
+def _quota(keys: list[str], start: datetime, end: datetime) -> Select[Any]:
+    return (
+        select(UsageEvent.key_id, func.count())
+        .where(
+            UsageEvent.at >= start,
+            UsageEvent.at < end,
+            UsageEvent.key_id.in_(keys),
+            or_(UsageEvent.code.is_(None), UsageEvent.code.in_(ADMITTED_CODES)),
+        )
+        .group_by(UsageEvent.key_id)
+    )
+
+
+async def fill(engine: AsyncEngine, rows: int, now: datetime) -> None:
+    """Rows in chunks of a million, the migrated secondary indexes built after (faster)."""
+    query = text(
+        "SELECT indexname, indexdef FROM pg_indexes "
+        "WHERE tablename = 'usage_events' AND indexname LIKE 'ix_%'"
+    )
+    async with engine.connect() as connection:
+        indexes = (await connection.execute(query)).all()
+        for name, _definition in indexes:
+            await connection.execute(text(f"DROP INDEX {name}"))
+    start = now - timedelta(days=30)
+    step = int(30 * 86_400 * 1e6 / rows)
+    chunk = 1_000_000
+    for first in range(0, rows, chunk):
+        began = time.perf_counter()
+        async with engine.connect() as connection:
+            await connection.execute(
+                text(FILL),
+                {
+                    "start": start,
+                    "step": step,
+                    "first": first,
+                    "last": min(rows, first + chunk) - 1,
+                },
+            )
+        print(
+            f"  filled {min(rows, first + chunk):,} ({time.perf_counter() - began:.1f} s)",
+            flush=True,
+        )
+    began = time.perf_counter()
+    async with engine.connect() as connection:
+        for _name, definition in indexes:
+            await connection.execute(text(definition))
+        await connection.execute(text("VACUUM ANALYZE usage_events"))
+    print(f"  indexes built, vacuumed ({time.perf_counter() - began:.1f} s)", flush=True)
+
+
+async def sizes(engine: AsyncEngine) -> None:
+    query = text(
+        "SELECT relname, pg_size_pretty(pg_relation_size(oid)) FROM pg_class "
+        "WHERE relname LIKE 'usage_events%' OR relname LIKE 'ix_usage_events%' ORDER BY relname"
+    )
+    async with engine.connect() as connection:
+        for name, size in (await connection.execute(query)).all():
+            print(f"  size {name}: {size}")
+
+
+async def measure(engine: AsyncEngine, now: datetime) -> None:
+    for name, build in queries(now).items():
+        times: list[float] = []
+        count = 0
+        for attempt in range(4):
+            async with engine.connect() as connection:
+                began = time.perf_counter()
+                count = len((await connection.execute(build())).all())
+                if attempt:
+                    times.append(time.perf_counter() - began)
+        print(f"  {name:48} {statistics.median(times) * 1000:9.1f} ms  {count:6} rows", flush=True)
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def run(url: str, rows: int, layouts: list[str]) -> None:
+    now = datetime.now(UTC)
+    engine = create_engine(url)
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        await fill(autocommit, rows, now)
+        for layout in layouts:
+            async with autocommit.connect() as connection:
+                for statement in LAYOUTS[layout]:
+                    await connection.execute(text(statement))
+                await connection.execute(text("ANALYZE usage_events"))
+            print(f"layout {layout}, {rows:,} events over 30 days:", flush=True)
+            await sizes(engine)
+            await measure(engine, now)
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--layouts", default="migrated,brin")
+    args = parser.parse_args()
+    layouts = [layout for layout in args.layouts.split(",") if layout]
+    if args.rows < 1_000 or set(layouts) - set(LAYOUTS):
+        parser.error(f"rows ≥ 1000; layouts among {sorted(LAYOUTS)}")
+    name = f"termgate_bench_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        url = f"{base}/{name}"
+        upgrade(url)
+        print(f"load: {os.getloadavg()[0]:.2f} (1-min)", flush=True)
+        asyncio.run(run(url, args.rows, layouts))
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()

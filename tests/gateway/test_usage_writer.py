@@ -1,0 +1,105 @@
+"""Clause 4.1 (the provider monitors use): the usage writer's bulk path (COPY on PostgreSQL,
+executemany on SQLite) stores exactly the events it is given, and a batch the database refuses
+keeps its events and the later ones for the next flush."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from termgate.db.models import UsageEvent
+from termgate.gateway.observe import COLUMNS, UsageRecorder, UsageRow
+
+AT = 1_790_000_000.0  # 2026-09-21, a fixed instant: the stored time is compared exactly
+
+
+def _rows(prefix: str, count: int) -> list[UsageRow]:
+    """Events that use every column's range: nulls, large numbers, non-ASCII, half-microseconds."""
+    rows: list[UsageRow] = []
+    for index in range(count):
+        full = index % 2 == 0
+        rows.append(
+            (
+                AT + index * 0.001_001 + (0.000_000_5 if index % 5 == 0 else 0.0),
+                f"{prefix}{index:04d}",
+                f"key{index:029d}" if full else None,
+                f"app{index % 3:029d}" if full else None,
+                f"dev{index % 2:029d}" if full else None,
+                "POST" if index % 3 == 0 else "GET",
+                "/api/bedrijven/{companyId}/medewerkers/ë" if full else None,
+                200 if full else 404,
+                None if full else 40401,
+                index * 1_000,
+                2**40 + index,  # beyond 32 bits: bytes_out is a BIGINT
+                index + 0.123_456,
+                f"user-{index}" if index % 4 == 0 else None,
+                "employee.personal" if full else None,
+                f"client \u00e9 {index}" if index % 7 == 0 else None,
+            )
+        )
+    return rows
+
+
+async def _stored(sessions: async_sessionmaker[AsyncSession], prefix: str) -> list[UsageRow]:
+    columns = [getattr(UsageEvent, name) for name in COLUMNS]
+    async with sessions() as session:
+        result = await session.execute(
+            select(*columns)
+            .where(UsageEvent.request_id.like(f"{prefix}%"))
+            .order_by(UsageEvent.request_id)
+        )
+        return [(row[0].timestamp(), *row[1:]) for row in result.all()]
+
+
+def _as_stored(rows: list[UsageRow]) -> list[UsageRow]:
+    """What the database should hold: the time to the microsecond as `fromtimestamp` rounds."""
+    return [(datetime.fromtimestamp(row[0], UTC).timestamp(), *row[1:]) for row in rows]
+
+
+def _recorder(engine: AsyncEngine, batch_size: int) -> UsageRecorder:
+    return UsageRecorder(engine, flush_seconds=60, batch_size=batch_size, buffer_limit=1000)
+
+
+async def test_clause_4_1_the_bulk_writer_stores_every_column_of_every_event_given(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    prefix = f"w-{uuid.uuid4().hex[:8]}-"
+    rows = _rows(prefix, 23)
+    recorder = _recorder(engine, batch_size=7)  # three full batches and a partial one
+    recorder.buffer = list(rows)
+
+    assert await recorder.flush() == 23
+
+    assert await _stored(sessions, prefix) == _as_stored(rows)
+    assert recorder.written == 23
+    assert recorder.buffer == []
+
+
+async def test_clause_4_1_a_refused_batch_keeps_its_events_and_the_later_ones_for_retry(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    prefix = f"f-{uuid.uuid4().hex[:8]}-"
+    rows = _rows(prefix, 20)
+    bad = list(rows[12])
+    bad[5] = None  # no method: the NOT NULL column refuses the second batch on both databases
+    given = [*rows[:12], tuple(bad), *rows[13:]]
+    recorder = _recorder(engine, batch_size=10)
+    recorder.buffer = list(given)  # type: ignore[arg-type]
+
+    with pytest.raises((sqlite3.IntegrityError, asyncpg.NotNullViolationError)):
+        await recorder.flush()
+
+    assert recorder.written == 10
+    assert recorder.buffer == given[10:]  # the whole refused batch and what followed it
+    assert await _stored(sessions, prefix) == _as_stored(rows[:10])  # none of batch two
+
+    recorder.buffer[2] = rows[12]  # the next flush retries them
+    assert await recorder.flush() == 10
+    assert await _stored(sessions, prefix) == _as_stored(rows)
+    assert recorder.buffer == []
