@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -20,6 +21,7 @@ import pytest
 import redis
 import redis.asyncio
 
+from termgate.gateway.traffic import redis_limiter as limiter_module
 from termgate.gateway.traffic.gcra import ADMITTED, APP_RATE, UNAVAILABLE
 from termgate.gateway.traffic.plan_limits import PlanLimits
 from termgate.gateway.traffic.redis_limiter import SCRIPT_SHA, RedisLimiter
@@ -27,12 +29,13 @@ from termgate.gateway.traffic.redis_wire import (
     INCOMPLETE,
     RedisWire,
     ReplyError,
+    bulk,
     encode,
     parse,
 )
 from tests.gateway.limits_support import PrivateRedis, private_redis
 from tests.support.limiter_grant import Grant
-from tests.unit.test_limits_redis import NOON, REDIS_URL
+from tests.unit.test_limits_redis import NOON, REDIS_URL, silent_redis
 
 ANSWER = b"*8\r\n:0\r\n:0\r\n:9\r\n:6000000\r\n:-1\r\n:0\r\n:12\r\n:345\r\n"
 
@@ -234,4 +237,40 @@ def unix_redis(tmp_path: Path) -> Iterator[Path]:
 async def test_a_unix_socket_url_reaches_redis(unix_redis: Path) -> None:
     limiter = RedisLimiter(f"unix://{unix_redis}", timeout=2.0)
     assert (await limiter.acquire(Grant(PlanLimits(rate=3)), NOON)).app_left == 2
+    await limiter.close()
+
+
+async def test_clause_4_4_requests_waiting_for_one_connection_share_its_one_timeout() -> None:
+    with silent_redis(backlog=0) as (url, silent):
+        fillers = []
+        for _ in range(3):  # fill the listener's queue: further connection attempts hang
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(silent.getsockname())
+            fillers.append(filler)
+        limiter = RedisLimiter(url, failure="closed")
+        started = time.monotonic()
+        verdicts = await asyncio.wait_for(
+            asyncio.gather(*(limiter.acquire(Grant(PlanLimits(rate=5)), NOON) for _ in range(6))),
+            5,
+        )
+        elapsed = time.monotonic() - started
+        await limiter.close()
+        for filler in fillers:
+            filler.close()
+    assert [verdict.refused for verdict in verdicts] == [UNAVAILABLE] * 6
+    assert limiter.client.connections_made == 1
+    assert elapsed < 1.0  # one timeout of 0.25 s for all six, not six in a row
+
+
+async def test_clause_4_4_an_answer_that_is_not_the_scripts_counts_as_redis_away(
+    own_redis: PrivateRedis, inspect: redis.asyncio.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The limiter asks for a script that answers something else (a real script on the real
+    # Redis): refused as Redis away (503 in closed mode), never an exception upward.
+    other = await inspect.script_load("return 'surprise'")
+    monkeypatch.setattr(limiter_module, "EVALSHA", bulk(b"EVALSHA") + bulk(other.encode()))
+    limiter = RedisLimiter(own_redis.url, failure="closed", timeout=2.0)
+    verdict = await limiter.acquire(Grant(PlanLimits(rate=5)), NOON)
+    assert (verdict.refused, limiter.down) == (UNAVAILABLE, True)
     await limiter.close()

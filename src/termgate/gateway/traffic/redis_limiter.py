@@ -146,6 +146,8 @@ class RedisLimiter:
                 raise
             # Redis restarted or its scripts were flushed: EVAL runs the script and caches it.
             answer = await self.client.call(script_call(EVAL, keys, args))
+        if not isinstance(answer, list) or len(answer) != 8:
+            raise ConnectionError(f"the limiter's script answered {answer!r:.80}")
         return answer  # type: ignore[return-value]
 
     def _went_down(self, error: BaseException, now: float) -> None:

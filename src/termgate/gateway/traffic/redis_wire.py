@@ -192,43 +192,50 @@ class RedisWire:
         if int(options.get("db", 0)):
             self.setup.append(encode(b"SELECT", b"%d" % int(options["db"])))
         self.connection: RespConnection | None = None
-        self.connecting: asyncio.Lock | None = None
+        self.opening: asyncio.Future[RespConnection] | None = None
         self.connections_made = 0
 
     async def connect(self) -> RespConnection:
-        """The open connection, made first when there is none."""
-        if self.connecting is None:
-            self.connecting = asyncio.Lock()
-        async with self.connecting:
-            current = self.connection
-            if current is not None and not current.closed:
-                return current
-            loop = asyncio.get_running_loop()
-            self.connections_made += 1
-            if self.path is not None:
-                opening = loop.create_unix_connection(
-                    lambda: RespConnection(self.timeout), self.path
-                )
-            else:
-                context = ssl.create_default_context() if self.tls else None
-                opening = loop.create_connection(
-                    lambda: RespConnection(self.timeout), self.host, self.port, ssl=context
-                )
-            where = self.path or f"{self.host}:{self.port}"
-            try:
-                _, connection = await asyncio.wait_for(opening, self.timeout)
-            except TimeoutError:
-                raise TimeoutError(f"no connection to {where} within {self.timeout} s") from None
-            except OSError as error:
-                reason = f"Error {error.errno} connecting to {where}: {error.strerror or error}"
-                raise ConnectionError(reason) from None
-            for command in self.setup:
-                reply = await connection.send(command)
-                if isinstance(reply, ReplyError):
-                    connection.fail(ConnectionError("Redis refused the connection's setup"))
-                    raise reply
-            self.connection = connection
-            return connection
+        """The open connection, made first when there is none. Callers that come while it is
+        being made wait for the same attempt and share its outcome: a Redis that takes no
+        connections costs each of them one timeout, not one per caller ahead of it."""
+        current = self.connection
+        if current is not None and not current.closed:
+            return current
+        if self.opening is None:
+            self.opening = asyncio.ensure_future(self._open())
+            self.opening.add_done_callback(self._opened)
+        return await asyncio.shield(self.opening)
+
+    def _opened(self, attempt: asyncio.Future[RespConnection]) -> None:
+        self.opening = None
+        if not attempt.cancelled() and attempt.exception() is None:
+            self.connection = attempt.result()
+
+    async def _open(self) -> RespConnection:
+        loop = asyncio.get_running_loop()
+        self.connections_made += 1
+        if self.path is not None:
+            opening = loop.create_unix_connection(lambda: RespConnection(self.timeout), self.path)
+        else:
+            context = ssl.create_default_context() if self.tls else None
+            opening = loop.create_connection(
+                lambda: RespConnection(self.timeout), self.host, self.port, ssl=context
+            )
+        where = self.path or f"{self.host}:{self.port}"
+        try:
+            _, connection = await asyncio.wait_for(opening, self.timeout)
+        except TimeoutError:
+            raise TimeoutError(f"no connection to {where} within {self.timeout} s") from None
+        except OSError as error:
+            reason = f"Error {error.errno} connecting to {where}: {error.strerror or error}"
+            raise ConnectionError(reason) from None
+        for command in self.setup:
+            reply = await connection.send(command)
+            if isinstance(reply, ReplyError):
+                connection.fail(ConnectionError("Redis refused the connection's setup"))
+                raise reply
+        return connection
 
     async def call(self, command: bytes) -> Reply:
         connection = self.connection
