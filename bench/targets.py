@@ -151,7 +151,7 @@ def wait_for_200(
     port: int,
     path: str,
     headers: dict[str, str],
-    timeout: float = 30.0,
+    timeout: float = 120.0,
 ) -> None:
     process = next(p for n, p, _ in processes.started if n == name)
     deadline = time.monotonic() + timeout

@@ -105,7 +105,6 @@ class TermgateServer:
                 settings.redis_url,
                 settings.redis_failure,
                 settings.redis_timeout,
-                settings.redis_pool_size,
                 settings.clock_offset_seconds,
             ),
             body_timeout=settings.request_body_timeout,

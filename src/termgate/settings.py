@@ -81,7 +81,12 @@ class Settings(BaseSettings):
         description="Redis unreachable: 'open' limits on each node alone, 'closed' answers 503",
     )
     redis_timeout: float = Field(default=0.25, gt=0, le=10, description="seconds per Redis call")
-    redis_pool_size: int = Field(default=32, ge=1, le=1024)
+    redis_pool_size: int = Field(
+        default=32,
+        ge=1,
+        le=1024,
+        description="kept for old configurations; the limiter holds one pipelined connection",
+    )
     host: str = Field(default="127.0.0.1", description="address the gateway and console listen on")
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)

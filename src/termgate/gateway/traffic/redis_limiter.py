@@ -3,9 +3,10 @@
 The script (`redis_limiter.lua`) reads every counter the request touches, decides as
 `gcra.decide` does (the same lines in Lua), and only if every limit holds updates them all,
 atomically: a refused request spends nothing, and two nodes can never both take the last unit.
-One `EVALSHA` per request is the only round trip (the script is loaded once; redis-py loads it
-again after a Redis restart). Redis' own clock (`TIME`) drives the rates, so
-the nodes' clocks need not agree.
+One `EVALSHA` per request is the only round trip; after a Redis restart or `SCRIPT FLUSH` the
+`NOSCRIPT` answer is followed by one `EVAL` of the whole script, which loads it again. Redis' own
+clock (`TIME`) drives the rates, so the nodes' clocks need not agree. The commands go over one
+pipelined connection per worker (`redis_wire`: the command is encoded here, by hand).
 
 Bytes sent (clause 3.3 f) are known only after the response; they are added to the
 application's day counter by its next request's script (and by a flush every second for the
@@ -17,30 +18,39 @@ Redis unreachable: `open` falls back to this node's in-process limits (logged on
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from importlib.resources import files
 from typing import Literal
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-from redis.retry import Retry
-
 from termgate.gateway.traffic.gcra import SECOND_US, UNAVAILABLE, Verdict
 from termgate.gateway.traffic.memory_limiter import MemoryLimiter
 from termgate.gateway.traffic.plan_limits import Counted
+from termgate.gateway.traffic.redis_wire import RedisWire, ReplyError, bulk, encode
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_DOWN = 1.0  # seconds before Redis is tried again after a failure
 DAY_SECONDS = 86_400
+BANDWIDTH_TTL = b"%d" % (2 * DAY_SECONDS)
 
 # The script: read the counters, `gcra.decide` in Lua, store what was spent (see the file).
 SCRIPT = files(__package__).joinpath("redis_limiter.lua").read_text(encoding="utf-8")
+SCRIPT_SHA = hashlib.sha1(SCRIPT.encode(), usedforsecurity=False).hexdigest().encode()
+EVALSHA = bulk(b"EVALSHA") + bulk(SCRIPT_SHA)
+EVAL = bulk(b"EVAL") + bulk(SCRIPT.encode())
 OWN_CLOCK = -1  # the script's `now` argument when Redis' clock drives the rates
 
 Failure = Literal["open", "closed"]
+
+
+def script_call(head: bytes, keys: list[str], args: tuple[int, ...]) -> bytes:
+    """`EVALSHA sha` (or `EVAL script`: `head`) with the keys and arguments, in RESP."""
+    parts = [b"*%d\r\n" % (3 + len(keys) + len(args)), head, bulk(b"%d" % len(keys))]
+    parts.extend(bulk(key.encode()) for key in keys)
+    parts.extend(bulk(b"%d" % arg) for arg in args)
+    return b"".join(parts)
 
 
 class RedisLimiter:
@@ -49,20 +59,10 @@ class RedisLimiter:
         url: str,
         *,
         failure: Failure = "open",
-        pool_size: int = 32,
         timeout: float = 0.25,
         prefix: str = "tg:",
     ) -> None:
-        pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=pool_size,
-            timeout=timeout,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),
-        )
-        self.client = Redis(connection_pool=pool)
-        self.script = self.client.register_script(SCRIPT)
+        self.client = RedisWire(url, timeout=timeout)
         self.failure = failure
         self.prefix = prefix
         self.local = MemoryLimiter()  # the fallback while Redis is down and failure is open
@@ -115,8 +115,8 @@ class RedisLimiter:
             OWN_CLOCK if self.own_clock else int(now * SECOND_US),
         )
         try:
-            answer = await self.script(keys=keys, args=args)
-        except (TimeoutError, RedisError, OSError) as error:
+            answer = await self._run_script(keys, args)
+        except (TimeoutError, ReplyError, OSError) as error:
             if sent:
                 self.pending[bandwidth_key] = self.pending.get(bandwidth_key, 0) + sent
             self._went_down(error, now)
@@ -137,6 +137,18 @@ class RedisLimiter:
         ) = answer
         self.last[grant.app_counter] = verdict
         return verdict
+
+    async def _run_script(self, keys: list[str], args: tuple[int, ...]) -> list[int]:
+        try:
+            answer = await self.client.call(script_call(EVALSHA, keys, args))
+        except ReplyError as error:
+            if not str(error).startswith("NOSCRIPT"):
+                raise
+            # Redis restarted or its scripts were flushed: EVAL runs the script and caches it.
+            answer = await self.client.call(script_call(EVAL, keys, args))
+        if not isinstance(answer, list) or len(answer) != 8:
+            raise ConnectionError(f"the limiter's script answered {answer!r:.80}")
+        return answer  # type: ignore[return-value]
 
     def _went_down(self, error: BaseException, now: float) -> None:
         self.down_until = now + RETRY_AFTER_DOWN
@@ -171,13 +183,14 @@ class RedisLimiter:
         if not self.pending or self.down:
             return
         pending, self.pending = self.pending, {}
+        commands = []
+        for key, sent in pending.items():
+            name = key.encode()
+            commands.append(encode(b"INCRBY", name, b"%d" % sent))
+            commands.append(encode(b"EXPIRE", name, BANDWIDTH_TTL))
         try:
-            async with self.client.pipeline(transaction=False) as pipe:
-                for key, sent in pending.items():
-                    pipe.incrby(key, sent)
-                    pipe.expire(key, 2 * DAY_SECONDS)
-                await pipe.execute()
-        except (TimeoutError, RedisError, OSError):
+            await self.client.call_all(commands)
+        except (TimeoutError, ReplyError, OSError):
             for key, sent in pending.items():
                 self.pending[key] = self.pending.get(key, 0) + sent
 

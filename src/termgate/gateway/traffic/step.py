@@ -164,7 +164,6 @@ def build_traffic_policy(
     redis_url: str | None,
     failure: str,
     timeout: float,
-    pool_size: int,
     clock_offset: float = 0.0,
 ) -> TrafficPolicy:
     """The limit step over the configured backend (settings `limiter_backend`, `redis_*`)."""
@@ -174,7 +173,6 @@ def build_traffic_policy(
             RedisLimiter(
                 redis_url,
                 failure="closed" if failure == "closed" else "open",
-                pool_size=pool_size,
                 timeout=timeout,
             ),
             clock_offset,
