@@ -114,7 +114,9 @@ class Application(Base):
     __tablename__ = "applications"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    developer_id: Mapped[str] = mapped_column(ForeignKey("developers.id"), nullable=False)
+    developer_id: Mapped[str] = mapped_column(
+        ForeignKey("developers.id"), nullable=False, index=True
+    )
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, default="", nullable=False)
     use_case_category: Mapped[str | None] = mapped_column(String(64))
@@ -197,8 +199,10 @@ class Subscription(Base):
     __tablename__ = "subscriptions"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), nullable=False)
-    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), nullable=False)
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("applications.id"), nullable=False, index=True
+    )
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), nullable=False, index=True)
     status: Mapped[Status] = _status()
     status_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
@@ -214,7 +218,9 @@ class SubscriptionKey(Base):
     __tablename__ = "subscription_keys"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id"), nullable=False)
+    subscription_id: Mapped[str] = mapped_column(
+        ForeignKey("subscriptions.id"), nullable=False, index=True
+    )
     slot: Mapped[str] = mapped_column(String(16), default="primary", nullable=False)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     prefix: Mapped[str] = mapped_column(String(12), nullable=False)

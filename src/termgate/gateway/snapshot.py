@@ -5,6 +5,11 @@ of that feed (one tiny indexed query per interval, on every node, whatever the t
 in a freshly loaded snapshot when it moves, so a created, suspended or revoked key takes effect on
 every node within the interval, without a restart.
 
+A refresh reads the feed rows since its version: when they are contiguous and name only keys,
+subscriptions, applications, developers, plans or products, it loads just the keys under those
+(revoked ones included, to drop them) and patches a copy of the key map; a gap in the feed, any
+other entity, or too many changes at once reload everything (see `snapshot_patch`).
+
 The snapshot also holds what the gateway verifies end users' access tokens with (clause 3.3 a):
 the signing keys' public halves and the token families revoked recently enough for their tokens
 to be still unexpired (a withdrawn consent revokes its families; a new consent that leaves out a
@@ -19,70 +24,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.core.faults import FaultLog
-from termgate.core.users_served import over_cap
-from termgate.db.models import (
-    AccessChange,
-    Application,
-    Developer,
-    Environment,
-    Plan,
-    Product,
-    Status,
-    Subscription,
-    SubscriptionKey,
-    utcnow,
-)
-from termgate.db.oauth import Consent, TokenFamily
-from termgate.db.programme import TermsAcceptance, TermsVersion
+from termgate.db.models import AccessChange, Status, SubscriptionKey, utcnow
+from termgate.db.oauth import TokenFamily
 from termgate.gateway.bearer import BearerTokens
-from termgate.gateway.traffic.plan_limits import UNLIMITED, PlanLimits, plan_limits
+from termgate.gateway.grants import TermsDue, builder_for, current_terms, key_rows
+from termgate.gateway.key_grant import KeyGrant
+from termgate.gateway.snapshot_patch import patch_keys, pending_changes
 from termgate.governance.availability import NO_POLICY, AvailabilityPolicy, load_policy
 from termgate.identity.tokens import ACCESS_TOKEN_LIFETIME, public_keys
+
+__all__ = ["AccessSnapshot", "KeyGrant", "SnapshotHolder", "head_version", "load_snapshot"]
 
 log = logging.getLogger(__name__)
 
 # A family revoked longer ago than a token lives (plus this, for clocks apart) has no live tokens.
 REVOCATION_MARGIN = timedelta(minutes=5)
-
-
-@dataclass(frozen=True, slots=True)
-class KeyGrant:
-    """What a subscription key stands for, with the status of every party above it."""
-
-    key_id: str
-    subscription_id: str
-    application_id: str
-    developer_id: str
-    plan_id: str
-    product_slug: str
-    environment: Environment
-    key_status: Status
-    subscription_status: Status
-    application_status: Status
-    developer_status: Status
-    # None: every operation of the API; otherwise the operation ids the product includes.
-    operations: frozenset[str] | None
-    max_page_size: int
-    # Clause 9: from this moment (epoch seconds) the key's traffic is refused because its
-    # developer has not accepted the current terms; None while nothing is due.
-    terms_deadline: float | None = None
-    # The plan's limits (clauses 3.3 e-h, 4.4), one object per plan; the limiter's counter ids
-    # (per application and plan, per developer and plan: clause 3.3 g); the end users whose
-    # live consent to the application is beyond the plan's cap on end users or debtors served
-    # (clause 4.4). End users, not consents: a token family taken over by a later consent keeps
-    # unexpired tokens that name the consent it was authorised under.
-    limits: PlanLimits = UNLIMITED
-    app_counter: str = ""
-    developer_counter: str = ""
-    over_cap: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,24 +60,8 @@ class AccessSnapshot:
     clock_offset: float = 0.0
     # The next maintenance window and the operations' lifecycles (clauses 8 and 4.6).
     policy: AvailabilityPolicy = NO_POLICY
-
-
-def _operations(listing: str) -> frozenset[str] | None:
-    names = frozenset(part.strip() for part in listing.split(",") if part.strip())
-    return None if not names or "*" in names else names
-
-
-async def _terms_due(session: AsyncSession, clock_offset: float) -> tuple[float, set[str]] | None:
-    """The current terms' re-acceptance deadline (on the gateway's clock) and who accepted them."""
-    current = await session.scalar(
-        select(TermsVersion).order_by(TermsVersion.published_at.desc()).limit(1)
-    )
-    if current is None or current.reaccept_deadline is None:
-        return None
-    accepted = await session.scalars(
-        select(TermsAcceptance.developer_id).where(TermsAcceptance.terms_version_id == current.id)
-    )
-    return current.reaccept_deadline.timestamp() - clock_offset, set(accepted)
+    # The current terms' re-acceptance deadline (clause 9), for grants patched in later.
+    terms: TermsDue | None = None
 
 
 async def _tokens(
@@ -136,39 +83,6 @@ async def _revoked_families(session: AsyncSession, clock_offset: float) -> froze
     return frozenset(rows)
 
 
-async def _over_cap(
-    session: AsyncSession, found: Any, limits: dict[str, PlanLimits]
-) -> dict[tuple[str, str], frozenset[str]]:
-    """Per application and capped plan, the end users whose live consent is beyond the cap on
-    users served."""
-    capped = {
-        (application.id, plan.id)
-        for _key, _subscription, application, _developer, plan, _product in found
-        if limits[plan.id].max_end_users is not None or limits[plan.id].max_debtors is not None
-    }
-    if not capped:
-        return {}
-    consents = await session.execute(
-        select(Consent.id, Consent.application_id, Consent.end_user_id, Consent.debtor_ids)
-        .where(
-            Consent.application_id.in_({application for application, _ in capped}),
-            Consent.withdrawn_at.is_(None),
-        )
-        .order_by(Consent.granted_at, Consent.id)
-    )
-    live = consents.all()
-    beyond: dict[tuple[str, str], frozenset[str]] = {}
-    for application_id, plan_id in capped:
-        plan = limits[plan_id]
-        rows = [(row[0], row[2], row[3]) for row in live if row[1] == application_id]
-        excess = over_cap(rows, plan.max_end_users, plan.max_debtors)
-        if excess:
-            beyond[(application_id, plan_id)] = frozenset(
-                end_user for consent, end_user, _ in rows if consent in excess
-            )
-    return beyond
-
-
 async def load_snapshot(
     session: AsyncSession,
     clock_offset: float = 0.0,
@@ -178,53 +92,15 @@ async def load_snapshot(
     version = (
         await session.execute(select(func.coalesce(func.max(AccessChange.id), 0)))
     ).scalar_one()
-    terms_due = await _terms_due(session, clock_offset)
-    rows = await session.execute(
-        select(SubscriptionKey, Subscription, Application, Developer, Plan, Product)
-        .join(Subscription, SubscriptionKey.subscription_id == Subscription.id)
-        .join(Application, Subscription.application_id == Application.id)
-        .join(Developer, Application.developer_id == Developer.id)
-        .join(Plan, Subscription.plan_id == Plan.id)
-        .join(Product, Plan.product_id == Product.id)
-        .where(SubscriptionKey.status != Status.REVOKED)
-    )
-    keys: dict[str, KeyGrant] = {}
-    found = rows.all()
-    limits: dict[str, PlanLimits] = {}
-    for *_, plan, _product in found:
-        if plan.id not in limits:
-            limits[plan.id] = plan_limits(plan)
-    beyond = await _over_cap(session, found, limits)
-    for key, subscription, application, developer, plan, product in found:
-        keys[key.key_hash] = KeyGrant(
-            key_id=key.id,
-            subscription_id=subscription.id,
-            application_id=application.id,
-            developer_id=developer.id,
-            plan_id=plan.id,
-            product_slug=product.slug,
-            environment=product.environment,
-            key_status=key.status,
-            subscription_status=subscription.status,
-            application_status=application.status,
-            developer_status=developer.status,
-            operations=_operations(product.operations),
-            max_page_size=plan.max_page_size,
-            terms_deadline=(
-                terms_due[0]
-                if terms_due is not None
-                and product.environment is Environment.PRODUCTION
-                and developer.id not in terms_due[1]
-                else None
-            ),
-            limits=limits[plan.id],
-            app_counter=f"{application.id}:{plan.id}",
-            developer_counter=f"{developer.id}:{plan.id}",
-            over_cap=beyond.get((application.id, plan.id), frozenset()),
-        )
+    terms = await current_terms(session, clock_offset)
+    rows = (await session.execute(key_rows(SubscriptionKey.status != Status.REVOKED))).all()
+    builder = await builder_for(session, rows, terms, every_plan=True)
+    keys = {row[0]: builder.grant(row) for row in rows}
+    del rows
     return AccessSnapshot(
         version=int(version),
         keys=keys,
+        terms=terms,
         tokens=await _tokens(session, issuer, previous.tokens if previous else None),
         revoked=await _revoked_families(session, clock_offset),
         clock_offset=clock_offset,
@@ -253,6 +129,9 @@ class SnapshotHolder:
         self.issuer = issuer
         self.current = AccessSnapshot()
         self.faults = FaultLog(log, "access snapshot refresh")
+        # How many refreshes reloaded everything and how many patched (tests and benches read).
+        self.full_loads = 0
+        self.patches = 0
 
     async def _load(self, session: AsyncSession) -> AccessSnapshot:
         return await load_snapshot(session, self.clock_offset, self.issuer, self.current)
@@ -262,14 +141,25 @@ class SnapshotHolder:
             self.current = await self._load(session)
 
     async def refresh_once(self) -> bool:
+        """Brings the snapshot to the feed's head: patched with the rows the new changes name,
+        or reloaded whole when the feed has a gap, names something else, or the policy is due."""
+        current = self.current
         async with self.sessions() as session:
-            if (
-                await head_version(session) == self.current.version
-                and time.time() < self.current.policy.reload_at
-            ):
+            head = await head_version(session)
+            due = time.time() >= current.policy.reload_at
+            if head == current.version and not due:
                 return False
-            self.current = await self._load(session)
-        log.info("access snapshot reloaded at change %d", self.current.version)
+            named = None if due else await pending_changes(session, current.version, head)
+            if named is None:
+                self.current = await self._load(session)
+                self.full_loads += 1
+                log.info("access snapshot reloaded at change %d", self.current.version)
+                return True
+            keys = await patch_keys(session, current.keys, current.terms, named)
+        # One assignment: a request sees the old snapshot or the new one, never a mix.
+        self.current = replace(current, version=head, keys=keys)
+        self.patches += 1
+        log.info("access snapshot patched to change %d", head)
         return True
 
     async def refresh_forever(self) -> None:
