@@ -1,6 +1,6 @@
 """access key indexes: a change in the feed finds the keys under it without a table scan
 
-Revision ID: 0018
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-11-29 14:50:00
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0018"
+revision: str = "0014"
 down_revision: str | Sequence[str] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
