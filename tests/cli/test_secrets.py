@@ -216,7 +216,7 @@ def test_db_current_says_whether_the_schema_is_the_expected_one(tmp_path: Path) 
     assert behind.status == 1, behind.output
     assert behind.stderr.strip().splitlines() == [
         f"error: TERMGATE_DATABASE_URL: SQLite file {tmp_path / 'termgate.db'} is at schema "
-        "revision 0010, this termgate needs 0011; run `termgate db upgrade`"
+        f"revision 0010, this termgate needs {head}; run `termgate db upgrade`"
     ]
 
 
