@@ -11,7 +11,6 @@ integer, and refuses (changing nothing) once a GUID is stored.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,8 +25,8 @@ from termgate.db.migrate import alembic_config, upgrade_async
 from termgate.db.models import Application
 from termgate.db.oauth import Consent, EndUser
 from termgate.identity.consents import grant_consent
-from tests.conftest import _create_database, _drop_database, _postgres_reachable, _postgres_url
 from tests.support.factories import issue_test_key
+from tests.support.migrated import database_at
 
 GUID = "5b6a77c7-6abe-4f31-93dc-2692169e3ea4"
 OLD_IDS = {"u-seven": 7, "u-big": 2_000_000_001}
@@ -37,22 +36,8 @@ NOW = datetime(2026, 11, 29, 11, 0, tzinfo=UTC)
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def at_0009(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A new database migrated to 0009 only."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'termgate.db'}"
-        await upgrade_async(url, "0009")
+    async with database_at(request.param, tmp_path, "0009") as url:
         yield url
-        return
-    reason = await _postgres_reachable()
-    if reason:
-        pytest.skip(reason)
-    name = f"termgate_test_{uuid.uuid4().hex[:10]}"
-    await _create_database(name)
-    url = _postgres_url(name)
-    try:
-        await upgrade_async(url, "0009")
-        yield url
-    finally:
-        await _drop_database(name)
 
 
 async def _downgrade(url: str, revision: str) -> None:

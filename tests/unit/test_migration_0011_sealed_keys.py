@@ -19,7 +19,7 @@ from sqlalchemy import text
 from termgate.db.engine import create_engine
 from termgate.db.key_seal import KeySeal
 from termgate.db.migrate import downgrade, upgrade_async
-from tests.conftest import _create_database, _drop_database, _postgres_reachable, _postgres_url
+from tests.support.migrated import database_at
 
 SECRET = "migration-secret-key-" + "m" * 32
 CREATED = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -27,22 +27,8 @@ CREATED = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def at_0010(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'termgate.db'}"
-        await upgrade_async(url, "0010")
+    async with database_at(request.param, tmp_path, "0010") as url:
         yield url
-        return
-    reason = await _postgres_reachable()
-    if reason:
-        pytest.skip(reason)
-    name = f"termgate_test_{uuid.uuid4().hex[:10]}"
-    await _create_database(name)
-    url = _postgres_url(name)
-    try:
-        await upgrade_async(url, "0010")
-        yield url
-    finally:
-        await _drop_database(name)
 
 
 async def _plaintext_key(url: str) -> dict[str, str]:

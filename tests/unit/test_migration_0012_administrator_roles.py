@@ -4,7 +4,6 @@ do everything), with no account disabled and no token expired; a downgrade remov
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,28 +13,14 @@ from sqlalchemy import text
 
 from termgate.db.engine import create_engine
 from termgate.db.migrate import alembic_config, upgrade_async
-from tests.conftest import _create_database, _drop_database, _postgres_reachable, _postgres_url
+from tests.support.migrated import database_at
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def before_0012(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A new database migrated to 0011 only."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'termgate.db'}"
-        await upgrade_async(url, "0011")
+    async with database_at(request.param, tmp_path, "0011") as url:
         yield url
-        return
-    reason = await _postgres_reachable()
-    if reason:
-        pytest.skip(reason)
-    name = f"termgate_test_{uuid.uuid4().hex[:10]}"
-    await _create_database(name)
-    url = _postgres_url(name)
-    try:
-        await upgrade_async(url, "0011")
-        yield url
-    finally:
-        await _drop_database(name)
 
 
 async def _run(url: str, sql: str) -> list[tuple[object, ...]]:
