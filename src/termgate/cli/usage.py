@@ -3,15 +3,14 @@ spent credentials, in bounded batches (see `termgate.governance.retention`)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.cli.common import console, database_failure, fail, settings_or_exit
-from termgate.db.engine import create_engine, session_factory
+from termgate.cli.common import console, settings_or_exit, with_database
 from termgate.governance.retention import BATCH_SIZE, Pruned, prune
+from termgate.settings import Settings
 
 usage = typer.Typer(help="Usage events and their retention.", no_args_is_help=True)
 
@@ -22,27 +21,16 @@ def usage_group() -> None:
 
 
 def _run(dry_run: bool, batch_size: int) -> list[Pruned]:
-    settings = settings_or_exit()
+    async def run(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> list[Pruned]:
+        return await prune(
+            sessions,
+            settings.now(),
+            settings.usage_retention_days,
+            dry_run=dry_run,
+            batch_size=batch_size,
+        )
 
-    async def run() -> list[Pruned]:
-        engine = create_engine(settings.database_url)
-        try:
-            return await prune(
-                session_factory(engine),
-                settings.now(),
-                settings.usage_retention_days,
-                dry_run=dry_run,
-                batch_size=batch_size,
-            )
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(run())
-    except DBAPIError as error:
-        fail(database_failure(error))
-    except OSError as error:
-        fail(f"cannot reach the database: {error}")
+    return with_database(run)
 
 
 @usage.command("prune")
