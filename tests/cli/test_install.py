@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import termios
 import time
 import uuid
 from collections.abc import Iterator
@@ -129,6 +130,18 @@ def _read_until(terminal: int, token: bytes, seen: bytearray, timeout: float = 1
                 return
 
 
+def _answer_once_echo_is_off(terminal: int, answer: str, timeout: float = 60.0) -> None:
+    """Type the answer only once the prompt has turned echo off.
+
+    getpass turns echo off with TCSAFLUSH, which discards input typed before it: an answer typed
+    as soon as the prompt's text shows can be lost (and echoed) on a loaded machine.
+    """
+    deadline = time.monotonic() + timeout
+    while termios.tcgetattr(terminal)[3] & termios.ECHO and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.write(terminal, answer.encode() + b"\n")
+
+
 @pytest.mark.timeout(300)  # one `termgate` process on a loaded machine
 def test_init_asks_for_the_password_twice_at_a_terminal(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'prompted.db'}"
@@ -142,9 +155,9 @@ def test_init_asks_for_the_password_twice_at_a_terminal(tmp_path: Path) -> None:
     seen = bytearray()
     try:
         _read_until(terminal, b"Password for the first administrator", seen)
-        os.write(terminal, PASSWORD.encode() + b"\n")
+        _answer_once_echo_is_off(terminal, PASSWORD)
         _read_until(terminal, b"Repeat for confirmation", seen)
-        os.write(terminal, PASSWORD.encode() + b"\n")
+        _answer_once_echo_is_off(terminal, PASSWORD)
         _read_until(terminal, b"nothing of the demo was created", seen)
     finally:
         deadline = time.monotonic() + 60
