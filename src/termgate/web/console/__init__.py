@@ -19,6 +19,7 @@ from termgate.web.console import (
     reviews,
     status,
     terms,
+    usage,
 )
 
 
@@ -37,4 +38,5 @@ def routes() -> list[BaseRoute]:
         *lifecycle.routes,
         *mail.routes,
         *administrators.routes,
+        *usage.routes,
     ]
