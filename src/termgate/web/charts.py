@@ -51,7 +51,8 @@ def nice_ceiling(value: float) -> float:
 def _frame(title: str, description: str, height: int, body: list[str], ident: str) -> Markup:
     head = (
         f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {height}" '
-        f'aria-labelledby="{ident}-title {ident}-desc" xmlns="http://www.w3.org/2000/svg">'
+        f'aria-labelledby="{ident}-title" aria-describedby="{ident}-desc" '
+        'xmlns="http://www.w3.org/2000/svg">'
         f'<title id="{ident}-title">{escape(title)}</title>'
         f'<desc id="{ident}-desc">{escape(description)}</desc>'
     )
@@ -102,9 +103,7 @@ def _value_axis(top: float, plot_height: float, unit: str) -> list[str]:
             f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
             f"{_number(top * fraction)}</text>"
         )
-    axis.append(
-        f'<text class="tick" x="{LEFT - 6}" y="{TOP - 4}" text-anchor="end">{escape(unit)}</text>'
-    )
+    axis.append(f'<text class="tick" x="{LEFT + 6}" y="{TOP + 4}">{escape(unit)}</text>')
     return axis
 
 
