@@ -124,7 +124,7 @@ async def test_clause_4_1_provider_sees_every_developer_s_usage_and_filters_it(
 
     await page.get_by_label("Application", exact=True).select_option(their_app)
     await page.get_by_label("Count per", exact=True).select_option("hour")
-    await page.get_by_role("button", name="Show").click()
+    await page.get_by_role("button", name="Show usage").click()
     await expect(page.get_by_role("img", name="Requests and refusals per hour")).to_be_visible()
     await expect(table.get_by_role("row", name=theirs)).to_be_visible()
     await expect(table.get_by_role("row", name=mine)).to_have_count(0)
