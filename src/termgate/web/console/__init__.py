@@ -1,5 +1,5 @@
 """The provider console: review queue, developers, applications, keys, terms, products and
-plans, maintenance, lifecycle and announcements, audit, mail."""
+plans, maintenance, lifecycle and announcements, audit, mail, usage analytics."""
 
 from __future__ import annotations
 
