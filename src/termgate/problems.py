@@ -247,6 +247,44 @@ REFUSALS: tuple[Refusal, ...] = tuple(
     value for value in list(globals().values()) if isinstance(value, Refusal)
 )
 
+# The usage code of a request whose client went away before the body ended (not a refusal).
+CLIENT_CLOSED = 49900
+
+# Refusals only the control plane makes; a gateway usage event never carries their codes.
+CONTROL_PLANE_REFUSALS = frozenset(
+    {
+        NOT_READY,
+        STORE_UNAVAILABLE,
+        ADMIN_MISSING_TOKEN,
+        ADMIN_INVALID_TOKEN,
+        ADMIN_FORBIDDEN,
+        ADMIN_INVALID_REQUEST,
+        ADMIN_NOT_FOUND,
+        ADMIN_METHOD_NOT_ALLOWED,
+        ADMIN_CONFLICT,
+        ADMIN_SERVER_ERROR,
+    }
+)
+
+
+def _gateway_clauses() -> dict[int, str]:
+    by_code: dict[int, set[str]] = {}
+    for refusal in REFUSALS:
+        if refusal not in CONTROL_PLANE_REFUSALS:
+            by_code.setdefault(refusal.code, set()).add(refusal.clause)
+    return {code: " or ".join(sorted(clauses)) for code, clauses in by_code.items()}
+
+
+# A usage event keeps the code of its refusal; the clause is read back from the code here. A
+# code two rules share names both clauses (42908: the key's rate, 4.4, or the developer's, 3.3 g).
+GATEWAY_CLAUSES = _gateway_clauses()
+
+
+def clause_of(code: int) -> str:
+    """The clause(s) of terms/policy.toml a gateway refusal's code enforces; "" if none."""
+    return GATEWAY_CLAUSES.get(code, "")
+
+
 # How problems are written when nothing was configured: the contract's media type and the
 # error page on the same origin.
 DEFAULT_WRITER = ProblemWriter()

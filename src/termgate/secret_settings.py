@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 PREFIX = "TERMGATE_"
 HIDDEN = "***"
 # Settings whose whole value is secret.
-SECRET_FIELDS = frozenset({"secret_key", "smtp_password"})
+SECRET_FIELDS = frozenset({"secret_key", "smtp_password", "metrics_token"})
 # Settings that are URLs whose password (user info or query parameter) is secret.
 URL_FIELDS = frozenset({"database_url", "redis_url"})
 FILE_FIELDS = SECRET_FIELDS | URL_FIELDS

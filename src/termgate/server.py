@@ -25,6 +25,7 @@ from termgate.core.faults import describe as describe_fault
 from termgate.core.proxies import TrustedProxies
 from termgate.db.engine import create_engine, session_factory
 from termgate.gateway.catalog import Catalog
+from termgate.gateway.metrics import gateway_registry
 from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.openapi_source import (
     DocumentError,
@@ -116,6 +117,8 @@ class TermgateServer:
         )
         self.prefix = settings.gateway_prefix
         self.control_app = create_control_app(settings, self.engine)
+        if settings.metrics_token is not None:
+            self.control_app.state.web.metrics = gateway_registry(self.gateway)
         self.control = ASGIBridge(self.control_app)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -251,6 +254,7 @@ def startup_line(settings: Settings, log_format: str) -> dict[str, object]:
         "log_format": log_format,
         "log_level": settings.log_level,
         "access_log": settings.access_log,
+        "metrics": settings.metrics_token is not None,
     }
 
 

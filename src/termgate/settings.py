@@ -190,6 +190,11 @@ class Settings(BaseSettings):
     access_log: bool = Field(
         default=False, description="one log line per request (gateway and control plane)"
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        min_length=24,
+        description="bearer token Prometheus sends to scrape GET /metrics; unset: no /metrics",
+    )
     trusted_proxies: str = Field(
         default="",
         description="comma-separated addresses or CIDR networks of the reverse proxies whose "

@@ -22,6 +22,7 @@ PAGES = (
     "/console/terms",
     "/console/audit",
     "/console/mail",
+    "/console/usage",
 )
 
 

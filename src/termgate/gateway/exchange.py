@@ -9,12 +9,17 @@ from termgate.gateway.bearer import Bearer
 from termgate.gateway.catalog import Operation
 from termgate.gateway.snapshot import KeyGrant
 from termgate.gateway.tenancy.check import Unplaced
-from termgate.problems import DEFAULT_WRITER, ProblemResponse, ProblemWriter, Refusal
+from termgate.problems import (
+    CLIENT_CLOSED,
+    DEFAULT_WRITER,
+    ProblemResponse,
+    ProblemWriter,
+    Refusal,
+)
+
+__all__ = ["CLIENT_CLOSED", "Exchange", "Headers", "refuse", "upstream_failed"]
 
 log = logging.getLogger("termgate.gateway")
-
-# The usage code of a request whose client went away before the body ended (not a refusal).
-CLIENT_CLOSED = 49900
 
 
 class Headers(Protocol):

@@ -19,6 +19,7 @@ from typing import Any
 from termgate.gateway.admit import admit
 from termgate.gateway.authorize import authorize, resolve_tenant
 from termgate.gateway.catalog import Catalog
+from termgate.gateway.counters import GatewayCounters
 from termgate.gateway.exchange import Exchange, refuse
 from termgate.gateway.forward import (
     RSGIRequest,
@@ -76,6 +77,7 @@ class Gateway:
         self.body_timeout = body_timeout
         self.errors = errors
         self.catalog: Catalog | None = None
+        self.counters = GatewayCounters()  # the operator's /metrics (gateway/metrics.py)
         # step 3's memory of who owns each tenant id (default: the published contract's tenancy)
         self.resolver = resolver or TenantResolver(load_tenancy(), pool_fetch(pool, upstream_host))
         self._id_prefix = os.urandom(6).hex() + "-"
@@ -133,13 +135,18 @@ class Gateway:
                 try:
                     await relay(exchange, opened, protocol, self.pool, lifecycle, rate)
                 finally:
-                    self.usage.record(exchange, perf_counter())
+                    finished = perf_counter()
+                    self.usage.record(exchange, finished)
+                    counters = self.counters
+                    counters.answered(exchange.status, exchange.code)
+                    counters.forwarded(finished - exchange.started)
                     sent = exchange.bytes_out
                 if exchange.method in WRITES and 200 <= exchange.status < 300:
                     self._written(exchange)
                 return
             answer_problem(exchange, opened, protocol, rate)
             self.usage.record(exchange, perf_counter())
+            self.counters.answered(exchange.status, exchange.code)
         finally:
             if admitted:
                 self.traffic.after(exchange, sent)

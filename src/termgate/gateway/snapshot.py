@@ -132,6 +132,8 @@ class SnapshotHolder:
         # How many refreshes reloaded everything and how many patched (tests and benches read).
         self.full_loads = 0
         self.patches = 0
+        # When the snapshot was last known to match the database (wall clock; 0: never loaded).
+        self.checked_at = 0.0
 
     async def _load(self, session: AsyncSession) -> AccessSnapshot:
         return await load_snapshot(session, self.clock_offset, self.issuer, self.current)
@@ -139,6 +141,7 @@ class SnapshotHolder:
     async def reload(self) -> None:
         async with self.sessions() as session:
             self.current = await self._load(session)
+        self.checked_at = time.time()
 
     async def refresh_once(self) -> bool:
         """Brings the snapshot to the feed's head: patched with the rows the new changes name,
@@ -148,17 +151,20 @@ class SnapshotHolder:
             head = await head_version(session)
             due = time.time() >= current.policy.reload_at
             if head == current.version and not due:
+                self.checked_at = time.time()
                 return False
             named = None if due else await pending_changes(session, current.version, head)
             if named is None:
                 self.current = await self._load(session)
                 self.full_loads += 1
+                self.checked_at = time.time()
                 log.info("access snapshot reloaded at change %d", self.current.version)
                 return True
             keys = await patch_keys(session, current.keys, current.terms, named)
         # One assignment: a request sees the old snapshot or the new one, never a mix.
         self.current = replace(current, version=head, keys=keys)
         self.patches += 1
+        self.checked_at = time.time()
         log.info("access snapshot patched to change %d", head)
         return True
 

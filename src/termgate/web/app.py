@@ -22,6 +22,7 @@ from termgate.settings import Settings, proxy_networks
 from termgate.web.context import Web, not_found
 from termgate.web.headers import SecurityHeaders
 from termgate.web.health import healthz, readyz
+from termgate.web.metrics import metrics
 from termgate.web.proxy_headers import ProxyHeaders, SessionCookies
 from termgate.web.request_log import RequestLog, fault_handlers
 
@@ -55,6 +56,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics),
         Route("/", home),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *governance_routes(),  # /status, /maintenance.ics, /portal/changes (before /portal)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from prometheus_client.registry import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -53,6 +54,8 @@ class Web:
     scopes: dict[str, str] = dataclass_field(default_factory=dict)
     # The gateway's reading of that document, for the operator (`/readyz`); None until read.
     api_description: dict[str, Any] | None = None
+    # The gateway's figures for GET /metrics; None outside the gateway's process.
+    metrics: CollectorRegistry | None = None
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine) -> Web:

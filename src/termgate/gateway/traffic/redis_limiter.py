@@ -68,6 +68,7 @@ class RedisLimiter:
         self.local = MemoryLimiter()  # the fallback while Redis is down and failure is open
         self.down_until = 0.0
         self.down = False
+        self.errors = 0  # failed calls to Redis (the operator's /metrics)
         self.pending: dict[str, int] = {}  # bandwidth key → bytes not yet in Redis
         self.last: dict[str, Verdict] = {}  # app counter → last verdict (headers of refusals)
         # False: the caller's `now` drives the rates instead of Redis' clock (the conformance
@@ -117,6 +118,7 @@ class RedisLimiter:
         try:
             answer = await self._run_script(keys, args)
         except (TimeoutError, ReplyError, OSError) as error:
+            self.errors += 1
             if sent:
                 self.pending[bandwidth_key] = self.pending.get(bandwidth_key, 0) + sent
             self._went_down(error, now)
@@ -191,6 +193,7 @@ class RedisLimiter:
         try:
             await self.client.call_all(commands)
         except (TimeoutError, ReplyError, OSError):
+            self.errors += 1
             for key, sent in pending.items():
                 self.pending[key] = self.pending.get(key, 0) + sent
 

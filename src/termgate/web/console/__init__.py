@@ -1,5 +1,5 @@
 """The provider console: review queue, developers, applications, keys, terms, products and
-plans, maintenance, lifecycle and announcements, audit, mail."""
+plans, maintenance, lifecycle and announcements, audit, mail, usage analytics."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from termgate.web.console import (
     reviews,
     status,
     terms,
+    usage,
 )
 
 
@@ -37,4 +38,5 @@ def routes() -> list[BaseRoute]:
         *lifecycle.routes,
         *mail.routes,
         *administrators.routes,
+        *usage.routes,
     ]

@@ -1,4 +1,5 @@
-"""The developer portal: the API and its terms, sign-up, applications, keys, plans, inbox."""
+"""The developer portal: the API and its terms, sign-up, applications, keys, plans, inbox,
+usage."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from termgate.web.portal.applications import routes as application_routes
 from termgate.web.portal.errors import routes as error_routes
 from termgate.web.portal.home import routes as home_routes
 from termgate.web.portal.terms import routes as terms_routes
+from termgate.web.portal.usage import routes as usage_routes
 
 
 def routes() -> list[BaseRoute]:
-    return [*home_routes, *account_routes, *terms_routes, *error_routes, *application_routes]
+    return [
+        *home_routes,
+        *account_routes,
+        *terms_routes,
+        *error_routes,
+        *application_routes,
+        *usage_routes,
+    ]
