@@ -62,8 +62,7 @@ def line_chart(
             f'<text x="{x:.1f}" y="{TOP + plot_h + 18}" text-anchor="middle">{tick:,.1f}</text>'
         )
     parts.append(
-        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" '
-        'stroke="#888"/>'
+        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#888"/>'
     )
     for index, (name, points) in enumerate(series.items()):
         colour = COLOURS[index % len(COLOURS)]
