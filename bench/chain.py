@@ -6,14 +6,17 @@ that watch the gateway rather than compare it: the profile (`profile_gateway.py`
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from targets import (
     ROOT,
     Processes,
     free_port,
+    get,
     prepare_database,
     read_tenants,
     start_upstream,
@@ -31,6 +34,8 @@ class Chain:
     path: str
     report: Path  # the gateway's JSON lines (observed_gateway.py)
     db_path: Path
+    upstream_port: int
+    consented: tuple[str, ...]  # the token's debtors
 
     @property
     def url(self) -> str:
@@ -62,7 +67,34 @@ def start_chain(
     command = [sys.executable, str(ROOT / "bench" / "observed_gateway.py")]
     processes.start("termgate", command, cpus=cpus, env=env)
     wait_for_200(processes, "termgate", port, path, headers)
-    return Chain(port, headers, path, report, db_path)
+    return Chain(port, headers, path, report, db_path, upstream_port, tenants.consented)
+
+
+def spread_paths(chain: Chain, limit: int) -> list[str]:
+    """Requests over the consent's whole reach, read from the upstream: every consented
+    company's first page of employees, and each employee of those pages (up to `limit` paths in
+    all). The gateway learns each company and employee once (the tenant memory grows to them,
+    then stays)."""
+    paths: list[str] = []
+    for debtor in chain.consented:
+        companies = _listing(chain.upstream_port, f"/api/debtors/{debtor}/companies?pageSize=100")
+        for company in companies:
+            company_id = company["companyId"]
+            paths.append(PATH.format(companyId=company_id))
+            listing = f"/api/companies/{company_id}/employees?pageSize=100"
+            for employee in _listing(chain.upstream_port, listing):
+                paths.append(f"/api/employees/{employee['employeeId']}")
+                if len(paths) >= limit:
+                    return paths
+    return paths
+
+
+def _listing(port: int, path: str) -> list[dict[str, Any]]:
+    status, body = get(port, path, {})
+    if status != 200:
+        raise RuntimeError(f"the upstream answered {status} to GET {path}")
+    items: list[dict[str, Any]] = json.loads(body)["data"]
+    return items
 
 
 def session_pids(session: int) -> list[int]:

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from chain import Chain, session_pids, start_chain, worker_pid
+from chain import Chain, session_pids, spread_paths, start_chain, worker_pid
 from harness import console, run_bench
 from loadgen import WrkResult, run_wrk, write_script
 from svg_plot import line_chart
@@ -48,6 +48,12 @@ SIZES = (
     "pool_busy",
     "gc_frozen",
 )
+SPREAD = """
+local paths = {{ {paths} }}
+request = function()
+  return wrk.format(nil, paths[math.random(#paths)])
+end
+"""
 PACING = """
 local base = {base}
 local extra = {extra}
@@ -64,6 +70,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--load", type=float, default=0.8, help="share of the measured capacity")
     parser.add_argument("--sample-seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--paths",
+        type=int,
+        default=1000,
+        help="requests spread over this many paths of the consent's companies and employees "
+        "(0: the bench's one request)",
+    )
     parser.add_argument("--max-growth-mib", type=float, default=16.0)
     parser.add_argument("--output-dir", type=Path, default=ROOT / "docs")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "soak.json")
@@ -85,12 +98,18 @@ def last_report(chain: Chain) -> dict[str, Any]:
     return json.loads(lines[-1]) if lines else {}
 
 
-def paced_script(tmp: Path, chain: Chain, delay_ms: float) -> Path:
-    """wrk's script with a pause of `delay_ms` on average before each request (whole ms only:
-    the fraction is the chance of one more)."""
+def load_script(tmp: Path, chain: Chain, paths: list[str], delay_ms: float | None) -> Path:
+    """wrk's script: each request on one of `paths` at random (none: the chain's request), with
+    a pause of `delay_ms` on average before it (whole ms only: the fraction is the chance of one
+    more; None: no pause)."""
     script = write_script(tmp, chain.headers)
-    base = int(delay_ms)
-    script.write_text(script.read_text() + PACING.format(base=base, extra=delay_ms - base))
+    text = script.read_text()
+    if paths:
+        text += SPREAD.format(paths=", ".join(json.dumps(path) for path in paths))
+    if delay_ms is not None:
+        base = int(delay_ms)
+        text += PACING.format(base=base, extra=delay_ms - base)
+    script.write_text(text)
     return script
 
 
@@ -119,7 +138,8 @@ def soak(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str,
     chain = start_chain(processes, tmp, "1", report_seconds=args.sample_seconds)
     session = processes.session("termgate")
     worker = worker_pid(session)
-    full = write_script(tmp, chain.headers)
+    paths = spread_paths(chain, args.paths) if args.paths else []
+    full = load_script(tmp, chain, paths, None)
     run_wrk(chain.url, full, seconds=3, connections=32, threads=1, cpus="0")  # warm-up
     capacity = run_wrk(chain.url, full, seconds=10, connections=32, threads=1, cpus="0").rps
     target = args.load * capacity
@@ -127,13 +147,13 @@ def soak(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str,
     delay_ms = max(0.0, args.connections / target * 1000 - 1.0)
     console.print(
         f"capacity {capacity:,.0f} req/s; soak at {target:,.0f} req/s ({args.load:.0%}) for "
-        f"{args.minutes:g} min, {args.connections} connections, sample every "
-        f"{args.sample_seconds:g} s"
+        f"{args.minutes:g} min, {args.connections} connections, {len(paths) or 1} paths, "
+        f"sample every {args.sample_seconds:g} s"
     )
     rows: list[dict[str, Any]] = []
     started = time.monotonic()
     while time.monotonic() - started < args.minutes * 60:
-        script = paced_script(tmp, chain, delay_ms)
+        script = load_script(tmp, chain, paths, delay_ms)
         result: WrkResult = run_wrk(
             chain.url,
             script,
@@ -193,6 +213,7 @@ def soak(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str,
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "capacity_rps": round(capacity, 1),
         "target_rps": round(target, 1),
+        "paths": len(paths) or 1,
         "worker_rss_growth_mib": round(growth_mib, 2),
         "failures": failures,
         "samples": rows,
