@@ -68,7 +68,7 @@ def line_chart(
         colour = COLOURS[index % len(COLOURS)]
         path = " ".join(f"{x_at(x):.1f},{y_at(y):.1f}" for x, y in zip(xs, points, strict=True))
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{path}"/>')
-        legend_y = TOP + 16 + 16 * index
+        legend_y = TOP + plot_h - 10 - 16 * (len(series) - 1 - index)  # bottom left
         parts.append(
             f'<line x1="{LEFT + 10}" y1="{legend_y - 4}" x2="{LEFT + 30}" y2="{legend_y - 4}" '
             f'stroke="{colour}" stroke-width="2"/>'
