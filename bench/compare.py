@@ -35,6 +35,10 @@ FIGURES: tuple[tuple[str, Callable[[dict[str, Any]], float]], ...] = (
     ("Redis limits / nginx", lambda r: r["ratios"]["termgate_redis_over_nginx"]),
     ("termgate / direct", lambda r: r["ratios"]["termgate_over_direct"]),
     ("proxy CPU nginx / termgate", lambda r: r["ratios"]["proxy_cpu_nginx_over_termgate"]),
+    (
+        "termgate p99 / nginx p99",
+        lambda r: r["summary"]["termgate"]["p99_ms"] / r["summary"]["nginx"]["p99_ms"],
+    ),
     ("termgate proxy CPU µs", lambda r: r["summary"]["termgate"]["proxy_cpu_us"]),
     ("nginx proxy CPU µs", lambda r: r["summary"]["nginx"]["proxy_cpu_us"]),
     ("upstream CPU µs (direct)", lambda r: r["summary"]["direct"]["upstream_cpu_us"]),
@@ -88,7 +92,7 @@ def run_side(side: str, checkout: Path, number: int, args: argparse.Namespace) -
     if done.returncode != 0:
         raise SystemExit(f"the {side} bench failed ({done.returncode}); see {log}")
     results: dict[str, Any] = json.loads(output.read_text())
-    print("  " + "  ".join(f"{label} {read(results):g}" for label, read in FIGURES[:5]))
+    print("  " + "  ".join(f"{label} {read(results):g}" for label, read in FIGURES[:6]))
     calls = results.get("upstream_calls")
     if calls is not None:
         print(f"  upstream API requests during the rounds besides the bench's: "

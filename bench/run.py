@@ -26,6 +26,7 @@ from pathlib import Path
 from rich.table import Table
 
 from checks import GATEWAYS, GUID, TARGETS, check_same_answer, check_tenant_refused, upstream_calls
+from goals import chain_figures, goal_lines, goals
 from harness import console, machine, run_bench
 from loadgen import WrkResult, run_wrk, write_script
 from targets import (
@@ -230,7 +231,10 @@ def report(rounds: dict[str, list[Run]], args: argparse.Namespace, path: str) ->
         f"nginx / direct = {ratios['nginx_over_direct']:.2f}   "
         f"proxy CPU per request nginx / termgate = {ratios['proxy_cpu_nginx_over_termgate']:.2f}"
     )
-    return {"summary": summary, "ratios": ratios}
+    for line in goal_lines(summary):
+        console.print(line)
+    chains = {name: chain_figures(summary, name) for name in GATEWAYS}
+    return {"summary": summary, "ratios": ratios, "chains": chains, "goals": goals(summary)}
 
 
 def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str, object]:

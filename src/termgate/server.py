@@ -88,6 +88,7 @@ class TermgateServer:
                 settings.snapshot_refresh_seconds,
                 settings.clock_offset_seconds,
                 settings.issuer,
+                freeze_heap=True,
             ),
             self.pool,
             UsageRecorder(
@@ -258,11 +259,13 @@ def startup_line(settings: Settings, log_format: str) -> dict[str, object]:
     }
 
 
-def run_server(settings: Settings, checked: bool = False) -> None:
+def run_server(
+    settings: Settings, checked: bool = False, app: str = "termgate.server:create_app"
+) -> None:
     """Check the database, Redis, the public URL and TLS files (see `termgate.preflight`) unless
     the caller has (`checked`), then serve until interrupted (workers read the same settings from
     the environment). A failed check is one line on stderr and exit status 1, before the port is
-    opened."""
+    opened. `app` is the workers' factory (the benches wrap the server to watch it)."""
     from granian import Granian
     from granian.constants import Interfaces, Loops
 
@@ -278,7 +281,7 @@ def run_server(settings: Settings, checked: bool = False) -> None:
     if settings.tls_cert_file and settings.tls_key_file:
         tls = {"ssl_cert": settings.tls_cert_file, "ssl_key": settings.tls_key_file}
     Granian(
-        "termgate.server:create_app",
+        app,
         factory=True,
         address=settings.host,
         port=settings.port,

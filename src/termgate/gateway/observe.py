@@ -210,9 +210,11 @@ class UsageRecorder:
                 ]
                 await driver.copy_records_to_table(TABLE, records=records, columns=COLUMNS)
             else:
-                # SQLAlchemy's SQLite storage format for UTC timestamps.
-                records = [(sqlite_time(row[0]), *row[1:]) for row in rows]
-                await driver.executemany(SQLITE_INSERT, records)
+                # SQLAlchemy's SQLite storage format for UTC timestamps. A generator: the driver's
+                # thread formats the rows as it inserts them, off the serving event loop.
+                await driver.executemany(
+                    SQLITE_INSERT, ((sqlite_time(row[0]), *row[1:]) for row in rows)
+                )
 
     def _keep(self, unwritten: list[UsageRow], segment: Segment | None) -> None:
         spooled = self._spooled

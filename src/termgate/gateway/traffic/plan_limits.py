@@ -11,7 +11,7 @@ from typing import Protocol
 from termgate.db.models import Plan
 from termgate.gateway.traffic.gcra import interval_us
 from termgate.gateway.traffic.periods import Period, ZoneCalendar, calendar
-from termgate.gateway.traffic.ratelimit_headers import policy_texts
+from termgate.gateway.traffic.ratelimit_headers import POLICY_HEADER, policy_texts
 from termgate.strict import whole_number
 
 
@@ -44,6 +44,8 @@ class PlanLimits:
     # (`ratelimit_headers`).
     policy_header: str = ""
     state_template: str = ""
+    # The `RateLimit-Policy` header as the response carries it, made once.
+    policy_item: tuple[str, str] = field(init=False, default=(POLICY_HEADER, ""))
     # The rates' GCRA emission intervals and tolerances in µs (`gcra`; 0: no rate).
     app_interval: int = field(init=False, default=0)
     app_tolerance: int = field(init=False, default=0)
@@ -51,6 +53,7 @@ class PlanLimits:
     developer_tolerance: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "policy_item", (POLICY_HEADER, self.policy_header))
         for name, rate in (("app", self.rate), ("developer", self.developer_rate)):
             interval = interval_us(rate)
             object.__setattr__(self, f"{name}_interval", interval)

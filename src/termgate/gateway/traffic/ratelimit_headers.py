@@ -52,18 +52,19 @@ def seconds_of_us(value: int) -> int:
 
 
 def rate_headers(limits: PlanLimits, verdict: Verdict, now: float) -> Headers:
+    """On every response past identify: the reset arithmetic is written out here rather than
+    through `seconds`/`seconds_of_us` (a function call each, on the request path)."""
     values: list[int] = []
     if limits.rate is not None:
-        values += (verdict.app_left, seconds_of_us(verdict.app_reset))
+        values += (verdict.app_left, max(0, -(-verdict.app_reset // SECOND_US)))
     if limits.developer_rate is not None:
-        values += (verdict.developer_left, seconds_of_us(verdict.developer_reset))
+        values += (verdict.developer_left, max(0, -(-verdict.developer_reset // SECOND_US)))
     if limits.quota is not None:
-        ends = limits.quota_period(now).ends
-        values += (max(limits.quota - verdict.quota_used, 0), seconds(ends - now))
+        left = limits.quota - verdict.quota_used
+        reset = math.ceil(limits.quota_period(now).ends - now - 1e-6)
+        values += (left if left > 0 else 0, reset if reset > 0 else 0)
     if limits.bandwidth is not None:
-        ends = limits.calendar.day(now).ends
-        values += (max(limits.bandwidth - verdict.bandwidth_used, 0), seconds(ends - now))
-    return [
-        (POLICY_HEADER, limits.policy_header),
-        (STATE_HEADER, limits.state_template % tuple(values)),
-    ]
+        left = limits.bandwidth - verdict.bandwidth_used
+        reset = math.ceil(limits.calendar.day(now).ends - now - 1e-6)
+        values += (left if left > 0 else 0, reset if reset > 0 else 0)
+    return [limits.policy_item, (STATE_HEADER, limits.state_template % tuple(values))]
