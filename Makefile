@@ -26,7 +26,7 @@ typecheck: env
 	$(UV) run mypy
 
 unit: env
-	$(UV) run pytest
+	$(UV) run pytest -n 2 --dist loadfile
 
 bench: env
 	bash bench/run.sh

@@ -23,6 +23,13 @@ from termgate.db.engine import create_engine, session_factory
 from termgate.db.migrate import upgrade
 from termgate.db.models import Base
 
+# pytest-xdist's workers (`make test` runs two) start with COLUMNS=80 and LINES=24 set: a Rich
+# console created at import would keep that size for good, where a plain run lets the CLI tests'
+# own COLUMNS apply when each line is printed.
+if "PYTEST_XDIST_WORKER" in os.environ:
+    for variable in ("COLUMNS", "LINES"):
+        os.environ.pop(variable, None)
+
 POSTGRES_ADMIN = os.environ.get(
     "TERMGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
