@@ -27,6 +27,7 @@ from termgate.core.access_log import AccessLog
 from termgate.core.faults import FaultLog
 from termgate.core.proxies import ClientAddresses
 from termgate.db.models import UsageEvent
+from termgate.db.usage_hourly import add_hourly
 from termgate.gateway.exchange import Exchange
 from termgate.gateway.usage_spool import Segment, UsageSpool
 
@@ -240,11 +241,13 @@ class UsageRecorder:
 
     async def _insert(self, rows: list[UsageRow]) -> None:
         # The driver's own bulk path: COPY on PostgreSQL, executemany on SQLite. The ORM's
-        # insert costs more CPU per event than the whole request path it observes.
+        # insert costs more CPU per event than the whole request path it observes. The hourly
+        # summary is added to in the same transaction: it never disagrees with the events.
         async with self.engine.begin() as connection:
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
-            if self.engine.dialect.name == "postgresql":
+            dialect = self.engine.dialect.name
+            if dialect == "postgresql":
                 records: list[tuple[Any, ...]] = [
                     (datetime.fromtimestamp(row[0], UTC), *row[1:]) for row in rows
                 ]
@@ -253,6 +256,7 @@ class UsageRecorder:
                 # SQLAlchemy's SQLite storage format for UTC timestamps.
                 records = [(sqlite_time(row[0]), *row[1:]) for row in rows]
                 await driver.executemany(SQLITE_INSERT, records)
+            await add_hourly(driver, dialect, rows)
 
     def _keep(self, unwritten: list[UsageRow], segment: Segment | None) -> None:
         spooled = self._spooled
