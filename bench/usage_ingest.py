@@ -3,8 +3,10 @@
 Runs the real writer (`UsageRecorder.flush`, one transaction per batch of `--batch` events, the
 `usage_batch_size` setting) on a freshly migrated scratch database of each kind: a SQLite file in
 a temporary folder and a PostgreSQL database created on the server at `--postgres` and dropped at
-the end. `--method` compares the writer's PostgreSQL path (COPY) with the alternatives measured
-for it: asyncpg `executemany` of a one-row INSERT and one multi-row `INSERT … VALUES` per batch.
+the end. `--method` compares the writer's PostgreSQL path (COPY, with the hourly summary's upsert
+in the same transaction) with the alternatives measured for it: asyncpg `executemany` of a
+one-row INSERT and one multi-row `INSERT … VALUES` per batch; `events-only` is the writer as it
+was before the summary (COPY alone; executemany alone on SQLite).
 Methods run interleaved (A, B, A, B …) on an emptied table so machine load hits them alike.
 
     python3 -m uv run python bench/usage_ingest.py --events 500000 --rounds 3
@@ -34,7 +36,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from termgate.db.engine import create_engine
 from termgate.db.migrate import upgrade
-from termgate.gateway.observe import COLUMNS, TABLE, UsageRecorder, UsageRow
+from termgate.db.usage_hourly import TABLE as HOURLY
+from termgate.gateway.observe import (
+    COLUMNS,
+    SQLITE_INSERT,
+    TABLE,
+    UsageRecorder,
+    UsageRow,
+    sqlite_time,
+)
 
 POSTGRES_ADMIN = os.environ.get(
     "TERMGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -56,11 +66,16 @@ def make_rows(count: int, seed: int = 11) -> list[UsageRow]:
         for k in range(200)
     ]
     users = [uuid.UUID(int=rng.getrandbits(128)).hex for _ in range(1000)]
+    debtors = [
+        (str(uuid.UUID(int=rng.getrandbits(128))), str(uuid.UUID(int=rng.getrandbits(128))))
+        for _ in range(100)
+    ]  # (debtor, company)
     start = time.time() - count / 50_000
     rows: list[UsageRow] = []
     for index in range(count):
         key_id, application_id, developer_id = keys[rng.randrange(len(keys))]
         method, operation, category = OPERATIONS[rng.randrange(len(OPERATIONS))]
+        tenants = debtors[rng.randrange(len(debtors))]
         ok = rng.random() < 0.97
         rows.append(
             (
@@ -79,9 +94,30 @@ def make_rows(count: int, seed: int = 11) -> list[UsageRow]:
                 users[rng.randrange(len(users))] if rng.random() < 0.8 else None,
                 category,
                 f"client-{index}" if rng.random() < 0.1 else None,
+                tenants[0] if operation.startswith("/api/debtors/") else None,
+                tenants[1] if "{companyId}" in operation else None,
+                None,
+                f"198.51.100.{rng.randrange(256)}",
+                f"{category}.read" if category else None,
             )
         )
     return rows
+
+
+class EventsOnlyRecorder(UsageRecorder):
+    """The writer as it was before the hourly summary (revision 0014): the events alone."""
+
+    async def _insert(self, rows: list[UsageRow]) -> None:
+        async with self.engine.begin() as connection:
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            if self.engine.dialect.name == "postgresql":
+                await driver.copy_records_to_table(
+                    TABLE, records=_pg_records(rows), columns=COLUMNS
+                )
+            else:
+                records = [(sqlite_time(row[0]), *row[1:]) for row in rows]
+                await driver.executemany(SQLITE_INSERT, records)
 
 
 class ExecutemanyRecorder(UsageRecorder):
@@ -99,7 +135,7 @@ class ExecutemanyRecorder(UsageRecorder):
 
 
 class ValuesRecorder(UsageRecorder):
-    """Multi-row `INSERT … VALUES (…), (…)`: one statement per 2,000 events of a batch (15
+    """Multi-row `INSERT … VALUES (…), (…)`: one statement per 1,500 events of a batch (20
     parameters an event; PostgreSQL takes at most 32,767 per statement), one transaction."""
 
     async def _insert(self, rows: list[UsageRow]) -> None:
@@ -112,7 +148,7 @@ class ValuesRecorder(UsageRecorder):
                 await driver.execute(_values_statement(len(chunk)), *flat)
 
 
-VALUES_ROWS = 2_000
+VALUES_ROWS = 1_500
 
 
 def _values_statement(count: int) -> str:
@@ -131,6 +167,7 @@ def _pg_records(rows: list[UsageRow]) -> list[tuple[Any, ...]]:
 
 RECORDERS: dict[str, Callable[..., UsageRecorder]] = {
     "copy": UsageRecorder,  # the writer itself: COPY on PostgreSQL, executemany on SQLite
+    "events-only": EventsOnlyRecorder,  # the same without the hourly summary (before 0015)
     "executemany": ExecutemanyRecorder,
     "values": ValuesRecorder,
 }
@@ -164,9 +201,11 @@ async def _one_round(
     engine: AsyncEngine, method: str, rows: list[UsageRow], batch: int
 ) -> tuple[float, float, float]:
     async with engine.begin() as connection:
-        await connection.execute(
-            text(f"DELETE FROM {TABLE}" if engine.dialect.name == "sqlite" else f"TRUNCATE {TABLE}")
-        )
+        for table in (TABLE, HOURLY):
+            empty = (
+                f"DELETE FROM {table}" if engine.dialect.name == "sqlite" else f"TRUNCATE {table}"
+            )
+            await connection.execute(text(empty))
     recorder = RECORDERS[method](
         engine, flush_seconds=1.0, batch_size=batch, buffer_limit=max(len(rows), 1000)
     )
@@ -223,11 +262,12 @@ def run_postgresql(methods: list[str], rows: list[UsageRow], batch: list[int], r
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def run_sqlite(rows: list[UsageRow], batch: list[int], rounds: int) -> None:
+def run_sqlite(methods: list[str], rows: list[UsageRow], batch: list[int], rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="termgate-bench-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'usage.db'}"
         upgrade(url)
-        asyncio.run(_bench(url, "sqlite", ["copy"], rows, batch, rounds))
+        kinds = [m for m in methods if m in ("copy", "events-only")] or ["copy"]
+        asyncio.run(_bench(url, "sqlite", kinds, rows, batch, rounds))
 
 
 def main() -> None:
@@ -252,7 +292,7 @@ def main() -> None:
         if kind == "postgresql":
             run_postgresql(methods, rows, batches, args.rounds)
         elif kind == "sqlite":
-            run_sqlite(rows, batches, args.rounds)
+            run_sqlite(methods, rows, batches, args.rounds)
         else:
             parser.error(f"unknown database {kind!r}")
 

@@ -15,7 +15,10 @@ Layouts apply in the order given, each on top of the previous one.
         --layouts migrated,brin,brin+key+operation
 
 Each query runs three times after one warm-up; the median is printed with the rows it
-returned. Sizes of the table and of each index are printed too.
+returned. The hourly summary (`usage_hourly`, migration 0015) is filled from the events as the
+migration does, and the quota seed and the announcements are timed again as the code now makes
+them (`hourly: …`): whole hours from the summary, the cut hours from the events. Sizes of the
+tables and of each index are printed too.
 """
 
 from __future__ import annotations
@@ -34,10 +37,11 @@ import asyncpg
 from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from termgate.db.engine import create_engine
+from termgate.db.engine import create_engine, session_factory
 from termgate.db.migrate import upgrade
 from termgate.db.models import UsageEvent
-from termgate.gateway.traffic.quota_seed import ADMITTED_CODES
+from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
+from termgate.governance.announcements import _callers
 
 POSTGRES_ADMIN = os.environ.get(
     "TERMGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -64,6 +68,17 @@ SELECT CAST(:start AS timestamptz) + (n * CAST(:step AS bigint)) * interval '1 m
        NULL
 FROM (SELECT n, abs(hashint8(n)) AS hash
       FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n) AS numbers
+"""
+
+# The hourly summary of the filled events, as migration 0015 builds it from stored events.
+HOURLY_FILL = """
+INSERT INTO usage_hourly (hour, key_id, application_id, developer_id, method, operation, status,
+    code, requests, bytes_in, bytes_out, latency_ms)
+SELECT date_trunc('hour', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', coalesce(key_id, ''),
+       coalesce(application_id, ''), coalesce(developer_id, ''), method,
+       coalesce(operation, ''), status, coalesce(code, 0), count(*), sum(bytes_in),
+       sum(bytes_out), sum(latency_ms)
+FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 """
 
 LAYOUTS: dict[str, list[str]] = {
@@ -150,6 +165,20 @@ def queries(now: datetime) -> dict[str, Callable[[], Select[Any]]]:
     }
 
 
+def code_paths(now: datetime) -> dict[str, Callable[[Any], Any]]:
+    """The two slow reads as the code makes them now: whole hours from `usage_hourly`, the cut
+    hours at the edges from the events (`quota_seed.admitted_counts`, `announcements._callers`)."""
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = day - timedelta(days=29)
+    keys = [f"key{n:029d}" for n in range(0, 2_000, 40)]
+    calls = [("GET", "/api/op3/{id}"), ("POST", "/api/op14/{id}")]
+    return {
+        "hourly: quota seed, day bucket, 50 keys": lambda s: admitted_counts(s, keys, day, now),
+        "hourly: quota seed, month bucket, 50 keys": lambda s: admitted_counts(s, keys, month, now),
+        "hourly: announcement: callers of 2 operations": lambda s: _callers(s, calls, now),
+    }
+
+
 def _quota(keys: list[str], start: datetime, end: datetime) -> Select[Any]:
     return (
         select(UsageEvent.key_id, func.count())
@@ -167,7 +196,7 @@ async def fill(engine: AsyncEngine, rows: int, now: datetime) -> None:
     """Rows in chunks of a million, the migrated secondary indexes built after (faster)."""
     query = text(
         "SELECT indexname, indexdef FROM pg_indexes "
-        "WHERE tablename = 'usage_events' AND indexname LIKE 'ix_%'"
+        "WHERE tablename IN ('usage_events', 'usage_hourly') AND indexname LIKE 'ix_%'"
     )
     async with engine.connect() as connection:
         indexes = (await connection.execute(query)).all()
@@ -194,16 +223,22 @@ async def fill(engine: AsyncEngine, rows: int, now: datetime) -> None:
         )
     began = time.perf_counter()
     async with engine.connect() as connection:
+        await connection.execute(text(HOURLY_FILL))
+    print(f"  hourly summary filled ({time.perf_counter() - began:.1f} s)", flush=True)
+    began = time.perf_counter()
+    async with engine.connect() as connection:
         for _name, definition in indexes:
             await connection.execute(text(definition))
         await connection.execute(text("VACUUM ANALYZE usage_events"))
+        await connection.execute(text("VACUUM ANALYZE usage_hourly"))
     print(f"  indexes built, vacuumed ({time.perf_counter() - began:.1f} s)", flush=True)
 
 
 async def sizes(engine: AsyncEngine) -> None:
     query = text(
         "SELECT relname, pg_size_pretty(pg_relation_size(oid)) FROM pg_class "
-        "WHERE relname LIKE 'usage_events%' OR relname LIKE 'ix_usage_events%' ORDER BY relname"
+        "WHERE relname LIKE 'usage_%' OR relname LIKE 'ix_usage_%' OR relname LIKE 'uq_usage_%' "
+        "ORDER BY relname"
     )
     async with engine.connect() as connection:
         for name, size in (await connection.execute(query)).all():
@@ -218,6 +253,16 @@ async def measure(engine: AsyncEngine, now: datetime) -> None:
             async with engine.connect() as connection:
                 began = time.perf_counter()
                 count = len((await connection.execute(build())).all())
+                if attempt:
+                    times.append(time.perf_counter() - began)
+        print(f"  {name:48} {statistics.median(times) * 1000:9.1f} ms  {count:6} rows", flush=True)
+    sessions = session_factory(engine)
+    for name, call in code_paths(now).items():
+        times = []
+        for attempt in range(4):
+            async with sessions() as session:
+                began = time.perf_counter()
+                count = len(await call(session))
                 if attempt:
                     times.append(time.perf_counter() - began)
         print(f"  {name:48} {statistics.median(times) * 1000:9.1f} ms  {count:6} rows", flush=True)

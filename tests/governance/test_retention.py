@@ -15,8 +15,10 @@ from termgate.core.changes import record_access_change
 from termgate.db.models import AccessChange, Plan, UsageEvent, new_id
 from termgate.db.oauth import AuthorizationCode, Consent, RefreshToken
 from termgate.db.programme import AuditEntry, TermsAcceptance
+from termgate.db.usage_hourly import UsageHourly
 from termgate.governance.retention import prune, prune_daily, quota_days
 from tests.support.factories import issue_test_key, issue_test_token
+from tests.support.usage_rows import with_hourly
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 Sessions = async_sessionmaker[AsyncSession]
@@ -60,6 +62,21 @@ async def test_usage_events_older_than_the_retention_go_newer_stay(sessions: Ses
 
     assert usage(report) == 5
     assert await event_ages(sessions) == [0, 30, 399]
+
+
+async def test_the_hourly_summary_goes_with_its_events(sessions: Sessions) -> None:
+    async with sessions.begin() as session:
+        session.add_all(with_hourly(event(timedelta(days=days)) for days in (401, 402, 30, 0)))
+
+    report = await prune(sessions, NOW - timedelta(minutes=20), 400)  # a cut-off within an hour
+
+    assert {item.table: item.rows for item in report if item.table.startswith("usage")} == {
+        "usage_events": 2,
+        "usage_hourly": 2,
+    }
+    async with sessions() as session:
+        hours = sorted((await session.scalars(select(UsageHourly.hour))).all())
+    assert hours == [NOW - timedelta(days=30), NOW]
 
 
 async def test_dry_run_counts_and_deletes_nothing(sessions: Sessions) -> None:

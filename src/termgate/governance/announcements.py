@@ -1,7 +1,8 @@
 """Announcing a change or a deprecation (clause 4.5 a) to the developers it affects: those whose
-applications called one of the affected operations in the last 90 days (from usage events), and
-nobody else. Each affected application is recorded, so the console lists them and each developer
-sees in the portal which of their applications are affected.
+applications called one of the affected operations in the last 90 days (from the hourly usage
+summary, and the usage events of the two hours the window cuts), and nobody else. Each affected
+application is recorded, so the console lists them and each developer sees in the portal which
+of their applications are affected.
 """
 
 from __future__ import annotations
@@ -10,17 +11,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Executable, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.core.audit import record
 from termgate.db.models import Application, Developer, UsageEvent
 from termgate.db.traffic import Announcement, AnnouncementRecipient
+from termgate.db.usage_hourly import UsageHourly, whole_hours
 from termgate.governance.errors import PolicyInputError
 from termgate.governance.operations import ApiOperation
 from termgate.notify.inbox import notify_developer
 
 LOOKBACK = timedelta(days=90)
+MICROSECOND = timedelta(microseconds=1)
 ENTITY = "announcement"
 
 
@@ -31,6 +34,44 @@ class Affected:
     operations: list[str]  # operationIds it called
 
 
+async def _callers(
+    session: AsyncSession, calls: list[tuple[str, str]], now: datetime
+) -> set[tuple[str | None, str, str | None]]:
+    """(application, method, template) of the calls made in the 90 days up to `now`: whole
+    hours from the hourly summary, the two cut hours at the ends from the events."""
+    hours, edges = whole_hours(now - LOOKBACK, now + MICROSECOND)  # `now` included
+    queries: list[Executable] = [
+        select(UsageEvent.application_id, UsageEvent.method, UsageEvent.operation)
+        .where(
+            UsageEvent.at >= first,
+            UsageEvent.at < last,
+            UsageEvent.application_id.is_not(None),
+            or_(*(and_(UsageEvent.method == m, UsageEvent.operation == t) for m, t in calls)),
+        )
+        .distinct()
+        for first, last in edges
+    ]
+    if hours is not None:
+        # One query per call: each reads its stretch of the (operation, method, hour) index
+        # alone (an OR of them is a bitmap scan that visits the table's pages).
+        queries += [
+            select(UsageHourly.application_id, UsageHourly.method, UsageHourly.operation)
+            .where(
+                UsageHourly.operation == template,
+                UsageHourly.method == method,
+                UsageHourly.hour >= hours[0],
+                UsageHourly.hour < hours[1],
+                UsageHourly.application_id != "",
+            )
+            .distinct()
+            for method, template in calls
+        ]
+    found: set[tuple[str | None, str, str | None]] = set()
+    for query in queries:
+        found.update((row[0], row[1], row[2]) for row in (await session.execute(query)).all())
+    return found
+
+
 async def affected(
     session: AsyncSession, operations: list[ApiOperation], now: datetime
 ) -> list[Affected]:
@@ -38,24 +79,9 @@ async def affected(
     if not operations:
         return []
     by_call = {(op.method, op.template): op.operation_id for op in operations}
-    calls = await session.execute(
-        select(UsageEvent.application_id, UsageEvent.method, UsageEvent.operation)
-        .where(
-            UsageEvent.at >= now - LOOKBACK,
-            UsageEvent.at <= now,
-            UsageEvent.application_id.is_not(None),
-            or_(
-                *(
-                    and_(UsageEvent.method == method, UsageEvent.operation == template)
-                    for method, template in by_call
-                )
-            ),
-        )
-        .distinct()
-    )
     called: dict[str, set[str]] = defaultdict(set)
-    for application_id, method, template in calls.all():
-        if application_id is not None and template is not None:
+    for application_id, method, template in await _callers(session, list(by_call), now):
+        if application_id and template:
             called[application_id].add(by_call[(method, template)])
     if not called:
         return []

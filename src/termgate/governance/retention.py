@@ -2,7 +2,8 @@
 needs them, in bounded batches (one short transaction each, so PostgreSQL holds no long lock).
 
 Usage events carry personal data (the end user of each call), so they are not kept forever
-(GDPR Art. 5(1)(e)); `TERMGATE_USAGE_RETENTION_DAYS` says how long, 0 keeping them. The cut-off is
+(GDPR Art. 5(1)(e)); `TERMGATE_USAGE_RETENTION_DAYS` says how long, 0 keeping them, and the
+hourly usage summary goes with them (the same cut-off, on a whole hour). The cut-off is
 never more recent than what termgate still reads them for: the longest quota period of any plan
 (quota counters are seeded from them at start) and the 90 days an announcement looks back.
 
@@ -30,6 +31,7 @@ from termgate.core.faults import FaultLog
 from termgate.db.models import AccessChange, Base, Plan, UsageEvent
 from termgate.db.oauth import AuthorizationCode, PushedRequest, RefreshToken
 from termgate.db.programme import EmailToken
+from termgate.db.usage_hourly import UsageHourly, floor_hour
 from termgate.governance.announcements import LOOKBACK
 from termgate.strict import whole_number
 
@@ -93,8 +95,10 @@ async def targets(session: AsyncSession, now: datetime, retention_days: int) -> 
             if days > retention_days
             else ""
         )
-        cutoff = now - timedelta(days=days)
+        # On a whole hour: the hourly summary's rows go with exactly their hour's events.
+        cutoff = floor_hour(now - timedelta(days=days))
         found.append(Target(table_of(UsageEvent), UsageEvent.at < cutoff, cutoff, why))
+        found.append(Target(table_of(UsageHourly), UsageHourly.hour < cutoff, cutoff, why))
     replay = now - REPLAY_WINDOW
     spent = now - DAY
     head = select(func.max(AccessChange.id)).scalar_subquery()

@@ -1,16 +1,19 @@
 """Quotas survive a restart in embedded mode (clause 4.4): at start the in-process counters are
-seeded from the usage events of the current period: one grouped count per period bucket (one
-for a calendar month, one per day of a rolling period), never a query per request."""
+seeded from the usage of the current period: one grouped count per period bucket (one for a
+calendar month, one per day of a rolling period), never a query per request. Whole hours are
+read from the hourly summary (one index range per key), not from the period's events."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import UsageEvent
+from termgate.db.usage_hourly import NO_CODE, UsageHourly, whole_hours
 from termgate.gateway.exchange import CLIENT_CLOSED
 from termgate.gateway.traffic.memory_limiter import MemoryLimiter
 from termgate.gateway.traffic.periods import bucket_bounds
@@ -29,6 +32,42 @@ ADMITTED_CODES = (
 )
 
 
+async def admitted_counts(
+    session: AsyncSession, key_ids: list[str], start: datetime, end: datetime
+) -> dict[str, int]:
+    """The requests the limiter admitted per key in [start, end): the whole hours from the
+    hourly summary, the hours the range cuts from the events themselves (exact either way)."""
+    hours, edges = whole_hours(start, end)
+    counts: dict[str, int] = defaultdict(int)
+    queries = [
+        select(UsageEvent.key_id, func.count())
+        .where(
+            UsageEvent.at >= first,
+            UsageEvent.at < last,
+            UsageEvent.key_id.in_(key_ids),
+            or_(UsageEvent.code.is_(None), UsageEvent.code.in_(ADMITTED_CODES)),
+        )
+        .group_by(UsageEvent.key_id)
+        for first, last in edges
+    ]
+    if hours is not None:
+        queries.append(
+            select(UsageHourly.key_id, func.sum(UsageHourly.requests))
+            .where(
+                UsageHourly.key_id.in_(key_ids),
+                UsageHourly.hour >= hours[0],
+                UsageHourly.hour < hours[1],
+                UsageHourly.code.in_((NO_CODE, *ADMITTED_CODES)),
+            )
+            .group_by(UsageHourly.key_id)
+        )
+    for query in queries:
+        for found, used in (await session.execute(query)).all():
+            if found:
+                counts[found] += int(used)
+    return counts
+
+
 async def seed_quotas(
     session: AsyncSession, limiter: MemoryLimiter, grants: dict[str, Counted], now: float
 ) -> int:
@@ -44,19 +83,8 @@ async def seed_quotas(
     for (_zone, bucket), key_ids in wanted.items():
         tz = grants[key_ids[0]].limits.calendar.tz
         start, end = bucket_bounds(tz, bucket)
-        rows = await session.execute(
-            select(UsageEvent.key_id, func.count())
-            .where(
-                UsageEvent.at >= start,
-                UsageEvent.at < end,
-                UsageEvent.key_id.in_(key_ids),
-                or_(UsageEvent.code.is_(None), UsageEvent.code.in_(ADMITTED_CODES)),
-            )
-            .group_by(UsageEvent.key_id)
-        )
-        for found, count in rows.all():
-            if found is not None:
-                totals[(grants[found].app_counter, bucket)] += int(count)
+        for found, used in (await admitted_counts(session, key_ids, start, end)).items():
+            totals[(grants[found].app_counter, bucket)] += used
     for (counter, bucket), used in totals.items():
         limiter.seed_quota(counter, bucket, used)
     if totals:

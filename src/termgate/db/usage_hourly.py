@@ -1,0 +1,180 @@
+"""The hourly usage summary (clauses 4.1, 4.4, 4.5 a): per hour, key, application, developer,
+method, operation, status and code, the requests, bytes and latency of the usage events.
+
+The usage writer keeps it in the same transaction as the events it writes (`add_hourly`: one
+upsert of the batch's groups, which add to what the table holds), so the two never disagree. The
+quota seed and the announcements read whole hours here and only the hours cut by their time
+range from the events (`whole_hours`). The summary has one row per hour and group however many
+events the group had, and is read by key or by operation (its indexes), not by time alone.
+
+Absent values are stored as '' (and code 0) rather than NULL: NULLs are distinct in a unique
+constraint, and the upsert's conflict target is the group. `NO_CODE` and `absent` read them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from termgate.db.models import Base, UTCDateTime
+
+HOUR = 3600
+NO_CODE = 0
+GROUP = (
+    "hour",
+    "key_id",
+    "application_id",
+    "developer_id",
+    "method",
+    "operation",
+    "status",
+    "code",
+)
+SUMS = ("requests", "bytes_in", "bytes_out", "latency_ms")
+TABLE = "usage_hourly"
+
+# One summary row as the writer hands it to the driver: the group, then the sums.
+HourlyRow = tuple[Any, str, str, str, str, str, int, int, int, int, int, float]
+
+_UPSERT_SET = ", ".join(f"{name} = {TABLE}.{name} + excluded.{name}" for name in SUMS)
+_CONFLICT = f"ON CONFLICT ({', '.join(GROUP)}) DO UPDATE SET {_UPSERT_SET}"
+SQLITE_UPSERT = (
+    f"INSERT INTO {TABLE} ({', '.join(GROUP + SUMS)}) "
+    f"VALUES ({', '.join('?' for _ in GROUP + SUMS)}) {_CONFLICT}"
+)
+_PG_TYPES = (
+    "timestamptz",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "int",
+    "int",
+    "bigint",
+    "bigint",
+    "bigint",
+    "float8",
+)
+# One statement for the whole batch: the columns as arrays, unnested server-side.
+POSTGRES_UPSERT = (
+    f"INSERT INTO {TABLE} ({', '.join(GROUP + SUMS)}) SELECT * FROM unnest("
+    + ", ".join(f"${index}::{kind}[]" for index, kind in enumerate(_PG_TYPES, start=1))
+    + f") {_CONFLICT}"
+)
+
+
+class UsageHourly(Base):
+    """The usage events of one hour and group, summed (see the module's docstring)."""
+
+    __tablename__ = TABLE
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    key_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    application_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    developer_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    method: Mapped[str] = mapped_column(String(8), nullable=False)
+    operation: Mapped[str] = mapped_column(String(200), nullable=False)
+    status: Mapped[int] = mapped_column(Integer, nullable=False)
+    code: Mapped[int] = mapped_column(Integer, nullable=False)
+    requests: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    bytes_in: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    bytes_out: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    latency_ms: Mapped[float] = mapped_column(nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint(*GROUP, name="uq_usage_hourly_group"),
+        # What the quota seed (a key's admitted requests in a period) and the announcements
+        # (who called an operation in 90 days) read by. No sum is in an index: adding to a row
+        # then changes no index (a HOT update on PostgreSQL, the table kept half-empty for it).
+        Index("ix_usage_hourly_key_hour", "key_id", "hour", "code"),
+        Index("ix_usage_hourly_operation_hour", "operation", "method", "hour", "application_id"),
+    )
+
+
+def absent(value: str) -> str | None:
+    return value or None
+
+
+@lru_cache(maxsize=64)
+def hour_start(hour: int) -> datetime:
+    """The UTC start of hour number `hour` since the epoch."""
+    return datetime.fromtimestamp(hour * HOUR, UTC)
+
+
+def rollup(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
+    """The usage writer's rows (`observe.COLUMNS` order) summed per hour and group, sorted by
+    group so that concurrent writers lock the rows they share in one order (no deadlock).
+    Each item: the hour's number, the rest of the group, then the sums."""
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        group = (
+            int(row[0] // HOUR),
+            row[2] or "",
+            row[3] or "",
+            row[4] or "",
+            row[5],
+            row[6] or "",
+            row[7],
+            row[8] or NO_CODE,
+        )
+        sums = groups.get(group)
+        if sums is None:
+            groups[group] = [1, row[9], row[10], row[11]]
+        else:
+            sums[0] += 1
+            sums[1] += row[9]
+            sums[2] += row[10]
+            sums[3] += row[11]
+    return [[*group, *groups[group]] for group in sorted(groups)]
+
+
+async def add_hourly(driver: Any, dialect: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Add the rows' sums to the summary on the writer's raw connection (asyncpg or
+    aiosqlite), inside the transaction that writes the events themselves."""
+    summed = rollup(rows)
+    if not summed:
+        return
+    if dialect == "postgresql":
+        for item in summed:
+            item[0] = hour_start(item[0])
+        await driver.execute(
+            POSTGRES_UPSERT, *(list(column) for column in zip(*summed, strict=True))
+        )
+    else:
+        for item in summed:
+            item[0] = sqlite_hour(item[0])
+        await driver.executemany(SQLITE_UPSERT, summed)
+
+
+@lru_cache(maxsize=64)
+def sqlite_hour(hour: int) -> str:
+    """SQLAlchemy's SQLite storage of the hour's UTC start (as `UTCDateTime` writes it)."""
+    return hour_start(hour).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def floor_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def whole_hours(
+    start: datetime, end: datetime
+) -> tuple[tuple[datetime, datetime] | None, list[tuple[datetime, datetime]]]:
+    """[start, end) split into the whole hours in it (read from the summary; None if none)
+    and the at most two pieces of cut hours at its edges (read from the events)."""
+    first = floor_hour(start)
+    if first < start:
+        first += timedelta(hours=1)
+    last = floor_hour(end)
+    if first >= last:
+        return None, [(start, end)] if start < end else []
+    edges = [(start, first)] if start < first else []
+    if last < end:
+        edges.append((last, end))
+    return (first, last), edges

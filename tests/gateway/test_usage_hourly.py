@@ -1,0 +1,162 @@
+"""Clauses 4.1, 4.4 and 4.5 a: the hourly usage summary the usage writer keeps beside the events
+holds, for every hour and group, exactly the sums of those events, however the events are cut
+into batches and whatever their hours; the quota seed and the announcements read it with the
+cut hours at their edges from the events, and count what the events alone would."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import defaultdict
+from collections.abc import Awaitable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from termgate.db.models import UsageEvent
+from termgate.db.usage_hourly import HOUR, UsageHourly, whole_hours
+from termgate.gateway.observe import UsageRecorder, UsageRow
+from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
+
+Sessions = async_sessionmaker[AsyncSession]
+BASE = 1_790_000_000.0 - 1_790_000_000.0 % HOUR  # a whole hour, 2026-09-21
+KEYS = ["k1", "k2", None]
+
+
+@st.composite
+def usage_rows(draw: st.DrawFn) -> list[UsageRow]:
+    count = draw(st.integers(1, 40))
+    rows: list[UsageRow] = []
+    for index in range(count):
+        key = draw(st.sampled_from(KEYS))
+        # Seconds around three hour boundaries, the boundaries themselves included.
+        at = BASE + draw(st.sampled_from([0, 1, 2, 3])) * HOUR + draw(st.integers(-3, 3)) * 0.5
+        status, code = draw(st.sampled_from([(200, None), (429, 42908), (502, 50201), (404, 0)]))
+        rows.append(
+            (
+                at,
+                f"r{index}-{draw(st.integers(0, 10**9))}",
+                key,
+                None if key is None else f"app-{key}",
+                None if key is None else "dev",
+                draw(st.sampled_from(["GET", "POST"])),
+                draw(st.sampled_from(["/api/a/{id}", None])),
+                status,
+                code or None,
+                draw(st.integers(0, 10**6)),
+                draw(st.integers(0, 2**40)),
+                draw(st.integers(0, 4000)) / 8,  # exact in binary: the sums are compared exactly
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            )
+        )
+    return rows
+
+
+async def event_sums(sessions: Sessions) -> dict[tuple[Any, ...], list[Any]]:
+    """The events summed per hour and group, in Python from the stored rows."""
+    sums: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, 0, 0, 0.0])
+    async with sessions() as session:
+        for event in await session.scalars(select(UsageEvent)):
+            hour = event.at.replace(minute=0, second=0, microsecond=0)
+            group = (
+                hour,
+                event.key_id or "",
+                event.application_id or "",
+                event.developer_id or "",
+                event.method,
+                event.operation or "",
+                event.status,
+                event.code or 0,
+            )
+            total = sums[group]
+            total[0] += 1
+            total[1] += event.bytes_in
+            total[2] += event.bytes_out
+            total[3] += event.latency_ms
+    return dict(sums)
+
+
+async def hourly_sums(sessions: Sessions) -> dict[tuple[Any, ...], list[Any]]:
+    async with sessions() as session:
+        return {
+            (r.hour, r.key_id, r.application_id, r.developer_id, r.method, r.operation, r.status,
+             r.code): [r.requests, r.bytes_in, r.bytes_out, r.latency_ms]
+            for r in await session.scalars(select(UsageHourly))
+        }  # fmt: skip
+
+
+async def events_only_counts(sessions: Sessions, start: datetime, end: datetime) -> dict[str, int]:
+    """What the quota seed counted before the summary: the events themselves."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(UsageEvent.key_id, func.count())
+            .where(
+                UsageEvent.at >= start,
+                UsageEvent.at < end,
+                UsageEvent.key_id.in_(["k1", "k2"]),
+                or_(UsageEvent.code.is_(None), UsageEvent.code.in_(ADMITTED_CODES)),
+            )
+            .group_by(UsageEvent.key_id)
+        )
+        return {key: int(count) for key, count in rows.all() if key}
+
+
+async def write_and_compare(
+    engine: AsyncEngine, sessions: Sessions, rows: list[UsageRow], cuts: list[int]
+) -> None:
+    async with sessions.begin() as session:
+        await session.execute(delete(UsageEvent))
+        await session.execute(delete(UsageHourly))
+    recorder = UsageRecorder(engine, flush_seconds=60, batch_size=1000, buffer_limit=1000)
+    bounds = sorted({0, len(rows), *(cut % (len(rows) + 1) for cut in cuts)})
+    for first, last in itertools.pairwise(bounds):
+        await recorder._insert(rows[first:last])  # each batch its own transaction and upsert
+    assert await hourly_sums(sessions) == await event_sums(sessions)
+    start = datetime.fromtimestamp(BASE + 0.5 * HOUR, UTC)  # cuts the first hour
+    for end in (start + timedelta(hours=2), start + timedelta(hours=2, minutes=30)):
+        async with sessions() as session:
+            seeded = await admitted_counts(session, ["k1", "k2"], start, end)
+        assert dict(seeded) == await events_only_counts(sessions, start, end)
+
+
+@pytest.mark.timeout(300)
+async def test_clause_4_1_hourly_sums_equal_the_events_sums_whatever_the_batches(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    loop = asyncio.get_running_loop()
+
+    def run(coroutine: Awaitable[object]) -> object:
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()  # type: ignore[arg-type]
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(rows=usage_rows(), cuts=st.lists(st.integers(0, 40), max_size=3))
+    def property(rows: list[UsageRow], cuts: list[int]) -> None:
+        run(write_and_compare(engine, sessions, rows, cuts))
+
+    await asyncio.to_thread(property)
+
+
+def test_clause_4_4_a_range_splits_into_whole_hours_and_its_cut_edges() -> None:
+    at = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    hours, edges = whole_hours(at, at + timedelta(hours=3))
+    assert hours == (at + timedelta(minutes=30), at + timedelta(hours=2, minutes=30))
+    assert edges == [(at, hours[0]), (hours[1], at + timedelta(hours=3))]
+    whole = at.replace(minute=0)
+    assert whole_hours(whole, whole + timedelta(days=1)) == (
+        (whole, whole + timedelta(days=1)),
+        [],
+    )
+    assert whole_hours(at, at + timedelta(minutes=10)) == (None, [(at, at + timedelta(minutes=10))])
+    assert whole_hours(at, at) == (None, [])

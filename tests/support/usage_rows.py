@@ -1,0 +1,38 @@
+"""Usage events added with the ORM, as tests make them, with the hourly summary rows the usage
+writer would have added for them (`termgate.db.usage_hourly.rollup`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from termgate.db.models import UsageEvent
+from termgate.db.usage_hourly import GROUP, SUMS, UsageHourly, hour_start, rollup
+
+
+def writer_row(event: UsageEvent) -> tuple[object, ...]:
+    """The event as the usage writer's row (`observe.COLUMNS` order, the first 12)."""
+    return (
+        event.at.timestamp(),
+        event.request_id,
+        event.key_id,
+        event.application_id,
+        event.developer_id,
+        event.method,
+        event.operation,
+        event.status,
+        event.code,
+        event.bytes_in or 0,
+        event.bytes_out or 0,
+        event.latency_ms,
+    )
+
+
+def with_hourly(events: Iterable[UsageEvent]) -> list[UsageEvent | UsageHourly]:
+    """The events and their hourly summary rows, to `session.add_all` together."""
+    given = list(events)
+    summaries: list[UsageEvent | UsageHourly] = []
+    for item in rollup(writer_row(event) for event in given):
+        values = dict(zip(GROUP + SUMS, item, strict=True))
+        values["hour"] = hour_start(item[0])
+        summaries.append(UsageHourly(**values))
+    return [*given, *summaries]
