@@ -256,6 +256,18 @@ class Settings(BaseSettings):
     clock_offset_seconds: float = Field(
         default=0.0, description="moves termgate's clock (tests and demos of deadlines only)"
     )
+    incident_clock_hours: int = Field(
+        default=72, ge=1, le=720, description="hours from an incident's discovery to notify"
+    )
+    attestation_days: int = Field(
+        default=30, ge=1, le=365, description="days a terminated developer has to attest deletion"
+    )
+    verification_days: int = Field(
+        default=14, ge=1, le=365, description="days a developer has to answer a verification"
+    )
+    upload_max_bytes: int = Field(
+        default=5_000_000, ge=1024, le=100_000_000, description="largest evidence upload"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -15,6 +15,7 @@ from termgate import __version__
 from termgate.web.admin_api import (
     administrators,
     creation,
+    due_process,
     parties,
     plans,
     policy,
@@ -80,7 +81,16 @@ def create_admin_api() -> FastAPI:
         servers=[{"url": BASE_PATH}],
     )
     install(app)
-    for module in (parties, creation, programme, products, plans, policy, administrators):
+    for module in (
+        parties,
+        creation,
+        programme,
+        products,
+        plans,
+        policy,
+        administrators,
+        due_process,
+    ):
         app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:

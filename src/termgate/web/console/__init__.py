@@ -9,7 +9,9 @@ from termgate.web.console import (
     administrators,
     applications,
     auth,
+    closure,
     developers,
+    incidents,
     lifecycle,
     mail,
     maintenance,
@@ -37,4 +39,6 @@ def routes() -> list[BaseRoute]:
         *lifecycle.routes,
         *mail.routes,
         *administrators.routes,
+        *incidents.routes,
+        *closure.routes,
     ]

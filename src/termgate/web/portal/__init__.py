@@ -6,10 +6,18 @@ from starlette.routing import BaseRoute
 
 from termgate.web.portal.account import routes as account_routes
 from termgate.web.portal.applications import routes as application_routes
+from termgate.web.portal.due_process import routes as due_process_routes
 from termgate.web.portal.errors import routes as error_routes
 from termgate.web.portal.home import routes as home_routes
 from termgate.web.portal.terms import routes as terms_routes
 
 
 def routes() -> list[BaseRoute]:
-    return [*home_routes, *account_routes, *terms_routes, *error_routes, *application_routes]
+    return [
+        *home_routes,
+        *account_routes,
+        *terms_routes,
+        *error_routes,
+        *application_routes,
+        *due_process_routes,
+    ]
