@@ -17,7 +17,7 @@ from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.due_process_records import IncidentReport, IncidentState
 from termgate.db.models import Application, Developer
 from termgate.db.oauth import Consent, EndUser
-from termgate.due_process.notices import tell_end_users
+from termgate.due_process.end_user_notices import tell_end_users
 from termgate.due_process.revocation import Revoked, revoke_keys, revoke_tokens
 from termgate.governance.errors import PolicyInputError
 from termgate.settings import Settings

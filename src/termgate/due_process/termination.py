@@ -21,7 +21,7 @@ from termgate.core.secrets import generate_key, hash_key
 from termgate.core.sessions import end_every_session
 from termgate.db.due_process_records import Termination, TerminationGround
 from termgate.db.models import Application, Developer, Status
-from termgate.due_process.notices import tell_end_users
+from termgate.due_process.end_user_notices import tell_end_users
 from termgate.due_process.revocation import Revoked, end_application
 from termgate.governance.errors import PolicyInputError
 from termgate.notify.inbox import notify_developer
