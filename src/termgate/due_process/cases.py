@@ -352,3 +352,33 @@ async def add_note(
     case = await get_case(session, case_id)
     await record(session, actor, "case-note", "case", case.id, body[:200])
     return add_event(session, case, "note", actor, body, now, "provider")
+
+
+# What a person may do to a case by hand (console, admin API, command line).
+MANUAL_ACTIONS = ("accept", "extend", "escalate", "close")
+
+
+async def act(
+    session: AsyncSession,
+    case_id: str,
+    action: str,
+    *,
+    actor: str,
+    reason: str,
+    now: datetime,
+    days: int | None = None,
+) -> Case:
+    """One of `MANUAL_ACTIONS`, refused with the field named when the input is wrong."""
+    if action == "accept":
+        return await accept_cure(session, case_id, actor=actor, reason=reason, now=now)
+    if action == "extend":
+        if days is None:
+            raise RegistryError("days: say by how many days to extend the deadline")
+        return await extend_deadline(
+            session, case_id, days=days, actor=actor, reason=reason, now=now
+        )
+    if action == "escalate":
+        return await escalate(session, case_id, actor=actor, reason=reason, now=now)
+    if action == "close":
+        return await close_case(session, case_id, actor=actor, reason=reason, now=now)
+    raise RegistryError(f"action: choose one of {', '.join(MANUAL_ACTIONS)}")
