@@ -243,6 +243,16 @@ class Settings(BaseSettings):
         le=3600,
         description="how often `serve` (and `termgate mail deliver`) look for mail that is due",
     )
+    scheduler_poll_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="how often the scheduler's leader looks for deadlines that are due",
+    )
+    scheduler_enabled: bool = Field(
+        default=True,
+        description="`serve` takes part in electing the scheduler leader (one per cluster)",
+    )
     terms_dir: Path = Field(
         default=TERMS_DIR, description="folder of the terms text and policy.toml"
     )

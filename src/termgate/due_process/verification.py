@@ -10,7 +10,7 @@ accepts, or escalates to a case. A request still open at its deadline escalates 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -24,13 +24,11 @@ from termgate.db.due_process_records import (
     VerificationUpload,
 )
 from termgate.db.models import Application, Developer
+from termgate.due_process.cases import open_case
 from termgate.due_process.uploads import MAX_FILES, Evidence
 from termgate.governance.errors import PolicyInputError
 from termgate.notify.inbox import notify_developer
 from termgate.settings import Settings
-
-# Opens a case for an escalated request and returns its id (the case machinery, when wired).
-CaseOpener = Callable[[AsyncSession, VerificationRequest, str, datetime], Awaitable[str | None]]
 
 POLICY_QUESTIONS = (
     ("use_case", "Describe how the application uses the data today. Declared use case: {use_case}"),
@@ -188,9 +186,8 @@ async def decide(
     reason: str,
     actor: str,
     now: datetime,
-    open_case: CaseOpener | None = None,
 ) -> VerificationRequest:
-    """Accepts an answered request, or escalates an open or answered one (a case when wired)."""
+    """Accepts an answered request, or escalates an open or answered one to a case (4.2)."""
     why = reason.strip()
     if not why:
         raise PolicyInputError("reason", "give a reason; it is recorded and sent to the developer")
@@ -202,9 +199,7 @@ async def decide(
     if request.state not in allowed:
         verb = "accepted" if accept else "escalated"
         raise RegistryError(f"the request is {request.state.value}; it cannot be {verb}")
-    await _settle(
-        session, request, accept=accept, reason=why, actor=actor, now=now, open_case=open_case
-    )
+    await _settle(session, request, accept=accept, reason=why, actor=actor, now=now)
     return request
 
 
@@ -216,14 +211,22 @@ async def _settle(
     reason: str,
     actor: str,
     now: datetime,
-    open_case: CaseOpener | None,
 ) -> None:
     request.state = VerificationState.ACCEPTED if accept else VerificationState.ESCALATED
     request.decided_at = now
     request.decided_by = actor
     request.decision_reason = reason
-    if not accept and open_case is not None:
-        request.case_id = await open_case(session, request, reason, now)
+    if not accept:
+        case = await open_case(
+            session,
+            developer_id=request.developer_id,
+            application_id=request.application_id,
+            clauses=["4.3"],
+            summary=f"Verification {request.id} escalated: {reason}",
+            actor=actor,
+            now=now,
+        )
+        request.case_id = case.id
     action = "accepted" if accept else "escalated"
     detail = reason + (f"; case {request.case_id}" if request.case_id else "")
     await record(session, actor, action, "verification", request.id, detail)
@@ -248,9 +251,7 @@ async def list_verifications(
     return list(await session.scalars(query))
 
 
-async def verification_deadlines(
-    session: AsyncSession, now: datetime, open_case: CaseOpener | None = None
-) -> int:
+async def verification_deadlines(session: AsyncSession, now: datetime) -> int:
     """Scheduler job: every request still open at its deadline escalates."""
     query = select(VerificationRequest).where(
         VerificationRequest.state == VerificationState.OPEN, VerificationRequest.deadline <= now
@@ -265,7 +266,6 @@ async def verification_deadlines(
             reason=reason,
             actor="scheduler",
             now=now,
-            open_case=open_case,
         )
         acted += 1
     return acted

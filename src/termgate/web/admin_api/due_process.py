@@ -221,16 +221,19 @@ async def outstanding_op(admin: Admin) -> list[OutstandingAttestation]:
 
 async def verification_out(admin: Caller, request: VerificationRequest) -> VerificationOut:
     answers = verification.answers_of(request)
-    shown = VerificationOut.model_validate(request)
-    shown.state = request.state.value
-    shown.questions = [
-        Question(id=q["id"], question=q["question"], answer=answers.get(q["id"]))
-        for q in verification.questions_of(request)
-    ]
-    shown.evidence = [
-        UploadOut.model_validate(u) for u in await verification.uploads_of(admin.session, request)
-    ]
-    return shown
+    columns = set(VerificationOut.model_fields) - {"questions", "evidence", "state"}
+    return VerificationOut(
+        **{column: getattr(request, column) for column in columns},
+        state=request.state.value,
+        questions=[
+            Question(id=q["id"], question=q["question"], answer=answers.get(q["id"]))
+            for q in verification.questions_of(request)
+        ],
+        evidence=[
+            UploadOut.model_validate(upload)
+            for upload in await verification.uploads_of(admin.session, request)
+        ],
+    )
 
 
 @router.post(

@@ -1,5 +1,5 @@
 """The provider console: review queue, developers, applications, keys, terms, products and
-plans, maintenance, lifecycle and announcements, audit, mail."""
+plans, maintenance, lifecycle and announcements, cases and the scheduler, audit, mail."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from termgate.web.console import (
     administrators,
     applications,
     auth,
+    cases,
     closure,
     developers,
     incidents,
@@ -19,6 +20,7 @@ from termgate.web.console import (
     plans,
     products,
     reviews,
+    scheduler,
     status,
     terms,
 )
@@ -32,6 +34,8 @@ def routes() -> list[BaseRoute]:
         *developers.routes,
         *applications.routes,
         *status.routes,
+        *cases.routes,
+        *scheduler.routes,
         *terms.routes,
         *products.routes,
         *plans.routes,

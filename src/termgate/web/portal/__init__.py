@@ -1,4 +1,4 @@
-"""The developer portal: the API and its terms, sign-up, applications, keys, plans, inbox."""
+"""The developer portal: the API and its terms, sign-up, applications, keys, plans, inbox, cases."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute
 
 from termgate.web.portal.account import routes as account_routes
 from termgate.web.portal.applications import routes as application_routes
+from termgate.web.portal.cases import routes as case_routes
 from termgate.web.portal.due_process import routes as due_process_routes
 from termgate.web.portal.errors import routes as error_routes
 from termgate.web.portal.home import routes as home_routes
@@ -19,5 +20,6 @@ def routes() -> list[BaseRoute]:
         *terms_routes,
         *error_routes,
         *application_routes,
+        *case_routes,
         *due_process_routes,
     ]

@@ -2,7 +2,7 @@
 terminations and deletion attestations (6.2-6.4), notices to end users
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 Create Date: 2026-11-29 16:35:49
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0018"
-down_revision: str | Sequence[str] | None = "0014"
+down_revision: str | Sequence[str] | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
