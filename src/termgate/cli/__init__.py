@@ -57,6 +57,15 @@ class Commands(LazyGroup):
         "apply": Lazy("termgate.cli.catalogue", "apply",
                       "Bring products, plans, maintenance window and lifecycle states to FILE "
                       "(idempotent)."),
+        "incidents": Lazy("termgate.cli.due_process", "incidents",
+                          "Incident reports (clause 5.1)."),
+        "terminate": Lazy("termgate.cli.due_process", "terminate",
+                          "End a developer's licence: every key, secret, token and consent is "
+                          "revoked (6.2-6.3)."),
+        "attestations": Lazy("termgate.cli.due_process", "attestations",
+                             "Deletion attestations (clause 6.4)."),
+        "case-file": Lazy("termgate.cli.due_process", "case_files",
+                          "Case files of incidents, terminations and verifications."),
         "export": Lazy("termgate.cli.catalogue", "export",
                        "Write the current catalogue in the format `termgate apply` reads."),
     }  # fmt: skip
