@@ -24,6 +24,7 @@ from schemathesis.checks import (
 
 from termgate.db.models import Subscription
 from termgate.db.programme import AdminRole
+from termgate.due_process.cases import open_case
 from termgate.governance.lifecycle import LifecycleState, set_lifecycle
 from termgate.governance.maintenance_calendar import add_window
 from termgate.governance.operations import remember
@@ -44,9 +45,10 @@ DEPRECATED = "getCompanies"
 
 
 def _known_ids(
-    programme: Any, plan_id: str, exception_id: str, colleague: tuple[str, str]
+    programme: Any, plan_id: str, exception_id: str, colleague: tuple[str, str], case_id: str
 ) -> dict[str, str]:
     return {
+        "case_id": case_id,
         "administrator_id": colleague[0],
         "token_id": colleague[1],
         "exception_id": exception_id,
@@ -62,10 +64,16 @@ def _known_ids(
     }
 
 
-def _valid_bodies(now: datetime) -> dict[str, dict[str, Any]]:
+def _valid_bodies(now: datetime, programme: Any) -> dict[str, dict[str, Any]]:
     """Bodies naming a real operation and future dates, which random data almost never does."""
     start = now + timedelta(days=7)
     return {
+        "POST /cases": {
+            "developerId": programme.developer_id,
+            "clauses": ["4.4"],
+            "summary": "Over the quota every day",
+        },
+        "POST /cases/{case_id}/extend": {"days": 3, "reason": "asked"},
         "POST /developers": {"email": "schema@example.nl", "name": "Schema Check"},
         "POST /products": {"slug": "gold", "name": "Gold", "environment": "production"},
         "PUT /lifecycle": {
@@ -117,10 +125,19 @@ async def test_clause_3_1_admin_api_conforms_to_its_openapi_document(site: Site)
         )
         token, _ = await issue_token(session, colleague, "colleague")
         colleague_ids = (colleague.id, token.id)
+        case = await open_case(
+            session,
+            developer_id=programme.developer_id,
+            application_id=None,
+            clauses=["4.4"],
+            summary="Over the quota",
+            actor="tests",
+            now=now,
+        )
     # The API's operations, as the control plane would read them from the upstream.
     remember(site.settings, published_document())
-    valid = _valid_bodies(now)
-    known = _known_ids(programme, subscription.plan_id, extra.id, colleague_ids)
+    valid = _valid_bodies(now, programme)
+    known = _known_ids(programme, subscription.plan_id, extra.id, colleague_ids, case.id)
     failures: list[str] = []
     answered: dict[str, set[int]] = {}
 
