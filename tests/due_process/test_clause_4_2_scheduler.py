@@ -33,7 +33,6 @@ async def _tick(scheduler: Scheduler, times: int = 1) -> None:
     try:
         for _ in range(times):
             await scheduler.tick()
-            scheduler.next_at.clear()
     finally:
         await scheduler.close()
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from termgate.db.due_process_records import TerminationGround
 from termgate.db.models import Developer, Subscription
 from termgate.db.programme import AdminRole
+from termgate.due_process.cases import open_case
 from termgate.due_process.incidents import IncidentInput, report_incident
 from termgate.due_process.termination import terminate
 from termgate.due_process.verification import request_verification
@@ -54,10 +55,12 @@ def _known_ids(
     plan_id: str,
     exception_id: str,
     colleague: tuple[str, str],
+    case_id: str,
     due_process: dict[str, str],
 ) -> dict[str, str]:
     return {
         **due_process,
+        "case_id": case_id,
         "administrator_id": colleague[0],
         "token_id": colleague[1],
         "exception_id": exception_id,
@@ -73,10 +76,16 @@ def _known_ids(
     }
 
 
-def _valid_bodies(now: datetime) -> dict[str, dict[str, Any]]:
+def _valid_bodies(now: datetime, programme: Any) -> dict[str, dict[str, Any]]:
     """Bodies naming a real operation and future dates, which random data almost never does."""
     start = now + timedelta(days=7)
     return {
+        "POST /cases": {
+            "developerId": programme.developer_id,
+            "clauses": ["4.4"],
+            "summary": "Over the quota every day",
+        },
+        "POST /cases/{case_id}/extend": {"days": 3, "reason": "asked"},
         "POST /developers": {"email": "schema@example.nl", "name": "Schema Check"},
         "POST /products": {"slug": "gold", "name": "Gold", "environment": "production"},
         "PUT /lifecycle": {
@@ -170,12 +179,23 @@ async def test_clause_3_1_admin_api_conforms_to_its_openapi_document(site: Site)
         )
         token, _ = await issue_token(session, colleague, "colleague")
         colleague_ids = (colleague.id, token.id)
+        case = await open_case(
+            session,
+            developer_id=programme.developer_id,
+            application_id=None,
+            clauses=["4.4"],
+            summary="Over the quota",
+            actor="tests",
+            now=now,
+        )
         due_process = await _due_process_records(session, site, programme)
     # The API's operations, as the control plane would read them from the upstream.
     remember(site.settings, published_document())
-    valid = _valid_bodies(now)
+    valid = _valid_bodies(now, programme)
     valid["POST /verifications"] = {"applicationId": programme.application_id}
-    known = _known_ids(programme, subscription.plan_id, extra.id, colleague_ids, due_process)
+    known = _known_ids(
+        programme, subscription.plan_id, extra.id, colleague_ids, case.id, due_process
+    )
     failures: list[str] = []
     answered: dict[str, set[int]] = {}
 

@@ -102,6 +102,12 @@ async def test_clause_4_3_unanswered_request_escalates_to_a_case_at_its_deadline
         assert request.state.value == "escalated"
         case = await session.get_one(Case, request.case_id)
         assert "4.3" in case.clauses
+    case_file = await site.client.get(
+        f"/admin/api/case-files/case/{case.id}", headers=programme.auth
+    )
+    assert case_file.status_code == 200, case_file.text
+    assert "case-opened" in {entry["action"] for entry in case_file.json()["timeline"]}
+    assert case_file.json()["audit_chain"]["intact"] is True
     refused = await site.client.post(
         f"/admin/api/verifications/{asked['id']}/accept",
         json={"reason": "late"},

@@ -51,6 +51,8 @@ class Commands(LazyGroup):
         "usage": Lazy("termgate.cli.usage", "usage", "Usage events and their retention."),
         "mail": Lazy("termgate.cli.mail", "mail",
                      "The mail outbox: delivery, pending and failed mail."),
+        "cases": Lazy("termgate.cli.cases", "cases",
+                      "Cases of suspected breaches: notice, cure, escalation (clause 4.2)."),
         "init": Lazy("termgate.cli.install", "init",
                      "Production install: migrate, create the first administrator, apply a "
                      "catalogue."),

@@ -1,6 +1,6 @@
-"""The case file (issue 13, item 7): one incident, termination or verification as a document for
-the provider's legal team, in JSON, HTML and PDF, with its record, timeline, evidence and the
-proof that its audit entries belong to an intact hash chain.
+"""The case file (issue 13, item 7): one case, incident, termination or verification as a
+document for the provider's legal team, in JSON, HTML and PDF, with its record, timeline,
+evidence and the proof that its audit entries belong to an intact hash chain.
 
 The proof lists each entry of the timeline with its own and its predecessor's hash, the result of
 walking the whole chain (`verify_chain`) and the chain's head hash at export; anyone holding a
@@ -9,6 +9,7 @@ later export can check the head still follows.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.core.audit import verify_chain
+from termgate.db.due_process import CaseFile
 from termgate.db.due_process_records import Termination
 from termgate.db.models import Application
 from termgate.db.programme import AuditEntry
@@ -28,6 +30,7 @@ from termgate.due_process.attestations import (
     attestation_of,
     verify_attestation,
 )
+from termgate.due_process.cases import get_case, timeline
 from termgate.due_process.incidents import affected_ids, clock, incident_of
 from termgate.due_process.termination import termination_of
 from termgate.due_process.verification import (
@@ -38,7 +41,7 @@ from termgate.due_process.verification import (
 )
 from termgate.governance.errors import PolicyInputError
 
-KINDS = ("incident", "termination", "verification")
+KINDS = ("case", "incident", "termination", "verification")
 TEMPLATES = Path(__file__).parent / "templates"
 _templates = Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(("html",)), trim_blocks=True
@@ -178,7 +181,53 @@ async def _verification(session: AsyncSession, record_id: str, _now: datetime) -
     }
 
 
-READERS = {"incident": _incident, "termination": _termination, "verification": _verification}
+async def _case(session: AsyncSession, record_id: str, _now: datetime) -> dict[str, Any]:
+    case = await get_case(session, record_id)
+    files = await session.scalars(select(CaseFile).where(CaseFile.case_id == case.id))
+    return {
+        "title": f"Case {case.id} (clauses {case.clauses})",
+        "record": {
+            "developer_id": case.developer_id,
+            "application_id": case.application_id,
+            "clauses": case.clauses,
+            "summary": case.summary,
+            "state": case.state,
+            "opened_by": case.opened_by,
+            "opened_at": case.opened_at.isoformat(),
+            "cure_deadline": _iso(case.cure_deadline),
+            "terminate_at": _iso(case.terminate_at),
+            "closed_at": _iso(case.closed_at),
+            "findings": json.loads(case.finding_ids),
+            "events": [
+                {
+                    "at": event.at.isoformat(),
+                    "kind": event.kind,
+                    "actor": event.actor,
+                    "side": event.side,
+                    "body": event.body,
+                }
+                for event in await timeline(session, case)
+            ],
+        },
+        "evidence": [
+            {
+                "file": row.filename,
+                "media_type": row.content_type,
+                "bytes": row.size,
+                "sha256": row.sha256,
+            }
+            for row in files
+        ],
+        "ids": {case.id},
+    }
+
+
+READERS = {
+    "case": _case,
+    "incident": _incident,
+    "termination": _termination,
+    "verification": _verification,
+}
 
 
 def _iso(moment: datetime | None) -> str | None:

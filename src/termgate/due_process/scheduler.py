@@ -46,7 +46,6 @@ Job = Callable[[AsyncSession, datetime], Awaitable[int]]
 class ScheduledJob:
     name: str
     run: Job
-    every: timedelta
     what: str
 
 
@@ -54,49 +53,41 @@ JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob(
         "cure-deadlines",
         jobs.escalate_uncured,
-        timedelta(minutes=1),
         "suspends the party of a case not cured by its deadline (clause 4.2)",
     ),
     ScheduledJob(
         "terminations",
         jobs.terminate_unremedied,
-        timedelta(minutes=1),
         "terminates a suspended case at its termination date (clause 6.3)",
     ),
     ScheduledJob(
         "cure-reminders",
         jobs.remind_cure_deadlines,
-        timedelta(minutes=5),
         "reminds developers days before a cure deadline (clause 4.2)",
     ),
     ScheduledJob(
         "terms-reminders",
         jobs.remind_terms_deadline,
-        timedelta(minutes=15),
         "reminds developers who have not accepted amended terms before the deadline (clause 9)",
     ),
     ScheduledJob(
         "maintenance-notices",
         jobs.notify_maintenance,
-        timedelta(minutes=15),
         "announces moved or extra maintenance windows in advance (clause 8)",
     ),
     ScheduledJob(
         "verification-deadlines",
         verification_deadlines,
-        timedelta(minutes=1),
         "escalates a verification request not answered by its deadline to a case (clause 4.3)",
     ),
     ScheduledJob(
         "incident-clocks",
         incident_clocks,
-        timedelta(minutes=1),
         "records an incident whose notification clock ran out (clause 5.1, GDPR Art. 33)",
     ),
     ScheduledJob(
         "attestation-deadlines",
         attestation_deadlines,
-        timedelta(minutes=5),
         "marks and reminds a terminated developer who has not attested deletion (clause 6.4)",
     ),
 )
@@ -158,7 +149,7 @@ class Scheduler:
         self.settings = settings
         self.table = tuple(table)
         self.leadership = Leadership(engine)
-        self.next_at: dict[str, datetime] = {}
+        self.period = timedelta(seconds=settings.scheduler_poll_seconds)
 
     async def run_job(self, job: ScheduledJob, now: datetime) -> int:
         """Every due item of one job, batch by batch; the outcome is kept for the console."""
@@ -177,13 +168,13 @@ class Scheduler:
         except Exception as failure:  # one failing job must not stop the others
             log.exception("scheduler: job %s failed", job.name)
             error = f"{type(failure).__name__}: {failure}"[:2000]
-        self.next_at[job.name] = now + job.every
         await self._keep(job, started, acted, error)
         return acted
 
     async def _keep(
         self, job: ScheduledJob, started: datetime, acted: int, error: str | None
     ) -> None:
+        now = self.settings.now()
         async with self.sessions.begin() as session:
             row = await session.get(SchedulerJob, job.name)
             if row is None:
@@ -191,22 +182,19 @@ class Scheduler:
                 session.add(row)
             row.last_started_at, row.last_finished_at = started, self.settings.now()
             row.last_node, row.last_acted = NODE, acted
-            row.next_run_at = self.next_at[job.name]
+            row.next_run_at = now + self.period
             row.last_error = error
             if error is not None:
                 row.failures += 1
                 row.last_failed_at = row.last_finished_at
 
     async def tick(self) -> dict[str, int]:
-        """Runs each job that is due, if this node leads; what each did."""
+        """Runs every job, if this node leads; what each did. A job's queries find only what is
+        due, so the leader runs them all at each poll (`scheduler_poll_seconds`)."""
         if not await self.leadership.hold():
             return {}
         now = self.settings.now()
-        return {
-            job.name: await self.run_job(job, now)
-            for job in self.table
-            if self.next_at.get(job.name, now) <= now
-        }
+        return {job.name: await self.run_job(job, now) for job in self.table}
 
     async def close(self) -> None:
         """Gives up the leadership (the next poll of another node takes it)."""

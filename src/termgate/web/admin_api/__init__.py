@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 from termgate import __version__
 from termgate.web.admin_api import (
     administrators,
+    cases,
     creation,
     due_process,
     parties,
@@ -31,7 +32,8 @@ PROBLEM = "application/problem+json"
 DESCRIPTION = (
     "The provider's API for the developer programme: developers, applications, production "
     "reviews, subscriptions and keys (created, suspended, revoked), products and plans, terms "
-    "versions and the audit trail. Authenticate with `Authorization: Bearer tga_…` "
+    "versions, cases (notice, cure, escalation) and the audit trail. Authenticate with "
+    "`Authorization: Bearer tga_…` "
     "(`termgate admin token issue EMAIL`). Refusals are RFC 9457 "
     "problem documents with the error `type` and `httpStatus` of the API's error model, a numeric "
     "`code` and the `clause` of the terms they enforce."
@@ -89,6 +91,7 @@ def create_admin_api() -> FastAPI:
         plans,
         policy,
         administrators,
+        cases,
         due_process,
     ):
         app.include_router(module.router)

@@ -314,7 +314,7 @@ async def escalate_op(admin: Admin, verification_id: Id, body: Decision) -> Veri
 @router.get(
     "/case-files/{kind}/{record_id}",
     operation_id="exportCaseFile",
-    summary="An incident, termination or verification as one document: JSON, HTML or PDF",
+    summary="A case, incident, termination or verification as one document: JSON, HTML or PDF",
     tags=["case files"],
     openapi_extra=clause("4.2"),
     responses={
@@ -324,7 +324,7 @@ async def escalate_op(admin: Admin, verification_id: Id, body: Decision) -> Veri
 )
 async def case_file_op(
     admin: Admin,
-    kind: Literal["incident", "termination", "verification"],
+    kind: Literal["case", "incident", "termination", "verification"],
     record_id: Id,
     format: Annotated[Literal["json", "html", "pdf"], Query()] = "json",
 ) -> Response:
