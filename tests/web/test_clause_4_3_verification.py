@@ -80,6 +80,9 @@ async def test_clause_4_3_developer_answers_with_evidence_and_the_provider_accep
     )
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["state"] == "accepted"
+    listed = await site.client.get("/admin/api/verifications", headers=programme.auth)
+    assert [row["state"] for row in listed.json()] == ["accepted"]
+    assert len(listed.json()[0]["evidence"]) == 2
     case_file = await site.client.get(
         f"/admin/api/case-files/verification/{asked['id']}?format=pdf", headers=programme.auth
     )

@@ -102,6 +102,8 @@ async def test_clause_6_2_provider_terminates_everything_and_the_developer_attes
         "/admin/api/attestations/outstanding", headers=programme.auth
     )
     assert outstanding.json() == []
+    listed = await site.client.get("/admin/api/terminations", headers=programme.auth)
+    assert [(row["id"], row["attested"]) for row in listed.json()] == [(shown["id"], True)]
     case_file = await site.client.get(
         f"/admin/api/case-files/termination/{shown['id']}", headers=programme.auth
     )

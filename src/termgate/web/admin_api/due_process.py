@@ -22,7 +22,12 @@ from termgate.db.models import Developer
 from termgate.due_process import incidents, verification
 from termgate.due_process.attestations import attestation_of, outstanding
 from termgate.due_process.case_file import as_html, as_pdf, case_file
-from termgate.due_process.termination import provider_ground, terminate, termination_of
+from termgate.due_process.termination import (
+    list_terminations,
+    provider_ground,
+    terminate,
+    termination_of,
+)
 from termgate.governance.errors import PolicyInputError
 from termgate.web.admin_api.access import Admin, Caller
 from termgate.web.admin_api.due_process_models import (
@@ -187,6 +192,17 @@ def _ground(value: str) -> TerminationGround:
 
 
 @router.get(
+    "/terminations",
+    operation_id="listTerminations",
+    summary="List terminations, the newest first",
+    tags=["terminations"],
+    openapi_extra=clause("6.2"),
+)
+async def list_terminations_op(admin: Admin) -> list[TerminationOut]:
+    return [await termination_out(admin, t) for t in await list_terminations(admin.session)]
+
+
+@router.get(
     "/terminations/{termination_id}",
     operation_id="getTermination",
     summary="A termination and whether its deletion was attested",
@@ -256,6 +272,18 @@ async def request_verification_op(admin: Admin, body: VerificationDraft) -> Veri
             settings=admin.settings,
         )
     return await verification_out(admin, request)
+
+
+@router.get(
+    "/verifications",
+    operation_id="listVerifications",
+    summary="List verification requests, the newest first",
+    tags=["verifications"],
+    openapi_extra=clause("4.3"),
+)
+async def list_verifications_op(admin: Admin) -> list[VerificationOut]:
+    requests = await verification.list_verifications(admin.session)
+    return [await verification_out(admin, request) for request in requests]
 
 
 @router.get(
