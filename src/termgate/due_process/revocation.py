@@ -50,7 +50,7 @@ async def revoke_keys(
         )
     )
     count = 0
-    for key in keys:
+    for key in list(keys):
         key.status = Status.REVOKED
         key.status_reason = reason
         key.revoked_at = now
@@ -110,13 +110,13 @@ async def end_application(
     # Tokens first, so each family is counted here; withdrawing the consents then ends them.
     revoked.add(await revoke_tokens(session, application, reason=reason, actor=actor, now=now))
     revoked.add(await withdraw_consents(session, application, reason=reason, actor=actor, now=now))
-    for subscription in await session.scalars(
-        select(Subscription).where(
-            Subscription.application_id == application.id, Subscription.status != Status.REVOKED
-        )
-    ):
+    live = select(Subscription).where(
+        Subscription.application_id == application.id, Subscription.status != Status.REVOKED
+    )
+    for subscription in list(await session.scalars(live)):
         subscription.status = Status.REVOKED
         subscription.status_reason = reason
+        await record(session, actor, "revoked", "subscription", subscription.id, reason)
         record_access_change(session, "subscription", subscription.id)
     if application.client_secret_hash is not None:
         application.client_secret_hash = None
