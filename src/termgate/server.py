@@ -24,6 +24,7 @@ from termgate.core.faults import EXPECTED
 from termgate.core.faults import describe as describe_fault
 from termgate.core.proxies import ClientAddresses, TrustedProxies
 from termgate.db.engine import create_engine, session_factory
+from termgate.due_process.scheduler import Scheduler
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.metrics import gateway_registry
 from termgate.gateway.observe import UsageRecorder
@@ -140,6 +141,9 @@ class TermgateServer:
             ),
             loop.create_task(deliver_forever(self.sessions, self.settings)),  # the mail outbox
         ]
+        if self.settings.scheduler_enabled:  # deadlines: one leader per cluster acts on them
+            scheduler = Scheduler(self.engine, self.sessions, self.settings)
+            self._tasks.append(loop.create_task(scheduler.run_forever()))
         if self.gateway.catalog is None:
             self._tasks.append(loop.create_task(self._load_catalog_until_done()))
 

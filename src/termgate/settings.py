@@ -248,6 +248,16 @@ class Settings(BaseSettings):
         le=3600,
         description="how often `serve` (and `termgate mail deliver`) look for mail that is due",
     )
+    scheduler_poll_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="how often the scheduler's leader looks for deadlines that are due",
+    )
+    scheduler_enabled: bool = Field(
+        default=True,
+        description="`serve` takes part in electing the scheduler leader (one per cluster)",
+    )
     terms_dir: Path = Field(
         default=TERMS_DIR, description="folder of the terms text and policy.toml"
     )
@@ -260,6 +270,18 @@ class Settings(BaseSettings):
     )
     clock_offset_seconds: float = Field(
         default=0.0, description="moves termgate's clock (tests and demos of deadlines only)"
+    )
+    incident_clock_hours: int = Field(
+        default=72, ge=1, le=720, description="hours from an incident's discovery to notify"
+    )
+    attestation_days: int = Field(
+        default=30, ge=1, le=365, description="days a terminated developer has to attest deletion"
+    )
+    verification_days: int = Field(
+        default=14, ge=1, le=365, description="days a developer has to answer a verification"
+    )
+    upload_max_bytes: int = Field(
+        default=5_000_000, ge=1024, le=100_000_000, description="largest evidence upload"
     )
 
     @field_validator("database_url")

@@ -21,14 +21,21 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.db.models import Subscription
+from termgate.db.due_process_records import TerminationGround
+from termgate.db.models import Developer, Subscription
 from termgate.db.programme import AdminRole
+from termgate.due_process.cases import open_case
+from termgate.due_process.incidents import IncidentInput, report_incident
+from termgate.due_process.termination import terminate
+from termgate.due_process.verification import request_verification
 from termgate.governance.lifecycle import LifecycleState, set_lifecycle
 from termgate.governance.maintenance_calendar import add_window
 from termgate.governance.operations import remember
 from termgate.registry.admin_tokens import issue_token
 from termgate.registry.admins import create_administrator
+from termgate.registry.developers import create_developer
 from tests.support.contract import published_document
 from tests.web.conftest import Site, seed_programme
 
@@ -44,9 +51,16 @@ DEPRECATED = "getCompanies"
 
 
 def _known_ids(
-    programme: Any, plan_id: str, exception_id: str, colleague: tuple[str, str]
+    programme: Any,
+    plan_id: str,
+    exception_id: str,
+    colleague: tuple[str, str],
+    case_id: str,
+    due_process: dict[str, str],
 ) -> dict[str, str]:
     return {
+        **due_process,
+        "case_id": case_id,
         "administrator_id": colleague[0],
         "token_id": colleague[1],
         "exception_id": exception_id,
@@ -62,10 +76,16 @@ def _known_ids(
     }
 
 
-def _valid_bodies(now: datetime) -> dict[str, dict[str, Any]]:
+def _valid_bodies(now: datetime, programme: Any) -> dict[str, dict[str, Any]]:
     """Bodies naming a real operation and future dates, which random data almost never does."""
     start = now + timedelta(days=7)
     return {
+        "POST /cases": {
+            "developerId": programme.developer_id,
+            "clauses": ["4.4"],
+            "summary": "Over the quota every day",
+        },
+        "POST /cases/{case_id}/extend": {"days": 3, "reason": "asked"},
         "POST /developers": {"email": "schema@example.nl", "name": "Schema Check"},
         "POST /products": {"slug": "gold", "name": "Gold", "environment": "production"},
         "PUT /lifecycle": {
@@ -80,11 +100,53 @@ def _valid_bodies(now: datetime) -> dict[str, dict[str, Any]]:
         },
         "PATCH /administrators/{administrator_id}": {"role": "operator"},
         "POST /administrators/{administrator_id}/tokens": {"label": "ci"},
+        "POST /incidents/{incident_id}/triage": {"state": "triaged", "reason": "read"},
+        "POST /incidents/{incident_id}/contain": {"scope": "application"},
+        "POST /incidents/{incident_id}/notify": {"text": "Your data may have leaked."},
+        "POST /developers/{developer_id}/terminate": {"ground": "other", "reason": "ended"},
+        "POST /verifications/{verification_id}/accept": {"reason": "complete"},
+        "POST /verifications/{verification_id}/escalate": {"reason": "no answer"},
         "POST /announcements": {
             "title": "Companies list changes",
             "body": "The companies list gains a field.",
             "operations": [DEPRECATED],
         },
+    }
+
+
+async def _due_process_records(session: AsyncSession, site: Site, programme: Any) -> dict[str, str]:
+    """An incident report, a verification request and the termination of another developer,
+    so the due-process operations have real ids to act on."""
+    developer = await session.get_one(Developer, programme.developer_id)
+    incident = await report_incident(
+        session,
+        developer,
+        IncidentInput(programme.application_id, "A leak", "2026-01-01T00:00", "", "", ""),
+        site.settings,
+    )
+    asked = await request_verification(
+        session,
+        programme.application_id,
+        note="",
+        questions=[],
+        days=None,
+        actor="tests",
+        settings=site.settings,
+    )
+    other = await create_developer(session, email="gone@example.nl", name="Gone", actor="tests")
+    ended = await terminate(
+        session,
+        other.id,
+        ground=TerminationGround.OTHER,
+        reason="tests",
+        actor="tests",
+        settings=site.settings,
+    )
+    return {
+        "incident_id": incident.id,
+        "verification_id": asked.id,
+        "termination_id": ended.id,
+        "record_id": asked.id,
     }
 
 
@@ -117,10 +179,23 @@ async def test_clause_3_1_admin_api_conforms_to_its_openapi_document(site: Site)
         )
         token, _ = await issue_token(session, colleague, "colleague")
         colleague_ids = (colleague.id, token.id)
+        case = await open_case(
+            session,
+            developer_id=programme.developer_id,
+            application_id=None,
+            clauses=["4.4"],
+            summary="Over the quota",
+            actor="tests",
+            now=now,
+        )
+        due_process = await _due_process_records(session, site, programme)
     # The API's operations, as the control plane would read them from the upstream.
     remember(site.settings, published_document())
-    valid = _valid_bodies(now)
-    known = _known_ids(programme, subscription.plan_id, extra.id, colleague_ids)
+    valid = _valid_bodies(now, programme)
+    valid["POST /verifications"] = {"applicationId": programme.application_id}
+    known = _known_ids(
+        programme, subscription.plan_id, extra.id, colleague_ids, case.id, due_process
+    )
     failures: list[str] = []
     answered: dict[str, set[int]] = {}
 

@@ -51,12 +51,23 @@ class Commands(LazyGroup):
         "usage": Lazy("termgate.cli.usage", "usage", "Usage events and their retention."),
         "mail": Lazy("termgate.cli.mail", "mail",
                      "The mail outbox: delivery, pending and failed mail."),
+        "cases": Lazy("termgate.cli.cases", "cases",
+                      "Cases of suspected breaches: notice, cure, escalation (clause 4.2)."),
         "init": Lazy("termgate.cli.install", "init",
                      "Production install: migrate, create the first administrator, apply a "
                      "catalogue."),
         "apply": Lazy("termgate.cli.catalogue", "apply",
                       "Bring products, plans, maintenance window and lifecycle states to FILE "
                       "(idempotent)."),
+        "incidents": Lazy("termgate.cli.due_process", "incidents",
+                          "Incident reports (clause 5.1)."),
+        "terminate": Lazy("termgate.cli.due_process", "terminate",
+                          "End a developer's licence: every key, secret, token and consent is "
+                          "revoked (6.2-6.3)."),
+        "attestations": Lazy("termgate.cli.due_process", "attestations",
+                             "Deletion attestations (clause 6.4)."),
+        "case-file": Lazy("termgate.cli.due_process", "case_files",
+                          "Case files of incidents, terminations and verifications."),
         "export": Lazy("termgate.cli.catalogue", "export",
                        "Write the current catalogue in the format `termgate apply` reads."),
     }  # fmt: skip

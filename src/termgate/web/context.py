@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -31,6 +31,7 @@ from termgate.core.sessions import signed_in_id, still_valid
 from termgate.db.engine import session_factory
 from termgate.db.models import Developer
 from termgate.db.programme import Administrator
+from termgate.governance.errors import PolicyInputError
 from termgate.identity.throttle import SignInThrottle, ThrottlePolicy
 from termgate.notify.outbox import transaction
 from termgate.registry.developers import clean_text
@@ -40,8 +41,23 @@ TEMPLATES = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"
 # Form fields that are textareas: line breaks and tabs are allowed there, in no other field.
 MULTILINE_FIELDS = frozenset(
-    {"body", "change_summary", "description", "note", "reason", "redirect_uris", "use_case"}
+    {
+        "affected_end_users",
+        "body",
+        "change_summary",
+        "containment",
+        "description",
+        "note",
+        "questions",
+        "reason",
+        "redirect_uris",
+        "statement",
+        "summary",
+        "text",
+        "use_case",
+    }
 )
+ANSWER_PREFIX = "answer_"  # a verification's answers (answer_<question id>) are textareas too
 
 
 @dataclass
@@ -111,7 +127,11 @@ async def checked_form(request: Request) -> FormData:
         raise CsrfError("the form expired or did not come from this site; reload and try again")
     for name, value in form.multi_items():
         if isinstance(value, str):
-            clean_text(name, value, multiline=name in MULTILINE_FIELDS)
+            clean_text(
+                name,
+                value,
+                multiline=name in MULTILINE_FIELDS or name.startswith(ANSWER_PREFIX),
+            )
     return form
 
 
@@ -219,3 +239,13 @@ def redirect(path: str) -> RedirectResponse:
 
 def not_found(request: Request) -> Response:
     return render(request, "not_found.html", status_code=404)
+
+
+@contextmanager
+def named_field() -> Iterator[None]:
+    """A form's refusal starts with the field it is about, as the form labels it."""
+    try:
+        yield
+    except PolicyInputError as refusal:
+        label = refusal.field.replace("_", " ")
+        raise PolicyInputError(refusal.field, f"{label}: {refusal}") from None

@@ -6,6 +6,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from termgate.db import (  # noqa: F401 (they declare tables on Base)
+    due_process,
+    due_process_records,
     oauth,
     programme,
     traffic,

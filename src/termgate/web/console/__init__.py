@@ -1,5 +1,6 @@
 """The provider console: review queue, developers, applications, keys, terms, products and
-plans, maintenance, lifecycle and announcements, audit, mail, usage analytics."""
+plans, maintenance, lifecycle and announcements, cases and the scheduler, incidents,
+verifications and terminations, audit, mail, usage analytics."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from termgate.web.console import (
     administrators,
     applications,
     auth,
+    cases,
+    closure,
     developers,
+    incidents,
     lifecycle,
     mail,
     maintenance,
@@ -17,6 +21,7 @@ from termgate.web.console import (
     plans,
     products,
     reviews,
+    scheduler,
     status,
     terms,
     usage,
@@ -31,6 +36,8 @@ def routes() -> list[BaseRoute]:
         *developers.routes,
         *applications.routes,
         *status.routes,
+        *cases.routes,
+        *scheduler.routes,
         *terms.routes,
         *products.routes,
         *plans.routes,
@@ -39,4 +46,6 @@ def routes() -> list[BaseRoute]:
         *mail.routes,
         *administrators.routes,
         *usage.routes,
+        *incidents.routes,
+        *closure.routes,
     ]

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from termgate.core.errors import RegistryError
 from termgate.db.models import Application, Developer, UsageEvent
 from termgate.db.oauth import Consent, EndUser
+from termgate.due_process.end_user_notices import notices_for
 from termgate.identity.consents import all_consents, end_user_actor, live_consents, withdraw
 from termgate.web.context import checked_form, flash, not_found, redirect, render, unit_of_work, web
 from termgate.web.end_user.common import (
@@ -98,6 +99,7 @@ async def connected_apps(request: Request, session: AsyncSession, end_user: EndU
         end_user=end_user,
         connections=connections,
         reads=await _last_reads(session, end_user.id),
+        notices=await notices_for(session, end_user.id),
     )
 
 

@@ -1,0 +1,83 @@
+"""Clause 4.2 / 6.3 deadlines acted on by the scheduler: each once, whatever the number of
+ticks, with a moved clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from termgate.core.audit import verify_chain
+from termgate.db.due_process import Case, SchedulerJob, SchedulerRun
+from termgate.db.models import Application, Status
+from termgate.db.programme import InboxMessage
+from termgate.due_process.cases import open_case
+from termgate.due_process.scheduler import Scheduler
+from termgate.settings import load_settings
+from tests.conftest import free_port
+from tests.unit.registry_support import parties
+
+DAY = 86_400.0
+
+
+def _scheduler(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], days: float
+) -> Scheduler:
+    settings = load_settings(clock_offset_seconds=days * DAY, smtp_port=free_port())
+    return Scheduler(engine, sessions, settings)
+
+
+async def _tick(scheduler: Scheduler, times: int = 1) -> None:
+    """Ticks as this leader, then leaves the leadership for the next day's scheduler."""
+    try:
+        for _ in range(times):
+            await scheduler.tick()
+    finally:
+        await scheduler.close()
+
+
+async def _kinds(session: AsyncSession) -> list[str]:
+    return list(await session.scalars(select(InboxMessage.kind).order_by(InboxMessage.at)))
+
+
+async def test_clause_4_2_reminders_then_suspension_then_termination_each_once(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    opened_at = _scheduler(engine, sessions, 0).settings.now()
+    async with sessions.begin() as session:
+        party = await parties(session)
+        case = await open_case(
+            session,
+            developer_id=party.developer.id,
+            application_id=party.application.id,
+            clauses=["3.3 d"],
+            summary="enumeration of employees",
+            actor="ops",
+            now=opened_at,
+        )
+    for day, expected in [(7.5, "noticed"), (9.5, "noticed"), (10.1, "suspended")]:
+        await _tick(_scheduler(engine, sessions, day), times=3)  # later ticks: nothing more
+        async with sessions.begin() as session:
+            assert (await session.get_one(Case, case.id)).state == expected
+    async with sessions.begin() as session:
+        kinds = await _kinds(session)
+        assert kinds.count("case-reminder") == 2  # 3 days and 1 day before
+        application = await session.get_one(Application, party.application.id)
+        assert application.status is Status.SUSPENDED
+        stored = await session.get_one(Case, case.id)
+        assert stored.terminate_at is not None
+        assert stored.terminate_at - opened_at > timedelta(days=20)
+    await _tick(_scheduler(engine, sessions, 21))
+    await _tick(_scheduler(engine, sessions, 22))
+    async with sessions.begin() as session:
+        assert (await session.get_one(Case, case.id)).state == "terminated"
+        runs = list(await session.scalars(select(SchedulerRun.job).order_by(SchedulerRun.job)))
+        assert runs == ["cure-deadlines", "cure-reminders", "cure-reminders", "terminations"]
+        assert (await _kinds(session)).count("case-terminated") == 1
+        jobs = {row.name: row for row in await session.scalars(select(SchedulerJob))}
+        assert jobs["terminations"].last_acted == 0
+        assert jobs["terminations"].failures == 0
+        assert jobs["terminations"].next_run_at is not None
+        assert await verify_chain(session) is None
+        assert await session.scalar(select(func.count()).select_from(Case)) == 1
