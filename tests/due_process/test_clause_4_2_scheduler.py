@@ -3,7 +3,7 @@ ticks, with a moved clock."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -13,7 +13,7 @@ from termgate.db.due_process import Case, SchedulerJob, SchedulerRun
 from termgate.db.models import Application, Status
 from termgate.db.programme import InboxMessage
 from termgate.due_process.cases import open_case
-from termgate.due_process.scheduler import Scheduler
+from termgate.due_process.scheduler import JOBS, ScheduledJob, Scheduler
 from termgate.governance.maintenance_calendar import add_window
 from termgate.registry.terms import publish_terms
 from termgate.settings import load_settings
@@ -118,3 +118,27 @@ async def test_clause_9_and_8_terms_reminders_and_maintenance_notices_go_out_onc
         assert runs == ["maintenance-notices", "terms-reminders", "terms-reminders"]
         developer = await session.get_one(type(party.developer), party.developer.id)
         assert developer.status is Status.ACTIVE
+
+
+async def _broken(session: AsyncSession, now: datetime) -> int:
+    raise RuntimeError("the relay's certificate expired")
+
+
+async def test_clause_4_2_a_failing_job_is_recorded_and_the_others_still_run(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    settings = load_settings(smtp_port=free_port())
+    table = (ScheduledJob("broken", _broken, "fails"), *JOBS)
+    scheduler = Scheduler(engine, sessions, settings, table)
+    try:
+        for _ in range(2):
+            done = await scheduler.tick()
+    finally:
+        await scheduler.close()
+    assert set(done) == {"broken", *(job.name for job in JOBS)}
+    async with sessions.begin() as session:
+        states = {row.name: row for row in await session.scalars(select(SchedulerJob))}
+        assert states["broken"].failures == 2
+        assert states["broken"].last_error == "RuntimeError: the relay's certificate expired"
+        assert states["cure-deadlines"].failures == 0
+        assert states["cure-deadlines"].last_finished_at is not None
