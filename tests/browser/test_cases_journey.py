@@ -1,4 +1,4 @@
-"""Clauses 4.2 and 6.3 in the browser: the provider opens a case; the notice reaches the
+"""Clauses 4.2 and 6.2 in the browser: the provider opens a case; the notice reaches the
 developer's inbox and mail; the developer replies with a file; the provider accepts the cure. A
 second case left unanswered is escalated by the scheduler of a node whose clock stands ten days
 later: the application is suspended and both gateway nodes refuse it; the audit chain verifies."""

@@ -1,4 +1,4 @@
-"""Clause 4.2 / 6.3 deadlines acted on by the scheduler: each once, whatever the number of
+"""Clause 4.2 / 6.2 deadlines acted on by the scheduler: each once, whatever the number of
 ticks, with a moved clock."""
 
 from __future__ import annotations

@@ -1,2 +1,2 @@
-"""Due process (issue 13): cases with notice and cure (clauses 4.2, 6.3), and the cluster's one
+"""Due process (issue 13): cases with notice and cure (clauses 4.2, 6.2), and the cluster's one
 scheduler that acts on every deadline exactly once."""
