@@ -22,6 +22,8 @@ PAGES = (
     "/console/terms",
     "/console/audit",
     "/console/mail",
+    "/console/cases",
+    "/console/scheduler",
 )
 
 
