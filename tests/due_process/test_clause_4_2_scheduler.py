@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -142,3 +143,22 @@ async def test_clause_4_2_a_failing_job_is_recorded_and_the_others_still_run(
         assert states["broken"].last_error == "RuntimeError: the relay's certificate expired"
         assert states["cure-deadlines"].failures == 0
         assert states["cure-deadlines"].last_finished_at is not None
+
+
+async def test_clause_4_2_on_postgresql_one_scheduler_leads_until_it_stops(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's; on SQLite the single node leads")
+    settings = load_settings(smtp_port=free_port())
+    first = Scheduler(engine, sessions, settings)
+    second = Scheduler(engine, sessions, settings)
+    try:
+        assert await first.tick() != {}
+        assert await second.tick() == {}
+        await first.close()
+        assert await second.tick() != {}
+        assert await first.tick() == {}
+    finally:
+        await first.close()
+        await second.close()
