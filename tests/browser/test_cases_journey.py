@@ -1,4 +1,4 @@
-"""Clauses 4.2 and 6.3 in the browser: the provider opens a case; the notice reaches the
+"""Clauses 4.2 and 6.2 in the browser: the provider opens a case; the notice reaches the
 developer's inbox and mail; the developer replies with a file; the provider accepts the cure. A
 second case left unanswered is escalated by the scheduler of a node whose clock stands ten days
 later: the application is suspended and both gateway nodes refuse it; the audit chain verifies."""
@@ -35,6 +35,7 @@ from tests.browser.conftest import Stack, photograph
 from tests.browser.steps import sign_in_to_console, sign_in_to_portal
 from tests.conftest import free_port
 from tests.support.processes import serving
+from tests.support.timing import within
 
 EMAIL = "erik@salary-export.example"
 PASSWORD = "cases-journey-2026"
@@ -129,6 +130,9 @@ async def pages(browser: Browser, stack: Stack) -> AsyncIterator[tuple[Page, Pag
     await developer.close()
 
 
+# The first browser test of a session also bears the stack's start (about a minute on a busy
+# machine); this walk starts a second node too.
+@pytest.mark.timeout(300)
 async def test_clause_4_2_notice_reply_cure_and_day_10_suspension_on_every_node(
     stack: Stack, pages: tuple[Page, Page], tmp_path: Path
 ) -> None:
@@ -197,7 +201,7 @@ async def test_clause_4_2_notice_reply_cure_and_day_10_suspension_on_every_node(
             suspended_at = loop.time()
             for node, token in ((stack.url, client.token), (later, client.later_token)):
                 while (answer := await _code(node, client, token)) != (403, 40301):
-                    assert loop.time() - suspended_at < 1.5, (node, answer)
+                    assert loop.time() - suspended_at < within(1.0), (node, answer)
                     await asyncio.sleep(0.05)
             async with sessions() as session:
                 application = await session.get_one(Application, client.application_id)

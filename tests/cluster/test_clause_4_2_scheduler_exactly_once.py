@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -59,6 +60,7 @@ async def _runs(sessions: async_sessionmaker[AsyncSession]) -> list[SchedulerRun
         return list(await session.scalars(select(SchedulerRun).where(SchedulerRun.job == JOB)))
 
 
+@pytest.mark.timeout(300)  # three node starts, each several seconds on a busy machine
 async def test_clause_4_2_each_deadline_once_with_two_nodes_and_a_killed_leader(
     cluster_database_url: str, cluster_sessions: async_sessionmaker[AsyncSession]
 ) -> None:

@@ -1,4 +1,4 @@
-"""Clause 4.2 / 6.3 on the database: notice and cure, escalation, immediate suspension, each
+"""Clause 4.2 / 6.2 on the database: notice and cure, escalation, immediate suspension, each
 transition audited, bad input refused with nothing changed."""
 
 from __future__ import annotations

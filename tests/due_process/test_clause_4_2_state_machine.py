@@ -1,4 +1,4 @@
-"""Clause 4.2 / 6.3: the case state machine, every allowed and every refused transition."""
+"""Clause 4.2 / 6.2: the case state machine, every allowed and every refused transition."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_clause_4_2_each_transition_is_allowed_or_refused(state: CaseState, acti
         assert next_state(state, action).value == expected
 
 
-def test_clause_6_3_terminated_and_closed_cases_are_final() -> None:
+def test_clause_6_2_terminated_and_closed_cases_are_final() -> None:
     for state in FINAL:
         assert not [a for (s, a) in TRANSITIONS if s is state]
     every_target = set(TRANSITIONS.values())

@@ -23,6 +23,8 @@ PAGES = (
     "/console/audit",
     "/console/mail",
     "/console/usage",
+    "/console/cases",
+    "/console/scheduler",
 )
 
 

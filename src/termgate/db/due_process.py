@@ -1,4 +1,4 @@
-"""Due process (clauses 4.2 and 6.3): cases with their timeline and files, and the records of
+"""Due process (clauses 4.2 and 6.2): cases with their timeline and files, and the records of
 the cluster's one scheduler (what each job did, item by item, and how its last runs went)."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Case(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     cure_days: Mapped[int] = mapped_column(Integer, nullable=False)
-    # Set by the notice: the party must have remedied the breach by then (clause 6.3).
+    # Set by the notice: the party must have remedied the breach by then (clause 6.2).
     cure_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set by the suspension: the case is terminated then unless cured first.
     terminate_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,6 +1,6 @@
 """Cases: a suspected violation by a developer or one of its applications, and the procedure the
 terms promise for it (clause 4.2: notice and a chance to cure, or immediate intervention where
-there is a plausible risk of damage; clause 6.3: termination of a breach not remedied in time).
+there is a plausible risk of damage; clause 6.2: termination of a breach not remedied in time).
 
 Where a case stands is one explicit state machine, `TRANSITIONS`; every move goes through
 `_move`, which refuses what the table does not allow and writes the move to the hash-chained
@@ -37,7 +37,7 @@ class CaseState(enum.StrEnum):
     CURED = "cured"  # the provider accepted the remedy
     ESCALATED = "escalated"  # not cured in time, or too risky to wait (clause 4.2)
     SUSPENDED = "suspended"  # the party's access is suspended; terminated later unless cured
-    TERMINATED = "terminated"  # clause 6.3
+    TERMINATED = "terminated"  # clause 6.2
     CLOSED = "closed"  # no (further) action
 
 
@@ -268,7 +268,7 @@ async def escalate(
     policy: Policy | None = None,
 ) -> Case:
     """The policy's next step: an open or noticed case is escalated and its party suspended; a
-    suspended case is terminated (clause 6.3)."""
+    suspended case is terminated (clause 6.2)."""
     policy = policy or load_policy(TERMS_DIR)
     why = require_text("reason", reason, 2000, multiline=True)
     case = await get_case(session, case_id)
@@ -287,7 +287,7 @@ async def escalate(
 async def terminate(
     session: AsyncSession, case: Case, *, actor: str, reason: str, now: datetime, policy: Policy
 ) -> Case:
-    """Ends a suspended case: the breach was not remedied (clause 6.3); the party stays
+    """Ends a suspended case: the breach was not remedied (clause 6.2); the party stays
     suspended."""
     await _move(session, case, A.TERMINATE, actor=actor, reason=reason, now=now)
     developer, application = await _party(session, case.developer_id, case.application_id)

@@ -50,7 +50,7 @@ async def escalate_uncured(session: AsyncSession, now: datetime) -> int:
 
 
 async def terminate_unremedied(session: AsyncSession, now: datetime) -> int:
-    """Suspended cases still not cured at their termination date: terminated (6.3)."""
+    """Suspended cases still not cured at their termination date: terminated (6.2)."""
     due = await session.scalars(
         select(Case)
         .where(Case.state == cases.CaseState.SUSPENDED.value, Case.terminate_at <= now)
@@ -61,7 +61,7 @@ async def terminate_unremedied(session: AsyncSession, now: datetime) -> int:
     acted = 0
     for case in list(due):
         await once(session, "terminations", case.id, now, "terminated")
-        reason = "the breach was not remedied after suspension (clause 6.3)"
+        reason = "the breach was not remedied after suspension (clause 6.2)"
         await cases.terminate(session, case, actor=SCHEDULER, reason=reason, now=now, policy=policy)
         acted += 1
     return acted

@@ -82,7 +82,7 @@ def send_notice(
         f"What to do: stop the use described, remedy its effects, and reply in the developer "
         f"portal ({case_link(case)}) saying what you changed, with files if they help.\n\n"
         f"By when: {_when(case.cure_deadline)}. A breach not remedied by then leads to "
-        "suspension of access and, after a further period, termination (clauses 4.2 and 6.3)."
+        "suspension of access and, after a further period, termination (clauses 4.2 and 6.2)."
     )
     by = _when(case.cure_deadline)
     subject = f"Notice of a suspected breach (clause {case.clauses}): reply by {by}"
@@ -117,7 +117,7 @@ def send_suspension(
         f"Clauses concerned:\n{_clauses(case, policy)}\n\n"
         f"What to do: remedy the breach and reply in the developer portal ({case_link(case)}). "
         f"Unless the provider accepts a remedy by {_when(case.terminate_at)}, the licence is "
-        "terminated (clause 6.3)."
+        "terminated (clause 6.2)."
     )
     subject = f"Access suspended (clause {case.clauses}), case {case.id[:8]}"
     _send(session, developer, case, "case-suspended", subject[:300], body, now)
@@ -134,7 +134,7 @@ def send_termination(
     body = (
         f"The breach of case {case.id} was not remedied (clauses concerned:\n"
         f"{_clauses(case, policy)}).\n\nThe licence for {_party(application)} is terminated "
-        "(clause 6.3); its access stays suspended."
+        "(clause 6.2); its access stays suspended."
     )
     _send(session, developer, case, "case-terminated", f"Terminated: case {case.id[:8]}", body, now)
 

@@ -58,7 +58,7 @@ JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob(
         "terminations",
         jobs.terminate_unremedied,
-        "terminates a suspended case at its termination date (clause 6.3)",
+        "terminates a suspended case at its termination date (clause 6.2)",
     ),
     ScheduledJob(
         "cure-reminders",

@@ -166,7 +166,7 @@ async def extend_op(admin: Admin, case_id: Id, body: Extension) -> CaseOut:
     operation_id="escalateCase",
     summary="The policy's next step now: suspend the party, or terminate a suspended case",
     tags=["cases"],
-    openapi_extra=clause("6.3"),
+    openapi_extra=clause("4.2"),
     responses=REFUSED,
 )
 async def escalate_op(admin: Admin, case_id: Id, body: Decision) -> CaseOut:
