@@ -1,4 +1,4 @@
-"""Clauses 6.2-6.3 at a running gateway: a developer terminated through the admin API is refused
+"""Clauses 6.2 at a running gateway: a developer terminated through the admin API is refused
 on every credential within a second (the key, and a token of the same application with another
 live key), while another developer is served on."""
 

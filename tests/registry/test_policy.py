@@ -1,5 +1,5 @@
 """The terms policy (`terms/policy.toml`, `registry/policy.py`): every clause's severity and cure
-period as clause 4.2 and 6.3 need them, and a malformed file refused with the entry named."""
+period as clauses 4.2 and 6.2 need them, and a malformed file refused with the entry named."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_clause_4_2_critical_clauses_have_no_cure_period_and_the_rest_ten_days()
     policy = load_policy(load_settings().terms_dir)
     assert {c.id for c in policy.clauses.values() if c.severity == "critical"} == CRITICAL
     for clause in policy.clauses.values():
-        # 4.2: plausible risk is met at once; 6.3: a breach gets ten days to be cured.
+        # 4.2: plausible risk is met at once; 6.2: a breach gets ten days to be cured.
         assert clause.cure_days == (0 if clause.severity == "critical" else 10), clause
         assert clause.severity in ("minor", "major", "critical")
         assert clause.title

@@ -63,7 +63,7 @@ class Commands(LazyGroup):
                           "Incident reports (clause 5.1)."),
         "terminate": Lazy("termgate.cli.due_process", "terminate",
                           "End a developer's licence: every key, secret, token and consent is "
-                          "revoked (6.2-6.3)."),
+                          "revoked (6.2)."),
         "attestations": Lazy("termgate.cli.due_process", "attestations",
                              "Deletion attestations (clause 6.4)."),
         "case-file": Lazy("termgate.cli.due_process", "case_files",

@@ -1,5 +1,5 @@
 """`termgate incidents|terminate|attestations|case-file`: incident reports (clause 5.1),
-termination (6.2-6.3), deletion attestations (6.4) and case files, from the command line."""
+termination (6.2), deletion attestations (6.4) and case files, from the command line."""
 
 from __future__ import annotations
 
@@ -80,10 +80,10 @@ def incidents_contain(
 
 def terminate(
     developer_id: str,
-    ground: Annotated[str, typer.Option(help="uncured-breach, insolvency or other (6.3)")],
+    ground: Annotated[str, typer.Option(help="uncured-breach, insolvency or other (6.2)")],
     reason: Annotated[str, typer.Option(help="recorded and sent to the developer")],
 ) -> None:
-    """End a developer's licence: every key, secret, token and consent is revoked (6.2-6.3)."""
+    """End a developer's licence: every key, secret, token and consent is revoked (6.2)."""
     from termgate.due_process import termination
 
     settings = settings_or_exit()

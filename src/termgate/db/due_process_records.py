@@ -102,8 +102,8 @@ class IncidentReport(Base):
 
 class TerminationGround(enum.StrEnum):
     DEVELOPER_CLOSURE = "closed-by-dev"  # 6.2: the developer closes the account
-    UNCURED_BREACH = "uncured-breach"  # 6.3: material breach not cured in time
-    INSOLVENCY = "insolvency"  # 6.3: bankruptcy, suspension of payments, dissolution
+    UNCURED_BREACH = "uncured-breach"  # 6.2: material breach not cured in time
+    INSOLVENCY = "insolvency"  # 6.2: bankruptcy, suspension of payments, dissolution
     OTHER = "other"
 
 

@@ -34,8 +34,8 @@ PROVIDER_GROUNDS = (
 )
 GROUND_WORDS = {
     TerminationGround.DEVELOPER_CLOSURE: "you closed your account (clause 6.2)",
-    TerminationGround.UNCURED_BREACH: "a material breach was not cured in time (clause 6.3)",
-    TerminationGround.INSOLVENCY: "an insolvency event (clause 6.3)",
+    TerminationGround.UNCURED_BREACH: "a material breach was not cured in time (clause 6.2)",
+    TerminationGround.INSOLVENCY: "an insolvency event (clause 6.2)",
     TerminationGround.OTHER: "the provider ended the agreement (clause 6.2)",
 }
 

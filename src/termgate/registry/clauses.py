@@ -21,7 +21,7 @@ class Clause:
 
 @dataclass(frozen=True)
 class DueProcess:
-    """How a case proceeds (clauses 4.2, 6.3): the cure period when a clause names none, the
+    """How a case proceeds (clauses 4.2, 6.2): the cure period when a clause names none, the
     days from suspension to termination, and the reminders (days before a cure deadline)."""
 
     cure_days: int = 10

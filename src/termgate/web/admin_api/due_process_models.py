@@ -65,7 +65,7 @@ class NoticeOut(Out):
 
 
 class TerminationRequest(Body):
-    """A ground of clause 6.3 (`uncured-breach`, `insolvency`) or `other`, and the reason."""
+    """A ground of clause 6.2 (`uncured-breach`, `insolvency`) or `other`, and the reason."""
 
     ground: Literal["uncured-breach", "insolvency", "other"]
     reason: Reason
