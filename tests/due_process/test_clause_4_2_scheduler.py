@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from termgate.core.audit import verify_chain
 from termgate.db.due_process import Case, SchedulerJob, SchedulerRun
-from termgate.db.models import Application, Status
+from termgate.db.due_process_records import Termination, TerminationGround
+from termgate.db.models import Application, Developer, Status, SubscriptionKey
 from termgate.db.programme import InboxMessage
 from termgate.due_process.cases import open_case
 from termgate.due_process.scheduler import JOBS, ScheduledJob, Scheduler
@@ -75,6 +76,13 @@ async def test_clause_4_2_reminders_then_suspension_then_termination_each_once(
     await _tick(_scheduler(engine, sessions, 22))
     async with sessions.begin() as session:
         assert (await session.get_one(Case, case.id)).state == "terminated"
+        # The application's licence ended (clause 6.4): revoked with its key and subscription;
+        # the developer's account stays, so no developer termination is recorded.
+        application = await session.get_one(Application, party.application.id)
+        assert application.status is Status.REVOKED
+        key = await session.get_one(SubscriptionKey, party.key.row.id)
+        assert key.revoked_at is not None
+        assert await session.scalar(select(func.count()).select_from(Termination)) == 0
         runs = list(await session.scalars(select(SchedulerRun.job).order_by(SchedulerRun.job)))
         assert runs == ["cure-deadlines", "cure-reminders", "cure-reminders", "terminations"]
         assert (await _kinds(session)).count("case-terminated") == 1
@@ -84,6 +92,35 @@ async def test_clause_4_2_reminders_then_suspension_then_termination_each_once(
         assert jobs["terminations"].next_run_at is not None
         assert await verify_chain(session) is None
         assert await session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+async def test_clause_6_2_an_uncured_case_against_a_developer_terminates_the_account(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    opened_at = _scheduler(engine, sessions, 0).settings.now()
+    async with sessions.begin() as session:
+        party = await parties(session)
+        case = await open_case(
+            session,
+            developer_id=party.developer.id,
+            application_id=None,
+            clauses=["3.3 d"],
+            summary="one account behind many harvesting applications",
+            actor="ops",
+            now=opened_at,
+        )
+    for day in (10.1, 21, 22):
+        await _tick(_scheduler(engine, sessions, day))
+    async with sessions.begin() as session:
+        assert (await session.get_one(Case, case.id)).state == "terminated"
+        [termination] = await session.scalars(select(Termination))
+        assert termination.developer_id == party.developer.id
+        assert termination.ground is TerminationGround.UNCURED_BREACH
+        assert case.id in termination.reason
+        assert termination.keys_revoked == 1
+        developer = await session.get_one(Developer, party.developer.id)
+        assert developer.status is Status.REVOKED
+        assert await verify_chain(session) is None
 
 
 async def test_clause_9_and_8_terms_reminders_and_maintenance_notices_go_out_once(

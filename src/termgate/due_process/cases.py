@@ -21,10 +21,16 @@ from termgate.core.errors import NotFoundError, RegistryError
 from termgate.db.due_process import Case, CaseEvent
 from termgate.db.models import Application, Developer, Status, new_id
 from termgate.due_process import notices
+from termgate.due_process.termination import (
+    UNCURED_BREACH,
+    end_application_for_breach,
+    is_terminated,
+)
+from termgate.due_process.termination import terminate as terminate_developer
 from termgate.registry.clauses import Policy, load_policy
 from termgate.registry.developers import require_text
 from termgate.registry.status import change_status
-from termgate.settings import TERMS_DIR
+from termgate.settings import TERMS_DIR, get_settings
 
 CLAUSE_SEPARATOR = "; "
 MAX_CURE_DAYS = 90
@@ -287,10 +293,24 @@ async def escalate(
 async def terminate(
     session: AsyncSession, case: Case, *, actor: str, reason: str, now: datetime, policy: Policy
 ) -> Case:
-    """Ends a suspended case: the breach was not remedied (clause 6.2); the party stays
-    suspended."""
+    """Ends a suspended case: the breach was not remedied (clause 6.2), so the licence ends as
+    a termination by the provider does (clause 6.4): an application's keys, client secret,
+    tokens and consents are revoked and its end users told; a developer's whole account is
+    terminated, with the deletion attestation that follows."""
     await _move(session, case, A.TERMINATE, actor=actor, reason=reason, now=now)
     developer, application = await _party(session, case.developer_id, case.application_id)
+    if application is not None:
+        await end_application_for_breach(session, application, actor=actor, now=now)
+    elif not await is_terminated(session, developer.id):
+        why = f"case {case.id}: {reason}"
+        await terminate_developer(
+            session,
+            developer.id,
+            ground=UNCURED_BREACH,
+            reason=why,
+            actor=actor,
+            settings=get_settings(),
+        )
     notices.send_termination(session, developer, application, case, policy, now)
     return case
 

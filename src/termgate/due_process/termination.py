@@ -9,7 +9,7 @@ gone, and a deletion attestation (6.4) falls due, asked for by a link mailed to 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,7 +74,7 @@ async def terminate(
     developer = await session.get(Developer, developer_id)
     if developer is None:
         raise NotFoundError(f"no developer {developer_id!r}")
-    if await session.scalar(select(Termination.id).where(Termination.developer_id == developer.id)):
+    if await is_terminated(session, developer.id):
         raise RegistryError(f"the account of {developer.email} was already terminated")
     now = settings.now()
     revoked = Revoked()
@@ -84,21 +84,11 @@ async def terminate(
     revocation = f"terminated: {GROUND_WORDS[ground]}"
     told = 0
     for application in applications:
-        ended = await end_application(session, application, reason=revocation, actor=actor, now=now)
-        revoked.add(ended)
-        told += await tell_end_users(
-            session,
-            ended.end_user_ids,
-            application_name=application.name,
-            kind="application-gone",
-            subject=f"{application.name} can no longer read your data",
-            body=(
-                f"The application {application.name} no longer has access to your payroll data: "
-                "its developer's licence has ended. Its consents and tokens are revoked; it must "
-                "delete the data it stored (clause 6.4)."
-            ),
-            now=now,
+        ended, told_now = await _end_and_tell(
+            session, application, "its developer's licence", reason=revocation, actor=actor, now=now
         )
+        revoked.add(ended)
+        told += told_now
     developer.status = Status.REVOKED
     developer.status_reason = revocation
     end_every_session(developer)
@@ -137,6 +127,55 @@ async def terminate(
         f"{attestation_link(settings, termination, secret)}\n",
     )
     return termination
+
+
+UNCURED_BREACH = TerminationGround.UNCURED_BREACH
+
+
+async def is_terminated(session: AsyncSession, developer_id: str) -> bool:
+    found = await session.scalar(
+        select(Termination.id).where(Termination.developer_id == developer_id)
+    )
+    return found is not None
+
+
+async def end_application_for_breach(
+    session: AsyncSession, application: Application, *, actor: str, now: datetime
+) -> Revoked:
+    """One application's licence ended for a breach not remedied (clause 6.2); the developer's
+    other applications go on."""
+    reason = f"terminated: {GROUND_WORDS[UNCURED_BREACH]}"
+    ended, _ = await _end_and_tell(
+        session, application, "its licence", reason=reason, actor=actor, now=now
+    )
+    return ended
+
+
+async def _end_and_tell(
+    session: AsyncSession,
+    application: Application,
+    whose_licence: str,
+    *,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> tuple[Revoked, int]:
+    """The application revoked for good, and each of its end users told why; the number told."""
+    ended = await end_application(session, application, reason=reason, actor=actor, now=now)
+    told = await tell_end_users(
+        session,
+        ended.end_user_ids,
+        application_name=application.name,
+        kind="application-gone",
+        subject=f"{application.name} can no longer read your data",
+        body=(
+            f"The application {application.name} no longer has access to your payroll data: "
+            f"{whose_licence} has ended. Its consents and tokens are revoked; it must delete the "
+            "data it stored (clause 6.4)."
+        ),
+        now=now,
+    )
+    return ended, told
 
 
 async def termination_of(session: AsyncSession, termination_id: str) -> Termination:
