@@ -5,7 +5,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from termgate.db import oauth, programme, traffic  # noqa: F401 (they declare tables on Base)
+from termgate.db import monitoring, oauth, programme, traffic  # noqa: F401 (they declare tables on Base)
 from termgate.db.engine import create_engine
 from termgate.db.models import Base
 
