@@ -197,3 +197,26 @@ async def mark_actioned(
     await record(session, actor, "finding_actioned", "finding", finding.id, what)
     await session.flush()
     return finding
+
+
+def as_record(finding: Finding) -> dict[str, object]:
+    """A finding as the admin API, the CLI and the portal show it (evidence as an object)."""
+    return {
+        "id": finding.id,
+        "detector": finding.detector,
+        "clause": finding.clause,
+        "severity": finding.severity,
+        "state": finding.state,
+        "developer_id": finding.developer_id,
+        "application_id": finding.application_id,
+        "key_id": finding.key_id,
+        "subject": finding.subject,
+        "summary": finding.summary,
+        "evidence": evidence_of(finding),
+        "state_reason": finding.state_reason,
+        "action": finding.action,
+        "simulated": finding.simulated,
+        "first_seen": finding.first_seen.isoformat(),
+        "last_seen": finding.last_seen.isoformat(),
+        "occurrences": finding.occurrences,
+    }
