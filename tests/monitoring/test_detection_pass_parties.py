@@ -61,7 +61,8 @@ async def test_clause_3_3_d_a_walk_through_employees_is_found_and_a_nightly_sync
             read(harvester, now - timedelta(days=3, minutes=i % 600), f"e{i}") for i in range(1000)
         )
         session.add_all(
-            read(harvester, now - timedelta(minutes=1 + i % 1200), f"e{i}") for i in range(1000, 1500)
+            read(harvester, now - timedelta(minutes=1 + i % 1200), f"e{i}")
+            for i in range(1000, 1500)
         )
     async with sessions.begin() as session:
         result = await run_pass(session, POLICIES, now)
