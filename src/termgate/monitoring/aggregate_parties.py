@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, distinct, exists, func, select
+from sqlalchemy import and_, distinct, exists, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -202,11 +202,15 @@ async def observations(session: AsyncSession, window: Window) -> list[DeveloperA
     return [DeveloperActivity(developer, apps) for developer, apps in developers.items()]
 
 
-async def scope_use(session: AsyncSession, window: Window) -> list[ScopeUse]:
+async def scope_use(
+    session: AsyncSession, window: Window, only: list[str] | None = None
+) -> list[ScopeUse]:
+    """Per application (all, or `only` these), scopes granted and used, idle keys and secret."""
+    mine = (lambda column: column.in_(only)) if only is not None else (lambda column: true())
     families = (
         await session.execute(
             select(TokenFamily.application_id, TokenFamily.scope, TokenFamily.created_at).where(
-                TokenFamily.revoked_at.is_(None)
+                TokenFamily.revoked_at.is_(None), mine(TokenFamily.application_id)
             )
         )
     ).all()
@@ -221,7 +225,12 @@ async def scope_use(session: AsyncSession, window: Window) -> list[ScopeUse]:
             select(
                 UsageEvent.application_id, UsageEvent.scope, func.max(UsageEvent.at), func.count()
             )
-            .where(in_window(window), OK, UsageEvent.application_id.is_not(None))
+            .where(
+                in_window(window),
+                OK,
+                UsageEvent.application_id.is_not(None),
+                mine(UsageEvent.application_id),
+            )
             .group_by(UsageEvent.application_id, UsageEvent.scope)
         )
     ).all()
