@@ -102,8 +102,11 @@ class UsageRecorder:
         spool: UsageSpool | None = None,
         spool_seconds: float = 0.01,
         access: AccessLog | None = None,
+        clock_offset: float = 0.0,
     ) -> None:
         self.engine = engine
+        # Events carry termgate's clock (`clock_offset_seconds`), as quotas and detectors read it.
+        self.clock_offset = clock_offset
         self.access = access
         if access is not None:  # without an access log the request path is exactly as before
             self.record = self._record_and_log  # type: ignore[method-assign]
@@ -125,7 +128,7 @@ class UsageRecorder:
         grant, operation, bearer = exchange.grant, exchange.operation, exchange.bearer
         self.buffer.append(
             (
-                exchange.started_at,
+                exchange.started_at + self.clock_offset,
                 exchange.request_id,
                 grant.key_id if grant else None,
                 grant.application_id if grant else None,
