@@ -40,6 +40,8 @@ from termgate.gateway.tenancy.upstream import tenant_resolver
 from termgate.gateway.traffic.step import build_traffic_policy
 from termgate.gateway.usage_spool import UsageSpool
 from termgate.governance.retention import prune_daily
+from termgate.monitoring.policy import load_detector_policies
+from termgate.monitoring.runner import detect_forever
 from termgate.notify.outbox import deliver_forever
 from termgate.preflight import StartupError, preflight
 from termgate.problems import ERRORS_PAGE, ProblemWriter
@@ -136,6 +138,11 @@ class TermgateServer:
             ),
             loop.create_task(deliver_forever(self.sessions, self.settings)),  # the mail outbox
         ]
+        if self.settings.detect_interval_seconds > 0:
+            policies = load_detector_policies(self.settings.terms_dir)
+            self._tasks.append(
+                loop.create_task(detect_forever(self.sessions, self.settings, policies))
+            )
         if self.gateway.catalog is None:
             self._tasks.append(loop.create_task(self._load_catalog_until_done()))
 

@@ -243,6 +243,12 @@ class Settings(BaseSettings):
         le=3600,
         description="how often `serve` (and `termgate mail deliver`) look for mail that is due",
     )
+    detect_interval_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="how often `serve` runs a detection pass (0: never; `termgate detect run`)",
+    )
     terms_dir: Path = Field(
         default=TERMS_DIR, description="folder of the terms text and policy.toml"
     )

@@ -27,6 +27,7 @@ from termgate.db.programme import AdminRole
 from termgate.governance.lifecycle import LifecycleState, set_lifecycle
 from termgate.governance.maintenance_calendar import add_window
 from termgate.governance.operations import remember
+from termgate.monitoring.findings import FindingDraft, record_finding
 from termgate.registry.admin_tokens import issue_token
 from termgate.registry.admins import create_administrator
 from tests.support.contract import published_document
@@ -44,9 +45,10 @@ DEPRECATED = "getCompanies"
 
 
 def _known_ids(
-    programme: Any, plan_id: str, exception_id: str, colleague: tuple[str, str]
+    programme: Any, plan_id: str, exception_id: str, colleague: tuple[str, str], finding_id: str
 ) -> dict[str, str]:
     return {
+        "finding_id": finding_id,
         "administrator_id": colleague[0],
         "token_id": colleague[1],
         "exception_id": exception_id,
@@ -117,10 +119,22 @@ async def test_clause_3_1_admin_api_conforms_to_its_openapi_document(site: Site)
         )
         token, _ = await issue_token(session, colleague, "colleague")
         colleague_ids = (colleague.id, token.id)
+        draft = FindingDraft(
+            "probing",
+            "3.3 c",
+            "major",
+            programme.developer_id,
+            programme.application_id,
+            None,
+            "probing:application",
+            "60 of 80 requests refused",
+            {"requests": 80},
+        )
+        finding = await record_finding(session, draft, now=now, simulated=False)
     # The API's operations, as the control plane would read them from the upstream.
     remember(site.settings, published_document())
     valid = _valid_bodies(now)
-    known = _known_ids(programme, subscription.plan_id, extra.id, colleague_ids)
+    known = _known_ids(programme, subscription.plan_id, extra.id, colleague_ids, finding.id)
     failures: list[str] = []
     answered: dict[str, set[int]] = {}
 

@@ -49,6 +49,10 @@ class Commands(LazyGroup):
                           "Operation lifecycles: deprecate, sunset, brown-outs, retire "
                           "(clause 4.6)."),
         "usage": Lazy("termgate.cli.usage", "usage", "Usage events and their retention."),
+        "findings": Lazy("termgate.cli.findings", "findings",
+                         "Findings of the detectors (clause 4.1)."),
+        "detect": Lazy("termgate.cli.findings", "detect",
+                       "Detection passes over the usage events (clause 4.1)."),
         "mail": Lazy("termgate.cli.mail", "mail",
                      "The mail outbox: delivery, pending and failed mail."),
         "init": Lazy("termgate.cli.install", "init",

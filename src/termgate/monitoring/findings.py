@@ -45,9 +45,8 @@ def evidence_of(finding: Finding) -> dict[str, object]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _open_same(draft: FindingDraft) -> Select[Finding]:
+def _same(draft: FindingDraft) -> Select[Finding]:
     return select(Finding).where(
-        Finding.state == FindingState.OPEN.value,
         Finding.detector == draft.detector,
         Finding.subject == draft.subject,
         Finding.developer_id.is_(None)
@@ -67,7 +66,8 @@ async def record_finding(
     if draft.severity not in SEVERITIES:
         raise RegistryError(f"severity {draft.severity!r} is not one of {', '.join(SEVERITIES)}")
     evidence = json.dumps(draft.evidence, sort_keys=True, default=str)
-    existing = (await session.scalars(_open_same(draft).limit(1))).first()
+    same_open = _same(draft).where(Finding.state == FindingState.OPEN.value)
+    existing = (await session.scalars(same_open.limit(1))).first()
     if existing is not None:
         existing.last_seen = now
         existing.occurrences += 1
@@ -97,6 +97,12 @@ async def record_finding(
     )
     session.add(finding)
     await session.flush()
+    if "chart" not in draft.evidence:
+        finding.evidence = json.dumps(
+            {**draft.evidence, "chart": f"/console/findings/{finding.id}/chart.svg"},
+            sort_keys=True,
+            default=str,
+        )
     await record(
         session,
         DETECTOR_ACTOR + ":" + draft.detector,
@@ -106,6 +112,15 @@ async def record_finding(
         f"clause {draft.clause}, {draft.severity}: {draft.summary}",
     )
     return finding
+
+
+async def closed_since(session: AsyncSession, draft: FindingDraft, since: datetime) -> bool:
+    """Whether the same finding was dismissed or actioned after `since`: the events of a window
+    already judged do not raise it again (a dismissed false positive stays dismissed)."""
+    closed = _same(draft).where(
+        Finding.state != FindingState.OPEN.value, Finding.last_seen >= since
+    )
+    return (await session.scalars(closed.limit(1))).first() is not None
 
 
 async def list_findings(
@@ -182,3 +197,26 @@ async def mark_actioned(
     await record(session, actor, "finding_actioned", "finding", finding.id, what)
     await session.flush()
     return finding
+
+
+def as_record(finding: Finding) -> dict[str, object]:
+    """A finding as the admin API, the CLI and the portal show it (evidence as an object)."""
+    return {
+        "id": finding.id,
+        "detector": finding.detector,
+        "clause": finding.clause,
+        "severity": finding.severity,
+        "state": finding.state,
+        "developer_id": finding.developer_id,
+        "application_id": finding.application_id,
+        "key_id": finding.key_id,
+        "subject": finding.subject,
+        "summary": finding.summary,
+        "evidence": evidence_of(finding),
+        "state_reason": finding.state_reason,
+        "action": finding.action,
+        "simulated": finding.simulated,
+        "first_seen": finding.first_seen.isoformat(),
+        "last_seen": finding.last_seen.isoformat(),
+        "occurrences": finding.occurrences,
+    }

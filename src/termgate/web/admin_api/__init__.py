@@ -15,6 +15,7 @@ from termgate import __version__
 from termgate.web.admin_api import (
     administrators,
     creation,
+    findings,
     parties,
     plans,
     policy,
@@ -30,8 +31,8 @@ PROBLEM = "application/problem+json"
 DESCRIPTION = (
     "The provider's API for the developer programme: developers, applications, production "
     "reviews, subscriptions and keys (created, suspended, revoked), products and plans, terms "
-    "versions and the audit trail. Authenticate with `Authorization: Bearer tga_…` "
-    "(`termgate admin token issue EMAIL`). Refusals are RFC 9457 "
+    "versions, the detectors' findings and the audit trail. Authenticate with "
+    "`Authorization: Bearer tga_…` (`termgate admin token issue EMAIL`). Refusals are RFC 9457 "
     "problem documents with the error `type` and `httpStatus` of the API's error model, a numeric "
     "`code` and the `clause` of the terms they enforce."
 )
@@ -80,7 +81,16 @@ def create_admin_api() -> FastAPI:
         servers=[{"url": BASE_PATH}],
     )
     install(app)
-    for module in (parties, creation, programme, products, plans, policy, administrators):
+    for module in (
+        parties,
+        creation,
+        programme,
+        products,
+        plans,
+        policy,
+        administrators,
+        findings,
+    ):
         app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:
