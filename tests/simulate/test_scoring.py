@@ -104,3 +104,14 @@ def test_clause_4_1_labels_round_trip_and_a_bad_file_is_named(tmp_path) -> None:
         RunLabels.read(path)
     with pytest.raises(LabelsError, match="no labels file"):
         RunLabels.read(tmp_path / "missing.json")
+
+
+def test_clause_4_1_report_leaves_out_detectors_the_run_did_not_have() -> None:
+    labels = run_of(
+        party("harvester-1", False, ("harvest",)), party("prober-1", False, ("probing",))
+    )
+    labels.detectors_run = ["probing"]
+    report = score(labels, [seen("probing", "app-prober-1", 1)])
+    assert [s.detector for s in report.scores] == ["probing"]
+    assert report.not_run == ["harvest"]
+    assert report.missed == []

@@ -64,7 +64,6 @@ class Commands(LazyGroup):
         "simulate": Lazy("termgate.cli.simulate", "simulate",
                          "Play labelled honest and misusing integrations through the gateway "
                          "(simulated time)."),
-        "detect": Lazy("termgate.cli.simulate", "detect", "Detectors and their findings."),
         "export": Lazy("termgate.cli.catalogue", "export",
                        "Write the current catalogue in the format `termgate apply` reads."),
     }  # fmt: skip

@@ -48,17 +48,35 @@ def simulate(
         typer.Option(help="only scenarios of this kind (repeat for several) [default: all]"),
     ] = None,
     detect_every: Annotated[
-        float, typer.Option(min=0.25, max=168.0, help="simulated hours between detection passes")
-    ] = 6.0,
+        float | None,
+        typer.Option(
+            min=0.25,
+            max=168.0,
+            help="simulated hours between detection passes [default: the shortest window of "
+            "the detectors in terms/policy.toml]",
+        ),
+    ] = None,
 ) -> None:
     """Play labelled honest and misusing integrations through the gateway (simulated time)."""
     from termgate.core import logs
-    from termgate.simulate.detection import detection_pass
+    from termgate.registry.clauses import PolicyError
+    from termgate.simulate.detection import (
+        detection_pass,
+        installed,
+        shortest_window,
+        simulated_policies,
+    )
     from termgate.simulate.runner import RunConfig, run
     from termgate.simulate.scenarios import BUILDERS
 
     settings = settings_or_exit()
     logs.configure("error", settings.log_format)  # a run's output is its progress and labels
+    try:
+        policies = simulated_policies(settings.terms_dir)
+    except PolicyError as error:
+        fail(str(error))
+    if detect_every is None:
+        detect_every = shortest_window(policies).total_seconds() / 3600
     config = RunConfig(
         seed=seed,
         days=days,
@@ -72,11 +90,10 @@ def simulate(
     )
     if unknown := sorted(set(config.kinds) - set(BUILDERS)):
         fail(f"--kind: no scenario kind {', '.join(unknown)} (known: {', '.join(BUILDERS)})", 2)
-    detect = detection_pass()
-    if detect is None:
-        console.print("no detectors are installed: the run records traffic and labels only")
     try:
-        result = asyncio.run(run(config, detect, console.print))
+        result = asyncio.run(
+            run(config, detection_pass(policies), console.print, installed(policies))
+        )
     except (OSError, RuntimeError) as error:
         fail(f"the simulation stopped: {error}")
     console.print(
@@ -89,15 +106,6 @@ def simulate(
     ))  # fmt: skip
 
 
-detect = typer.Typer(help="Detectors and their findings.", no_args_is_help=True)
-
-
-@detect.callback()
-def detect_group() -> None:
-    """Detectors and their findings."""
-
-
-@detect.command("report")
 def report(
     labels: Annotated[
         Path, typer.Option(help="labels written by `termgate simulate`")
@@ -138,6 +146,8 @@ def report(
     for row in table_rows(result):
         table.add_row(*row)
     print_table(table)
+    for detector in result.not_run:
+        console.print(f"not installed in the run, so not scored: {detector}")
     for scenario, detector in result.missed:
         console.print(f"missed: {scenario} ({detector})")
     for scenario, finding in result.false_alarms:

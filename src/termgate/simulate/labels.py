@@ -49,6 +49,7 @@ class RunLabels:
     wall_seconds: float
     detection_passes: int
     parties: list[PartyLabel]
+    detectors_run: list[str] = field(default_factory=list)  # the detectors installed
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

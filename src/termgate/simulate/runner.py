@@ -303,6 +303,7 @@ def simulation_settings(config: RunConfig, upstream_url: str, offset: float) -> 
         trusted_proxies="127.0.0.1/32",  # each party's address comes in X-Forwarded-For
         smtp_port=free_port(),
         clock_offset_seconds=offset,
+        detect_interval_seconds=0,  # the simulator runs the passes, at simulated times
         log_level="warning",
     )
 
@@ -317,7 +318,10 @@ async def prepare(
 
 
 async def run(
-    config: RunConfig, detect: DetectionPass | None, progress: Progress = lambda _: None
+    config: RunConfig,
+    detect: DetectionPass | None,
+    progress: Progress = lambda _: None,
+    detectors: tuple[str, ...] = (),
 ) -> RunLabels:
     """Play the population of `config.seed` for `config.days` simulated days; write the labels."""
     started = time.monotonic()
@@ -355,6 +359,7 @@ async def run(
         end=datetime.fromtimestamp(origin + config.days * 86_400, UTC).isoformat(),
         wall_seconds=round(time.monotonic() - started, 1),
         detection_passes=passes,
+        detectors_run=list(detectors),
         parties=[
             label_of(party, tallies[party.scenario.name], usage, origin) for party in registered
         ],

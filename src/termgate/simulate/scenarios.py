@@ -237,7 +237,7 @@ def key_multiplier(seed: int, days: int, scale: float, name: str) -> Scenario:
     )
     spread = Behaviour(
         "multiply", _misuse_start(rng, days), (rng.randint(0, 23),),
-        max(200, round(rng.randint(500, 1200) * scale)), rng.uniform(0.02, 0.06),
+        max(100, round(rng.randint(250, 600) * scale)), rng.uniform(0.02, 0.06),
     )  # fmt: skip
     label = Label(False, "3.3 g", ("circumvention",), ("harvest", "stability"))
     return Scenario(name, "key_multiplier", label, apps, 1, (spread,), _address(rng), seed)

@@ -61,6 +61,7 @@ class Report:
     false_alarms: list[tuple[str, Seen]]
     missed: list[tuple[str, str]]  # (scenario, detector)
     unattributed: int  # findings about parties no scenario played
+    not_run: list[str]  # detectors the labels expect that the run did not have
 
 
 def belongs(finding: Seen, party: PartyLabel) -> bool:
@@ -72,9 +73,10 @@ def belongs(finding: Seen, party: PartyLabel) -> bool:
 
 
 def score(labels: RunLabels, findings: list[Seen]) -> Report:
-    detectors = sorted(
-        {d for party in labels.parties for d in party.detectors} | {f.detector for f in findings}
-    )
+    wanted = {d for party in labels.parties for d in party.detectors}
+    seen = {f.detector for f in findings}
+    ran = set(labels.detectors_run) if labels.detectors_run else wanted | seen
+    detectors = sorted((wanted & ran) | seen)
     by_party = {p.scenario: [f for f in findings if belongs(f, p)] for p in labels.parties}
     attributed = {id(f) for found in by_party.values() for f in found}
     scores, false_alarms, missed = [], [], []
@@ -105,4 +107,4 @@ def score(labels: RunLabels, findings: list[Seen]) -> Report:
         if f.severity == "critical"
     ]
     unattributed = sum(1 for f in findings if id(f) not in attributed)
-    return Report(scores, critical, false_alarms, missed, unattributed)
+    return Report(scores, critical, false_alarms, missed, unattributed, sorted(wanted - ran - seen))
