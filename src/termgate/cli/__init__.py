@@ -61,6 +61,9 @@ class Commands(LazyGroup):
         "apply": Lazy("termgate.cli.catalogue", "apply",
                       "Bring products, plans, maintenance window and lifecycle states to FILE "
                       "(idempotent)."),
+        "simulate": Lazy("termgate.cli.simulate", "simulate",
+                         "Play labelled honest and misusing integrations through the gateway "
+                         "(simulated time)."),
         "export": Lazy("termgate.cli.catalogue", "export",
                        "Write the current catalogue in the format `termgate apply` reads."),
     }  # fmt: skip

@@ -21,6 +21,7 @@ from termgate.cli.common import (
     print_table,
     settings_or_exit,
 )
+from termgate.cli.simulate import report as simulate_report
 from termgate.db.monitoring import Finding
 from termgate.monitoring.findings import as_record, dismiss_finding, get_finding, list_findings
 from termgate.monitoring.policy import load_detector_policies
@@ -151,3 +152,7 @@ def detect_run(
     console.print(f"{len(result.findings)} finding(s) recorded or updated")
     for action in result.suspended:
         console.print(escape(action))
+
+
+# Scoring a simulated run (`termgate simulate`) lives with the simulator.
+detect.command("report")(simulate_report)
