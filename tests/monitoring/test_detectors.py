@@ -39,7 +39,7 @@ def test_clause_3_3_c_probing_fires_on_refusal_storms_and_not_on_an_expired_toke
     policy = POLICIES["probing"]
     honest = refusals(refused=6, invalid_token=3)  # a token expired, a few deleted employees
     assert probing.detect([honest], policy, HOUR) == []
-    quiet = refusals(requests=10, refused=10)  # too few requests to say anything
+    quiet = refusals(requests=9, refused=9)  # too few requests to say anything
     assert probing.detect([quiet], policy, HOUR) == []
     prober = refusals(refused=150, foreign_tenant=120)
     [finding] = probing.detect([prober], policy, HOUR)
@@ -48,6 +48,16 @@ def test_clause_3_3_c_probing_fires_on_refusal_storms_and_not_on_an_expired_toke
     assert finding.evidence["window_start"] == HOUR.start.isoformat()
     scope_probe = refusals(refused=60, refused_scope=60)
     assert "scopes not granted" in probing.detect([scope_probe], policy, HOUR)[0].summary
+
+
+def test_clause_3_3_c_failed_end_user_sign_ins_through_an_application_are_probing() -> None:
+    policy = POLICIES["probing"]
+    typos = replace(refusals(requests=0), failed_sign_ins=3)  # people mistype passwords
+    assert probing.detect([typos], policy, HOUR) == []
+    stuffer = replace(refusals(requests=0), failed_sign_ins=140)
+    [finding] = probing.detect([stuffer], policy, HOUR)
+    assert "140 failed end-user sign-ins" in finding.summary
+    assert finding.severity == "major"
 
 
 def test_clause_4_2_only_cross_tenant_probing_in_volume_is_critical() -> None:
@@ -219,6 +229,6 @@ def test_clause_4_1_a_malformed_detector_policy_is_refused_naming_the_table(tmp_
     (tmp_path / "policy.toml").write_text(text.replace('\nmode = "enforce"', '\nmode = "loud"', 1))
     with pytest.raises(PolicyError, match=r"\[detector.harvest\].*mode 'loud'"):
         load_detector_policies(tmp_path)
-    assert POLICIES["probing"].value("min_requests") == 20
+    assert POLICIES["probing"].value("min_requests") == 10
     with pytest.raises(PolicyError, match="lacks the threshold 'nope'"):
         POLICIES["probing"].value("nope")
