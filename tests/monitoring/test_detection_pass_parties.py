@@ -116,7 +116,7 @@ async def test_clause_3_3_e_scopes_granted_and_never_used_are_reported_with_the_
     await issue_test_token(
         sessions,
         over_scoped.application_id,
-        scope="employee.info.read company.info.read payslip.read",
+        scope="employee.info.read company.info.read payslip.read debtor.info.read",
     )
     await issue_test_token(sessions, fitting.application_id, scope="employee.info.read")
     now = load_settings().now()
@@ -126,7 +126,7 @@ async def test_clause_3_3_e_scopes_granted_and_never_used_are_reported_with_the_
                 read(key, now - timedelta(minutes=i), f"x{i}", scope="employee.info.read")
                 for i in range(40)
             )
-    later = now + timedelta(days=31)
+    later = now + timedelta(days=8)
     async with sessions.begin() as session:
         young = await run_pass(session, POLICIES, now)
         result = await run_pass(session, POLICIES, later)
@@ -134,6 +134,6 @@ async def test_clause_3_3_e_scopes_granted_and_never_used_are_reported_with_the_
     [found] = [f for f in result.findings if f.detector == "least_privilege"]
     assert found.application_id == over_scoped.application_id
     evidence = evidence_of(found)
-    assert evidence["unused"] == ["company.info.read", "payslip.read"]
+    assert evidence["unused"] == ["company.info.read", "debtor.info.read", "payslip.read"]
     assert evidence["narrower_set"] == ["employee.info.read"]
     assert found.severity == "minor"

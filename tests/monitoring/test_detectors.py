@@ -200,7 +200,15 @@ def test_clause_3_3_e_least_privilege_reports_the_narrower_set() -> None:
     policy = POLICIES["least_privilege"]
     row = least_privilege.ScopeUse(
         party=APP,
-        granted=frozenset({"openid", "employee.info", "company.payrollsettings", "payslip.read"}),
+        granted=frozenset(
+            {
+                "openid",
+                "employee.info",
+                "company.payrollsettings",
+                "payslip.read",
+                "debtor.info.read",
+            }
+        ),
         used_30=frozenset({"employee.info.read"}),
         used_90=frozenset({"employee.info.read"}),
         age_days=45,
@@ -208,14 +216,20 @@ def test_clause_3_3_e_least_privilege_reports_the_narrower_set() -> None:
         idle_keys=("ab12cd",),
     )
     scopes, credentials = least_privilege.detect([row], policy, DAY)
-    assert scopes.evidence["unused"] == ["company.payrollsettings", "payslip.read"]
+    assert scopes.evidence["unused"] == [
+        "company.payrollsettings",
+        "debtor.info.read",
+        "payslip.read",
+    ]
     assert scopes.evidence["narrower_set"] == ["employee.info"]
     assert (scopes.clause, scopes.severity) == ("3.3 e", "minor")
     assert credentials.severity == "info"
     assert "ab12cd" in credentials.summary
     fitting = replace(
         row,
-        used_90=frozenset({"employee.info", "company.payrollsettings.read", "payslip.read"}),
+        used_90=frozenset(
+            {"employee.info", "company.payrollsettings.read", "payslip.read", "debtor.info.read"}
+        ),
         idle_keys=(),
     )
     assert least_privilege.detect([fitting], policy, DAY) == []
