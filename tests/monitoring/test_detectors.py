@@ -89,13 +89,13 @@ def test_clause_3_3_f_stability_needs_sustained_load() -> None:
 def volume(**values: object) -> harvest.ReadVolume:
     base: dict[str, object] = {
         "party": APP,
-        "employee_reads": 60,
-        "distinct_employees": 60,
+        "employee_reads": 40,
+        "distinct_employees": 40,
         "distinct_companies": 2,
         "end_users": 1,
         "expected_end_users": 5,
         "new_employees": 0,
-        "known_employees": 60,
+        "known_employees": 40,
         "age_days": 20.0,
     }
     base.update(values)
@@ -105,16 +105,16 @@ def volume(**values: object) -> harvest.ReadVolume:
 def test_clause_3_3_d_harvest_quiet_on_nightly_sync_and_a_large_accountancy() -> None:
     policy = POLICIES["harvest"]
     nightly_sync = volume()
-    first_day = volume(new_employees=60, known_employees=0, age_days=0.5)
+    first_day = volume(new_employees=40, known_employees=0, age_days=0.5)
     accountancy = volume(
-        employee_reads=4000,
-        distinct_employees=3000,
+        employee_reads=1500,
+        distinct_employees=1200,
         distinct_companies=80,
         end_users=40,
         new_employees=150,
         known_employees=2900,
     )
-    monthly_report = volume(employee_reads=250, distinct_employees=250, new_employees=0)
+    monthly_report = volume(employee_reads=45, distinct_employees=45, new_employees=0, end_users=1)
     drafts = harvest.detect([nightly_sync, first_day, accountancy, monthly_report], policy, DAY)
     assert drafts == []
 
@@ -124,7 +124,7 @@ def test_clause_3_3_d_harvest_fires_on_breadth_rereads_and_walks() -> None:
     breadth = volume(employee_reads=5000, distinct_employees=5000, distinct_companies=120)
     [found] = harvest.detect([breadth], policy, DAY)
     assert (found.clause, found.severity, found.subject) == ("3.3 d", "major", "harvest:employees")
-    rereads = volume(employee_reads=60 * 24, distinct_employees=60)
+    rereads = volume(employee_reads=50 * 24, distinct_employees=50)
     assert "re-read" in harvest.detect([rereads], policy, DAY)[0].summary
     walk = volume(
         employee_reads=300,
