@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from termgate.db import monitoring  # noqa: F401 (its tables are emptied per test too)
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.migrate import upgrade
 from termgate.db.models import Base

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,6 +42,8 @@ from termgate.gateway.tenancy.upstream import tenant_resolver
 from termgate.gateway.traffic.step import build_traffic_policy
 from termgate.gateway.usage_spool import UsageSpool
 from termgate.governance.retention import prune_daily
+from termgate.monitoring.policy import load_detector_policies
+from termgate.monitoring.runner import detect_forever
 from termgate.notify.outbox import deliver_forever
 from termgate.preflight import StartupError, preflight
 from termgate.problems import ERRORS_PAGE, ProblemWriter
@@ -102,6 +105,7 @@ class TermgateServer:
                 spool_seconds=settings.usage_spool_seconds,
                 access=access_log(settings, trusted),
                 clients=ClientAddresses(trusted),  # the usage events' client_ip
+                clock_offset=settings.clock_offset_seconds,
             ),
             self.upstream_host,
             settings.base_url,
@@ -144,8 +148,26 @@ class TermgateServer:
         if self.settings.scheduler_enabled:  # deadlines: one leader per cluster acts on them
             scheduler = Scheduler(self.engine, self.sessions, self.settings)
             self._tasks.append(loop.create_task(scheduler.run_forever()))
+        if self.settings.detect_interval_seconds > 0:
+            policies = load_detector_policies(self.settings.terms_dir)
+            self._tasks.append(
+                loop.create_task(detect_forever(self.sessions, self.settings, policies))
+            )
         if self.gateway.catalog is None:
             self._tasks.append(loop.create_task(self._load_catalog_until_done()))
+
+    def move_clock(self, offset: float) -> None:
+        """Move termgate's clock (`clock_offset_seconds`) while serving: the simulator plays weeks
+        of traffic in minutes this way. The next requests, tokens, limits and usage events follow
+        it; what happened before keeps its time. Only forward: limits assume time does not go back.
+        """
+        self.settings = self.settings.model_copy(update={"clock_offset_seconds": offset})
+        self.control_app.state.web.settings = self.settings
+        snapshots = self.gateway.snapshots
+        snapshots.clock_offset = offset
+        snapshots.current = replace(snapshots.current, clock_offset=offset)
+        self.gateway.traffic.clock_offset = offset
+        self.gateway.usage.clock_offset = offset
 
     async def _read_document(self) -> tuple[dict[str, Any], str] | None:
         """The API's OpenAPI document and where it came from; None (logged) when unreadable."""

@@ -258,6 +258,12 @@ class Settings(BaseSettings):
         default=True,
         description="`serve` takes part in electing the scheduler leader (one per cluster)",
     )
+    detect_interval_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="how often `serve` runs a detection pass (0: never; `termgate detect run`)",
+    )
     terms_dir: Path = Field(
         default=TERMS_DIR, description="folder of the terms text and policy.toml"
     )

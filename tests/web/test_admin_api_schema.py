@@ -33,6 +33,7 @@ from termgate.due_process.verification import request_verification
 from termgate.governance.lifecycle import LifecycleState, set_lifecycle
 from termgate.governance.maintenance_calendar import add_window
 from termgate.governance.operations import remember
+from termgate.monitoring.findings import FindingDraft, record_finding
 from termgate.registry.admin_tokens import issue_token
 from termgate.registry.admins import create_administrator
 from termgate.registry.developers import create_developer
@@ -57,10 +58,12 @@ def _known_ids(
     colleague: tuple[str, str],
     case_id: str,
     due_process: dict[str, str],
+    finding_id: str,
 ) -> dict[str, str]:
     return {
         **due_process,
         "case_id": case_id,
+        "finding_id": finding_id,
         "administrator_id": colleague[0],
         "token_id": colleague[1],
         "exception_id": exception_id,
@@ -189,12 +192,24 @@ async def test_clause_3_1_admin_api_conforms_to_its_openapi_document(site: Site)
             now=now,
         )
         due_process = await _due_process_records(session, site, programme)
+        draft = FindingDraft(
+            "probing",
+            "3.3 c",
+            "major",
+            programme.developer_id,
+            programme.application_id,
+            None,
+            "probing:application",
+            "60 of 80 requests refused",
+            {"requests": 80},
+        )
+        finding = await record_finding(session, draft, now=now, simulated=False)
     # The API's operations, as the control plane would read them from the upstream.
     remember(site.settings, published_document())
     valid = _valid_bodies(now, programme)
     valid["POST /verifications"] = {"applicationId": programme.application_id}
     known = _known_ids(
-        programme, subscription.plan_id, extra.id, colleague_ids, case.id, due_process
+        programme, subscription.plan_id, extra.id, colleague_ids, case.id, due_process, finding.id
     )
     failures: list[str] = []
     answered: dict[str, set[int]] = {}

@@ -49,6 +49,10 @@ class Commands(LazyGroup):
                           "Operation lifecycles: deprecate, sunset, brown-outs, retire "
                           "(clause 4.6)."),
         "usage": Lazy("termgate.cli.usage", "usage", "Usage events and their retention."),
+        "findings": Lazy("termgate.cli.findings", "findings",
+                         "Findings of the detectors (clause 4.1)."),
+        "detect": Lazy("termgate.cli.findings", "detect",
+                       "Detection passes over the usage events (clause 4.1)."),
         "mail": Lazy("termgate.cli.mail", "mail",
                      "The mail outbox: delivery, pending and failed mail."),
         "cases": Lazy("termgate.cli.cases", "cases",
@@ -68,6 +72,9 @@ class Commands(LazyGroup):
                              "Deletion attestations (clause 6.4)."),
         "case-file": Lazy("termgate.cli.due_process", "case_files",
                           "Case files of incidents, terminations and verifications."),
+        "simulate": Lazy("termgate.cli.simulate", "simulate",
+                         "Play labelled honest and misusing integrations through the gateway "
+                         "(simulated time)."),
         "export": Lazy("termgate.cli.catalogue", "export",
                        "Write the current catalogue in the format `termgate apply` reads."),
     }  # fmt: skip

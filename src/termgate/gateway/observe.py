@@ -121,8 +121,11 @@ class UsageRecorder:
         spool_seconds: float = 0.01,
         access: AccessLog | None = None,
         clients: ClientAddresses | None = None,
+        clock_offset: float = 0.0,
     ) -> None:
         self.engine = engine
+        # Events carry termgate's clock (`clock_offset_seconds`), as quotas and detectors read it.
+        self.clock_offset = clock_offset
         self.access = access
         # Who sent each request: the peer, or what a trusted proxy forwarded for.
         self.clients = clients or ClientAddresses(access.trusted if access is not None else None)
@@ -151,7 +154,7 @@ class UsageRecorder:
         clients = self.clients
         self.buffer.append(
             (
-                exchange.started_at,
+                exchange.started_at + self.clock_offset,
                 exchange.request_id,
                 grant.key_id if grant else None,
                 grant.application_id if grant else None,

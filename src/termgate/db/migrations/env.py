@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 from termgate.db import (  # noqa: F401 (they declare tables on Base)
     due_process,
     due_process_records,
+    monitoring,
     oauth,
     programme,
     traffic,

@@ -17,6 +17,7 @@ from termgate.web.admin_api import (
     cases,
     creation,
     due_process,
+    findings,
     parties,
     plans,
     policy,
@@ -32,7 +33,8 @@ PROBLEM = "application/problem+json"
 DESCRIPTION = (
     "The provider's API for the developer programme: developers, applications, production "
     "reviews, subscriptions and keys (created, suspended, revoked), products and plans, terms "
-    "versions, cases (notice, cure, escalation) and the audit trail. Authenticate with "
+    "versions, the detectors' findings, cases (notice, cure, escalation), verification, "
+    "incidents, terminations and the audit trail. Authenticate with "
     "`Authorization: Bearer tga_…` "
     "(`termgate admin token issue EMAIL`). Refusals are RFC 9457 "
     "problem documents with the error `type` and `httpStatus` of the API's error model, a numeric "
@@ -93,6 +95,7 @@ def create_admin_api() -> FastAPI:
         administrators,
         cases,
         due_process,
+        findings,
     ):
         app.include_router(module.router)
 

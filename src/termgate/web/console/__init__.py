@@ -1,5 +1,5 @@
 """The provider console: review queue, developers, applications, keys, terms, products and
-plans, maintenance, lifecycle and announcements, cases and the scheduler, incidents,
+plans, maintenance, lifecycle and announcements, findings, cases and the scheduler, incidents,
 verifications and terminations, audit, mail, usage analytics."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from termgate.web.console import (
     cases,
     closure,
     developers,
+    findings,
     incidents,
     lifecycle,
     mail,
@@ -43,6 +44,7 @@ def routes() -> list[BaseRoute]:
         *plans.routes,
         *maintenance.routes,
         *lifecycle.routes,
+        *findings.routes,
         *mail.routes,
         *administrators.routes,
         *usage.routes,

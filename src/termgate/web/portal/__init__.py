@@ -1,5 +1,6 @@
 """The developer portal: the API and its terms, sign-up, applications, keys, plans, inbox,
-usage, cases, incidents, verifications and closing the account."""
+usage, findings about the developer's applications, cases, incidents, verifications and
+closing the account."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from termgate.web.portal.applications import routes as application_routes
 from termgate.web.portal.cases import routes as case_routes
 from termgate.web.portal.due_process import routes as due_process_routes
 from termgate.web.portal.errors import routes as error_routes
+from termgate.web.portal.findings import routes as finding_routes
 from termgate.web.portal.home import routes as home_routes
 from termgate.web.portal.terms import routes as terms_routes
 from termgate.web.portal.usage import routes as usage_routes
@@ -25,4 +27,5 @@ def routes() -> list[BaseRoute]:
         *usage_routes,
         *case_routes,
         *due_process_routes,
+        *finding_routes,
     ]

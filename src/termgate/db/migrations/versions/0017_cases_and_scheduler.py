@@ -1,7 +1,7 @@
 """cases, their timeline and files; the scheduler's runs and jobs
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-11-29 16:50:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0017"
-down_revision: str | Sequence[str] | None = "0015"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,140 @@
+"""The SQL side of the detectors: usage events over a window, aggregated per party, on SQLite and
+PostgreSQL alike. The detectors themselves are pure functions of these rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from termgate.db.models import Application, UsageEvent
+from termgate.db.monitoring import SignInFailure
+from termgate.monitoring.probing import RefusalCounts
+from termgate.monitoring.stability import ApplicationLoad, MinuteLoad
+from termgate.monitoring.window import Party, Window
+
+SAMPLES = 5
+
+
+def in_window(window: Window) -> ColumnElement[bool]:
+    return and_(UsageEvent.at >= window.start, UsageEvent.at < window.end)
+
+
+def count_where(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def minute_bucket(session: AsyncSession) -> Any:
+    """Minutes since the epoch of the event's time, in the dialect at hand."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.floor(func.extract("epoch", UsageEvent.at) / 60), Integer)
+    return cast(func.strftime("%s", UsageEvent.at), Integer) // 60
+
+
+async def sample_request_ids(
+    session: AsyncSession, window: Window, condition: ColumnElement[bool]
+) -> list[str]:
+    query = (
+        select(UsageEvent.request_id)
+        .where(in_window(window), condition)
+        .order_by(UsageEvent.at.desc())
+        .limit(SAMPLES)
+    )
+    return list(await session.scalars(query))
+
+
+async def refusal_counts(session: AsyncSession, window: Window) -> list[RefusalCounts]:
+    refused = UsageEvent.status.in_((401, 403, 404))
+    query = (
+        select(
+            UsageEvent.developer_id,
+            UsageEvent.application_id,
+            func.count(),
+            count_where(refused),
+            count_where(UsageEvent.code.in_((40303, 40305))),
+            count_where(UsageEvent.code == 40302),
+            count_where(UsageEvent.code.in_((40101, 40102))),
+            count_where(UsageEvent.code == 40401),
+        )
+        .where(in_window(window), UsageEvent.application_id.is_not(None))
+        .group_by(UsageEvent.developer_id, UsageEvent.application_id)
+    )
+    failures = await failed_sign_ins(session, window)
+    rows = []
+    for developer, application, requests, bad, foreign, scope, token, outside in (
+        await session.execute(query)
+    ).all():
+        samples = (
+            await sample_request_ids(
+                session, window, and_(UsageEvent.application_id == application, refused)
+            )
+            if bad
+            else []
+        )
+        rows.append(
+            RefusalCounts(
+                party=Party(developer, application),
+                source="application",
+                requests=int(requests),
+                refused=int(bad or 0),
+                foreign_tenant=int(foreign or 0),
+                refused_scope=int(scope or 0),
+                invalid_token=int(token or 0),
+                outside_api=int(outside or 0),
+                failed_sign_ins=failures.pop(application, 0),
+                sample_request_ids=samples,
+            )
+        )
+    for application, count in failures.items():  # applications with sign-in failures only
+        developer = await session.scalar(
+            select(Application.developer_id).where(Application.id == application)
+        )
+        if developer is not None:
+            rows.append(
+                RefusalCounts(Party(developer, application), "application", 0, 0, 0, 0, 0, 0, count)
+            )
+    return rows
+
+
+async def failed_sign_ins(session: AsyncSession, window: Window) -> dict[str, int]:
+    query = (
+        select(SignInFailure.application_id, func.count())
+        .where(
+            SignInFailure.at >= window.start,
+            SignInFailure.at < window.end,
+            SignInFailure.application_id.is_not(None),
+        )
+        .group_by(SignInFailure.application_id)
+    )
+    return {str(app): int(count) for app, count in (await session.execute(query)).all()}
+
+
+async def application_loads(session: AsyncSession, window: Window) -> list[ApplicationLoad]:
+    bucket = minute_bucket(session).label("minute")
+    query = (
+        select(
+            UsageEvent.developer_id,
+            UsageEvent.application_id,
+            bucket,
+            func.count(),
+            func.sum(UsageEvent.latency_ms),
+            func.sum(UsageEvent.bytes_in + UsageEvent.bytes_out),
+        )
+        .where(in_window(window), UsageEvent.application_id.is_not(None))
+        .group_by(UsageEvent.developer_id, UsageEvent.application_id, bucket)
+        .order_by(UsageEvent.application_id, bucket)
+    )
+    minutes: dict[tuple[str | None, str], list[MinuteLoad]] = defaultdict(list)
+    for developer, application, minute, requests, latency, moved in (
+        await session.execute(query)
+    ).all():
+        minutes[(developer, application)].append(
+            MinuteLoad(int(minute), int(requests), float(latency or 0) / 60_000, int(moved or 0))
+        )
+    return [
+        ApplicationLoad(Party(developer, application), loads)
+        for (developer, application), loads in minutes.items()
+    ]

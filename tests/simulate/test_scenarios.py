@@ -1,0 +1,83 @@
+"""The scenarios as data: labelled, and varied by the seed (sizes, rates, timing) so detectors
+are judged on behaviour, not on one population."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from termgate.simulate.plays import Actor, Outcome, Reach, Step, actors_of
+from termgate.simulate.scenarios import (
+    BUILDERS,
+    HONEST_KINDS,
+    MISUSE_BEHAVIOURS,
+    MISUSE_KINDS,
+    population,
+)
+
+
+def test_clause_4_1_every_kind_is_labelled_honest_or_with_the_detectors_it_should_meet() -> None:
+    scenarios = population(seed=3, days=30)
+    kinds = {s.kind for s in scenarios}
+    assert kinds == set(HONEST_KINDS) | set(MISUSE_KINDS)
+    for scenario in scenarios:
+        if scenario.kind in HONEST_KINDS:
+            assert scenario.label.honest
+            assert scenario.label.detectors == ()
+            assert scenario.misbehaviour_day is None
+        else:
+            assert not scenario.label.honest
+            assert scenario.label.detectors
+            assert scenario.label.clause.startswith("3.3")
+            assert 0 <= (scenario.misbehaviour_day or 0) < 30
+    # Honest integrations outnumber misusers, as they do in life.
+    assert sum(s.label.honest for s in scenarios) == 2 * len(HONEST_KINDS)
+
+
+def test_clause_4_1_the_seed_varies_sizes_rates_and_timing_and_repeats_exactly() -> None:
+    first, again, other = population(1, 30), population(1, 30), population(2, 30)
+    assert first == again
+    assert [s.behaviours for s in first] != [s.behaviours for s in other]
+    assert [s.address for s in first] != [s.address for s in other]
+
+
+def test_clause_4_1_an_unknown_kind_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="no scenario kind harvest_everything"):
+        population(1, 30, kinds=("harvest_everything",))
+
+
+def steps_of(actor: Actor) -> list[Step]:
+    """Every step the actor takes when each is answered 200."""
+    steps: list[Step] = []
+    try:
+        step = next(actor)
+        while len(steps) < 5000:
+            steps.append(step)
+            step = actor.send(Outcome(200))
+    except StopIteration:
+        pass
+    return steps
+
+
+def test_clause_4_1_actors_act_within_the_run_and_misuse_from_its_start_day() -> None:
+    origin = datetime(2027, 3, 1, tzinfo=UTC).timestamp()
+    reach = Reach(
+        debtors=("d1",),
+        companies={"d1": ("c1", "c2")},
+        employees={"c1": tuple(f"e{n}" for n in range(30)), "c2": ("e99",)},
+        foreign_debtors=("d2",),
+        foreign_companies=("c3",),
+        foreign_employees=("e500",),
+        usernames=("someone@example.nl",),
+    )
+    for kind in BUILDERS:
+        scenario = population(5, 4, kinds=(kind,))[0]
+        for behaviour, actor in zip(
+            scenario.behaviours, actors_of(scenario, reach, origin, 4), strict=True
+        ):
+            steps = steps_of(actor)
+            assert all(origin <= s.at < origin + 5 * 86_400 for s in steps), kind
+            if behaviour.kind in MISUSE_BEHAVIOURS:
+                assert steps, kind
+                assert min(s.at for s in steps) >= origin + behaviour.start_day * 86_400
