@@ -7,7 +7,9 @@ says (clause 4.2): a finding needs only its id, clause, severity, party and summ
   the clause's cure period.
 
 A party with a running case under the same clause gets the finding added to that case rather
-than a second case.
+than a second case. The scheduler's `finding-cases` job (`cases_from_findings`) takes each real
+(not simulated) finding once: an open one, or a critical one a detector already acted on by
+suspending its party (the notice and the case follow the suspension).
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.core.audit import record
-from termgate.db.due_process import Case
+from termgate.db.due_process import Case, SchedulerRun
+from termgate.db.monitoring import Finding
 from termgate.due_process.cases import ACTIVE, add_event, open_case
-from termgate.registry.clauses import Policy
+from termgate.due_process.runs import BATCH, once
+from termgate.monitoring.findings import mark_actioned
+from termgate.registry.clauses import Policy, load_policy
+from termgate.settings import get_settings
 
 ACTOR = "monitoring"
 
@@ -83,3 +89,45 @@ async def open_from_finding(
         cure_days=0 if finding.severity == "critical" else None,
         policy=policy,
     )
+
+
+FINDING_CASES = "finding-cases"
+
+
+def _due_findings() -> Select[Finding]:
+    acted_on = exists().where(SchedulerRun.job == FINDING_CASES, SchedulerRun.item == Finding.id)
+    suspended_by_detector = and_(Finding.state == "actioned", Finding.action.like("suspended %"))
+    return (
+        select(Finding)
+        .where(
+            Finding.simulated.is_(False),
+            Finding.severity != "info",
+            or_(Finding.state == "open", suspended_by_detector),
+            ~acted_on,
+        )
+        .order_by(Finding.first_seen, Finding.id)
+        .limit(BATCH)
+    )
+
+
+async def cases_from_findings(session: AsyncSession, now: datetime) -> int:
+    """The scheduler's job: each due finding opens or joins a case, once (clause 4.2)."""
+    policy = load_policy(get_settings().terms_dir)
+    acted = 0
+    for finding in list(await session.scalars(_due_findings())):
+        reference = FindingRef(
+            finding.id,
+            finding.clause,
+            finding.severity,
+            finding.developer_id,
+            finding.application_id,
+            finding.summary,
+        )
+        case = await open_from_finding(session, reference, now=now, policy=policy)
+        outcome = "no developer to notify" if case is None else f"case {case.id}"
+        await once(session, FINDING_CASES, finding.id, now, outcome)
+        if case is not None and finding.state == "open":
+            action = f"case {case.id} (clause 4.2: notice and cure)"
+            await mark_actioned(session, finding.id, action=action, actor=ACTOR, now=now)
+        acted += 1
+    return acted

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from termgate.db.due_process import SchedulerJob, SchedulerRun
 from termgate.due_process import jobs
 from termgate.due_process.attestations import attestation_deadlines
+from termgate.due_process.from_findings import FINDING_CASES, cases_from_findings
 from termgate.due_process.incidents import incident_clocks
 from termgate.due_process.runs import NODE
 from termgate.due_process.verification import verification_deadlines
@@ -50,6 +51,11 @@ class ScheduledJob:
 
 
 JOBS: tuple[ScheduledJob, ...] = (
+    ScheduledJob(
+        FINDING_CASES,
+        cases_from_findings,
+        "opens or joins a case for each finding of the monitoring, as the policy says (4.2)",
+    ),
     ScheduledJob(
         "cure-deadlines",
         jobs.escalate_uncured,
