@@ -23,6 +23,7 @@ from termgate.due_process.termination import (
 from termgate.governance.errors import PolicyInputError
 from termgate.registry.applications import list_applications
 from termgate.registry.developers import list_developers
+from termgate.strict import whole_number
 from termgate.web.console.common import page
 from termgate.web.console.developers import entries_about
 from termgate.web.context import checked_form, field, flash, named_field, redirect, web
@@ -90,16 +91,17 @@ async def post_verification(
     request: Request, session: AsyncSession, admin: Administrator
 ) -> Response:
     form = await checked_form(request)
-    days = field(form, "days")
+    days_text = field(form, "days")
+    days = whole_number(days_text) if days_text else None
     with named_field():
-        if days and not days.isdigit():
+        if days_text and days is None:
             raise PolicyInputError("days", "a whole number of days")
         item = await verification.request_verification(
             session,
             field(form, "application_id"),
             note=field(form, "note"),
             questions=field(form, "questions").splitlines(),
-            days=int(days) if days else None,
+            days=days,
             actor=admin.email,
             settings=web(request).settings,
         )

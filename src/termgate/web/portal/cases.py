@@ -21,6 +21,7 @@ from termgate.due_process.replies import (
     files_of,
     reply,
 )
+from termgate.strict import whole_number
 from termgate.web.context import checked_form, field, flash, redirect, render, web
 from termgate.web.download import file_download
 from termgate.web.pages import developer_page
@@ -65,8 +66,8 @@ async def show_case(
 
 
 async def _uploads(request: Request) -> list[Upload]:
-    size = request.headers.get("content-length", "")
-    if not size.isdigit() or int(size) > MAX_BODY:
+    size = whole_number(request.headers.get("content-length", ""))
+    if size is None or size > MAX_BODY:
         raise RegistryError(f"files: the reply may carry at most {MAX_BODY // 1024} KiB in all")
     form = await request.form(max_files=MAX_FILES, max_fields=20)
     uploads = []
