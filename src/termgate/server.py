@@ -23,7 +23,7 @@ from termgate.core import logs
 from termgate.core.access_log import AccessLog
 from termgate.core.faults import EXPECTED
 from termgate.core.faults import describe as describe_fault
-from termgate.core.proxies import TrustedProxies
+from termgate.core.proxies import ClientAddresses, TrustedProxies
 from termgate.db.engine import create_engine, session_factory
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.observe import UsageRecorder
@@ -60,11 +60,11 @@ async def fetch_openapi(pool: UpstreamPool, upstream_host: str, path: str) -> di
     return await fetch_json(pool, upstream_host, path)
 
 
-def access_log(settings: Settings) -> AccessLog | None:
+def access_log(settings: Settings, trusted: TrustedProxies) -> AccessLog | None:
     """The access log when `TERMGATE_ACCESS_LOG` is on; None keeps the request path as it was."""
     if not settings.access_log:
         return None
-    return AccessLog(TrustedProxies(proxy_networks(settings.trusted_proxies)))
+    return AccessLog(trusted)
 
 
 class TermgateServer:
@@ -84,6 +84,7 @@ class TermgateServer:
             connect_timeout=settings.upstream_connect_timeout,
             timeout=settings.upstream_timeout,
         )
+        trusted = TrustedProxies(proxy_networks(settings.trusted_proxies))
         self.gateway = Gateway(
             SnapshotHolder(
                 sessions,
@@ -99,7 +100,8 @@ class TermgateServer:
                 buffer_limit=settings.usage_buffer_limit,
                 spool=UsageSpool(spool) if (spool := settings.usage_spool_path) else None,
                 spool_seconds=settings.usage_spool_seconds,
-                access=access_log(settings),
+                access=access_log(settings, trusted),
+                clients=ClientAddresses(trusted),  # the usage events' client_ip
                 clock_offset=settings.clock_offset_seconds,
             ),
             self.upstream_host,

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from termgate.db.engine import create_engine
 from termgate.db.models import UsageEvent
 from termgate.gateway.exchange import Exchange
-from termgate.gateway.observe import UsageRecorder
+from termgate.gateway.observe import FIRST_COLUMNS, UsageRecorder
 from termgate.gateway.usage_spool import UsageSpool
 from tests.conftest import free_port
 from tests.gateway.limits_support import private_redis
@@ -72,6 +72,33 @@ async def test_clause_4_1_spool_of_a_killed_process_is_replayed_once(
     assert sorted(ids) == sorted(f"{prefix}gw-{index}" for index in range(120))
     assert await alive.replay() == 0  # the replayed segment is gone
     assert not spool_files(tmp_path)
+
+
+async def test_clause_4_1_spool_written_before_the_detection_columns_is_replayed_with_them_empty(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    prefix = f"old-{uuid.uuid4().hex[:8]}-"
+    dead = _recorder(engine, UsageSpool(tmp_path))
+    _record(dead, prefix, 6)
+    assert dead.spool is not None
+    # What a gateway of the release before wrote: rows without the last five columns.
+    dead.spool.append([row[:FIRST_COLUMNS] for row in dead.buffer[:4]])
+    dead.spool.append(
+        [(*row[:FIRST_COLUMNS], "extra") for row in dead.buffer[4:]]
+    )  # no such release
+    assert dead.spool.current is not None
+    UsageSpool.release(dead.spool.current)
+
+    assert await _recorder(engine, UsageSpool(tmp_path)).replay() == 4
+    async with sessions() as session:
+        query = select(UsageEvent).where(UsageEvent.client_request_id.like(f"{prefix}%"))
+        events = list(await session.scalars(query))
+    assert sorted(str(event.client_request_id) for event in events) == [
+        f"{prefix}{index}" for index in range(4)
+    ]
+    assert {(event.debtor_id, event.client_ip, event.scope) for event in events} == {
+        (None, None, None)
+    }
 
 
 async def test_clause_4_1_live_spool_of_another_worker_is_not_replayed(

@@ -41,6 +41,11 @@ def _rows(prefix: str, count: int) -> list[UsageRow]:
                 f"user-{index}" if index % 4 == 0 else None,
                 "employee.personal" if full else None,
                 f"client \u00e9 {index}" if index % 7 == 0 else None,
+                f"{index:08d}-0000-4000-8000-{index:012d}" if full else None,
+                "c" * 64 if index % 3 == 0 else None,  # the columns' full width
+                f"e-{index}" if index % 4 == 0 else None,
+                "0000:0000:0000:0000:0000:ffff:255.255.255.255" if index % 2 else "10.0.0.7",
+                "employee.info.read" if full else None,
             )
         )
     return rows

@@ -58,6 +58,8 @@ def simulate(
     ] = None,
 ) -> None:
     """Play labelled honest and misusing integrations through the gateway (simulated time)."""
+    import httpx
+
     from termgate.core import logs
     from termgate.registry.clauses import PolicyError
     from termgate.simulate.detection import (
@@ -94,8 +96,8 @@ def simulate(
         result = asyncio.run(
             run(config, detection_pass(policies), console.print, installed(policies))
         )
-    except (OSError, RuntimeError) as error:
-        fail(f"the simulation stopped: {error}")
+    except (OSError, RuntimeError, httpx.HTTPError) as error:
+        fail(f"the simulation stopped: {type(error).__name__}: {error}")
     console.print(
         f"{len(result.parties)} scenarios over {days} simulated days in {result.wall_seconds} s, "
         f"{sum(p.requests for p in result.parties)} requests, "

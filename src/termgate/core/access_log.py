@@ -12,7 +12,9 @@ import logging
 import re
 
 from termgate.core import logs
-from termgate.core.proxies import TrustedProxies, effective_client
+from termgate.core.proxies import TrustedProxies, effective_client, peer_address
+
+__all__ = ["AccessLog", "clip", "masked_query", "peer_address"]
 
 LOGGER = "termgate.access"
 HIDDEN = "***"
@@ -46,12 +48,6 @@ def masked_query(query: str) -> str:
         else:
             parts.append(pair)
     return clip("&".join(parts))
-
-
-def peer_address(client: str) -> str:
-    """The address of an RSGI `host:port` peer (`[::1]:5000` gives `::1`)."""
-    host = client.rpartition(":")[0] if ":" in client else client
-    return host.removeprefix("[").removesuffix("]")
 
 
 class AccessLog:

@@ -25,6 +25,8 @@ Network = IPv4Network | IPv6Network
 MAX_HOPS = 32
 # Longer than any address with brackets, a zone and a port: not parsed at all.
 MAX_ADDRESS = 100
+# Longer `X-Forwarded-For` chains are resolved each time rather than remembered.
+MAX_CACHED_CHAIN = 256
 HOST = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?"
 )
@@ -131,3 +133,43 @@ def effective_client(
     if host is not None and (len(host) > 261 or not HOST.fullmatch(host)):
         host = None
     return Client(str(client), scheme, host)
+
+
+def peer_address(client: str) -> str:
+    """The address of an RSGI `host:port` peer (`[::1]:5000` gives `::1`)."""
+    host = client.rpartition(":")[0] if ":" in client else client
+    return host.removeprefix("[").removesuffix("]")
+
+
+class ClientAddresses:
+    """The client address of each request, for its usage event and access line: the RSGI peer
+    (`host:port`), or behind a trusted proxy the address its `X-Forwarded-For` names.
+
+    Peers and chains repeat (the proxies' keep-alive connections, the same clients), so each
+    answer is remembered: the request path pays one cache lookup, not the parsing. Without
+    trusted proxies `peer` answers from the peer alone and the header is not even read.
+    """
+
+    __slots__ = ("_chains", "_limit", "forwarded", "peer", "trusted")
+
+    def __init__(self, trusted: TrustedProxies | None = None, limit: int = 45) -> None:
+        self.trusted = trusted or TrustedProxies()
+        self.forwarded = bool(self.trusted)  # whether X-Forwarded-For is read at all
+        self._limit = limit
+        self.peer = lru_cache(maxsize=4096)(self._of_peer)
+        self._chains = lru_cache(maxsize=4096)(self._resolve)
+
+    def of(self, peer: str, forwarded_for: str | None = None) -> str | None:
+        """The client's address (cut to `limit` characters), None when the server named none."""
+        if forwarded_for is None or not self.forwarded:
+            return self.peer(peer)
+        if len(forwarded_for) > MAX_CACHED_CHAIN:
+            return self._resolve(peer, forwarded_for)  # not kept: the cache stays small
+        return self._chains(peer, forwarded_for)
+
+    def _of_peer(self, peer: str) -> str | None:
+        return peer_address(peer)[: self._limit] or None
+
+    def _resolve(self, peer: str, forwarded_for: str) -> str | None:
+        address = effective_client(peer_address(peer), forwarded_for, None, None, self.trusted)
+        return address.address[: self._limit] or None

@@ -268,6 +268,14 @@ class UsageEvent(Base):
     data_category: Mapped[str | None] = mapped_column(String(64))
     # The client's own X-Request-Id, kept apart: request_id is always the gateway's (unique).
     client_request_id: Mapped[str | None] = mapped_column(String(128))
+    # What detection reads (clause 3.3 b-d): the tenant ids the path named, as written (cut to
+    # 64 characters), the client's address (a trusted proxy's forwarded one, see core.proxies)
+    # and the scope of the token's that the operation was allowed by.
+    debtor_id: Mapped[str | None] = mapped_column(String(64))
+    company_id: Mapped[str | None] = mapped_column(String(64))
+    employee_id: Mapped[str | None] = mapped_column(String(64))
+    client_ip: Mapped[str | None] = mapped_column(String(45))
+    scope: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_usage_events_application_at", "application_id", "at"),

@@ -34,6 +34,7 @@ __all__ = ["Catalog", "Issue", "Operation"]
 
 NO_TENANTS = TenantPlan()
 NO_IDS: tuple[str, ...] = ()
+USAGE_SCOPE_LENGTH = 64  # usage_events.scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,18 +60,33 @@ class Operation:
     # when every alternative is one scope, the scopes of which any one suffices (one C call
     # against the granted set); None when an alternative needs several (checked one by one);
     any_scope: frozenset[str] | None = field(init=False, compare=False)
-    # the alternatives as OAuth scope strings, for problem documents and WWW-Authenticate.
+    # the alternatives as OAuth scope strings, for problem documents and WWW-Authenticate;
     required_scopes: tuple[str, ...] = field(init=False, compare=False)
+    # and for the usage event's `scope`: the one scope when there is one alternative of one
+    # (and it fits the column; `scope_used` answers the other cases).
+    sole_scope: str | None = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         alternatives = self.scope_alternatives
         single = all(len(alternative) == 1 for alternative in alternatives)
+        required = tuple(" ".join(sorted(option)) for option in alternatives)
         derived = {
             "any_scope": frozenset().union(*alternatives) if single else None,
-            "required_scopes": tuple(" ".join(sorted(option)) for option in alternatives),
+            "required_scopes": required,
+            "sole_scope": required[0]
+            if single and len(required) == 1 and len(required[0]) <= USAGE_SCOPE_LENGTH
+            else None,
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
+
+    def scope_used(self, granted: frozenset[str]) -> str | None:
+        """The first alternative `granted` satisfies, as the usage event records it (cut to
+        its column's 64 characters); None when none is, or the operation needs no scope."""
+        for alternative, text in zip(self.scope_alternatives, self.required_scopes, strict=True):
+            if alternative <= granted:
+                return text[:USAGE_SCOPE_LENGTH]
+        return None
 
     @classmethod
     def from_spec(cls, spec: OperationSpec, tenancy: TenancyConfig) -> Operation:

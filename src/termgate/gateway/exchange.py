@@ -48,7 +48,6 @@ class Exchange:
         "tenant_ids",
         "unplaced",
     )
-    peer: str  # the RSGI peer `host:port`, set only while the access log is on
 
     def __init__(
         self,
@@ -60,6 +59,7 @@ class Exchange:
         started: float,
         started_at: float,
         errors: ProblemWriter = DEFAULT_WRITER,
+        peer: str = "",
     ) -> None:
         self.method = method
         self.path = path  # percent-decoded, as matched
@@ -70,6 +70,7 @@ class Exchange:
         self.started = started
         self.started_at = started_at
         self.errors = errors  # how this gateway writes its problems
+        self.peer = peer  # the RSGI peer `host:port`: the usage event's client address
         self.grant: KeyGrant | None = None
         self.operation: Operation | None = None
         self.bearer: Bearer | None = None

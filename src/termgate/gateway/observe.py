@@ -23,8 +23,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from termgate.core.access_log import AccessLog, peer_address
+from termgate.core.access_log import AccessLog
 from termgate.core.faults import FaultLog
+from termgate.core.proxies import ClientAddresses
 from termgate.db.models import UsageEvent
 from termgate.gateway.exchange import Exchange
 from termgate.gateway.usage_spool import Segment, UsageSpool
@@ -47,6 +48,11 @@ UsageRow = tuple[
     str | None,
     str | None,
     str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
 ]
 TABLE = UsageEvent.__tablename__
 COLUMNS = (
@@ -65,7 +71,18 @@ COLUMNS = (
     "end_user_id",
     "data_category",
     "client_request_id",
+    "debtor_id",
+    "company_id",
+    "employee_id",
+    "client_ip",
+    "scope",
 )
+# Spools written before the detection columns existed hold rows of this many columns; they are
+# replayed with those columns empty.
+FIRST_COLUMNS = COLUMNS.index("debtor_id")
+SPOOLED_WIDTHS = frozenset({FIRST_COLUMNS, len(COLUMNS)})
+NO_TENANT_IDS: tuple[None, None, None] = (None, None, None)
+FORWARDED_FOR = "x-forwarded-for"
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 SQLITE_INSERT = (
     f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
@@ -102,12 +119,15 @@ class UsageRecorder:
         spool: UsageSpool | None = None,
         spool_seconds: float = 0.01,
         access: AccessLog | None = None,
+        clients: ClientAddresses | None = None,
         clock_offset: float = 0.0,
     ) -> None:
         self.engine = engine
         # Events carry termgate's clock (`clock_offset_seconds`), as quotas and detectors read it.
         self.clock_offset = clock_offset
         self.access = access
+        # Who sent each request: the peer, or what a trusted proxy forwarded for.
+        self.clients = clients or ClientAddresses(access.trusted if access is not None else None)
         if access is not None:  # without an access log the request path is exactly as before
             self.record = self._record_and_log  # type: ignore[method-assign]
         self.flush_seconds = flush_seconds
@@ -126,6 +146,11 @@ class UsageRecorder:
 
     def record(self, exchange: Exchange, finished: float) -> None:
         grant, operation, bearer = exchange.grant, exchange.operation, exchange.bearer
+        ids = exchange.tenant_ids  # set with the operation, by identify
+        debtor_id, company_id, employee_id = (
+            operation.tenancy.usage_ids(ids) if ids and operation is not None else NO_TENANT_IDS
+        )
+        clients = self.clients
         self.buffer.append(
             (
                 exchange.started_at + self.clock_offset,
@@ -143,6 +168,18 @@ class UsageRecorder:
                 bearer.end_user_id if bearer else None,
                 operation.data_category if operation else None,
                 exchange.client_request_id,
+                debtor_id,
+                company_id,
+                employee_id,
+                # as `_client` and `Operation.scope_used`, inline: fewer calls per request
+                clients.of(exchange.peer, exchange.headers.get(FORWARDED_FOR))
+                if clients.forwarded
+                else clients.peer(exchange.peer),
+                None
+                if bearer is None or operation is None
+                else sole
+                if (sole := operation.sole_scope) in bearer.granted
+                else operation.scope_used(bearer.granted),
             )
         )
 
@@ -158,13 +195,16 @@ class UsageRecorder:
             status=exchange.status,
             sent=exchange.bytes_out,
             duration_ms=(finished - exchange.started) * 1000.0,
-            client=self.access.client(
-                peer_address(exchange.peer), exchange.headers.get("x-forwarded-for")
-            ),
+            client=self._client(exchange) or "",  # as the event has it (remembered: no cost)
             request_id=exchange.request_id,
             application_id=grant.application_id if grant else None,
             key_id=grant.key_id if grant else None,
         )
+
+    def _client(self, exchange: Exchange) -> str | None:
+        clients = self.clients
+        forwarded = exchange.headers.get(FORWARDED_FOR) if clients.forwarded else None
+        return clients.of(exchange.peer, forwarded)
 
     def spool_pending(self) -> None:
         """Append the events recorded since the last tick to the spool (one write)."""
@@ -271,7 +311,11 @@ class UsageRecorder:
         replayed = 0
         for segment in self.spool.orphans():
             try:
-                rows = [row for row in UsageSpool.read(segment) if len(row) == len(COLUMNS)]
+                rows = [
+                    (*row, *(None,) * (len(COLUMNS) - len(row)))
+                    for row in UsageSpool.read(segment)
+                    if len(row) in SPOOLED_WIDTHS
+                ]
                 missing = await self._missing(rows)
                 for start in range(0, len(missing), self.batch_size):
                     await self._insert(missing[start : start + self.batch_size])

@@ -97,9 +97,8 @@ class Gateway:
             started,
             wall_clock(),
             self.errors,
+            scope.client,
         )
-        if self.usage.access is not None:  # the access log's client address, only when on
-            exchange.peer = scope.client
         client_id = headers.get("x-request-id")
         if client_id and _acceptable_request_id(client_id):
             exchange.client_request_id = client_id

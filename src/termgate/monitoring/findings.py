@@ -23,6 +23,8 @@ Severity = Literal["info", "minor", "major", "critical"]
 SEVERITIES: tuple[str, ...] = ("info", "minor", "major", "critical")
 STATES: tuple[str, ...] = tuple(state.value for state in FindingState)
 DETECTOR_ACTOR = "detector"
+# Evidence members that name other parties: never shown to the developer a finding is about.
+OTHER_PARTIES = frozenset({"other_accounts_at_same_addresses"})
 
 
 @dataclass(frozen=True)
@@ -220,3 +222,17 @@ def as_record(finding: Finding) -> dict[str, object]:
         "last_seen": finding.last_seen.isoformat(),
         "occurrences": finding.occurrences,
     }
+
+
+def developer_view(finding: Finding) -> dict[str, object]:
+    """The finding as the developer it is about sees it: no other party's data."""
+    shown = as_record(finding)
+    evidence = {k: v for k, v in evidence_of(finding).items() if k not in OTHER_PARTIES}
+    evidence.pop("chart", None)  # the provider's console link
+    return {**shown, "evidence": evidence}
+
+
+async def findings_of_developer(session: AsyncSession, developer_id: str) -> list[Finding]:
+    """What the portal shows a developer: the findings about them that are not simulated."""
+    rows = await list_findings(session, developer_id=developer_id, limit=200)
+    return [finding for finding in rows if not finding.simulated]

@@ -24,7 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from termgate.core.errors import RegistryError
 from termgate.db.models import Status
 from termgate.db.monitoring import Finding, FindingState
-from termgate.monitoring import aggregate, probing, stability
+from termgate.monitoring import (
+    aggregate,
+    aggregate_parties,
+    circumvention,
+    harvest,
+    least_privilege,
+    probing,
+    stability,
+)
 from termgate.monitoring.findings import (
     FindingDraft,
     closed_since,
@@ -44,6 +52,9 @@ Detect = Callable[[Sequence[Any], DetectorPolicy, Window], list[FindingDraft]]
 DETECTORS: dict[str, tuple[Aggregate, Detect]] = {
     probing.NAME: (aggregate.refusal_counts, probing.detect),
     stability.NAME: (aggregate.application_loads, stability.detect),
+    harvest.NAME: (aggregate_parties.read_volumes, harvest.detect),
+    circumvention.NAME: (aggregate_parties.observations, circumvention.detect),
+    least_privilege.NAME: (aggregate_parties.scope_use, least_privilege.detect),
 }
 
 

@@ -33,6 +33,7 @@ from typing import Any
 from termgate.gateway.tenancy.ids import ID_FORMS, Canonical
 
 PUBLISHED = "published.toml"
+USAGE_ID_LENGTH = 64  # usage_events.debtor_id, company_id, employee_id
 _PARAM = re.compile(r"\{([^{}/]+)\}")
 _TOP_KEYS = {"page_size", "max_pages", "one_root_only", "tenants", "children", "untenanted"}
 _KIND_KEYS = {
@@ -76,10 +77,23 @@ class TenantPlan:
     tenants: tuple[tuple[str, TenantKind], ...] = ()
     refusal: str | None = None
     one_root: bool = False
+    # Where the usage event's debtor, company and employee ids are in `tenants` (-1: not in the
+    # path): the root's, its children's and their children's parameters (see `usage_ids`).
+    usage_slots: tuple[int, int, int] = (-1, -1, -1)
 
     def ids_of(self, params: Mapping[str, str]) -> tuple[str, ...]:
         """The tenant ids of a path's parameters, in the order `check_path` takes them."""
         return tuple(params.get(parameter, "") for parameter, _ in self.tenants)
+
+    def usage_ids(self, ids: tuple[str, ...]) -> tuple[str | None, str | None, str | None]:
+        """The path's debtor, company and employee ids (as written, cut to the columns' 64
+        characters) for the usage event; `ids` as `ids_of` orders them."""
+        debtor, company, employee = self.usage_slots
+        return (
+            ids[debtor][:USAGE_ID_LENGTH] if debtor >= 0 else None,
+            ids[company][:USAGE_ID_LENGTH] if company >= 0 else None,
+            ids[employee][:USAGE_ID_LENGTH] if employee >= 0 else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +126,26 @@ class TenancyConfig:
                     )
             elif name not in self.untenanted:
                 return TenantPlan(refusal=f"the tenancy configuration does not describe {{{name}}}")
-        return TenantPlan(tenants=tuple(tenants), one_root=template in self.one_root_only)
+        return TenantPlan(
+            tenants=tuple(tenants),
+            one_root=template in self.one_root_only,
+            usage_slots=self._usage_slots(tenants),
+        )
+
+    def _usage_slots(self, tenants: list[tuple[str, TenantKind]]) -> tuple[int, int, int]:
+        slots = [-1, -1, -1]
+        for index, (_, kind) in enumerate(tenants):
+            depth = self._depth(kind)
+            if depth < len(slots) and slots[depth] < 0:
+                slots[depth] = index
+        return slots[0], slots[1], slots[2]
+
+    def _depth(self, kind: TenantKind) -> int:
+        """0 for the root, 1 for its children (companies), 2 below them (employees), ..."""
+        depth = 0
+        while kind.parent is not None:
+            kind, depth = self.kinds[kind.parent], depth + 1
+        return depth
 
 
 def consent_roots(config: TenancyConfig, ids: Iterable[object]) -> frozenset[str]:

@@ -1,5 +1,5 @@
 """The provider console: review queue, developers, applications, keys, terms, products and
-plans, maintenance, lifecycle and announcements, audit, mail."""
+plans, maintenance, lifecycle and announcements, findings, audit, mail."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from termgate.web.console import (
     applications,
     auth,
     developers,
+    findings,
     lifecycle,
     mail,
     maintenance,
@@ -35,6 +36,7 @@ def routes() -> list[BaseRoute]:
         *plans.routes,
         *maintenance.routes,
         *lifecycle.routes,
+        *findings.routes,
         *mail.routes,
         *administrators.routes,
     ]

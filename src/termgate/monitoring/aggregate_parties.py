@@ -1,0 +1,292 @@
+"""The SQL side of the harvest, circumvention and least-privilege detectors: who read whom, from
+where, with which keys and scopes, over the window; on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, distinct, exists, func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+
+from termgate.db.models import Application, Status, Subscription, SubscriptionKey, UsageEvent
+from termgate.db.oauth import TokenFamily
+from termgate.monitoring.aggregate import count_where, in_window, sample_request_ids
+from termgate.monitoring.circumvention import ApplicationActivity, DeveloperActivity
+from termgate.monitoring.harvest import ReadVolume
+from termgate.monitoring.least_privilege import ScopeUse
+from termgate.monitoring.window import Party, Window
+
+HISTORY = timedelta(days=35)  # how far back "an employee the application read before" reaches
+CANDIDATE_EMPLOYEES = 50  # fewer distinct employees in a window cannot be a harvest
+OK = UsageEvent.status < 400
+
+
+def _days(since: datetime | None, until: datetime) -> float:
+    return (until - since).total_seconds() / 86400 if since else 0.0
+
+
+async def _first_seen(session: AsyncSession, applications: list[str]) -> dict[str, datetime]:
+    if not applications:
+        return {}
+    query = (
+        select(UsageEvent.application_id, func.min(UsageEvent.at))
+        .where(UsageEvent.application_id.in_(applications))
+        .group_by(UsageEvent.application_id)
+    )
+    return {app: first for app, first in (await session.execute(query)).all() if app}
+
+
+async def _novelty(session: AsyncSession, application_id: str, window: Window) -> tuple[int, int]:
+    """Distinct employees read in the window that it had not read in its history, and the
+    distinct employees it had read in that history."""
+    before = aliased(UsageEvent)
+    history = and_(
+        before.application_id == application_id,
+        before.at < window.start,
+        before.at >= window.start - HISTORY,
+        before.employee_id.is_not(None),
+    )
+    new = await session.scalar(
+        select(func.count(distinct(UsageEvent.employee_id))).where(
+            UsageEvent.application_id == application_id,
+            in_window(window),
+            OK,
+            UsageEvent.employee_id.is_not(None),
+            ~exists().where(history, before.employee_id == UsageEvent.employee_id),
+        )
+    )
+    known = await session.scalar(select(func.count(distinct(before.employee_id))).where(history))
+    return int(new or 0), int(known or 0)
+
+
+async def read_volumes(session: AsyncSession, window: Window) -> list[ReadVolume]:
+    with_employee = UsageEvent.employee_id.is_not(None)
+    query = (
+        select(
+            UsageEvent.developer_id,
+            UsageEvent.application_id,
+            count_where(with_employee),
+            func.count(distinct(UsageEvent.employee_id)),
+            func.count(distinct(UsageEvent.company_id)),
+            func.count(distinct(UsageEvent.end_user_id)),
+        )
+        .where(in_window(window), OK, UsageEvent.application_id.is_not(None))
+        .group_by(UsageEvent.developer_id, UsageEvent.application_id)
+    )
+    candidates = [
+        row for row in (await session.execute(query)).all() if row[3] >= CANDIDATE_EMPLOYEES
+    ]
+    apps = {
+        a.id: a
+        for a in await session.scalars(
+            select(Application).where(Application.id.in_([row[1] for row in candidates]))
+        )
+    }
+    first_seen = await _first_seen(session, list(apps))
+    volumes = []
+    for developer, application, reads, employees, companies, end_users in candidates:
+        new, known = await _novelty(session, application, window)
+        categories = await session.scalars(
+            select(UsageEvent.data_category)
+            .distinct()
+            .where(
+                UsageEvent.application_id == application,
+                in_window(window),
+                OK,
+                UsageEvent.data_category.is_not(None),
+            )
+        )
+        read = frozenset(c for c in categories if c)
+        app = apps.get(application)
+        use_case = (app.use_case if app else "").lower()
+        declared = (
+            frozenset(c for c in read if c.lower().rstrip("s") in use_case)
+            if use_case and read
+            else None
+        )
+        volumes.append(
+            ReadVolume(
+                party=Party(developer, application),
+                employee_reads=int(reads or 0),
+                distinct_employees=int(employees),
+                distinct_companies=int(companies),
+                end_users=int(end_users),
+                expected_end_users=app.expected_end_users if app else None,
+                new_employees=new,
+                known_employees=known,
+                age_days=_days(first_seen.get(application), window.end),
+                categories_read=read,
+                categories_declared=declared,
+                sample_request_ids=await sample_request_ids(
+                    session, window, and_(UsageEvent.application_id == application, with_employee)
+                ),
+            )
+        )
+    return volumes
+
+
+async def _pairs(
+    session: AsyncSession, window: Window, column: InstrumentedAttribute[str | None]
+) -> dict[str, set[str]]:
+    query = (
+        select(UsageEvent.application_id, column)
+        .where(in_window(window), UsageEvent.application_id.is_not(None), column.is_not(None))
+        .group_by(UsageEvent.application_id, column)
+    )
+    found: dict[str, set[str]] = defaultdict(set)
+    for application, value in (await session.execute(query)).all():
+        found[str(application)].add(str(value))
+    return found
+
+
+async def observations(session: AsyncSession, window: Window) -> list[DeveloperActivity]:
+    throttled = UsageEvent.status == 429
+    query = (
+        select(
+            UsageEvent.developer_id,
+            UsageEvent.application_id,
+            func.count(),
+            count_where(throttled),
+            func.min(UsageEvent.at).filter(throttled),
+        )
+        .where(in_window(window), UsageEvent.application_id.is_not(None))
+        .group_by(UsageEvent.developer_id, UsageEvent.application_id)
+    )
+    rows = (await session.execute(query)).all()
+    applications = [row[1] for row in rows]
+    first_seen = await _first_seen(session, applications)
+    end_users = await _pairs(session, window, UsageEvent.end_user_id)
+    addresses = await _pairs(session, window, UsageEvent.client_ip)
+    keys = dict(
+        (
+            await session.execute(
+                select(Subscription.application_id, func.count())
+                .join(SubscriptionKey, SubscriptionKey.subscription_id == Subscription.id)
+                .where(
+                    SubscriptionKey.created_at >= window.start,
+                    SubscriptionKey.created_at < window.end,
+                )
+                .group_by(Subscription.application_id)
+            )
+        ).all()
+    )
+    environments = dict(
+        (
+            await session.execute(
+                select(Application.id, Application.environment).where(
+                    Application.id.in_(applications)
+                )
+            )
+        ).all()
+    )
+    developers: dict[str, list[ApplicationActivity]] = defaultdict(list)
+    for developer, application, requests, refused, first_throttled in rows:
+        if developer is None:
+            continue
+        environment = environments.get(application)
+        developers[developer].append(
+            ApplicationActivity(
+                application_id=application,
+                requests=int(requests),
+                throttled=int(refused or 0),
+                first_throttled_at=first_throttled,
+                first_seen_at=first_seen.get(application, window.start),
+                keys_created=int(keys.get(application, 0)),
+                environment=environment.value if environment else "production",
+                end_users=frozenset(end_users.get(application, ())),
+                client_ips=frozenset(addresses.get(application, ())),
+            )
+        )
+    return [DeveloperActivity(developer, apps) for developer, apps in developers.items()]
+
+
+async def scope_use(
+    session: AsyncSession, window: Window, only: list[str] | None = None
+) -> list[ScopeUse]:
+    """Per application (all, or `only` these), scopes granted and used, idle keys and secret."""
+    mine = (lambda column: column.in_(only)) if only is not None else (lambda column: true())
+    families = (
+        await session.execute(
+            select(TokenFamily.application_id, TokenFamily.scope, TokenFamily.created_at).where(
+                TokenFamily.revoked_at.is_(None), mine(TokenFamily.application_id)
+            )
+        )
+    ).all()
+    granted: dict[str, set[str]] = defaultdict(set)
+    first_grant: dict[str, datetime] = {}
+    for application, scope, created in families:
+        granted[application] |= set(scope.split())
+        first_grant[application] = min(created, first_grant.get(application, created))
+    since_30 = window.end - timedelta(days=30)
+    used = (
+        await session.execute(
+            select(
+                UsageEvent.application_id, UsageEvent.scope, func.max(UsageEvent.at), func.count()
+            )
+            .where(
+                in_window(window),
+                OK,
+                UsageEvent.application_id.is_not(None),
+                mine(UsageEvent.application_id),
+            )
+            .group_by(UsageEvent.application_id, UsageEvent.scope)
+        )
+    ).all()
+    used_90: dict[str, set[str]] = defaultdict(set)
+    used_30: dict[str, set[str]] = defaultdict(set)
+    requests: dict[str, int] = defaultdict(int)
+    for used_by, used_scope, last, count in used:
+        requests[str(used_by)] += int(count)
+        if used_scope:
+            used_90[str(used_by)].add(used_scope)
+            if last >= since_30:
+                used_30[str(used_by)].add(used_scope)
+    idle = await _idle_keys(session, window)
+    apps = list(
+        await session.scalars(select(Application).where(Application.status == Status.ACTIVE))
+    )
+    recent_grants = {app for app, _scope, created in families if created >= window.start}
+    rows = []
+    for app in apps:
+        if app.id not in granted and app.id not in idle:
+            continue
+        started = first_grant.get(app.id, app.created_at)
+        rows.append(
+            ScopeUse(
+                party=Party(app.developer_id, app.id),
+                granted=frozenset(granted.get(app.id, ())),
+                used_30=frozenset(used_30.get(app.id, ())),
+                used_90=frozenset(used_90.get(app.id, ())),
+                age_days=_days(min(started, app.created_at), window.end),
+                requests_90=requests.get(app.id, 0),
+                idle_keys=tuple(idle.get(app.id, ())),
+                idle_secret=bool(app.client_secret_hash)
+                and app.created_at < window.start
+                and app.id not in recent_grants,
+            )
+        )
+    return rows
+
+
+async def _idle_keys(session: AsyncSession, window: Window) -> dict[str, list[str]]:
+    """Per application, the prefixes of live keys older than the window with no request in it."""
+    used = (
+        select(UsageEvent.key_id)
+        .distinct()
+        .where(in_window(window), UsageEvent.key_id.is_not(None))
+    )
+    query = (
+        select(Subscription.application_id, SubscriptionKey.prefix)
+        .join(Subscription, SubscriptionKey.subscription_id == Subscription.id)
+        .where(
+            SubscriptionKey.status == Status.ACTIVE,
+            SubscriptionKey.created_at < window.start,
+            SubscriptionKey.id.not_in(used),
+        )
+    )
+    idle: dict[str, list[str]] = defaultdict(list)
+    for application, prefix in (await session.execute(query)).all():
+        idle[application].append(prefix)
+    return idle
