@@ -37,7 +37,7 @@ def simulate(
     copies: Annotated[int, typer.Option(min=1, max=10, help="scenarios of each kind")] = 1,
     employees: Annotated[
         int, typer.Option(min=100, max=20_000, help="employees in the reference API's world")
-    ] = 400,
+    ] = 2000,
     database: Annotated[
         str | None,
         typer.Option(help="database URL of the run [default: a new SQLite file in the var folder]"),

@@ -56,7 +56,7 @@ class RunConfig:
     labels_path: Path
     scale: float = 1.0
     copies: int = 1
-    employees: int = 400
+    employees: int = 2000  # the reference API's own default world
     detect_every_hours: float = 6.0
     kinds: tuple[str, ...] = ()  # only these scenario kinds (all when empty)
 
@@ -307,6 +307,7 @@ def simulation_settings(config: RunConfig, upstream_url: str, offset: float) -> 
         smtp_port=free_port(),
         clock_offset_seconds=offset,
         detect_interval_seconds=0,  # the simulator runs the passes, at simulated times
+        usage_spool_seconds=0,  # no spool: a stopped run's events must not reach the next one
         log_level="warning",
     )
 
