@@ -15,6 +15,7 @@ from termgate.db.programme import AuditEntry
 from termgate.monitoring.findings import evidence_of, list_findings
 from termgate.monitoring.policy import load_detector_policies
 from termgate.monitoring.runner import run_pass
+from termgate.monitoring.sign_ins import application_of, record_sign_in_failure
 from termgate.settings import load_settings
 from tests.support.factories import IssuedKey, issue_test_key
 
@@ -121,3 +122,27 @@ async def test_clause_3_3_f_sustained_concurrency_is_found_from_minute_buckets(
     assert [f.id for f in again.findings] == [finding.id]
     assert again.findings[0].occurrences == 2
     assert result.suspended == []
+
+
+async def test_clause_3_3_c_failed_sign_ins_at_the_consent_page_are_found_per_application(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    stuffed = await issue_test_key(sessions)
+    now = load_settings().now()
+    async with sessions.begin() as session:
+        for i in range(60):
+            record_sign_in_failure(
+                session,
+                at=now - timedelta(minutes=i),
+                application_id=application_of(
+                    f"/connect/authorize?response_type=code&client_id={stuffed.application_id}"
+                ),
+                client_ip="203.0.113.9",
+            )
+        record_sign_in_failure(session, at=now, application_id=None, client_ip=None)
+    async with sessions.begin() as session:
+        result = await run_pass(session, POLICIES, now + timedelta(seconds=1))
+    [finding] = result.findings
+    assert (finding.detector, finding.application_id) == ("probing", stuffed.application_id)
+    assert finding.developer_id == stuffed.developer_id
+    assert evidence_of(finding)["failed_sign_ins"] == 60

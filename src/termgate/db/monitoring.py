@@ -52,3 +52,17 @@ class Finding(Base):
         Index("ix_findings_application_id", "application_id"),
         Index("ix_findings_dedup", "detector", "subject", "state"),
     )
+
+
+class SignInFailure(Base):
+    """An end user's failed or throttled sign-in at the consent flow's sign-in page, with the
+    application whose authorization request it was for (clause 3.3 c: credential stuffing)."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    application_id: Mapped[str | None] = mapped_column(String(32))
+    client_ip: Mapped[str | None] = mapped_column(String(45))
+
+    __table_args__ = (Index("ix_sign_in_failures_at", "at"),)

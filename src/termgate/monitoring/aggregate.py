@@ -10,7 +10,8 @@ from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from termgate.db.models import UsageEvent
+from termgate.db.models import Application, UsageEvent
+from termgate.db.monitoring import SignInFailure
 from termgate.monitoring.probing import RefusalCounts
 from termgate.monitoring.stability import ApplicationLoad, MinuteLoad
 from termgate.monitoring.window import Party, Window
@@ -61,6 +62,7 @@ async def refusal_counts(session: AsyncSession, window: Window) -> list[RefusalC
         .where(in_window(window), UsageEvent.application_id.is_not(None))
         .group_by(UsageEvent.developer_id, UsageEvent.application_id)
     )
+    failures = await failed_sign_ins(session, window)
     rows = []
     for developer, application, requests, bad, foreign, scope, token, outside in (
         await session.execute(query)
@@ -82,10 +84,32 @@ async def refusal_counts(session: AsyncSession, window: Window) -> list[RefusalC
                 refused_scope=int(scope or 0),
                 invalid_token=int(token or 0),
                 outside_api=int(outside or 0),
+                failed_sign_ins=failures.pop(application, 0),
                 sample_request_ids=samples,
             )
         )
+    for application, count in failures.items():  # applications with sign-in failures only
+        developer = await session.scalar(
+            select(Application.developer_id).where(Application.id == application)
+        )
+        if developer is not None:
+            rows.append(
+                RefusalCounts(Party(developer, application), "application", 0, 0, 0, 0, 0, 0, count)
+            )
     return rows
+
+
+async def failed_sign_ins(session: AsyncSession, window: Window) -> dict[str, int]:
+    query = (
+        select(SignInFailure.application_id, func.count())
+        .where(
+            SignInFailure.at >= window.start,
+            SignInFailure.at < window.end,
+            SignInFailure.application_id.is_not(None),
+        )
+        .group_by(SignInFailure.application_id)
+    )
+    return {str(app): int(count) for app, count in (await session.execute(query)).all()}
 
 
 async def application_loads(session: AsyncSession, window: Window) -> list[ApplicationLoad]:

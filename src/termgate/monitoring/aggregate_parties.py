@@ -150,6 +150,7 @@ async def observations(session: AsyncSession, window: Window) -> list[DeveloperA
             func.count(),
             count_where(throttled),
             func.min(UsageEvent.at).filter(throttled),
+            func.min(UsageEvent.at),
         )
         .where(in_window(window), UsageEvent.application_id.is_not(None))
         .group_by(UsageEvent.developer_id, UsageEvent.application_id)
@@ -182,7 +183,7 @@ async def observations(session: AsyncSession, window: Window) -> list[DeveloperA
         ).all()
     )
     developers: dict[str, list[ApplicationActivity]] = defaultdict(list)
-    for developer, application, requests, refused, first_throttled in rows:
+    for developer, application, requests, refused, first_throttled, first_in_window in rows:
         if developer is None:
             continue
         environment = environments.get(application)
@@ -193,6 +194,7 @@ async def observations(session: AsyncSession, window: Window) -> list[DeveloperA
                 throttled=int(refused or 0),
                 first_throttled_at=first_throttled,
                 first_seen_at=first_seen.get(application, window.start),
+                first_in_window=first_in_window,
                 keys_created=int(keys.get(application, 0)),
                 environment=environment.value if environment else "production",
                 end_users=frozenset(end_users.get(application, ())),

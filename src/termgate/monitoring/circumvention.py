@@ -2,10 +2,10 @@
 round the limits.
 
 Over the window, per developer: keys created for one application again and again (regenerating a
-key to reset its counters), an application that starts sending while another of the same account
-is throttled, one end user served by several applications of one account (a multiplier), and
-accounts whose applications send from the same source addresses. Addresses shared by many
-accounts (a proxy, a cloud NAT) say nothing and are left out.
+key to reset its counters), an application that starts sending within the hour after another of
+the same account was throttled, one end user served by several applications of one account (a
+multiplier), and accounts whose applications send from the same source addresses. Addresses
+shared by many accounts (a proxy, a cloud NAT) say nothing and are left out.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from termgate.monitoring.findings import FindingDraft
 from termgate.monitoring.policy import DetectorPolicy
@@ -30,6 +30,7 @@ class ApplicationActivity:
     first_throttled_at: datetime | None
     first_seen_at: datetime  # the application's first request ever
     keys_created: int  # keys made for it in the window
+    first_in_window: datetime | None = None  # its first request in the window
     environment: str = "production"
     end_users: frozenset[str] = frozenset()
     client_ips: frozenset[str] = frozenset()
@@ -57,14 +58,16 @@ def _new_after_throttle(
         if app.throttled >= policy.value("min_throttled") and app.first_throttled_at is not None
     ]
     signals = []
+    soon = timedelta(minutes=policy.value("takeover_minutes"))
     for app in throttled:
         started = app.first_throttled_at
         assert started is not None
         for other in developer.applications:
+            began = max(other.first_seen_at, other.first_in_window or other.first_seen_at)
             if (
                 other is not app
                 and other.environment == app.environment
-                and started <= other.first_seen_at <= window.end
+                and started <= began <= min(started + soon, window.end)
                 and other.requests >= policy.value("min_requests")
             ):
                 signals.append(

@@ -2,7 +2,8 @@
 
 Per application (and per source address for requests no key identifies), over the window: the
 share of 401/403/404 answers, tenants outside the consent (40303, 40305), refused scopes (40302),
-invalid tokens (40101, 40102) and paths outside the API (40401). An honest integration sees a few
+invalid tokens (40101, 40102), paths outside the API (40401), and end users' failed sign-ins in
+its authorization requests (credential stuffing). An honest integration sees a few
 of these (an expired token, a deleted employee); a prober sees mostly these. Only naming tenants
 outside the consent in volume (cross-tenant probing) or scanning paths outside the API in volume
 is critical: that is the clause 4.2 plausible risk.
@@ -30,6 +31,7 @@ class RefusalCounts:
     refused_scope: int  # 40302
     invalid_token: int  # 40101, 40102
     outside_api: int  # 40401: no such operation
+    failed_sign_ins: int = 0  # end users' failed sign-ins in its authorization requests
     sample_request_ids: list[str] = field(default_factory=list)
 
 
@@ -51,6 +53,10 @@ def _signals(row: RefusalCounts, policy: DetectorPolicy) -> list[str]:
         row.outside_api, row.requests
     ) >= policy.value("refused_share"):
         signals.append(f"{row.outside_api} requests for paths outside the API")
+    if row.failed_sign_ins >= policy.at_least("min_failed_sign_ins"):
+        signals.append(
+            f"{row.failed_sign_ins} failed end-user sign-ins through its authorization requests"
+        )
     return signals
 
 
@@ -69,7 +75,7 @@ def detect(
 ) -> list[FindingDraft]:
     drafts = []
     for row in rows:
-        if row.requests < policy.value("min_requests"):
+        if row.requests < policy.value("min_requests") and not row.failed_sign_ins:
             continue
         signals = _signals(row, policy)
         if not signals:
@@ -93,6 +99,7 @@ def detect(
                     refused_scope=row.refused_scope,
                     invalid_token=row.invalid_token,
                     outside_api=row.outside_api,
+                    failed_sign_ins=row.failed_sign_ins,
                     sample_request_ids=row.sample_request_ids[:10],
                 ),
             )

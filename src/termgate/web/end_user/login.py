@@ -8,14 +8,17 @@ from starlette.responses import Response
 from termgate.core.errors import RegistryError
 from termgate.core.sessions import begin_session, end_every_session, forget
 from termgate.identity.end_users import authenticate_end_user
+from termgate.monitoring.sign_ins import application_of, record_sign_in_failure
 from termgate.web.context import (
     checked_form,
+    client_ip,
     field,
     redirect,
     refused_status,
     render,
     throttled,
     unit_of_work,
+    web,
 )
 from termgate.web.end_user.common import END_USER_KEY, refused_page, signed_in_end_user
 
@@ -53,6 +56,13 @@ async def login(request: Request) -> Response:
             )
             begin_session(request.session, END_USER_KEY, end_user)
     except RegistryError as refusal:
+        async with unit_of_work(request) as session:  # the attempt's own work was rolled back
+            record_sign_in_failure(
+                session,
+                at=web(request).settings.now(),
+                application_id=application_of(next_path),
+                client_ip=client_ip(request),
+            )
         page = render(
             request, "identity/login.html", next=next_path, username=username, error=str(refusal)
         )

@@ -1,4 +1,4 @@
-"""findings: what the detectors saw, per party, with evidence and state
+"""findings: what the detectors saw, per party, with evidence and state; failed end-user sign-ins
 
 Revision ID: 0016
 Revises: 0015
@@ -44,7 +44,17 @@ def upgrade() -> None:
     op.create_index("ix_findings_developer_id", "findings", ["developer_id"])
     op.create_index("ix_findings_application_id", "findings", ["application_id"])
     op.create_index("ix_findings_dedup", "findings", ["detector", "subject", "state"])
+    op.create_table(
+        "sign_in_failures",
+        sa.Column("id", sa.String(32), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("application_id", sa.String(32), nullable=True),
+        sa.Column("client_ip", sa.String(45), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sign_in_failures")),
+    )
+    op.create_index("ix_sign_in_failures_at", "sign_in_failures", ["at"])
 
 
 def downgrade() -> None:
+    op.drop_table("sign_in_failures")
     op.drop_table("findings")
