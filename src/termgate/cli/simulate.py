@@ -5,6 +5,7 @@ gateway against the reference API, a month compressed into minutes by moving ter
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,10 @@ def _database(seed: int, database: str | None) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     return f"sqlite+aiosqlite:///{path}"
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def simulate(
@@ -92,10 +97,13 @@ def simulate(
     )
     if unknown := sorted(set(config.kinds) - set(BUILDERS)):
         fail(f"--kind: no scenario kind {', '.join(unknown)} (known: {', '.join(BUILDERS)})", 2)
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C: the children stop too
     try:
         result = asyncio.run(
             run(config, detection_pass(policies), console.print, installed(policies))
         )
+    except KeyboardInterrupt:
+        fail("the simulation was interrupted; its labels were not written", 130)
     except (OSError, RuntimeError, httpx.HTTPError) as error:
         fail(f"the simulation stopped: {type(error).__name__}: {error}")
     console.print(
@@ -140,6 +148,7 @@ def report(
         finally:
             await engine.dispose()
 
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C: the children stop too
     try:
         result = asyncio.run(scored())
     except Exception as error:  # the driver's many error types: one line, never a traceback
