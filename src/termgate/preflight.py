@@ -21,6 +21,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from termgate.db.key_seal import KeySeal, SealError, seal_for
+from termgate.monitoring.policy import load_detector_policies
+from termgate.registry.clauses import PolicyError
 from termgate.settings import VAR_DIR, Settings
 
 if TYPE_CHECKING:
@@ -271,6 +273,16 @@ def check_workers(settings: Settings) -> None:
         )
 
 
+def check_detector_policy(settings: Settings) -> None:
+    """The detectors' tables of the terms policy (docs/terms-policy.md#detectors) can be read:
+    `serve` runs them every `TERMGATE_DETECT_INTERVAL_SECONDS`."""
+    if settings.detect_interval_seconds > 0:
+        try:
+            load_detector_policies(settings.terms_dir)
+        except PolicyError as error:
+            raise StartupError(f"TERMGATE_TERMS_DIR: {error}") from None
+
+
 async def check_services(settings: Settings) -> None:
     await check_database(settings.database_url)
     await check_signing_keys(settings, seal_for(settings.session_secret()))
@@ -283,5 +295,6 @@ def preflight(settings: Settings) -> None:
     check_workers(settings)
     check_public_url(settings)
     check_tls(settings)
+    check_detector_policy(settings)
     check_sqlite_file(settings.database_url)
     asyncio.run(check_services(settings))

@@ -12,7 +12,9 @@ import pytest
 from termgate.monitoring import circumvention, harvest, least_privilege, probing, stability
 from termgate.monitoring.policy import load_detector_policies
 from termgate.monitoring.window import Party, Window
+from termgate.preflight import StartupError, check_detector_policy
 from termgate.registry.clauses import PolicyError
+from termgate.settings import load_settings
 
 TERMS = Path(__file__).parents[2] / "terms"
 POLICIES = load_detector_policies(TERMS)
@@ -246,3 +248,17 @@ def test_clause_4_1_a_malformed_detector_policy_is_refused_naming_the_table(tmp_
     assert POLICIES["probing"].value("min_requests") == 10
     with pytest.raises(PolicyError, match="lacks the threshold 'nope'"):
         POLICIES["probing"].value("nope")
+
+
+def test_clause_4_1_serve_refuses_to_start_on_a_malformed_detector_policy(tmp_path: Path) -> None:
+    text = (TERMS / "policy.toml").read_text()
+    (tmp_path / "terms.md").write_text("terms")
+    (tmp_path / "policy.toml").write_text(
+        text.replace("\nwindow_minutes = 60\n", "\nwindow_minutes = 0\n", 1)
+    )
+    with pytest.raises(
+        StartupError, match=r"^TERMGATE_TERMS_DIR: .*\[detector\.\w+\]: window_minutes"
+    ):
+        check_detector_policy(load_settings(terms_dir=tmp_path))
+    check_detector_policy(load_settings(terms_dir=tmp_path, detect_interval_seconds=0))
+    check_detector_policy(load_settings(terms_dir=TERMS))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -77,6 +78,14 @@ def _recall(request: Request, interaction: str) -> Parameters | None:
     if not isinstance(entry, dict) or entry.get("at", 0) + PENDING_LIFETIME < time.time():
         return None
     return [(str(name), str(value)) for name, value in entry["parameters"]]
+
+
+def pending_client_id(request: Request, next_path: str) -> str | None:
+    """The client_id of the authorization a sign-in page was opened for (its `next` names a
+    remembered interaction), so a failed sign-in can be told to the probing detector."""
+    interaction = parse_qs(urlsplit(next_path).query).get("interaction", [""])[0]
+    parameters = _recall(request, interaction) if interaction else None
+    return next((v[:32] for name, v in parameters or [] if name == "client_id"), None)
 
 
 def _forget(request: Request, interaction: str) -> None:

@@ -20,6 +20,7 @@ from termgate.web.context import (
     unit_of_work,
     web,
 )
+from termgate.web.end_user.authorize import pending_client_id
 from termgate.web.end_user.common import END_USER_KEY, refused_page, signed_in_end_user
 
 HOME = "/connect/apps"
@@ -60,7 +61,7 @@ async def login(request: Request) -> Response:
             record_sign_in_failure(
                 session,
                 at=web(request).settings.now(),
-                application_id=application_of(next_path),
+                application_id=application_of(next_path) or pending_client_id(request, next_path),
                 client_ip=client_ip(request),
             )
         page = render(
