@@ -124,8 +124,7 @@ def report(
         str | None, typer.Option(help="database URL [default: the one the run used]")
     ] = None,
 ) -> None:
-    """Precision, recall and time to detection per detector on a simulated run's labels; exits 1
-    if an honest party got a critical finding."""
+    """Score a simulated run: precision, recall, time to detection per detector."""
     from rich.table import Table
 
     from termgate.cli.common import print_table
