@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from termgate.simulate.plays import Actor, Outcome, Reach, Step, actors_of
+from termgate.simulate.plays import Actor, Call, NewKey, Outcome, Reach, Step, actors_of
 from termgate.simulate.scenarios import (
     BUILDERS,
     HONEST_KINDS,
@@ -81,3 +81,25 @@ def test_clause_4_1_actors_act_within_the_run_and_misuse_from_its_start_day() ->
             if behaviour.kind in MISUSE_BEHAVIOURS:
                 assert steps, kind
                 assert min(s.at for s in steps) >= origin + behaviour.start_day * 86_400
+
+
+def test_clause_3_3_g_the_key_multiplier_spreads_over_its_applications_and_new_keys() -> None:
+    origin = datetime(2027, 3, 1, tzinfo=UTC).timestamp()
+    (scenario,) = population(8, 3, kinds=("key_multiplier",))
+    assert len(scenario.apps) >= 3
+    reach = Reach(
+        ("d1",), {"d1": ("c1",)}, {"c1": ("e1", "e2")}, (), (), (), (), len(scenario.apps)
+    )
+    (actor,) = actors_of(scenario, reach, origin, 3)
+    steps: list[Step] = []
+    try:
+        step = next(actor)
+        while True:
+            steps.append(step)
+            # Throttled every time: the client moves on to the next application.
+            step = actor.send(Outcome(429, 1.0))
+    except StopIteration:
+        pass
+    assert any(isinstance(s, NewKey) for s in steps)
+    calls = [s for s in steps if isinstance(s, Call)]
+    assert {c.app for c in calls} == set(range(len(scenario.apps)))

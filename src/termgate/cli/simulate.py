@@ -5,6 +5,7 @@ gateway against the reference API, a month compressed into minutes by moving ter
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,10 @@ def _database(seed: int, database: str | None) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def simulate(
     seed: Annotated[
         int, typer.Option(help="seed of every random choice (sizes, rates, times)")
@@ -37,7 +42,7 @@ def simulate(
     copies: Annotated[int, typer.Option(min=1, max=10, help="scenarios of each kind")] = 1,
     employees: Annotated[
         int, typer.Option(min=100, max=20_000, help="employees in the reference API's world")
-    ] = 400,
+    ] = 2000,
     database: Annotated[
         str | None,
         typer.Option(help="database URL of the run [default: a new SQLite file in the var folder]"),
@@ -58,6 +63,8 @@ def simulate(
     ] = None,
 ) -> None:
     """Play labelled honest and misusing integrations through the gateway (simulated time)."""
+    import httpx
+
     from termgate.core import logs
     from termgate.registry.clauses import PolicyError
     from termgate.simulate.detection import (
@@ -90,12 +97,15 @@ def simulate(
     )
     if unknown := sorted(set(config.kinds) - set(BUILDERS)):
         fail(f"--kind: no scenario kind {', '.join(unknown)} (known: {', '.join(BUILDERS)})", 2)
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C: the children stop too
     try:
         result = asyncio.run(
             run(config, detection_pass(policies), console.print, installed(policies))
         )
-    except (OSError, RuntimeError) as error:
-        fail(f"the simulation stopped: {error}")
+    except KeyboardInterrupt:
+        fail("the simulation was interrupted; its labels were not written", 130)
+    except (OSError, RuntimeError, httpx.HTTPError) as error:
+        fail(f"the simulation stopped: {type(error).__name__}: {error}")
     console.print(
         f"{len(result.parties)} scenarios over {days} simulated days in {result.wall_seconds} s, "
         f"{sum(p.requests for p in result.parties)} requests, "
@@ -114,8 +124,7 @@ def report(
         str | None, typer.Option(help="database URL [default: the one the run used]")
     ] = None,
 ) -> None:
-    """Precision, recall and time to detection per detector on a simulated run's labels; exits 1
-    if an honest party got a critical finding."""
+    """Score a simulated run: precision, recall, time to detection per detector."""
     from rich.table import Table
 
     from termgate.cli.common import print_table
@@ -138,6 +147,7 @@ def report(
         finally:
             await engine.dispose()
 
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C: the children stop too
     try:
         result = asyncio.run(scored())
     except Exception as error:  # the driver's many error types: one line, never a traceback

@@ -179,7 +179,7 @@ async def consent(
     """The whole flow for one login: sign in, allow every debtor on the consent screen, trade the
     code for tokens. Returns the access token, refresh token and its lifetime in seconds."""
     verifier, challenge = _pkce()
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120) as client:
         signed = await sign_in(client, authorize_params(app, challenge), username, password)
         if signed.status_code != 303:
             raise FlowError(f"sign-in of {username} answered {signed.status_code}")

@@ -17,6 +17,7 @@ from termgate.simulate.scenarios import Behaviour, Scenario
 
 DAY = 86_400.0
 PAGE = 100
+MAX_NEW_KEYS = 4  # keys a key multiplier has regenerated in one burst
 
 
 @dataclass(frozen=True)
@@ -266,20 +267,23 @@ def probe(b: Behaviour, reach: Reach, origin: float, days: int, rng: random.Rand
 
 
 def multiply(b: Behaviour, reach: Reach, origin: float, days: int, rng: random.Random) -> Actor:
-    """One client spread over several applications and keys: when one is throttled it goes on
-    with the next, and a new key is made every day to start from fresh counters."""
+    """One client spread over several applications and keys, faster than one application may
+    go: when throttled it moves to the next application, and after a round of them it has the
+    throttled key regenerated to start from fresh counters."""
     start = datetime.fromtimestamp(origin, UTC)
     staff = reach.all_employees()
     for day in active_days(b, start, days):
         at = _moment(rng, origin, day, b.hours)
-        yield NewKey(at, rng.randrange(reach.apps))
-        app = 0
+        app = regenerated = 0
         for index in range(b.volume):
             at += _gap(rng, b.pace)
             path = f"/api/employees/{staff[index % len(staff)]}"
             outcome = yield Call(at, app, path, key=-1)
             if outcome.status == 429:
                 app = (app + 1) % reach.apps
+                if app == 0 and regenerated < MAX_NEW_KEYS:
+                    regenerated += 1
+                    yield NewKey(at, rng.randrange(reach.apps))
 
 
 def stuff(b: Behaviour, reach: Reach, origin: float, days: int, rng: random.Random) -> Actor:

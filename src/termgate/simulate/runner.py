@@ -40,6 +40,7 @@ from termgate.simulate.scenarios import MISUSE_BEHAVIOURS, Scenario, population
 from termgate.simulate.services import free_port, reference_api, termgate
 
 PASSWORD = "simulated payroll login"  # every login of the world signs in with it
+REQUEST_TIMEOUT = 120.0  # seconds: a loaded machine hashes passwords slowly
 REFRESH_MARGIN = 120.0  # seconds before expiry a client refreshes its access token
 
 # One detection pass at a simulated time: the number of findings recorded or updated.
@@ -55,7 +56,7 @@ class RunConfig:
     labels_path: Path
     scale: float = 1.0
     copies: int = 1
-    employees: int = 400
+    employees: int = 2000  # the reference API's own default world
     detect_every_hours: float = 6.0
     kinds: tuple[str, ...] = ()  # only these scenario kinds (all when empty)
 
@@ -130,7 +131,7 @@ class Simulation:
         self.now = 0.0  # simulated epoch seconds
         self.passes = 0
         self.reaches: dict[str, Reach] = {}
-        self.client = httpx.AsyncClient(base_url=base_url, timeout=60)
+        self.client = httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT)
 
     def move_to(self, at: float) -> None:
         self.now = max(self.now, at)
@@ -180,7 +181,9 @@ class Simulation:
     async def _sign_in(self, party: Party, step: SignIn) -> Outcome:
         app = party.apps[step.app % len(party.apps)]
         headers = {"X-Forwarded-For": party.scenario.address}
-        async with httpx.AsyncClient(base_url=self.base_url, headers=headers) as client:
+        async with httpx.AsyncClient(
+            base_url=self.base_url, headers=headers, timeout=REQUEST_TIMEOUT
+        ) as client:
             try:
                 answer = await flows.sign_in(
                     client, flows.attempt_params(app), step.username, step.password
@@ -304,6 +307,7 @@ def simulation_settings(config: RunConfig, upstream_url: str, offset: float) -> 
         smtp_port=free_port(),
         clock_offset_seconds=offset,
         detect_interval_seconds=0,  # the simulator runs the passes, at simulated times
+        usage_spool_seconds=0,  # no spool: a stopped run's events must not reach the next one
         log_level="warning",
     )
 

@@ -187,7 +187,7 @@ def fast_harvester(seed: int, days: int, scale: float, name: str) -> Scenario:
     )  # fmt: skip
     label = Label(False, "3.3 d", ("harvest",), ("stability", "probing"))
     return Scenario(
-        name, "fast_harvester", label, (_harvest_app(rng, name),), rng.randint(1, 2), (walk,),
+        name, "fast_harvester", label, (_harvest_app(rng, name),), rng.randint(2, 4), (walk,),
         _address(rng), seed,
     )  # fmt: skip
 
@@ -201,7 +201,7 @@ def slow_harvester(seed: int, days: int, scale: float, name: str) -> Scenario:
     )  # fmt: skip
     label = Label(False, "3.3 d", ("harvest",))
     return Scenario(
-        name, "slow_harvester", label, (_harvest_app(rng, name),), rng.randint(1, 2), (walk,),
+        name, "slow_harvester", label, (_harvest_app(rng, name),), rng.randint(2, 4), (walk,),
         _address(rng), seed,
     )  # fmt: skip
 
@@ -237,7 +237,8 @@ def key_multiplier(seed: int, days: int, scale: float, name: str) -> Scenario:
     )
     spread = Behaviour(
         "multiply", _misuse_start(rng, days), (rng.randint(0, 23),),
-        max(100, round(rng.randint(250, 600) * scale)), rng.uniform(0.02, 0.06),
+        max(100, round(rng.randint(700, 1500) * scale)), rng.uniform(0.01, 0.04),
+        every_days=rng.randint(1, 2),
     )  # fmt: skip
     label = Label(False, "3.3 g", ("circumvention",), ("harvest", "stability"))
     return Scenario(name, "key_multiplier", label, apps, 1, (spread,), _address(rng), seed)
