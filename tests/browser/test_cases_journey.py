@@ -1,7 +1,8 @@
-"""Clauses 4.2 and 6.2 in the browser: the provider opens a case; the notice reaches the
-developer's inbox and mail; the developer replies with a file; the provider accepts the cure. A
-second case left unanswered is escalated by the scheduler of a node whose clock stands ten days
-later: the application is suspended and both gateway nodes refuse it; the audit chain verifies."""
+"""Clauses 4.2 and 6.2 in the browser: a finding of the monitoring opens a case (the scheduler's
+`finding-cases` job); the notice reaches the developer's inbox and mail; the developer replies
+with a file; the provider accepts the cure. A second case, opened by hand and left unanswered, is
+escalated by the scheduler of a node whose clock stands ten days later: the application is
+suspended and both gateway nodes refuse it; the audit chain verifies."""
 
 from __future__ import annotations
 
@@ -23,9 +24,11 @@ from termgate.db.due_process import Case
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.key_seal import KeySeal
 from termgate.db.models import Application, utcnow
+from termgate.db.monitoring import Finding
 from termgate.db.oauth import EndUser
 from termgate.identity.consents import grant_consent
 from termgate.identity.tokens import open_family, token_for_family
+from termgate.monitoring.findings import FindingDraft, record_finding
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
 from termgate.registry.keys import issue_key, subscribe
@@ -121,6 +124,43 @@ async def _open_case(console: Page, application_id: str, clauses: str, summary: 
     return console.url.rstrip("/").rsplit("/", 1)[1]
 
 
+async def _case_from_a_finding(stack: Stack, client: Client, summary: str) -> str:
+    """A least-privilege finding about the application, and the case the stack's scheduler opens
+    for it at its next poll (`finding-cases`, every 30 s)."""
+    engine = create_engine(stack.database_url)
+    try:
+        sessions = session_factory(engine)
+        async with sessions.begin() as session:
+            application = await session.get_one(Application, client.application_id)
+            draft = FindingDraft(
+                "least_privilege",
+                "3.3 e",
+                "minor",
+                application.developer_id,
+                application.id,
+                None,
+                "least_privilege:scopes",
+                summary,
+                {"granted": 6, "used": 2},
+            )
+            finding = await record_finding(session, draft, now=utcnow(), simulated=False)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within(45.0)
+        while True:
+            async with sessions() as session:
+                opened = select(Case).where(Case.finding_ids.contains(finding.id))
+                case = await session.scalar(opened)
+                if case is not None:
+                    assert case.state == "noticed"
+                    stored = await session.get_one(Finding, finding.id)
+                    assert stored.state == "actioned"
+                    return case.id
+            assert loop.time() < deadline, "no case opened from the finding"
+            await asyncio.sleep(0.5)
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
 async def pages(browser: Browser, stack: Stack) -> AsyncIterator[tuple[Page, Page]]:
     provider = await browser.new_context(base_url=stack.url)
@@ -139,9 +179,7 @@ async def test_clause_4_2_notice_reply_cure_and_day_10_suspension_on_every_node(
     client = await _developer_with_access(stack)
     console, portal = pages
     await sign_in_to_console(console, stack.demo.console_email, stack.demo.console_password)
-    first = await _open_case(
-        console, client.application_id, "3.3 e", "Every permission requested, two ever used"
-    )
+    first = await _case_from_a_finding(stack, client, "Every permission requested, two ever used")
 
     await sign_in_to_portal(portal, EMAIL, PASSWORD)
     await portal.get_by_role("link", name=re.compile("^Inbox")).click()

@@ -1,5 +1,6 @@
-"""Clause 4.1 in Chromium: a developer sees the usage charts of their own applications and
-nothing of another developer's; the provider sees everyone's on the console, and filters it."""
+"""Clauses 4.1 and 3.3 e in Chromium: a developer sees the usage charts and the least-privilege
+report of their own applications and nothing of another developer's; the provider sees
+everyone's on the console, and filters it."""
 
 from __future__ import annotations
 
@@ -108,6 +109,19 @@ async def test_clause_4_1_developer_sees_own_usage_charts_and_nothing_of_another
     exported = (await download.path()).read_text()
     assert mine in exported
     assert theirs not in exported
+
+    # The least-privilege report (clause 3.3 e) covers the developer's own applications only.
+    await page.get_by_role("link", name="Findings", exact=True).click()
+    await expect(
+        page.get_by_role("heading", name="Least privilege: scopes granted and used")
+    ).to_be_visible()
+    report = page.get_by_role("table", name="Least privilege: scopes granted and used")
+    # The demo application holds its end users' consents: its row names what they granted.
+    own = report.locator(f"a[href='/portal/apps/{stack.demo.application_id}']")
+    await expect(own).to_be_visible()
+    await expect(report.locator("tbody tr").first.locator("code").first).to_be_visible()
+    assert "Harvester" not in await page.content()
+    await photograph(page, "portal-least-privilege")
 
 
 async def test_clause_4_1_provider_sees_every_developer_s_usage_and_filters_it(
