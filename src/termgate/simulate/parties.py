@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -123,10 +124,16 @@ async def register(
     return Party(scenario, developer_id, apps, [])
 
 
-async def add_key(session: AsyncSession, app: AppParty, slot: str = "primary") -> None:
-    """A key in `slot` (a key already there is revoked: regeneration)."""
+async def add_key(
+    session: AsyncSession, app: AppParty, slot: str = "primary", at: datetime | None = None
+) -> None:
+    """A key in `slot` (a key already there is revoked: regeneration), made `at` the simulated
+    moment when given: the registry stamps the wall clock, which a moved clock has left behind,
+    and the detectors read a key's age from that stamp."""
     subscription = await session.get_one(Subscription, app.subscription_id)
     issued = await issue_key(session, subscription, slot, actor=ACTOR)
+    if at is not None:
+        issued.row.created_at = at
     app.slot_keys[slot] = len(app.keys)
     app.keys.append(issued.secret)
     app.key_ids.append(issued.row.id)

@@ -195,7 +195,7 @@ class Simulation:
     async def _new_key(self, party: Party, step: NewKey) -> Outcome:
         app = party.apps[step.app % len(party.apps)]
         async with self.sessions.begin() as session:
-            await flows.add_key(session, app, "primary")
+            await flows.add_key(session, app, "primary", datetime.fromtimestamp(self.now, UTC))
         await self.server.gateway.snapshots.reload()
         return Outcome(201)
 
