@@ -171,6 +171,9 @@ class Scheduler:
                 error = f"still finding due items after {MAX_ROUNDS} rounds"
         except IntegrityError:
             log.info("scheduler: %s: an item was acted on by another node; skipped", job.name)
+        except (DBAPIError, OSError) as failure:  # the database away: one line, no traceback
+            log.warning("scheduler: job %s could not run: %s", job.name, str(failure)[:300])
+            error = f"{type(failure).__name__}: {failure}"[:2000]
         except Exception as failure:  # one failing job must not stop the others
             log.exception("scheduler: job %s failed", job.name)
             error = f"{type(failure).__name__}: {failure}"[:2000]
