@@ -9,7 +9,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from termgate.core.errors import NotFoundError
-from termgate.db.models import Developer, Status
+from termgate.db.models import Status
 from termgate.db.programme import Administrator
 from termgate.due_process import verification
 from termgate.due_process.attestations import outstanding
@@ -55,16 +55,17 @@ async def post_termination(
     form = await checked_form(request)
     developer_id = field(form, "developer_id")
     with named_field():
-        if await session.get(Developer, developer_id) is None:
-            raise PolicyInputError("developer_id", "choose a developer of the list")
-        termination = await terminate(
-            session,
-            developer_id,
-            ground=provider_ground(field(form, "ground")),
-            reason=field(form, "reason"),
-            actor=admin.email,
-            settings=web(request).settings,
-        )
+        try:
+            termination = await terminate(
+                session,
+                developer_id,
+                ground=provider_ground(field(form, "ground")),
+                reason=field(form, "reason"),
+                actor=admin.email,
+                settings=web(request).settings,
+            )
+        except NotFoundError:  # a form field, not the page's own resource: a 400, as elsewhere
+            raise PolicyInputError("developer_id", "choose a developer of the list") from None
     flash(
         request,
         f"Terminated: {termination.keys_revoked} keys, {termination.token_families_revoked} token "
