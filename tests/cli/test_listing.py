@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -185,3 +186,55 @@ def test_tables_are_not_cut_at_80_columns_when_piped(
     [row] = [line for line in piped.stdout.splitlines() if email in line]
     assert LONG_NAME in row
     assert len(row) > 200
+
+
+def piped_run(database_url: str, tmp_path: Path, *args: str) -> str:
+    """A command run as a script runs it: stdout a pipe, no terminal, no COLUMNS."""
+    env = {name: value for name, value in os.environ.items() if name != "COLUMNS"}
+    env["TERMGATE_DATABASE_URL"] = database_url
+    env["TERMGATE_VAR_DIR"] = str(tmp_path / "var")
+    done = subprocess.run(
+        [sys.executable, "-m", "termgate", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_issue_14_piped_messages_and_every_table_keep_ids_on_one_line(
+    cli: CliRunner, database_url: str, tmp_path: Path
+) -> None:
+    email = f"dev-{new_id()[:8]}@example.nl"
+    invoke(cli, "developer", "create", email, "--name", "Piped", "--accept-terms")
+    app_name = "Payroll export for" + " a very long customer name" * 4
+    created = piped_run(
+        database_url, tmp_path, "app", "create", "--developer", email, "--name", app_name
+    )
+    [application_id] = [row["id"] for row in listed(cli, "app", "list") if row["name"] == app_name]
+    assert created == f"application {app_name} created: id {application_id}\n"
+    key_line, secret = piped_run(database_url, tmp_path, "key", "create", app_name).splitlines()
+    [key] = listed(cli, "key", "list", "--app", app_name)
+    assert key_line == f"primary key {key['id']} for sandbox; it is shown only this once:"
+    assert secret.startswith(key["prefix"])
+    # Tables printed by commands other than the listings of `--json` are not cut either.
+    issued = piped_run(
+        database_url,
+        tmp_path,
+        "admin",
+        "token",
+        "issue",
+        "admin@provider.example",
+        "--label",
+        "piped",
+    )
+    token_id = ""
+    for line in piped_run(database_url, tmp_path, "admin", "token", "list").splitlines():
+        if " piped " in line:
+            token_id = line.split()[1]
+    assert re.fullmatch("[0-9a-f]{32}", token_id), issued
+    [current] = piped_run(database_url, tmp_path, "db", "current").splitlines()
+    assert current.endswith("the one this termgate expects")

@@ -27,11 +27,18 @@ if TYPE_CHECKING:  # imported where used: a command imports what it needs (`term
 
 T = TypeVar("T")
 
-console = Console(highlight=False)
-# Piped or redirected, a table is for programs and people's scripts: Rich would cut it to 80
-# columns (its width without a terminal), so it is printed at its natural width instead.
+# Piped or redirected, output is for programs and people's scripts: Rich would cut tables and
+# wrap lines (an id, a key shown once) at 80 columns, its width without a terminal, so there
+# everything is printed at its natural width instead.
 UNWRAPPED = 1 << 16
-piped = Console(highlight=False, width=UNWRAPPED)
+
+
+def _stdout() -> Console:
+    on_terminal = Console(highlight=False)
+    return on_terminal if on_terminal.is_terminal else Console(highlight=False, width=UNWRAPPED)
+
+
+console = _stdout()
 JsonOutput = Annotated[
     bool, typer.Option("--json", help="print JSON with stable keys instead of a table")
 ]
@@ -63,7 +70,7 @@ def _configured_secrets() -> list[str]:
 
 def print_table(table: Table) -> None:
     """On a terminal the table fits its width; otherwise no cell is cut or wrapped."""
-    (console if console.is_terminal else piped).print(table)
+    console.print(table)
 
 
 def cli_actor() -> str:

@@ -141,10 +141,11 @@ def banner(settings: Settings, credentials: Path) -> list[str]:
 
 def announce_when_ready(settings: Settings, credentials: Path) -> None:
     if wait_until(lambda: answers(f"{settings.base_url}/healthz")):
-        console.print(Rule("termgate demo"))
+        rule_width = None if console.is_terminal else 80  # piped: not the unwrapped width
+        console.print(Rule("termgate demo"), width=rule_width)
         for line in banner(settings, credentials):
             console.print(line, soft_wrap=True)  # unwrapped: the curl lines must copy whole
-        console.print(Rule())
+        console.print(Rule(), width=rule_width)
 
 
 def serve_demo(settings: Settings, credentials: Path) -> None:
