@@ -56,3 +56,20 @@ def administrator_hashes(database_url: str) -> list[str | None]:
             await engine.dispose()
 
     return asyncio.run(read())
+
+
+def audit_actors(database_url: str) -> list[tuple[str, str]]:
+    """Each audit entry's actor and action, oldest first."""
+
+    async def read() -> list[tuple[str, str]]:
+        engine = create_engine(database_url)
+        try:
+            async with session_factory(engine)() as session:
+                rows = await session.execute(
+                    select(AuditEntry.actor, AuditEntry.action).order_by(AuditEntry.id)
+                )
+                return [(actor, action) for actor, action in rows]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())

@@ -30,7 +30,7 @@ from termgate.db.models import Developer, Status
 from termgate.gateway.snapshot import load_snapshot
 from termgate.registry.catalogue_toml import DEFAULT_FILE
 from termgate.settings import get_settings
-from tests.cli.catalogue_support import administrator_hashes, counts
+from tests.cli.catalogue_support import administrator_hashes, audit_actors, counts
 from tests.conftest import _create_database, _drop_database, _postgres_reachable, _postgres_url
 from tests.support.processes import ROOT
 
@@ -58,8 +58,9 @@ def init(*args: str, password: str | None = PASSWORD) -> Result:
 
 
 def test_init_creates_the_first_administrator_and_the_catalogue_without_demo_data(
-    fresh: str,
+    fresh: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("LOGNAME", "olga")  # what getpass.getuser() reads first
     result = init("--catalogue", str(DEFAULT_FILE))
     assert result.exit_code == 0, result.output
     assert "administrator ops@provider.example created" in result.stdout
@@ -68,6 +69,27 @@ def test_init_creates_the_first_administrator_and_the_catalogue_without_demo_dat
     assert (made.administrators, made.products, made.plans, made.developers) == (1, 2, 2, 0)
     [stored] = administrator_hashes(fresh)
     assert verify_password(stored, PASSWORD)
+    # Issue 14: every entry names who ran init, the first administrator's creation included.
+    trail = audit_actors(fresh)
+    assert trail[0] == ("cli:olga", "created-administrator")
+    assert {actor for actor, _ in trail} == {"cli:olga"}
+
+
+def test_issue_14_everything_the_demo_seed_makes_is_audited_as_the_seed(
+    fresh: str, tmp_path: Path
+) -> None:
+    assert CliRunner().invoke(app, ["db", "upgrade"]).exit_code == 0
+    credentials = str(tmp_path / "demo.json")
+    seeded = CliRunner().invoke(app, ["seed", "--credentials", credentials])
+    assert seeded.exit_code == 0, seeded.output
+    trail = audit_actors(fresh)
+    # What the seed does as the provider is the seed's; the demo's people act as themselves
+    # (a developer asks for production, an end user consents, the demo administrator approves).
+    made = ("created-administrator", "created-product", "created-plan", "maintenance.rule",
+            "published-terms", "accepted-terms")  # fmt: skip
+    assert {actor for actor, action in trail if action in made} == {"demo-seed"}
+    assert {action for _, action in trail} >= set(made)
+    assert "system" not in {actor for actor, _ in trail}
 
 
 def test_init_twice_says_so_and_changes_nothing(fresh: str) -> None:

@@ -270,6 +270,17 @@ def test_signing_key_rows_hold_no_private_key_in_plaintext(tmp_path: Path) -> No
     assert b'"d": ' not in stored
 
 
+def test_issue_14_signing_key_commands_audit_the_os_user_who_ran_them(tmp_path: Path) -> None:
+    migrated_with_a_key(tmp_path)
+    env = {**sqlite_env(tmp_path), "LOGNAME": "kim"}  # what getpass.getuser() reads first
+    rotated = termgate(tmp_path, env, "signing-key", "rotate")
+    assert rotated.status == 0, rotated.output
+    with sqlite3.connect(tmp_path / "termgate.db") as connection:
+        trail = connection.execute("SELECT actor, entity FROM audit_entries").fetchall()
+    assert ("cli:kim", "signing_key") in trail
+    assert {actor for actor, entity in trail if entity == "signing_key"} == {"cli:kim"}
+
+
 def test_wrong_secret_key_is_one_line_naming_it_and_rewrap_recovers(tmp_path: Path) -> None:
     migrated_with_a_key(tmp_path)
     new_secret = "SENTINEL-new-secret-key-" + "n" * 32

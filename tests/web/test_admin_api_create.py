@@ -142,10 +142,19 @@ async def test_clause_4_2_each_creation_is_audited_with_the_administrator_as_act
         ("key", "issued"),
     ):
         assert (await audited(site, made[kind]["id"]))[0] == (ADMIN_ACTOR, action, kind)
-    # The offline acceptance (a signed agreement) is the developer's, as the ledger says.
+    # The developer accepted offline (a signed agreement); the administrator recorded it, so the
+    # trail names the administrator as actor and the developer in the reason.
     assert (await audited(site, made["developer"]["id"]))[1:] == [
-        ("cas@visser.example", "accepted-terms", "developer")
+        (ADMIN_ACTOR, "accepted-terms", "developer")
     ]
+    async with site.sessions() as session:
+        reason = await session.scalar(
+            select(AuditEntry.reason).where(
+                AuditEntry.entity_id == made["developer"]["id"],
+                AuditEntry.action == "accepted-terms",
+            )
+        )
+    assert reason == "version 1.0, accepted by cas@visser.example outside the portal"
     trail = await site.client.get(f"{API}/audit", headers=programme.auth)
     assert trail.json()["chainIntact"] is True
 

@@ -191,7 +191,9 @@ def read_previous(path: Path) -> dict[str, Any]:
 async def _administrator(session: AsyncSession) -> None:
     email, name, password = ADMIN
     if not await session.scalar(select(Administrator.id).where(Administrator.email == email)):
-        await create_administrator(session, email=email, name=name, password=password)
+        await create_administrator(
+            session, email=email, name=name, password=password, actor=SEED_ACTOR
+        )
 
 
 async def _developer(
@@ -205,8 +207,10 @@ async def _developer(
         )
         developer.password_hash = await hash_off_loop(DEVELOPER_PASSWORD)
         developer.email_verified_at = utcnow()
-    terms = await publish_reference_terms(session, settings)
-    await accept_terms(session, developer, terms, "127.0.0.1", "termgate demo seed")
+    terms = await publish_reference_terms(session, settings, SEED_ACTOR)
+    await accept_terms(
+        session, developer, terms, "127.0.0.1", "termgate demo seed", recorded_by=SEED_ACTOR
+    )
     return developer
 
 
@@ -300,9 +304,9 @@ async def seed_demo(
     *,
     maintenance_window: bool = True,
 ) -> DemoCredentials:
-    await ensure_default_products(session)
+    await ensure_default_products(session, SEED_ACTOR)
     if maintenance_window:
-        await ensure_default_rule(session)
+        await ensure_default_rule(session, SEED_ACTOR)
     await _administrator(session)
     demi = await _developer(session, settings, DEMI)
     insights = await _application(session, demi, DEMI_APP)

@@ -119,7 +119,7 @@ def init(
         if await _administrators(session):  # another init won the race
             return "", []
         admin = await create_administrator(
-            session, email=admin_email, name=admin_name, password=password
+            session, email=admin_email, name=admin_name, password=password, actor=actor
         )
         if wanted is None or catalogue is None:
             return admin.email, []

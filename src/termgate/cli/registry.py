@@ -94,15 +94,19 @@ def developer_create(
 ) -> None:
     """Register a developer account (they sign up themselves in the portal as a rule)."""
 
+    actor = cli_actor()
+
     async def work(session: AsyncSession) -> Developer:
         developer = await create_developer(
-            session, email=email, name=name, organisation=organisation, actor=cli_actor()
+            session, email=email, name=name, organisation=organisation, actor=actor
         )
         if accept_terms:
             terms = await current_terms(session)
             if terms is None:
                 raise RegistryError("no terms are published yet (`termgate terms publish`)")
-            await accept_terms_for(session, developer, terms, "offline", OFFLINE_ACCEPTANCE)
+            await accept_terms_for(
+                session, developer, terms, "offline", OFFLINE_ACCEPTANCE, recorded_by=actor
+            )
         return developer
 
     developer = in_session(work)

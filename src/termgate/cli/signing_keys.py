@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.cli.common import console, fail, in_session, settings_or_exit
+from termgate.cli.common import cli_actor, console, fail, in_session, settings_or_exit
 from termgate.db.key_seal import SealError, seal_for
 from termgate.db.models import utcnow
 from termgate.db.oauth import SigningKey
@@ -23,7 +23,6 @@ from termgate.identity import signing_keys as keys
 from termgate.identity.tokens import ACCESS_TOKEN_LIFETIME
 from termgate.secret_settings import SecretFileError, read_secret_file
 
-ACTOR = "operator"
 T = TypeVar("T")
 
 signing = typer.Typer(help="Keys that sign access tokens.", no_args_is_help=True)
@@ -80,7 +79,7 @@ def signing_rotate(
 
     async def work(session: AsyncSession) -> SigningKey:
         return await keys.rotate(
-            session, seal, ACTOR, publish_for=timedelta(minutes=publish_minutes)
+            session, seal, cli_actor(), publish_for=timedelta(minutes=publish_minutes)
         )
 
     new = _sealed_work(work)
@@ -108,7 +107,7 @@ def signing_rewrap(
     old = seal_for(old_secret)
 
     async def work(session: AsyncSession) -> keys.Rewrapped:
-        return await keys.rewrap(session, old, new, ACTOR)
+        return await keys.rewrap(session, old, new, cli_actor())
 
     done = _sealed_work(work)
     console.print(
@@ -123,7 +122,7 @@ def signing_prune() -> None:
     valid any more) from the database and the JWKS."""
 
     async def work(session: AsyncSession) -> list[str]:
-        return await keys.prune(session, ACCESS_TOKEN_LIFETIME, ACTOR)
+        return await keys.prune(session, ACCESS_TOKEN_LIFETIME, cli_actor())
 
     pruned = in_session(work)
     console.print(f"removed {len(pruned)} retired signing key(s){': ' if pruned else ''}"

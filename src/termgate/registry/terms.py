@@ -96,7 +96,9 @@ def amendment_notice(terms: TermsVersion, settings: Settings) -> str:
     )
 
 
-async def publish_reference_terms(session: AsyncSession, settings: Settings) -> TermsVersion:
+async def publish_reference_terms(
+    session: AsyncSession, settings: Settings, actor: str = "system"
+) -> TermsVersion:
     """The terms shipped in `terms/`, published once if no version exists yet."""
     existing = await current_terms(session)
     if existing is not None:
@@ -109,7 +111,7 @@ async def publish_reference_terms(session: AsyncSession, settings: Settings) -> 
         title=policy.title,
         body=policy.document.read_text(),
         change_summary="First version.",
-        actor="system",
+        actor=actor,
     )
 
 
@@ -138,8 +140,16 @@ async def require_accepted_terms(session: AsyncSession, developer: Developer) ->
 
 
 async def accept_terms(
-    session: AsyncSession, developer: Developer, terms: TermsVersion, ip: str, user_agent: str
+    session: AsyncSession,
+    developer: Developer,
+    terms: TermsVersion,
+    ip: str,
+    user_agent: str,
+    *,
+    recorded_by: str | None = None,
 ) -> TermsAcceptance:
+    """The developer's acceptance of a version; `recorded_by` names the administrator who records
+    one made outside the portal (a signed agreement), who is then the audit trail's actor."""
     existing = await session.scalar(
         select(TermsAcceptance).where(
             TermsAcceptance.developer_id == developer.id,
@@ -156,13 +166,16 @@ async def accept_terms(
     )
     session.add(acceptance)
     await session.flush()
+    reason = f"version {terms.version}"
+    if recorded_by is not None:
+        reason += f", accepted by {developer.email} outside the portal"
     await record(
         session,
-        developer.email,
+        recorded_by or developer.email,
         "accepted-terms",
         "developer",
         developer.id,
-        f"version {terms.version}",
+        reason,
     )
     record_access_change(session, "developer", developer.id)
     return acceptance

@@ -102,7 +102,7 @@ async def create_developer_op(
         actor=admin.actor,
     )
     if terms is not None:
-        await accept_terms(admin.session, developer, terms, *OFFLINE)
+        await accept_terms(admin.session, developer, terms, *OFFLINE, recorded_by=admin.actor)
     if body.invite:
         await send_invitation(admin.session, admin.settings, developer)
     response.headers["location"] = f"{BASE}/developers/{developer.id}"
