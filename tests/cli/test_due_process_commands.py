@@ -46,6 +46,7 @@ def test_clause_6_2_terminate_list_outstanding_and_export_the_case_file(
     done = invoke(cli, "terminate", developer_id, "--ground", "insolvency", "--reason", "bankrupt")
     assert done.exit_code == 0, done.output
     assert "Terminated" in done.stdout
+    assert "end users notified (mail queued)" in done.stdout  # issue 14: queued, not told
     status = read(database_url, select(Developer.status).where(Developer.id == developer_id))
     assert status is Status.REVOKED
     again = invoke(cli, "terminate", developer_id, "--ground", "other", "--reason", "x")

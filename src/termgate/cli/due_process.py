@@ -100,8 +100,8 @@ def terminate(
         return (
             f"Terminated {developer_id}: {ended.keys_revoked} keys, "
             f"{ended.token_families_revoked} token families, {ended.consents_withdrawn} consents "
-            f"revoked; {ended.end_users_told} end users told; deletion to be attested by "
-            f"{ended.attestation_due_at:%Y-%m-%d %H:%M} UTC (termination {ended.id})."
+            f"revoked; {ended.end_users_told} end users notified (mail queued); deletion to be "
+            f"attested by {ended.attestation_due_at:%Y-%m-%d %H:%M} UTC (termination {ended.id})."
         )
 
     console.print(_run(work))
