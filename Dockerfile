@@ -45,7 +45,9 @@ ENV PATH=/app/.venv/bin:$PATH \
     TERMGATE_PORT=8000
 WORKDIR /var/lib/termgate
 VOLUME ["/var/lib/termgate"]
-USER termgate:termgate
+# Numeric, so that a runtime (Kubernetes runAsNonRoot) can tell it is not root without the
+# image's /etc/passwd.
+USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "/app/deploy/healthcheck.py"]

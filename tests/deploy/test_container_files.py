@@ -83,8 +83,12 @@ def test_image_runs_termgate_serve_as_a_user_that_is_not_root(dockerfile: Docker
     runtime = dockerfile.stages[-1]
     users = runtime.all("USER")
     assert users, "the runtime stage sets no USER: it would run as root"
-    user = users[-1].arguments.partition(":")[0]
+    user, _, group = users[-1].arguments.partition(":")
     assert user not in ("root", "0")
+    # Numeric (hadolint DL3066): Kubernetes' runAsNonRoot cannot check a user name.
+    assert user.isdigit(), user
+    assert group.isdigit(), group
+    assert f"--uid {user}" in " ".join(item.arguments for item in runtime.all("RUN"))
     keywords = [item.keyword for item in runtime.instructions]
     assert keywords.index("USER") < keywords.index("ENTRYPOINT")
     assert "RUN" not in keywords[keywords.index("USER") :]
