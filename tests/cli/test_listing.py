@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -242,3 +243,31 @@ def test_issue_14_piped_messages_and_every_table_keep_ids_on_one_line(
     assert re.fullmatch("[0-9a-f]{32}", token_id), issued
     [current] = piped_run(database_url, tmp_path, "db", "current").splitlines()
     assert current.endswith("the one this termgate expects")
+
+
+ADMIN_KEYS = {"id", "email", "name", "role", "created_at", "disabled_at"}
+TOKEN_KEYS = {
+    "id", "label", "administrator_id", "administrator_email", "created_at", "expires_at",
+    "last_used_at", "revoked_at",
+}  # fmt: skip
+
+
+def test_issue_14_administrators_and_their_tokens_in_json(cli: CliRunner) -> None:
+    email = f"ops-{new_id()[:8]}@provider.example"
+    invoke(cli, "admin", "create", email, "--name", "Ops", "--password", "a long passphrase 9",
+           "--role", "operator")  # fmt: skip
+    [admin] = [row for row in listed(cli, "admin", "list") if row["email"] == email]
+    assert set(admin) == ADMIN_KEYS
+    assert (admin["role"], admin["disabled_at"]) == ("operator", None)
+    invoke(cli, "admin", "token", "issue", email, "--label", "nightly", "--expires", "30d")
+    [token] = listed(cli, "admin", "token", "list", email)
+    assert set(token) == TOKEN_KEYS
+    assert (token["label"], token["administrator_id"]) == ("nightly", admin["id"])
+    lifetime = datetime.fromisoformat(token["expires_at"]) - datetime.fromisoformat(
+        token["created_at"]
+    )
+    assert abs(lifetime - timedelta(days=30)) < timedelta(minutes=1)
+    assert (token["last_used_at"], token["revoked_at"]) == (None, None)
+    invoke(cli, "admin", "token", "revoke", token["id"])
+    [revoked] = listed(cli, "admin", "token", "list", email)
+    assert datetime.fromisoformat(revoked["revoked_at"]).tzinfo is not None

@@ -12,10 +12,12 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.cli.common import (
+    JsonOutput,
     cli_actor,
     console,
     fail,
     in_session,
+    print_json,
     print_table,
     settings_or_exit,
 )
@@ -100,9 +102,12 @@ def _when(value: datetime | None) -> str:
 
 
 @administrators.command("list")
-def admin_list() -> None:
+def admin_list(as_json: JsonOutput = False) -> None:
     """Every administrator: role, and whether disabled."""
     rows = in_session(list_administrators)
+    if as_json:
+        print_json([_admin_row(admin) for admin in rows])
+        return
     table = Table("e-mail", "name", "role", "created", "disabled", "id")
     for admin in rows:
         table.add_row(
@@ -113,7 +118,31 @@ def admin_list() -> None:
             _when(admin.disabled_at),
             admin.id,
         )
-    console.print(table)
+    print_table(table)
+
+
+def _admin_row(admin: Administrator) -> dict[str, object]:
+    return {
+        "id": admin.id,
+        "email": admin.email,
+        "name": admin.name,
+        "role": admin.role.value,
+        "created_at": admin.created_at,
+        "disabled_at": admin.disabled_at,
+    }
+
+
+def _token_row(token: AdminToken, admin: Administrator) -> dict[str, object]:
+    return {
+        "id": token.id,
+        "label": token.label,
+        "administrator_id": admin.id,
+        "administrator_email": admin.email,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "last_used_at": token.last_used_at,
+        "revoked_at": token.revoked_at,
+    }
 
 
 @administrators.command("set-role")
@@ -188,6 +217,7 @@ def token_list(
     administrator: Annotated[
         str | None, typer.Argument(help="only this administrator's (e-mail or id)")
     ] = None,
+    as_json: JsonOutput = False,
 ) -> None:
     """Admin API tokens: label, holder, created, expiry, last use, revoked."""
 
@@ -195,8 +225,12 @@ def token_list(
         holder = await find_administrator(session, administrator) if administrator else None
         return await list_tokens(session, holder)
 
+    found = in_session(work)
+    if as_json:
+        print_json([_token_row(token, admin) for token, admin in found])
+        return
     table = Table("id", "label", "administrator", "created", "expires", "last use", "revoked")
-    for token, admin in in_session(work):
+    for token, admin in found:
         table.add_row(
             token.id,
             token.label,
@@ -206,7 +240,7 @@ def token_list(
             _when(token.last_used_at),
             _when(token.revoked_at),
         )
-    console.print(table)
+    print_table(table)
 
 
 @tokens.command("revoke")
