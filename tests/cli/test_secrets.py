@@ -228,6 +228,12 @@ def test_db_current_of_a_newer_termgates_schema_says_so(tmp_path: Path) -> None:
     ahead = termgate(tmp_path, env, "db", "current")
     assert ahead.status == 1, ahead.output
     assert "it was migrated by a newer termgate" in ahead.stderr
+    # Issue 14: an old version's `db upgrade` (a rolling upgrade run backwards) says the same.
+    refused = termgate(tmp_path, env, "db", "upgrade")
+    assert refused.status == 1, refused.output
+    (line,) = refused.stderr.strip().splitlines()
+    assert "at schema revision 0099, which this termgate does not know" in line, line
+    assert "migrated by a newer termgate" in line, line
 
 
 def private_scalars(database: Path, secret_key: str) -> list[str]:

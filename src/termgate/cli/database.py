@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import typer
 
@@ -10,6 +11,10 @@ from termgate.cli.common import console, fail, settings_or_exit
 from termgate.secret_settings import mask_url
 
 database = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+# Alembic's words for a revision its scripts do not have: a newer termgate's.
+UNKNOWN_REVISION = re.compile(r"Can't locate revision identified by '([^']{1,64})'")
 
 
 def migrate() -> str:
@@ -21,6 +26,12 @@ def migrate() -> str:
     try:
         upgrade(settings.database_url, secret_key=settings.session_secret())
     except Exception as error:  # Alembic wraps driver errors in many types; say it plainly
+        if newer := UNKNOWN_REVISION.search(str(error)):
+            fail(
+                f"cannot migrate {shown}: it is at schema revision {newer.group(1)}, which this "
+                "termgate does not know: it was migrated by a newer termgate; run that version "
+                "(migrations are not reversed)"
+            )
         fail(f"cannot migrate {shown}: {error}")
     return shown
 
