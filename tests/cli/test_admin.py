@@ -11,6 +11,7 @@ from typer.testing import CliRunner, Result
 
 from termgate.cli import app
 from termgate.cli.common import cli_actor
+from termgate.cli.demo_seed import ADMIN
 from termgate.core.audit import verify_chain
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.models import Developer, Status, new_id
@@ -55,34 +56,43 @@ def has_token(database_url: str, token: str) -> bool:
     return asyncio.run(run())
 
 
-def test_clause_3_1_admin_create_prompts_for_a_hidden_confirmed_password(
-    cli: CliRunner, database_url: str
+def test_clause_3_1_admin_create_takes_its_password_from_a_file_or_a_terminal_only(
+    cli: CliRunner, database_url: str, tmp_path: Path
 ) -> None:
     email = f"ops-{new_id()[:8]}@provider.example"
-    created = invoke(
-        cli,
-        "admin",
-        "create",
-        email,
-        "--name",
-        "Ops",
-        input="long enough secret\nlong enough secret\n",
-    )
+    secret = tmp_path / "password"
+    secret.write_text("long enough secret\n", encoding="utf-8")
+    created = invoke(cli, "admin", "create", email, "--name", "Ops", "--password-file", str(secret))
     assert created.exit_code == 0, created.output
     assert "long enough secret" not in created.output
     assert f"administrator {email} created" in created.stdout
     refused(
-        invoke(cli, "admin", "create", email, "--name", "Ops", "--password", "x" * 12),
+        invoke(cli, "admin", "create", email, "--name", "Ops", "--password", "a new passphrase"),
         "already exists",
     )
     refused(
         invoke(cli, "admin", "create", f"x{email}", "--name", "Ops", "--password", "short"),
         "at least 10 characters",
     )
-    mismatch = invoke(
-        cli, "admin", "create", f"y{email}", "--name", "Ops", input="first one!!\nsecond one!!\n"
+    # Issue 14: no password from a script is one line naming the file option (the password is
+    # never read where it would be echoed), and a published or guessable one is refused.
+    refused(invoke(cli, "admin", "create", f"y{email}", "--name", "Ops"), "--password-file FILE")
+    refused(
+        invoke(cli, "admin", "create", f"z{email}", "--name", "Ops", "--password", ADMIN[2]),
+        "that password is published",
     )
-    assert mismatch.exit_code != 0
+    refused(
+        invoke(cli, "admin", "create", f"w{email}", "--name", "Ops", "--password", "a" * 12),
+        "too easy to guess",
+    )
+    refused(
+        invoke(cli, "admin", "create", f"v{email}", "--name", "Ops", "--password-file", "/nope"),
+        "--password-file: cannot read '/nope'",
+    )
+    listed = invoke(cli, "admin", "list", "--json").stdout
+    assert email in listed
+    for prefix in "xyzwv":
+        assert f"{prefix}{email}" not in listed
 
     issued = invoke(cli, "admin", "token", "issue", email, "--label", "ci")
     assert issued.exit_code == 0, issued.output

@@ -24,7 +24,7 @@ from termgate.web.app import create_control_app
 from tests.cli.test_admin import TOKEN, invoke, read, refused
 from tests.conftest import free_port
 
-PASSWORD = "x" * 12
+PASSWORD = "a long passphrase 12"
 SECRET = ("--password", PASSWORD)
 
 

@@ -71,19 +71,26 @@ def admin_create(
     email: str,
     name: Annotated[str, typer.Option(help="the administrator's full name")],
     password: Annotated[
-        str,
-        typer.Option(
-            prompt=True,
-            confirmation_prompt=True,
-            hide_input=True,
-            help="console password (asked for when not given)",
-        ),
-    ],
+        str | None,
+        typer.Option(help="console password (else --password-file, else asked at a terminal)"),
+    ] = None,
+    password_file: Annotated[
+        Path | None,
+        typer.Option(help="file holding the password (one trailing newline dropped)"),
+    ] = None,
     role: Role = "owner",
 ) -> None:
     """Create an administrator who signs in to the provider console."""
-    if not password:
-        fail("give a password; the administrator signs in to the console with it")
+    from termgate.cli.install import ask_password, password_from_file, weakness
+
+    if password is None and password_file is not None:
+        password = password_from_file(password_file, "--password-file")
+    if password is None:
+        password = ask_password(
+            "Password", "give the password: --password-file FILE (no terminal to ask at)"
+        )
+    if problem := weakness(password, email):
+        fail(problem)
     actor = cli_actor()
 
     async def work(session: AsyncSession) -> Administrator:

@@ -47,29 +47,34 @@ def weakness(password: str, email: str) -> str | None:
     return None
 
 
-def _read_password_file(path: Path) -> str:
-    try:
-        return read_secret_file("--admin-password-file", str(path))
-    except SecretFileError as error:
-        fail(str(error))
-
-
 def _password(password_file: Path | None) -> str:
     """From the file, else the environment, else asked twice at a terminal; never a default."""
     if password_file is not None:
-        return _read_password_file(password_file)
+        return password_from_file(password_file, "--admin-password-file")
     from_environment = os.environ.get(PASSWORD_VARIABLE)
     if from_environment is not None:
         return from_environment
-    if not sys.stdin.isatty():
-        fail(
-            f"give the first administrator's password: --admin-password-file FILE or "
-            f"{PASSWORD_VARIABLE} (no terminal to ask at)"
-        )
-    answer: str = typer.prompt(
-        "Password for the first administrator", hide_input=True, confirmation_prompt=True
+    return ask_password(
+        "Password for the first administrator",
+        f"give the first administrator's password: --admin-password-file FILE or "
+        f"{PASSWORD_VARIABLE} (no terminal to ask at)",
     )
+
+
+def ask_password(prompt: str, without_terminal: str) -> str:
+    """Asked twice, hidden, at a terminal; without one (a script, cron) the command ends with
+    `without_terminal` rather than reading a password that would be echoed."""
+    if not sys.stdin.isatty():
+        fail(without_terminal)
+    answer: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
     return answer
+
+
+def password_from_file(path: Path, option: str) -> str:
+    try:
+        return read_secret_file(option, str(path))
+    except SecretFileError as error:
+        fail(str(error))
 
 
 async def _administrators(session: AsyncSession) -> int:
