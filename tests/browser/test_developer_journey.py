@@ -51,6 +51,7 @@ async def register_application(page: Page) -> None:
     await page.get_by_label("Application name").fill("Loonwijzer Insights")
     await page.get_by_label("What it does").fill("Salary cost dashboards for accountants.")
     await page.get_by_label("Use case").select_option("analytics")
+    await page.get_by_label("How it reads data").select_option("periodic_reports")
     await page.get_by_label("Why it needs payroll data").fill(
         "Aggregated salary costs per company for the customer's own accountants."
     )
@@ -61,6 +62,7 @@ async def register_application(page: Page) -> None:
     await photograph(page, "portal-register-application")
     await page.get_by_role("button", name="Register application").click()
     await expect(page.get_by_role("heading", name="Loonwijzer Insights")).to_be_visible()
+    await expect(page.get_by_text("For reports at the end of a period")).to_be_visible()
 
 
 async def subscribe_and_copy_key(page: Page) -> str:

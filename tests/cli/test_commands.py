@@ -121,6 +121,17 @@ def test_bad_input_is_a_clear_message(cli: CliRunner) -> None:
     refused(invoke(cli, "key", "create", "no such app", "--slot", "third"), "no application")
 
 
+def test_clause_3_2_an_application_declares_how_it_reads_data(cli: CliRunner) -> None:
+    email = f"dev-{new_id()[:8]}@example.nl"
+    assert invoke(cli, "developer", "create", email, "--name", "Ann Jansen").exit_code == 0
+    made = ("app", "create", "--developer", email, "--name", "Nightly copy")
+    refused(invoke(cli, *made, "--data-access", "everything"), "how the application reads data")
+    result = invoke(cli, *made, "--data-access", "scheduled_sync")
+    assert result.exit_code == 0, result.output
+    listed = invoke(cli, "app", "list", "--developer", email, "--json")
+    assert [row["data_access"] for row in json.loads(listed.stdout)] == ["scheduled_sync"]
+
+
 def test_unmigrated_database_says_what_to_run(
     cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -31,8 +31,8 @@ DEVELOPER_KEYS = {
     "created_at",
 }  # fmt: skip
 APPLICATION_KEYS = {
-    "id", "name", "developer_id", "developer_email", "environment", "status", "status_reason",
-    "created_at",
+    "id", "name", "developer_id", "developer_email", "data_access", "environment", "status",
+    "status_reason", "created_at",
 }  # fmt: skip
 KEY_KEYS = {
     "id", "prefix", "slot", "subscription_id", "application_id", "application", "plan_id",

@@ -250,6 +250,8 @@ BAD_APPLICATIONS = [
     ({"name": "A", "redirectUris": "https://ok.example/cb"}, "redirectUris"),
     ({"name": "A", "requestedScopes": ["payroll.everything"]}, "requestedScopes"),
     ({"name": "A", "useCaseCategory": "crypto"}, "useCaseCategory"),
+    ({"name": "A", "dataAccess": "everything"}, "dataAccess"),
+    ({"name": "A", "dataAccess": 1}, "dataAccess"),
     ({"name": "A", "expectedEndUsers": 0}, "expectedEndUsers"),
     ({"name": "A", "expectedEndUsers": 10**30}, "expectedEndUsers"),
     ({"name": "A", "environment": "production"}, "environment"),

@@ -131,6 +131,7 @@ def new_app_form(**changes: str) -> dict[str, str]:
         "name": "Payroll sync",
         "description": "Syncs salaries\r\ninto our books.\tTabs are fine.",
         "use_case_category": "accounting",
+        "data_access": "periodic_reports",
         "use_case": "Monthly salary journal entries for the customer's own books.",
         "scopes": "employee.employment.read",
         "redirect_uris": "https://app.example.nl/callback",

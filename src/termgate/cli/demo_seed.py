@@ -134,6 +134,7 @@ class DemoApplication:
     scopes: str
     redirect_uri: str
     end_users: int
+    data_access: str
 
 
 DEMI_APP = DemoApplication(
@@ -143,6 +144,7 @@ DEMI_APP = DemoApplication(
     "debtor.info.read company.info.read employee.info.read employee.employment.read",
     "https://app.payroll-insights.example/oauth/callback",
     250,
+    "periodic_reports",
 )
 BRAM_APP = DemoApplication(
     "HR Sync",
@@ -151,6 +153,7 @@ BRAM_APP = DemoApplication(
     "employee.info.read employee.employment.read employee.leave.read",
     "https://hr-sync.example/callback",
     40,
+    "scheduled_sync",
 )
 
 
@@ -231,6 +234,7 @@ async def _application(
         description=app.use_case,
         use_case=app.use_case,
         use_case_category=app.category,
+        data_access=app.data_access,
         requested_scopes=app.scopes,
         redirect_uris=app.redirect_uri,
         expected_end_users=app.end_users,

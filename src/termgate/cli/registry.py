@@ -54,6 +54,7 @@ def _application_fields(row: Application, email: str) -> dict[str, object]:
         "name": row.name,
         "developer_id": row.developer_id,
         "developer_email": email,
+        "data_access": row.data_access,
         "environment": row.environment.value,
         "status": row.status.value,
         "status_reason": row.status_reason,
@@ -134,6 +135,10 @@ def application_create(
     name: Annotated[str, typer.Option(help="the application's name")],
     description: Annotated[str, typer.Option(help="what it does")] = "",
     use_case: Annotated[str, typer.Option(help="why it needs the data")] = "",
+    data_access: Annotated[
+        str | None,
+        typer.Option(help="how it reads data: on_demand, scheduled_sync or periodic_reports"),
+    ] = None,
 ) -> None:
     """Register an application (sandbox access until the provider approves production)."""
 
@@ -145,6 +150,7 @@ def application_create(
             name=name,
             description=description,
             use_case=use_case,
+            data_access=data_access,
             actor=cli_actor(),
         )
 

@@ -121,6 +121,8 @@ class Application(Base):
     description: Mapped[str] = mapped_column(Text, default="", nullable=False)
     use_case_category: Mapped[str | None] = mapped_column(String(64))
     use_case: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    # How it reads data, as declared (registry.applications.DATA_ACCESS); None: not declared.
+    data_access: Mapped[str | None] = mapped_column(String(32))
     requested_scopes: Mapped[str] = mapped_column(Text, default="", nullable=False)
     redirect_uris: Mapped[str] = mapped_column(Text, default="", nullable=False)
     expected_end_users: Mapped[int | None] = mapped_column(Integer)

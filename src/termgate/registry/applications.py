@@ -21,6 +21,16 @@ USE_CASE_CATEGORIES = {
     "other": "Something else",
 }
 
+# How the application reads the data it is granted, as its developer declares it (clause 3.2).
+# The harvest detector (clause 3.3 d) compares the reads it sees with this declaration: a
+# synchronisation re-reads its customers' records on schedule, an on-demand application reads a
+# record when one of its users opens it, a reporting one at the end of a period.
+DATA_ACCESS = {
+    "on_demand": "When one of its users opens a record (on demand)",
+    "scheduled_sync": "Keeps a copy of its customers' records up to date on a schedule (a sync)",
+    "periodic_reports": "For reports at the end of a period, such as a month",
+}
+
 
 def parse_redirect_uris(text: str) -> str:
     """One absolute URI per line: https, or http on the loopback for development; no fragments."""
@@ -50,6 +60,7 @@ async def create_application(
     description: str = "",
     use_case: str = "",
     use_case_category: str | None = None,
+    data_access: str | None = None,
     requested_scopes: str = "",
     redirect_uris: str = "",
     expected_end_users: int | None = None,
@@ -59,6 +70,11 @@ async def create_application(
     title = require_text("application name", name)
     if use_case_category is not None and use_case_category not in USE_CASE_CATEGORIES:
         raise RegistryError(f"choose a use case category, not {use_case_category[:40]!r}")
+    if data_access is not None and data_access not in DATA_ACCESS:
+        raise RegistryError(
+            f"say how the application reads data ({', '.join(DATA_ACCESS)}), "
+            f"not {data_access[:40]!r}"
+        )
     if expected_end_users is not None and not 0 < expected_end_users <= 10_000_000:
         raise RegistryError("the expected number of end users must be between 1 and 10,000,000")
     taken = await session.scalar(
@@ -74,6 +90,7 @@ async def create_application(
         description=clean_text("description", description.strip()[:5000], multiline=True),
         use_case=clean_text("use case", use_case.strip()[:5000], multiline=True),
         use_case_category=use_case_category,
+        data_access=data_access,
         requested_scopes=requested_scopes,
         redirect_uris=parse_redirect_uris(redirect_uris),
         expected_end_users=expected_end_users,

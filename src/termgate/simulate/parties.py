@@ -92,6 +92,7 @@ async def _approved_app(session: AsyncSession, developer_id: str, spec: AppSpec)
         description=spec.use_case,
         use_case=spec.use_case,
         use_case_category=spec.category,
+        data_access=spec.data_access,
         requested_scopes=" ".join(spec.scopes),
         redirect_uris=REDIRECT_URI,
         expected_end_users=spec.expected_end_users,

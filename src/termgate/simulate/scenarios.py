@@ -56,6 +56,7 @@ class AppSpec:
     scopes: tuple[str, ...]
     expected_end_users: int
     keys: int = 1
+    data_access: str | None = None  # as declared (registry.applications.DATA_ACCESS)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from termgate.db.programme import Administrator
 from termgate.governance.errors import PolicyInputError
 from termgate.identity.throttle import SignInThrottle, ThrottlePolicy
 from termgate.notify.outbox import transaction
+from termgate.registry.applications import DATA_ACCESS
 from termgate.registry.developers import clean_text
 from termgate.settings import Settings
 
@@ -82,6 +83,7 @@ class Web:
             lstrip_blocks=True,
         )
         templates.filters["when"] = lambda value: value.strftime("%d %b %Y %H:%M") if value else ""
+        templates.globals["data_access"] = DATA_ACCESS
         policy = ThrottlePolicy(
             settings.signin_account_failures,
             settings.signin_address_failures,

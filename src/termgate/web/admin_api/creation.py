@@ -151,6 +151,7 @@ async def create_application_op(
         description=body.description,
         use_case=body.use_case,
         use_case_category=body.use_case_category,
+        data_access=body.data_access,
         requested_scopes=scopes,
         redirect_uris=redirect_uris,
         expected_end_users=body.expected_end_users,

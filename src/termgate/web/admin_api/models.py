@@ -153,6 +153,7 @@ def _email(value: str) -> str:
 Email = Annotated[str, Field(min_length=3, max_length=320), AfterValidator(_email)]
 # The registry's USE_CASE_CATEGORIES, spelled out for the schema (a test keeps them equal).
 Category = Literal["accounting", "hr", "analytics", "benefits", "time", "other"]
+DataAccess = Literal["on_demand", "scheduled_sync", "periodic_reports"]
 Scope = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_single_line)]
 Uri = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_single_line)]
 
@@ -179,6 +180,7 @@ class ApplicationDraft(Body):
     description: Annotated[Text, Field(max_length=5000)] = ""
     use_case: Annotated[Text, Field(max_length=5000)] = ""
     use_case_category: Category | None = None
+    data_access: DataAccess | None = None
     requested_scopes: Annotated[list[Scope], Field(max_length=50)] = []
     redirect_uris: Annotated[list[Uri], Field(max_length=20)] = Field(
         default=[],
@@ -252,6 +254,7 @@ class ApplicationOut(Out):
     name: str
     description: str
     use_case_category: str | None
+    data_access: str | None
     use_case: str
     requested_scopes: Words
     environment: str

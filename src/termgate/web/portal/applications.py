@@ -58,7 +58,14 @@ async def show_new_app(
     form = await request.form() if request.method == "POST" else None
     values = {
         name: str(form.get(name, "")) if form else ""
-        for name in ("name", "description", "use_case_category", "use_case", "redirect_uris")
+        for name in (
+            "name",
+            "description",
+            "use_case_category",
+            "data_access",
+            "use_case",
+            "redirect_uris",
+        )
     }
     values["expected_end_users"] = str(form.get("expected_end_users", "")) if form else ""
     values["scopes"] = [str(v) for v in form.getlist("scopes")] if form else []  # type: ignore[assignment]
@@ -89,6 +96,8 @@ async def new_app(request: Request, session: AsyncSession, developer: Developer)
     form = await checked_form(request)
     if not field(form, "use_case"):
         raise RegistryError("say why the application needs payroll data (clause 3.2)")
+    if not field(form, "data_access"):
+        raise RegistryError("say how the application reads data (clause 3.2)")
     scopes = [str(scope) for scope in form.getlist("scopes")]
     if not scopes:
         raise RegistryError("choose at least one permission; only those it needs (clause 3.3 e)")
@@ -99,6 +108,7 @@ async def new_app(request: Request, session: AsyncSession, developer: Developer)
         description=field(form, "description"),
         use_case=field(form, "use_case"),
         use_case_category=field(form, "use_case_category") or "other",
+        data_access=field(form, "data_access"),
         requested_scopes=parse_scopes(scopes, web(request).scopes),
         redirect_uris=str(form.get("redirect_uris", "")),
         expected_end_users=_end_users(field(form, "expected_end_users")),
