@@ -20,31 +20,17 @@ from termgate.cli.catalogue import load_or_exit, print_changes
 from termgate.cli.catalogue_file import Catalogue, apply_catalogue
 from termgate.cli.common import cli_actor, console, fail, in_session, settings_or_exit
 from termgate.cli.database import migrate
-from termgate.cli.demo_seed import ADMIN, DEVELOPER_PASSWORD, END_USER_PASSWORD
-from termgate.core.passwords import MAX_LENGTH, MIN_LENGTH
+from termgate.core import passwords
 from termgate.db.programme import Administrator
 from termgate.registry.admins import create_administrator
 from termgate.secret_settings import SecretFileError, read_secret_file
 
 PASSWORD_VARIABLE = "TERMGATE_ADMIN_PASSWORD"
-# Published in this project's own docs and code: never good enough for a real console.
-KNOWN_PASSWORDS = frozenset({ADMIN[2], DEVELOPER_PASSWORD, END_USER_PASSWORD})
-LEAST_DISTINCT = 5
 
 
 def weakness(password: str, email: str) -> str | None:
     """Why the password may not guard the first administrator, or None."""
-    if not password.strip():
-        return "the administrator's password is empty"
-    if len(password) < MIN_LENGTH:
-        return f"the administrator's password needs at least {MIN_LENGTH} characters"
-    if len(password) > MAX_LENGTH:
-        return f"the administrator's password may have at most {MAX_LENGTH} characters"
-    if password in KNOWN_PASSWORDS:
-        return "that password is published (termgate's demo uses it); choose another"
-    if len(set(password)) < LEAST_DISTINCT or email.lower() in password.lower():
-        return "that password is too easy to guess; choose a longer, less regular one"
-    return None
+    return passwords.weakness(password, email, "the administrator's password")
 
 
 def _password(password_file: Path | None) -> str:

@@ -39,6 +39,33 @@ def _lower_priority() -> None:
 _pool = ThreadPoolExecutor(HASHING_THREADS, "argon2", initializer=_lower_priority)
 
 
+# The demo's passwords, published in this project's docs and code (termgate.cli.demo_seed; a test
+# keeps the two in step): never good enough for an account outside the demo.
+PUBLISHED = frozenset({"console-demo-2026", "portal-demo-2026", "payroll-demo-2026"})
+LEAST_DISTINCT = 5
+
+
+def weakness(password: str, email: str, subject: str = "the password") -> str | None:
+    """Why `password` may not guard the account `email`, or None."""
+    if not password.strip():
+        return f"{subject} is empty"
+    if len(password) < MIN_LENGTH:
+        return f"{subject} needs at least {MIN_LENGTH} characters"
+    if len(password) > MAX_LENGTH:
+        return f"{subject} may have at most {MAX_LENGTH} characters"
+    if password in PUBLISHED:
+        return "that password is published (termgate's demo uses it); choose another"
+    if len(set(password)) < LEAST_DISTINCT or (email and email.lower() in password.lower()):
+        return "that password is too easy to guess; choose a longer, less regular one"
+    return None
+
+
+def check_strength(password: str, email: str) -> None:
+    """For a password someone chooses (sign-up, reset, a new administrator)."""
+    if problem := weakness(password, email):
+        raise RegistryError(problem)
+
+
 def check_length(password: str) -> None:
     if len(password) < MIN_LENGTH:
         raise RegistryError(f"a password needs at least {MIN_LENGTH} characters")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.core.audit import record
 from termgate.core.errors import RegistryError
-from termgate.core.passwords import hash_off_loop, verify_off_loop
+from termgate.core.passwords import check_strength, hash_off_loop, verify_off_loop
 from termgate.core.secrets import generate_key, hash_key
 from termgate.core.sessions import end_every_session
 from termgate.db.models import Developer, Status
@@ -81,6 +81,7 @@ async def sign_up(
     require_text("name", name)
     if organisation:
         require_text("organisation", organisation)
+    check_strength(password, address)
     password_hash = await hash_off_loop(password)
     existing = await session.scalar(select(Developer).where(Developer.email == address))
     if existing is not None:
@@ -205,6 +206,7 @@ async def request_password_reset(session: AsyncSession, settings: Settings, emai
 async def reset_password(
     session: AsyncSession, secret: str, new_password: str, now: datetime
 ) -> Developer:
+    check_strength(new_password, "")
     password_hash = await hash_off_loop(new_password)
     developer = await _redeem(session, secret, RESET, now)
     developer.password_hash = password_hash

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 
 from termgate.core.errors import RegistryError
+from termgate.core.passwords import weakness
 from termgate.db.models import utcnow
 from termgate.db.programme import Administrator, AdminRole, AdminToken
 from termgate.registry.admin_tokens import checked_expiry, issue_token, list_tokens, revoke_token
@@ -114,6 +115,8 @@ async def list_administrators_op(admin: Owner) -> AdministratorListing:
 async def create_administrator_op(
     admin: Owner, draft: AdministratorDraft, response: Response
 ) -> AdministratorOut:
+    if draft.password is not None and (problem := weakness(draft.password, draft.email)):
+        raise InvalidRequestError([{"name": "password", "reason": problem}])
     created = await create_administrator(
         admin.session,
         email=draft.email,
