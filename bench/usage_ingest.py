@@ -6,8 +6,7 @@ a temporary folder and a PostgreSQL database created on the server at `--postgre
 the end. `--method` compares the writer's PostgreSQL path (COPY, with the hourly summary's upsert
 in the same transaction) with the alternatives measured for it: asyncpg `executemany` of a
 one-row INSERT and one multi-row `INSERT … VALUES` per batch; `events-only` is the writer as it
-was before the summary (COPY alone; executemany alone on SQLite); `copy-before` is the writer
-before its COPY was streamed (records listed first, the hourly sums made after the COPY).
+was before the summary (COPY alone; executemany alone on SQLite).
 Methods run interleaved (A, B, A, B …) on an emptied table so machine load hits them alike.
 
     python3 -m uv run python bench/usage_ingest.py --events 500000 --rounds 3
@@ -37,7 +36,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from termgate.db.engine import create_engine
 from termgate.db.migrate import upgrade
-from termgate.db.usage_hourly import HOUR, NO_CODE, add_hourly
 from termgate.db.usage_hourly import TABLE as HOURLY
 from termgate.gateway.observe import (
     COLUMNS,
@@ -122,51 +120,6 @@ class EventsOnlyRecorder(UsageRecorder):
                 await driver.executemany(SQLITE_INSERT, records)
 
 
-class BeforeRecorder(UsageRecorder):
-    """The writer before the streamed COPY (2026-11-29): the COPY's records built as a list
-    first, the hourly sums made after the COPY from the rows, absent values normalised per
-    event; the same upsert."""
-
-    async def _insert(self, rows: list[UsageRow]) -> None:
-        async with self.engine.begin() as connection:
-            raw = await connection.get_raw_connection()
-            driver: Any = raw.driver_connection
-            dialect = self.engine.dialect.name
-            if dialect == "postgresql":
-                await driver.copy_records_to_table(
-                    TABLE, records=_pg_records(rows), columns=COLUMNS
-                )
-            else:
-                await driver.executemany(
-                    SQLITE_INSERT, ((sqlite_time(row[0]), *row[1:]) for row in rows)
-                )
-            await add_hourly(driver, dialect, _rollup_before(rows))
-
-
-def _rollup_before(rows: list[UsageRow]) -> list[list[Any]]:
-    groups: dict[tuple[Any, ...], list[Any]] = {}
-    for row in rows:
-        group = (
-            int(row[0] // HOUR),
-            row[2] or "",
-            row[3] or "",
-            row[4] or "",
-            row[5],
-            row[6] or "",
-            row[7],
-            row[8] or NO_CODE,
-        )
-        sums = groups.get(group)
-        if sums is None:
-            groups[group] = [1, row[9], row[10], row[11]]
-        else:
-            sums[0] += 1
-            sums[1] += row[9]
-            sums[2] += row[10]
-            sums[3] += row[11]
-    return [[*group, *groups[group]] for group in sorted(groups)]
-
-
 class ExecutemanyRecorder(UsageRecorder):
     """asyncpg `executemany` of a one-row INSERT: one Bind/Execute per event, one round trip."""
 
@@ -214,7 +167,6 @@ def _pg_records(rows: list[UsageRow]) -> list[tuple[Any, ...]]:
 
 RECORDERS: dict[str, Callable[..., UsageRecorder]] = {
     "copy": UsageRecorder,  # the writer itself: COPY on PostgreSQL, executemany on SQLite
-    "copy-before": BeforeRecorder,  # the writer before the streamed COPY (same on SQLite)
     "events-only": EventsOnlyRecorder,  # the same without the hourly summary (before 0015)
     "executemany": ExecutemanyRecorder,
     "values": ValuesRecorder,
@@ -314,7 +266,7 @@ def run_sqlite(methods: list[str], rows: list[UsageRow], batch: list[int], round
     with tempfile.TemporaryDirectory(prefix="termgate-bench-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'usage.db'}"
         upgrade(url)
-        kinds = [m for m in methods if m in ("copy", "copy-before", "events-only")] or ["copy"]
+        kinds = [m for m in methods if m in ("copy", "events-only")] or ["copy"]
         asyncio.run(_bench(url, "sqlite", kinds, rows, batch, rounds))
 
 

@@ -374,7 +374,7 @@ def main() -> None:
         "--ingest", type=int, default=0, help="then write this many events with the usage writer"
     )
     parser.add_argument("--batch", default="5000,50000", help="the writer's batch sizes (--ingest)")
-    parser.add_argument("--method", default="copy", help="the writers (--ingest): copy,copy-before")
+    parser.add_argument("--method", default="copy", help="the writers (--ingest): copy,events-only")
     args = parser.parse_args()
     batches = [int(b) for b in args.batch.split(",") if b]
     layouts = [layout for layout in args.layouts.split(",") if layout]

@@ -108,72 +108,49 @@ def hour_start(hour: int) -> datetime:
     return datetime.fromtimestamp(hour * HOUR, UTC)
 
 
-Groups = dict[tuple[Any, ...], list[Any]]
-
-
-def add_row(groups: Groups, row: Sequence[Any]) -> None:
-    """Add one usage writer's row (`observe.COLUMNS` order) to its hour and group's sums.
-
-    The group is taken as the row has it (absent values as None); `summed` normalises them, once
-    per group instead of once per event."""
-    group = (row[0] // HOUR, row[2], row[3], row[4], row[5], row[6], row[7], row[8])
-    sums = groups.get(group)
-    if sums is None:
-        groups[group] = [1, row[9], row[10], row[11]]
-    else:
-        sums[0] += 1
-        sums[1] += row[9]
-        sums[2] += row[10]
-        sums[3] += row[11]
-
-
-def summed(groups: Groups) -> list[list[Any]]:
-    """The sums of `add_row`, one item per hour and group with absent values stored as '' (code
-    0), sorted by group so that concurrent writers lock the rows they share in one order (no
-    deadlock). Each item: the hour's number, the rest of the group, then the sums."""
-    merged: dict[tuple[Any, ...], list[Any]] = {}
-    for raw, sums in groups.items():
-        hour, key_id, application_id, developer_id, method, operation, status, code = raw
-        group = (
-            int(hour),
-            key_id or "",
-            application_id or "",
-            developer_id or "",
-            method,
-            operation or "",
-            status,
-            code or NO_CODE,
-        )
-        known = merged.get(group)
-        if known is None:
-            merged[group] = list(sums)
-        else:  # None and '' (or 0 and None) are one group once stored
-            for index, value in enumerate(sums):
-                known[index] += value
-    return [[*group, *merged[group]] for group in sorted(merged)]
-
-
 def rollup(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
-    """The usage writer's rows summed per hour and group (`add_row` then `summed`)."""
-    groups: Groups = {}
+    """The usage writer's rows (`observe.COLUMNS` order) summed per hour and group, sorted by
+    group so that concurrent writers lock the rows they share in one order (no deadlock).
+    Each item: the hour's number, the rest of the group, then the sums."""
+    groups: dict[tuple[Any, ...], list[Any]] = {}
     for row in rows:
-        add_row(groups, row)
-    return summed(groups)
+        group = (
+            int(row[0] // HOUR),
+            row[2] or "",
+            row[3] or "",
+            row[4] or "",
+            row[5],
+            row[6] or "",
+            row[7],
+            row[8] or NO_CODE,
+        )
+        sums = groups.get(group)
+        if sums is None:
+            groups[group] = [1, row[9], row[10], row[11]]
+        else:
+            sums[0] += 1
+            sums[1] += row[9]
+            sums[2] += row[10]
+            sums[3] += row[11]
+    return [[*group, *groups[group]] for group in sorted(groups)]
 
 
-async def add_hourly(driver: Any, dialect: str, sums: list[list[Any]]) -> None:
-    """Add the sums (`summed`) to the summary on the writer's raw connection (asyncpg or
+async def add_hourly(driver: Any, dialect: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Add the rows' sums to the summary on the writer's raw connection (asyncpg or
     aiosqlite), inside the transaction that writes the events themselves."""
-    if not sums:
+    summed = rollup(rows)
+    if not summed:
         return
     if dialect == "postgresql":
-        for item in sums:
+        for item in summed:
             item[0] = hour_start(item[0])
-        await driver.execute(POSTGRES_UPSERT, *(list(column) for column in zip(*sums, strict=True)))
+        await driver.execute(
+            POSTGRES_UPSERT, *(list(column) for column in zip(*summed, strict=True))
+        )
     else:
-        for item in sums:
+        for item in summed:
             item[0] = sqlite_hour(item[0])
-        await driver.executemany(SQLITE_UPSERT, sums)
+        await driver.executemany(SQLITE_UPSERT, summed)
 
 
 @lru_cache(maxsize=64)

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -27,7 +27,7 @@ from termgate.core.access_log import AccessLog
 from termgate.core.faults import FaultLog
 from termgate.core.proxies import ClientAddresses
 from termgate.db.models import UsageEvent
-from termgate.db.usage_hourly import Groups, add_hourly, add_row, summed
+from termgate.db.usage_hourly import add_hourly
 from termgate.gateway.exchange import Exchange
 from termgate.gateway.usage_spool import Segment, UsageSpool
 
@@ -107,20 +107,6 @@ def sqlite_time(at: float) -> str:
         micros -= 1_000_000
         whole += 1.0
     return f"{_sqlite_second(int(whole))}.{micros:06d}"
-
-
-def _copied(rows: list[UsageRow], groups: Groups) -> Iterator[tuple[Any, ...]]:
-    """The rows as COPY takes them (`at` as a datetime), each added to the hourly sums."""
-    at = datetime.fromtimestamp
-    for row in rows:
-        add_row(groups, row)
-        yield (at(row[0], UTC), *row[1:])
-
-
-def _sqlite_rows(rows: list[UsageRow], groups: Groups) -> Iterator[tuple[Any, ...]]:
-    for row in rows:
-        add_row(groups, row)
-        yield (sqlite_time(row[0]), *row[1:])
 
 
 class UsageRecorder:
@@ -260,22 +246,22 @@ class UsageRecorder:
         # The driver's own bulk path: COPY on PostgreSQL, executemany on SQLite. The ORM's
         # insert costs more CPU per event than the whole request path it observes. The hourly
         # summary is added to in the same transaction: it never disagrees with the events.
-        groups: Groups = {}
         async with self.engine.begin() as connection:
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
             dialect = self.engine.dialect.name
             if dialect == "postgresql":
-                # Streamed: the rows are converted and summed while the server inserts the
-                # ones sent before, not before the COPY starts or after it ends.
-                await driver.copy_records_to_table(
-                    TABLE, records=_copied(rows, groups), columns=COLUMNS
-                )
+                records: list[tuple[Any, ...]] = [
+                    (datetime.fromtimestamp(row[0], UTC), *row[1:]) for row in rows
+                ]
+                await driver.copy_records_to_table(TABLE, records=records, columns=COLUMNS)
             else:
                 # SQLAlchemy's SQLite storage format for UTC timestamps. A generator: the driver's
                 # thread formats the rows as it inserts them, off the serving event loop.
-                await driver.executemany(SQLITE_INSERT, _sqlite_rows(rows, groups))
-            await add_hourly(driver, dialect, summed(groups))
+                await driver.executemany(
+                    SQLITE_INSERT, ((sqlite_time(row[0]), *row[1:]) for row in rows)
+                )
+            await add_hourly(driver, dialect, rows)
 
     def _keep(self, unwritten: list[UsageRow], segment: Segment | None) -> None:
         spooled = self._spooled
