@@ -273,7 +273,9 @@ def run_sqlite(methods: list[str], rows: list[UsageRow], batch: list[int], round
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=500_000)
-    parser.add_argument("--batch", default="5000", help="usage_batch_size: one or more, 500,5000")
+    parser.add_argument(
+        "--batch", default="50000", help="usage_batch_size: one or more, 5000,50000"
+    )
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--databases", default="postgresql,sqlite")
     parser.add_argument("--method", default="copy", help="PostgreSQL: copy,values,executemany")

@@ -13,6 +13,8 @@ Layouts apply in the order given, each on top of the previous one.
 
     python3 -m uv run python bench/usage_queries.py --rows 10000000 \
         --layouts migrated,brin,brin+key+operation
+    python3 -m uv run python bench/usage_queries.py --rows 10000000 --layouts migrated \
+        --ingest 200000          # then the writer's ingestion into the filled table
 
 Each query runs three times after one warm-up; the median is printed with the rows it
 returned. The hourly summary (`usage_hourly`, migration 0015) is filled from the events as the
@@ -41,7 +43,11 @@ from termgate.db.engine import create_engine, session_factory
 from termgate.db.migrate import upgrade
 from termgate.db.models import UsageEvent
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
+from termgate.governance.analytics import UsageQuery, usage_report
 from termgate.governance.announcements import _callers
+from termgate.monitoring import aggregate, aggregate_parties
+from termgate.monitoring.window import Window
+from usage_ingest import RECORDERS, _server_cpu, make_rows
 
 POSTGRES_ADMIN = os.environ.get(
     "TERMGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -153,6 +159,13 @@ def queries(now: datetime) -> dict[str, Callable[[], Select[Any]]]:
             .where(UsageEvent.application_id == app(17), UsageEvent.at >= month)
             .group_by(UsageEvent.operation)
         ),
+        # monitoring/aggregate_parties.py before 2026-11-29: circumvention's "first request
+        # ever" of the window's applications, grouped (the code now probes per application)
+        "circumvention first seen, grouped (before)": lambda: (
+            select(UsageEvent.application_id, func.min(UsageEvent.at))
+            .where(UsageEvent.application_id.in_([app(n) for n in range(APPLICATIONS)]))
+            .group_by(UsageEvent.application_id)
+        ),
         # governance/retention.py: one batch of the events past their retention
         "retention: one delete batch's keys": lambda: (
             select(UsageEvent.id).where(UsageEvent.at < month + timedelta(days=1)).limit(1_000)
@@ -166,17 +179,44 @@ def queries(now: datetime) -> dict[str, Callable[[], Select[Any]]]:
 
 
 def code_paths(now: datetime) -> dict[str, Callable[[Any], Any]]:
-    """The two slow reads as the code makes them now: whole hours from `usage_hourly`, the cut
-    hours at the edges from the events (`quota_seed.admitted_counts`, `announcements._callers`)."""
+    """Reads as the code's own functions make them, on a session: the two slow reads now served
+    by whole hours from `usage_hourly` and the cut hours from the events
+    (`quota_seed.admitted_counts`, `announcements._callers`); each detector's aggregation over
+    the policy's default window, the last 60 minutes (`monitoring/aggregate*.py`); and the
+    console's usage page (`governance.analytics.usage_report`: totals, per period, per operation
+    with latency percentiles, refusals) for one application over the month and for all of
+    today."""
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     month = day - timedelta(days=29)
     keys = [f"key{n:029d}" for n in range(0, 2_000, 40)]
     calls = [("GET", "/api/op3/{id}"), ("POST", "/api/op14/{id}")]
+    hour = Window(now - timedelta(minutes=60), now)
+    one_app = UsageQuery(month, now, "day", application_id=app(17))
+    today = UsageQuery(day, now, "hour")
     return {
         "hourly: quota seed, day bucket, 50 keys": lambda s: admitted_counts(s, keys, day, now),
         "hourly: quota seed, month bucket, 50 keys": lambda s: admitted_counts(s, keys, month, now),
         "hourly: announcement: callers of 2 operations": lambda s: _callers(s, calls, now),
+        "detector probing (refusal counts), 60 min": lambda s: aggregate.refusal_counts(s, hour),
+        "detector stability (loads), 60 min": lambda s: aggregate.application_loads(s, hour),
+        "detector harvest (read volumes), 60 min": lambda s: aggregate_parties.read_volumes(
+            s, hour
+        ),
+        "detector circumvention, 60 min": lambda s: aggregate_parties.observations(s, hour),
+        "circumvention first seen, probed (now)": lambda s: aggregate_parties._first_seen(
+            s, [app(n) for n in range(APPLICATIONS)]
+        ),
+        "detector least privilege (scope use), 60 min": lambda s: aggregate_parties.scope_use(
+            s, hour
+        ),
+        "console usage page: one application, month": lambda s: _report(s, one_app),
+        "console usage page: all, today by hour": lambda s: _report(s, today),
     }
+
+
+async def _report(session: Any, query: UsageQuery) -> list[Any]:
+    report = await usage_report(session, query)
+    return report.per_operation
 
 
 def _quota(keys: list[str], start: datetime, end: datetime) -> Select[Any]:
@@ -276,7 +316,37 @@ async def _admin(statement: str) -> None:
         await connection.close()
 
 
-async def run(url: str, rows: int, layouts: list[str]) -> None:
+async def ingest(
+    engine: AsyncEngine, events: int, methods: list[str], batches: list[int], rounds: int
+) -> None:
+    """The usage writer (`--method`, as bench/usage_ingest.py names them) adding `events` to the
+    filled table, its indexes as large as the fill made them; per method and batch size,
+    interleaved: CPU µs per event of this process and of the server."""
+    rows = make_rows(events)
+    for round_ in range(1, rounds + 1):
+        for batch, method in ((b, m) for b in batches for m in methods):
+            recorder = RECORDERS[method](
+                engine, flush_seconds=1.0, batch_size=batch, buffer_limit=len(rows)
+            )
+            recorder.buffer = list(rows)
+            server = await _server_cpu(engine)
+            wall, cpu = time.perf_counter(), time.process_time()
+            written = await recorder.flush()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            after = await _server_cpu(engine)
+            spent = sum(seconds - server.get(pid, 0.0) for pid, seconds in after.items())
+            print(
+                f"  ingest into the filled table, {method:11} batch {batch:6} round {round_}: "
+                f"{written:,} events {written / wall:9,.0f} events/s client CPU "
+                f"{cpu * 1e6 / written:5.1f} µs/event server CPU {spent * 1e6 / written:5.1f}"
+                " µs/event",
+                flush=True,
+            )
+
+
+async def run(
+    url: str, rows: int, layouts: list[str], events: int, methods: list[str], batches: list[int]
+) -> None:
     now = datetime.now(UTC)
     engine = create_engine(url)
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -290,6 +360,8 @@ async def run(url: str, rows: int, layouts: list[str]) -> None:
             print(f"layout {layout}, {rows:,} events over 30 days:", flush=True)
             await sizes(engine)
             await measure(engine, now)
+        if events:
+            await ingest(engine, events, methods, batches, rounds=2)
     finally:
         await engine.dispose()
 
@@ -298,7 +370,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--layouts", default="migrated,brin")
+    parser.add_argument(
+        "--ingest", type=int, default=0, help="then write this many events with the usage writer"
+    )
+    parser.add_argument("--batch", default="5000,50000", help="the writer's batch sizes (--ingest)")
+    parser.add_argument("--method", default="copy", help="the writers (--ingest): copy,events-only")
     args = parser.parse_args()
+    batches = [int(b) for b in args.batch.split(",") if b]
     layouts = [layout for layout in args.layouts.split(",") if layout]
     if args.rows < 1_000 or set(layouts) - set(LAYOUTS):
         parser.error(f"rows ≥ 1000; layouts among {sorted(LAYOUTS)}")
@@ -309,7 +387,7 @@ def main() -> None:
         url = f"{base}/{name}"
         upgrade(url)
         print(f"load: {os.getloadavg()[0]:.2f} (1-min)", flush=True)
-        asyncio.run(run(url, args.rows, layouts))
+        asyncio.run(run(url, args.rows, layouts, args.ingest, args.method.split(","), batches))
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

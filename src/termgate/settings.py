@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     gateway_prefix: str = Field(default="/api", description="path prefix the gateway serves")
     snapshot_refresh_seconds: float = Field(default=0.5, gt=0, le=60)
     usage_flush_seconds: float = Field(default=1.0, gt=0, le=60)
-    usage_batch_size: int = Field(default=5_000, ge=1, le=100_000)
+    usage_batch_size: int = Field(default=50_000, ge=1, le=100_000)
     usage_buffer_limit: int = Field(default=200_000, ge=1_000)
     signin_account_failures: int = Field(
         default=5,

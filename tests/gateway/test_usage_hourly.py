@@ -148,6 +148,27 @@ async def test_clause_4_1_hourly_sums_equal_the_events_sums_whatever_the_batches
     await asyncio.to_thread(property)
 
 
+async def test_clause_4_1_absent_and_empty_values_of_one_batch_add_to_one_summary_row(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    """None and '' (a code of None and 0) are one group once stored: one batch holding both
+    adds to one summary row, in one upsert that must not name that row twice."""
+    async with sessions.begin() as session:
+        await session.execute(delete(UsageEvent))
+        await session.execute(delete(UsageHourly))
+    rest = (None,) * 8
+    rows: list[UsageRow] = [
+        (BASE + 1.0, "e-1", "k1", "app-k1", "dev", "GET", None, 404, None, 10, 20, 0.5, *rest),
+        (BASE + 2.0, "e-2", "k1", "app-k1", "dev", "GET", "", 404, 0, 30, 40, 1.5, *rest),
+    ]
+    recorder = UsageRecorder(engine, flush_seconds=60, batch_size=1000, buffer_limit=1000)
+    await recorder._insert(rows)
+
+    summary = await hourly_sums(sessions)
+    assert summary == await event_sums(sessions)
+    assert list(summary.values()) == [[2, 40, 60, 2.0]]
+
+
 def test_clause_4_4_a_range_splits_into_whole_hours_and_its_cut_edges() -> None:
     at = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
     hours, edges = whole_hours(at, at + timedelta(hours=3))

@@ -6,11 +6,18 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, distinct, exists, func, select, true
+from sqlalchemy import String, and_, distinct, exists, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from termgate.db.models import Application, Status, Subscription, SubscriptionKey, UsageEvent
+from termgate.db.models import (
+    Application,
+    Status,
+    Subscription,
+    SubscriptionKey,
+    UsageEvent,
+    UTCDateTime,
+)
 from termgate.db.oauth import TokenFamily
 from termgate.monitoring.aggregate import count_where, in_window, sample_request_ids
 from termgate.monitoring.circumvention import ApplicationActivity, DeveloperActivity
@@ -27,9 +34,20 @@ def _days(since: datetime | None, until: datetime) -> float:
     return (until - since).total_seconds() / 86400 if since else 0.0
 
 
+# One probe of the (application_id, at) index per application: grouping the events of the
+# applications instead reads their whole history (5.8 s a pass at 10 million events a month).
+FIRST_SEEN_POSTGRES = text(
+    "SELECT apps.id, (SELECT min(e.at) FROM usage_events AS e WHERE e.application_id = apps.id)"
+    " FROM unnest(CAST(:applications AS text[])) AS apps(id)"
+).columns(id=String(), first=UTCDateTime())
+
+
 async def _first_seen(session: AsyncSession, applications: list[str]) -> dict[str, datetime]:
     if not applications:
         return {}
+    if session.get_bind().dialect.name == "postgresql":
+        rows = await session.execute(FIRST_SEEN_POSTGRES, {"applications": applications})
+        return {app: first for app, first in rows.all() if app and first}
     query = (
         select(UsageEvent.application_id, func.min(UsageEvent.at))
         .where(UsageEvent.application_id.in_(applications))
