@@ -242,12 +242,20 @@ class Simulation:
             self.burst_client = httpx.AsyncClient(
                 base_url=self.base_url,
                 timeout=REQUEST_TIMEOUT,
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
+                # New connections each burst: hundreds idle between bursts go stale.
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=0),
             )
         client = self.burst_client
-        answers = await asyncio.gather(*(client.get(path, headers=headers) for path in step.paths))
-        retry = max(float(a.headers.get("retry-after") or 0) for a in answers)
-        statuses = tuple(answer.status_code for answer in answers)
+        answers = await asyncio.gather(
+            *(client.get(path, headers=headers) for path in step.paths), return_exceptions=True
+        )
+        # A connection the gateway dropped under the flood is an answer too: status 0, none.
+        replied = [answer for answer in answers if isinstance(answer, httpx.Response)]
+        for answer in answers:
+            if not isinstance(answer, httpx.Response | httpx.TransportError):
+                raise answer
+        retry = max((float(a.headers.get("retry-after") or 0) for a in replied), default=0.0)
+        statuses = tuple(a.status_code if isinstance(a, httpx.Response) else 0 for a in answers)
         return Outcome(max(statuses), retry, statuses)
 
     async def perform(self, party: Party, step: Step) -> Outcome:
