@@ -21,7 +21,11 @@ HELPDESK = "Shows an employee's own record when the customer's HR staff open it.
 
 
 def row(
-    use_case: str, distinct: int, days_read: dict[int, int], end_users: int = 2
+    use_case: str,
+    distinct: int,
+    days_read: dict[int, int],
+    end_users: int = 2,
+    data_access: str | None = None,
 ) -> harvest.ReadVolume:
     return harvest.ReadVolume(
         party=Party("d" * 32, "a" * 32),
@@ -34,6 +38,7 @@ def row(
         known_employees=distinct,
         age_days=10.0,
         use_case=use_case,
+        data_access=data_access,
         days_read=days_read,
         days_looked=4,
     )
@@ -51,8 +56,8 @@ def test_clause_3_3_d_small_reach_read_whole_every_day_by_a_display_app_is_harve
 def test_clause_3_3_d_a_declared_sync_may_reread_its_customers_staff() -> None:
     # The same reading by an HR synchronisation of one large customer (1,738 people, one login).
     sync = row(SYNC, 1738, {4: 1738}, end_users=1)
-    assert harvest.declares_sync(SYNC)
-    assert not harvest.declares_sync(BIRTHDAYS)
+    assert harvest.declares_sync(sync)
+    assert not harvest.declares_sync(row(BIRTHDAYS, 108, {}))
     assert harvest.detect([sync], POLICY, DAY) == []
     # A "sync" that reads more people per login than any customer employs is still breadth.
     overreach = row(SYNC, 9000, {1: 9000}, end_users=1)
@@ -73,3 +78,14 @@ def test_clause_3_3_d_sensitivity_scales_the_repeat_threshold() -> None:
     assert harvest.detect([few], POLICY, DAY) == []
     sharper = POLICY.__class__(**{**POLICY.__dict__, "sensitivity": 2.0})
     assert harvest.detect([few], sharper, DAY) != []
+
+
+def test_clause_3_3_d_the_declared_data_access_decides_over_the_use_cases_words() -> None:
+    # Registered with the question answered: the answer counts, whatever the text says.
+    said_sync = row(BIRTHDAYS, 108, {3: 100, 2: 8}, data_access="scheduled_sync")
+    assert harvest.detect([said_sync], POLICY, DAY) == []
+    worded_sync = row(SYNC, 108, {3: 100, 2: 8}, data_access="on_demand")
+    [found] = harvest.detect([worded_sync], POLICY, DAY)
+    assert found.subject == "harvest:employees"
+    reports = row(SYNC, 1738, {4: 1738}, end_users=1, data_access="periodic_reports")
+    assert "per end user" in harvest.detect([reports], POLICY, DAY)[0].summary

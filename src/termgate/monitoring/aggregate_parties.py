@@ -163,6 +163,7 @@ async def read_volumes(session: AsyncSession, window: Window) -> list[ReadVolume
                     session, window, and_(UsageEvent.application_id == application, with_employee)
                 ),
                 use_case=app.use_case if app else "",
+                data_access=app.data_access if app else None,
                 days_read=await _days_read(session, application, window),
                 days_looked=REPEAT_LOOKBACK_DAYS,
             )

@@ -41,25 +41,32 @@ class ReadVolume:
     categories_declared: frozenset[str] | None = None  # None: the use case does not say
     sample_request_ids: list[str] = field(default_factory=list)
     use_case: str = ""
+    data_access: str | None = None  # as declared (registry.applications.DATA_ACCESS); None: not
     # Over the repeat look-back (the window and the days before it): how many distinct employees
     # were read individually on exactly N distinct days, N -> count.
     days_read: dict[int, int] = field(default_factory=dict)
     days_looked: int = 0  # the length of that look-back, in days
 
 
-# Words of a declared use case that make re-reading every record on schedule part of the use.
+# Words of a use case that make re-reading every record on schedule part of the use; read only
+# for an application registered before it declared how it reads data.
 SYNC_WORDS = ("sync", "synchron", "in step", "nightly", "each night", "replicat", "mirror")
+SYNC = "scheduled_sync"
 
 
-def declares_sync(use_case: str) -> bool:
-    text = use_case.lower()
+def declares_sync(row: ReadVolume) -> bool:
+    """Re-reading its customers' records on schedule is the declared use: the application said
+    so when it registered, or (declared before that question was asked) its use case says so."""
+    if row.data_access is not None:
+        return row.data_access == SYNC
+    text = row.use_case.lower()
     return any(word in text for word in SYNC_WORDS)
 
 
 def _per_end_user(row: ReadVolume, policy: DetectorPolicy) -> float:
     """Records one consenting login plausibly needs a day: a declared synchronisation copies its
     customers' whole staff, any other use case what people open."""
-    if declares_sync(row.use_case):
+    if declares_sync(row):
         return policy.value("sync_employees_per_end_user")
     return policy.value("employees_per_end_user")
 
@@ -91,7 +98,7 @@ def _rereads(row: ReadVolume, policy: DetectorPolicy, window: Window) -> str | N
 
 
 def _repeated(row: ReadVolume, policy: DetectorPolicy) -> str | None:
-    if declares_sync(row.use_case) or not row.days_read:
+    if declares_sync(row) or not row.days_read:
         return None
     days = int(policy.value("repeat_days"))
     repeated = sum(count for n, count in row.days_read.items() if n >= days)

@@ -122,7 +122,7 @@ def nightly_sync(seed: int, days: int, scale: float, name: str) -> Scenario:
     hour = rng.randint(0, 4)
     app = AppSpec(
         f"HR Sync {name}", "Keeps the customer's HR system in step with its employees each night.",
-        "hr", (COMPANY, INFO, EMPLOYMENT), rng.randint(5, 40),
+        "hr", (COMPANY, INFO, EMPLOYMENT), rng.randint(5, 40), data_access="scheduled_sync",
     )  # fmt: skip
     sync = Behaviour("nightly_sync", 0, (hour,), rng.randint(1, 6), rng.uniform(0.5, 3.0))
     return Scenario(name, "nightly_sync", Label(True), (app,), 1, (sync,), _address(rng), seed)
@@ -133,6 +133,7 @@ def on_demand(seed: int, days: int, scale: float, name: str) -> Scenario:
     app = AppSpec(
         f"Payslip Desk {name}", "Shows an employee's own record when the customer's HR staff "
         "open it in our helpdesk tool.", "hr", (COMPANY, INFO), rng.randint(20, 200),
+        data_access="on_demand",
     )  # fmt: skip
     reads = Behaviour(
         "on_demand", 0, _office_hours(rng), max(2, round(rng.randint(5, 40) * scale)),
@@ -147,7 +148,7 @@ def monthly_reporting(seed: int, days: int, scale: float, name: str) -> Scenario
     app = AppSpec(
         f"Cost Reports {name}", "Monthly salary-cost reports per company for the customer's "
         "management.", "accounting", (COMPANY, PAYROLL_SETTINGS, DOCUMENTS, INFO),
-        rng.randint(5, 60),
+        rng.randint(5, 60), data_access="periodic_reports",
     )  # fmt: skip
     day = rng.randint(1, 5) if days >= 28 else rng.randint(1, max(1, days))
     report = Behaviour(
@@ -166,6 +167,7 @@ def accountancy(seed: int, days: int, scale: float, name: str) -> Scenario:
         f"Ledger Partners {name}", "Bookkeeping for the payroll customers of an accountancy: "
         "journals, wage taxes and employee changes per customer.", "accounting",
         (COMPANY, PAYROLL_SETTINGS, DOCUMENTS, INFO), rng.randint(200, 2000),
+        data_access="periodic_reports",
     )  # fmt: skip
     work = Behaviour(
         "accountancy", 0, _office_hours(rng), max(1, round(rng.randint(1, 3) * scale)),
@@ -178,7 +180,7 @@ def accountancy(seed: int, days: int, scale: float, name: str) -> Scenario:
 def _harvest_app(rng: random.Random, name: str) -> AppSpec:
     return AppSpec(
         f"Team Birthdays {name}", "Shows a team its colleagues' birthdays on an office screen.",
-        "hr", (COMPANY, INFO), rng.randint(5, 30),
+        "hr", (COMPANY, INFO), rng.randint(5, 30), data_access="on_demand",
     )  # fmt: skip
 
 
@@ -218,7 +220,7 @@ def prober(seed: int, days: int, scale: float, name: str) -> Scenario:
     rng = _rng(seed, name)
     app = AppSpec(
         f"Leave Planner {name}", "Lets employees of the customer see the team's planned leave.",
-        "hr", (COMPANY, INFO), rng.randint(10, 80),
+        "hr", (COMPANY, INFO), rng.randint(10, 80), data_access="on_demand",
     )  # fmt: skip
     cover = Behaviour("on_demand", 0, _office_hours(rng), rng.randint(3, 15), 120.0)
     probe = Behaviour(
@@ -240,6 +242,7 @@ def key_multiplier(seed: int, days: int, scale: float, name: str) -> Scenario:
             (COMPANY, INFO),
             rng.randint(5, 40),
             keys=rng.randint(1, 2),
+            data_access="scheduled_sync",
         )
         for index in range(count)
     )
@@ -258,6 +261,7 @@ def over_scoped(seed: int, days: int, scale: float, name: str) -> Scenario:
     app = AppSpec(
         f"Staff Directory {name}", "A searchable directory of the customer's employees.", "hr",
         tuple(dict.fromkeys((COMPANY, INFO, *extra))), rng.randint(10, 100),
+        data_access="on_demand",
     )  # fmt: skip
     reads = Behaviour(
         "on_demand", 0, _office_hours(rng), max(2, round(rng.randint(5, 30) * scale)),
@@ -271,7 +275,7 @@ def credential_stuffer(seed: int, days: int, scale: float, name: str) -> Scenari
     rng = _rng(seed, name)
     app = AppSpec(
         f"Quick Payslip {name}", "Employees download their own payslips.", "hr", (COMPANY, INFO),
-        rng.randint(10, 100),
+        rng.randint(10, 100), data_access="on_demand",
     )  # fmt: skip
     stuff = Behaviour(
         "stuff", _misuse_start(rng, days), tuple(range(rng.randint(0, 12), 24)),
@@ -289,6 +293,7 @@ def flooder(seed: int, days: int, scale: float, name: str) -> Scenario:
     app = AppSpec(
         f"Workforce Insights {name}", "Headcount and contract dashboards for the customer's HR "
         "team, refreshed during the day.", "hr", (COMPANY, INFO, EMPLOYMENT), rng.randint(5, 50),
+        data_access="on_demand",
     )  # fmt: skip
     flood = Behaviour(
         "flood", _misuse_start(rng, days), (rng.randint(7, 17),),
