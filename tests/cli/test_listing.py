@@ -274,3 +274,24 @@ def test_issue_14_administrators_and_their_tokens_in_json(cli: CliRunner) -> Non
     invoke(cli, "admin", "token", "revoke", token["id"])
     [revoked] = listed(cli, "admin", "token", "list", email)
     assert datetime.fromisoformat(revoked["revoked_at"]).tzinfo is not None
+
+
+def test_issue_14_terms_signing_keys_incidents_and_attestations_list_in_json(
+    cli: CliRunner,
+) -> None:
+    terms = listed(cli, "terms", "list")
+    assert terms
+    assert set(terms[0]) == {
+        "version", "current", "title", "published_at", "published_by", "reaccept_deadline",
+        "accepted",
+    }  # fmt: skip
+    assert [row["current"] for row in terms].count(True) == 1
+    signing = listed(cli, "signing-key", "list")
+    assert signing
+    assert set(signing[0]) == {
+        "kid", "state", "created_at", "activates_at", "retired_at", "sealed_by_this_secret_key",
+        "seal_id",
+    }  # fmt: skip
+    assert any(row["state"] == "active" for row in signing), signing
+    for command in (("incidents", "list"), ("attestations", "outstanding")):
+        assert isinstance(listed(cli, *command), list)

@@ -303,13 +303,29 @@ def terms_publish(
 
 
 @terms.command("list")
-def terms_list() -> None:
+def terms_list(as_json: JsonOutput = False) -> None:
     """Every published version, newest first, with how many developers accepted it."""
 
     async def work(session: AsyncSession) -> list[tuple[TermsVersion, int]]:
         return [(v, len(await acceptances(session, v))) for v in await all_versions(session)]
 
     rows = in_session(work)
+    if as_json:
+        print_json(
+            [
+                {
+                    "version": version.version,
+                    "current": index == 0,
+                    "title": version.title,
+                    "published_at": version.published_at,
+                    "published_by": version.published_by,
+                    "reaccept_deadline": version.reaccept_deadline,
+                    "accepted": accepted,
+                }
+                for index, (version, accepted) in enumerate(rows)
+            ]
+        )
+        return
     table = Table("version", "title", "published", "by", "accept by", "accepted")
     for index, (version, accepted) in enumerate(rows):
         deadline = version.reaccept_deadline

@@ -11,7 +11,15 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.cli.common import cli_actor, console, fail, in_session, settings_or_exit
+from termgate.cli.common import (
+    JsonOutput,
+    cli_actor,
+    console,
+    fail,
+    in_session,
+    print_json,
+    settings_or_exit,
+)
 
 T = TypeVar("T")
 
@@ -37,15 +45,31 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 
 @incidents.command("list")
-def incidents_list() -> None:
+def incidents_list(as_json: JsonOutput = False) -> None:
     """Every incident report with its state and the clock to notify."""
     from termgate.due_process.incidents import clock, list_incidents
 
     now = settings_or_exit().now()
+    rows = in_session(list_incidents)
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": incident.id,
+                    "application_id": incident.application_id,
+                    "state": incident.state.value,
+                    "discovered_at": incident.discovered_at,
+                    "clock": clock(incident, now).words,
+                    "summary": incident.summary,
+                }
+                for incident in rows
+            ]
+        )
+        return
     table = Table("id", "application", "state", "discovered (UTC)", "clock", "summary")
     for column in table.columns:
         column.overflow = "fold"
-    for incident in in_session(list_incidents):
+    for incident in rows:
         table.add_row(
             incident.id,
             incident.application_id,
@@ -108,13 +132,27 @@ def terminate(
 
 
 @attestations.command("outstanding")
-def attestations_outstanding() -> None:
+def attestations_outstanding(as_json: JsonOutput = False) -> None:
     """Who has not attested the deletion of stored content, the earliest deadline first."""
     from termgate.due_process.attestations import outstanding
 
     now = settings_or_exit().now()
+    rows = in_session(outstanding)
+    if as_json:
+        print_json(
+            [
+                {
+                    "termination_id": termination.id,
+                    "developer_email": developer.email,
+                    "attest_by": termination.attestation_due_at,
+                    "overdue": termination.attestation_due_at <= now,
+                }
+                for termination, developer in rows
+            ]
+        )
+        return
     table = Table("termination", "developer", "attest by (UTC)", "overdue")
-    for termination, developer in in_session(outstanding):
+    for termination, developer in rows:
         due = termination.attestation_due_at
         table.add_row(
             termination.id, developer.email, f"{due:%Y-%m-%d %H:%M}", "yes" if due <= now else ""

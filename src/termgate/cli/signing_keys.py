@@ -15,7 +15,15 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.cli.common import cli_actor, console, fail, in_session, settings_or_exit
+from termgate.cli.common import (
+    JsonOutput,
+    cli_actor,
+    console,
+    fail,
+    in_session,
+    print_json,
+    settings_or_exit,
+)
 from termgate.db.key_seal import SealError, seal_for
 from termgate.db.models import utcnow
 from termgate.db.oauth import SigningKey
@@ -41,15 +49,32 @@ def _when(row: SigningKey, name: str) -> str:
 
 
 @signing.command("list")
-def signing_list() -> None:
+def signing_list(as_json: JsonOutput = False) -> None:
     """Every published key: its state, when it signs, and whether the secret key opens it."""
     settings = settings_or_exit()
     seal = keys.seal_of(settings)
     now = utcnow()  # key lifetimes run on the real clock
+    rows = in_session(keys.listed)
+    if as_json:
+        print_json(
+            [
+                {
+                    "kid": row.kid,
+                    "state": keys.state(row, now),
+                    "created_at": row.created_at,
+                    "activates_at": row.activates_at,
+                    "retired_at": row.retired_at,
+                    "sealed_by_this_secret_key": row.seal_id == seal.seal_id,
+                    "seal_id": row.seal_id,
+                }
+                for row in rows
+            ]
+        )
+        return
     table = Table("kid", "state", "created (UTC)", "signs from", "retired", "sealed")
     for column in table.columns:
         column.overflow = "fold"  # a kid or a time cut short at 80 columns cannot be used
-    for row in in_session(keys.listed):
+    for row in rows:
         sealed = "this secret key" if row.seal_id == seal.seal_id else f"other ({row.seal_id})"
         table.add_row(
             row.kid,
