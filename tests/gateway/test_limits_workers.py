@@ -66,8 +66,9 @@ async def test_clause_4_4_rate_limit_holds_on_a_two_worker_node(
             gate = asyncio.Semaphore(CONCURRENCY)
 
             async def call() -> httpx.Response:
+                # A connection each: the kernel hands every one to whichever worker accepts.
                 async with gate:
-                    return await client.get(url, headers=limited.headers)
+                    return await client.get(url, headers={**limited.headers, "Connection": "close"})
 
             started = time.monotonic()
             answers = await asyncio.gather(*(call() for _ in range(LOAD)))
@@ -75,8 +76,10 @@ async def test_clause_4_4_rate_limit_holds_on_a_two_worker_node(
     statuses = Counter(answer.status_code for answer in answers)
     assert set(statuses) == {200, 429}, statuses
     admitted = [answer for answer in answers if answer.status_code == 200]
-    # Both workers admitted some: each counting on its own would have let up to 2 N through.
-    assert len({worker_of(answer) for answer in admitted}) == 2, Counter(map(worker_of, admitted))
+    # Both workers decided on some of the burst, against one count: each counting on its own
+    # would have let up to 2 N through. (Which of them admitted the first N depends on which
+    # accepted the first connections, so only what both answered is asserted.)
+    assert len({worker_of(answer) for answer in answers}) == 2, Counter(map(worker_of, answers))
     refill = int(elapsed * N / 60)  # 0 when the burst took less than 3 s
     assert N <= len(admitted) <= N + refill, (statuses, elapsed)
     refused = next(answer for answer in answers if answer.status_code == 429)

@@ -17,15 +17,11 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Select, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from termgate.db.engine import create_engine, session_factory
+from termgate.db.engine import create_engine
 from termgate.db.migrate import alembic_config, upgrade_async
-from termgate.db.models import Application
-from termgate.db.oauth import Consent, EndUser
-from termgate.identity.consents import grant_consent
-from tests.support.factories import issue_test_key
 from tests.support.migrated import database_at
 
 GUID = "5b6a77c7-6abe-4f31-93dc-2692169e3ea4"
@@ -44,12 +40,29 @@ async def _downgrade(url: str, revision: str) -> None:
     await asyncio.to_thread(command.downgrade, alembic_config(url), revision)
 
 
-async def _seed_integer_ids(sessions: async_sessionmaker[AsyncSession]) -> str:
-    """End users as 0009 stored them (integer ids) and a consent referring to one."""
-    key = await issue_test_key(sessions)
-    async with sessions.begin() as session:
+async def _seed_integer_ids(engine: AsyncEngine) -> str:
+    """End users as 0009 stored them (integer ids) and a consent referring to one. Written in
+    SQL with the columns of 0009: the models describe the newest schema, which later migrations
+    change."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO developers (id, email, name, status, created_at, session_epoch) "
+                "VALUES ('d-old', 'old@example.nl', 'Old Developer', 'active', :now, 0)"
+            ),
+            {"now": NOW},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO applications (id, developer_id, name, description, use_case, "
+                "requested_scopes, redirect_uris, environment, status, created_at) VALUES "
+                "('a-old', 'd-old', 'Old App', '', '', 'debtor.info.read', '', 'sandbox', "
+                "'active', :now)"
+            ),
+            {"now": NOW},
+        )
         for user_id, upstream_id in OLD_IDS.items():
-            await session.execute(
+            await connection.execute(
                 text(
                     "INSERT INTO end_users (id, upstream_id, username, email, display_name, "
                     "password_hash, environment, debtor_ids, status, created_at, session_epoch) "
@@ -59,13 +72,45 @@ async def _seed_integer_ids(sessions: async_sessionmaker[AsyncSession]) -> str:
                 {"id": user_id, "upstream": upstream_id, "email": f"{user_id}@example.nl",
                  "now": NOW},
             )  # fmt: skip
-        user = await session.get_one(EndUser, "u-seven")
-        application = await session.get_one(Application, key.application_id)
-        consent = await grant_consent(
-            session, end_user=user, application=application,
-            scopes="debtor.info.read", debtors=["1001"], ip="127.0.0.1", user_agent="test", now=NOW,
-        )  # fmt: skip
-        return consent.id
+        await connection.execute(
+            text(
+                "INSERT INTO consents (id, end_user_id, application_id, scopes, debtor_ids, "
+                "consent_text_version, granted_at, ip, user_agent) VALUES ('c-old', 'u-seven', "
+                "'a-old', 'debtor.info.read', '1001', '1', :now, '127.0.0.1', 'test')"
+            ),
+            {"now": NOW},
+        )
+    return "c-old"
+
+
+async def _consent_owner(engine: AsyncEngine, consent_id: str) -> str:
+    async with engine.connect() as connection:
+        owner = await connection.scalar(
+            text("SELECT end_user_id FROM consents WHERE id = :id"), {"id": consent_id}
+        )
+        return str(owner)
+
+
+async def _user_of(engine: AsyncEngine, upstream_id: str) -> str | None:
+    async with engine.connect() as connection:
+        found = await connection.scalar(
+            text("SELECT id FROM end_users WHERE upstream_id = :upstream"),
+            {"upstream": upstream_id},
+        )
+        return None if found is None else str(found)
+
+
+async def _add_guid_user(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO end_users (id, upstream_id, username, email, display_name, "
+                "password_hash, environment, debtor_ids, status, created_at, session_epoch) "
+                "VALUES ('u-guid', :guid, 'guid', 'guid@example.nl', 'Guid User', '-', "
+                "'sandbox', '1001', 'active', :now, 0)"
+            ),
+            {"guid": GUID, "now": NOW},
+        )
 
 
 async def _stored_ids(engine: AsyncEngine) -> dict[str, object]:
@@ -85,20 +130,15 @@ async def _integrity(engine: AsyncEngine) -> list[object]:
 async def test_clause_3_3_a_upgrade_turns_integer_user_ids_into_strings(at_0009: str) -> None:
     engine = create_engine(at_0009)
     try:
-        consent_id = await _seed_integer_ids(session_factory(engine))
+        consent_id = await _seed_integer_ids(engine)
         await engine.dispose()  # the migration opens its own connection
         await upgrade_async(at_0009, "0010")
 
         assert await _stored_ids(engine) == {"u-seven": "7", "u-big": "2000000001"}
         assert await _integrity(engine) == []
-        sessions = session_factory(engine)
-        async with sessions.begin() as session:
-            consent = await session.get_one(Consent, consent_id)
-            assert consent.end_user_id == "u-seven"
-            seven = await session.scalar(select_user("7"))
-            assert seven is not None
-            assert seven.id == "u-seven"
-            session.add(new_user(GUID))  # now a GUID fits
+        assert await _consent_owner(engine, consent_id) == "u-seven"
+        assert await _user_of(engine, "7") == "u-seven"
+        await _add_guid_user(engine)  # now a GUID fits
         assert (await _stored_ids(engine))["u-guid"] == GUID
     finally:
         await engine.dispose()
@@ -107,11 +147,10 @@ async def test_clause_3_3_a_upgrade_turns_integer_user_ids_into_strings(at_0009:
 async def test_clause_3_3_a_downgrade_keeps_integers_and_refuses_guids(at_0009: str) -> None:
     engine = create_engine(at_0009)
     try:
-        await _seed_integer_ids(session_factory(engine))
+        await _seed_integer_ids(engine)
         await engine.dispose()
         await upgrade_async(at_0009, "0010")
-        async with session_factory(engine).begin() as session:
-            session.add(new_user(GUID))
+        await _add_guid_user(engine)
         await engine.dispose()
 
         with pytest.raises(RuntimeError, match=r"1 end user.* not an integer"):
@@ -126,14 +165,3 @@ async def test_clause_3_3_a_downgrade_keeps_integers_and_refuses_guids(at_0009: 
         assert await _integrity(engine) == []
     finally:
         await engine.dispose()
-
-
-def select_user(upstream_id: str) -> Select[EndUser]:
-    return select(EndUser).where(EndUser.upstream_id == upstream_id)
-
-
-def new_user(upstream_id: str) -> EndUser:
-    return EndUser(
-        id="u-guid", upstream_id=upstream_id, username="guid", email="guid@example.nl",
-        display_name="Guid User", password_hash="-", debtor_ids="1001",
-    )  # fmt: skip
