@@ -104,6 +104,7 @@ def run(variants: dict[str, dict[str, Any]], rounds: int, seconds: float) -> Non
         measured(processes, urls, script, rounds, seconds)
     finally:
         processes.stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def measured(
