@@ -19,8 +19,15 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from termgate.db.models import UsageEvent
-from termgate.db.usage_hourly import HOUR, UsageHourly, whole_hours
-from termgate.gateway.observe import UsageRecorder, UsageRow
+from termgate.db.usage_hourly import (
+    HOUR,
+    HourlySums,
+    UsageHourly,
+    rollup,
+    sqlite_hour,
+    whole_hours,
+)
+from termgate.gateway.observe import UsageRecorder, UsageRow, sqlite_rows, sqlite_time
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -167,6 +174,21 @@ async def test_clause_4_1_absent_and_empty_values_of_one_batch_add_to_one_summar
     summary = await hourly_sums(sessions)
     assert summary == await event_sums(sessions)
     assert list(summary.values()) == [[2, 40, 60, 2.0]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=usage_rows())
+def test_clause_4_1_the_sqlite_writer_hands_each_event_once_and_sums_it_once(
+    rows: list[UsageRow],
+) -> None:
+    # The SQLite writer sums the summary inside the generator the driver's thread consumes
+    # (off the serving event loop): every event goes to the insert exactly once, as SQLite
+    # stores it, and into the sums exactly once, as a separate pass over the events would sum.
+    sums = HourlySums()
+    handed = list(sqlite_rows(rows, sums))
+    assert handed == [(sqlite_time(row[0]), *row[1:]) for row in rows]
+    expected = rollup(rows)
+    assert list(sums.sqlite_items()) == [[sqlite_hour(item[0]), *item[1:]] for item in expected]
 
 
 def test_clause_4_4_a_range_splits_into_whole_hours_and_its_cut_edges() -> None:

@@ -13,7 +13,7 @@ constraint, and the upsert's conflict target is the group. `NO_CODE` and `absent
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -108,12 +108,17 @@ def hour_start(hour: int) -> datetime:
     return datetime.fromtimestamp(hour * HOUR, UTC)
 
 
-def rollup(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
-    """The usage writer's rows (`observe.COLUMNS` order) summed per hour and group, sorted by
-    group so that concurrent writers lock the rows they share in one order (no deadlock).
-    Each item: the hour's number, the rest of the group, then the sums."""
-    groups: dict[tuple[Any, ...], list[Any]] = {}
-    for row in rows:
+class HourlySums:
+    """The summary's groups of some usage rows, summed one row at a time (`add`), so that a
+    writer can sum them where it already walks the rows: in the SQLite driver's thread, as it
+    formats them (observe.py), not in a second pass on the serving event loop."""
+
+    __slots__ = ("groups",)
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[Any, ...], list[Any]] = {}
+
+    def add(self, row: Sequence[Any]) -> None:
         group = (
             int(row[0] // HOUR),
             row[2] or "",
@@ -124,15 +129,38 @@ def rollup(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
             row[7],
             row[8] or NO_CODE,
         )
-        sums = groups.get(group)
+        sums = self.groups.get(group)
         if sums is None:
-            groups[group] = [1, row[9], row[10], row[11]]
+            self.groups[group] = [1, row[9], row[10], row[11]]
         else:
             sums[0] += 1
             sums[1] += row[9]
             sums[2] += row[10]
             sums[3] += row[11]
-    return [[*group, *groups[group]] for group in sorted(groups)]
+
+    def items(self) -> list[list[Any]]:
+        """Each group with its sums, sorted by group so that concurrent writers lock the rows
+        they share in one order (no deadlock): the hour's number, the rest of the group, then
+        the sums."""
+        groups = self.groups
+        return [[*group, *groups[group]] for group in sorted(groups)]
+
+    def sqlite_items(self) -> Iterator[list[Any]]:
+        """`items` as the SQLite upsert (`SQLITE_UPSERT`) takes them; a generator, so that
+        the driver's thread sorts and formats them when it runs the statement."""
+        for item in self.items():
+            item[0] = sqlite_hour(item[0])
+            yield item
+
+
+def rollup(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
+    """The usage writer's rows (`observe.COLUMNS` order) summed per hour and group
+    (`HourlySums.items`)."""
+    sums = HourlySums()
+    add = sums.add
+    for row in rows:
+        add(row)
+    return sums.items()
 
 
 async def add_hourly(driver: Any, dialect: str, rows: Sequence[Sequence[Any]]) -> None:

@@ -1,0 +1,157 @@
+"""Gateway variants side by side: one upstream, one gateway per variant, wrk against each in turns.
+
+    uv run python bench/variants.py --rounds 3 --seconds 4 \
+        '{"default": {}, "st": {"granian": {"runtime_mode": "st"}},
+          "flush 0.25 s": {"env": {"TERMGATE_USAGE_FLUSH_SECONDS": "0.25"}},
+          "before": {"pythonpath": "../before/src"}}'
+
+A variant is granian options (`granian`: keyword arguments of `Granian`), settings
+(`env`: TERMGATE_* variables) and/or another checkout's code (`pythonpath`: its `src`). Each
+gateway has its own copy of one seeded database (`prepare_database`, as run.py); the upstream,
+request and pinning are run.py's (servers on CPU 1, wrk on CPU 0). Each round runs every
+variant once, in alternating order; printed per run and as medians: req/s, p50, p99, and the
+CPU µs per request of the gateway (all its processes, /proc) and of the upstream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from loadgen import run_wrk, write_script
+from targets import (
+    Processes,
+    cpu_seconds,
+    free_port,
+    prepare_database,
+    read_tenants,
+    start_upstream,
+    wait_for_200,
+)
+from termgate.reference_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
+
+PATH = "/api/companies/{companyId}/employees?pageNumber=1&pageSize=20"
+ISSUER = "http://127.0.0.1:1"  # every variant's public URL: one token serves them all
+
+
+def serve() -> None:
+    """A variant's gateway: run_server's Granian with the options in TERMGATE_BENCH_GRANIAN."""
+    from granian import Granian
+    from granian.constants import Interfaces, Loops, RuntimeModes, TaskImpl
+
+    from termgate.core import logs
+    from termgate.settings import get_settings
+
+    settings = get_settings()
+    options: dict[str, Any] = json.loads(os.environ.get("TERMGATE_BENCH_GRANIAN", "{}"))
+    kinds = {"runtime_mode": RuntimeModes, "task_impl": TaskImpl, "loop": Loops}
+    options = {
+        name: kinds[name](value) if name in kinds else value for name, value in options.items()
+    }
+    options.setdefault("loop", Loops.uvloop)
+    Granian(
+        "termgate.server:create_app",
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.RSGI,
+        workers=1,
+        log_level="warning",  # type: ignore[arg-type]
+        log_dictconfig=logs.granian_config(),
+        backlog=2048,
+        **options,
+    ).serve()
+
+
+def run(variants: dict[str, dict[str, Any]], rounds: int, seconds: float) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="termgate-variants-"))
+    processes = Processes(logs=tmp)
+    try:
+        upstream = free_port()
+        start_upstream(processes, upstream, DEFAULT_EMPLOYEES, DEFAULT_SEED, "1")
+        tenants = read_tenants(upstream)
+        path = PATH.format(**tenants.own)
+        seeded = tmp / "seeded.db"
+        headers = prepare_database(f"sqlite+aiosqlite:///{seeded}", tmp, ISSUER, tenants.consented)
+        script = write_script(tmp, headers)
+        urls: dict[str, str] = {}
+        for number, (name, variant) in enumerate(variants.items()):
+            database, port = tmp / f"variant-{number}.db", free_port()
+            shutil.copy(seeded, database)
+            env = {
+                "TERMGATE_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+                "TERMGATE_PORT": str(port),
+                "TERMGATE_UPSTREAM_URL": f"http://127.0.0.1:{upstream}",
+                "TERMGATE_LOG_LEVEL": "warning",
+                "TERMGATE_PUBLIC_URL": ISSUER,
+                "TERMGATE_BENCH_GRANIAN": json.dumps(variant.get("granian", {})),
+                **variant.get("env", {}),
+            }
+            if variant.get("pythonpath"):
+                env["PYTHONPATH"] = str(Path(variant["pythonpath"]).resolve())
+            command = [sys.executable, str(Path(__file__).resolve()), "--serve"]
+            processes.start(name, command, cpus="1", env=env)
+            wait_for_200(processes, name, port, path, headers)
+            urls[name] = f"http://127.0.0.1:{port}{path}"
+            run_wrk(urls[name], script, seconds=2, connections=32, threads=1, cpus="0")
+        measured(processes, urls, script, rounds, seconds)
+    finally:
+        processes.stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def measured(
+    processes: Processes, urls: dict[str, str], script: Path, rounds: int, seconds: float
+) -> None:
+    results: dict[str, list[tuple[float, ...]]] = {name: [] for name in urls}
+    upstream = processes.session("upstream")
+    for round_ in range(rounds):
+        for name in urls if round_ % 2 == 0 else reversed(urls):
+            session = processes.session(name)
+            gateway, served = cpu_seconds(session), cpu_seconds(upstream)
+            wrk = run_wrk(urls[name], script, seconds=seconds, connections=32, threads=1, cpus="0")
+            requests = wrk.rps * seconds
+            figures = (
+                wrk.rps,
+                wrk.p50_ms,
+                wrk.p99_ms,
+                (cpu_seconds(session) - gateway) * 1e6 / requests,
+                (cpu_seconds(upstream) - served) * 1e6 / requests,
+            )
+            results[name].append(figures)
+            print(f"round {round_ + 1} {line(name, figures)} load {os.getloadavg()[0]:.1f}")
+    for name, runs in results.items():
+        medians = tuple(statistics.median(run[index] for run in runs) for index in range(5))
+        print(f"median  {line(name, medians)}")
+
+
+def line(name: str, figures: tuple[float, ...]) -> str:
+    rps, p50, p99, gateway, upstream = figures
+    return (
+        f"{name:16} {rps:8,.0f} req/s p50 {p50:6.2f} ms p99 {p99:7.2f} ms "
+        f"CPU µs/req gateway {gateway:6.1f} upstream {upstream:5.1f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("variants", nargs="?", default='{"default": {}}', help="JSON, see above")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve()
+        return
+    run(json.loads(args.variants), args.rounds, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
