@@ -151,7 +151,7 @@ async def variants(url: str, limiter: RedisLimiter) -> dict[str, Decide]:
     keys = limiter.keys(grant, NOON)  # type: ignore[arg-type]
     # What `RedisLimiter.acquire` sends for this plan (no bytes pending, Redis' clock).
     rate = (limits.app_interval, limits.app_tolerance, 0, 0)
-    args = (*rate, 10**12, 3_000_000, 10**15, 172_800, 0, -1)
+    args = (*rate, 10**12, 10**15, 172_800, 3_000_000, 0, -1)
     chosen: dict[str, Decide] = {}
     plain = redis_py(url, "python")
     script = plain.register_script(SCRIPT)

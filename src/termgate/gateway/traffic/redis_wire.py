@@ -104,6 +104,7 @@ class RespConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buffer = b""
         self.waiting: deque[tuple[asyncio.Future[Reply], float]] = deque()
+        self.outgoing: list[bytes] = []  # commands of this loop turn, not yet written
         self.watch: asyncio.TimerHandle | None = None
         self.closed = False
 
@@ -118,10 +119,23 @@ class RespConnection(asyncio.Protocol):
             return future
         deadline = self.loop.time() + self.timeout
         self.waiting.append((future, deadline))
-        self.transport.write(command)
+        outgoing = self.outgoing
+        outgoing.append(command)
+        if len(outgoing) == 1:
+            self.loop.call_soon(self._flush)
         if self.watch is None:
             self.watch = self.loop.call_at(deadline, self._check_deadline)
         return future
+
+    def _flush(self) -> None:
+        """Write the commands of one event-loop turn at once: one send here, one read and one
+        write in Redis for all of them (the replies come back together too)."""
+        outgoing = self.outgoing
+        if not outgoing or self.closed or self.transport is None:
+            outgoing.clear()
+            return
+        self.transport.write(outgoing[0] if len(outgoing) == 1 else b"".join(outgoing))
+        outgoing.clear()
 
     def _check_deadline(self) -> None:
         self.watch = None
@@ -163,6 +177,7 @@ class RespConnection(asyncio.Protocol):
         if self.watch is not None:
             self.watch.cancel()
             self.watch = None
+        self.outgoing.clear()
         waiting, self.waiting = self.waiting, deque()
         for future, _ in waiting:
             if not future.done():
