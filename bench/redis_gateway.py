@@ -20,6 +20,8 @@ import statistics
 import sys
 from pathlib import Path
 
+import redis
+
 from harness import console, run_bench
 from loadgen import run_wrk, write_script
 from targets import (
@@ -53,7 +55,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def start_redis_gateway(
     processes: Processes, name: str, env: dict[str, str], port: int, pythonpath: str | None
-) -> None:
+) -> int:
+    """A private redis-server and a gateway with its limits in it; the server's port."""
     redis_port = free_port()
     redis = ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
     processes.start(f"{name}-server", [*redis, "--appendonly", "no"], cpus="1")
@@ -67,6 +70,15 @@ def start_redis_gateway(
         "TERMGATE_REDIS_FAILURE": "closed",
     }
     processes.start(name, [sys.executable, "-m", "termgate.server"], cpus="1", env=env)
+    return redis_port
+
+
+def script_usec(port: int) -> float:
+    """The script's own time per call in the redis-server (`INFO commandstats`, wall clock)."""
+    client = redis.Redis(port=port)
+    commands = client.info("commandstats")
+    client.close()
+    return float(commands.get("cmdstat_evalsha", {}).get("usec_per_call", 0.0))
 
 
 def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str, object]:
@@ -91,8 +103,14 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
     }
     processes.start("termgate", [sys.executable, "-m", "termgate.server"], cpus="1", env=env)
     before = str(args.before.resolve())
-    start_redis_gateway(processes, "redis-before", env, ports["redis-before"], before)
-    start_redis_gateway(processes, "redis-after", env, ports["redis-after"], None)
+    redis_ports = {
+        "redis-before": start_redis_gateway(
+            processes, "redis-before", env, ports["redis-before"], before
+        ),
+        "redis-after": start_redis_gateway(
+            processes, "redis-after", env, ports["redis-after"], None
+        ),
+    }
     for name in TARGETS:
         wait_for_200(processes, name, ports[name], path, headers)
     script = write_script(tmp, headers)
@@ -152,9 +170,17 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
             f"gateway CPU {entry['proxy_us']:5.1f}  redis-server {entry['redis_us']:5.1f} µs/req  "
             f"p99 {entry['p99_ms']:.1f} ms"
         )
+    servers_did = {name: script_usec(port) for name, port in redis_ports.items()}
+    for name, usec in servers_did.items():
+        console.print(f"{name}: the script {usec:.2f} µs per call (INFO commandstats)")
     load_average = " ".join(f"{value:.1f}" for value in os.getloadavg())
     console.print(f"load average {load_average}")
-    return {"summary": summary, "rounds": figures, "load": load_average}
+    return {
+        "summary": summary,
+        "rounds": figures,
+        "script_usec_per_call": servers_did,
+        "load": load_average,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -186,17 +186,18 @@ class RedisLimiter:
         return verdict
 
     async def _run_script(self, encoded: Encoded, changing: bytes) -> list[int]:
-        try:
-            answer = await self.client.call(
-                b"%s%s%s%s" % (encoded.count, EVALSHA, encoded.tail, changing)
-            )
-        except ReplyError as error:
-            if not str(error).startswith("NOSCRIPT"):
-                raise
+        client = self.client
+        connection = client.connection
+        if connection is None or connection.closed:
+            connection = await client.connect()
+        answer = await connection.send(
+            b"%s%s%s%s" % (encoded.count, EVALSHA, encoded.tail, changing)
+        )
+        if isinstance(answer, ReplyError):
+            if not str(answer).startswith("NOSCRIPT"):
+                raise answer
             # Redis restarted or its scripts were flushed: EVAL runs the script and caches it.
-            answer = await self.client.call(
-                b"%s%s%s%s" % (encoded.count, EVAL, encoded.tail, changing)
-            )
+            answer = await client.call(b"%s%s%s%s" % (encoded.count, EVAL, encoded.tail, changing))
         if not isinstance(answer, list) or len(answer) != 8:
             raise ConnectionError(f"the limiter's script answered {answer!r:.80}")
         return answer  # type: ignore[return-value]
@@ -224,7 +225,11 @@ class RedisLimiter:
         return known if known is not None else self.local.peek(grant, now)
 
     def spend_bytes(self, grant: Counted, sent: int, now: float) -> None:
-        key = self._bandwidth_key(grant, now)
+        encoded = self.encoded.get(grant.app_counter)
+        if encoded is not None and encoded.day is grant.limits.calendar.day(now):
+            key = encoded.bandwidth_key
+        else:
+            key = self._bandwidth_key(grant, now)
         self.pending[key] = self.pending.get(key, 0) + sent
         if self.down and self.failure == "open":
             self.local.spend_bytes(grant, sent, now)

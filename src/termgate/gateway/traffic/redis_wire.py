@@ -16,6 +16,7 @@ commands). So does a connection Redis closes.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections import deque
 from typing import Any, Final, TypeAlias
@@ -38,6 +39,9 @@ class _Incomplete:
 
 
 INCOMPLETE: Final = _Incomplete()
+
+# The limiter's answer, eight integers, read by one match (twice as fast as `parse`).
+EIGHT_INTEGERS: Final = re.compile(rb"\*8\r\n" + rb":(-?\d+)\r\n" * 8)
 
 
 def encode(*parts: bytes) -> bytes:
@@ -154,10 +158,15 @@ class RespConnection(asyncio.Protocol):
         waiting = self.waiting
         try:
             while position < len(buffer):
-                reply, position_after = parse(buffer, position)
-                if reply is INCOMPLETE:
-                    break
-                position = position_after
+                eight = EIGHT_INTEGERS.match(buffer, position)
+                if eight is not None:
+                    reply: Reply | _Incomplete = list(map(int, eight.groups()))
+                    position = eight.end()
+                else:
+                    reply, position_after = parse(buffer, position)
+                    if reply is INCOMPLETE:
+                        break
+                    position = position_after
                 if not waiting:
                     raise ConnectionError("Redis sent a reply to no command")
                 future = waiting.popleft()[0]
