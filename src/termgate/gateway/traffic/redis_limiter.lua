@@ -2,16 +2,20 @@
 -- counter the request touches, decides, and only if every limit holds stores what it spent,
 -- atomically. The decision is gcra.py's `decide` and `gcra` (same order of the limits, same
 -- arithmetic, same names), written with locals instead of tables: the script runs once per
--- request inside redis-server, and its tables cost more than its arithmetic.
+-- request inside redis-server, where its tables, its strings and their conversions to numbers
+-- cost more than its arithmetic (docs/performance.md, "Redis limits").
 -- tests/gateway/test_limits_conformance.py runs one table of cases through both.
 --
 -- KEYS: app TAT, developer TAT, bandwidth day, quota buckets (newest first).
--- ARGV: app interval µs, app tolerance µs, developer interval µs, developer tolerance µs
+-- ARGV[1]: ten integers, each 8 bytes little-endian (one `struct.unpack`, no text to convert):
+--       app interval µs, app tolerance µs, developer interval µs, developer tolerance µs
 --       (interval 0: no rate), quota (-1: none), bandwidth (-1: none), bandwidth TTL s,
 --       then what changes from request to request: quota bucket TTL s, bytes sent since last
 --       time, now µs (-1: Redis' own clock).
 -- Returns: refused (0 none, 1 app, 2 developer, 3 quota, 4 bandwidth), wait µs, app left,
 --          app reset µs, developer left, developer reset µs, quota used, bandwidth used.
+-- Numbers handed to redis.call are written by Redis as %.17g: exact digits for whole numbers
+-- below 2^53 (TATs in µs are about 1.8e15).
 
 local ADMITTED, APP_RATE, DEVELOPER_RATE, QUOTA, BANDWIDTH = 0, 1, 2, 3, 4
 local refused, wait = ADMITTED, 0
@@ -29,12 +33,12 @@ local function gcra(limit, tat, now, interval, tolerance)
   return base, 0, ahead - tolerance
 end
 
-local now = tonumber(ARGV[10])
+local app_interval, app_tolerance, developer_interval, developer_tolerance, quota, bandwidth,
+  bandwidth_ttl, quota_ttl, sent, now = struct.unpack('<i8i8i8i8i8i8i8i8i8i8', ARGV[1])
 if now < 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
-local quota, bandwidth, sent = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[9])
 
 -- The quota is named before the bandwidth, both before the rates (4.4), the application's own
 -- rate before the developer-wide one (3.3 g).
@@ -51,38 +55,37 @@ local bandwidth_used = 0
 if sent > 0 then
   bandwidth_used = redis.call('INCRBY', KEYS[3], sent)
   -- A new day's key; one that exists already has its TTL.
-  if bandwidth_used == sent then redis.call('EXPIRE', KEYS[3], ARGV[7]) end
+  if bandwidth_used == sent then redis.call('EXPIRE', KEYS[3], bandwidth_ttl) end
 elseif bandwidth >= 0 then
   bandwidth_used = tonumber(redis.call('GET', KEYS[3]) or '0')
 end
 if bandwidth >= 0 and bandwidth_used >= bandwidth and refused == ADMITTED then
   refused = BANDWIDTH
 end
-local app_interval, app_tat, app_left, app_reset = tonumber(ARGV[1]), 0, 0, 0
+local app_tat, app_left, app_reset = 0, 0, 0
 if app_interval > 0 then
   app_tat, app_left, app_reset = gcra(APP_RATE, tonumber(redis.call('GET', KEYS[1]) or '0'),
-    now, app_interval, tonumber(ARGV[2]))
+    now, app_interval, app_tolerance)
 end
-local developer_interval, developer_tat, developer_left, developer_reset =
-  tonumber(ARGV[3]), 0, 0, 0
+local developer_tat, developer_left, developer_reset = 0, 0, 0
 if developer_interval > 0 then
   developer_tat, developer_left, developer_reset = gcra(DEVELOPER_RATE,
-    tonumber(redis.call('GET', KEYS[2]) or '0'), now, developer_interval, tonumber(ARGV[4]))
+    tonumber(redis.call('GET', KEYS[2]) or '0'), now, developer_interval, developer_tolerance)
 end
 
 -- Admitted: store the new TATs and the unit of quota.
 if refused == ADMITTED then
   if developer_interval > 0 then
-    redis.call('SET', KEYS[2], string.format('%.0f', developer_tat),
+    redis.call('SET', KEYS[2], developer_tat,
       'PX', math.ceil(developer_reset / 1000) + 1000)
   end
   if app_interval > 0 then
-    redis.call('SET', KEYS[1], string.format('%.0f', app_tat),
+    redis.call('SET', KEYS[1], app_tat,
       'PX', math.ceil(app_reset / 1000) + 1000)
   end
   if quota >= 0 then
     quota_used = quota_used + 1
-    redis.call('SET', KEYS[4], today + 1, 'EX', ARGV[8])
+    redis.call('SET', KEYS[4], today + 1, 'EX', quota_ttl)
   end
 end
 return {refused, wait, app_left, app_reset, developer_left, developer_reset, quota_used,

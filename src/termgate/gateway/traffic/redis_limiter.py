@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import struct
 from importlib.resources import files
 from typing import Literal
 
@@ -41,18 +42,23 @@ SCRIPT = files(__package__).joinpath("redis_limiter.lua").read_text(encoding="ut
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode(), usedforsecurity=False).hexdigest().encode()
 EVALSHA = bulk(b"EVALSHA") + bulk(SCRIPT_SHA)
 EVAL = bulk(b"EVAL") + bulk(SCRIPT.encode())
-# The script's `now` argument when Redis' clock drives the rates.
-OWN_CLOCK_ARGUMENT = bulk(b"-1")
+OWN_CLOCK = -1  # the script's `now` argument when Redis' clock drives the rates
+CHANGING = struct.Struct("<3q")  # the arguments that change per request: quota TTL, sent, now
 MAX_ENCODED = 100_000  # applications whose encoded call is kept (then it starts afresh)
 
 Failure = Literal["open", "closed"]
 
 
+def pack(args: tuple[int, ...]) -> bytes:
+    """The script's integer arguments as its one ARGV: 8 bytes each, little-endian."""
+    return bulk(struct.pack(f"<{len(args)}q", *args))
+
+
 def script_call(head: bytes, keys: list[str], args: tuple[int, ...]) -> bytes:
-    """`EVALSHA sha` (or `EVAL script`: `head`) with the keys and arguments, in RESP."""
-    parts = [b"*%d\r\n" % (3 + len(keys) + len(args)), head, bulk(b"%d" % len(keys))]
+    """`EVALSHA sha` (or `EVAL script`: `head`) with the keys and the packed arguments, in RESP."""
+    parts = [b"*%d\r\n" % (3 + len(keys) + 1), head, bulk(b"%d" % len(keys))]
     parts.extend(bulk(key.encode()) for key in keys)
-    parts.extend(bulk(b"%d" % arg) for arg in args)
+    parts.append(pack(args))
     return b"".join(parts)
 
 
@@ -79,10 +85,12 @@ class Encoded:
             -1 if limits.bandwidth is None else limits.bandwidth,
             2 * DAY_SECONDS,
         )
-        self.count = b"*%d\r\n" % (3 + len(keys) + len(fixed) + 3)
+        self.count = b"*%d\r\n" % (3 + len(keys) + 1)
         parts = [bulk(b"%d" % len(keys))]
         parts.extend(bulk(key.encode()) for key in keys)
-        parts.extend(bulk(b"%d" % arg) for arg in fixed)
+        # The packed arguments' bulk string, open: the request's three integers close it.
+        parts.append(b"$%d\r\n" % ((len(fixed) + 3) * 8))
+        parts.append(struct.pack(f"<{len(fixed)}q", *fixed))
         self.tail = b"".join(parts)
 
 
@@ -158,8 +166,8 @@ class RedisLimiter:
         if quota is not None:
             quota_ttl = math.ceil(quota.ends - now) + quota.seconds + DAY_SECONDS
         sent = self.pending.pop(bandwidth_key, 0)
-        moment = OWN_CLOCK_ARGUMENT if self.own_clock else bulk(b"%d" % int(now * SECOND_US))
-        changing = b"%s%s%s" % (bulk(b"%d" % quota_ttl), bulk(b"%d" % sent), moment)
+        moment = OWN_CLOCK if self.own_clock else int(now * SECOND_US)
+        changing = CHANGING.pack(quota_ttl, sent, moment) + b"\r\n"
         try:
             answer = await self._run_script(encoded, changing)
         except (TimeoutError, ReplyError, OSError) as error:
