@@ -15,7 +15,8 @@
 -- Returns: refused (0 none, 1 app, 2 developer, 3 quota, 4 bandwidth), wait µs, app left,
 --          app reset µs, developer left, developer reset µs, quota used, bandwidth used.
 -- Numbers handed to redis.call are written by Redis as %.17g: exact digits for whole numbers
--- below 2^53 (TATs in µs are about 1.8e15).
+-- below 2^53 (TATs in µs are about 1.8e15). Stored counters are read with `+ 0`: Lua 5.1's
+-- `tonumber` converts a string twice.
 
 local ADMITTED, APP_RATE, DEVELOPER_RATE, QUOTA, BANDWIDTH = 0, 1, 2, 3, 4
 local refused, wait = ADMITTED, 0
@@ -37,17 +38,17 @@ local app_interval, app_tolerance, developer_interval, developer_tolerance, quot
   bandwidth_ttl, quota_ttl, sent, now = struct.unpack('<i8i8i8i8i8i8i8i8i8i8', ARGV[1])
 if now < 0 then
   local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  now = t[1] * 1000000 + t[2]
 end
 
 -- The quota is named before the bandwidth, both before the rates (4.4), the application's own
 -- rate before the developer-wide one (3.3 g).
 local quota_used, today = 0, 0
 if quota >= 0 then
-  today = tonumber(redis.call('GET', KEYS[4]) or '0')
+  today = (redis.call('GET', KEYS[4]) or 0) + 0
   quota_used = today
   for i = 5, #KEYS do
-    quota_used = quota_used + tonumber(redis.call('GET', KEYS[i]) or '0')
+    quota_used = quota_used + (redis.call('GET', KEYS[i]) or 0)
   end
   if quota_used >= quota then refused = QUOTA end
 end
@@ -57,20 +58,20 @@ if sent > 0 then
   -- A new day's key; one that exists already has its TTL.
   if bandwidth_used == sent then redis.call('EXPIRE', KEYS[3], bandwidth_ttl) end
 elseif bandwidth >= 0 then
-  bandwidth_used = tonumber(redis.call('GET', KEYS[3]) or '0')
+  bandwidth_used = (redis.call('GET', KEYS[3]) or 0) + 0
 end
 if bandwidth >= 0 and bandwidth_used >= bandwidth and refused == ADMITTED then
   refused = BANDWIDTH
 end
 local app_tat, app_left, app_reset = 0, 0, 0
 if app_interval > 0 then
-  app_tat, app_left, app_reset = gcra(APP_RATE, tonumber(redis.call('GET', KEYS[1]) or '0'),
+  app_tat, app_left, app_reset = gcra(APP_RATE, (redis.call('GET', KEYS[1]) or 0) + 0,
     now, app_interval, app_tolerance)
 end
 local developer_tat, developer_left, developer_reset = 0, 0, 0
 if developer_interval > 0 then
   developer_tat, developer_left, developer_reset = gcra(DEVELOPER_RATE,
-    tonumber(redis.call('GET', KEYS[2]) or '0'), now, developer_interval, developer_tolerance)
+    (redis.call('GET', KEYS[2]) or 0) + 0, now, developer_interval, developer_tolerance)
 end
 
 -- Admitted: store the new TATs and the unit of quota.
