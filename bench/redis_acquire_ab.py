@@ -63,8 +63,9 @@ async def measure(options: argparse.Namespace, before: ModuleType) -> None:
     grant = Grant(PlanLimits(rate=10**9, developer_rate=10**9, quota=10**12, bandwidth=10**15))
     with redis_server() as url:
         limiters: dict[str, Any] = {
-            "before": before.RedisLimiter(url, prefix="before:"),
-            "after": redis_limiter.RedisLimiter(url, prefix="after:"),
+            # A generous timeout: a round where Redis seemed away would measure the fallback.
+            "before": before.RedisLimiter(url, prefix="before:", timeout=10.0),
+            "after": redis_limiter.RedisLimiter(url, prefix="after:", timeout=10.0),
         }
 
         async def decide(limiter: Any) -> None:
@@ -91,7 +92,9 @@ async def measure(options: argparse.Namespace, before: ModuleType) -> None:
                 decisions = share * options.concurrency
                 client[name].append(spent / decisions * 1e6)
                 server[name].append((redis_cpu(url) - redis_before) / decisions * 1e6)
-        for limiter in limiters.values():
+        for name, limiter in limiters.items():
+            if limiter.errors:
+                sys.exit(f"{name}: {limiter.errors} calls to Redis failed; measure again")
             await limiter.close()
     load_average = " ".join(f"{value:.1f}" for value in os.getloadavg())
     print(

@@ -2,8 +2,9 @@
 
 redis-py's asyncio client cost ~250 µs of CPU per `EVALSHA` (a pool checkout, a lock, its
 command encoder and reply parser, a task per timeout); the limiter needs none of it. Here the
-caller hands over a command already encoded, it is written at once on the one connection, and a
-future per command receives its reply in order (Redis answers a connection's commands in the
+caller hands over a command already encoded, the commands of one event-loop turn are written
+together on the one connection (one send for all of them, one read and one write in Redis), and
+a future per command receives its reply in order (Redis answers a connection's commands in the
 order sent, so any number of requests share it without waiting for each other). Deadlines are
 watched by one timer for the oldest command instead of one per command. docs/performance.md has
 the figures.
