@@ -31,6 +31,7 @@ import os
 import shutil
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import time
@@ -111,10 +112,10 @@ class TurnBatcher:
 
     def __init__(self, client: Redis, sha: str) -> None:
         self.client, self.sha = client, sha
-        self.queue: list[tuple[list[str], tuple[int, ...], asyncio.Future[Any]]] = []
+        self.queue: list[tuple[list[str], tuple[bytes, ...], asyncio.Future[Any]]] = []
         self.tasks: set[asyncio.Task[None]] = set()
 
-    async def call(self, keys: list[str], args: tuple[int, ...]) -> Any:
+    async def call(self, keys: list[str], args: tuple[bytes, ...]) -> Any:
         future = asyncio.get_running_loop().create_future()
         self.queue.append((keys, args, future))
         if len(self.queue) == 1:
@@ -128,7 +129,7 @@ class TurnBatcher:
         task.add_done_callback(self.tasks.discard)
 
     async def _run(
-        self, batch: list[tuple[list[str], tuple[int, ...], asyncio.Future[Any]]]
+        self, batch: list[tuple[list[str], tuple[bytes, ...], asyncio.Future[Any]]]
     ) -> None:
         async with self.client.pipeline(transaction=False) as pipe:
             for keys, args, _ in batch:
@@ -151,21 +152,22 @@ async def variants(url: str, limiter: RedisLimiter) -> dict[str, Decide]:
     keys = limiter.keys(grant, NOON)  # type: ignore[arg-type]
     # What `RedisLimiter.acquire` sends for this plan (no bytes pending, Redis' clock).
     rate = (limits.app_interval, limits.app_tolerance, 0, 0)
-    args = (*rate, 10**12, 3_000_000, 10**15, 172_800, 0, -1)
+    args = (*rate, 10**12, 10**15, 172_800, 3_000_000, 0, -1)
+    packed = (struct.pack(f"<{len(args)}q", *args),)  # the script's one ARGV
     chosen: dict[str, Decide] = {}
     plain = redis_py(url, "python")
     script = plain.register_script(SCRIPT)
-    chosen["redis-py"] = lambda: script(keys=keys, args=args)
+    chosen["redis-py"] = lambda: script(keys=keys, args=packed)
     try:
         import hiredis  # noqa: F401
     except ImportError:
         print("redis-py+hiredis: skipped (hiredis is not installed; uv run --with hiredis ...)")
     else:
         fast = redis_py(url, "hiredis").register_script(SCRIPT)
-        chosen["redis-py+hiredis"] = lambda: fast(keys=keys, args=args)
+        chosen["redis-py+hiredis"] = lambda: fast(keys=keys, args=packed)
     sha = await plain.script_load(SCRIPT)
     batcher = TurnBatcher(redis_py(url, "python"), sha)
-    chosen["redis-py batched"] = lambda: batcher.call(keys, args)
+    chosen["redis-py batched"] = lambda: batcher.call(keys, packed)
     wire = RedisWire(url, timeout=0.25)
     chosen["lean"] = lambda: wire.call(script_call(EVALSHA, keys, args))
     chosen["lean acquire"] = lambda: limiter.acquire(grant, NOON)  # type: ignore[arg-type]

@@ -230,6 +230,30 @@ async def test_clause_4_4_redis_clock_drives_the_rates_by_default(make: Make) ->
     assert (await limiter.acquire(grant, NOON + 3600)).refused == APP_RATE
 
 
+async def test_clause_4_4_a_changed_plan_or_developer_counts_at_once_in_redis(make: Make) -> None:
+    """The call is encoded once per grant and period: a plan change (a new snapshot), another
+    developer counter or a new day must still reach the script on the very next request."""
+    limiter = make()
+    one = Grant(PlanLimits(rate=1))
+    assert (await limiter.acquire(one, NOON)).refused == ADMITTED
+    assert (await limiter.acquire(one, NOON)).refused == APP_RATE
+    upgraded = Grant(PlanLimits(rate=3))  # same application, the plan upgraded
+    # The TAT of 1 per minute stands 60 s ahead; at 3 per minute one more fits 20 s later (at
+    # 1 per minute it would take 60 s).
+    assert (await limiter.acquire(upgraded, NOON)).wait == 20 * S
+    assert (await limiter.acquire(upgraded, NOON + 20)).refused == ADMITTED
+    limits = PlanLimits(rate=100, developer_rate=1, bandwidth=50)
+    moved = Grant(limits, app_counter="app-2", developer_counter="dev-2")
+    assert (await limiter.acquire(moved, NOON)).refused == ADMITTED
+    other_developer = Grant(limits, app_counter="app-2", developer_counter="dev-3")
+    assert (await limiter.acquire(other_developer, NOON)).refused == ADMITTED  # dev-3's own
+    limiter.spend_bytes(other_developer, 60, NOON)
+    assert (await limiter.acquire(other_developer, NOON + 60)).refused == BANDWIDTH
+    limiter.spend_bytes(other_developer, 10, NOON + DAY)
+    next_day = await limiter.acquire(other_developer, NOON + DAY)
+    assert (next_day.refused, next_day.bandwidth_used) == (ADMITTED, 10)
+
+
 def test_clause_4_4_redis_keys_carry_the_default_prefix() -> None:
     grant = Grant(PlanLimits(quota=1))
     assert RedisLimiter(REDIS_URL).keys(grant, NOON) == [

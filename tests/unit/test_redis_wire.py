@@ -28,7 +28,9 @@ from termgate.gateway.traffic.redis_limiter import SCRIPT_SHA, RedisLimiter
 from termgate.gateway.traffic.redis_wire import (
     INCOMPLETE,
     RedisWire,
+    Reply,
     ReplyError,
+    RespConnection,
     bulk,
     encode,
     parse,
@@ -72,6 +74,30 @@ def test_a_byte_stream_that_is_no_reply_is_refused() -> None:
         parse(b"HTTP/1.1 200 OK\r\n", 0)
     with pytest.raises(ValueError, match="invalid literal"):
         parse(b":12x\r\n", 0)
+
+
+async def test_clause_4_4_replies_arriving_in_any_pieces_reach_their_commands_in_order() -> None:
+    """The limiter's answers (read by one match) and other replies (read by `parse`), one
+    stream cut at every place: each command gets its own reply whole."""
+    stream = ANSWER + b"+OK\r\n" + ANSWER.replace(b":12\r\n", b":-12\r\n") + b"*1\r\n:5\r\n"
+    expected = [
+        [0, 0, 9, 6000000, -1, 0, 12, 345],
+        b"OK",
+        [0, 0, 9, 6000000, -1, 0, -12, 345],
+        [5],
+    ]
+    loop = asyncio.get_running_loop()
+    for cut in range(len(stream) + 1):
+        connection = RespConnection(timeout=1.0)
+        futures: list[asyncio.Future[Reply]] = []
+        for _ in expected:
+            futures.append(loop.create_future())
+            connection.waiting.append((futures[-1], loop.time() + 1.0))
+        for piece in (stream[:cut], stream[cut:]):
+            if piece:
+                connection.data_received(piece)
+        assert [future.result() for future in futures] == expected, cut
+        assert (connection.buffer, connection.closed) == (b"", False)
 
 
 def test_commands_are_encoded_as_arrays_of_bulk_strings() -> None:

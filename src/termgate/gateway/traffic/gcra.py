@@ -7,9 +7,10 @@ requests pass at once, then one per T; exact for every N, one key per limit, no 
 burst across. Everything is in whole microseconds, so both backends compute the same numbers.
 
 `decide` is a pure function of the stored counters. The in-process backend calls it; the Redis
-backend runs the same lines in Lua (`redis_limiter.lua`, kept line for line in step with this
-file, with the same names) inside one atomic script. `tests/gateway/test_limits_conformance.py`
-runs one table of cases through both and checks they agree with it.
+backend runs the same decision in Lua (`redis_limiter.lua`: the same order, arithmetic and names,
+with locals where this file has the verdict's fields) inside one atomic script.
+`tests/gateway/test_limits_conformance.py` runs one table of cases through both and checks they
+agree with it.
 """
 
 from __future__ import annotations

@@ -21,11 +21,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import struct
 from importlib.resources import files
 from typing import Literal
 
 from termgate.gateway.traffic.gcra import SECOND_US, UNAVAILABLE, Verdict
 from termgate.gateway.traffic.memory_limiter import MemoryLimiter
+from termgate.gateway.traffic.periods import Period
 from termgate.gateway.traffic.plan_limits import Counted
 from termgate.gateway.traffic.redis_wire import RedisWire, ReplyError, bulk, encode
 
@@ -41,16 +43,55 @@ SCRIPT_SHA = hashlib.sha1(SCRIPT.encode(), usedforsecurity=False).hexdigest().en
 EVALSHA = bulk(b"EVALSHA") + bulk(SCRIPT_SHA)
 EVAL = bulk(b"EVAL") + bulk(SCRIPT.encode())
 OWN_CLOCK = -1  # the script's `now` argument when Redis' clock drives the rates
+CHANGING = struct.Struct("<3q")  # the arguments that change per request: quota TTL, sent, now
+MAX_ENCODED = 100_000  # applications whose encoded call is kept (then it starts afresh)
 
 Failure = Literal["open", "closed"]
 
 
+def pack(args: tuple[int, ...]) -> bytes:
+    """The script's integer arguments as its one ARGV: 8 bytes each, little-endian."""
+    return bulk(struct.pack(f"<{len(args)}q", *args))
+
+
 def script_call(head: bytes, keys: list[str], args: tuple[int, ...]) -> bytes:
-    """`EVALSHA sha` (or `EVAL script`: `head`) with the keys and arguments, in RESP."""
-    parts = [b"*%d\r\n" % (3 + len(keys) + len(args)), head, bulk(b"%d" % len(keys))]
+    """`EVALSHA sha` (or `EVAL script`: `head`) with the keys and the packed arguments, in RESP."""
+    parts = [b"*%d\r\n" % (3 + len(keys) + 1), head, bulk(b"%d" % len(keys))]
     parts.extend(bulk(key.encode()) for key in keys)
-    parts.extend(bulk(b"%d" % arg) for arg in args)
+    parts.append(pack(args))
     return b"".join(parts)
+
+
+class Encoded:
+    """A grant's script call as far as it is the same from request to request: the keys and the
+    plan's arguments, in RESP, for the day and quota period they were made in."""
+
+    __slots__ = ("bandwidth_key", "count", "day", "developer", "limits", "quota", "tail")
+
+    def __init__(
+        self, limiter: RedisLimiter, grant: Counted, day: Period, quota: Period | None
+    ) -> None:
+        self.limits, self.day, self.quota = grant.limits, day, quota
+        self.developer = grant.developer_counter
+        keys = limiter.keys_in(grant, day, quota)
+        self.bandwidth_key = keys[2]
+        limits = grant.limits
+        fixed = (
+            limits.app_interval,
+            limits.app_tolerance,
+            limits.developer_interval,
+            limits.developer_tolerance,
+            -1 if limits.quota is None else limits.quota,
+            -1 if limits.bandwidth is None else limits.bandwidth,
+            2 * DAY_SECONDS,
+        )
+        self.count = b"*%d\r\n" % (3 + len(keys) + 1)
+        parts = [bulk(b"%d" % len(keys))]
+        parts.extend(bulk(key.encode()) for key in keys)
+        # The packed arguments' bulk string, open: the request's three integers close it.
+        parts.append(b"$%d\r\n" % ((len(fixed) + 3) * 8))
+        parts.append(struct.pack(f"<{len(fixed)}q", *fixed))
+        self.tail = b"".join(parts)
 
 
 class RedisLimiter:
@@ -71,6 +112,7 @@ class RedisLimiter:
         self.errors = 0  # failed calls to Redis (the operator's /metrics)
         self.pending: dict[str, int] = {}  # bandwidth key → bytes not yet in Redis
         self.last: dict[str, Verdict] = {}  # app counter → last verdict (headers of refusals)
+        self.encoded: dict[str, Encoded] = {}  # app counter → its call, made once a period
         # False: the caller's `now` drives the rates instead of Redis' clock (the conformance
         # test pins the instant so both backends decide the same case).
         self.own_clock = True
@@ -78,45 +120,56 @@ class RedisLimiter:
     def _bandwidth_key(self, grant: Counted, now: float) -> str:
         return f"{self.prefix}b:{grant.app_counter}:{grant.limits.calendar.day(now).buckets[0]}"
 
-    def keys(self, grant: Counted, now: float) -> list[str]:
+    def keys_in(self, grant: Counted, day: Period, quota: Period | None) -> list[str]:
         """The script's KEYS: app TAT, developer TAT, bandwidth day, quota buckets (newest
         first)."""
         prefix = self.prefix
         keys = [
             f"{prefix}r:{grant.app_counter}",
             f"{prefix}d:{grant.developer_counter}",
-            self._bandwidth_key(grant, now),
+            f"{prefix}b:{grant.app_counter}:{day.buckets[0]}",
         ]
-        if grant.limits.quota is not None:
-            buckets = grant.limits.quota_period(now).buckets
-            keys.extend(f"{prefix}q:{grant.app_counter}:{bucket}" for bucket in buckets)
+        if quota is not None:
+            keys.extend(f"{prefix}q:{grant.app_counter}:{bucket}" for bucket in quota.buckets)
         return keys
+
+    def keys(self, grant: Counted, now: float) -> list[str]:
+        """The script's KEYS for a request at `now`."""
+        limits = grant.limits
+        quota = limits.quota_period(now) if limits.quota is not None else None
+        return self.keys_in(grant, limits.calendar.day(now), quota)
+
+    def _encoded(self, grant: Counted, now: float) -> tuple[Encoded, Period | None]:
+        """The grant's encoded call, made again when its plan, day or quota period changed."""
+        limits = grant.limits
+        day = limits.calendar.day(now)
+        quota = limits.quota_period(now) if limits.quota is not None else None
+        found = self.encoded.get(grant.app_counter)
+        if (
+            found is None
+            or found.day is not day
+            or found.quota is not quota
+            or found.limits is not limits
+            or found.developer != grant.developer_counter
+        ):
+            if len(self.encoded) >= MAX_ENCODED:
+                self.encoded.clear()
+            found = self.encoded[grant.app_counter] = Encoded(self, grant, day, quota)
+        return found, quota
 
     async def acquire(self, grant: Counted, now: float) -> Verdict:
         if self.down and now < self.down_until:
             return self._without_redis(grant, now)
-        limits = grant.limits
-        keys = self.keys(grant, now)
-        bandwidth_key = keys[2]
+        encoded, quota = self._encoded(grant, now)
+        bandwidth_key = encoded.bandwidth_key
         quota_ttl = 0
-        if limits.quota is not None:
-            period = limits.quota_period(now)
-            quota_ttl = math.ceil(period.ends - now) + period.seconds + DAY_SECONDS
+        if quota is not None:
+            quota_ttl = math.ceil(quota.ends - now) + quota.seconds + DAY_SECONDS
         sent = self.pending.pop(bandwidth_key, 0)
-        args = (
-            limits.app_interval,
-            limits.app_tolerance,
-            limits.developer_interval,
-            limits.developer_tolerance,
-            -1 if limits.quota is None else limits.quota,
-            quota_ttl,
-            -1 if limits.bandwidth is None else limits.bandwidth,
-            2 * DAY_SECONDS,
-            sent,
-            OWN_CLOCK if self.own_clock else int(now * SECOND_US),
-        )
+        moment = OWN_CLOCK if self.own_clock else int(now * SECOND_US)
+        changing = CHANGING.pack(quota_ttl, sent, moment) + b"\r\n"
         try:
-            answer = await self._run_script(keys, args)
+            answer = await self._run_script(encoded, changing)
         except (TimeoutError, ReplyError, OSError) as error:
             self.errors += 1
             if sent:
@@ -140,14 +193,19 @@ class RedisLimiter:
         self.last[grant.app_counter] = verdict
         return verdict
 
-    async def _run_script(self, keys: list[str], args: tuple[int, ...]) -> list[int]:
-        try:
-            answer = await self.client.call(script_call(EVALSHA, keys, args))
-        except ReplyError as error:
-            if not str(error).startswith("NOSCRIPT"):
-                raise
+    async def _run_script(self, encoded: Encoded, changing: bytes) -> list[int]:
+        client = self.client
+        connection = client.connection
+        if connection is None or connection.closed:
+            connection = await client.connect()
+        answer = await connection.send(
+            b"%s%s%s%s" % (encoded.count, EVALSHA, encoded.tail, changing)
+        )
+        if isinstance(answer, ReplyError):
+            if not str(answer).startswith("NOSCRIPT"):
+                raise answer
             # Redis restarted or its scripts were flushed: EVAL runs the script and caches it.
-            answer = await self.client.call(script_call(EVAL, keys, args))
+            answer = await client.call(b"%s%s%s%s" % (encoded.count, EVAL, encoded.tail, changing))
         if not isinstance(answer, list) or len(answer) != 8:
             raise ConnectionError(f"the limiter's script answered {answer!r:.80}")
         return answer  # type: ignore[return-value]
@@ -175,7 +233,11 @@ class RedisLimiter:
         return known if known is not None else self.local.peek(grant, now)
 
     def spend_bytes(self, grant: Counted, sent: int, now: float) -> None:
-        key = self._bandwidth_key(grant, now)
+        encoded = self.encoded.get(grant.app_counter)
+        if encoded is not None and encoded.day is grant.limits.calendar.day(now):
+            key = encoded.bandwidth_key
+        else:
+            key = self._bandwidth_key(grant, now)
         self.pending[key] = self.pending.get(key, 0) + sent
         if self.down and self.failure == "open":
             self.local.spend_bytes(grant, sent, now)

@@ -2,8 +2,9 @@
 
 redis-py's asyncio client cost ~250 µs of CPU per `EVALSHA` (a pool checkout, a lock, its
 command encoder and reply parser, a task per timeout); the limiter needs none of it. Here the
-caller hands over a command already encoded, it is written at once on the one connection, and a
-future per command receives its reply in order (Redis answers a connection's commands in the
+caller hands over a command already encoded, the commands of one event-loop turn are written
+together on the one connection (one send for all of them, one read and one write in Redis), and
+a future per command receives its reply in order (Redis answers a connection's commands in the
 order sent, so any number of requests share it without waiting for each other). Deadlines are
 watched by one timer for the oldest command instead of one per command. docs/performance.md has
 the figures.
@@ -16,6 +17,7 @@ commands). So does a connection Redis closes.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections import deque
 from typing import Any, Final, TypeAlias
@@ -38,6 +40,9 @@ class _Incomplete:
 
 
 INCOMPLETE: Final = _Incomplete()
+
+# The limiter's answer, eight integers, read by one match (twice as fast as `parse`).
+EIGHT_INTEGERS: Final = re.compile(rb"\*8\r\n" + rb":(-?\d+)\r\n" * 8)
 
 
 def encode(*parts: bytes) -> bytes:
@@ -104,6 +109,7 @@ class RespConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buffer = b""
         self.waiting: deque[tuple[asyncio.Future[Reply], float]] = deque()
+        self.outgoing: list[bytes] = []  # commands of this loop turn, not yet written
         self.watch: asyncio.TimerHandle | None = None
         self.closed = False
 
@@ -118,10 +124,23 @@ class RespConnection(asyncio.Protocol):
             return future
         deadline = self.loop.time() + self.timeout
         self.waiting.append((future, deadline))
-        self.transport.write(command)
+        outgoing = self.outgoing
+        outgoing.append(command)
+        if len(outgoing) == 1:
+            self.loop.call_soon(self._flush)
         if self.watch is None:
             self.watch = self.loop.call_at(deadline, self._check_deadline)
         return future
+
+    def _flush(self) -> None:
+        """Write the commands of one event-loop turn at once: one send here, one read and one
+        write in Redis for all of them (the replies come back together too)."""
+        outgoing = self.outgoing
+        if not outgoing or self.closed or self.transport is None:
+            outgoing.clear()
+            return
+        self.transport.write(outgoing[0] if len(outgoing) == 1 else b"".join(outgoing))
+        outgoing.clear()
 
     def _check_deadline(self) -> None:
         self.watch = None
@@ -140,10 +159,15 @@ class RespConnection(asyncio.Protocol):
         waiting = self.waiting
         try:
             while position < len(buffer):
-                reply, position_after = parse(buffer, position)
-                if reply is INCOMPLETE:
-                    break
-                position = position_after
+                eight = EIGHT_INTEGERS.match(buffer, position)
+                if eight is not None:
+                    reply: Reply | _Incomplete = list(map(int, eight.groups()))
+                    position = eight.end()
+                else:
+                    reply, position_after = parse(buffer, position)
+                    if reply is INCOMPLETE:
+                        break
+                    position = position_after
                 if not waiting:
                     raise ConnectionError("Redis sent a reply to no command")
                 future = waiting.popleft()[0]
@@ -163,6 +187,7 @@ class RespConnection(asyncio.Protocol):
         if self.watch is not None:
             self.watch.cancel()
             self.watch = None
+        self.outgoing.clear()
         waiting, self.waiting = self.waiting, deque()
         for future, _ in waiting:
             if not future.done():
