@@ -7,8 +7,8 @@ the same account was throttled, one end user served by several applications of o
 multiplier), minutes in which several applications of the account together sent more than one
 application's plan allows a minute (one client spread over several keys, whether it moves on when
 throttled or spreads its requests from the start), and accounts whose applications send from the
-same source addresses. Addresses shared by many accounts (a proxy, a cloud NAT) say nothing and
-are left out.
+same source addresses for the same end users. Addresses shared by many accounts (a proxy, a
+cloud NAT) say nothing and are left out, and an address alone links no accounts.
 """
 
 from __future__ import annotations
@@ -144,22 +144,35 @@ def _shared_end_users(developer: DeveloperActivity, policy: DetectorPolicy) -> s
     return None
 
 
+def _served(developer: DeveloperActivity, policy: DetectorPolicy) -> set[str]:
+    return {
+        end_user
+        for app in developer.applications
+        if app.requests >= policy.value("min_requests")
+        for end_user in app.end_users
+    }
+
+
 def _shared_addresses(
     developers: Sequence[DeveloperActivity], policy: DetectorPolicy
 ) -> dict[str, set[str]]:
-    """Per developer, the other developers that sent from one of its addresses."""
+    """Per developer, the other developers that sent from one of its addresses for one of its
+    end users. An address alone links nothing: hosts and NATs are shared by strangers."""
     accounts_at: dict[str, set[str]] = defaultdict(set)
     for developer in developers:
         for app in developer.applications:
             if app.requests >= policy.value("min_requests"):
                 for address in app.client_ips:
                     accounts_at[address].add(developer.developer_id)
+    served = {d.developer_id: _served(d, policy) for d in developers}
     shared: dict[str, set[str]] = defaultdict(set)
     for accounts in accounts_at.values():
         if 2 <= len(accounts) <= policy.value("max_accounts_per_address"):
             for account in accounts:
-                shared[account] |= accounts - {account}
-    return shared
+                shared[account] |= {
+                    other for other in accounts - {account} if served[account] & served[other]
+                }
+    return {account: others for account, others in shared.items() if others}
 
 
 def detect(
@@ -177,7 +190,10 @@ def detect(
         if as_one := _acting_as_one(developer, policy):
             signals.append(as_one)
         if others := shared.get(developer.developer_id):
-            signals.append(f"sends from the same addresses as {len(others)} other account(s)")
+            signals.append(
+                f"sends from the same addresses for the same end users as {len(others)} other "
+                "account(s)"
+            )
         if not signals:
             continue
         apps = developer.applications
