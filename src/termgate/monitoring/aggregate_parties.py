@@ -12,12 +12,13 @@ from sqlalchemy.orm import aliased
 
 from termgate.db.models import Application, Status, Subscription, SubscriptionKey, UsageEvent
 from termgate.db.oauth import TokenFamily
-from termgate.monitoring.aggregate import count_where, in_window, sample_request_ids
+from termgate.monitoring.aggregate import count_where, in_window, minute_bucket, sample_request_ids
 from termgate.monitoring.harvest import ReadVolume
 from termgate.monitoring.least_privilege import ScopeUse
 from termgate.monitoring.window import Party, Window
 
 HISTORY = timedelta(days=35)  # how far back "an employee the application read before" reaches
+REPEAT_LOOKBACK_DAYS = 4  # how far back harvest counts the days each employee was read on
 CANDIDATE_EMPLOYEES = 50  # fewer distinct employees in a window cannot be a harvest
 OK = UsageEvent.status < 400
 
@@ -58,6 +59,27 @@ async def _novelty(session: AsyncSession, application_id: str, window: Window) -
     )
     known = await session.scalar(select(func.count(distinct(before.employee_id))).where(history))
     return int(new or 0), int(known or 0)
+
+
+async def _days_read(session: AsyncSession, application_id: str, window: Window) -> dict[int, int]:
+    """Over the repeat look-back ending with the window: employees read individually on exactly
+    N distinct (UTC) days, N -> how many employees."""
+    day = (minute_bucket(session) // 1440).label("day")
+    query = (
+        select(UsageEvent.employee_id, func.count(distinct(day)))
+        .where(
+            UsageEvent.application_id == application_id,
+            UsageEvent.at >= window.end - timedelta(days=REPEAT_LOOKBACK_DAYS),
+            UsageEvent.at < window.end,
+            OK,
+            UsageEvent.employee_id.is_not(None),
+        )
+        .group_by(UsageEvent.employee_id)
+    )
+    histogram: dict[int, int] = defaultdict(int)
+    for _employee, days in (await session.execute(query)).all():
+        histogram[int(days)] += 1
+    return dict(histogram)
 
 
 async def read_volumes(session: AsyncSession, window: Window) -> list[ReadVolume]:
@@ -121,6 +143,9 @@ async def read_volumes(session: AsyncSession, window: Window) -> list[ReadVolume
                 sample_request_ids=await sample_request_ids(
                     session, window, and_(UsageEvent.application_id == application, with_employee)
                 ),
+                use_case=app.use_case if app else "",
+                days_read=await _days_read(session, application, window),
+                days_looked=REPEAT_LOOKBACK_DAYS,
             )
         )
     return volumes

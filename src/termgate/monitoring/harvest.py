@@ -8,6 +8,9 @@ what its declared use case and expected end users imply, and its own history. Si
 - breadth: distinct employees per end user served far above what one login's customers employ;
 - re-reads: every employee read again many times a day (a nightly sync reads each once);
 - walk: most employees read are new to the application, day after day, long after its start;
+- repeated full reads: the same employees' records read again on several of the last days, most of
+  all it reads, by an application whose declared use case is not a synchronisation (a birthday
+  screen or a helpdesk needs a record once, or when someone opens it; a nightly sync re-reads);
 - categories: data read that the declared use case does not mention (a minor finding alone).
 """
 
@@ -37,18 +40,40 @@ class ReadVolume:
     categories_read: frozenset[str] = frozenset()
     categories_declared: frozenset[str] | None = None  # None: the use case does not say
     sample_request_ids: list[str] = field(default_factory=list)
+    use_case: str = ""
+    # Over the repeat look-back (the window and the days before it): how many distinct employees
+    # were read individually on exactly N distinct days, N -> count.
+    days_read: dict[int, int] = field(default_factory=dict)
+    days_looked: int = 0  # the length of that look-back, in days
+
+
+# Words of a declared use case that make re-reading every record on schedule part of the use.
+SYNC_WORDS = ("sync", "synchron", "in step", "nightly", "each night", "replicat", "mirror")
+
+
+def declares_sync(use_case: str) -> bool:
+    text = use_case.lower()
+    return any(word in text for word in SYNC_WORDS)
+
+
+def _per_end_user(row: ReadVolume, policy: DetectorPolicy) -> float:
+    """Records one consenting login plausibly needs a day: a declared synchronisation copies its
+    customers' whole staff, any other use case what people open."""
+    if declares_sync(row.use_case):
+        return policy.value("sync_employees_per_end_user")
+    return policy.value("employees_per_end_user")
 
 
 def _breadth(row: ReadVolume, policy: DetectorPolicy) -> str | None:
     served = max(row.end_users, 1)
-    capacity = policy.value("employees_per_end_user") * served
+    per_end_user = _per_end_user(row, policy) / policy.sensitivity
     if row.distinct_employees >= policy.at_least("min_employees") and (
-        row.distinct_employees > capacity
+        row.distinct_employees > per_end_user * served
     ):
         return (
             f"read {row.distinct_employees} distinct employees of {row.distinct_companies} "
             f"companies for {row.end_users} end user(s), above the "
-            f"{policy.value('employees_per_end_user'):.0f} per end user the use case implies"
+            f"{per_end_user:.0f} per end user the use case implies"
         )
     return None
 
@@ -61,6 +86,23 @@ def _rereads(row: ReadVolume, policy: DetectorPolicy, window: Window) -> str | N
         return (
             f"re-read each of {row.distinct_employees} employees {per_day:.1f} times a day "
             f"(the use case needs about one)"
+        )
+    return None
+
+
+def _repeated(row: ReadVolume, policy: DetectorPolicy) -> str | None:
+    if declares_sync(row.use_case) or not row.days_read:
+        return None
+    days = int(policy.value("repeat_days"))
+    repeated = sum(count for n, count in row.days_read.items() if n >= days)
+    read = sum(row.days_read.values())
+    if repeated >= policy.at_least("min_repeat_employees") and share(
+        repeated, read
+    ) >= policy.value("repeat_share"):
+        return (
+            f"read the records of {repeated} of the {read} employees it read on {days} or more "
+            f"of the last {row.days_looked} days, again and again; the "
+            "declared use case is not a synchronisation and needs a record about once"
         )
     return None
 
@@ -104,7 +146,12 @@ def detect(
     for row in rows:
         signals = [
             signal
-            for signal in (_breadth(row, policy), _rereads(row, policy, window), _walk(row, policy))
+            for signal in (
+                _breadth(row, policy),
+                _rereads(row, policy, window),
+                _repeated(row, policy),
+                _walk(row, policy),
+            )
             if signal
         ]
         category = _categories(row)
@@ -122,6 +169,7 @@ def detect(
             new_employees=row.new_employees,
             known_employees=row.known_employees,
             categories_read=sorted(row.categories_read),
+            employees_by_days_read={str(n): c for n, c in sorted(row.days_read.items())},
             sample_request_ids=row.sample_request_ids[:10],
         )
         drafts.append(

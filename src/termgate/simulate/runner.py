@@ -104,10 +104,31 @@ def reach_of(world: World, logins: list[str], apps: int) -> Reach:
     )
 
 
+def employees_reached(world: World, logins: list[str]) -> int:
+    users = {user.username: user for user in world.end_users}
+    debtors = {d for name in logins for d in users[name].debtor_ids}
+    return sum(
+        world.employee_count(c)
+        for d in world.debtors
+        if d.id in debtors
+        for c in world.companies_of(d)
+    )
+
+
 def choose_logins(world: World, scenario: Scenario) -> list[str]:
+    """`scenario.logins` of the world's logins; a scenario whose notes ask to reach at least so
+    many employees (a harvester seeks breadth) wins the consent of more logins until it does."""
     rng = random.Random(f"{scenario.seed}:{scenario.name}:logins")
     names = [user.username for user in world.end_users]
-    return rng.sample(names, min(scenario.logins, len(names)))
+    chosen = rng.sample(names, min(scenario.logins, len(names)))
+    wanted = scenario.notes.get("reach_at_least")
+    others = [name for name in names if name not in chosen]
+    rng.shuffle(others)
+    for name in others:
+        if not isinstance(wanted, int) or employees_reached(world, chosen) >= wanted:
+            break
+        chosen.append(name)
+    return chosen
 
 
 class Simulation:

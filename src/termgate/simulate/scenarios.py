@@ -179,6 +179,11 @@ def _harvest_app(rng: random.Random, name: str) -> AppSpec:
     )  # fmt: skip
 
 
+def _seeks_breadth(rng: random.Random) -> dict[str, object]:
+    """A harvester wants people: it wins consents (more logins) until it reaches this many."""
+    return {"reach_at_least": rng.randint(300, 800)}
+
+
 def fast_harvester(seed: int, days: int, scale: float, name: str) -> Scenario:
     rng = _rng(seed, name)
     walk = Behaviour(
@@ -188,7 +193,7 @@ def fast_harvester(seed: int, days: int, scale: float, name: str) -> Scenario:
     label = Label(False, "3.3 d", ("harvest",), ("stability", "probing"))
     return Scenario(
         name, "fast_harvester", label, (_harvest_app(rng, name),), rng.randint(2, 4), (walk,),
-        _address(rng), seed,
+        _address(rng), seed, _seeks_breadth(rng),
     )  # fmt: skip
 
 
@@ -202,7 +207,7 @@ def slow_harvester(seed: int, days: int, scale: float, name: str) -> Scenario:
     label = Label(False, "3.3 d", ("harvest",))
     return Scenario(
         name, "slow_harvester", label, (_harvest_app(rng, name),), rng.randint(2, 4), (walk,),
-        _address(rng), seed,
+        _address(rng), seed, _seeks_breadth(rng),
     )  # fmt: skip
 
 
