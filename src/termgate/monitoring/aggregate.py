@@ -112,27 +112,50 @@ async def failed_sign_ins(session: AsyncSession, window: Window) -> dict[str, in
     return {str(app): int(count) for app, count in (await session.execute(query)).all()}
 
 
+def second_bucket(session: AsyncSession) -> Any:
+    """Seconds since the epoch of the event's time, in the dialect at hand."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.floor(func.extract("epoch", UsageEvent.at)), Integer)
+    return cast(func.strftime("%s", UsageEvent.at), Integer)
+
+
 async def application_loads(session: AsyncSession, window: Window) -> list[ApplicationLoad]:
-    bucket = minute_bucket(session).label("minute")
-    query = (
+    second = second_bucket(session).label("second")
+    per_second = (
         select(
-            UsageEvent.developer_id,
-            UsageEvent.application_id,
-            bucket,
-            func.count(),
-            func.sum(UsageEvent.latency_ms),
-            func.sum(UsageEvent.bytes_in + UsageEvent.bytes_out),
+            UsageEvent.developer_id.label("developer"),
+            UsageEvent.application_id.label("application"),
+            second,
+            func.count().label("requests"),
+            func.sum(UsageEvent.latency_ms).label("latency"),
+            func.sum(UsageEvent.bytes_in + UsageEvent.bytes_out).label("moved"),
         )
         .where(in_window(window), UsageEvent.application_id.is_not(None))
-        .group_by(UsageEvent.developer_id, UsageEvent.application_id, bucket)
-        .order_by(UsageEvent.application_id, bucket)
+        .group_by(UsageEvent.developer_id, UsageEvent.application_id, second)
+        .subquery()
+    )
+    minute = (per_second.c.second // 60).label("minute")
+    query = (
+        select(
+            per_second.c.developer,
+            per_second.c.application,
+            minute,
+            func.sum(per_second.c.requests),
+            func.sum(per_second.c.latency),
+            func.sum(per_second.c.moved),
+            func.max(per_second.c.requests),
+        )
+        .group_by(per_second.c.developer, per_second.c.application, minute)
+        .order_by(per_second.c.application, minute)
     )
     minutes: dict[tuple[str | None, str], list[MinuteLoad]] = defaultdict(list)
-    for developer, application, minute, requests, latency, moved in (
+    for developer, application, at, requests, latency, moved, peak in (
         await session.execute(query)
     ).all():
         minutes[(developer, application)].append(
-            MinuteLoad(int(minute), int(requests), float(latency or 0) / 60_000, int(moved or 0))
+            MinuteLoad(
+                int(at), int(requests), float(latency or 0) / 60_000, int(moved or 0), int(peak)
+            )
         )
     return [
         ApplicationLoad(Party(developer, application), loads)

@@ -1,9 +1,13 @@
 """Stability (clause 3.3 f): sustained concurrency or payload that degrades the API for others.
 
 Per application and minute: the requests under way on average (the sum of latencies over the
-minute, Little's law) and the bytes carried. A burst is normal; what the clause forbids is load
-kept up: a finding needs a run of consecutive minutes over the threshold, and only a long run far
-over it is critical.
+minute, Little's law), the bytes carried, and the most requests that arrived in one second of it.
+The last catches a client that stays under its per-minute rate limit by sending the whole
+minute's allowance at once: hundreds of requests that hold the gateway's and the API's
+connections together, so everyone else's wait behind them (the latency the gateway measures
+starts when it reads a request, so that queue does not show in the first measure). A burst is
+normal; what the clause forbids is load kept up: a finding needs a run of consecutive minutes over
+a threshold, and only a long run far over the concurrency one is critical.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ class MinuteLoad:
     requests: int
     concurrency: float  # requests under way on average in that minute
     bytes: int  # in and out
+    peak_per_second: int = 0  # the most requests that arrived in one second of the minute
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ def detect(
             continue
         concurrency_run = longest_run(row.minutes, policy.at_least("concurrency"), "concurrency")
         bytes_run = longest_run(row.minutes, policy.at_least("bytes_per_minute"), "bytes")
+        burst = policy.at_least("burst_per_second")
+        burst_run = longest_run(row.minutes, burst, "peak_per_second")
         signals = []
         if concurrency_run >= sustained:
             signals.append(
@@ -67,6 +74,11 @@ def detect(
             signals.append(
                 f"{bytes_run} minutes in a row moving {policy.at_least('bytes_per_minute'):.0f} "
                 "bytes or more a minute"
+            )
+        if burst_run >= sustained:
+            signals.append(
+                f"{burst_run} minutes in a row with {burst:g} or more requests sent in one second "
+                "(the minute's allowance at once)"
             )
         if not signals:
             continue
@@ -88,6 +100,8 @@ def detect(
                     peak_bytes_per_minute=max(m.bytes for m in row.minutes),
                     longest_concurrency_run_minutes=concurrency_run,
                     longest_bytes_run_minutes=bytes_run,
+                    peak_requests_per_second=max(m.peak_per_second for m in row.minutes),
+                    longest_burst_run_minutes=burst_run,
                     requests=sum(m.requests for m in row.minutes),
                     sample_request_ids=row.sample_request_ids[:10],
                 ),

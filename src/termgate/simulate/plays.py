@@ -51,13 +51,23 @@ class NewKey:
     app: int
 
 
-Step = Call | SignIn | NewKey
+@dataclass(frozen=True)
+class Burst:
+    """GETs by one application sent all at once, each under way at the same time."""
+
+    at: float
+    app: int
+    paths: tuple[str, ...]
+
+
+Step = Call | SignIn | NewKey | Burst
 
 
 @dataclass(frozen=True)
 class Outcome:
-    status: int
+    status: int  # of a burst: the highest
     retry_after: float = 0.0  # seconds, when throttled
+    statuses: tuple[int, ...] = ()  # of a burst: each request's
 
 
 Actor = Generator[Step, Outcome, None]
@@ -305,6 +315,25 @@ def stuff(b: Behaviour, reach: Reach, origin: float, days: int, rng: random.Rand
             yield SignIn(at, 0, username, password + str(rng.randint(0, 99)))
 
 
+def flood(b: Behaviour, reach: Reach, origin: float, days: int, rng: random.Random) -> Actor:
+    """For `volume` minutes, `width` of the heaviest pages (every company's employments and
+    staff, 100 a page) at once each minute: the count stays under the rate limit."""
+    start = datetime.fromtimestamp(origin, UTC)
+    pages = [
+        f"/api/companies/{company}/employees{listing}?pageSize={PAGE}&pageNumber={page}"
+        for company in reach.all_companies()
+        for listing in ("/employments", "")
+        for page in range(1, _pages(len(reach.employees[company])) + 1)
+    ]
+    for day in active_days(b, start, days):
+        at = _moment(rng, origin, day, b.hours)
+        for minute in range(b.volume):
+            first = minute * b.width
+            burst = tuple(pages[(first + n) % len(pages)] for n in range(b.width))
+            outcome = yield Burst(at, 0, burst)
+            at += max(b.pace, outcome.retry_after)
+
+
 ACTORS = {
     "nightly_sync": nightly_sync,
     "on_demand": on_demand,
@@ -316,6 +345,7 @@ ACTORS = {
     "probe": probe,
     "multiply": multiply,
     "stuff": stuff,
+    "flood": flood,
 }
 
 

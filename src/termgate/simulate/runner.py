@@ -9,6 +9,7 @@ expiry, its rate-limit cell and any finding about it carry that time.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import random
 import secrets
@@ -35,7 +36,17 @@ from termgate.settings import Settings, load_settings
 from termgate.simulate import parties as flows
 from termgate.simulate.labels import PartyLabel, RunLabels
 from termgate.simulate.parties import AppParty, Party, Tokens
-from termgate.simulate.plays import Actor, Call, NewKey, Outcome, Reach, SignIn, Step, actors_of
+from termgate.simulate.plays import (
+    Actor,
+    Burst,
+    Call,
+    NewKey,
+    Outcome,
+    Reach,
+    SignIn,
+    Step,
+    actors_of,
+)
 from termgate.simulate.scenarios import MISUSE_BEHAVIOURS, Scenario, population
 from termgate.simulate.services import free_port, reference_api, termgate
 
@@ -153,6 +164,7 @@ class Simulation:
         self.passes = 0
         self.reaches: dict[str, Reach] = {}
         self.client = httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT)
+        self.burst_client: httpx.AsyncClient | None = None
 
     def move_to(self, at: float) -> None:
         self.now = max(self.now, at)
@@ -220,11 +232,31 @@ class Simulation:
         await self.server.gateway.snapshots.reload()
         return Outcome(201)
 
+    async def _burst(self, party: Party, step: Burst) -> Outcome:
+        app = party.apps[step.app % len(party.apps)]
+        headers = {"X-Subscription-Key": app.keys[-1], "X-Forwarded-For": party.scenario.address}
+        if app.tokens:  # refreshed once, before: parallel refreshes would reuse a refresh token
+            login = self.reaches[party.scenario.name].login_for(step.paths[0])
+            headers["Authorization"] = f"Bearer {await self._token(party, app, login)}"
+        if self.burst_client is None:
+            self.burst_client = httpx.AsyncClient(
+                base_url=self.base_url,
+                timeout=REQUEST_TIMEOUT,
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
+            )
+        client = self.burst_client
+        answers = await asyncio.gather(*(client.get(path, headers=headers) for path in step.paths))
+        retry = max(float(a.headers.get("retry-after") or 0) for a in answers)
+        statuses = tuple(answer.status_code for answer in answers)
+        return Outcome(max(statuses), retry, statuses)
+
     async def perform(self, party: Party, step: Step) -> Outcome:
         if isinstance(step, Call):
             return await self._call(party, step)
         if isinstance(step, SignIn):
             return await self._sign_in(party, step)
+        if isinstance(step, Burst):
+            return await self._burst(party, step)
         return await self._new_key(party, step)
 
     async def detection_pass(self, at: float) -> None:
@@ -268,8 +300,10 @@ class Simulation:
             outcome = await self.perform(party, step)
             tally = tallies[party.scenario.name]
             tally.requests += 1
-            tally.gateway_calls += isinstance(step, Call)
-            tally.statuses[str(outcome.status)] += 1
+            tally.gateway_calls += (
+                len(step.paths) if isinstance(step, Burst) else isinstance(step, Call)
+            )
+            tally.statuses.update(str(status) for status in outcome.statuses or (outcome.status,))
             if kind in MISUSE_BEHAVIOURS and tally.first_misuse is None:
                 tally.first_misuse = self.now
             try:
@@ -369,6 +403,8 @@ async def run(
                 registered = await simulation.register(scenarios, world)
                 tallies = await simulation.play(registered, world, origin)
                 await simulation.client.aclose()
+                if simulation.burst_client is not None:
+                    await simulation.burst_client.aclose()
                 passes = simulation.passes
             usage = await usage_per_application(sessions)
         finally:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 HONEST_KINDS = ("nightly_sync", "on_demand", "monthly_reporting", "accountancy")
 # Behaviours that are the misuse itself (an over-scoped app misbehaves from its grant on).
-MISUSE_BEHAVIOURS = ("harvest", "slow_harvest", "probe", "multiply", "stuff")
+MISUSE_BEHAVIOURS = ("harvest", "slow_harvest", "probe", "multiply", "stuff", "flood")
 MISUSE_KINDS = (
     "fast_harvester",
     "slow_harvester",
@@ -21,6 +21,7 @@ MISUSE_KINDS = (
     "key_multiplier",
     "over_scoped",
     "credential_stuffer",
+    "flooder",
 )
 
 # Use cases as developers declare them; the scopes are what the behaviour really needs.
@@ -73,6 +74,7 @@ class Behaviour:
     every_days: int = 1
     weekdays_only: bool = False
     day_of_month: int | None = None  # monthly work: the day it happens
+    width: int = 1  # requests sent at once (a flood's burst)
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,24 @@ def credential_stuffer(seed: int, days: int, scale: float, name: str) -> Scenari
     return Scenario(name, "credential_stuffer", label, (app,), 0, (stuff,), _address(rng), seed)
 
 
+def flooder(seed: int, days: int, scale: float, name: str) -> Scenario:
+    """Stays under its rate limit and reads nobody new, but sends its whole minute's allowance of
+    the heaviest pages at once, minute after minute: the gateway's and the API's connections are
+    its for the duration, and everyone else's requests wait behind it (clause 3.3 f)."""
+    rng = _rng(seed, name)
+    app = AppSpec(
+        f"Workforce Insights {name}", "Headcount and contract dashboards for the customer's HR "
+        "team, refreshed during the day.", "hr", (COMPANY, INFO, EMPLOYMENT), rng.randint(5, 50),
+    )  # fmt: skip
+    flood = Behaviour(
+        "flood", _misuse_start(rng, days), (rng.randint(7, 17),),
+        max(20, round(rng.randint(20, 45) * scale)), 60.0, every_days=rng.randint(1, 2),
+        width=rng.randint(400, 580),
+    )  # fmt: skip
+    label = Label(False, "3.3 f", ("stability",), ("harvest",))
+    return Scenario(name, "flooder", label, (app,), 1, (flood,), _address(rng), seed)
+
+
 BUILDERS = {
     "nightly_sync": nightly_sync,
     "on_demand": on_demand,
@@ -295,6 +315,7 @@ BUILDERS = {
     "key_multiplier": key_multiplier,
     "over_scoped": over_scoped,
     "credential_stuffer": credential_stuffer,
+    "flooder": flooder,
 }
 
 
