@@ -103,3 +103,39 @@ def test_clause_3_3_g_the_key_multiplier_spreads_over_its_applications_and_new_k
     assert any(isinstance(s, NewKey) for s in steps)
     calls = [s for s in steps if isinstance(s, Call)]
     assert {c.app for c in calls} == set(range(len(scenario.apps)))
+
+
+def _burst_calls(seed: int, scale: float) -> tuple[int, list[Call]]:
+    origin = datetime(2027, 3, 1, tzinfo=UTC).timestamp()
+    (scenario,) = population(seed, 2, scale, kinds=("key_multiplier",))
+    reach = Reach(
+        ("d1",), {"d1": ("c1",)}, {"c1": ("e1", "e2")}, (), (), (), (), len(scenario.apps)
+    )
+    (actor,) = actors_of(scenario, reach, origin, 2)
+    calls: list[Call] = []
+    try:
+        step = next(actor)
+        while True:
+            if isinstance(step, Call):
+                calls.append(step)
+            step = actor.send(Outcome(200))  # never throttled
+    except StopIteration:
+        pass
+    first_day = [c for c in calls if c.at < calls[0].at + 86_400 / 2]
+    return len(scenario.apps), first_day
+
+
+def test_clause_3_3_g_a_multiplier_burst_is_more_than_one_application_may_send() -> None:
+    """Whatever the scale, a burst asks for more than 600 requests within a minute (the
+    Production plan's limit), and some multipliers spread it over every application from the
+    start, the others only after a throttling."""
+    spreading = set()
+    for seed in range(1, 9):
+        apps, burst = _burst_calls(seed, 0.2)
+        times = [c.at for c in burst]
+        peak = max(sum(1 for t in times if start <= t < start + 60) for start in times)
+        assert peak > 600, seed
+        used = {c.app for c in burst}
+        assert used in ({0}, set(range(apps))), seed
+        spreading.add(used != {0})
+    assert spreading == {True, False}

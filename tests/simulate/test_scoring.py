@@ -115,3 +115,26 @@ def test_clause_4_1_report_leaves_out_detectors_the_run_did_not_have() -> None:
     assert [s.detector for s in report.scores] == ["probing"]
     assert report.not_run == ["harvest"]
     assert report.missed == []
+
+
+def test_clause_4_1_several_runs_are_scored_together_summing_hits_alarms_and_misses() -> None:
+    from termgate.simulate.score import combine
+
+    first = score(
+        run_of(party("harvester-1", False, ("harvest",)), party("sync-1", True)),
+        [seen("harvest", "app-harvester-1", 4), seen("harvest", "app-sync-1", 5)],
+    )
+    second = score(
+        run_of(party("harvester-1", False, ("harvest",)), party("sync-1", True)),
+        [seen("harvest", "app-harvester-1", 2), seen("harvest", "app-sync-1", 1, "critical")],
+    )
+    third = score(run_of(party("harvester-1", False, ("harvest",))), [])
+    both = combine([first, second, third], ["seed 1: ", "seed 2: ", "seed 3: "])
+    [harvest] = both.scores
+    assert (harvest.true_positives, harvest.false_positives, harvest.false_negatives) == (2, 2, 1)
+    assert harvest.precision == 0.5
+    assert harvest.recall == 2 / 3
+    assert harvest.median_detection == timedelta(hours=3)
+    assert both.missed == [("seed 3: harvester-1", "harvest")]
+    assert [name for name, _ in both.false_alarms] == ["seed 1: sync-1", "seed 2: sync-1"]
+    assert [name for name, _ in both.honest_critical] == ["seed 2: sync-1"]

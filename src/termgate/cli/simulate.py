@@ -7,12 +7,15 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from termgate.cli.common import console, fail, settings_or_exit
 from termgate.settings import VAR_DIR
+
+if TYPE_CHECKING:
+    from termgate.simulate.score import Report
 
 LABELS_FILE = VAR_DIR / "simulation-labels.json"
 
@@ -118,28 +121,34 @@ def simulate(
 
 def report(
     labels: Annotated[
-        Path, typer.Option(help="labels written by `termgate simulate`")
-    ] = LABELS_FILE,
+        list[Path] | None,
+        typer.Option(
+            help="labels written by `termgate simulate`; repeat for several runs (seeds), "
+            "scored together [default: var/simulation-labels.json]"
+        ),
+    ] = None,
     database: Annotated[
-        str | None, typer.Option(help="database URL [default: the one the run used]")
+        str | None,
+        typer.Option(help="database URL [default: the one each run used]"),
     ] = None,
 ) -> None:
-    """Score a simulated run: precision, recall, time to detection per detector."""
+    """Score simulated runs: precision, recall, time to detection per detector."""
     from rich.table import Table
 
     from termgate.cli.common import print_table
     from termgate.db.engine import create_engine, session_factory
     from termgate.simulate.labels import LabelsError, RunLabels
     from termgate.simulate.report import HEADERS, report_of_run, table_rows
-    from termgate.simulate.score import Report
+    from termgate.simulate.score import combine
 
     settings_or_exit()
+    paths = labels or [LABELS_FILE]
     try:
-        run = RunLabels.read(labels)
+        runs = [RunLabels.read(path) for path in paths]
     except LabelsError as error:
         fail(str(error))
 
-    async def scored() -> Report:
+    async def scored(run: RunLabels) -> Report:
         engine = create_engine(database or run.database_url)
         try:
             async with session_factory(engine)() as session:
@@ -148,14 +157,28 @@ def report(
             await engine.dispose()
 
     signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C: the children stop too
-    try:
-        result = asyncio.run(scored())
-    except Exception as error:  # the driver's many error types: one line, never a traceback
-        fail(f"cannot read the findings of the run: {str(error).splitlines()[0]}")
-    table = Table(*HEADERS, title=f"seed {run.seed}, {run.days} simulated days")
+    results = []
+    for path, run in zip(paths, runs, strict=True):
+        try:
+            results.append(asyncio.run(scored(run)))
+        except Exception as error:  # the driver's many error types: one line, never a traceback
+            fail(f"cannot read the findings of the run {path}: {str(error).splitlines()[0]}")
+    tags = [f"seed {run.seed}: " for run in runs]
+    result = combine(results, tags) if len(results) > 1 else results[0]
+    seeds = ", ".join(str(run.seed) for run in runs)
+    title = (
+        f"seed {runs[0].seed}, {runs[0].days} simulated days"
+        if len(runs) == 1
+        else f"{len(runs)} runs (seeds {seeds}), {sum(r.days for r in runs)} simulated days"
+    )
+    table = Table(*HEADERS, title=title)
     for row in table_rows(result):
         table.add_row(*row)
     print_table(table)
+    _print_outcome(result)
+
+
+def _print_outcome(result: Report) -> None:
     for detector in result.not_run:
         console.print(f"not installed in the run, so not scored: {detector}")
     for scenario, detector in result.missed:
@@ -165,5 +188,6 @@ def report(
                       f"{finding.summary}")  # fmt: skip
     for scenario, finding in result.honest_critical:
         console.print(f"CRITICAL finding about honest {scenario}: {finding.summary}")
+    console.print(f"honest parties with a critical finding: {len(result.honest_critical)}")
     if result.honest_critical:
         raise typer.Exit(1)

@@ -1,4 +1,4 @@
-"""The SQL side of the harvest, circumvention and least-privilege detectors: who read whom, from
+"""The SQL side of the harvest and least-privilege detectors: who read whom, from
 where, with which keys and scopes, over the window; on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import String, and_, distinct, exists, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import aliased
 
 from termgate.db.models import (
     Application,
@@ -20,7 +20,6 @@ from termgate.db.models import (
 )
 from termgate.db.oauth import TokenFamily
 from termgate.monitoring.aggregate import count_where, in_window, minute_bucket, sample_request_ids
-from termgate.monitoring.circumvention import ApplicationActivity, DeveloperActivity
 from termgate.monitoring.harvest import ReadVolume
 from termgate.monitoring.least_privilege import ScopeUse
 from termgate.monitoring.window import Party, Window
@@ -171,83 +170,6 @@ async def read_volumes(session: AsyncSession, window: Window) -> list[ReadVolume
     return volumes
 
 
-async def _pairs(
-    session: AsyncSession, window: Window, column: InstrumentedAttribute[str | None]
-) -> dict[str, set[str]]:
-    query = (
-        select(UsageEvent.application_id, column)
-        .where(in_window(window), UsageEvent.application_id.is_not(None), column.is_not(None))
-        .group_by(UsageEvent.application_id, column)
-    )
-    found: dict[str, set[str]] = defaultdict(set)
-    for application, value in (await session.execute(query)).all():
-        found[str(application)].add(str(value))
-    return found
-
-
-async def observations(session: AsyncSession, window: Window) -> list[DeveloperActivity]:
-    throttled = UsageEvent.status == 429
-    query = (
-        select(
-            UsageEvent.developer_id,
-            UsageEvent.application_id,
-            func.count(),
-            count_where(throttled),
-            func.min(UsageEvent.at).filter(throttled),
-            func.min(UsageEvent.at),
-        )
-        .where(in_window(window), UsageEvent.application_id.is_not(None))
-        .group_by(UsageEvent.developer_id, UsageEvent.application_id)
-    )
-    rows = (await session.execute(query)).all()
-    applications = [row[1] for row in rows]
-    first_seen = await _first_seen(session, applications)
-    end_users = await _pairs(session, window, UsageEvent.end_user_id)
-    addresses = await _pairs(session, window, UsageEvent.client_ip)
-    keys = dict(
-        (
-            await session.execute(
-                select(Subscription.application_id, func.count())
-                .join(SubscriptionKey, SubscriptionKey.subscription_id == Subscription.id)
-                .where(
-                    SubscriptionKey.created_at >= window.start,
-                    SubscriptionKey.created_at < window.end,
-                )
-                .group_by(Subscription.application_id)
-            )
-        ).all()
-    )
-    environments = dict(
-        (
-            await session.execute(
-                select(Application.id, Application.environment).where(
-                    Application.id.in_(applications)
-                )
-            )
-        ).all()
-    )
-    developers: dict[str, list[ApplicationActivity]] = defaultdict(list)
-    for developer, application, requests, refused, first_throttled, first_in_window in rows:
-        if developer is None:
-            continue
-        environment = environments.get(application)
-        developers[developer].append(
-            ApplicationActivity(
-                application_id=application,
-                requests=int(requests),
-                throttled=int(refused or 0),
-                first_throttled_at=first_throttled,
-                first_seen_at=first_seen.get(application, window.start),
-                first_in_window=first_in_window,
-                keys_created=int(keys.get(application, 0)),
-                environment=environment.value if environment else "production",
-                end_users=frozenset(end_users.get(application, ())),
-                client_ips=frozenset(addresses.get(application, ())),
-            )
-        )
-    return [DeveloperActivity(developer, apps) for developer, apps in developers.items()]
-
-
 async def scope_use(
     session: AsyncSession, window: Window, only: list[str] | None = None
 ) -> list[ScopeUse]:
@@ -289,6 +211,19 @@ async def scope_use(
             used_90[str(used_by)].add(used_scope)
             if last >= since_30:
                 used_30[str(used_by)].add(used_scope)
+    days = (
+        await session.execute(
+            select(UsageEvent.application_id, func.count(distinct(func.date(UsageEvent.at))))
+            .where(
+                in_window(window),
+                OK,
+                UsageEvent.application_id.is_not(None),
+                mine(UsageEvent.application_id),
+            )
+            .group_by(UsageEvent.application_id)
+        )
+    ).all()
+    days_of_use = {str(app): int(count) for app, count in days}
     idle = await _idle_keys(session, window)
     apps = list(
         await session.scalars(select(Application).where(Application.status == Status.ACTIVE))
@@ -307,6 +242,7 @@ async def scope_use(
                 used_90=frozenset(used_90.get(app.id, ())),
                 age_days=_days(min(started, app.created_at), window.end),
                 requests_90=requests.get(app.id, 0),
+                days_of_use=days_of_use.get(app.id, 0),
                 idle_keys=tuple(idle.get(app.id, ())),
                 idle_secret=bool(app.client_secret_hash)
                 and app.created_at < window.start

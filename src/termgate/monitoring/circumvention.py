@@ -4,8 +4,11 @@ round the limits.
 Over the window, per developer: keys created for one application again and again (regenerating a
 key to reset its counters), an application that starts sending within the hour after another of
 the same account was throttled, one end user served by several applications of one account (a
-multiplier), and accounts whose applications send from the same source addresses. Addresses
-shared by many accounts (a proxy, a cloud NAT) say nothing and are left out.
+multiplier), minutes in which several applications of the account together sent more than one
+application's plan allows a minute (one client spread over several keys, whether it moves on when
+throttled or spreads its requests from the start), and accounts whose applications send from the
+same source addresses for the same end users. Addresses shared by many accounts (a proxy, a
+cloud NAT) say nothing and are left out, and an address alone links no accounts.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from termgate.monitoring.findings import FindingDraft
 from termgate.monitoring.policy import DetectorPolicy
@@ -29,23 +32,51 @@ class ApplicationActivity:
     throttled: int  # answers 429 in the window
     first_throttled_at: datetime | None
     first_seen_at: datetime  # the application's first request ever
-    keys_created: int  # keys made for it in the window
+    keys_created: int  # keys made for it in the window, after its first keys (regenerations)
     first_in_window: datetime | None = None  # its first request in the window
     environment: str = "production"
     end_users: frozenset[str] = frozenset()
     client_ips: frozenset[str] = frozenset()
     sample_request_ids: list[str] = field(default_factory=list)
+    rate_limit_per_minute: int | None = None  # its plan's; None: unlimited
+    keys_made_at: tuple[datetime, ...] = ()  # when those keys were made
 
 
 @dataclass(frozen=True)
 class DeveloperActivity:
     developer_id: str
     applications: list[ApplicationActivity]
+    # Minutes in which two or more of its applications sent: application id → requests.
+    shared_minutes: list[dict[str, int]] = field(default_factory=list)
+    # Minutes (since the epoch) in which one of its requests was throttled (429).
+    throttled_minutes: frozenset[int] = frozenset()
 
 
 def _key_churn(app: ApplicationActivity, policy: DetectorPolicy) -> str | None:
     if app.keys_created >= policy.at_least("min_new_keys"):
-        return f"{app.keys_created} keys made for application {app.application_id} in the window"
+        return (
+            f"{app.keys_created} keys regenerated for application {app.application_id} in the "
+            "window"
+        )
+    return None
+
+
+def _minute(at: datetime) -> int:
+    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return int(aware.timestamp() // 60)
+
+
+def _keys_after_throttle(developer: DeveloperActivity, policy: DetectorPolicy) -> str | None:
+    """Keys regenerated soon after the account was throttled: fresh counters, not rotation."""
+    soon = int(policy.value("takeover_minutes"))
+    after = sum(
+        1
+        for app in developer.applications
+        for at in app.keys_made_at
+        if any(m in developer.throttled_minutes for m in range(_minute(at) - soon, _minute(at) + 1))
+    )
+    if after >= policy.at_least("min_keys_after_throttle"):
+        return f"{after} keys regenerated within {soon} minutes after a throttling (429)"
     return None
 
 
@@ -77,6 +108,30 @@ def _new_after_throttle(
     return signals
 
 
+def _over_one_limit(minute: dict[str, int], limits: dict[str, int | None], spill: float) -> bool:
+    """Together over the limit of the largest-limited application, with the others adding a
+    real part of it (not one stray request beside an application at its own limit)."""
+    known = [limits.get(app) for app in minute]
+    if len(minute) < 2 or any(limit is None for limit in known):
+        return False
+    limit = max(limit for limit in known if limit is not None)
+    busiest = max(minute.values())
+    return sum(minute.values()) > limit and sum(minute.values()) - busiest >= spill * limit
+
+
+def _acting_as_one(developer: DeveloperActivity, policy: DetectorPolicy) -> str | None:
+    limits = {app.application_id: app.rate_limit_per_minute for app in developer.applications}
+    spill = policy.value("spill_share")
+    over = [m for m in developer.shared_minutes if _over_one_limit(m, limits, spill)]
+    if len(over) < policy.at_least("min_minutes_over_limit"):
+        return None
+    most = max(over, key=lambda minute: sum(minute.values()))
+    return (
+        f"{len(over)} minute(s) in which {len(most)} applications of the account together sent "
+        f"{sum(most.values())} requests, more than one application's plan allows a minute"
+    )
+
+
 def _shared_end_users(developer: DeveloperActivity, policy: DetectorPolicy) -> str | None:
     applications_of: dict[str, set[str]] = defaultdict(set)
     for app in developer.applications:
@@ -89,22 +144,35 @@ def _shared_end_users(developer: DeveloperActivity, policy: DetectorPolicy) -> s
     return None
 
 
+def _served(developer: DeveloperActivity, policy: DetectorPolicy) -> set[str]:
+    return {
+        end_user
+        for app in developer.applications
+        if app.requests >= policy.value("min_requests")
+        for end_user in app.end_users
+    }
+
+
 def _shared_addresses(
     developers: Sequence[DeveloperActivity], policy: DetectorPolicy
 ) -> dict[str, set[str]]:
-    """Per developer, the other developers that sent from one of its addresses."""
+    """Per developer, the other developers that sent from one of its addresses for one of its
+    end users. An address alone links nothing: hosts and NATs are shared by strangers."""
     accounts_at: dict[str, set[str]] = defaultdict(set)
     for developer in developers:
         for app in developer.applications:
             if app.requests >= policy.value("min_requests"):
                 for address in app.client_ips:
                     accounts_at[address].add(developer.developer_id)
+    served = {d.developer_id: _served(d, policy) for d in developers}
     shared: dict[str, set[str]] = defaultdict(set)
     for accounts in accounts_at.values():
         if 2 <= len(accounts) <= policy.value("max_accounts_per_address"):
             for account in accounts:
-                shared[account] |= accounts - {account}
-    return shared
+                shared[account] |= {
+                    other for other in accounts - {account} if served[account] & served[other]
+                }
+    return {account: others for account, others in shared.items() if others}
 
 
 def detect(
@@ -114,11 +182,18 @@ def detect(
     shared = _shared_addresses(rows, policy)
     for developer in rows:
         signals = [s for app in developer.applications if (s := _key_churn(app, policy))]
+        if fresh := _keys_after_throttle(developer, policy):
+            signals.append(fresh)
         signals += _new_after_throttle(developer, policy, window)
         if end_users := _shared_end_users(developer, policy):
             signals.append(end_users)
+        if as_one := _acting_as_one(developer, policy):
+            signals.append(as_one)
         if others := shared.get(developer.developer_id):
-            signals.append(f"sends from the same addresses as {len(others)} other account(s)")
+            signals.append(
+                f"sends from the same addresses for the same end users as {len(others)} other "
+                "account(s)"
+            )
         if not signals:
             continue
         apps = developer.applications

@@ -26,6 +26,7 @@ from termgate.db.models import Status
 from termgate.db.monitoring import Finding, FindingState
 from termgate.monitoring import (
     aggregate,
+    aggregate_circumvention,
     aggregate_parties,
     circumvention,
     harvest,
@@ -53,7 +54,7 @@ DETECTORS: dict[str, tuple[Aggregate, Detect]] = {
     probing.NAME: (aggregate.refusal_counts, probing.detect),
     stability.NAME: (aggregate.application_loads, stability.detect),
     harvest.NAME: (aggregate_parties.read_volumes, harvest.detect),
-    circumvention.NAME: (aggregate_parties.observations, circumvention.detect),
+    circumvention.NAME: (aggregate_circumvention.observations, circumvention.detect),
     least_privilege.NAME: (aggregate_parties.scope_use, least_privilege.detect),
 }
 

@@ -278,20 +278,25 @@ def probe(b: Behaviour, reach: Reach, origin: float, days: int, rng: random.Rand
 
 def multiply(b: Behaviour, reach: Reach, origin: float, days: int, rng: random.Random) -> Actor:
     """One client spread over several applications and keys, faster than one application may
-    go: when throttled it moves to the next application, and after a round of them it has the
-    throttled key regenerated to start from fresh counters."""
+    go. Some multipliers spread every burst over their applications from the start; others
+    use one until it is throttled and then move to the next. After a round of throttlings
+    (or, spreading, at a throttling) it has a key regenerated to start from fresh counters."""
     start = datetime.fromtimestamp(origin, UTC)
     staff = reach.all_employees()
+    spreads = rng.random() < 0.5
     for day in active_days(b, start, days):
         at = _moment(rng, origin, day, b.hours)
         app = regenerated = 0
         for index in range(b.volume):
             at += _gap(rng, b.pace)
+            if spreads:
+                app = index % reach.apps
             path = f"/api/employees/{staff[index % len(staff)]}"
             outcome = yield Call(at, app, path, key=-1)
             if outcome.status == 429:
-                app = (app + 1) % reach.apps
-                if app == 0 and regenerated < MAX_NEW_KEYS:
+                if not spreads:
+                    app = (app + 1) % reach.apps
+                if (spreads or app == 0) and regenerated < MAX_NEW_KEYS:
                     regenerated += 1
                     yield NewKey(at, rng.randrange(reach.apps))
 

@@ -53,6 +53,7 @@ from termgate.simulate.services import free_port, reference_api, termgate
 PASSWORD = "simulated payroll login"  # every login of the world signs in with it
 REQUEST_TIMEOUT = 120.0  # seconds: a loaded machine hashes passwords slowly
 REFRESH_MARGIN = 120.0  # seconds before expiry a client refreshes its access token
+TRANSPORT_RETRIES = 3  # a GET whose connection broke is sent again this often
 
 # One detection pass at a simulated time: the number of findings recorded or updated.
 DetectionPass = Callable[[AsyncSession, datetime], Awaitable[int]]
@@ -207,9 +208,20 @@ class Simulation:
             headers["Authorization"] = f"Bearer {await self._token(party, app, login)}"
         elif step.token == "garbage":
             headers["Authorization"] = f"Bearer {secrets.token_urlsafe(40)}"
-        answer = await self.client.get(step.path, headers=headers)
+        answer = await self._get_with_retries(step.path, headers)
         retry = answer.headers.get("retry-after")
         return Outcome(answer.status_code, float(retry) if retry else 0.0)
+
+    async def _get_with_retries(self, path: str, headers: dict[str, str]) -> httpx.Response:
+        """A GET, sent again when the connection broke (a loaded machine drops a few)."""
+        for attempt in range(TRANSPORT_RETRIES):
+            try:
+                return await self.client.get(path, headers=headers)
+            except httpx.TransportError:
+                if attempt == TRANSPORT_RETRIES - 1:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     async def _sign_in(self, party: Party, step: SignIn) -> Outcome:
         app = party.apps[step.app % len(party.apps)]

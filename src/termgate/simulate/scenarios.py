@@ -231,6 +231,12 @@ def prober(seed: int, days: int, scale: float, name: str) -> Scenario:
     return Scenario(name, "prober", label, (app,), 1, (cover, probe), _address(rng), seed)
 
 
+# A multiplier's burst is more than one application's limit lets through (the Production plan's
+# 600 a minute with its burst, at 25-100 requests a second), whatever `--scale`: a smaller
+# burst would need no second key, and would not be circumvention.
+BURST_OVER_ONE_LIMIT = 1500
+
+
 def key_multiplier(seed: int, days: int, scale: float, name: str) -> Scenario:
     rng = _rng(seed, name)
     count = rng.randint(3, 5)
@@ -248,7 +254,7 @@ def key_multiplier(seed: int, days: int, scale: float, name: str) -> Scenario:
     )
     spread = Behaviour(
         "multiply", _misuse_start(rng, days), (rng.randint(0, 23),),
-        max(100, round(rng.randint(700, 1500) * scale)), rng.uniform(0.01, 0.04),
+        max(BURST_OVER_ONE_LIMIT, round(rng.randint(700, 3000) * scale)), rng.uniform(0.01, 0.04),
         every_days=rng.randint(1, 2),
     )  # fmt: skip
     label = Label(False, "3.3 g", ("circumvention",), ("harvest", "stability"))

@@ -108,3 +108,33 @@ def score(labels: RunLabels, findings: list[Seen]) -> Report:
     ]
     unattributed = sum(1 for f in findings if id(f) not in attributed)
     return Report(scores, critical, false_alarms, missed, unattributed, sorted(wanted - ran - seen))
+
+
+def combine(reports: list[Report], tags: list[str] | None = None) -> Report:
+    """Several runs (seeds) as one: per detector the sums of hits, false alarms and misses and
+    every time to detection, so precision and recall are over all the runs' parties. `tags`
+    (one per run) prefix its scenario names, which repeat from run to run."""
+    names = tags or [""] * len(reports)
+    totals: dict[str, list[DetectorScore]] = {}
+    for report in reports:
+        for one in report.scores:
+            totals.setdefault(one.detector, []).append(one)
+    scores = [
+        DetectorScore(
+            detector,
+            sum(s.true_positives for s in parts),
+            sum(s.false_positives for s in parts),
+            sum(s.false_negatives for s in parts),
+            tuple(t for s in parts for t in s.detection_times),
+        )
+        for detector, parts in sorted(totals.items())
+    ]
+    not_run = sorted({d for r in reports for d in r.not_run} - set(totals))
+    return Report(
+        scores,
+        [(tag + s, f) for tag, r in zip(names, reports, strict=True) for s, f in r.honest_critical],
+        [(tag + s, f) for tag, r in zip(names, reports, strict=True) for s, f in r.false_alarms],
+        [(tag + s, d) for tag, r in zip(names, reports, strict=True) for s, d in r.missed],
+        sum(r.unattributed for r in reports),
+        not_run,
+    )

@@ -1,0 +1,175 @@
+"""The SQL side of the circumvention detector: per developer, its applications' requests and
+throttlings, the keys made for them, the end users and addresses they served, and the minutes in
+which several of them sent together; on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from termgate.db.models import Application, Plan, Subscription, SubscriptionKey, UsageEvent
+from termgate.monitoring.aggregate import count_where, in_window, minute_bucket
+from termgate.monitoring.aggregate_parties import _first_seen
+from termgate.monitoring.circumvention import ApplicationActivity, DeveloperActivity
+from termgate.monitoring.window import Window
+
+# Keys made this soon after an application's first key are its provisioning, not regeneration.
+PROVISIONING = timedelta(hours=1)
+
+
+async def _pairs(
+    session: AsyncSession, window: Window, column: InstrumentedAttribute[str | None]
+) -> dict[str, set[str]]:
+    query = (
+        select(UsageEvent.application_id, column)
+        .where(in_window(window), UsageEvent.application_id.is_not(None), column.is_not(None))
+        .group_by(UsageEvent.application_id, column)
+    )
+    found: dict[str, set[str]] = defaultdict(set)
+    for application, value in (await session.execute(query)).all():
+        found[str(application)].add(str(value))
+    return found
+
+
+async def _rate_limits(session: AsyncSession, applications: list[str]) -> dict[str, int | None]:
+    """Per application, the per-minute rate limit of its plans (the largest; None: unlimited)."""
+    query = (
+        select(Subscription.application_id, Plan.rate_limit_per_minute)
+        .join(Plan, Plan.id == Subscription.plan_id)
+        .where(Subscription.application_id.in_(applications))
+    )
+    limits: dict[str, list[int | None]] = defaultdict(list)
+    for application, limit in (await session.execute(query)).all():
+        limits[str(application)].append(limit)
+    return {
+        app: None if None in found else max(limit for limit in found if limit is not None)
+        for app, found in limits.items()
+    }
+
+
+async def _shared_minutes(
+    session: AsyncSession, window: Window, applications: list[str]
+) -> dict[str, list[dict[str, int]]]:
+    """Per developer, the minutes in which two or more of `applications` sent: app → requests."""
+    if not applications:
+        return {}
+    minute = minute_bucket(session).label("minute")
+    query = (
+        select(UsageEvent.developer_id, minute, UsageEvent.application_id, func.count())
+        .where(in_window(window), UsageEvent.application_id.in_(applications))
+        .group_by(UsageEvent.developer_id, minute, UsageEvent.application_id)
+    )
+    minutes: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
+    for developer, at, application, count in (await session.execute(query)).all():
+        minutes[(str(developer), int(at))][str(application)] = int(count)
+    shared: dict[str, list[dict[str, int]]] = defaultdict(list)
+    for (developer, _at), sent in sorted(minutes.items()):
+        if len(sent) >= 2:
+            shared[developer].append(sent)
+    return shared
+
+
+async def _throttled_minutes(session: AsyncSession, window: Window) -> dict[str, set[int]]:
+    """Per developer, the minutes (since the epoch) in which one of its requests got a 429."""
+    minute = minute_bucket(session).label("minute")
+    query = (
+        select(UsageEvent.developer_id, minute)
+        .distinct()
+        .where(in_window(window), UsageEvent.status == 429, UsageEvent.developer_id.is_not(None))
+    )
+    found: dict[str, set[int]] = defaultdict(set)
+    for developer, at in (await session.execute(query)).all():
+        found[str(developer)].add(int(at))
+    return found
+
+
+async def _key_moments(
+    session: AsyncSession, window: Window, applications: list[str]
+) -> dict[str, list[datetime]]:
+    """Per application, when its keys were made in the window, its provisioning left out."""
+    query = (
+        select(Subscription.application_id, SubscriptionKey.created_at)
+        .join(SubscriptionKey, SubscriptionKey.subscription_id == Subscription.id)
+        .where(Subscription.application_id.in_(applications))
+    )
+    made: dict[str, list[datetime]] = defaultdict(list)
+    for application, created in (await session.execute(query)).all():
+        made[str(application)].append(created)
+    regenerated: dict[str, list[datetime]] = {}
+    for application, moments in made.items():
+        first = min(moments)
+        regenerated[application] = [
+            at for at in moments if at - first > PROVISIONING and window.start <= at < window.end
+        ]
+    return regenerated
+
+
+async def observations(session: AsyncSession, window: Window) -> list[DeveloperActivity]:
+    throttled = UsageEvent.status == 429
+    query = (
+        select(
+            UsageEvent.developer_id,
+            UsageEvent.application_id,
+            func.count(),
+            count_where(throttled),
+            func.min(UsageEvent.at).filter(throttled),
+            func.min(UsageEvent.at),
+        )
+        .where(in_window(window), UsageEvent.application_id.is_not(None))
+        .group_by(UsageEvent.developer_id, UsageEvent.application_id)
+    )
+    rows = [row for row in (await session.execute(query)).all() if row[0] is not None]
+    applications = [str(row[1]) for row in rows]
+    first_seen = await _first_seen(session, applications)
+    end_users = await _pairs(session, window, UsageEvent.end_user_id)
+    addresses = await _pairs(session, window, UsageEvent.client_ip)
+    keys = await _key_moments(session, window, applications)
+    throttle_minutes = await _throttled_minutes(session, window)
+    environments = dict(
+        (
+            await session.execute(
+                select(Application.id, Application.environment).where(
+                    Application.id.in_(applications)
+                )
+            )
+        ).all()
+    )
+    apps_of: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        apps_of[str(row[0])].append(str(row[1]))
+    several = [app for apps in apps_of.values() if len(apps) >= 2 for app in apps]
+    shared_minutes = await _shared_minutes(session, window, several)
+    limits = await _rate_limits(session, several)
+    developers: dict[str, list[ApplicationActivity]] = defaultdict(list)
+    for developer, application, requests, refused, first_throttled, first_in_window in rows:
+        environment = environments.get(application)
+        made = keys.get(application, [])
+        developers[developer].append(
+            ApplicationActivity(
+                application_id=application,
+                requests=int(requests),
+                throttled=int(refused or 0),
+                first_throttled_at=first_throttled,
+                first_seen_at=first_seen.get(application, window.start),
+                first_in_window=first_in_window,
+                keys_created=len(made),
+                keys_made_at=tuple(sorted(made)),
+                environment=environment.value if environment else "production",
+                end_users=frozenset(end_users.get(application, ())),
+                client_ips=frozenset(addresses.get(application, ())),
+                rate_limit_per_minute=limits.get(application),
+            )
+        )
+    return [
+        DeveloperActivity(
+            developer,
+            apps,
+            shared_minutes.get(developer, []),
+            frozenset(throttle_minutes.get(developer, ())),
+        )
+        for developer, apps in developers.items()
+    ]

@@ -1,0 +1,161 @@
+"""Clauses 3.3 g and 3.3 e over real usage events and registry rows, on SQLite and PostgreSQL:
+applications of one account sending together past one application's rate limit, keys
+regenerated right after a throttling, and an over-scoped grant found after a few days of use,
+with an honest account and an honest monthly job beside them getting nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from termgate.db.models import (
+    Application,
+    Developer,
+    Environment,
+    Subscription,
+    UsageEvent,
+    new_id,
+)
+from termgate.monitoring.policy import load_detector_policies
+from termgate.monitoring.runner import run_pass
+from termgate.registry.applications import create_application
+from termgate.registry.keys import issue_key, subscribe
+from termgate.registry.products import PlanTemplate, create_plan, create_product
+from termgate.settings import load_settings
+from tests.support.factories import IssuedKey, issue_test_key, issue_test_token
+
+POLICIES = load_detector_policies(Path(__file__).parents[2] / "terms")
+
+
+def event(developer: str, application: str, at: datetime, **more: object) -> UsageEvent:
+    values: dict[str, object] = {"status": 200, "latency_ms": 10.0, "end_user_id": "u-shared"}
+    values.update(more)
+    return UsageEvent(
+        at=at,
+        request_id=new_id(),
+        application_id=application,
+        developer_id=developer,
+        method="GET",
+        operation="/api/employees/{employeeId}",
+        **values,
+    )
+
+
+async def limited_apps(
+    sessions: async_sessionmaker[AsyncSession], key: IssuedKey, count: int
+) -> list[Application]:
+    """`count` applications of the key's developer on a plan of 600 requests a minute."""
+    suffix = new_id()[:8]
+    async with sessions.begin() as session:
+        developer = await session.get_one(Developer, key.developer_id)
+        product = await create_product(
+            session, slug=f"l-{suffix}", name="Limited", environment=Environment.SANDBOX
+        )
+        plan = await create_plan(
+            session, product, PlanTemplate("limited", "Limited", rate_limit_per_minute=600)
+        )
+        apps = []
+        for n in range(count):
+            app = await create_application(session, developer, name=f"W{n}", actor="tests")
+            await issue_key(session, await subscribe(session, app, plan, actor="tests"), actor="t")
+            apps.append(app)
+    return apps
+
+
+async def test_clause_3_3_g_applications_sending_together_past_one_limit_are_found(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    spreader, honest = await issue_test_key(sessions), await issue_test_key(sessions)
+    spread = await limited_apps(sessions, spreader, 3)
+    calm = await limited_apps(sessions, honest, 2)
+    now = load_settings().now()
+    minute = now.replace(second=0, microsecond=0) - timedelta(hours=2)
+    async with sessions.begin() as session:
+        for index in range(750):  # 250 each within one minute: 750 together, over 600
+            app = spread[index % 3]
+            at = minute + timedelta(seconds=index * 0.07)
+            session.add(event(spreader.developer_id, app.id, at))
+        for index in range(400):  # two applications, 400 together: within one's limit
+            app = calm[index % 2]
+            at = minute + timedelta(seconds=index * 0.1)
+            session.add(event(honest.developer_id, app.id, at, end_user_id=f"u{index % 2}"))
+    async with sessions.begin() as session:
+        result = await run_pass(session, {"circumvention": POLICIES["circumvention"]}, now)
+    [found] = result.findings
+    assert found.developer_id == spreader.developer_id
+    assert "3 applications of the account together sent 750 requests" in found.summary
+
+
+async def test_clause_3_3_g_keys_regenerated_after_a_throttling_are_found(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    resetter, rotator = await issue_test_key(sessions), await issue_test_key(sessions)
+    [resets] = await limited_apps(sessions, resetter, 1)
+    [rotates] = await limited_apps(sessions, rotator, 1)
+    now = load_settings().now() + timedelta(days=1)  # the keys above are its provisioning
+    throttled = now - timedelta(hours=4)
+    async with sessions.begin() as session:
+        for party, app in ((resetter, resets), (rotator, rotates)):
+            session.add_all(
+                event(party.developer_id, app.id, throttled - timedelta(seconds=i))
+                for i in range(30)
+            )
+            session.add_all(
+                event(party.developer_id, app.id, throttled + timedelta(seconds=i), status=429)
+                for i in range(20)
+            )
+    for app, at in (
+        (resets, throttled + timedelta(minutes=1)),
+        (resets, throttled + timedelta(minutes=2)),
+        (rotates, throttled - timedelta(days=1)),  # rotations far from its throttling
+        (rotates, throttled + timedelta(hours=3)),
+    ):
+        async with sessions.begin() as session:
+            subscription = await session.scalar(
+                select(Subscription).where(Subscription.application_id == app.id)
+            )
+            assert subscription is not None
+            issued = await issue_key(session, subscription, actor="tests")
+            issued.row.created_at = at
+    async with sessions.begin() as session:
+        result = await run_pass(session, {"circumvention": POLICIES["circumvention"]}, now)
+    [found] = result.findings
+    assert found.developer_id == resetter.developer_id
+    assert "2 keys regenerated within 60 minutes after a throttling" in found.summary
+
+
+async def test_clause_3_3_e_a_grant_mostly_unused_is_found_after_days_of_use_not_a_monthly_job(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    over_scoped, monthly = await issue_test_key(sessions), await issue_test_key(sessions)
+    extra = "payslip.read debtor.info.read employee.leave.read employee.payment.read"
+    await issue_test_token(
+        sessions, over_scoped.application_id, scope=f"employee.info.read {extra}"
+    )
+    # A reporting app: two of its four scopes wait for the month's report.
+    await issue_test_token(
+        sessions,
+        monthly.application_id,
+        scope="employee.info.read company.info.read company.payrollsettings.read payslip.read",
+    )
+    now = load_settings().now()
+    async with sessions.begin() as session:
+        for day in range(5):
+            at = now - timedelta(days=day, hours=1)
+            session.add_all(
+                event(over_scoped.developer_id, over_scoped.application_id, at,
+                      scope="employee.info.read")
+                for _ in range(4)
+            )  # fmt: skip
+            session.add_all(
+                event(monthly.developer_id, monthly.application_id, at, scope=scope)
+                for scope in ("employee.info.read", "company.info.read")
+            )
+    async with sessions.begin() as session:
+        result = await run_pass(session, {"least_privilege": POLICIES["least_privilege"]}, now)
+    [found] = result.findings
+    assert found.application_id == over_scoped.application_id
+    assert "4 of 5 granted API scopes never used in 5 days of use" in found.summary
