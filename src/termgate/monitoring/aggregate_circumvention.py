@@ -13,7 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from termgate.db.models import Application, Plan, Subscription, SubscriptionKey, UsageEvent
 from termgate.monitoring.aggregate import count_where, in_window, minute_bucket
-from termgate.monitoring.aggregate_parties import _first_seen
+from termgate.monitoring.aggregate_parties import first_seen_of
 from termgate.monitoring.circumvention import ApplicationActivity, DeveloperActivity
 from termgate.monitoring.window import Window
 
@@ -124,7 +124,7 @@ async def observations(session: AsyncSession, window: Window) -> list[DeveloperA
     )
     rows = [row for row in (await session.execute(query)).all() if row[0] is not None]
     applications = [str(row[1]) for row in rows]
-    first_seen = await _first_seen(session, applications)
+    first_seen = await first_seen_of(session, applications)
     end_users = await _pairs(session, window, UsageEvent.end_user_id)
     addresses = await _pairs(session, window, UsageEvent.client_ip)
     keys = await _key_moments(session, window, applications)

@@ -42,7 +42,7 @@ FIRST_SEEN_POSTGRES = text(
 ).columns(id=String(), first=UTCDateTime())
 
 
-async def _first_seen(session: AsyncSession, applications: list[str]) -> dict[str, datetime]:
+async def first_seen_of(session: AsyncSession, applications: list[str]) -> dict[str, datetime]:
     if not applications:
         return {}
     if session.get_bind().dialect.name == "postgresql":
@@ -123,7 +123,7 @@ async def read_volumes(session: AsyncSession, window: Window) -> list[ReadVolume
             select(Application).where(Application.id.in_([row[1] for row in candidates]))
         )
     }
-    first_seen = await _first_seen(session, list(apps))
+    first_seen = await first_seen_of(session, list(apps))
     volumes = []
     for developer, application, reads, employees, companies, end_users in candidates:
         new, known = await _novelty(session, application, window)
