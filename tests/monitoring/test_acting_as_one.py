@@ -114,7 +114,9 @@ def test_clause_3_3_h_accounts_at_one_address_are_linked_only_when_serving_the_s
 ):
     policy = POLICIES["circumvention"]
     strangers = [
-        circumvention.DeveloperActivity(n, [app(n + "1", client_ips=frozenset({"192.0.2.7"}))])
+        circumvention.DeveloperActivity(
+            n, [app(n + "1", client_ips=frozenset({"192.0.2.7"}), throttled=3 if n == "x" else 0)]
+        )
         for n in "xy"
     ]  # one host or NAT, different customers: nothing links them
     assert circumvention.detect(strangers, policy, WEEK) == []
@@ -125,3 +127,17 @@ def test_clause_3_3_h_accounts_at_one_address_are_linked_only_when_serving_the_s
     found = circumvention.detect(linked, policy, WEEK)
     assert {f.developer_id for f in found} == {"x", "y"}
     assert "same addresses for the same end users as 1 other account" in found[0].summary
+
+
+def test_clause_3_3_h_related_accounts_within_their_limits_circumvent_nothing() -> None:
+    # Two products of one company at one address serving a common customer, neither throttled
+    # (or two tenants of one NAT that happen to share a customer): no limit is got round.
+    policy = POLICIES["circumvention"]
+    related = [
+        circumvention.DeveloperActivity(
+            n,
+            [app(n + "1", client_ips=frozenset({"192.0.2.7"}), end_users=frozenset({"same"}))],
+        )
+        for n in "xy"
+    ]
+    assert circumvention.detect(related, policy, WEEK) == []

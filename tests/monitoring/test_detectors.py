@@ -187,12 +187,16 @@ def test_clause_3_3_g_circumvention_fires_on_key_churn_new_apps_and_multipliers(
 def test_clause_3_3_h_shared_addresses_count_unless_a_proxy_serves_many_accounts() -> None:
     policy = POLICIES["circumvention"]
     pair = [
-        circumvention.DeveloperActivity("x", [activity("x1", client_ips=frozenset({"1.2.3.4"}))]),
+        circumvention.DeveloperActivity(
+            "x", [activity("x1", client_ips=frozenset({"1.2.3.4"}), throttled=5)]
+        ),
         circumvention.DeveloperActivity("y", [activity("y1", client_ips=frozenset({"1.2.3.4"}))]),
     ]
     assert {f.developer_id for f in circumvention.detect(pair, policy, DAY)} == {"x", "y"}
     proxied = [
-        circumvention.DeveloperActivity(n, [activity(n + "1", client_ips=frozenset({"127.0.0.1"}))])
+        circumvention.DeveloperActivity(
+            n, [activity(n + "1", client_ips=frozenset({"127.0.0.1"}), throttled=5)]
+        )
         for n in "abcdef"
     ]
     assert circumvention.detect(proxied, policy, DAY) == []

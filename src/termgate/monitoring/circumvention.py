@@ -7,8 +7,10 @@ the same account was throttled, one end user served by several applications of o
 multiplier), minutes in which several applications of the account together sent more than one
 application's plan allows a minute (one client spread over several keys, whether it moves on when
 throttled or spreads its requests from the start), and accounts whose applications send from the
-same source addresses for the same end users. Addresses shared by many accounts (a proxy, a
-cloud NAT) say nothing and are left out, and an address alone links no accounts.
+same source addresses for the same end users while one of them is being throttled (one client
+carrying on under another account). Addresses shared by many accounts (a proxy, a cloud NAT) say
+nothing and are left out; an address alone links no accounts, and linked accounts none of which
+meets a limit get round nothing.
 """
 
 from __future__ import annotations
@@ -157,7 +159,9 @@ def _shared_addresses(
     developers: Sequence[DeveloperActivity], policy: DetectorPolicy
 ) -> dict[str, set[str]]:
     """Per developer, the other developers that sent from one of its addresses for one of its
-    end users. An address alone links nothing: hosts and NATs are shared by strangers."""
+    end users, where one of the two was throttled in the window. An address alone links nothing
+    (hosts and NATs are shared by strangers), and two related accounts that both stay within
+    their limits circumvent none (two products of one company may serve a common customer)."""
     accounts_at: dict[str, set[str]] = defaultdict(set)
     for developer in developers:
         for app in developer.applications:
@@ -165,12 +169,15 @@ def _shared_addresses(
                 for address in app.client_ips:
                     accounts_at[address].add(developer.developer_id)
     served = {d.developer_id: _served(d, policy) for d in developers}
+    throttled = {d.developer_id for d in developers if any(a.throttled for a in d.applications)}
     shared: dict[str, set[str]] = defaultdict(set)
     for accounts in accounts_at.values():
         if 2 <= len(accounts) <= policy.value("max_accounts_per_address"):
             for account in accounts:
                 shared[account] |= {
-                    other for other in accounts - {account} if served[account] & served[other]
+                    other
+                    for other in accounts - {account}
+                    if served[account] & served[other] and {account, other} & throttled
                 }
     return {account: others for account, others in shared.items() if others}
 
@@ -192,7 +199,7 @@ def detect(
         if others := shared.get(developer.developer_id):
             signals.append(
                 f"sends from the same addresses for the same end users as {len(others)} other "
-                "account(s)"
+                "account(s), one of them throttled"
             )
         if not signals:
             continue
