@@ -7,19 +7,14 @@ from __future__ import annotations
 from typing import get_args
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from termgate.db.models import Application
 from termgate.registry.applications import DATA_ACCESS
 from termgate.web.admin_api.models import DataAccess
 from tests.web.conftest import Programme, Site, seed_programme
-from tests.web.test_bad_input import new_app_form
+from tests.web.test_bad_input import application_count, new_app_form
 from tests.web.test_portal import sign_in, sign_up_and_verify
-
-
-async def applications(site: Site) -> int:
-    async with site.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(Application)) or 0)
 
 
 async def test_clause_3_2_the_portal_records_and_shows_how_an_application_reads_data(
@@ -50,7 +45,7 @@ async def test_clause_3_2_a_missing_or_unknown_declaration_is_refused_and_change
     assert response.status_code == 400, response.text
     named = "data_access must not contain" if "\x00" in declared else "how the application reads"
     assert named in response.text
-    assert await applications(site) == 0
+    assert await application_count(site) == 0
 
 
 async def test_clause_3_2_the_admin_api_takes_the_declaration(site: Site) -> None:
