@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from termgate.reference_api import generate
-from termgate.simulate.runner import choose_logins, employees_reached
+from termgate.simulate.reach import choose_logins, employees_reached
 from termgate.simulate.scenarios import population
 
 
