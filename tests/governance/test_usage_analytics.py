@@ -35,6 +35,7 @@ def event(
     code: int | None = None,
     latency: float = 10.0,
     end_user: str | None = "eu-1",
+    employee: str | None = None,
     developer: str = "dev-a",
     application: str = "app-a",
     bytes_out: int = 100,
@@ -53,6 +54,9 @@ def event(
         bytes_out=bytes_out,
         latency_ms=latency,
         end_user_id=end_user,
+        debtor_id="debtor-1" if employee else None,
+        company_id="company-1" if employee else None,
+        employee_id=employee,
     )
 
 
@@ -77,8 +81,8 @@ async def test_clause_4_1_report_counts_requests_refusals_bytes_and_end_users(
     await store(
         sessions,
         [
-            event(START + timedelta(minutes=5), end_user="eu-1"),
-            event(START + timedelta(minutes=6), end_user="eu-2", bytes_out=300),
+            event(START + timedelta(minutes=5), end_user="eu-1", employee="e-1"),
+            event(START + timedelta(minutes=6), end_user="eu-2", bytes_out=300, employee="e-2"),
             event(START + timedelta(minutes=7), PAYSLIPS, status=403, code=40303, end_user="eu-2"),
             event(START + timedelta(hours=2), PAYSLIPS, status=429, code=42908, end_user=None),
             event(START + timedelta(hours=2, minutes=1), None, status=401, code=40100),
@@ -106,6 +110,10 @@ async def test_clause_4_1_report_counts_requests_refusals_bytes_and_end_users(
     assert set(per_operation) == {EMPLOYEES, PAYSLIPS, analytics.NO_OPERATION}
     assert per_operation[EMPLOYEES].requests == 3
     assert per_operation[EMPLOYEES].end_users == 2
+    assert per_operation[EMPLOYEES].distinct == {
+        "end_users": 2, "employees": 2, "companies": 1, "debtors": 1,
+    }  # fmt: skip
+    assert per_operation[PAYSLIPS].distinct["employees"] == 0
     assert per_operation[PAYSLIPS].refusals == 2
     assert report.per_operation[0].operation == EMPLOYEES  # busiest first
     refusals = [(row.code, row.clause, row.refusals) for row in report.refusals]

@@ -30,9 +30,14 @@ Granularity = Literal["hour", "day"]
 STEPS: dict[str, timedelta] = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 # Percentiles as whole-number fractions, so SQLite can find their ranks in integer arithmetic.
 PERCENTILES: dict[str, tuple[int, int]] = {"p50": (50, 100), "p99": (99, 100)}
-# Distinct objects read, one column each. Once usage events name the employee read, one more
-# line counts them: "employees": UsageEvent.employee_id.
-OBJECTS_READ: dict[str, InstrumentedAttribute[Any]] = {"end_users": UsageEvent.end_user_id}
+# Distinct objects read, one column each: the end users served and the tenants of the paths
+# (the ids the gateway recorded for detection, clause 4.1).
+OBJECTS_READ: dict[str, InstrumentedAttribute[Any]] = {
+    "end_users": UsageEvent.end_user_id,
+    "employees": UsageEvent.employee_id,
+    "companies": UsageEvent.company_id,
+    "debtors": UsageEvent.debtor_id,
+}
 NO_OPERATION = "(no operation)"  # a request that matched none (refused before it had one)
 
 REFUSED = and_(UsageEvent.code.is_not(None), UsageEvent.code != CLIENT_CLOSED)
