@@ -27,11 +27,16 @@ def count_where(condition: ColumnElement[bool]) -> Any:
     return func.sum(case((condition, 1), else_=0))
 
 
+def second_bucket(session: AsyncSession) -> Any:
+    """Seconds since the epoch of the event's time, in the dialect at hand."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.floor(func.extract("epoch", UsageEvent.at)), Integer)
+    return cast(func.strftime("%s", UsageEvent.at), Integer)
+
+
 def minute_bucket(session: AsyncSession) -> Any:
     """Minutes since the epoch of the event's time, in the dialect at hand."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(func.extract("epoch", UsageEvent.at) / 60), Integer)
-    return cast(func.strftime("%s", UsageEvent.at), Integer) // 60
+    return second_bucket(session) // 60
 
 
 async def sample_request_ids(
@@ -110,13 +115,6 @@ async def failed_sign_ins(session: AsyncSession, window: Window) -> dict[str, in
         .group_by(SignInFailure.application_id)
     )
     return {str(app): int(count) for app, count in (await session.execute(query)).all()}
-
-
-def second_bucket(session: AsyncSession) -> Any:
-    """Seconds since the epoch of the event's time, in the dialect at hand."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(func.extract("epoch", UsageEvent.at)), Integer)
-    return cast(func.strftime("%s", UsageEvent.at), Integer)
 
 
 async def application_loads(session: AsyncSession, window: Window) -> list[ApplicationLoad]:
