@@ -1,11 +1,12 @@
 """The hourly usage summary (clauses 4.1, 4.4, 4.5 a): per hour, key, application, developer,
 method, operation, status and code, the requests, bytes and latency of the usage events.
 
-The usage writer keeps it in the same transaction as the events it writes (`add_hourly`: one
-upsert of the batch's groups, which add to what the table holds), so the two never disagree. The
-quota seed and the announcements read whole hours here and only the hours cut by their time
-range from the events (`whole_hours`). The summary has one row per hour and group however many
-events the group had, and is read by key or by operation (its indexes), not by time alone.
+The usage writer keeps it in the same transaction as the events it writes (`add_hourly`,
+`add_sqlite_hourly`: one upsert of the batch's groups, which add to what the table holds), so
+the two never disagree. The quota seed and the announcements read whole hours here and only the
+hours cut by their time range from the events (`whole_hours`). The summary has one row per hour
+and group however many events the group had, and is read by key or by operation (its indexes),
+not by time alone.
 
 Absent values are stored as '' (and code 0) rather than NULL: NULLs are distinct in a unique
 constraint, and the upsert's conflict target is the group. `NO_CODE` and `absent` read them back.
@@ -163,22 +164,21 @@ def rollup(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
     return sums.items()
 
 
-async def add_hourly(driver: Any, dialect: str, rows: Sequence[Sequence[Any]]) -> None:
-    """Add the rows' sums to the summary on the writer's raw connection (asyncpg or
-    aiosqlite), inside the transaction that writes the events themselves."""
+async def add_hourly(driver: Any, rows: Sequence[Sequence[Any]]) -> None:
+    """Add the rows' sums to the summary on the writer's raw asyncpg connection, inside the
+    transaction that writes the events themselves (PostgreSQL: one upsert of arrays)."""
     summed = rollup(rows)
     if not summed:
         return
-    if dialect == "postgresql":
-        for item in summed:
-            item[0] = hour_start(item[0])
-        await driver.execute(
-            POSTGRES_UPSERT, *(list(column) for column in zip(*summed, strict=True))
-        )
-    else:
-        for item in summed:
-            item[0] = sqlite_hour(item[0])
-        await driver.executemany(SQLITE_UPSERT, summed)
+    for item in summed:
+        item[0] = hour_start(item[0])
+    await driver.execute(POSTGRES_UPSERT, *(list(column) for column in zip(*summed, strict=True)))
+
+
+async def add_sqlite_hourly(driver: Any, sums: HourlySums) -> None:
+    """Add `sums` to the summary on the writer's aiosqlite connection, in the events'
+    transaction: the driver's thread sorts and formats them as it runs the upsert."""
+    await driver.executemany(SQLITE_UPSERT, sums.sqlite_items())
 
 
 @lru_cache(maxsize=64)

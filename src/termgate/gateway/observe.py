@@ -27,7 +27,7 @@ from termgate.core.access_log import AccessLog
 from termgate.core.faults import FaultLog
 from termgate.core.proxies import ClientAddresses
 from termgate.db.models import UsageEvent
-from termgate.db.usage_hourly import SQLITE_UPSERT, HourlySums, add_hourly
+from termgate.db.usage_hourly import HourlySums, add_hourly, add_sqlite_hourly
 from termgate.gateway.exchange import Exchange
 from termgate.gateway.usage_spool import Segment, UsageSpool
 
@@ -264,14 +264,14 @@ class UsageRecorder:
                     (datetime.fromtimestamp(row[0], UTC), *row[1:]) for row in rows
                 ]
                 await driver.copy_records_to_table(TABLE, records=records, columns=COLUMNS)
-                await add_hourly(driver, dialect, rows)
+                await add_hourly(driver, rows)
             else:
                 # Generators: the driver's thread formats the rows and sums the hourly summary
                 # as it inserts them, then sorts and formats the sums: none of it on the serving
                 # event loop (which stopped for ~1 µs per event doing so).
                 sums = HourlySums()
                 await driver.executemany(SQLITE_INSERT, sqlite_rows(rows, sums))
-                await driver.executemany(SQLITE_UPSERT, sums.sqlite_items())
+                await add_sqlite_hourly(driver, sums)
 
     def _keep(self, unwritten: list[UsageRow], segment: Segment | None) -> None:
         spooled = self._spooled
