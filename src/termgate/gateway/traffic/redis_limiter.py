@@ -117,8 +117,8 @@ class RedisLimiter:
         # test pins the instant so both backends decide the same case).
         self.own_clock = True
 
-    def _bandwidth_key(self, grant: Counted, now: float) -> str:
-        return f"{self.prefix}b:{grant.app_counter}:{grant.limits.calendar.day(now).buckets[0]}"
+    def _bandwidth_key(self, grant: Counted, day: Period) -> str:
+        return f"{self.prefix}b:{grant.app_counter}:{day.buckets[0]}"
 
     def keys_in(self, grant: Counted, day: Period, quota: Period | None) -> list[str]:
         """The script's KEYS: app TAT, developer TAT, bandwidth day, quota buckets (newest
@@ -127,7 +127,7 @@ class RedisLimiter:
         keys = [
             f"{prefix}r:{grant.app_counter}",
             f"{prefix}d:{grant.developer_counter}",
-            f"{prefix}b:{grant.app_counter}:{day.buckets[0]}",
+            self._bandwidth_key(grant, day),
         ]
         if quota is not None:
             keys.extend(f"{prefix}q:{grant.app_counter}:{bucket}" for bucket in quota.buckets)
@@ -234,10 +234,12 @@ class RedisLimiter:
 
     def spend_bytes(self, grant: Counted, sent: int, now: float) -> None:
         encoded = self.encoded.get(grant.app_counter)
-        if encoded is not None and encoded.day is grant.limits.calendar.day(now):
-            key = encoded.bandwidth_key
-        else:
-            key = self._bandwidth_key(grant, now)
+        day = grant.limits.calendar.day(now)
+        key = (
+            encoded.bandwidth_key
+            if encoded and encoded.day is day
+            else self._bandwidth_key(grant, day)
+        )
         self.pending[key] = self.pending.get(key, 0) + sent
         if self.down and self.failure == "open":
             self.local.spend_bytes(grant, sent, now)
