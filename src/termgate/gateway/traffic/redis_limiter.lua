@@ -1,18 +1,23 @@
--- The Redis limiter's one script per request (loaded by redis_limiter.py): it reads every
--- counter the request touches, decides, and only if every limit holds stores what it spent,
--- atomically. The decision is gcra.py's `decide` and `gcra` (same order of the limits, same
--- arithmetic, same names), written with locals instead of tables: the script runs once per
--- request inside redis-server, where its tables, its strings and their conversions to numbers
--- cost more than its arithmetic (docs/performance.md, "Redis limits").
--- tests/gateway/test_limits_conformance.py runs one table of cases through both.
+-- The Redis limiter's script (loaded by redis_limiter.py): for each decision it carries, in
+-- order, it reads every counter the request touches, decides, and only if every limit holds
+-- stores what it spent. One call carries the decisions of one event-loop turn of a node; the
+-- whole call is atomic, and a decision sees what the ones before it in the call stored. The
+-- decision is gcra.py's `decide` and `gcra` (same order of the limits, same arithmetic, same
+-- names), written with locals instead of tables: the script runs inside redis-server, where its
+-- tables, its strings and their conversions to numbers cost more than its arithmetic
+-- (docs/performance.md, "Redis limits"). tests/gateway/test_limits_conformance.py runs one
+-- table of cases through both.
 --
--- KEYS: app TAT, developer TAT, bandwidth day, quota buckets (newest first).
--- ARGV[1]: ten integers, each 8 bytes little-endian (one `struct.unpack`, no text to convert):
---       app interval µs, app tolerance µs, developer interval µs, developer tolerance µs
---       (interval 0: no rate), quota (-1: none), bandwidth (-1: none), bandwidth TTL s,
---       then what changes from request to request: quota bucket TTL s, bytes sent since last
---       time, now µs (-1: Redis' own clock).
--- Returns: refused (0 none, 1 app, 2 developer, 3 quota, 4 bandwidth), wait µs, app left,
+-- KEYS: per decision, in order: app TAT, developer TAT, bandwidth day, quota buckets (newest
+--       first).
+-- ARGV[1]: per decision, eleven integers, each 8 bytes little-endian (one `struct.unpack`, no
+--       text to convert): its number of KEYS, app interval µs, app tolerance µs, developer
+--       interval µs, developer tolerance µs (interval 0: no rate), quota (-1: none), bandwidth
+--       (-1: none), bandwidth TTL s, then what changes from request to request: quota bucket
+--       TTL s, bytes sent since last time, now µs (-1: Redis' own clock).
+-- Returns: one string, per decision in order eight integers of 8 bytes little-endian (one
+--          `struct.unpack` again, no reply array for Redis to write and the client to read):
+--          refused (0 none, 1 app, 2 developer, 3 quota, 4 bandwidth), wait µs, app left,
 --          app reset µs, developer left, developer reset µs, quota used, bandwidth used.
 -- Numbers handed to redis.call are written by Redis as %.17g: exact digits for whole numbers
 -- below 2^53 (TATs in µs are about 1.8e15). Stored counters are read with `+ 0`: Lua 5.1's
@@ -34,60 +39,80 @@ local function gcra(limit, tat, now, interval, tolerance)
   return base, 0, ahead - tolerance
 end
 
-local app_interval, app_tolerance, developer_interval, developer_tolerance, quota, bandwidth,
-  bandwidth_ttl, quota_ttl, sent, now = struct.unpack('<i8i8i8i8i8i8i8i8i8i8', ARGV[1])
-if now < 0 then
-  local t = redis.call('TIME')
-  now = t[1] * 1000000 + t[2]
-end
-
--- The quota is named before the bandwidth, both before the rates (4.4), the application's own
--- rate before the developer-wide one (3.3 g).
-local quota_used, today = 0, 0
-if quota >= 0 then
-  today = (redis.call('GET', KEYS[4]) or 0) + 0
-  quota_used = today
-  for i = 5, #KEYS do
-    quota_used = quota_used + (redis.call('GET', KEYS[i]) or 0)
-  end
-  if quota_used >= quota then refused = QUOTA end
-end
-local bandwidth_used = 0
-if sent > 0 then
-  bandwidth_used = redis.call('INCRBY', KEYS[3], sent)
-  -- A new day's key; one that exists already has its TTL.
-  if bandwidth_used == sent then redis.call('EXPIRE', KEYS[3], bandwidth_ttl) end
-elseif bandwidth >= 0 then
-  bandwidth_used = (redis.call('GET', KEYS[3]) or 0) + 0
-end
-if bandwidth >= 0 and bandwidth_used >= bandwidth and refused == ADMITTED then
-  refused = BANDWIDTH
-end
-local app_tat, app_left, app_reset = 0, 0, 0
-if app_interval > 0 then
-  app_tat, app_left, app_reset = gcra(APP_RATE, (redis.call('GET', KEYS[1]) or 0) + 0,
-    now, app_interval, app_tolerance)
-end
-local developer_tat, developer_left, developer_reset = 0, 0, 0
-if developer_interval > 0 then
-  developer_tat, developer_left, developer_reset = gcra(DEVELOPER_RATE,
-    (redis.call('GET', KEYS[2]) or 0) + 0, now, developer_interval, developer_tolerance)
-end
-
--- Admitted: store the new TATs and the unit of quota.
-if refused == ADMITTED then
-  if developer_interval > 0 then
-    redis.call('SET', KEYS[2], developer_tat,
-      'PX', math.ceil(developer_reset / 1000) + 1000)
-  end
-  if app_interval > 0 then
-    redis.call('SET', KEYS[1], app_tat,
-      'PX', math.ceil(app_reset / 1000) + 1000)
-  end
+-- One decision over KEYS[k + 1] .. KEYS[last].
+local function decide(k, last, app_interval, app_tolerance, developer_interval,
+                      developer_tolerance, quota, bandwidth, bandwidth_ttl, quota_ttl, sent, now)
+  refused, wait = ADMITTED, 0
+  -- The quota is named before the bandwidth, both before the rates (4.4), the application's
+  -- own rate before the developer-wide one (3.3 g).
+  local quota_used, today = 0, 0
   if quota >= 0 then
-    quota_used = quota_used + 1
-    redis.call('SET', KEYS[4], today + 1, 'EX', quota_ttl)
+    today = (redis.call('GET', KEYS[k + 4]) or 0) + 0
+    quota_used = today
+    for i = k + 5, last do
+      quota_used = quota_used + (redis.call('GET', KEYS[i]) or 0)
+    end
+    if quota_used >= quota then refused = QUOTA end
   end
+  local bandwidth_used = 0
+  if sent > 0 then
+    bandwidth_used = redis.call('INCRBY', KEYS[k + 3], sent)
+    -- A new day's key; one that exists already has its TTL.
+    if bandwidth_used == sent then redis.call('EXPIRE', KEYS[k + 3], bandwidth_ttl) end
+  elseif bandwidth >= 0 then
+    bandwidth_used = (redis.call('GET', KEYS[k + 3]) or 0) + 0
+  end
+  if bandwidth >= 0 and bandwidth_used >= bandwidth and refused == ADMITTED then
+    refused = BANDWIDTH
+  end
+  local app_tat, app_left, app_reset = 0, 0, 0
+  if app_interval > 0 then
+    app_tat, app_left, app_reset = gcra(APP_RATE, (redis.call('GET', KEYS[k + 1]) or 0) + 0,
+      now, app_interval, app_tolerance)
+  end
+  local developer_tat, developer_left, developer_reset = 0, 0, 0
+  if developer_interval > 0 then
+    developer_tat, developer_left, developer_reset = gcra(DEVELOPER_RATE,
+      (redis.call('GET', KEYS[k + 2]) or 0) + 0, now, developer_interval, developer_tolerance)
+  end
+
+  -- Admitted: store the new TATs and the unit of quota.
+  if refused == ADMITTED then
+    if developer_interval > 0 then
+      redis.call('SET', KEYS[k + 2], developer_tat,
+        'PX', math.ceil(developer_reset / 1000) + 1000)
+    end
+    if app_interval > 0 then
+      redis.call('SET', KEYS[k + 1], app_tat,
+        'PX', math.ceil(app_reset / 1000) + 1000)
+    end
+    if quota >= 0 then
+      quota_used = quota_used + 1
+      redis.call('SET', KEYS[k + 4], today + 1, 'EX', quota_ttl)
+    end
+  end
+  return refused, wait, app_left, app_reset, developer_left, developer_reset, quota_used,
+    bandwidth_used
 end
-return {refused, wait, app_left, app_reset, developer_left, developer_reset, quota_used,
-        bandwidth_used}
+
+local args, answers, position, k = ARGV[1], {}, 1, 0
+local clock = -1
+while position < #args do
+  local keys, app_interval, app_tolerance, developer_interval, developer_tolerance, quota,
+    bandwidth, bandwidth_ttl, quota_ttl, sent, now
+  keys, app_interval, app_tolerance, developer_interval, developer_tolerance, quota, bandwidth,
+    bandwidth_ttl, quota_ttl, sent, now, position =
+      struct.unpack('<i8i8i8i8i8i8i8i8i8i8i8', args, position)
+  if now < 0 then
+    if clock < 0 then
+      local t = redis.call('TIME')
+      clock = t[1] * 1000000 + t[2]
+    end
+    now = clock
+  end
+  answers[#answers + 1] = struct.pack('<i8i8i8i8i8i8i8i8', decide(k, k + keys, app_interval,
+    app_tolerance, developer_interval, developer_tolerance, quota, bandwidth, bandwidth_ttl,
+    quota_ttl, sent, now))
+  k = k + keys
+end
+return table.concat(answers)

@@ -1,27 +1,38 @@
-"""The cluster limiter: counters in Redis, one Lua script per request (clause 4.4 across nodes).
+"""The cluster limiter: counters in Redis, one Lua script call per event-loop turn (clause 4.4
+across nodes).
 
-The script (`redis_limiter.lua`) reads every counter the request touches, decides as
+The script (`redis_limiter.lua`) reads every counter a request touches, decides as
 `gcra.decide` does (the same lines in Lua), and only if every limit holds updates them all,
 atomically: a refused request spends nothing, and two nodes can never both take the last unit.
-One `EVALSHA` per request is the only round trip; after a Redis restart or `SCRIPT FLUSH` the
-`NOSCRIPT` answer is followed by one `EVAL` of the whole script, which loads it again. Redis' own
-clock (`TIME`) drives the rates, so the nodes' clocks need not agree. The commands go over one
-pipelined connection per worker (`redis_wire`: the command is encoded here, by hand).
+The decisions asked for in one event-loop turn go to Redis in one `EVALSHA`, decided in the
+order they were asked, each seeing what the ones before it stored; each request gets its own
+slice of the one answer. That is one round trip per turn, and redis-server's cost per call
+(reading the command, setting up the script) and the client's (the future, the reply) are paid
+once for all of them. After a Redis restart or `SCRIPT FLUSH` the `NOSCRIPT` answer is followed
+by one `EVAL` of the whole script, which loads it again. Redis' own clock (`TIME`) drives the
+rates, so the nodes' clocks need not agree. The commands go over one pipelined connection per
+worker (`redis_wire`: the command is encoded here, by hand).
+
+One call names the keys of several applications: fine on one Redis (the deployment this
+supports, docs/architecture.md), not on a Redis Cluster, whose scripts must keep to one slot.
 
 Bytes sent (clause 3.3 f) are known only after the response; they are added to the
 application's day counter by its next request's script (and by a flush every second for the
 rest), so counting them costs no round trip of its own.
 
 Redis unreachable: `open` falls back to this node's in-process limits (logged once per outage),
-`closed` refuses with 503 (code 50302). Either way Redis is tried again after a second.
+`closed` refuses with 503 (code 50302). Either way Redis is tried again after a second. A call
+that fails fails every decision it carried, each as its own request would have.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import math
 import struct
+from functools import partial
 from importlib.resources import files
 from typing import Literal
 
@@ -29,7 +40,7 @@ from termgate.gateway.traffic.gcra import SECOND_US, UNAVAILABLE, Verdict
 from termgate.gateway.traffic.memory_limiter import MemoryLimiter
 from termgate.gateway.traffic.periods import Period
 from termgate.gateway.traffic.plan_limits import Counted
-from termgate.gateway.traffic.redis_wire import RedisWire, ReplyError, bulk, encode
+from termgate.gateway.traffic.redis_wire import Reply, RedisWire, ReplyError, bulk, encode
 
 log = logging.getLogger(__name__)
 
@@ -37,36 +48,38 @@ RETRY_AFTER_DOWN = 1.0  # seconds before Redis is tried again after a failure
 DAY_SECONDS = 86_400
 BANDWIDTH_TTL = b"%d" % (2 * DAY_SECONDS)
 
-# The script: read the counters, `gcra.decide` in Lua, store what was spent (see the file).
+# The script: per decision, read the counters, `gcra.decide` in Lua, store what was spent.
 SCRIPT = files(__package__).joinpath("redis_limiter.lua").read_text(encoding="utf-8")
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode(), usedforsecurity=False).hexdigest().encode()
 EVALSHA = bulk(b"EVALSHA") + bulk(SCRIPT_SHA)
 EVAL = bulk(b"EVAL") + bulk(SCRIPT.encode())
 OWN_CLOCK = -1  # the script's `now` argument when Redis' clock drives the rates
+ARGUMENTS = 11  # integers per decision in the script's ARGV (see the script)
 CHANGING = struct.Struct("<3q")  # the arguments that change per request: quota TTL, sent, now
+ANSWER = struct.Struct("<8q")  # one decision's answer in the script's reply
 MAX_ENCODED = 100_000  # applications whose encoded call is kept (then it starts afresh)
+# Decisions per call at most: the script holds Redis for all of them (~10 µs each).
+MAX_BATCH = 64
 
 Failure = Literal["open", "closed"]
 
 
-def pack(args: tuple[int, ...]) -> bytes:
-    """The script's integer arguments as its one ARGV: 8 bytes each, little-endian."""
-    return bulk(struct.pack(f"<{len(args)}q", *args))
-
-
 def script_call(head: bytes, keys: list[str], args: tuple[int, ...]) -> bytes:
-    """`EVALSHA sha` (or `EVAL script`: `head`) with the keys and the packed arguments, in RESP."""
+    """`EVALSHA sha` (or `EVAL script`: `head`) for one decision: its keys and its arguments
+    (`ARGUMENTS - 1` integers: all but the key count, which is added here), in RESP."""
     parts = [b"*%d\r\n" % (3 + len(keys) + 1), head, bulk(b"%d" % len(keys))]
     parts.extend(bulk(key.encode()) for key in keys)
-    parts.append(pack(args))
+    parts.append(bulk(struct.pack(f"<{1 + len(args)}q", len(keys), *args)))
     return b"".join(parts)
 
 
 class Encoded:
-    """A grant's script call as far as it is the same from request to request: the keys and the
-    plan's arguments, in RESP, for the day and quota period they were made in."""
+    """A grant's part of a script call as far as it is the same from request to request: its
+    keys in RESP and its first eight arguments packed, for the day and quota period they were
+    made in."""
 
-    __slots__ = ("bandwidth_key", "count", "day", "developer", "limits", "quota", "tail")
+    __slots__ = ("bandwidth_key", "day", "developer", "fixed", "key_count", "keys", "limits")
+    __slots__ += ("quota",)
 
     def __init__(
         self, limiter: RedisLimiter, grant: Counted, day: Period, quota: Period | None
@@ -75,8 +88,12 @@ class Encoded:
         self.developer = grant.developer_counter
         keys = limiter.keys_in(grant, day, quota)
         self.bandwidth_key = keys[2]
+        self.key_count = len(keys)
+        self.keys = b"".join(bulk(key.encode()) for key in keys)
         limits = grant.limits
-        fixed = (
+        self.fixed = struct.pack(
+            "<8q",
+            len(keys),
             limits.app_interval,
             limits.app_tolerance,
             limits.developer_interval,
@@ -85,13 +102,45 @@ class Encoded:
             -1 if limits.bandwidth is None else limits.bandwidth,
             2 * DAY_SECONDS,
         )
-        self.count = b"*%d\r\n" % (3 + len(keys) + 1)
-        parts = [bulk(b"%d" % len(keys))]
-        parts.extend(bulk(key.encode()) for key in keys)
-        # The packed arguments' bulk string, open: the request's three integers close it.
-        parts.append(b"$%d\r\n" % ((len(fixed) + 3) * 8))
-        parts.append(struct.pack(f"<{len(fixed)}q", *fixed))
-        self.tail = b"".join(parts)
+
+
+class Batch:
+    """The decisions of one event-loop turn: one script call, one future per decision."""
+
+    __slots__ = ("arguments", "futures", "key_count", "keys")
+
+    def __init__(self) -> None:
+        self.futures: list[asyncio.Future[bytes]] = []
+        self.keys: list[bytes] = []
+        self.arguments: list[bytes] = []
+        self.key_count = 0
+
+    def add(self, encoded: Encoded, changing: bytes, future: asyncio.Future[bytes]) -> None:
+        self.futures.append(future)
+        self.keys.append(encoded.keys)
+        self.arguments.append(encoded.fixed + changing)
+        self.key_count += encoded.key_count
+
+    def head(self) -> bytes:
+        """The RESP array's header: the command, the script, the key count, keys, ARGV."""
+        return b"*%d\r\n" % (4 + self.key_count)
+
+    def tail(self) -> bytes:
+        """Everything after the script: the key count, the keys, the packed arguments."""
+        arguments = b"".join(self.arguments)
+        keys = b"".join(self.keys)
+        return b"$%d\r\n%d\r\n%s$%d\r\n%s\r\n" % (
+            len(b"%d" % self.key_count),
+            self.key_count,
+            keys,
+            len(arguments),
+            arguments,
+        )
+
+    def fail(self, error: BaseException) -> None:
+        for future in self.futures:
+            if not future.done():  # its caller may have been cancelled
+                future.set_exception(error)
 
 
 class RedisLimiter:
@@ -113,6 +162,7 @@ class RedisLimiter:
         self.pending: dict[str, int] = {}  # bandwidth key → bytes not yet in Redis
         self.last: dict[str, Verdict] = {}  # app counter → last verdict (headers of refusals)
         self.encoded: dict[str, Encoded] = {}  # app counter → its call, made once a period
+        self.batch: Batch | None = None  # the decisions of this loop turn, not yet sent
         # False: the caller's `now` drives the rates instead of Redis' clock (the conformance
         # test pins the instant so both backends decide the same case).
         self.own_clock = True
@@ -167,9 +217,8 @@ class RedisLimiter:
             quota_ttl = math.ceil(quota.ends - now) + quota.seconds + DAY_SECONDS
         sent = self.pending.pop(bandwidth_key, 0)
         moment = OWN_CLOCK if self.own_clock else int(now * SECOND_US)
-        changing = CHANGING.pack(quota_ttl, sent, moment) + b"\r\n"
         try:
-            answer = await self._run_script(encoded, changing)
+            answer = await self._decide(encoded, CHANGING.pack(quota_ttl, sent, moment))
         except (TimeoutError, ReplyError, OSError) as error:
             self.errors += 1
             if sent:
@@ -189,26 +238,61 @@ class RedisLimiter:
             verdict.developer_reset,
             verdict.quota_used,
             verdict.bandwidth_used,
-        ) = answer
+        ) = ANSWER.unpack(answer)
         self.last[grant.app_counter] = verdict
         return verdict
 
-    async def _run_script(self, encoded: Encoded, changing: bytes) -> list[int]:
+    async def _decide(self, encoded: Encoded, changing: bytes) -> bytes:
+        """This decision's part of the answer of the turn's script call."""
         client = self.client
         connection = client.connection
         if connection is None or connection.closed:
             connection = await client.connect()
-        answer = await connection.send(
-            b"%s%s%s%s" % (encoded.count, EVALSHA, encoded.tail, changing)
-        )
-        if isinstance(answer, ReplyError):
-            if not str(answer).startswith("NOSCRIPT"):
-                raise answer
-            # Redis restarted or its scripts were flushed: EVAL runs the script and caches it.
-            answer = await client.call(b"%s%s%s%s" % (encoded.count, EVAL, encoded.tail, changing))
-        if not isinstance(answer, list) or len(answer) != 8:
-            raise ConnectionError(f"the limiter's script answered {answer!r:.80}")
-        return answer  # type: ignore[return-value]
+        future: asyncio.Future[bytes] = connection.loop.create_future()
+        batch = self.batch
+        if batch is None:
+            batch = self.batch = Batch()
+            connection.loop.call_soon(self._send, batch)
+        batch.add(encoded, changing, future)
+        if len(batch.futures) >= MAX_BATCH:
+            self.batch = None  # the next decision opens a call of its own
+        return await future
+
+    def _send(self, batch: Batch) -> None:
+        """The turn's decisions, in one `EVALSHA`."""
+        if self.batch is batch:
+            self.batch = None
+        connection = self.client.connection
+        if connection is None or connection.closed:
+            batch.fail(ConnectionError("the connection to Redis is closed"))
+            return
+        head, tail = batch.head(), batch.tail()
+        answer = connection.send(b"%s%s%s" % (head, EVALSHA, tail))
+        answer.add_done_callback(partial(self._answered, batch, head + EVAL + tail))
+
+    def _answered(self, batch: Batch, load: bytes | None, answer: asyncio.Future[Reply]) -> None:
+        """Each decision its slice of the answer, or the call's failure. `load`: the call as
+        `EVAL`, for a Redis that answered `NOSCRIPT` (restarted, or its scripts flushed)."""
+        error = answer.exception()
+        if error is None:
+            reply = answer.result()
+            if isinstance(reply, ReplyError):
+                connection = self.client.connection
+                if load is not None and str(reply).startswith("NOSCRIPT") and connection:
+                    # EVAL runs the script and caches it.
+                    again = connection.send(load)
+                    again.add_done_callback(partial(self._answered, batch, None))
+                    return
+                error = reply
+            elif not isinstance(reply, bytes) or len(reply) != ANSWER.size * len(batch.futures):
+                error = ConnectionError(f"the limiter's script answered {reply!r:.80}")
+            else:
+                size = ANSWER.size
+                for index, future in enumerate(batch.futures):
+                    if not future.done():  # its caller may have been cancelled
+                        future.set_result(reply[index * size : (index + 1) * size])
+                return
+        batch.fail(error)
 
     def _went_down(self, error: BaseException, now: float) -> None:
         self.down_until = now + RETRY_AFTER_DOWN
