@@ -73,12 +73,15 @@ def start_redis_gateway(
     return redis_port
 
 
-def script_usec(port: int) -> float:
-    """The script's own time per call in the redis-server (`INFO commandstats`, wall clock)."""
+def script_stats(port: int) -> tuple[float, int]:
+    """The script's own time per call in the redis-server (`INFO commandstats`, wall clock) and
+    its calls (`EVALSHA` and `EVAL`) so far."""
     client = redis.Redis(port=port)
     commands = client.info("commandstats")
     client.close()
-    return float(commands.get("cmdstat_evalsha", {}).get("usec_per_call", 0.0))
+    evalsha = commands.get("cmdstat_evalsha", {})
+    calls = int(evalsha.get("calls", 0)) + int(commands.get("cmdstat_eval", {}).get("calls", 0))
+    return float(evalsha.get("usec_per_call", 0.0)), calls
 
 
 def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str, object]:
@@ -119,6 +122,8 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
     figures: dict[str, dict[str, list[float]]] = {
         name: {"rps": [], "proxy_us": [], "redis_us": [], "p99_ms": []} for name in TARGETS
     }
+    # Requests each Redis gateway served in all (warm-up included), for decisions per call.
+    served = dict.fromkeys(redis_ports, 0)
 
     def load(name: str, seconds: float) -> None:
         server = servers.get(name)
@@ -133,6 +138,8 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
             cpus="0",
         )
         per_request = 1e6 / max(result.requests, 1)
+        if name in served:
+            served[name] += result.requests
         entry = figures[name]
         entry["rps"].append(result.rps)
         entry["p99_ms"].append(result.p99_ms)
@@ -170,15 +177,21 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
             f"gateway CPU {entry['proxy_us']:5.1f}  redis-server {entry['redis_us']:5.1f} µs/req  "
             f"p99 {entry['p99_ms']:.1f} ms"
         )
-    servers_did = {name: script_usec(port) for name, port in redis_ports.items()}
-    for name, usec in servers_did.items():
-        console.print(f"{name}: the script {usec:.2f} µs per call (INFO commandstats)")
+    servers_did = {name: script_stats(port) for name, port in redis_ports.items()}
+    for name, (usec, calls) in servers_did.items():
+        console.print(
+            f"{name}: the script {usec:.2f} µs per call (INFO commandstats), "
+            f"{served[name] / max(calls, 1):.2f} decisions per call"
+        )
     load_average = " ".join(f"{value:.1f}" for value in os.getloadavg())
     console.print(f"load average {load_average}")
     return {
         "summary": summary,
         "rounds": figures,
-        "script_usec_per_call": servers_did,
+        "script_usec_per_call": {name: usec for name, (usec, _) in servers_did.items()},
+        "decisions_per_call": {
+            name: served[name] / max(calls, 1) for name, (_, calls) in servers_did.items()
+        },
         "load": load_average,
     }
 

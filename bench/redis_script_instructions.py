@@ -8,7 +8,14 @@ once with 3N calls of the bench plan (rate, quota and bandwidth, none biting, by
 time), one call at a time as the gateway sends them under load; the difference divided by 2N is
 the cost of one call, start-up and shutdown cancelled out. User-space instructions only (the
 socket system calls are the kernel's). "Before" is a script with ten decimal ARGV (26c2d5b and
-earlier), "after" this checkout's (one ARGV of packed integers).
+earlier), one ARGV of ten packed integers (to e971839), or this checkout's.
+
+    uv run python bench/redis_script_instructions.py --before ../before/src --batch 10
+    uv run python bench/redis_script_instructions.py --before ../before/src --batch 10 --apps 10
+
+`--batch N`: N decisions per call for a script that takes several (then the figure is per
+decision), of `--apps` applications in turn (1: all of one application, the best case for the
+script, which reads and writes each key once a call; N: every decision its own keys).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import struct
 import shutil
 import socket
 import subprocess
@@ -24,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from termgate.gateway.traffic.redis_limiter import SCRIPT, script_call
+from termgate.gateway.traffic.redis_limiter import SCRIPT
 from termgate.gateway.traffic.redis_wire import RedisWire, bulk, encode
 
 KEYS = ["tg:r:app", "tg:d:dev", "tg:b:app:20261129", "tg:q:app:202611"]
@@ -45,23 +53,43 @@ def decimal_call(sha: bytes) -> bytes:
     return encode(b"EVALSHA", sha, b"%d" % len(KEYS), *keys, *(b"%d" % arg for arg in BEFORE))
 
 
-async def drive(port: int, script: str, calls: int) -> None:
+def batch_call(sha: bytes, batch: int, apps: int) -> bytes:
+    """One call of this checkout's script with `batch` decisions of `apps` applications."""
+    keys: list[str] = []
+    packed = b""
+    for number in range(batch):
+        app = number % apps
+        keys += [key.replace(":app", f":app{app}").replace(":dev", f":dev{app}") for key in KEYS]
+        packed += struct.pack("<11q", len(KEYS), *AFTER)
+    parts = [b"*%d\r\n" % (4 + len(keys)), bulk(b"EVALSHA"), bulk(sha), bulk(b"%d" % len(keys))]
+    parts += [bulk(key.encode()) for key in keys]
+    parts.append(bulk(packed))
+    return b"".join(parts)
+
+
+async def drive(port: int, script: str, calls: int, batch: int, apps: int) -> None:
     wire = RedisWire(f"redis://127.0.0.1:{port}/0", timeout=60)
     sha = await wire.call(encode(b"SCRIPT", b"LOAD", script.encode()))
     assert isinstance(sha, bytes)
-    if "struct.unpack" in script:
-        command = script_call(bulk(b"EVALSHA") + bulk(sha), KEYS, AFTER)
+    if "struct.pack(" in script:  # several decisions a call, the answer packed
+        command = batch_call(sha, batch, apps)
+    elif "struct.unpack" in script:
+        # One decision, ten packed integers (no key count): encoded as that script expects.
+        parts = [b"*%d\r\n" % (4 + len(KEYS)), bulk(b"EVALSHA"), bulk(sha), bulk(b"4")]
+        parts += [bulk(key.encode()) for key in KEYS]
+        command = b"".join([*parts, bulk(struct.pack("<10q", *AFTER))])
     else:
         command = decimal_call(sha)
     answer = await wire.call(command)
-    assert isinstance(answer, list), answer
-    assert answer[0] == 0, answer
+    first = struct.unpack_from("<q", answer) if isinstance(answer, bytes) else answer
+    assert isinstance(first, list | tuple), answer
+    assert first[0] == 0, answer
     for _ in range(calls - 1):
         await wire.call(command)
     await wire.aclose()
 
 
-def instructions(script: str, calls: int, scratch: Path) -> int:
+def instructions(script: str, calls: int, scratch: Path, batch: int, apps: int) -> int:
     port = free_port()
     out = scratch / f"callgrind.{port}"
     server = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
@@ -76,7 +104,7 @@ def instructions(script: str, calls: int, scratch: Path) -> int:
                 break
             except OSError:
                 time.sleep(0.1)
-        asyncio.run(drive(port, script, calls))
+        asyncio.run(drive(port, script, calls, batch, apps))
     finally:
         process.terminate()
         process.wait(120)
@@ -89,6 +117,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--before", type=Path, required=True, help="src folder of the 'before'")
     parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=1, help="decisions per call (this script)")
+    parser.add_argument("--apps", type=int, default=1, help="applications in a call")
     options = parser.parse_args()
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed")
@@ -96,10 +126,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         scratch = Path(directory)
         for name, script in (("before", before.read_text()), ("after", SCRIPT)):
-            few = instructions(script, options.calls, scratch)
-            many = instructions(script, 3 * options.calls, scratch)
+            batch = options.batch if "struct.pack(" in script else 1
+            few = instructions(script, options.calls, scratch, batch, options.apps)
+            many = instructions(script, 3 * options.calls, scratch, batch, options.apps)
             per_call = (many - few) / (2 * options.calls)
-            print(f"{name:<7} {per_call:>10,.0f} instructions per EVALSHA", flush=True)
+            print(
+                f"{name:<7} {per_call:>10,.0f} instructions per EVALSHA, {batch} decisions: "
+                f"{per_call / batch:,.0f} per decision",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -26,6 +26,63 @@
 local ADMITTED, APP_RATE, DEVELOPER_RATE, QUOTA, BANDWIDTH = 0, 1, 2, 3, 4
 local refused, wait = ADMITTED, 0
 
+local args = ARGV[1]
+-- Bytes per decision in ARGV[1]: a call of one decision has nothing to share between decisions.
+local DECISION = 88
+
+-- The counters a call of several decisions has read or set, by key: a later decision on the
+-- same key (the same application, developer or day in one call) reads its value here, and each
+-- key is written to Redis once, at the end, with its last value and expiry: the same state as
+-- after one call per decision, for fewer `redis.call`s. A call of one decision reads and writes
+-- Redis directly (the tables would cost more than they save).
+local read, store, add, written, unit, value, ttl, added
+
+if #args == DECISION then
+  read = function(key)
+    return (redis.call('GET', key) or 0) + 0
+  end
+  store = function(key, number, expiry_unit, expiry)
+    redis.call('SET', key, number, expiry_unit, expiry)
+  end
+  add = function(key, sent, expiry)
+    local total = redis.call('INCRBY', key, sent)
+    -- A new day's key; one that exists already has its TTL.
+    if total == sent then redis.call('EXPIRE', key, expiry) end
+    return total
+  end
+else
+  value, unit, ttl, written, added = {}, {}, {}, {}, {}
+  read = function(key)
+    local found = value[key]
+    if found == nil then
+      found = (redis.call('GET', key) or 0) + 0
+      value[key] = found
+    end
+    return found
+  end
+  store = function(key, number, expiry_unit, expiry)
+    if unit[key] == nil then written[#written + 1] = key end
+    value[key], unit[key], ttl[key] = number, expiry_unit, expiry
+  end
+  add = function(key, sent, expiry)
+    local total = value[key]
+    if total == nil then
+      total = redis.call('INCRBY', key, sent)
+      if total == sent then redis.call('EXPIRE', key, expiry) end
+    else
+      -- Added by one INCRBY at the end (the first one gave the key its TTL).
+      total = total + sent
+      added[key] = (added[key] or 0) + sent
+      if unit[key] == nil then
+        written[#written + 1] = key
+        unit[key], ttl[key] = false, expiry
+      end
+    end
+    value[key] = total
+    return total
+  end
+end
+
 -- One rate: the new TAT (the old one if refused), units left, µs to whole again or to wait.
 local function gcra(limit, tat, now, interval, tolerance)
   local base = math.max(tat, now)
@@ -47,56 +104,51 @@ local function decide(k, last, app_interval, app_tolerance, developer_interval,
   -- own rate before the developer-wide one (3.3 g).
   local quota_used, today = 0, 0
   if quota >= 0 then
-    today = (redis.call('GET', KEYS[k + 4]) or 0) + 0
+    today = read(KEYS[k + 4])
     quota_used = today
     for i = k + 5, last do
-      quota_used = quota_used + (redis.call('GET', KEYS[i]) or 0)
+      quota_used = quota_used + read(KEYS[i])
     end
     if quota_used >= quota then refused = QUOTA end
   end
   local bandwidth_used = 0
   if sent > 0 then
-    bandwidth_used = redis.call('INCRBY', KEYS[k + 3], sent)
-    -- A new day's key; one that exists already has its TTL.
-    if bandwidth_used == sent then redis.call('EXPIRE', KEYS[k + 3], bandwidth_ttl) end
+    bandwidth_used = add(KEYS[k + 3], sent, bandwidth_ttl)
   elseif bandwidth >= 0 then
-    bandwidth_used = (redis.call('GET', KEYS[k + 3]) or 0) + 0
+    bandwidth_used = read(KEYS[k + 3])
   end
   if bandwidth >= 0 and bandwidth_used >= bandwidth and refused == ADMITTED then
     refused = BANDWIDTH
   end
   local app_tat, app_left, app_reset = 0, 0, 0
   if app_interval > 0 then
-    app_tat, app_left, app_reset = gcra(APP_RATE, (redis.call('GET', KEYS[k + 1]) or 0) + 0,
-      now, app_interval, app_tolerance)
+    app_tat, app_left, app_reset = gcra(APP_RATE, read(KEYS[k + 1]), now, app_interval,
+      app_tolerance)
   end
   local developer_tat, developer_left, developer_reset = 0, 0, 0
   if developer_interval > 0 then
-    developer_tat, developer_left, developer_reset = gcra(DEVELOPER_RATE,
-      (redis.call('GET', KEYS[k + 2]) or 0) + 0, now, developer_interval, developer_tolerance)
+    developer_tat, developer_left, developer_reset = gcra(DEVELOPER_RATE, read(KEYS[k + 2]),
+      now, developer_interval, developer_tolerance)
   end
 
-  -- Admitted: store the new TATs and the unit of quota.
+  -- Admitted: the new TATs and the unit of quota.
   if refused == ADMITTED then
     if developer_interval > 0 then
-      redis.call('SET', KEYS[k + 2], developer_tat,
-        'PX', math.ceil(developer_reset / 1000) + 1000)
+      store(KEYS[k + 2], developer_tat, 'PX', math.ceil(developer_reset / 1000) + 1000)
     end
     if app_interval > 0 then
-      redis.call('SET', KEYS[k + 1], app_tat,
-        'PX', math.ceil(app_reset / 1000) + 1000)
+      store(KEYS[k + 1], app_tat, 'PX', math.ceil(app_reset / 1000) + 1000)
     end
     if quota >= 0 then
       quota_used = quota_used + 1
-      redis.call('SET', KEYS[k + 4], today + 1, 'EX', quota_ttl)
+      store(KEYS[k + 4], today + 1, 'EX', quota_ttl)
     end
   end
   return refused, wait, app_left, app_reset, developer_left, developer_reset, quota_used,
     bandwidth_used
 end
 
-local args, answers, position, k = ARGV[1], {}, 1, 0
-local clock = -1
+local answers, position, k, clock = {}, 1, 0, -1
 while position < #args do
   local keys, app_interval, app_tolerance, developer_interval, developer_tolerance, quota,
     bandwidth, bandwidth_ttl, quota_ttl, sent, now
@@ -114,5 +166,16 @@ while position < #args do
     app_tolerance, developer_interval, developer_tolerance, quota, bandwidth, bandwidth_ttl,
     quota_ttl, sent, now))
   k = k + keys
+end
+
+-- A call of several decisions: each key written once, in the order first written.
+for i = 1, written and #written or 0 do
+  local key = written[i]
+  if unit[key] then
+    redis.call('SET', key, value[key], unit[key], ttl[key])
+  else
+    local total = added[key]
+    if redis.call('INCRBY', key, total) == total then redis.call('EXPIRE', key, ttl[key]) end
+  end
 end
 return table.concat(answers)
