@@ -23,9 +23,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import struct
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile

@@ -32,7 +32,6 @@ import hashlib
 import logging
 import math
 import struct
-from functools import partial
 from importlib.resources import files
 from typing import Literal
 
@@ -40,7 +39,14 @@ from termgate.gateway.traffic.gcra import SECOND_US, UNAVAILABLE, Verdict
 from termgate.gateway.traffic.memory_limiter import MemoryLimiter
 from termgate.gateway.traffic.periods import Period
 from termgate.gateway.traffic.plan_limits import Counted
-from termgate.gateway.traffic.redis_wire import Reply, RedisWire, ReplyError, bulk, encode
+from termgate.gateway.traffic.redis_wire import (
+    RedisWire,
+    Reply,
+    ReplyError,
+    RespConnection,
+    bulk,
+    encode,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +84,16 @@ class Encoded:
     keys in RESP and its first eight arguments packed, for the day and quota period they were
     made in."""
 
-    __slots__ = ("bandwidth_key", "day", "developer", "fixed", "key_count", "keys", "limits")
-    __slots__ += ("quota",)
+    __slots__ = (
+        "bandwidth_key",
+        "day",
+        "developer",
+        "fixed",
+        "key_count",
+        "keys",
+        "limits",
+        "quota",
+    )
 
     def __init__(
         self, limiter: RedisLimiter, grant: Counted, day: Period, quota: Period | None
@@ -105,15 +119,19 @@ class Encoded:
 
 
 class Batch:
-    """The decisions of one event-loop turn: one script call, one future per decision."""
+    """The decisions of one event-loop turn: one script call, one future per decision. It
+    receives the call's reply itself (`redis_wire.Receiver`) and hands each decision its slice
+    at once, or the call's failure to every one."""
 
-    __slots__ = ("arguments", "futures", "key_count", "keys")
+    __slots__ = ("arguments", "connection", "futures", "key_count", "keys", "load")
 
     def __init__(self) -> None:
         self.futures: list[asyncio.Future[bytes]] = []
         self.keys: list[bytes] = []
         self.arguments: list[bytes] = []
         self.key_count = 0
+        self.connection: RespConnection | None = None
+        self.load: bytes | None = None  # the call as `EVAL`, for a Redis without the script
 
     def add(self, encoded: Encoded, changing: bytes, future: asyncio.Future[bytes]) -> None:
         self.futures.append(future)
@@ -121,26 +139,44 @@ class Batch:
         self.arguments.append(encoded.fixed + changing)
         self.key_count += encoded.key_count
 
-    def head(self) -> bytes:
-        """The RESP array's header: the command, the script, the key count, keys, ARGV."""
-        return b"*%d\r\n" % (4 + self.key_count)
-
-    def tail(self) -> bytes:
-        """Everything after the script: the key count, the keys, the packed arguments."""
+    def send(self, connection: RespConnection) -> None:
+        """The call, as `EVALSHA` (`EVAL` only if Redis answers `NOSCRIPT`)."""
         arguments = b"".join(self.arguments)
-        keys = b"".join(self.keys)
-        return b"$%d\r\n%d\r\n%s$%d\r\n%s\r\n" % (
-            len(b"%d" % self.key_count),
-            self.key_count,
-            keys,
+        count = b"%d" % self.key_count
+        tail = b"$%d\r\n%s\r\n%s$%d\r\n%s\r\n" % (
+            len(count),
+            count,
+            b"".join(self.keys),
             len(arguments),
             arguments,
         )
+        head = b"*%d\r\n" % (4 + self.key_count)
+        self.connection, self.load = connection, head + EVAL + tail
+        connection.send_now(head + EVALSHA + tail, self)
 
-    def fail(self, error: BaseException) -> None:
-        for future in self.futures:
+    def done(self) -> bool:
+        return False  # every reply is handed on, even when all its callers were cancelled
+
+    def set_result(self, reply: Reply, /) -> None:
+        if isinstance(reply, ReplyError):
+            load, self.load = self.load, None
+            if load is not None and str(reply).startswith("NOSCRIPT") and self.connection:
+                self.connection.send_now(load, self)  # EVAL runs the script and caches it
+            else:
+                self.set_exception(reply)
+            return
+        if not isinstance(reply, bytes) or len(reply) != ANSWER.size * len(self.futures):
+            self.set_exception(ConnectionError(f"the limiter's script answered {reply!r:.80}"))
+            return
+        size = ANSWER.size
+        for index, future in enumerate(self.futures):
             if not future.done():  # its caller may have been cancelled
-                future.set_exception(error)
+                future.set_result(reply[index * size : (index + 1) * size])
+
+    def set_exception(self, exception: BaseException, /) -> None:
+        for future in self.futures:
+            if not future.done():
+                future.set_exception(exception)
 
 
 class RedisLimiter:
@@ -259,40 +295,14 @@ class RedisLimiter:
         return await future
 
     def _send(self, batch: Batch) -> None:
-        """The turn's decisions, in one `EVALSHA`."""
+        """The turn's decisions, in one script call."""
         if self.batch is batch:
             self.batch = None
         connection = self.client.connection
         if connection is None or connection.closed:
-            batch.fail(ConnectionError("the connection to Redis is closed"))
+            batch.set_exception(ConnectionError("the connection to Redis is closed"))
             return
-        head, tail = batch.head(), batch.tail()
-        answer = connection.send(b"%s%s%s" % (head, EVALSHA, tail))
-        answer.add_done_callback(partial(self._answered, batch, head + EVAL + tail))
-
-    def _answered(self, batch: Batch, load: bytes | None, answer: asyncio.Future[Reply]) -> None:
-        """Each decision its slice of the answer, or the call's failure. `load`: the call as
-        `EVAL`, for a Redis that answered `NOSCRIPT` (restarted, or its scripts flushed)."""
-        error = answer.exception()
-        if error is None:
-            reply = answer.result()
-            if isinstance(reply, ReplyError):
-                connection = self.client.connection
-                if load is not None and str(reply).startswith("NOSCRIPT") and connection:
-                    # EVAL runs the script and caches it.
-                    again = connection.send(load)
-                    again.add_done_callback(partial(self._answered, batch, None))
-                    return
-                error = reply
-            elif not isinstance(reply, bytes) or len(reply) != ANSWER.size * len(batch.futures):
-                error = ConnectionError(f"the limiter's script answered {reply!r:.80}")
-            else:
-                size = ANSWER.size
-                for index, future in enumerate(batch.futures):
-                    if not future.done():  # its caller may have been cancelled
-                        future.set_result(reply[index * size : (index + 1) * size])
-                return
-        batch.fail(error)
+        batch.send(connection)
 
     def _went_down(self, error: BaseException, now: float) -> None:
         self.down_until = now + RETRY_AFTER_DOWN

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, Protocol, TypeAlias
 
 from redis.connection import parse_url
 
@@ -34,11 +34,22 @@ class ReplyError(Exception):
 Reply: TypeAlias = int | bytes | ReplyError | list["Reply"] | None
 
 
+class Receiver(Protocol):
+    """What gets a command's reply: a future, or an object that hands it on at once."""
+
+    def done(self) -> bool: ...
+
+    def set_result(self, result: Reply, /) -> None: ...
+
+    def set_exception(self, exception: BaseException, /) -> None: ...
+
+
 class _Incomplete:
     """More bytes are needed before the reply can be read."""
 
 
 INCOMPLETE: Final = _Incomplete()
+
 
 def encode(*parts: bytes) -> bytes:
     """One command in RESP: an array of bulk strings."""
@@ -103,7 +114,7 @@ class RespConnection(asyncio.Protocol):
         self.timeout = timeout
         self.transport: asyncio.Transport | None = None
         self.buffer = b""
-        self.waiting: deque[tuple[asyncio.Future[Reply], float]] = deque()
+        self.waiting: deque[tuple[Receiver, float]] = deque()
         self.outgoing: list[bytes] = []  # commands of this loop turn, not yet written
         self.watch: asyncio.TimerHandle | None = None
         self.closed = False
@@ -126,6 +137,19 @@ class RespConnection(asyncio.Protocol):
         if self.watch is None:
             self.watch = self.loop.call_at(deadline, self._check_deadline)
         return future
+
+    def send_now(self, command: bytes, receiver: Receiver) -> None:
+        """Write `command` now, after what this loop turn queued before it; `receiver` gets its
+        reply (for a caller that is already at the end of the turn: no second turn to wait)."""
+        if self.closed or self.transport is None:
+            receiver.set_exception(ConnectionError("the connection to Redis is closed"))
+            return
+        deadline = self.loop.time() + self.timeout
+        self.waiting.append((receiver, deadline))
+        self.outgoing.append(command)
+        self._flush()
+        if self.watch is None:
+            self.watch = self.loop.call_at(deadline, self._check_deadline)
 
     def _flush(self) -> None:
         """Write the commands of one event-loop turn at once: one send here, one read and one
