@@ -54,13 +54,17 @@ def decimal_call(sha: bytes) -> bytes:
 
 
 def batch_call(sha: bytes, batch: int, apps: int) -> bytes:
-    """One call of this checkout's script with `batch` decisions of `apps` applications."""
+    """One call of this checkout's script with `batch` decisions of `apps` applications (each
+    application's keys in KEYS once)."""
     keys: list[str] = []
     packed = b""
     for number in range(batch):
         app = number % apps
-        keys += [key.replace(":app", f":app{app}").replace(":dev", f":dev{app}") for key in KEYS]
-        packed += struct.pack("<11q", len(KEYS), *AFTER)
+        if number < apps:
+            keys += [
+                key.replace(":app", f":app{app}").replace(":dev", f":dev{app}") for key in KEYS
+            ]
+        packed += struct.pack("<12q", len(KEYS), *AFTER, app * len(KEYS))
     parts = [b"*%d\r\n" % (4 + len(keys)), bulk(b"EVALSHA"), bulk(sha), bulk(b"%d" % len(keys))]
     parts += [bulk(key.encode()) for key in keys]
     parts.append(bulk(packed))

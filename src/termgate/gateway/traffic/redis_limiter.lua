@@ -8,13 +8,14 @@
 -- (docs/performance.md, "Redis limits"). tests/gateway/test_limits_conformance.py runs one
 -- table of cases through both.
 --
--- KEYS: per decision, in order: app TAT, developer TAT, bandwidth day, quota buckets (newest
---       first).
--- ARGV[1]: per decision, eleven integers, each 8 bytes little-endian (one `struct.unpack`, no
+-- KEYS: per application of the call (once however many of its decisions the call carries):
+--       app TAT, developer TAT, bandwidth day, quota buckets (newest first).
+-- ARGV[1]: per decision, twelve integers, each 8 bytes little-endian (one `struct.unpack`, no
 --       text to convert): its number of KEYS, app interval µs, app tolerance µs, developer
 --       interval µs, developer tolerance µs (interval 0: no rate), quota (-1: none), bandwidth
 --       (-1: none), bandwidth TTL s, then what changes from request to request: quota bucket
---       TTL s, bytes sent since last time, now µs (-1: Redis' own clock).
+--       TTL s, bytes sent since last time, now µs (-1: Redis' own clock), and where its KEYS
+--       start (0: at KEYS[1]).
 -- Returns: one string, per decision in order eight integers of 8 bytes little-endian (one
 --          `struct.unpack` again, no reply array for Redis to write and the client to read):
 --          refused (0 none, 1 app, 2 developer, 3 quota, 4 bandwidth), wait µs, app left,
@@ -28,7 +29,7 @@ local refused, wait = ADMITTED, 0
 
 local args = ARGV[1]
 -- Bytes per decision in ARGV[1]: a call of one decision has nothing to share between decisions.
-local DECISION = 88
+local DECISION = 96
 
 -- The counters a call of several decisions has read or set, by key: a later decision on the
 -- same key (the same application, developer or day in one call) reads its value here, and each
@@ -148,13 +149,13 @@ local function decide(k, last, app_interval, app_tolerance, developer_interval,
     bandwidth_used
 end
 
-local answers, position, k, clock = {}, 1, 0, -1
+local answers, position, clock = {}, 1, -1
 while position < #args do
   local keys, app_interval, app_tolerance, developer_interval, developer_tolerance, quota,
-    bandwidth, bandwidth_ttl, quota_ttl, sent, now
+    bandwidth, bandwidth_ttl, quota_ttl, sent, now, k
   keys, app_interval, app_tolerance, developer_interval, developer_tolerance, quota, bandwidth,
-    bandwidth_ttl, quota_ttl, sent, now, position =
-      struct.unpack('<i8i8i8i8i8i8i8i8i8i8i8', args, position)
+    bandwidth_ttl, quota_ttl, sent, now, k, position =
+      struct.unpack('<i8i8i8i8i8i8i8i8i8i8i8i8', args, position)
   if now < 0 then
     if clock < 0 then
       local t = redis.call('TIME')
@@ -165,7 +166,6 @@ while position < #args do
   answers[#answers + 1] = struct.pack('<i8i8i8i8i8i8i8i8', decide(k, k + keys, app_interval,
     app_tolerance, developer_interval, developer_tolerance, quota, bandwidth, bandwidth_ttl,
     quota_ttl, sent, now))
-  k = k + keys
 end
 
 -- A call of several decisions: each key written once, in the order first written.

@@ -60,8 +60,8 @@ SCRIPT_SHA = hashlib.sha1(SCRIPT.encode(), usedforsecurity=False).hexdigest().en
 EVALSHA = bulk(b"EVALSHA") + bulk(SCRIPT_SHA)
 EVAL = bulk(b"EVAL") + bulk(SCRIPT.encode())
 OWN_CLOCK = -1  # the script's `now` argument when Redis' clock drives the rates
-ARGUMENTS = 11  # integers per decision in the script's ARGV (see the script)
-CHANGING = struct.Struct("<3q")  # the arguments that change per request: quota TTL, sent, now
+# The arguments that change per request: quota TTL, bytes sent, now, where its keys start.
+CHANGING = struct.Struct("<4q")
 ANSWER = struct.Struct("<8q")  # one decision's answer in the script's reply
 MAX_ENCODED = 100_000  # applications whose encoded call is kept (then it starts afresh)
 # Decisions per call at most: the script holds Redis for all of them (~10 µs each).
@@ -71,11 +71,11 @@ Failure = Literal["open", "closed"]
 
 
 def script_call(head: bytes, keys: list[str], args: tuple[int, ...]) -> bytes:
-    """`EVALSHA sha` (or `EVAL script`: `head`) for one decision: its keys and its arguments
-    (`ARGUMENTS - 1` integers: all but the key count, which is added here), in RESP."""
+    """`EVALSHA sha` (or `EVAL script`: `head`) for one decision: its keys and its ten
+    arguments (the key count and the keys' start are added here), in RESP."""
     parts = [b"*%d\r\n" % (3 + len(keys) + 1), head, bulk(b"%d" % len(keys))]
     parts.extend(bulk(key.encode()) for key in keys)
-    parts.append(bulk(struct.pack(f"<{1 + len(args)}q", len(keys), *args)))
+    parts.append(bulk(struct.pack(f"<{2 + len(args)}q", len(keys), *args, 0)))
     return b"".join(parts)
 
 
@@ -123,21 +123,28 @@ class Batch:
     receives the call's reply itself (`redis_wire.Receiver`) and hands each decision its slice
     at once, or the call's failure to every one."""
 
-    __slots__ = ("arguments", "connection", "futures", "key_count", "keys", "load")
+    __slots__ = ("arguments", "connection", "futures", "key_count", "keys", "load", "starts")
 
     def __init__(self) -> None:
         self.futures: list[asyncio.Future[bytes]] = []
         self.keys: list[bytes] = []
+        self.starts: dict[Encoded, int] = {}  # a grant's keys → where they start in KEYS
         self.arguments: list[bytes] = []
         self.key_count = 0
         self.connection: RespConnection | None = None
         self.load: bytes | None = None  # the call as `EVAL`, for a Redis without the script
 
-    def add(self, encoded: Encoded, changing: bytes, future: asyncio.Future[bytes]) -> None:
+    def add(
+        self, encoded: Encoded, quota_ttl: int, sent: int, now: int, future: asyncio.Future[bytes]
+    ) -> None:
+        """A decision; its application's keys go in once (Redis reads fewer, smaller KEYS)."""
         self.futures.append(future)
-        self.keys.append(encoded.keys)
-        self.arguments.append(encoded.fixed + changing)
-        self.key_count += encoded.key_count
+        start = self.starts.get(encoded)
+        if start is None:
+            start = self.starts[encoded] = self.key_count
+            self.keys.append(encoded.keys)
+            self.key_count += encoded.key_count
+        self.arguments.append(encoded.fixed + CHANGING.pack(quota_ttl, sent, now, start))
 
     def send(self, connection: RespConnection) -> None:
         """The call, as `EVALSHA` (`EVAL` only if Redis answers `NOSCRIPT`)."""
@@ -254,7 +261,7 @@ class RedisLimiter:
         sent = self.pending.pop(bandwidth_key, 0)
         moment = OWN_CLOCK if self.own_clock else int(now * SECOND_US)
         try:
-            answer = await self._decide(encoded, CHANGING.pack(quota_ttl, sent, moment))
+            answer = await self._decide(encoded, quota_ttl, sent, moment)
         except (TimeoutError, ReplyError, OSError) as error:
             self.errors += 1
             if sent:
@@ -278,7 +285,7 @@ class RedisLimiter:
         self.last[grant.app_counter] = verdict
         return verdict
 
-    async def _decide(self, encoded: Encoded, changing: bytes) -> bytes:
+    async def _decide(self, encoded: Encoded, quota_ttl: int, sent: int, moment: int) -> bytes:
         """This decision's part of the answer of the turn's script call."""
         client = self.client
         connection = client.connection
@@ -289,7 +296,7 @@ class RedisLimiter:
         if batch is None:
             batch = self.batch = Batch()
             connection.loop.call_soon(self._send, batch)
-        batch.add(encoded, changing, future)
+        batch.add(encoded, quota_ttl, sent, moment, future)
         if len(batch.futures) >= MAX_BATCH:
             self.batch = None  # the next decision opens a call of its own
         return await future
