@@ -125,3 +125,34 @@ async def test_clause_4_4_redis_down_closed_answers_503_with_retry_after(
         problem_of(answer, 503, 50302, "4.4")
         assert int(answer.headers["retry-after"]) >= 1
     assert back.status_code == 200
+
+
+async def test_clause_4_4_a_concurrent_burst_of_two_applications_admits_exactly_the_limits(
+    database_url: str,
+    echo_upstream: tuple[EchoUpstream, str],
+    sessions: async_sessionmaker[AsyncSession],
+    client: httpx.AsyncClient,
+) -> None:
+    # Requests that arrive together are decided in one script call per event-loop turn: the
+    # applications' own limits and their developer's shared one still hold exactly, each unit
+    # admitted once.
+    first, second = await limited_apps(
+        sessions, 2, rate_limit_per_minute=15, developer_rate_limit_per_minute=25
+    )
+    senders = (first, second) * 20
+    with private_redis() as redis:
+        async with gateway_process(
+            database_url, echo_upstream[1], limiter_backend="redis", redis_url=redis.url
+        ) as gateway:
+            url = f"{gateway.url}/api/echo"
+            answers = await asyncio.gather(*(client.get(url, headers=a.headers) for a in senders))
+    admitted = [answer for answer in answers if answer.status_code == 200]
+    assert len(admitted) == 25
+    assert sorted(rate_items(answer)["developer"]["r"] for answer in admitted) == list(range(25))
+    for app in (first, second):
+        own = [answer for answer, sender in zip(answers, senders, strict=True) if sender is app]
+        left = sorted(rate_items(answer)["app"]["r"] for answer in own if answer.status_code == 200)
+        assert left == list(range(15 - len(left), 15))
+    for refused in (answer for answer in answers if answer.status_code != 200):
+        clause = "3.3 g" if rate_items(refused)["developer"]["r"] == 0 else "4.4"
+        problem_of(refused, 429, 42908, clause)  # the developer's, or the application's own
