@@ -3,11 +3,13 @@ redis-server CPU per decision.
 
     uv run python bench/redis_acquire_ab.py --before ../before/src --concurrency 32
     uv run python bench/redis_acquire_ab.py --before ../before/src --concurrency 1 --decisions 5000
+    uv run python bench/redis_acquire_ab.py --before ../before/src --concurrency 32 --apps 32
 
 "Before" is `redis_wire.py`, `redis_limiter.py` and `redis_limiter.lua` of another checkout's
 `src` folder, loaded under other names; "after" is this checkout's. Both decide on one private
 redis-server (own key prefixes) as the gateway does: every decision carries the bytes of the
-previous response (bench plan: rate, quota and bandwidth, none biting). Rounds alternate
+previous response (bench plan: rate, quota and bandwidth, none biting; task i asks for
+application i mod `--apps`, all of one developer). Rounds alternate
 (before, after, after, before, ...); client CPU is `time.process_time()` of this process,
 redis-server CPU its `INFO cpu`, both per decision; the medians are printed.
 """
@@ -60,7 +62,8 @@ def before_module(src: Path, scratch: Path) -> ModuleType:
 
 
 async def measure(options: argparse.Namespace, before: ModuleType) -> None:
-    grant = Grant(PlanLimits(rate=10**9, developer_rate=10**9, quota=10**12, bandwidth=10**15))
+    limits = PlanLimits(rate=10**9, developer_rate=10**9, quota=10**12, bandwidth=10**15)
+    grants = [Grant(limits, app_counter=f"bench-app-{number}") for number in range(options.apps)]
     with redis_server() as url:
         limiters: dict[str, Any] = {
             # A generous timeout: a round where Redis seemed away would measure the fallback.
@@ -68,12 +71,13 @@ async def measure(options: argparse.Namespace, before: ModuleType) -> None:
             "after": redis_limiter.RedisLimiter(url, prefix="after:", timeout=10.0),
         }
 
-        async def decide(limiter: Any) -> None:
+        async def decide(limiter: Any, grant: Grant) -> None:
             limiter.spend_bytes(grant, BODY, NOON)
             await limiter.acquire(grant, NOON)
 
         for limiter in limiters.values():
-            await decide(limiter)
+            for grant in grants:
+                await decide(limiter, grant)
         client: dict[str, list[float]] = {name: [] for name in limiters}
         server: dict[str, list[float]] = {name: [] for name in limiters}
         share = options.decisions // options.concurrency
@@ -82,12 +86,13 @@ async def measure(options: argparse.Namespace, before: ModuleType) -> None:
             for name in order:
                 limiter = limiters[name]
 
-                async def worker(limiter: Any = limiter) -> None:
+                async def worker(grant: Grant, limiter: Any = limiter) -> None:
                     for _ in range(share):
-                        await decide(limiter)
+                        await decide(limiter, grant)
 
                 redis_before, started = redis_cpu(url), time.process_time()
-                await asyncio.gather(*(worker() for _ in range(options.concurrency)))
+                tasks = range(options.concurrency)
+                await asyncio.gather(*(worker(grants[task % len(grants)]) for task in tasks))
                 spent = time.process_time() - started
                 decisions = share * options.concurrency
                 client[name].append(spent / decisions * 1e6)
@@ -99,6 +104,7 @@ async def measure(options: argparse.Namespace, before: ModuleType) -> None:
     load_average = " ".join(f"{value:.1f}" for value in os.getloadavg())
     print(
         f"{options.decisions:,} decisions a round, {options.concurrency} tasks, "
+        f"{options.apps} applications, "
         f"{options.rounds} rounds; load average {load_average}"
     )
     for name in limiters:
@@ -115,6 +121,7 @@ def main() -> None:
     parser.add_argument("--decisions", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--apps", type=int, default=1, help="applications the tasks ask for")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         before = before_module(options.before.resolve(), Path(scratch))

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import shutil
 import socket
+import struct
 import subprocess
 import time
 import uuid
@@ -39,11 +40,17 @@ from tests.gateway.limits_support import PrivateRedis, private_redis
 from tests.support.limiter_grant import Grant
 from tests.unit.test_limits_redis import NOON, REDIS_URL, silent_redis
 
-ANSWER = b"*8\r\n:0\r\n:0\r\n:9\r\n:6000000\r\n:-1\r\n:0\r\n:12\r\n:345\r\n"
+# The limiter's answer for two decisions: sixteen packed integers, one bulk string. 2573 is
+# packed as b"\r\n\x00...": the reply is read by its length, not up to a CRLF.
+VERDICTS = (0, 0, 9, 6000000, -1, 0, 12, 345, 1, 2573, 0, 60000000, 0, 0, 12, 345)
+PACKED = struct.pack("<16q", *VERDICTS)
+ANSWER = b"$128\r\n" + PACKED + b"\r\n"
 
 
-def test_the_limiters_answer_is_read_as_eight_integers() -> None:
-    assert parse(ANSWER, 0) == ([0, 0, 9, 6000000, -1, 0, 12, 345], len(ANSWER))
+def test_the_limiters_answer_is_read_as_one_string_of_packed_integers() -> None:
+    assert b"\r\n" in PACKED
+    assert parse(ANSWER, 0) == (PACKED, len(ANSWER))
+    assert parse(b"*2\r\n:3\r\n:-4\r\n", 0) == ([3, -4], 13)
 
 
 def test_a_reply_cut_anywhere_waits_for_the_rest() -> None:
@@ -77,15 +84,11 @@ def test_a_byte_stream_that_is_no_reply_is_refused() -> None:
 
 
 async def test_clause_4_4_replies_arriving_in_any_pieces_reach_their_commands_in_order() -> None:
-    """The limiter's answers (read by one match) and other replies (read by `parse`), one
-    stream cut at every place: each command gets its own reply whole."""
-    stream = ANSWER + b"+OK\r\n" + ANSWER.replace(b":12\r\n", b":-12\r\n") + b"*1\r\n:5\r\n"
-    expected = [
-        [0, 0, 9, 6000000, -1, 0, 12, 345],
-        b"OK",
-        [0, 0, 9, 6000000, -1, 0, -12, 345],
-        [5],
-    ]
+    """The limiter's answers and other replies, one stream cut at every place: each command
+    gets its own reply whole."""
+    other = PACKED[:64]
+    stream = ANSWER + b"+OK\r\n" + b"$64\r\n" + other + b"\r\n" + b"*1\r\n:5\r\n"
+    expected = [PACKED, b"OK", other, [5]]
     loop = asyncio.get_running_loop()
     for cut in range(len(stream) + 1):
         connection = RespConnection(timeout=1.0)

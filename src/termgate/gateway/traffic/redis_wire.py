@@ -4,8 +4,9 @@ redis-py's asyncio client cost ~250 µs of CPU per `EVALSHA` (a pool checkout, a
 command encoder and reply parser, a task per timeout); the limiter needs none of it. Here the
 caller hands over a command already encoded, the commands of one event-loop turn are written
 together on the one connection (one send for all of them, one read and one write in Redis), and
-a future per command receives its reply in order (Redis answers a connection's commands in the
-order sent, so any number of requests share it without waiting for each other). Deadlines are
+a future per command (or a `Receiver` that hands the reply on at once) receives its reply in
+order (Redis answers a connection's commands in the order sent, so any number of requests share
+it without waiting for each other). Deadlines are
 watched by one timer for the oldest command instead of one per command. docs/performance.md has
 the figures.
 
@@ -90,7 +91,7 @@ def parse(buffer: bytes, at: int) -> tuple[Reply | _Incomplete, int]:
             end = buffer.find(CRLF, position)
             if end < 0:
                 return INCOMPLETE, at
-            if buffer[position] == 58:  # the limiter's answer: integers, read inline
+            if buffer[position] == 58:  # integers, read inline
                 items.append(int(buffer[position + 1 : end]))
                 position = end + 2
                 continue
