@@ -75,7 +75,7 @@ async def drive(port: int, script: str, calls: int, batch: int, apps: int) -> No
     wire = RedisWire(f"redis://127.0.0.1:{port}/0", timeout=60)
     sha = await wire.call(encode(b"SCRIPT", b"LOAD", script.encode()))
     assert isinstance(sha, bytes)
-    if "struct.pack(" in script:  # several decisions a call, the answer packed
+    if "struct.pack" in script:  # several decisions a call, the answer packed
         command = batch_call(sha, batch, apps)
     elif "struct.unpack" in script:
         # One decision, ten packed integers (no key count): encoded as that script expects.
@@ -130,7 +130,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         scratch = Path(directory)
         for name, script in (("before", before.read_text()), ("after", SCRIPT)):
-            batch = options.batch if "struct.pack(" in script else 1
+            batch = options.batch if "struct.pack" in script else 1
             few = instructions(script, options.calls, scratch, batch, options.apps)
             many = instructions(script, 3 * options.calls, scratch, batch, options.apps)
             per_call = (many - few) / (2 * options.calls)

@@ -25,6 +25,9 @@
 -- `tonumber` converts a string twice.
 
 local ADMITTED, APP_RATE, DEVELOPER_RATE, QUOTA, BANDWIDTH = 0, 1, 2, 3, 4
+-- Library functions as locals: a global is a table look-up each time it is named.
+local call, floor, ceil, max = redis.call, math.floor, math.ceil, math.max
+local pack, unpack = struct.pack, struct.unpack
 local refused, wait = ADMITTED, 0
 
 local args = ARGV[1]
@@ -40,15 +43,15 @@ local read, store, add, written, unit, value, ttl, added
 
 if #args == DECISION then
   read = function(key)
-    return (redis.call('GET', key) or 0) + 0
+    return (call('GET', key) or 0) + 0
   end
   store = function(key, number, expiry_unit, expiry)
-    redis.call('SET', key, number, expiry_unit, expiry)
+    call('SET', key, number, expiry_unit, expiry)
   end
   add = function(key, sent, expiry)
-    local total = redis.call('INCRBY', key, sent)
+    local total = call('INCRBY', key, sent)
     -- A new day's key; one that exists already has its TTL.
-    if total == sent then redis.call('EXPIRE', key, expiry) end
+    if total == sent then call('EXPIRE', key, expiry) end
     return total
   end
 else
@@ -56,7 +59,7 @@ else
   read = function(key)
     local found = value[key]
     if found == nil then
-      found = (redis.call('GET', key) or 0) + 0
+      found = (call('GET', key) or 0) + 0
       value[key] = found
     end
     return found
@@ -68,8 +71,8 @@ else
   add = function(key, sent, expiry)
     local total = value[key]
     if total == nil then
-      total = redis.call('INCRBY', key, sent)
-      if total == sent then redis.call('EXPIRE', key, expiry) end
+      total = call('INCRBY', key, sent)
+      if total == sent then call('EXPIRE', key, expiry) end
     else
       -- Added by one INCRBY at the end (the first one gave the key its TTL).
       total = total + sent
@@ -86,10 +89,10 @@ end
 
 -- One rate: the new TAT (the old one if refused), units left, µs to whole again or to wait.
 local function gcra(limit, tat, now, interval, tolerance)
-  local base = math.max(tat, now)
+  local base = max(tat, now)
   local ahead = base + interval - now
   if ahead <= tolerance then
-    return base + interval, math.floor((tolerance - ahead) / interval), ahead
+    return base + interval, floor((tolerance - ahead) / interval), ahead
   end
   if refused == ADMITTED then
     refused, wait = limit, ahead - tolerance
@@ -135,10 +138,10 @@ local function decide(k, last, app_interval, app_tolerance, developer_interval,
   -- Admitted: the new TATs and the unit of quota.
   if refused == ADMITTED then
     if developer_interval > 0 then
-      store(KEYS[k + 2], developer_tat, 'PX', math.ceil(developer_reset / 1000) + 1000)
+      store(KEYS[k + 2], developer_tat, 'PX', ceil(developer_reset / 1000) + 1000)
     end
     if app_interval > 0 then
-      store(KEYS[k + 1], app_tat, 'PX', math.ceil(app_reset / 1000) + 1000)
+      store(KEYS[k + 1], app_tat, 'PX', ceil(app_reset / 1000) + 1000)
     end
     if quota >= 0 then
       quota_used = quota_used + 1
@@ -155,15 +158,15 @@ while position < #args do
     bandwidth, bandwidth_ttl, quota_ttl, sent, now, k
   keys, app_interval, app_tolerance, developer_interval, developer_tolerance, quota, bandwidth,
     bandwidth_ttl, quota_ttl, sent, now, k, position =
-      struct.unpack('<i8i8i8i8i8i8i8i8i8i8i8i8', args, position)
+      unpack('<i8i8i8i8i8i8i8i8i8i8i8i8', args, position)
   if now < 0 then
     if clock < 0 then
-      local t = redis.call('TIME')
+      local t = call('TIME')
       clock = t[1] * 1000000 + t[2]
     end
     now = clock
   end
-  answers[#answers + 1] = struct.pack('<i8i8i8i8i8i8i8i8', decide(k, k + keys, app_interval,
+  answers[#answers + 1] = pack('<i8i8i8i8i8i8i8i8', decide(k, k + keys, app_interval,
     app_tolerance, developer_interval, developer_tolerance, quota, bandwidth, bandwidth_ttl,
     quota_ttl, sent, now))
 end
@@ -172,10 +175,10 @@ end
 for i = 1, written and #written or 0 do
   local key = written[i]
   if unit[key] then
-    redis.call('SET', key, value[key], unit[key], ttl[key])
+    call('SET', key, value[key], unit[key], ttl[key])
   else
     local total = added[key]
-    if redis.call('INCRBY', key, total) == total then redis.call('EXPIRE', key, ttl[key]) end
+    if call('INCRBY', key, total) == total then call('EXPIRE', key, ttl[key]) end
   end
 end
 return table.concat(answers)
