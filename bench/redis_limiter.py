@@ -153,7 +153,8 @@ async def variants(url: str, limiter: RedisLimiter) -> dict[str, Decide]:
     # What `RedisLimiter.acquire` sends for this plan (no bytes pending, Redis' clock).
     rate = (limits.app_interval, limits.app_tolerance, 0, 0)
     args = (*rate, 10**12, 10**15, 172_800, 3_000_000, 0, -1)
-    packed = (struct.pack(f"<{len(args)}q", *args),)  # the script's one ARGV
+    # The script's one ARGV: the key count, the arguments, where the keys start.
+    packed = (struct.pack(f"<{len(args) + 2}q", len(keys), *args, 0),)
     chosen: dict[str, Decide] = {}
     plain = redis_py(url, "python")
     script = plain.register_script(SCRIPT)
