@@ -123,7 +123,7 @@ class Batch:
     receives the call's reply itself (`redis_wire.Receiver`) and hands each decision its slice
     at once, or the call's failure to every one."""
 
-    __slots__ = ("arguments", "connection", "futures", "key_count", "keys", "load", "starts")
+    __slots__ = ("arguments", "call", "connection", "futures", "key_count", "keys", "starts")
 
     def __init__(self) -> None:
         self.futures: list[asyncio.Future[bytes]] = []
@@ -132,7 +132,8 @@ class Batch:
         self.arguments: list[bytes] = []
         self.key_count = 0
         self.connection: RespConnection | None = None
-        self.load: bytes | None = None  # the call as `EVAL`, for a Redis without the script
+        # The call's head and tail, until sent again as `EVAL` to a Redis without the script.
+        self.call: tuple[bytes, bytes] | None = None
 
     def add(
         self, encoded: Encoded, quota_ttl: int, sent: int, now: int, future: asyncio.Future[bytes]
@@ -158,7 +159,7 @@ class Batch:
             arguments,
         )
         head = b"*%d\r\n" % (4 + self.key_count)
-        self.connection, self.load = connection, head + EVAL + tail
+        self.connection, self.call = connection, (head, tail)
         connection.send_now(head + EVALSHA + tail, self)
 
     def done(self) -> bool:
@@ -166,9 +167,10 @@ class Batch:
 
     def set_result(self, reply: Reply, /) -> None:
         if isinstance(reply, ReplyError):
-            load, self.load = self.load, None
-            if load is not None and str(reply).startswith("NOSCRIPT") and self.connection:
-                self.connection.send_now(load, self)  # EVAL runs the script and caches it
+            call, self.call = self.call, None
+            if call is not None and str(reply).startswith("NOSCRIPT") and self.connection:
+                head, tail = call
+                self.connection.send_now(head + EVAL + tail, self)  # runs the script, caches it
             else:
                 self.set_exception(reply)
             return
