@@ -8,10 +8,9 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from granian._granian import RSGIProtocolClosed as ProtocolClosed
-
 from termgate.gateway.exchange import CLIENT_CLOSED, Exchange, refuse, upstream_failed
 from termgate.gateway.traffic.response_cap import relay_capped
+from termgate.http_server.request import ProtocolClosedError
 from termgate.problems import (
     BODY_TIMEOUT,
     UPSTREAM_ERROR,
@@ -271,7 +270,7 @@ async def relay(
         # The head is already sent: the client sees the body cut short, as it should.
         exchange.code = UPSTREAM_ERROR.code
         raise
-    except ProtocolClosed:
+    except ProtocolClosedError:
         exchange.code = CLIENT_CLOSED  # the client went away mid-body; nothing to answer
     finally:
         pool.release(connection)
