@@ -68,9 +68,10 @@ class Connection(asyncio.Protocol):
         self._queue: deque[Request] = deque()  # the first is being answered
         self._parsing: Request | None = None
         self._url = b""
-        self._items: list[tuple[str, str]] = []
-        self._first: dict[str, str] = {}
+        self._raw: list[tuple[bytes, bytes]] = []
         self._head_size = 0
+        self._max_head = server.limits.max_head
+        self._max_headers = server.limits.max_headers
         self._paused = False
         self._upgraded = False
         self._discarded = 0
@@ -126,8 +127,7 @@ class Connection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self._url = b""
-        self._items = []
-        self._first = {}
+        self._raw = []
         self._head_size = 0
         self.in_head = True
         if not self._queue:
@@ -141,30 +141,31 @@ class Connection(asyncio.Protocol):
             )
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        # Called once per header line: only bounded here, decoded once the head is complete.
+        raw = self._raw
+        raw.append((name, value))
         self._head_size += len(name) + len(value)
-        limits = self.limits
-        if self._head_size > limits.max_head or len(self._items) >= limits.max_headers:
+        if self._head_size > self._max_head or len(raw) > self._max_headers:
+            limits = self.limits
             raise HeadTooLargeError(
                 431,
                 f"The request headers are larger than {limits.max_head} bytes "
                 f"or more than {limits.max_headers}.",
             )
-        key = name.decode("latin-1").lower()
-        text = value.decode("latin-1")
-        self._items.append((key, text))
-        if key not in self._first:
-            self._first[key] = text
 
     def on_headers_complete(self) -> None:
         self.in_head = False
         parser = self._parser
         path, query = split_target(self._url)
+        items = [
+            (name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in self._raw
+        ]
         request = Request(
             self,
             parser.get_method().decode("ascii"),
             path,
             query,
-            Headers(self._items, self._first),
+            Headers(items, dict(reversed(items))),  # reversed: a name's first value wins
             parser.get_http_version(),
             parser.should_keep_alive(),
         )
