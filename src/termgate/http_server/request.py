@@ -228,7 +228,7 @@ class Request:
     async def client_disconnect(self) -> None:
         if self._lost:
             return
-        if self._disconnected is None:
+        if self._disconnected is None or self._disconnected.done():  # a cancelled wait: anew
             self._disconnected = asyncio.get_running_loop().create_future()
         await self._disconnected
 
@@ -280,6 +280,10 @@ class Request:
             raise RuntimeError("the response was already started")
         self.responded = True
         if not self._complete and not self._lost:
+            if self._continue:
+                # The client waits for "100 Continue" before its body: it may never send it,
+                # so the connection cannot tell where the next request starts.
+                self.close_after = True
             self.discard_body()
         lines = [STATUS_LINES.get(status) or f"HTTP/1.1 {status} \r\n"]
         has_date = False
