@@ -58,6 +58,11 @@ class RequestBodyTimeoutError(Exception):
     """The client sent no more of its body within `body_timeout` seconds (→ 408)."""
 
 
+class RequestBodyIncompleteError(RequestBodyTimeoutError):
+    """The body ended before it was complete: the client went away or sent a malformed chunk.
+    Handled as a stalled body: the upstream connection, which has part of it, is never reused."""
+
+
 class RequestSource(Protocol):
     """Where the request's headers and body come from (the server interface)."""
 
@@ -150,6 +155,8 @@ async def _body(source: RequestSource) -> AsyncIterator[bytes]:
                 chunk = await anext(chunks)
         except StopAsyncIteration:
             return
+        except ProtocolClosedError as error:
+            raise RequestBodyIncompleteError(str(error)) from None
         except TimeoutError:
             raise RequestBodyTimeoutError(
                 f"no more of the request body arrived within {timeout:g} s"

@@ -215,8 +215,11 @@ class Request:
                 self._connection.body_taken()
                 yield chunk
                 continue
-            if self._complete or self._lost:
+            if self._complete:
                 return
+            if self._lost:
+                # Never a short body passed off as whole (a client gone, or a malformed chunk).
+                raise ProtocolClosedError("the request body ended before it was complete")
             if self._continue:
                 self._continue = False
                 if not self.responded:
