@@ -2,8 +2,8 @@
 nginx in front of it, termgate in front; and the ids the bench reads from the upstream.
 
 Every process starts in its own session (so a stop reaches its workers) and is stopped by
-`Processes.stop_all`, which the bench calls in a `finally`: SIGINT for the Python servers (granian
-then runs the gateway's shutdown, which flushes its usage events), SIGQUIT for nginx, SIGKILL to the
+`Processes.stop_all`, which the bench calls in a `finally`: SIGINT for the Python servers (the
+gateway's server then runs its shutdown, which flushes its usage events), SIGQUIT for nginx, SIGKILL to the
 whole group if one does not stop in time.
 """
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from termgate.http_server.request import ProtocolClosedError
+
 Message = MutableMapping[str, Any]
 ASGIApp = Callable[
     [
@@ -86,7 +88,11 @@ class ASGIBridge:
                 await protocol.client_disconnect()
                 return {"type": "http.disconnect"}
             body_read = True
-            return {"type": "http.request", "body": await protocol(), "more_body": False}
+            try:
+                body = await protocol()
+            except ProtocolClosedError:
+                return {"type": "http.disconnect"}  # the client went away mid-body
+            return {"type": "http.request", "body": body, "more_body": False}
 
         response = _Response(protocol)
         await self.app(_asgi_scope(scope), receive, response.send)

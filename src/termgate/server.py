@@ -1,9 +1,9 @@
 """The termgate process: the gateway under the API prefix, the control plane everywhere else.
 
-Served by granian over RSGI (a bare granian answers ~57k req/s over RSGI against ~50k over ASGI,
-see docs/performance.md), with uvloop. Each worker process builds its own `TermgateServer` from
-the settings,
-loads the access snapshot and the API's operations before it accepts a request, and flushes its
+Served by termgate's own HTTP/1.1 server (`termgate.http_server`: llhttp and the application on
+one uvloop thread, no hand-off between threads per request; docs/performance.md), over the part of
+RSGI termgate uses. Each worker process builds its own `TermgateServer` from the settings, loads
+the access snapshot and the API's operations before it accepts a request, and flushes its
 usage events when it stops.
 """
 
@@ -70,7 +70,7 @@ def access_log(settings: Settings, trusted: TrustedProxies) -> AccessLog | None:
 
 
 class TermgateServer:
-    """The RSGI application granian runs in each worker."""
+    """The RSGI application each worker runs."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -259,7 +259,7 @@ class TermgateServer:
 
 
 def create_app() -> TermgateServer:
-    """Granian's factory: one server per worker, configured from the environment."""
+    """The workers' factory: one server per worker, configured from the environment."""
     settings = get_settings()
     logs.configure(settings.log_level, settings.log_format)
     return TermgateServer(settings)
@@ -294,8 +294,7 @@ def run_server(
     the caller has (`checked`), then serve until interrupted (workers read the same settings from
     the environment). A failed check is one line on stderr and exit status 1, before the port is
     opened. `app` is the workers' factory (the benches wrap the server to watch it)."""
-    from granian import Granian
-    from granian.constants import Interfaces, Loops
+    from termgate.http_server import run
 
     try:
         if not checked:
@@ -305,22 +304,12 @@ def run_server(
         raise SystemExit(1) from None
     used = logs.configure(settings.log_level, settings.log_format)
     logs.get("termgate").info("termgate starting", **startup_line(settings, used))
-    tls: dict[str, Any] = {}
+    tls = None
     if settings.tls_cert_file and settings.tls_key_file:
-        tls = {"ssl_cert": settings.tls_cert_file, "ssl_key": settings.tls_key_file}
-    Granian(
-        app,
-        factory=True,
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.RSGI,
-        workers=settings.workers,
-        loop=Loops.uvloop,
-        log_level=settings.log_level,  # type: ignore[arg-type]
-        log_dictconfig=logs.granian_config(),
-        backlog=2048,
-        **tls,
-    ).serve()
+        tls = (str(settings.tls_cert_file), str(settings.tls_key_file))
+    status = run(app, host=settings.host, port=settings.port, workers=settings.workers, tls=tls)
+    if status:
+        raise SystemExit(status)
 
 
 if __name__ == "__main__":

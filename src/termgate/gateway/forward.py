@@ -8,10 +8,9 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from granian._granian import RSGIProtocolClosed as ProtocolClosed
-
 from termgate.gateway.exchange import CLIENT_CLOSED, Exchange, refuse, upstream_failed
 from termgate.gateway.traffic.response_cap import relay_capped
+from termgate.http_server.request import ProtocolClosedError
 from termgate.problems import (
     BODY_TIMEOUT,
     UPSTREAM_ERROR,
@@ -57,6 +56,11 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 
 class RequestBodyTimeoutError(Exception):
     """The client sent no more of its body within `body_timeout` seconds (→ 408)."""
+
+
+class RequestBodyIncompleteError(RequestBodyTimeoutError):
+    """The body ended before it was complete: the client went away or sent a malformed chunk.
+    Handled as a stalled body: the upstream connection, which has part of it, is never reused."""
 
 
 class RequestSource(Protocol):
@@ -151,6 +155,8 @@ async def _body(source: RequestSource) -> AsyncIterator[bytes]:
                 chunk = await anext(chunks)
         except StopAsyncIteration:
             return
+        except ProtocolClosedError as error:
+            raise RequestBodyIncompleteError(str(error)) from None
         except TimeoutError:
             raise RequestBodyTimeoutError(
                 f"no more of the request body arrived within {timeout:g} s"
@@ -271,7 +277,7 @@ async def relay(
         # The head is already sent: the client sees the body cut short, as it should.
         exchange.code = UPSTREAM_ERROR.code
         raise
-    except ProtocolClosed:
+    except ProtocolClosedError:
         exchange.code = CLIENT_CLOSED  # the client went away mid-body; nothing to answer
     finally:
         pool.release(connection)

@@ -15,9 +15,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from granian._granian import RSGIProtocolClosed as ProtocolClosed
-
 from termgate.gateway.exchange import CLIENT_CLOSED, Exchange, refuse
+from termgate.http_server.request import ProtocolClosedError
 from termgate.problems import RESPONSE_TOO_LARGE, ProblemResponse
 from termgate.upstream_client.pool import UpstreamConnection, UpstreamError, UpstreamPool
 
@@ -102,7 +101,7 @@ async def relay_capped(
             exchange.bytes_out += len(chunk_or_end)
             await stream.send_bytes(chunk_or_end)
             chunk_or_end = await connection.next_body()
-    except ProtocolClosed:
+    except ProtocolClosedError:
         exchange.code = CLIENT_CLOSED  # the client went away mid-body; nothing to answer
     finally:
         pool.release(connection)

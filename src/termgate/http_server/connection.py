@@ -1,0 +1,307 @@
+"""One client connection: llhttp parses, the application answers, one request at a time.
+
+Requests a client pipelines wait in order behind the one being answered (their bodies buffered,
+reading paused past a bound). A request head must arrive within `head_timeout`, an idle
+keep-alive connection ends after `keepalive_timeout`; both are checked by the server's sweeper,
+not by a timer per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import unquote_to_bytes
+
+import httptools
+
+from termgate.http_server.request import BodyTooLargeError, Headers, HeadersError, Request
+
+if TYPE_CHECKING:
+    from termgate.http_server.serve import Server
+
+log = logging.getLogger("termgate.http")
+DISCARD_LIMIT = 1 << 20  # bytes of an unread body read and dropped before closing instead
+
+
+class HeadTooLargeError(Exception):
+    """The request line or headers went past a limit (answered 414 or 431)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+def decoded_path(raw: bytes) -> str:
+    """The path percent-decoded, then UTF-8 with replacement (as the upstream decodes it)."""
+    if b"%" not in raw:
+        return raw.decode("ascii")  # llhttp admits only visible ASCII in a request target
+    return unquote_to_bytes(raw).decode("utf-8", "replace")
+
+
+def split_target(target: bytes) -> tuple[str, str]:
+    """Path and query of an origin-form, absolute-form or asterisk-form request target."""
+    if not target.startswith(b"/"):
+        if target == b"*":
+            return "*", ""
+        url = httptools.parse_url(target)
+        path, query = url.path or b"/", url.query or b""
+        return decoded_path(path), query.decode("latin-1")
+    path, _, query = target.partition(b"?")
+    return decoded_path(path), query.decode("latin-1")
+
+
+class Connection(asyncio.Protocol):
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.limits = server.limits
+        self.scheme = server.scheme
+        self.transport: asyncio.Transport | None = None
+        self.client = ""
+        self.server_address = ""
+        self.deadline = 0.0  # when the sweeper ends the connection (0: a request is answered)
+        self.in_head = False  # a request head is arriving
+        self.stopping = False  # the server is stopping: end after the answer in hand
+        self._parser = httptools.HttpRequestParser(self)
+        self._queue: deque[Request] = deque()  # the first is being answered
+        self._parsing: Request | None = None
+        self._url = b""
+        self._raw: list[tuple[bytes, bytes]] = []
+        self._head_size = 0
+        self._max_head = server.limits.max_head
+        self._max_headers = server.limits.max_headers
+        self._paused = False
+        self._upgraded = False
+        self._discarded = 0
+        self._drained: asyncio.Future[None] | None = None
+
+    # asyncio.Protocol ---------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.client = _address(transport.get_extra_info("peername"))
+        self.server_address = _address(transport.get_extra_info("sockname"))
+        self.deadline = time.monotonic() + self.limits.head_timeout
+        self.server.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self.server.forget(self)
+        for request in self._queue:
+            request.lost()
+        if self._parsing is not None and self._parsing not in self._queue:
+            self._parsing.lost()
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        if self._upgraded:
+            return  # after an Upgrade request nothing more is parsed; the answer ends it
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._upgraded = True  # answered as a plain request, then the connection ends
+            if self._queue:
+                self._queue[-1].close_after = True
+        except httptools.HttpParserCallbackError as error:
+            cause = error.__context__
+            if isinstance(cause, HeadTooLargeError):
+                self._refuse(cause.status, str(cause))
+            else:
+                log.error("request parsing failed", exc_info=cause)
+                self._refuse(400, "The request could not be read.")
+        except httptools.HttpParserError as error:
+            self._refuse(400, f"Malformed HTTP/1.1 request: {error}.")
+
+    def pause_writing(self) -> None:
+        self._drained = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+        self._drained = None
+
+    # llhttp callbacks ---------------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._raw = []
+        self._head_size = 0
+        self.in_head = True
+        if not self._queue:
+            self.deadline = time.monotonic() + self.limits.head_timeout
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        if len(self._url) > self.limits.max_url:
+            raise HeadTooLargeError(
+                414, f"The request target is longer than {self.limits.max_url} bytes."
+            )
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # Called once per header line: only bounded here, decoded once the head is complete.
+        raw = self._raw
+        raw.append((name, value))
+        self._head_size += len(name) + len(value)
+        if self._head_size > self._max_head or len(raw) > self._max_headers:
+            limits = self.limits
+            raise HeadTooLargeError(
+                431,
+                f"The request headers are larger than {limits.max_head} bytes "
+                f"or more than {limits.max_headers}.",
+            )
+
+    def on_headers_complete(self) -> None:
+        self.in_head = False
+        parser = self._parser
+        path, query = split_target(self._url)
+        items = [
+            (name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in self._raw
+        ]
+        request = Request(
+            self,
+            parser.get_method().decode("ascii"),
+            path,
+            query,
+            Headers(items, dict(reversed(items))),  # reversed: a name's first value wins
+            parser.get_http_version(),
+            parser.should_keep_alive(),
+        )
+        self._parsing = request
+        queue = self._queue
+        queue.append(request)
+        if len(queue) == 1:
+            self._start(request)
+        elif len(queue) > self.limits.max_pipelined:
+            self.pause_reading()
+
+    def on_body(self, body: bytes) -> None:
+        if self._parsing is not None:
+            self._parsing.feed(body)
+
+    def on_message_complete(self) -> None:
+        if self._parsing is not None:
+            self._parsing.finish()
+            self._parsing = None
+
+    # answering ----------------------------------------------------------------------------------
+
+    def _start(self, request: Request) -> None:
+        self.deadline = 0.0  # the application's own timeouts apply while it answers
+        asyncio.get_running_loop().create_task(self._answer(request))
+
+    async def _answer(self, request: Request) -> None:
+        try:
+            await self.server.app(request, request)
+        except BodyTooLargeError as error:
+            self._fail(request, 413, str(error))
+        except HeadersError as error:
+            log.error("%s %s: %s", request.method, request.path, error)
+            self._fail(request, 500, "The server could not answer this request.")
+        except Exception:
+            log.exception("the application failed on %s %s", request.method, request.path)
+            self._fail(request, 500, "The server could not answer this request.")
+        else:
+            if not request.responded:
+                log.error("the application did not answer %s %s", request.method, request.path)
+                self._fail(request, 500, "The server could not answer this request.")
+        finally:
+            self._answered(request)
+
+    def _fail(self, request: Request, status: int, detail: str) -> None:
+        if request.responded:
+            request.close_after = True  # a streamed answer cut short: the client sees the cut
+        else:
+            request.problem(status, detail)
+
+    def _answered(self, request: Request) -> None:
+        request.end()
+        queue = self._queue
+        queue.popleft()
+        transport = self.transport
+        if transport is None:
+            return
+        if request.close_after or self.stopping:
+            transport.close()
+            return
+        if queue:
+            self._start(queue[0])
+        else:
+            self._discarded = 0  # any rest of its body is read and dropped as it comes
+            self.deadline = time.monotonic() + self.limits.keepalive_timeout
+        self.body_taken()
+
+    def _refuse(self, status: int, detail: str) -> None:
+        """A request the parser rejected: the server answers it, then the connection ends."""
+        self._upgraded = True  # stop parsing: the stream is not trustworthy past this point
+        transport = self.transport
+        if transport is None:
+            return
+        if self._queue:
+            self._queue[-1].close_after = True  # answer what came before, then close
+            if self._parsing is not None and self._parsing in self._queue:
+                self._parsing.lost()
+            return
+        request = Request(self, "GET", "/", "", Headers([], {}), "1.1", False)
+        request.problem(status, detail)
+        transport.close()
+
+    # used by requests ---------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        transport = self.transport
+        if transport is not None:
+            transport.write(data)
+
+    async def drain(self) -> None:
+        if self._drained is not None:
+            await self._drained
+
+    def pause_reading(self) -> None:
+        if not self._paused and self.transport is not None:
+            self._paused = True
+            self.transport.pause_reading()
+
+    def body_taken(self) -> None:
+        """A request's body was read: read on when nothing waiting is over its bound."""
+        if not self._paused or self.transport is None:
+            return
+        if len(self._queue) > self.limits.max_pipelined:
+            return
+        if any(request.buffered > self.limits.body_buffer for request in self._queue):
+            return
+        self._paused = False
+        self.transport.resume_reading()
+
+    def discarded(self, size: int) -> None:
+        self._discarded += size
+        if self._discarded > DISCARD_LIMIT and self.transport is not None:
+            self.transport.close()
+
+    # the sweeper --------------------------------------------------------------------------------
+
+    def expire(self) -> None:
+        """Past the deadline: a head still arriving is answered 408; an idle connection ends."""
+        transport = self.transport
+        if transport is None:
+            return
+        if self.in_head:
+            self._refuse(
+                408, f"The request head did not arrive within {self.limits.head_timeout:g} s."
+            )
+        else:
+            transport.close()
+
+    def stop(self) -> None:
+        """The server stops: an idle connection ends now, a busy one after its answer."""
+        self.stopping = True
+        if not self._queue and self.transport is not None:
+            self.transport.close()
+
+
+def _address(address: Any) -> str:
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return str(address or "")

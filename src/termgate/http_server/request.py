@@ -1,0 +1,368 @@
+"""One request and its answer: the RSGI scope and protocol the applications use, as one object.
+
+The application is called as `app(request, request)`: the scope's attributes (method, path,
+query_string, headers, client, …) and the protocol's methods (`response_bytes`,
+`response_stream`, `await request()` for the whole body, `async for` over its pieces) live on
+the same object, so a request costs one allocation, not two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from email.utils import formatdate
+from http import HTTPStatus
+from typing import TYPE_CHECKING
+
+import orjson
+
+if TYPE_CHECKING:
+    from termgate.http_server.connection import Connection
+
+HeaderList = Sequence[tuple[str, str]]
+STATUS_LINES = {
+    status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n" for status in HTTPStatus
+}
+NO_BODY_STATUSES = frozenset({204, 304})
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+LAST_CHUNK = b"0\r\n\r\n"
+
+
+class ProtocolClosedError(Exception):
+    """The client went away: the answer cannot be sent (any more)."""
+
+
+class BodyTooLargeError(Exception):
+    """A whole-body read went past the server's limit (answered 413)."""
+
+
+class HeadersError(ValueError):
+    """An application's response header holds a line break or is not latin-1 (answered 500)."""
+
+
+class Headers:
+    """The request's headers: names lower-cased, values as sent (latin-1), in their order."""
+
+    __slots__ = ("_first", "_items")
+
+    def __init__(self, items: list[tuple[str, str]], first: dict[str, str]) -> None:
+        self._items = items
+        self._first = first  # the first value of each name
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self._first.get(name, default)
+
+    def get_all(self, name: str) -> list[str]:
+        return [value for key, value in self._items if key == name]
+
+    def items(self) -> list[tuple[str, str]]:
+        return self._items
+
+    def keys(self) -> list[str]:
+        return list(self._first)
+
+    def values(self) -> list[str]:
+        return [value for _, value in self._items]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._first
+
+
+class _DateLine:
+    """The `date` response header, formatted once a second."""
+
+    second = -1
+    line = ""
+
+    @classmethod
+    def now(cls) -> str:
+        second = int(time.time())
+        if second != cls.second:
+            cls.line = f"date: {formatdate(second, usegmt=True)}\r\n"
+            cls.second = second
+        return cls.line
+
+
+class Request:
+    """A request's scope, its body as it arrives, and its answer."""
+
+    __slots__ = (
+        "_body_waiter",
+        "_buffered",
+        "_chunks",
+        "_complete",
+        "_connection",
+        "_continue",
+        "_discarding",
+        "_disconnected",
+        "_lost",
+        "_stream",
+        "authority",
+        "client",
+        "close_after",
+        "headers",
+        "http_version",
+        "method",
+        "path",
+        "proto",
+        "query_string",
+        "responded",
+        "rsgi_version",
+        "scheme",
+        "server",
+    )
+
+    def __init__(
+        self,
+        connection: Connection,
+        method: str,
+        path: str,
+        query_string: str,
+        headers: Headers,
+        http_version: str,
+        keep_alive: bool,
+    ) -> None:
+        self.proto = "http"
+        self.rsgi_version = "1.5"
+        self.scheme = connection.scheme
+        self.client = connection.client
+        self.server = connection.server_address
+        self.authority = None
+        self.method = method
+        self.path = path
+        self.query_string = query_string
+        self.headers = headers
+        self.http_version = http_version
+        self.close_after = not keep_alive  # the connection ends with this answer
+        self.responded = False
+        self._connection = connection
+        self._chunks: deque[bytes] = deque()
+        self._buffered = 0
+        self._complete = False
+        self._lost = False
+        self._discarding = False
+        self._body_waiter: asyncio.Future[None] | None = None
+        self._disconnected: asyncio.Future[None] | None = None
+        self._stream: ResponseStream | None = None
+        expect = headers.get("expect")
+        self._continue = expect is not None and expect.lower() == "100-continue"
+
+    # fed by the connection ------------------------------------------------------------------
+
+    def feed(self, chunk: bytes) -> None:
+        if self._discarding:
+            self._connection.discarded(len(chunk))
+            return
+        self._chunks.append(chunk)
+        self._buffered += len(chunk)
+        if self._buffered > self._connection.limits.body_buffer:
+            self._connection.pause_reading()
+        self._wake()
+
+    def finish(self) -> None:
+        self._complete = True
+        self._wake()
+
+    def lost(self) -> None:
+        self._lost = True
+        self._wake()
+        if self._disconnected is not None and not self._disconnected.done():
+            self._disconnected.set_result(None)
+
+    @property
+    def body_complete(self) -> bool:
+        return self._complete
+
+    @property
+    def buffered(self) -> int:
+        return self._buffered
+
+    def discard_body(self) -> None:
+        """The answer is out before the body was read: what is left of it is read and dropped."""
+        self._discarding = True
+        self._chunks.clear()
+        self._buffered = 0
+
+    def _wake(self) -> None:
+        waiter = self._body_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # the body, as the application reads it --------------------------------------------------
+
+    async def __call__(self) -> bytes:
+        """The whole body (at most the server's `max_body` bytes)."""
+        limit = self._connection.limits.max_body
+        pieces: list[bytes] = []
+        size = 0
+        async for chunk in self:
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLargeError(f"the request body is larger than {limit} bytes")
+            pieces.append(chunk)
+        return b"".join(pieces)
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._pieces()
+
+    async def _pieces(self) -> AsyncIterator[bytes]:
+        while True:
+            if self._chunks:
+                chunk = self._chunks.popleft()
+                self._buffered -= len(chunk)
+                self._connection.body_taken()
+                yield chunk
+                continue
+            if self._complete:
+                return
+            if self._lost:
+                # Never a short body passed off as whole (a client gone, or a malformed chunk).
+                raise ProtocolClosedError("the request body ended before it was complete")
+            if self._continue:
+                self._continue = False
+                if not self.responded:
+                    self._connection.write(CONTINUE)
+            self._body_waiter = asyncio.get_running_loop().create_future()
+            await self._body_waiter
+            self._body_waiter = None
+
+    async def client_disconnect(self) -> None:
+        if self._lost:
+            return
+        if self._disconnected is None or self._disconnected.done():  # a cancelled wait: anew
+            self._disconnected = asyncio.get_running_loop().create_future()
+        await self._disconnected
+
+    # the answer -----------------------------------------------------------------------------
+
+    def response_bytes(self, status: int, headers: HeaderList, body: bytes) -> None:
+        head = self._start(status, headers, len(body), chunked=False)
+        if self.method == "HEAD" or status in NO_BODY_STATUSES:
+            self._connection.write(head)
+        else:
+            self._connection.write(head + body)
+
+    def response_str(self, status: int, headers: HeaderList, body: str) -> None:
+        self.response_bytes(status, headers, body.encode())
+
+    def response_empty(self, status: int, headers: HeaderList) -> None:
+        self.response_bytes(status, headers, b"")
+
+    def response_stream(self, status: int, headers: HeaderList) -> ResponseStream:
+        bodiless = self.method == "HEAD" or status in NO_BODY_STATUSES
+        chunked = not bodiless and self.http_version == "1.1"
+        if not bodiless and not chunked:
+            self.close_after = True  # HTTP/1.0: the body ends with the connection
+        self._connection.write(self._start(status, headers, None, chunked=chunked))
+        self._stream = ResponseStream(self._connection, chunked=chunked, bodiless=bodiless)
+        return self._stream
+
+    def problem(self, status: int, detail: str) -> None:
+        """The server's own refusal (RFC 9457), when the application has not answered."""
+        phrase = HTTPStatus(status).phrase
+        body = orjson.dumps(
+            {"type": "about:blank", "title": phrase, "status": status, "detail": detail}
+        )
+        self.close_after = True
+        self.response_bytes(status, [("content-type", "application/problem+json")], body)
+
+    def end(self) -> None:
+        """After the application returned: close an open stream."""
+        stream = self._stream
+        if stream is not None:
+            stream.end()
+            if stream.broken:
+                self.close_after = True
+
+    def _start(
+        self, status: int, headers: HeaderList, length: int | None, *, chunked: bool
+    ) -> bytes:
+        if self.responded:
+            raise RuntimeError("the response was already started")
+        self.responded = True
+        if not self._complete and not self._lost:
+            if self._continue:
+                # The client waits for "100 Continue" before its body: it may never send it,
+                # so the connection cannot tell where the next request starts.
+                self.close_after = True
+            self.discard_body()
+        lines = [STATUS_LINES.get(status) or f"HTTP/1.1 {status} \r\n"]
+        has_date = False
+        for name, value in headers:
+            size = len(name)
+            # Framing is the server's: content-length (14), transfer-encoding (17), connection (10).
+            if size == 14 or size == 17 or size == 10:
+                lowered = name.lower()
+                if lowered == "connection":
+                    if "close" in value.lower():
+                        self.close_after = True
+                    continue
+                if lowered == "content-length":
+                    if self.method == "HEAD" and length == 0:
+                        lines.append(f"content-length: {value}\r\n")
+                    continue
+                if lowered == "transfer-encoding":
+                    continue
+            elif size == 4 and name.lower() == "date":
+                has_date = True
+            lines.append(f"{name}: {value}\r\n")
+        if not has_date:
+            lines.append(_DateLine.now())
+        if chunked:
+            lines.append("transfer-encoding: chunked\r\n")
+        elif length is not None and self.method != "HEAD" and status not in NO_BODY_STATUSES:
+            lines.append(f"content-length: {length}\r\n")
+        connection = self._connection
+        if connection.stopping:
+            self.close_after = True
+        if self.close_after:
+            lines.append("connection: close\r\n")
+        elif self.http_version == "1.0":
+            lines.append("connection: keep-alive\r\n")
+        lines.append("\r\n")
+        head = "".join(lines)
+        # One line break per line: a CR or LF inside a name or value would split the answer.
+        if head.count("\n") != len(lines) or head.count("\r") != len(lines):
+            raise HeadersError("a response header holds a line break")
+        try:
+            return head.encode("latin-1")
+        except UnicodeEncodeError:
+            raise HeadersError("a response header is not latin-1") from None
+
+
+class ResponseStream:
+    """A streamed answer: chunked on HTTP/1.1, delimited by the connection's close on 1.0."""
+
+    __slots__ = ("_bodiless", "_chunked", "_connection", "broken", "ended")
+
+    def __init__(self, connection: Connection, *, chunked: bool, bodiless: bool) -> None:
+        self._connection = connection
+        self._chunked = chunked
+        self._bodiless = bodiless
+        self.ended = False
+        self.broken = False
+
+    async def send_bytes(self, data: bytes) -> None:
+        connection = self._connection
+        if connection.transport is None:
+            self.broken = True
+            raise ProtocolClosedError("the client closed the connection")
+        if not data or self._bodiless:
+            return
+        if self._chunked:
+            connection.write(b"%x\r\n%b\r\n" % (len(data), data))
+        else:
+            connection.write(data)
+        await connection.drain()
+
+    async def send_str(self, data: str) -> None:
+        await self.send_bytes(data.encode())
+
+    def end(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        if self._chunked and not self.broken and self._connection.transport is not None:
+            self._connection.write(LAST_CHUNK)
