@@ -52,9 +52,13 @@ class Headers:
         self._first = first  # the first value of each name
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        return self._first.get(name, default)
+        first = self._first
+        if name in first:
+            return first[name]
+        return first.get(name.lower(), default)  # any casing, as granian's headers answer
 
     def get_all(self, name: str) -> list[str]:
+        name = name.lower()
         return [value for key, value in self._items if key == name]
 
     def items(self) -> list[tuple[str, str]]:
@@ -67,7 +71,7 @@ class Headers:
         return [value for _, value in self._items]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._first
+        return isinstance(name, str) and (name in self._first or name.lower() in self._first)
 
 
 class _DateLine:
