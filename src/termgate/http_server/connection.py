@@ -17,7 +17,13 @@ from urllib.parse import unquote_to_bytes
 
 import httptools
 
-from termgate.http_server.request import BodyTooLargeError, Headers, HeadersError, Request
+from termgate.http_server.request import (
+    BodyTooLargeError,
+    Headers,
+    HeadersError,
+    ProtocolClosedError,
+    Request,
+)
 
 if TYPE_CHECKING:
     from termgate.http_server.serve import Server
@@ -26,8 +32,9 @@ log = logging.getLogger("termgate.http")
 DISCARD_LIMIT = 1 << 20  # bytes of an unread body read and dropped before closing instead
 
 
-class HeadTooLargeError(Exception):
-    """The request line or headers went past a limit (answered 414 or 431)."""
+class RefusedError(Exception):
+    """A request head the server will not serve: past a limit (414, 431), an HTTP version other
+    than 1.0 and 1.1 (400, 505), a transfer coding other than chunked last (400)."""
 
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
@@ -106,7 +113,7 @@ class Connection(asyncio.Protocol):
                 self._queue[-1].close_after = True
         except httptools.HttpParserCallbackError as error:
             cause = error.__context__
-            if isinstance(cause, HeadTooLargeError):
+            if isinstance(cause, RefusedError):
                 self._refuse(cause.status, str(cause))
             else:
                 log.error("request parsing failed", exc_info=cause)
@@ -136,7 +143,7 @@ class Connection(asyncio.Protocol):
     def on_url(self, url: bytes) -> None:
         self._url += url
         if len(self._url) > self.limits.max_url:
-            raise HeadTooLargeError(
+            raise RefusedError(
                 414, f"The request target is longer than {self.limits.max_url} bytes."
             )
 
@@ -144,7 +151,7 @@ class Connection(asyncio.Protocol):
         self._head_size += len(name) + len(value)
         limits = self.limits
         if self._head_size > limits.max_head or len(self._items) >= limits.max_headers:
-            raise HeadTooLargeError(
+            raise RefusedError(
                 431,
                 f"The request headers are larger than {limits.max_head} bytes "
                 f"or more than {limits.max_headers}.",
@@ -158,6 +165,8 @@ class Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self.in_head = False
         parser = self._parser
+        version = parser.get_http_version()
+        check_head(version, self._items)
         path, query = split_target(self._url)
         request = Request(
             self,
@@ -165,7 +174,7 @@ class Connection(asyncio.Protocol):
             path,
             query,
             Headers(self._items, self._first),
-            parser.get_http_version(),
+            version,
             parser.should_keep_alive(),
         )
         self._parsing = request
@@ -196,6 +205,12 @@ class Connection(asyncio.Protocol):
             await self.server.app(request, request)
         except BodyTooLargeError as error:
             self._fail(request, 413, str(error))
+        except ProtocolClosedError:
+            # The body was cut short: by the client leaving (nothing to answer) or by framing the
+            # parser refused (answered with that refusal, never with a truncated body served).
+            if request.refusal is not None:
+                self._fail(request, *request.refusal)
+            request.close_after = True
         except HeadersError as error:
             log.error("%s %s: %s", request.method, request.path, error)
             self._fail(request, 500, "The server could not answer this request.")
@@ -241,6 +256,7 @@ class Connection(asyncio.Protocol):
         if self._queue:
             self._queue[-1].close_after = True  # answer what came before, then close
             if self._parsing is not None and self._parsing in self._queue:
+                self._parsing.refusal = (status, detail)
                 self._parsing.lost()
             return
         request = Request(self, "GET", "/", "", Headers([], {}), "1.1", False)
@@ -298,6 +314,17 @@ class Connection(asyncio.Protocol):
         self.stopping = True
         if not self._queue and self.transport is not None:
             self.transport.close()
+
+
+def check_head(version: str, items: list[tuple[str, str]]) -> None:
+    """Refuse what llhttp reads but the server must not serve (RFC 9112 2.3, 6.1, 6.3)."""
+    if version not in ("1.1", "1.0"):
+        if version == "0.9":
+            raise RefusedError(400, "HTTP/0.9 requests are not served.")
+        raise RefusedError(505, f"HTTP/{version} is not served on HTTP/1.1.")
+    for name, value in items:
+        if name == "transfer-encoding" and value.rpartition(",")[2].strip().lower() != "chunked":
+            raise RefusedError(400, "A request's transfer coding must end with chunked.")
 
 
 def _address(address: Any) -> str:

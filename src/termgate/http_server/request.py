@@ -112,6 +112,7 @@ class Request:
         "path",
         "proto",
         "query_string",
+        "refusal",
         "responded",
         "rsgi_version",
         "scheme",
@@ -141,6 +142,7 @@ class Request:
         self.http_version = http_version
         self.close_after = not keep_alive  # the connection ends with this answer
         self.responded = False
+        self.refusal: tuple[int, str] | None = None  # the parser refused the rest of the body
         self._connection = connection
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
@@ -219,8 +221,10 @@ class Request:
                 self._connection.body_taken()
                 yield chunk
                 continue
-            if self._complete or self._lost:
+            if self._complete:
                 return
+            if self._lost:
+                raise ProtocolClosedError("the request body was cut short")
             if self._continue:
                 self._continue = False
                 if not self.responded:
