@@ -226,7 +226,7 @@ class Connection(asyncio.Protocol):
 
     def _fail(self, request: Request, status: int, detail: str) -> None:
         if request.responded:
-            request.close_after = True  # a streamed answer cut short: the client sees the cut
+            request.cut()  # a streamed answer cut short: the client sees the cut
         else:
             request.problem(status, detail)
 

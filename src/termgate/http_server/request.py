@@ -273,6 +273,12 @@ class Request:
         self.close_after = True
         self.response_bytes(status, [("content-type", "application/problem+json")], body)
 
+    def cut(self) -> None:
+        """The application failed mid-answer: no last chunk, the connection ends."""
+        self.close_after = True
+        if self._stream is not None:
+            self._stream.broken = True
+
     def end(self) -> None:
         """After the application returned: close an open stream."""
         stream = self._stream
@@ -286,9 +292,6 @@ class Request:
     ) -> bytes:
         if self.responded:
             raise RuntimeError("the response was already started")
-        self.responded = True
-        if not self._complete and not self._lost:
-            self.discard_body()
         lines = [STATUS_LINES.get(status) or f"HTTP/1.1 {status} \r\n"]
         has_date = False
         for name, value in headers:
@@ -301,8 +304,9 @@ class Request:
                         self.close_after = True
                     continue
                 if lowered == "content-length":
-                    if self.method == "HEAD" and length == 0:
+                    if self.method == "HEAD":  # the length a GET would have had
                         lines.append(f"content-length: {value}\r\n")
+                        length = None
                     continue
                 if lowered == "transfer-encoding":
                     continue
@@ -313,8 +317,9 @@ class Request:
             lines.append(_DateLine.now())
         if chunked:
             lines.append("transfer-encoding: chunked\r\n")
-        elif length is not None and self.method != "HEAD" and status not in NO_BODY_STATUSES:
-            lines.append(f"content-length: {length}\r\n")
+        elif length is not None and status not in NO_BODY_STATUSES:
+            if length or self.method != "HEAD":
+                lines.append(f"content-length: {length}\r\n")
         connection = self._connection
         if connection.stopping:
             self.close_after = True
@@ -328,9 +333,14 @@ class Request:
         if head.count("\n") != len(lines) or head.count("\r") != len(lines):
             raise HeadersError("a response header holds a line break")
         try:
-            return head.encode("latin-1")
+            encoded = head.encode("latin-1")
         except UnicodeEncodeError:
             raise HeadersError("a response header is not latin-1") from None
+        # Started only once the head is sound: a refused head is answered 500 instead.
+        self.responded = True
+        if not self._complete and not self._lost:
+            self.discard_body()
+        return encoded
 
 
 class ResponseStream:
