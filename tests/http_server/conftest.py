@@ -42,7 +42,9 @@ class Running:
     log: Records = field(default_factory=Records)
 
 
-def serve_in_thread(app: App, limits: Limits, tls: object = None) -> tuple[Running, threading.Thread]:
+def serve_in_thread(
+    app: App, limits: Limits, tls: object = None
+) -> tuple[Running, threading.Thread]:
     loop = uvloop.new_event_loop()
     sock = listening_socket("127.0.0.1", 0, reuse_port=False)
     server = Server(app.__rsgi__, limits, tls)  # type: ignore[arg-type]

@@ -139,4 +139,6 @@ def test_issue_11_a_client_leaving_mid_body_is_no_traceback(ours: Running) -> No
         time.sleep(0.1)
     time.sleep(0.2)
     assert len(ours.log.tracebacks()) == tracebacks
-    assert httpx.get(f"http://127.0.0.1:{ours.port}/", headers={"x-act": "early"}).status_code == 200
+    assert (
+        httpx.get(f"http://127.0.0.1:{ours.port}/", headers={"x-act": "early"}).status_code == 200
+    )

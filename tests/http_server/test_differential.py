@@ -80,9 +80,7 @@ def test_issue_11_clause_3_3_a_the_scope_is_granians_for_the_same_bytes(
     assert seen["items"] == [["host", "test"], *([n.lower(), v] for n, v in headers)]
 
 
-def test_issue_11_a_raw_non_ascii_target_is_refused_by_both(
-    ours: Running, granian: int
-) -> None:
+def test_issue_11_a_raw_non_ascii_target_is_refused_by_both(ours: Running, granian: int) -> None:
     data = "GET /caf\xe9?q=\xe9 HTTP/1.1\r\nhost: test\r\n\r\n".encode("latin-1")
     calls = ours.app.calls
     mine = request(ours.port, data)
