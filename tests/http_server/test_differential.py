@@ -15,7 +15,7 @@ from tests.http_server.conftest import Running
 
 PIECES = ["a", "Z", "0", "-", ".", "_", "~", "/", "+", ";", "=", "&", ",", ":", "@", "!", "$",
           "%2F", "%2f", "%00", "%ff", "%FF", "%zz", "%", "%2", "%25", "%20", "%3F", "%23",
-          "%e2%82%ac", "%C3%A9", "%c3", "..", "//"]  # fmt: skip
+          "%e2%82%ac", "%C3%A9", "%c3", "..", "//", "#", "\\"]  # fmt: skip
 NAMES = ["x-a", "X-A", "x-A", "X-b", "x-b", "accept", "Accept", "x-obs", "X-Many-Dashes-Here"]
 VALUE_CHARS = st.sampled_from([*"abcXYZ019 ,;=/\"'()\t", "\x80", "\xe9", "\xff"])
 
@@ -25,7 +25,7 @@ queries = st.one_of(
     st.just("?"),
     st.lists(st.sampled_from(PIECES + ["?"]), max_size=8).map(lambda parts: "?" + "".join(parts)),
 )
-forms = st.sampled_from(["origin", "absolute"])
+forms = st.sampled_from(["", "http://test", "https://other.example:8443", "HTTP://H", "http://u:p@h:99"])
 values = st.text(VALUE_CHARS, max_size=12).map(str.strip)
 header_lists = st.lists(st.tuples(st.sampled_from(NAMES), values), max_size=6)
 
@@ -70,7 +70,7 @@ def ascii_or_none(value: str | None) -> str | None:
 def test_issue_11_clause_3_3_a_the_scope_is_granians_for_the_same_bytes(
     ours: Running, granian: int, path: str, query: str, form: str, headers: list[tuple[str, str]]
 ) -> None:
-    target = path + query if form == "origin" else "http://test" + path + query
+    target = form + path + query
     data = raw(target, headers)
     mine, theirs = request(ours.port, data), request(granian, data)
     assert (mine.status, theirs.status) == (200, 200), (mine.body, theirs.body)
@@ -88,3 +88,21 @@ def test_issue_11_a_raw_non_ascii_target_is_refused_by_both(ours: Running, grani
     assert mine.header("content-type") == "application/problem+json"
     assert ours.app.calls == calls
     assert request(granian, data).status == 400
+
+
+TARGETS_GRANIAN_SERVED = ["http://h:99999/p", "host:443", "http://[::1/p"]
+
+
+def test_issue_11_targets_granian_served_loosely_are_refused_400_quietly(
+    ours: Running, granian: int
+) -> None:
+    """An absolute-form target with a port past 65535 or an unclosed IPv6 literal, authority-form:
+    granian served some (authority-form with an empty path); ours refuses them all, a client's
+    error logged with no traceback."""
+    tracebacks = len(ours.log.tracebacks())
+    for target in TARGETS_GRANIAN_SERVED:
+        data = raw(target, [])
+        mine = request(ours.port, data)
+        assert (mine.status, mine.header("content-type")) == (400, "application/problem+json")
+        assert request(granian, data).status in (200, 400)
+    assert len(ours.log.tracebacks()) == tracebacks

@@ -50,10 +50,15 @@ def decoded_path(raw: bytes) -> str:
 
 def split_target(target: bytes) -> tuple[str, str]:
     """Path and query of an origin-form, absolute-form or asterisk-form request target."""
+    if b"#" in target:
+        target = target.partition(b"#")[0]  # a fragment is not the server's: dropped, as granian
     if not target.startswith(b"/"):
         if target == b"*":
             return "*", ""
-        url = httptools.parse_url(target)
+        try:
+            url = httptools.parse_url(target)
+        except httptools.HttpParserInvalidURLError:
+            raise RefusedError(400, "The request target is not a URL the server serves.") from None
         path, query = url.path or b"/", url.query or b""
         return decoded_path(path), query.decode("latin-1")
     path, _, query = target.partition(b"?")
