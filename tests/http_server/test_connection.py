@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import time
 
+from termgate.http_server import Limits
+from tests.http_server.apps import App
 from tests.http_server.client import Wire, get
-from tests.http_server.conftest import TEST_LIMITS, Running
+from tests.http_server.conftest import TEST_LIMITS, Running, serve_in_thread
 
 
 def test_issue_11_a_slow_head_is_answered_408_after_head_timeout(ours: Running) -> None:
@@ -120,3 +122,44 @@ def test_issue_11_expect_100_continue_is_not_sent_when_the_body_is_not_read(
         answer = wire.read()
         assert answer.status == 200
         assert answer.body == b"early /r"
+
+
+def test_issue_11_a_slow_head_behind_a_pipelined_answer_still_gets_head_timeout() -> None:
+    """The head that began while the one before was answered has head_timeout from that answer,
+    not the (longer) keep-alive time."""
+    limits = Limits(head_timeout=0.5, keepalive_timeout=30.0)
+    running, thread = serve_in_thread(App(), limits)
+    try:
+        with Wire(running.port) as wire:
+            wire.send(get("/s?0.2", "x-act: sleep") + b"GET / HTTP/1.1\r\nhost: t\r\n")
+            assert wire.read().body == b"slept"
+            started = time.monotonic()
+            assert wire.read().status == 408
+            assert time.monotonic() - started < 3.0
+            assert wire.closed()
+    finally:
+        running.loop.call_soon_threadsafe(running.loop.stop)
+        thread.join(10)
+
+
+def test_issue_11_a_body_past_max_body_is_413_and_the_connection_ends(ours: Running) -> None:
+    size = TEST_LIMITS.max_body + 1
+    with Wire(ours.port) as wire:
+        wire.send(post("/big", b"b" * size, "x-act: body"))
+        answer = wire.read()
+        assert answer.status == 413
+        assert answer.header("content-type") == "application/problem+json"
+        assert wire.closed()
+
+
+def test_issue_11_an_expect_100_request_answered_unread_closes_the_connection(
+    ours: Running,
+) -> None:
+    """The client may never send the body it announced: what follows cannot be told apart from
+    it, so the connection ends with the answer (RFC 9110 10.1.1)."""
+    head = "POST /r HTTP/1.1\r\nhost: t\r\ncontent-length: 5\r\nexpect: 100-continue\r\n"
+    with Wire(ours.port) as wire:
+        wire.send((head + "x-act: early\r\n\r\n").encode())
+        answer = wire.read()
+        assert answer.header("connection") == "close"
+        assert wire.closed()

@@ -249,7 +249,9 @@ class Connection(asyncio.Protocol):
             self._start(queue[0])
         else:
             self._discarded = 0  # any rest of its body is read and dropped as it comes
-            self.deadline = time.monotonic() + self.limits.keepalive_timeout
+            # A head begun while this answer was made has head_timeout from now, not keep-alive.
+            wait = self.limits.head_timeout if self.in_head else self.limits.keepalive_timeout
+            self.deadline = time.monotonic() + wait
         self.body_taken()
 
     def _refuse(self, status: int, detail: str) -> None:

@@ -321,7 +321,9 @@ class Request:
             if length or self.method != "HEAD":
                 lines.append(f"content-length: {length}\r\n")
         connection = self._connection
-        if connection.stopping:
+        if connection.stopping or (self._continue and not self._complete):
+            # 100-continue unsent: the client may never send the body, and what it sends next
+            # could not be told apart from it.
             self.close_after = True
         if self.close_after:
             lines.append("connection: close\r\n")
