@@ -35,6 +35,9 @@ REFUSED = {
     "space_in_target": "GET /a b HTTP/1.1\r\nhost: t\r\n\r\n",
     "no_target": "GET  HTTP/1.1\r\nhost: t\r\n\r\n",
     "nul_in_target": "GET /a\x00 HTTP/1.1\r\nhost: t\r\n\r\n",
+    "two_hosts": "GET / HTTP/1.1\r\nhost: t\r\nHost: u\r\n\r\n",
+    "no_host_on_1_1": "GET / HTTP/1.1\r\nx-a: b\r\n\r\n",
+    "chunked_on_1_0": "POST / HTTP/1.0\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n",
 }
 CHUNKED = POST + "transfer-encoding: chunked\r\n\r\n4\r\ngood\r\n"
 BAD_CHUNKS = {

@@ -329,9 +329,17 @@ def check_head(version: str, items: list[tuple[str, str]]) -> None:
         if version == "0.9":
             raise RefusedError(400, "HTTP/0.9 requests are not served.")
         raise RefusedError(505, f"HTTP/{version} is not served on HTTP/1.1.")
+    hosts = 0
     for name, value in items:
-        if name == "transfer-encoding" and value.rpartition(",")[2].strip().lower() != "chunked":
-            raise RefusedError(400, "A request's transfer coding must end with chunked.")
+        if name == "host":
+            hosts += 1
+        elif name == "transfer-encoding":
+            if version == "1.0":
+                raise RefusedError(400, "An HTTP/1.0 request cannot be sent chunked.")
+            if value.rpartition(",")[2].strip().lower() != "chunked":
+                raise RefusedError(400, "A request's transfer coding must end with chunked.")
+    if hosts > 1 or (hosts == 0 and version == "1.1"):
+        raise RefusedError(400, "An HTTP/1.1 request has exactly one Host header (RFC 9112 3.2).")
 
 
 def _address(address: Any) -> str:
