@@ -23,9 +23,11 @@ paths = st.lists(st.sampled_from(PIECES), max_size=8).map(lambda parts: "/" + ""
 queries = st.one_of(
     st.just(""),
     st.just("?"),
-    st.lists(st.sampled_from(PIECES + ["?"]), max_size=8).map(lambda parts: "?" + "".join(parts)),
+    st.lists(st.sampled_from([*PIECES, "?"]), max_size=8).map(lambda parts: "?" + "".join(parts)),
 )
-forms = st.sampled_from(["", "http://test", "https://other.example:8443", "HTTP://H", "http://u:p@h:99"])
+forms = st.sampled_from(
+    ["", "http://test", "https://other.example:8443", "HTTP://H", "http://u:p@h:99"]
+)
 values = st.text(VALUE_CHARS, max_size=12).map(str.strip)
 header_lists = st.lists(st.tuples(st.sampled_from(NAMES), values), max_size=6)
 

@@ -166,12 +166,16 @@ class Connection(asyncio.Protocol):
         self._items.append((key, text))
         if key not in self._first:
             self._first[key] = text
+        elif key == "host":
+            raise RefusedError(400, "A request has one Host header (RFC 9112 3.2).")
 
     def on_headers_complete(self) -> None:
         self.in_head = False
         parser = self._parser
         version = parser.get_http_version()
-        check_head(version, self._items)
+        first = self._first
+        if version != "1.1" or "host" not in first or "transfer-encoding" in first:
+            check_head(version, first, self._items)
         path, query = split_target(self._url)
         request = Request(
             self,
@@ -323,23 +327,24 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
 
-def check_head(version: str, items: list[tuple[str, str]]) -> None:
-    """Refuse what llhttp reads but the server must not serve (RFC 9112 2.3, 6.1, 6.3)."""
+def check_head(version: str, first: dict[str, str], items: list[tuple[str, str]]) -> None:
+    """Refuse what llhttp reads but the server must not serve (RFC 9112 2.3, 3.2, 6.1, 6.3)."""
     if version not in ("1.1", "1.0"):
         if version == "0.9":
             raise RefusedError(400, "HTTP/0.9 requests are not served.")
         raise RefusedError(505, f"HTTP/{version} is not served on HTTP/1.1.")
-    hosts = 0
-    for name, value in items:
-        if name == "host":
-            hosts += 1
-        elif name == "transfer-encoding":
-            if version == "1.0":
-                raise RefusedError(400, "An HTTP/1.0 request cannot be sent chunked.")
-            if value.rpartition(",")[2].strip().lower() != "chunked":
+    if version == "1.1" and "host" not in first:
+        raise RefusedError(400, "An HTTP/1.1 request has a Host header (RFC 9112 3.2).")
+    if "transfer-encoding" in first:
+        if version == "1.0":
+            raise RefusedError(400, "An HTTP/1.0 request cannot be sent chunked.")
+        for name, value in items:
+            if name == "transfer-encoding" and not _ends_chunked(value):
                 raise RefusedError(400, "A request's transfer coding must end with chunked.")
-    if hosts > 1 or (hosts == 0 and version == "1.1"):
-        raise RefusedError(400, "An HTTP/1.1 request has exactly one Host header (RFC 9112 3.2).")
+
+
+def _ends_chunked(value: str) -> bool:
+    return value.rpartition(",")[2].strip().lower() == "chunked"
 
 
 def _address(address: Any) -> str:

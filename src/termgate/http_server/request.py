@@ -317,9 +317,12 @@ class Request:
             lines.append(_DateLine.now())
         if chunked:
             lines.append("transfer-encoding: chunked\r\n")
-        elif length is not None and status not in NO_BODY_STATUSES:
-            if length or self.method != "HEAD":
-                lines.append(f"content-length: {length}\r\n")
+        elif (
+            length is not None
+            and status not in NO_BODY_STATUSES
+            and (length or self.method != "HEAD")
+        ):
+            lines.append(f"content-length: {length}\r\n")
         connection = self._connection
         if connection.stopping or (self._continue and not self._complete):
             # 100-continue unsent: the client may never send the body, and what it sends next
