@@ -120,3 +120,24 @@ def test_issue_11_a_smuggled_request_after_a_good_one_is_not_served(ours: Runnin
         assert wire.closed()
         assert b"/hidden" not in rest + wire.buffer
     assert ours.app.calls == calls + 1
+
+
+def test_issue_11_clause_3_3_a_bytes_after_an_upgrade_request_are_never_served(
+    ours: Running,
+) -> None:
+    """The server speaks no other protocol: the Upgrade request is answered as a plain one and
+    the connection ends, so nothing sent after it can pass as a request the gateway did not see
+    as one."""
+    upgrade = (
+        "GET /up HTTP/1.1\r\nhost: t\r\nconnection: upgrade\r\nupgrade: h2c\r\nx-act: early\r\n\r\n"
+    )
+    hidden = "GET /hidden HTTP/1.1\r\nhost: t\r\nx-act: early\r\n\r\n"
+    calls = ours.app.calls
+    with Wire(ours.port) as wire:
+        wire.send((upgrade + hidden).encode())
+        answer = wire.read()
+        assert (answer.status, answer.body) == (200, b"early /up")
+        assert answer.header("connection") == "close"
+        assert wire.closed()
+        assert b"/hidden" not in wire.buffer
+    assert ours.app.calls == calls + 1
