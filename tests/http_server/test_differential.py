@@ -17,7 +17,7 @@ PIECES = ["a", "Z", "0", "-", ".", "_", "~", "/", "+", ";", "=", "&", ",", ":", 
           "%2F", "%2f", "%00", "%ff", "%FF", "%zz", "%", "%2", "%25", "%20", "%3F", "%23",
           "%e2%82%ac", "%C3%A9", "%c3", "..", "//", "#", "\\"]  # fmt: skip
 NAMES = ["x-a", "X-A", "x-A", "X-b", "x-b", "accept", "Accept", "x-obs", "X-Many-Dashes-Here"]
-VALUE_CHARS = st.sampled_from([*"abcXYZ019 ,;=/\"'()\t", "\x80", "\xe9", "\xff"])
+VALUE_CHARS = st.sampled_from([*"abcXYZ019 ,;=/\"'()\t", "\x80", "\xe9", "\xff"])  # OWS too
 
 paths = st.lists(st.sampled_from(PIECES), max_size=8).map(lambda parts: "/" + "".join(parts))
 queries = st.one_of(
@@ -28,7 +28,7 @@ queries = st.one_of(
 forms = st.sampled_from(
     ["", "http://test", "https://other.example:8443", "HTTP://H", "http://u:p@h:99"]
 )
-values = st.text(VALUE_CHARS, max_size=12).map(str.strip)
+values = st.text(VALUE_CHARS, max_size=12)
 header_lists = st.lists(st.tuples(st.sampled_from(NAMES), values), max_size=6)
 
 
@@ -78,8 +78,8 @@ def test_issue_11_clause_3_3_a_the_scope_is_granians_for_the_same_bytes(
     assert (mine.status, theirs.status) == (200, 200), (mine.body, theirs.body)
     seen, reference = comparable(mine.json()), comparable(theirs.json())  # type: ignore[arg-type]
     assert without_obs_text(seen) == reference
-    # Ours keeps an obs-text value, as latin-1, exactly as sent.
-    assert seen["items"] == [["host", "test"], *([n.lower(), v] for n, v in headers)]
+    # Ours keeps an obs-text value, as latin-1, as sent but for the whitespace around it.
+    assert seen["items"] == [["host", "test"], *([n.lower(), v.strip(" \t")] for n, v in headers)]
 
 
 def test_issue_11_a_raw_non_ascii_target_is_refused_by_both(ours: Running, granian: int) -> None:

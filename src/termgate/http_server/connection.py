@@ -162,7 +162,9 @@ class Connection(asyncio.Protocol):
                 f"or more than {limits.max_headers}.",
             )
         key = name.decode("latin-1").lower()
-        text = value.decode("latin-1")
+        # llhttp drops the whitespace before a value, not after it (RFC 9110 5.5: neither is
+        # part of the value; granian and the upstream drop both).
+        text = value.rstrip(b" \t").decode("latin-1")
         self._items.append((key, text))
         if key not in self._first:
             self._first[key] = text
