@@ -98,7 +98,7 @@ def _listing(port: int, path: str) -> list[dict[str, Any]]:
 
 
 def session_pids(session: int) -> list[int]:
-    """The live processes of a session (a granian server: its main process and its workers)."""
+    """The live processes of a session (a server: its main process and any worker processes)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -113,8 +113,7 @@ def session_pids(session: int) -> list[int]:
 
 
 def worker_pid(session: int) -> int:
-    """The gateway's worker: the session's process that is not its leader (one worker)."""
+    """The gateway's worker: with one worker the server serves in its own process (the session's
+    leader); with several, the last of the processes it started."""
     workers = [pid for pid in session_pids(session) if pid != session]
-    if not workers:
-        raise RuntimeError("the gateway has no worker process")
-    return workers[-1]
+    return workers[-1] if workers else session

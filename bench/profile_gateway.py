@@ -132,7 +132,7 @@ def profile(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[s
         rows.append({"step": step, "share": round(share, 4), "us": round(share * per_request, 1)})
         console.print(f"  {step:<34} {100 * share:5.1f} %  {share * per_request:5.1f} µs")
     console.print(f"  {'GC (gc.callbacks, within the above)':<34} {gc_us:12.1f} µs")
-    # Exact CPU per thread (not samples): the event loop's thread, granian's, the SQLite writer's.
+    # Exact CPU per thread (not samples): the event loop's thread, the SQLite writer's, any other.
     threads = {
         name: round((spent - threads_before.get(name, 0.0)) * 1e6 / max(result.requests, 1), 1)
         for name, spent in threads_after.items()

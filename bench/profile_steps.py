@@ -3,7 +3,8 @@
 A sample is a stack of frames, root first, each `Class.function (file:line)`. The innermost frame
 that a rule names decides the step: so the token cache inside identify counts as the token cache,
 the upstream client's parser inside forward as "forward: parse". A sample with no frame of the
-gateway's code is the server's own (granian's Rust threads, the event loop between callbacks).
+gateway's code is the event loop's own (uvloop between callbacks, the sockets' system calls); the
+HTTP server's parsing and answering is a step of its own.
 """
 
 from __future__ import annotations
@@ -41,9 +42,11 @@ RULES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("pipeline (exchange, ids)", (), "gateway/exchange.py"),
     ("pipeline (exchange, ids)", (), "gateway/pipeline.py"),
     ("server interface", ("__rsgi__",), "termgate/server.py"),
+    ("HTTP server (parse, answer)", (), "termgate/http_server/connection.py"),
+    ("HTTP server (parse, answer)", (), "termgate/http_server/request.py"),
     ("snapshot refresh", (), "gateway/snapshot"),
 )
-SERVER = "server, event loop (no gateway frame)"
+SERVER = "event loop, sockets (no gateway frame)"
 STEPS = (*dict.fromkeys(step for step, _, _ in RULES if step != IDLE), SERVER)
 
 

@@ -343,7 +343,7 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
             "pinning": "wrk on CPU 0, all servers on CPU 1"
             if args.pin == "split"
             else "none (OS scheduling)",
-            "workers": "one each: upstream granian ASGI, nginx worker_processes 1, termgate RSGI",
+            "workers": "one each: upstream granian ASGI, nginx worker_processes 1, termgate",
         },
         "body_bytes": sizes["direct"],
         "body_bytes_per_target": sizes,

@@ -1,12 +1,11 @@
 """Gateway variants side by side: one upstream, one gateway per variant, wrk against each in turns.
 
     uv run python bench/variants.py --rounds 3 --seconds 4 \
-        '{"default": {}, "st": {"granian": {"runtime_mode": "st"}},
-          "flush 0.25 s": {"env": {"TERMGATE_USAGE_FLUSH_SECONDS": "0.25"}},
+        '{"default": {}, "flush 0.25 s": {"env": {"TERMGATE_USAGE_FLUSH_SECONDS": "0.25"}},
           "before": {"pythonpath": "../before/src"}}'
 
-A variant is granian options (`granian`: keyword arguments of `Granian`), settings
-(`env`: TERMGATE_* variables) and/or another checkout's code (`pythonpath`: its `src`). Each
+A variant is settings (`env`: TERMGATE_* variables) and/or another checkout's code
+(`pythonpath`: its `src`), served as `python -m termgate.server` serves it. Each
 gateway has its own copy of one seeded database (`prepare_database`, as run.py); the upstream,
 request and pinning are run.py's (servers on CPU 1, wrk on CPU 0). Each round runs every
 variant once, in alternating order; printed per run and as medians: req/s, p50, p99, and the
@@ -41,35 +40,6 @@ PATH = "/api/companies/{companyId}/employees?pageNumber=1&pageSize=20"
 ISSUER = "http://127.0.0.1:1"  # every variant's public URL: one token serves them all
 
 
-def serve() -> None:
-    """A variant's gateway: run_server's Granian with the options in TERMGATE_BENCH_GRANIAN."""
-    from granian import Granian
-    from granian.constants import Interfaces, Loops, RuntimeModes, TaskImpl
-
-    from termgate.core import logs
-    from termgate.settings import get_settings
-
-    settings = get_settings()
-    options: dict[str, Any] = json.loads(os.environ.get("TERMGATE_BENCH_GRANIAN", "{}"))
-    kinds = {"runtime_mode": RuntimeModes, "task_impl": TaskImpl, "loop": Loops}
-    options = {
-        name: kinds[name](value) if name in kinds else value for name, value in options.items()
-    }
-    options.setdefault("loop", Loops.uvloop)
-    Granian(
-        "termgate.server:create_app",
-        factory=True,
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.RSGI,
-        workers=1,
-        log_level="warning",  # type: ignore[arg-type]
-        log_dictconfig=logs.granian_config(),
-        backlog=2048,
-        **options,
-    ).serve()
-
-
 def run(variants: dict[str, dict[str, Any]], rounds: int, seconds: float) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="termgate-variants-"))
     processes = Processes(logs=tmp)
@@ -91,12 +61,11 @@ def run(variants: dict[str, dict[str, Any]], rounds: int, seconds: float) -> Non
                 "TERMGATE_UPSTREAM_URL": f"http://127.0.0.1:{upstream}",
                 "TERMGATE_LOG_LEVEL": "warning",
                 "TERMGATE_PUBLIC_URL": ISSUER,
-                "TERMGATE_BENCH_GRANIAN": json.dumps(variant.get("granian", {})),
                 **variant.get("env", {}),
             }
             if variant.get("pythonpath"):
                 env["PYTHONPATH"] = str(Path(variant["pythonpath"]).resolve())
-            command = [sys.executable, str(Path(__file__).resolve()), "--serve"]
+            command = [sys.executable, "-m", "termgate.server"]
             processes.start(name, command, cpus="1", env=env)
             wait_for_200(processes, name, port, path, headers)
             urls[name] = f"http://127.0.0.1:{port}{path}"
@@ -145,11 +114,7 @@ def main() -> None:
     parser.add_argument("variants", nargs="?", default='{"default": {}}', help="JSON, see above")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        serve()
-        return
     run(json.loads(args.variants), args.rounds, args.seconds)
 
 

@@ -80,9 +80,10 @@ class Connection(asyncio.Protocol):
         self._queue: deque[Request] = deque()  # the first is being answered
         self._parsing: Request | None = None
         self._url = b""
-        self._items: list[tuple[str, str]] = []
-        self._first: dict[str, str] = {}
+        self._raw: list[tuple[bytes, bytes]] = []
         self._head_size = 0
+        self._max_head = server.limits.max_head
+        self._max_headers = server.limits.max_headers
         self._paused = False
         self._upgraded = False
         self._discarded = 0
@@ -138,8 +139,7 @@ class Connection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self._url = b""
-        self._items = []
-        self._first = {}
+        self._raw = []
         self._head_size = 0
         self.in_head = True
         if not self._queue:
@@ -153,38 +153,43 @@ class Connection(asyncio.Protocol):
             )
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        # Called once per header line: only bounded here, decoded once the head is complete.
+        raw = self._raw
+        raw.append((name, value))
         self._head_size += len(name) + len(value)
-        limits = self.limits
-        if self._head_size > limits.max_head or len(self._items) >= limits.max_headers:
+        if self._head_size > self._max_head or len(raw) > self._max_headers:
+            limits = self.limits
             raise RefusedError(
                 431,
                 f"The request headers are larger than {limits.max_head} bytes "
                 f"or more than {limits.max_headers}.",
             )
-        key = name.decode("latin-1").lower()
-        # llhttp drops the whitespace before a value, not after it (RFC 9110 5.5: neither is
-        # part of the value; granian and the upstream drop both).
-        text = value.rstrip(b" \t").decode("latin-1")
-        self._items.append((key, text))
-        if key not in self._first:
-            self._first[key] = text
-        elif key == "host":
-            raise RefusedError(400, "A request has one Host header (RFC 9112 3.2).")
 
     def on_headers_complete(self) -> None:
         self.in_head = False
         parser = self._parser
         version = parser.get_http_version()
-        first = self._first
-        if version != "1.1" or "host" not in first or "transfer-encoding" in first:
-            check_head(version, first, self._items)
+        # llhttp drops the whitespace before a value, not after it (RFC 9110 5.5: neither is part
+        # of the value; granian and the upstream drop both).
+        items = [
+            (name.decode("latin-1").lower(), value.rstrip(b" \t").decode("latin-1"))
+            for name, value in self._raw
+        ]
+        first = dict(reversed(items))  # reversed: a name's first value wins
+        if (
+            version != "1.1"
+            or len(first) != len(items)  # a name repeated: perhaps Host
+            or "host" not in first
+            or "transfer-encoding" in first
+        ):
+            check_head(version, first, items)
         path, query = split_target(self._url)
         request = Request(
             self,
             parser.get_method().decode("ascii"),
             path,
             query,
-            Headers(self._items, self._first),
+            Headers(items, first),
             version,
             parser.should_keep_alive(),
         )
@@ -337,6 +342,8 @@ def check_head(version: str, first: dict[str, str], items: list[tuple[str, str]]
         raise RefusedError(505, f"HTTP/{version} is not served on HTTP/1.1.")
     if version == "1.1" and "host" not in first:
         raise RefusedError(400, "An HTTP/1.1 request has a Host header (RFC 9112 3.2).")
+    if sum(name == "host" for name, _ in items) > 1:
+        raise RefusedError(400, "A request has one Host header (RFC 9112 3.2).")
     if "transfer-encoding" in first:
         if version == "1.0":
             raise RefusedError(400, "An HTTP/1.0 request cannot be sent chunked.")

@@ -236,7 +236,7 @@ class Request:
     async def client_disconnect(self) -> None:
         if self._lost:
             return
-        if self._disconnected is None:
+        if self._disconnected is None or self._disconnected.done():  # a cancelled wait: anew
             self._disconnected = asyncio.get_running_loop().create_future()
         await self._disconnected
 

@@ -10,7 +10,6 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 
@@ -62,37 +61,19 @@ async def reference_api(port: int, seed: int, employees: int) -> AsyncIterator[s
         await asyncio.wait_for(process.wait(), 10)
 
 
-class _Serve:
-    """Granian's target: the server started and stopped by the simulator, not by granian (whose
-    embedded worker would run `start` inside the loop that is already running)."""
-
-    def __init__(self, server: TermgateServer) -> None:
-        self.server = server
-
-    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
-        await self.server.__rsgi__(scope, protocol)
-
-
 @asynccontextmanager
 async def termgate(settings: Settings) -> AsyncIterator[TermgateServer]:
     """termgate (gateway and control plane) on `settings.port` in this process's loop."""
-    from granian.constants import Interfaces
-    from granian.server.embed import Server
+    from termgate.http_server import Limits, Server
+    from termgate.http_server.serve import listening_socket
 
     server = TermgateServer(settings)
     await server.start()
-    granian = Server(
-        _Serve(server),
-        address="127.0.0.1",
-        port=settings.port,
-        interface=Interfaces.RSGI,
-        log_enabled=False,
-    )
-    serving = asyncio.get_running_loop().create_task(granian.serve())
+    http = Server(server.__rsgi__, Limits())
+    await http.start(listening_socket("127.0.0.1", settings.port, reuse_port=False))
     try:
         await _until_answering(f"http://127.0.0.1:{settings.port}/healthz")
         yield server
     finally:
-        granian.stop()  # type: ignore[no-untyped-call]
-        await asyncio.wait_for(serving, 15)
+        await http.stop()
         await server.stop()
