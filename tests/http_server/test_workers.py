@@ -4,6 +4,7 @@ TLS answers https with the scheme the application sees as "https"."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import ssl
@@ -18,6 +19,7 @@ import pytest
 
 from tests.conftest import free_port
 from tests.http_server.apps import App
+from tests.http_server.client import Wire, get
 from tests.http_server.conftest import TEST_LIMITS, serve_in_thread
 from tests.support.processes import kill_hard, spawn, wait_until_answering
 from tests.test_tls import write_pair
@@ -117,6 +119,28 @@ def test_issue_11_tls_serves_https_and_the_scheme_is_https(tmp_path: Path) -> No
         )
         seen = answer.json()
         assert (seen["scheme"], seen["path"], seen["query_string"]) == ("https", "/x", "y")
+    finally:
+        running.loop.call_soon_threadsafe(running.loop.stop)
+        thread.join(10)
+
+
+def test_issue_11_a_stop_ends_idle_connections_at_once_and_busy_ones_after_their_answer() -> None:
+    running, thread = serve_in_thread(App(), TEST_LIMITS)
+    try:
+        with Wire(running.port) as idle, Wire(running.port) as busy:
+            idle.send(get("/", "x-act: early"))
+            assert idle.read().status == 200
+            busy.send(get("/?0.8", "x-act: sleep"))
+            time.sleep(0.2)
+            stopping = asyncio.run_coroutine_threadsafe(running.server.stop(), running.loop)
+            assert idle.closed(timeout=0.5)
+            answer = busy.read()
+            assert (answer.status, answer.body) == (200, b"slept")
+            assert answer.header("connection") == "close"
+            assert busy.closed(timeout=1.0)
+            stopping.result(5)
+            with pytest.raises(ConnectionRefusedError):
+                Wire(running.port, timeout=1.0)  # no longer accepting
     finally:
         running.loop.call_soon_threadsafe(running.loop.stop)
         thread.join(10)
