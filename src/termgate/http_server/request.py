@@ -52,10 +52,12 @@ class Headers:
         self._first = first  # the first value of each name
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        first = self._first
-        if name in first:
-            return first[name]
-        return first.get(name.lower(), default)  # any casing, as granian's headers answer
+        value = self._first.get(name)
+        if value is None:
+            if name.islower():
+                return default
+            return self._first.get(name.lower(), default)  # any casing, as granian's answer
+        return value
 
     def get_all(self, name: str) -> list[str]:
         name = name.lower()
