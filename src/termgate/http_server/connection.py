@@ -34,7 +34,8 @@ DISCARD_LIMIT = 1 << 20  # bytes of an unread body read and dropped before closi
 
 class RefusedError(Exception):
     """A request head the server will not serve: past a limit (414, 431), an HTTP version other
-    than 1.0 and 1.1 (400, 505), a transfer coding other than chunked last (400)."""
+    than 1.0 and 1.1 (400, 505), Host missing or repeated, a transfer coding other than chunked
+    last, a target that is no URL (400)."""
 
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
