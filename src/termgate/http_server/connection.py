@@ -17,7 +17,13 @@ from urllib.parse import unquote_to_bytes
 
 import httptools
 
-from termgate.http_server.request import BodyTooLargeError, Headers, HeadersError, Request
+from termgate.http_server.request import (
+    BodyTooLargeError,
+    Headers,
+    HeadersError,
+    ProtocolClosedError,
+    Request,
+)
 
 if TYPE_CHECKING:
     from termgate.http_server.serve import Server
@@ -26,8 +32,10 @@ log = logging.getLogger("termgate.http")
 DISCARD_LIMIT = 1 << 20  # bytes of an unread body read and dropped before closing instead
 
 
-class HeadTooLargeError(Exception):
-    """The request line or headers went past a limit (answered 414 or 431)."""
+class RefusedError(Exception):
+    """A request head the server will not serve: past a limit (414, 431), an HTTP version other
+    than 1.0 and 1.1 (400, 505), Host missing or repeated, a transfer coding other than chunked
+    last, a target that is no URL (400)."""
 
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
@@ -43,10 +51,15 @@ def decoded_path(raw: bytes) -> str:
 
 def split_target(target: bytes) -> tuple[str, str]:
     """Path and query of an origin-form, absolute-form or asterisk-form request target."""
+    if b"#" in target:
+        target = target.partition(b"#")[0]  # a fragment is not the server's: dropped, as granian
     if not target.startswith(b"/"):
         if target == b"*":
             return "*", ""
-        url = httptools.parse_url(target)
+        try:
+            url = httptools.parse_url(target)
+        except httptools.HttpParserInvalidURLError:
+            raise RefusedError(400, "The request target is not a URL the server serves.") from None
         path, query = url.path or b"/", url.query or b""
         return decoded_path(path), query.decode("latin-1")
     path, _, query = target.partition(b"?")
@@ -107,7 +120,7 @@ class Connection(asyncio.Protocol):
                 self._queue[-1].close_after = True
         except httptools.HttpParserCallbackError as error:
             cause = error.__context__
-            if isinstance(cause, HeadTooLargeError):
+            if isinstance(cause, RefusedError):
                 self._refuse(cause.status, str(cause))
             else:
                 log.error("request parsing failed", exc_info=cause)
@@ -136,7 +149,7 @@ class Connection(asyncio.Protocol):
     def on_url(self, url: bytes) -> None:
         self._url += url
         if len(self._url) > self.limits.max_url:
-            raise HeadTooLargeError(
+            raise RefusedError(
                 414, f"The request target is longer than {self.limits.max_url} bytes."
             )
 
@@ -147,7 +160,7 @@ class Connection(asyncio.Protocol):
         self._head_size += len(name) + len(value)
         if self._head_size > self._max_head or len(raw) > self._max_headers:
             limits = self.limits
-            raise HeadTooLargeError(
+            raise RefusedError(
                 431,
                 f"The request headers are larger than {limits.max_head} bytes "
                 f"or more than {limits.max_headers}.",
@@ -156,17 +169,29 @@ class Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self.in_head = False
         parser = self._parser
-        path, query = split_target(self._url)
+        version = parser.get_http_version()
+        # llhttp drops the whitespace before a value, not after it (RFC 9110 5.5: neither is part
+        # of the value; granian and the upstream drop both).
         items = [
-            (name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in self._raw
+            (name.decode("latin-1").lower(), value.rstrip(b" \t").decode("latin-1"))
+            for name, value in self._raw
         ]
+        first = dict(reversed(items))  # reversed: a name's first value wins
+        if (
+            version != "1.1"
+            or len(first) != len(items)  # a name repeated: perhaps Host
+            or "host" not in first
+            or "transfer-encoding" in first
+        ):
+            check_head(version, first, items)
+        path, query = split_target(self._url)
         request = Request(
             self,
             parser.get_method().decode("ascii"),
             path,
             query,
-            Headers(items, dict(reversed(items))),  # reversed: a name's first value wins
-            parser.get_http_version(),
+            Headers(items, first),
+            version,
             parser.should_keep_alive(),
         )
         self._parsing = request
@@ -197,6 +222,12 @@ class Connection(asyncio.Protocol):
             await self.server.app(request, request)
         except BodyTooLargeError as error:
             self._fail(request, 413, str(error))
+        except ProtocolClosedError:
+            # The body was cut short: by the client leaving (nothing to answer) or by framing the
+            # parser refused (answered with that refusal, never with a truncated body served).
+            if request.refusal is not None:
+                self._fail(request, *request.refusal)
+            request.close_after = True
         except HeadersError as error:
             log.error("%s %s: %s", request.method, request.path, error)
             self._fail(request, 500, "The server could not answer this request.")
@@ -212,7 +243,7 @@ class Connection(asyncio.Protocol):
 
     def _fail(self, request: Request, status: int, detail: str) -> None:
         if request.responded:
-            request.close_after = True  # a streamed answer cut short: the client sees the cut
+            request.cut()  # a streamed answer cut short: the client sees the cut
         else:
             request.problem(status, detail)
 
@@ -230,7 +261,9 @@ class Connection(asyncio.Protocol):
             self._start(queue[0])
         else:
             self._discarded = 0  # any rest of its body is read and dropped as it comes
-            self.deadline = time.monotonic() + self.limits.keepalive_timeout
+            # A head begun while this answer was made has head_timeout from now, not keep-alive.
+            wait = self.limits.head_timeout if self.in_head else self.limits.keepalive_timeout
+            self.deadline = time.monotonic() + wait
         self.body_taken()
 
     def _refuse(self, status: int, detail: str) -> None:
@@ -242,6 +275,7 @@ class Connection(asyncio.Protocol):
         if self._queue:
             self._queue[-1].close_after = True  # answer what came before, then close
             if self._parsing is not None and self._parsing in self._queue:
+                self._parsing.refusal = (status, detail)
                 self._parsing.lost()
             return
         request = Request(self, "GET", "/", "", Headers([], {}), "1.1", False)
@@ -299,6 +333,28 @@ class Connection(asyncio.Protocol):
         self.stopping = True
         if not self._queue and self.transport is not None:
             self.transport.close()
+
+
+def check_head(version: str, first: dict[str, str], items: list[tuple[str, str]]) -> None:
+    """Refuse what llhttp reads but the server must not serve (RFC 9112 2.3, 3.2, 6.1, 6.3)."""
+    if version not in ("1.1", "1.0"):
+        if version == "0.9":
+            raise RefusedError(400, "HTTP/0.9 requests are not served.")
+        raise RefusedError(505, f"HTTP/{version} is not served on HTTP/1.1.")
+    if version == "1.1" and "host" not in first:
+        raise RefusedError(400, "An HTTP/1.1 request has a Host header (RFC 9112 3.2).")
+    if sum(name == "host" for name, _ in items) > 1:
+        raise RefusedError(400, "A request has one Host header (RFC 9112 3.2).")
+    if "transfer-encoding" in first:
+        if version == "1.0":
+            raise RefusedError(400, "An HTTP/1.0 request cannot be sent chunked.")
+        for name, value in items:
+            if name == "transfer-encoding" and not _ends_chunked(value):
+                raise RefusedError(400, "A request's transfer coding must end with chunked.")
+
+
+def _ends_chunked(value: str) -> bool:
+    return value.rpartition(",")[2].strip().lower() == "chunked"
 
 
 def _address(address: Any) -> str:

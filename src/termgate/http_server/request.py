@@ -52,9 +52,15 @@ class Headers:
         self._first = first  # the first value of each name
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        return self._first.get(name, default)
+        value = self._first.get(name)
+        if value is None:
+            if name.islower():
+                return default
+            return self._first.get(name.lower(), default)  # any casing, as granian's answer
+        return value
 
     def get_all(self, name: str) -> list[str]:
+        name = name.lower()
         return [value for key, value in self._items if key == name]
 
     def items(self) -> list[tuple[str, str]]:
@@ -67,7 +73,7 @@ class Headers:
         return [value for _, value in self._items]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._first
+        return isinstance(name, str) and (name in self._first or name.lower() in self._first)
 
 
 class _DateLine:
@@ -108,6 +114,7 @@ class Request:
         "path",
         "proto",
         "query_string",
+        "refusal",
         "responded",
         "rsgi_version",
         "scheme",
@@ -137,6 +144,7 @@ class Request:
         self.http_version = http_version
         self.close_after = not keep_alive  # the connection ends with this answer
         self.responded = False
+        self.refusal: tuple[int, str] | None = None  # the parser refused the rest of the body
         self._connection = connection
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
@@ -268,6 +276,12 @@ class Request:
         self.close_after = True
         self.response_bytes(status, [("content-type", "application/problem+json")], body)
 
+    def cut(self) -> None:
+        """The application failed mid-answer: no last chunk, the connection ends."""
+        self.close_after = True
+        if self._stream is not None:
+            self._stream.broken = True
+
     def end(self) -> None:
         """After the application returned: close an open stream."""
         stream = self._stream
@@ -281,13 +295,6 @@ class Request:
     ) -> bytes:
         if self.responded:
             raise RuntimeError("the response was already started")
-        self.responded = True
-        if not self._complete and not self._lost:
-            if self._continue:
-                # The client waits for "100 Continue" before its body: it may never send it,
-                # so the connection cannot tell where the next request starts.
-                self.close_after = True
-            self.discard_body()
         lines = [STATUS_LINES.get(status) or f"HTTP/1.1 {status} \r\n"]
         has_date = False
         for name, value in headers:
@@ -300,8 +307,9 @@ class Request:
                         self.close_after = True
                     continue
                 if lowered == "content-length":
-                    if self.method == "HEAD" and length == 0:
+                    if self.method == "HEAD":  # the length a GET would have had
                         lines.append(f"content-length: {value}\r\n")
+                        length = None
                     continue
                 if lowered == "transfer-encoding":
                     continue
@@ -312,10 +320,16 @@ class Request:
             lines.append(_DateLine.now())
         if chunked:
             lines.append("transfer-encoding: chunked\r\n")
-        elif length is not None and self.method != "HEAD" and status not in NO_BODY_STATUSES:
+        elif (
+            length is not None
+            and status not in NO_BODY_STATUSES
+            and (length or self.method != "HEAD")
+        ):
             lines.append(f"content-length: {length}\r\n")
         connection = self._connection
-        if connection.stopping:
+        if connection.stopping or (self._continue and not self._complete):
+            # 100-continue unsent: the client may never send the body, and what it sends next
+            # could not be told apart from it.
             self.close_after = True
         if self.close_after:
             lines.append("connection: close\r\n")
@@ -327,9 +341,14 @@ class Request:
         if head.count("\n") != len(lines) or head.count("\r") != len(lines):
             raise HeadersError("a response header holds a line break")
         try:
-            return head.encode("latin-1")
+            encoded = head.encode("latin-1")
         except UnicodeEncodeError:
             raise HeadersError("a response header is not latin-1") from None
+        # Started only once the head is sound: a refused head is answered 500 instead.
+        self.responded = True
+        if not self._complete and not self._lost:
+            self.discard_body()
+        return encoded
 
 
 class ResponseStream:
