@@ -168,6 +168,13 @@ METHOD_NOT_ALLOWED = Refusal(405, 40501, "invalidRequestError", "Method not allo
 UNEXPECTED_BODY = Refusal(
     400, 40003, "invalidRequestError", "This operation takes no request body", "3.2"
 )
+BODY_INCOMPLETE = Refusal(
+    400,
+    40004,
+    "invalidRequestError",
+    "The request body ended before it was complete",
+    "3.3 a",
+)
 BODY_TIMEOUT = Refusal(
     408, 40801, "invalidRequestError", "The request body did not arrive in time", "3.3 f"
 )

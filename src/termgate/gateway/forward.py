@@ -12,6 +12,7 @@ from termgate.gateway.exchange import CLIENT_CLOSED, Exchange, refuse, upstream_
 from termgate.gateway.traffic.response_cap import relay_capped
 from termgate.http_server.request import ProtocolClosedError
 from termgate.problems import (
+    BODY_INCOMPLETE,
     BODY_TIMEOUT,
     UPSTREAM_ERROR,
     UPSTREAM_TIMEOUT,
@@ -58,9 +59,9 @@ class RequestBodyTimeoutError(Exception):
     """The client sent no more of its body within `body_timeout` seconds (→ 408)."""
 
 
-class RequestBodyIncompleteError(RequestBodyTimeoutError):
-    """The body ended before it was complete: the client went away or sent a malformed chunk.
-    Handled as a stalled body: the upstream connection, which has part of it, is never reused."""
+class RequestBodyIncompleteError(Exception):
+    """The body ended before it was complete: the client went away or sent a malformed chunk
+    (→ 400; the upstream connection, which has part of it, is never reused)."""
 
 
 class RequestSource(Protocol):
@@ -200,9 +201,10 @@ async def open_exchange(
                 await _send_body(connection, exchange, source, framing)
             await connection.response_ready()
             return connection
-        except RequestBodyTimeoutError as error:
+        except (RequestBodyTimeoutError, RequestBodyIncompleteError) as error:
             pool.discard(connection)  # half a request went out: never reused
-            problem = refuse(exchange, BODY_TIMEOUT, str(error))
+            timed_out = isinstance(error, RequestBodyTimeoutError)
+            problem = refuse(exchange, BODY_TIMEOUT if timed_out else BODY_INCOMPLETE, str(error))
             problem.headers.append(("connection", "close"))
             return problem
         except UpstreamTimeoutError as error:
