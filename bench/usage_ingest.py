@@ -6,7 +6,8 @@ a temporary folder and a PostgreSQL database created on the server at `--postgre
 the end. `--method` compares the writer's PostgreSQL path (COPY, with the hourly summary's upsert
 in the same transaction) with the alternatives measured for it: asyncpg `executemany` of a
 one-row INSERT and one multi-row `INSERT … VALUES` per batch; `events-only` is the writer as it
-was before the summary (COPY alone; executemany alone on SQLite).
+was before the summary (COPY alone; executemany alone on SQLite), `hourly-only` as it was before
+the daily summary (migration 0020: the events and the hourly upsert).
 Methods run interleaved (A, B, A, B …) on an emptied table so machine load hits them alike.
 
     python3 -m uv run python bench/usage_ingest.py --events 500000 --rounds 3
@@ -36,13 +37,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from termgate.db.engine import create_engine
 from termgate.db.migrate import upgrade
+from termgate.db.usage_daily import TABLE as DAILY
 from termgate.db.usage_hourly import TABLE as HOURLY
+from termgate.db.usage_hourly import HourlySums, add_hourly, add_sqlite_hourly
 from termgate.gateway.observe import (
     COLUMNS,
     SQLITE_INSERT,
     TABLE,
     UsageRecorder,
     UsageRow,
+    sqlite_rows,
     sqlite_time,
 )
 
@@ -120,6 +124,24 @@ class EventsOnlyRecorder(UsageRecorder):
                 await driver.executemany(SQLITE_INSERT, records)
 
 
+class HourlyOnlyRecorder(UsageRecorder):
+    """The writer before the daily summary (revision 0019): the events and the hourly upsert."""
+
+    async def _insert(self, rows: list[UsageRow]) -> None:
+        async with self.engine.begin() as connection:
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            if self.engine.dialect.name == "postgresql":
+                await driver.copy_records_to_table(
+                    TABLE, records=_pg_records(rows), columns=COLUMNS
+                )
+                await add_hourly(driver, rows)
+            else:
+                sums = HourlySums()
+                await driver.executemany(SQLITE_INSERT, sqlite_rows(rows, sums))
+                await add_sqlite_hourly(driver, sums)
+
+
 class ExecutemanyRecorder(UsageRecorder):
     """asyncpg `executemany` of a one-row INSERT: one Bind/Execute per event, one round trip."""
 
@@ -168,6 +190,7 @@ def _pg_records(rows: list[UsageRow]) -> list[tuple[Any, ...]]:
 RECORDERS: dict[str, Callable[..., UsageRecorder]] = {
     "copy": UsageRecorder,  # the writer itself: COPY on PostgreSQL, executemany on SQLite
     "events-only": EventsOnlyRecorder,  # the same without the hourly summary (before 0015)
+    "hourly-only": HourlyOnlyRecorder,  # the same without the daily summary (before 0020)
     "executemany": ExecutemanyRecorder,
     "values": ValuesRecorder,
 }
@@ -201,7 +224,7 @@ async def _one_round(
     engine: AsyncEngine, method: str, rows: list[UsageRow], batch: int
 ) -> tuple[float, float, float]:
     async with engine.begin() as connection:
-        for table in (TABLE, HOURLY):
+        for table in (TABLE, HOURLY, DAILY):
             empty = (
                 f"DELETE FROM {table}" if engine.dialect.name == "sqlite" else f"TRUNCATE {table}"
             )
@@ -266,7 +289,7 @@ def run_sqlite(methods: list[str], rows: list[UsageRow], batch: list[int], round
     with tempfile.TemporaryDirectory(prefix="termgate-bench-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'usage.db'}"
         upgrade(url)
-        kinds = [m for m in methods if m in ("copy", "events-only")] or ["copy"]
+        kinds = [m for m in methods if m in ("copy", "events-only", "hourly-only")] or ["copy"]
         asyncio.run(_bench(url, "sqlite", kinds, rows, batch, rounds))
 
 
