@@ -37,7 +37,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from termgate.db.engine import create_engine
 from termgate.db.migrate import upgrade
-from termgate.db.usage_daily import TABLE as DAILY
 from termgate.db.usage_hourly import TABLE as HOURLY
 from termgate.db.usage_hourly import HourlySums, add_hourly, add_sqlite_hourly
 from termgate.gateway.observe import (
@@ -50,6 +49,7 @@ from termgate.gateway.observe import (
     sqlite_time,
 )
 
+DAILY = "usage_daily"  # by name: usage_flush_loop.py imports this module with older checkouts
 POSTGRES_ADMIN = os.environ.get(
     "TERMGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )

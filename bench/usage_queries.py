@@ -15,6 +15,8 @@ Layouts apply in the order given, each on top of the previous one.
         --layouts migrated,brin,brin+key+operation
     python3 -m uv run python bench/usage_queries.py --rows 10000000 --layouts migrated \
         --ingest 200000          # then the writer's ingestion into the filled table
+    python3 -m uv run python bench/usage_queries.py --rows 30000000 --layouts migrated \
+        --only summaries,console  # only the reads whose name holds one of these
 
 Each query runs three times after one warm-up; the median is printed with the rows it
 returned. The hourly summary (`usage_hourly`, migration 0015) is filled from the events and the
@@ -255,8 +257,15 @@ async def sizes(engine: AsyncEngine) -> None:
             print(f"  size {name}: {size}")
 
 
-async def measure(engine: AsyncEngine, now: datetime) -> None:
-    for name, build in queries(now).items():
+def chosen(names: list[str], only: list[str]) -> list[str]:
+    """The reads whose name holds one of `only` (all of them if it is empty)."""
+    return [name for name in names if not only or any(part in name for part in only)]
+
+
+async def measure(engine: AsyncEngine, now: datetime, only: list[str]) -> None:
+    built = queries(now)
+    for name in chosen(list(built), only):
+        build = built[name]
         times: list[float] = []
         count = 0
         for attempt in range(4):
@@ -267,7 +276,9 @@ async def measure(engine: AsyncEngine, now: datetime) -> None:
                     times.append(time.perf_counter() - began)
         print(f"  {name:48} {statistics.median(times) * 1000:9.1f} ms  {count:6} rows", flush=True)
     sessions = session_factory(engine)
-    for name, call in code_paths(now).items():
+    paths = code_paths(now)
+    for name in chosen(list(paths), only):
+        call = paths[name]
         times = []
         for attempt in range(4):
             async with sessions() as session:
@@ -315,7 +326,12 @@ async def ingest(
 
 
 async def run(
-    url: str, rows: int, layouts: list[str], events: int, methods: list[str], batches: list[int]
+    url: str,
+    rows: int,
+    layouts: list[str],
+    events: int,
+    writers: tuple[list[str], list[int]],
+    only: list[str],
 ) -> None:
     now = datetime.now(UTC)
     engine = create_engine(url)
@@ -330,9 +346,9 @@ async def run(
             print(f"layout {layout}, {rows:,} events over 30 days:", flush=True)
             await sizes(engine)
             await rows_read(engine, now)
-            await measure(engine, now)
+            await measure(engine, now, only)
         if events:
-            await ingest(engine, events, methods, batches, rounds=2)
+            await ingest(engine, events, *writers, rounds=2)
     finally:
         await engine.dispose()
 
@@ -346,8 +362,12 @@ def main() -> None:
     )
     parser.add_argument("--batch", default="5000,50000", help="the writer's batch sizes (--ingest)")
     parser.add_argument("--method", default="copy", help="the writers (--ingest): copy,events-only")
+    parser.add_argument(
+        "--only", default="", help="time only the reads whose name holds one of these, a,b"
+    )
     args = parser.parse_args()
     batches = [int(b) for b in args.batch.split(",") if b]
+    only = [part for part in args.only.split(",") if part]
     layouts = [layout for layout in args.layouts.split(",") if layout]
     if args.rows < 1_000 or set(layouts) - set(LAYOUTS):
         parser.error(f"rows ≥ 1000; layouts among {sorted(LAYOUTS)}")
@@ -358,7 +378,8 @@ def main() -> None:
         url = f"{base}/{name}"
         upgrade(url)
         print(f"load: {os.getloadavg()[0]:.2f} (1-min)", flush=True)
-        asyncio.run(run(url, args.rows, layouts, args.ingest, args.method.split(","), batches))
+        writers = (args.method.split(","), batches)
+        asyncio.run(run(url, args.rows, layouts, args.ingest, writers, only))
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
