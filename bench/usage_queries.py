@@ -43,6 +43,7 @@ import asyncpg
 from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import usage_reads_before as before
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.migrate import upgrade
 from termgate.db.models import UsageEvent
@@ -177,6 +178,10 @@ def code_paths(now: datetime) -> dict[str, Callable[[Any], Any]]:
             s, keys, month - timedelta(hours=5, minutes=30), now
         ),
         "summaries: announcement: callers of 2 operations": lambda s: _callers(s, calls, now),
+        "hourly (before 0020): quota seed, month bucket": lambda s: before.hourly_seed(
+            s, keys, month, now
+        ),
+        "hourly (before 0020): announcement": lambda s: before.hourly_callers(s, calls, now),
         "detector probing (refusal counts), 60 min": lambda s: aggregate.refusal_counts(s, hour),
         "detector stability (loads), 60 min": lambda s: aggregate.application_loads(s, hour),
         "detector harvest (read volumes), 60 min": lambda s: aggregate_parties.read_volumes(
