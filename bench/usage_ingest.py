@@ -7,7 +7,8 @@ the end. `--method` compares the writer's PostgreSQL path (COPY, with the hourly
 in the same transaction) with the alternatives measured for it: asyncpg `executemany` of a
 one-row INSERT and one multi-row `INSERT … VALUES` per batch; `events-only` is the writer as it
 was before the summary (COPY alone; executemany alone on SQLite), `hourly-only` as it was before
-the daily summary (migration 0020: the events and the hourly upsert).
+the daily summary (migration 0020: the events and the hourly upsert; PostgreSQL only, as SQLite's
+daily summary is kept by triggers: compare an older checkout with `PYTHONPATH=…/src`).
 Methods run interleaved (A, B, A, B …) on an emptied table so machine load hits them alike.
 
     python3 -m uv run python bench/usage_ingest.py --events 500000 --rounds 3
@@ -38,14 +39,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from termgate.db.engine import create_engine
 from termgate.db.migrate import upgrade
 from termgate.db.usage_hourly import TABLE as HOURLY
-from termgate.db.usage_hourly import HourlySums, add_hourly, add_sqlite_hourly
+from termgate.db.usage_hourly import add_hourly
 from termgate.gateway.observe import (
     COLUMNS,
     SQLITE_INSERT,
     TABLE,
     UsageRecorder,
     UsageRow,
-    sqlite_rows,
     sqlite_time,
 )
 
@@ -125,21 +125,15 @@ class EventsOnlyRecorder(UsageRecorder):
 
 
 class HourlyOnlyRecorder(UsageRecorder):
-    """The writer before the daily summary (revision 0019): the events and the hourly upsert."""
+    """The writer before the daily summary (revision 0019) on PostgreSQL: COPY and the hourly
+    upsert."""
 
     async def _insert(self, rows: list[UsageRow]) -> None:
         async with self.engine.begin() as connection:
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
-            if self.engine.dialect.name == "postgresql":
-                await driver.copy_records_to_table(
-                    TABLE, records=_pg_records(rows), columns=COLUMNS
-                )
-                await add_hourly(driver, rows)
-            else:
-                sums = HourlySums()
-                await driver.executemany(SQLITE_INSERT, sqlite_rows(rows, sums))
-                await add_sqlite_hourly(driver, sums)
+            await driver.copy_records_to_table(TABLE, records=_pg_records(rows), columns=COLUMNS)
+            await add_hourly(driver, rows)
 
 
 class ExecutemanyRecorder(UsageRecorder):
@@ -289,7 +283,7 @@ def run_sqlite(methods: list[str], rows: list[UsageRow], batch: list[int], round
     with tempfile.TemporaryDirectory(prefix="termgate-bench-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'usage.db'}"
         upgrade(url)
-        kinds = [m for m in methods if m in ("copy", "events-only", "hourly-only")] or ["copy"]
+        kinds = [m for m in methods if m in ("copy", "events-only")] or ["copy"]
         asyncio.run(_bench(url, "sqlite", kinds, rows, batch, rounds))
 
 

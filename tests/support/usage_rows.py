@@ -28,12 +28,15 @@ def writer_row(event: UsageEvent) -> tuple[object, ...]:
     )
 
 
-def with_hourly(events: Iterable[UsageEvent]) -> list[UsageEvent | UsageHourly | UsageDaily]:
-    """The events and their hourly and daily summary rows, to `session.add_all` together."""
+def with_hourly(
+    events: Iterable[UsageEvent], dialect: str
+) -> list[UsageEvent | UsageHourly | UsageDaily]:
+    """The events and their hourly and daily summary rows, to `session.add_all` together (on
+    SQLite the daily rows are left to the hourly summary's triggers, as for the writer)."""
     given = list(events)
     summaries: list[UsageEvent | UsageHourly | UsageDaily] = []
     hours = rollup(writer_row(event) for event in given)
-    for item in daily(hours):
+    for item in daily(hours) if dialect == "postgresql" else []:
         values = dict(zip(DAILY_GROUP + SUMS, item, strict=True))
         values["day"] = day_start(item[0])
         summaries.append(UsageDaily(**values))

@@ -1,16 +1,18 @@
 """The daily usage summary (clauses 4.1, 4.4): the hourly summary's groups per UTC day, so a read
 over a month reads at most ~31 rows per group however many events or hours the month had.
 
-The usage writer adds to it in the same transaction and from the same sums as the hourly
-summary (`add_daily`, `add_sqlite_daily`), so the events, their hours and their days never
-disagree. A range is read as its whole UTC days from here, the whole hours at its two ends from
-the hourly summary and the at most two cut hours from the events (`summary_ranges`): exact.
-Its columns and conventions are the hourly summary's (`usage_hourly`), `day` for `hour`.
+On PostgreSQL the usage writer adds to it in the same transaction and from the same sums as the
+hourly summary (`add_summaries`: one upsert of arrays each); on SQLite two triggers on the hourly
+summary add each hourly row's sums (or what an upsert added to one) to its day (migration 0020),
+so the writer binds no second upsert row by row. Either way the events, their hours and their
+days never disagree. A range is read as its whole UTC days from here, the whole hours at its two
+ends from the hourly summary and the at most two cut hours from the events (`summary_ranges`):
+exact. Its columns and conventions are the hourly summary's (`usage_hourly`), `day` for `hour`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -22,7 +24,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from termgate.db.models import Base, UTCDateTime
 from termgate.db.usage_hourly import (
     GROUP,
-    HourlySums,
     hour_start,
     rollup,
     upserts,
@@ -36,7 +37,7 @@ HOURS_A_DAY = 24
 DAY = timedelta(days=1)
 TABLE = "usage_daily"
 DAILY_GROUP = ("day", *GROUP[1:])
-SQLITE_UPSERT, POSTGRES_UPSERT = upserts(TABLE, DAILY_GROUP)
+POSTGRES_UPSERT = upserts(TABLE, DAILY_GROUP)[1]  # SQLite: triggers (see above)
 
 
 class UsageDaily(Base):
@@ -89,12 +90,6 @@ def day_start(day: int) -> datetime:
     return hour_start(day * HOURS_A_DAY)
 
 
-@lru_cache(maxsize=16)
-def sqlite_day(day: int) -> str:
-    """SQLAlchemy's SQLite storage of the day's UTC start (as `UTCDateTime` writes it)."""
-    return day_start(day).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 def _columns(items: list[list[Any]]) -> list[list[Any]]:
     return [list(column) for column in zip(*items, strict=True)]
 
@@ -112,18 +107,6 @@ async def add_summaries(driver: Any, rows: Sequence[Sequence[Any]]) -> None:
         item[0] = day_start(item[0])
     await driver.execute(HOURLY_UPSERT, *_columns(hours))
     await driver.execute(POSTGRES_UPSERT, *_columns(days))
-
-
-def _sqlite_days(sums: HourlySums) -> Iterator[list[Any]]:
-    for item in daily(sums.items()):
-        item[0] = sqlite_day(item[0])
-        yield item
-
-
-async def add_sqlite_daily(driver: Any, sums: HourlySums) -> None:
-    """Add `sums` per day to the daily summary on the writer's aiosqlite connection, in the
-    events' transaction (after `add_sqlite_hourly`); the driver's thread does the summing."""
-    await driver.executemany(SQLITE_UPSERT, _sqlite_days(sums))
 
 
 def floor_day(moment: datetime) -> datetime:

@@ -27,7 +27,7 @@ from termgate.core.access_log import AccessLog
 from termgate.core.faults import FaultLog
 from termgate.core.proxies import ClientAddresses
 from termgate.db.models import UsageEvent
-from termgate.db.usage_daily import add_sqlite_daily, add_summaries
+from termgate.db.usage_daily import add_summaries
 from termgate.db.usage_hourly import HourlySums, add_sqlite_hourly
 from termgate.gateway.exchange import Exchange
 from termgate.gateway.usage_spool import Segment, UsageSpool
@@ -273,8 +273,7 @@ class UsageRecorder:
                 # event loop (which stopped for ~1 µs per event doing so).
                 sums = HourlySums()
                 await driver.executemany(SQLITE_INSERT, sqlite_rows(rows, sums))
-                await add_sqlite_hourly(driver, sums)
-                await add_sqlite_daily(driver, sums)
+                await add_sqlite_hourly(driver, sums)  # its triggers add to the daily one
 
     def _keep(self, unwritten: list[UsageRow], segment: Segment | None) -> None:
         spooled = self._spooled

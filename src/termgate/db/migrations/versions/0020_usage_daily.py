@@ -1,4 +1,5 @@
-"""the daily usage summary the quota seed and the announcements read whole days from
+"""the daily usage summary the quota seed and the announcements read whole days from (on SQLite
+kept by triggers on the hourly summary)
 
 Revision ID: 0020
 Revises: 0019
@@ -30,6 +31,32 @@ DAY = {
     "postgresql": "date_trunc('day', hour AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
     "sqlite": "substr(hour, 1, 10) || ' 00:00:00.000000'",
 }
+COLUMNS = ("key_id", "application_id", "developer_id", "method", "operation", "status", "code")
+SUMS = ("requests", "bytes_in", "bytes_out", "latency_ms")
+NEW_DAY = "substr(NEW.hour, 1, 10) || ' 00:00:00.000000'"
+# SQLite: the daily summary follows the hourly one inside SQLite, as each hourly row is inserted
+# or added to (the writer's upsert), instead of a second upsert the writer binds row by row
+# (that cost it ~2.5 µs per event at batches of 5,000). No trigger on DELETE: retention cuts
+# each table on its own.
+SQLITE_TRIGGERS = (
+    f"""
+CREATE TRIGGER usage_hourly_inserted_adds_to_daily AFTER INSERT ON usage_hourly BEGIN
+    INSERT INTO usage_daily (day, {", ".join(COLUMNS + SUMS)})
+    VALUES ({NEW_DAY}, {", ".join(f"NEW.{name}" for name in COLUMNS + SUMS)})
+    ON CONFLICT (day, {", ".join(COLUMNS)}) DO UPDATE SET
+        {", ".join(f"{name} = usage_daily.{name} + excluded.{name}" for name in SUMS)};
+END
+""",
+    f"""
+CREATE TRIGGER usage_hourly_updated_adds_to_daily
+AFTER UPDATE OF {", ".join(SUMS)} ON usage_hourly BEGIN
+    UPDATE usage_daily SET
+        {", ".join(f"{name} = {name} + NEW.{name} - OLD.{name}" for name in SUMS)}
+    WHERE day = {NEW_DAY} AND {" AND ".join(f"{name} = NEW.{name}" for name in COLUMNS)};
+END
+""",
+)
+TRIGGERS = ("usage_hourly_inserted_adds_to_daily", "usage_hourly_updated_adds_to_daily")
 
 
 def upgrade() -> None:
@@ -74,9 +101,15 @@ def upgrade() -> None:
         "usage_daily",
         ["operation", "method", "day", "application_id"],
     )
+    if dialect == "sqlite":
+        for trigger in SQLITE_TRIGGERS:
+            op.execute(trigger)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for name in TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_index("ix_usage_daily_operation_day", table_name="usage_daily")
     op.drop_index("ix_usage_daily_key_day", table_name="usage_daily")
     op.drop_table("usage_daily")
