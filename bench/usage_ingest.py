@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from termgate.db.engine import create_engine
@@ -218,7 +218,8 @@ async def _one_round(
     engine: AsyncEngine, method: str, rows: list[UsageRow], batch: int
 ) -> tuple[float, float, float]:
     async with engine.begin() as connection:
-        for table in (TABLE, HOURLY, DAILY):
+        present = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+        for table in (name for name in (TABLE, HOURLY, DAILY) if name in present):
             empty = (
                 f"DELETE FROM {table}" if engine.dialect.name == "sqlite" else f"TRUNCATE {table}"
             )
