@@ -6,7 +6,9 @@ a temporary folder and a PostgreSQL database created on the server at `--postgre
 the end. `--method` compares the writer's PostgreSQL path (COPY, with the hourly summary's upsert
 in the same transaction) with the alternatives measured for it: asyncpg `executemany` of a
 one-row INSERT and one multi-row `INSERT … VALUES` per batch; `events-only` is the writer as it
-was before the summary (COPY alone; executemany alone on SQLite).
+was before the summary (COPY alone; executemany alone on SQLite), `hourly-only` as it was before
+the daily summary (migration 0020: the events and the hourly upsert; PostgreSQL only, as SQLite's
+daily summary is kept by triggers: compare an older checkout with `PYTHONPATH=…/src`).
 Methods run interleaved (A, B, A, B …) on an emptied table so machine load hits them alike.
 
     python3 -m uv run python bench/usage_ingest.py --events 500000 --rounds 3
@@ -31,12 +33,13 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from termgate.db.engine import create_engine
 from termgate.db.migrate import upgrade
 from termgate.db.usage_hourly import TABLE as HOURLY
+from termgate.db.usage_hourly import add_hourly
 from termgate.gateway.observe import (
     COLUMNS,
     SQLITE_INSERT,
@@ -46,6 +49,7 @@ from termgate.gateway.observe import (
     sqlite_time,
 )
 
+DAILY = "usage_daily"  # by name: usage_flush_loop.py imports this module with older checkouts
 POSTGRES_ADMIN = os.environ.get(
     "TERMGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -120,6 +124,18 @@ class EventsOnlyRecorder(UsageRecorder):
                 await driver.executemany(SQLITE_INSERT, records)
 
 
+class HourlyOnlyRecorder(UsageRecorder):
+    """The writer before the daily summary (revision 0019) on PostgreSQL: COPY and the hourly
+    upsert."""
+
+    async def _insert(self, rows: list[UsageRow]) -> None:
+        async with self.engine.begin() as connection:
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            await driver.copy_records_to_table(TABLE, records=_pg_records(rows), columns=COLUMNS)
+            await add_hourly(driver, rows)
+
+
 class ExecutemanyRecorder(UsageRecorder):
     """asyncpg `executemany` of a one-row INSERT: one Bind/Execute per event, one round trip."""
 
@@ -168,6 +184,7 @@ def _pg_records(rows: list[UsageRow]) -> list[tuple[Any, ...]]:
 RECORDERS: dict[str, Callable[..., UsageRecorder]] = {
     "copy": UsageRecorder,  # the writer itself: COPY on PostgreSQL, executemany on SQLite
     "events-only": EventsOnlyRecorder,  # the same without the hourly summary (before 0015)
+    "hourly-only": HourlyOnlyRecorder,  # the same without the daily summary (before 0020)
     "executemany": ExecutemanyRecorder,
     "values": ValuesRecorder,
 }
@@ -201,7 +218,8 @@ async def _one_round(
     engine: AsyncEngine, method: str, rows: list[UsageRow], batch: int
 ) -> tuple[float, float, float]:
     async with engine.begin() as connection:
-        for table in (TABLE, HOURLY):
+        present = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+        for table in (name for name in (TABLE, HOURLY, DAILY) if name in present):
             empty = (
                 f"DELETE FROM {table}" if engine.dialect.name == "sqlite" else f"TRUNCATE {table}"
             )

@@ -15,12 +15,16 @@ Layouts apply in the order given, each on top of the previous one.
         --layouts migrated,brin,brin+key+operation
     python3 -m uv run python bench/usage_queries.py --rows 10000000 --layouts migrated \
         --ingest 200000          # then the writer's ingestion into the filled table
+    python3 -m uv run python bench/usage_queries.py --rows 30000000 --layouts migrated \
+        --only summaries,console  # only the reads whose name holds one of these
 
 Each query runs three times after one warm-up; the median is printed with the rows it
-returned. The hourly summary (`usage_hourly`, migration 0015) is filled from the events as the
-migration does, and the quota seed and the announcements are timed again as the code now makes
-them (`hourly: …`): whole hours from the summary, the cut hours from the events. Sizes of the
-tables and of each index are printed too.
+returned. The hourly summary (`usage_hourly`, migration 0015) is filled from the events and the
+daily one (`usage_daily`, migration 0020) from the hourly, as the migrations do
+(`usage_fill.py`), and the quota seed and the announcements are timed again as the code now
+makes them (`summaries: …`): whole UTC days from the daily summary, the whole hours beside them
+from the hourly one, the cut hours from the events; the rows the monthly seed reads from each
+table are counted. Sizes of the tables and of each index are printed too.
 """
 
 from __future__ import annotations
@@ -39,53 +43,25 @@ import asyncpg
 from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import usage_reads_before as before
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.migrate import upgrade
 from termgate.db.models import UsageEvent
+from termgate.db.usage_daily import UsageDaily, summary_ranges
+from termgate.db.usage_hourly import UsageHourly
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
+from termgate.governance import analytics
 from termgate.governance.analytics import UsageQuery, usage_report
 from termgate.governance.announcements import _callers
-from termgate.monitoring import aggregate, aggregate_parties
+from termgate.monitoring import aggregate, aggregate_circumvention, aggregate_parties
 from termgate.monitoring.window import Window
+from usage_fill import fill
 from usage_ingest import RECORDERS, _server_cpu, make_rows
 
 POSTGRES_ADMIN = os.environ.get(
     "TERMGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
 APPLICATIONS, END_USERS, OPERATIONS = 2_000, 100_000, 20
-
-FILL = """
-INSERT INTO usage_events (at, request_id, key_id, application_id, developer_id, method,
-    operation, status, code, bytes_in, bytes_out, latency_ms, end_user_id, data_category,
-    client_request_id)
-SELECT CAST(:start AS timestamptz) + (n * CAST(:step AS bigint)) * interval '1 microsecond',
-       md5(n::text),
-       'key' || lpad((hash % 2000)::text, 29, '0'),
-       'app' || lpad((hash % 2000)::text, 29, '0'),
-       'dev' || lpad((hash % 2000 / 50)::text, 29, '0'),
-       CASE WHEN hash / 2000 % 20 % 7 = 0 THEN 'POST' ELSE 'GET' END,
-       '/api/op' || (hash / 2000 % 20)::text || '/{id}',
-       CASE WHEN hash % 31 = 0 THEN 429 ELSE 200 END,
-       CASE WHEN hash % 31 = 0 THEN 42901 END,
-       hash % 400, 200 + hash % 40000, (hash % 4000) / 100.0,
-       CASE WHEN hash % 5 = 0 THEN NULL
-            ELSE 'user' || lpad((hash / 40000 % 100000)::text, 28, '0') END,
-       'category' || (hash / 2000 % 20 / 4)::text,
-       NULL
-FROM (SELECT n, abs(hashint8(n)) AS hash
-      FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n) AS numbers
-"""
-
-# The hourly summary of the filled events, as migration 0015 builds it from stored events.
-HOURLY_FILL = """
-INSERT INTO usage_hourly (hour, key_id, application_id, developer_id, method, operation, status,
-    code, requests, bytes_in, bytes_out, latency_ms)
-SELECT date_trunc('hour', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', coalesce(key_id, ''),
-       coalesce(application_id, ''), coalesce(developer_id, ''), method,
-       coalesce(operation, ''), status, coalesce(code, 0), count(*), sum(bytes_in),
-       sum(bytes_out), sum(latency_ms)
-FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-"""
 
 LAYOUTS: dict[str, list[str]] = {
     "migrated": [],
@@ -180,12 +156,12 @@ def queries(now: datetime) -> dict[str, Callable[[], Select[Any]]]:
 
 def code_paths(now: datetime) -> dict[str, Callable[[Any], Any]]:
     """Reads as the code's own functions make them, on a session: the two slow reads now served
-    by whole hours from `usage_hourly` and the cut hours from the events
-    (`quota_seed.admitted_counts`, `announcements._callers`); each detector's aggregation over
-    the policy's default window, the last 60 minutes (`monitoring/aggregate*.py`); and the
+    by whole days from `usage_daily`, whole hours from `usage_hourly` and the cut hours from the
+    events (`quota_seed.admitted_counts`, `announcements._callers`); each detector's aggregation
+    over the policy's default window, the last 60 minutes (`monitoring/aggregate*.py`); and the
     console's usage page (`governance.analytics.usage_report`: totals, per period, per operation
     with latency percentiles, refusals) for one application over the month and for all of
-    today."""
+    today, the latter's parts timed one by one."""
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     month = day - timedelta(days=29)
     keys = [f"key{n:029d}" for n in range(0, 2_000, 40)]
@@ -194,16 +170,25 @@ def code_paths(now: datetime) -> dict[str, Callable[[Any], Any]]:
     one_app = UsageQuery(month, now, "day", application_id=app(17))
     today = UsageQuery(day, now, "hour")
     return {
-        "hourly: quota seed, day bucket, 50 keys": lambda s: admitted_counts(s, keys, day, now),
-        "hourly: quota seed, month bucket, 50 keys": lambda s: admitted_counts(s, keys, month, now),
-        "hourly: announcement: callers of 2 operations": lambda s: _callers(s, calls, now),
+        "summaries: quota seed, day bucket, 50 keys": lambda s: admitted_counts(s, keys, day, now),
+        "summaries: quota seed, month bucket, 50 keys": lambda s: admitted_counts(
+            s, keys, month, now
+        ),
+        "summaries: quota seed, month in UTC+5:30, 50 keys": lambda s: admitted_counts(
+            s, keys, month - timedelta(hours=5, minutes=30), now
+        ),
+        "summaries: announcement: callers of 2 operations": lambda s: _callers(s, calls, now),
+        "hourly (before 0020): quota seed, month bucket": lambda s: before.hourly_seed(
+            s, keys, month, now
+        ),
+        "hourly (before 0020): announcement": lambda s: before.hourly_callers(s, calls, now),
         "detector probing (refusal counts), 60 min": lambda s: aggregate.refusal_counts(s, hour),
         "detector stability (loads), 60 min": lambda s: aggregate.application_loads(s, hour),
         "detector harvest (read volumes), 60 min": lambda s: aggregate_parties.read_volumes(
             s, hour
         ),
-        "detector circumvention, 60 min": lambda s: aggregate_parties.observations(s, hour),
-        "circumvention first seen, probed (now)": lambda s: aggregate_parties._first_seen(
+        "detector circumvention, 60 min": lambda s: aggregate_circumvention.observations(s, hour),
+        "circumvention first seen, probed (now)": lambda s: aggregate_parties.first_seen_of(
             s, [app(n) for n in range(APPLICATIONS)]
         ),
         "detector least privilege (scope use), 60 min": lambda s: aggregate_parties.scope_use(
@@ -211,7 +196,41 @@ def code_paths(now: datetime) -> dict[str, Callable[[Any], Any]]:
         ),
         "console usage page: one application, month": lambda s: _report(s, one_app),
         "console usage page: all, today by hour": lambda s: _report(s, today),
+        # its parts: the three grouped counts, the percentiles per operation, the refusals
+        "  its totals": lambda s: analytics._grouped(s, today, []),
+        "  its per hour": lambda s: analytics._grouped(s, today, [_label(s, "hour")]),
+        "  its per operation": lambda s: analytics._grouped(s, today, [analytics._operation()]),
+        "  its p50/p99 per operation": lambda s: analytics.latency_percentiles(
+            s, today, [analytics._operation()]
+        ),
+        "  its refusals by code": lambda s: analytics.refusals_by_code(s, today),
     }
+
+
+def _label(session: Any, granularity: analytics.Granularity) -> Any:
+    return analytics._period(session.get_bind().dialect.name, granularity)
+
+
+async def rows_read(engine: AsyncEngine, now: datetime) -> None:
+    """The rows the monthly quota seed reads from each table (its predicates, counted): the
+    summaries' share stays bounded by groups × days (hours) as the events grow."""
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    keys = [f"key{n:029d}" for n in range(0, 2_000, 40)]
+    ranges = summary_ranges(day - timedelta(days=29), now)
+    counted = {
+        "usage_daily": [(UsageDaily, UsageDaily.day, ranges.days)] if ranges.days else [],
+        "usage_hourly": [(UsageHourly, UsageHourly.hour, span) for span in ranges.hours],
+        "usage_events": [(UsageEvent, UsageEvent.at, span) for span in ranges.events],
+    }
+    async with engine.connect() as connection:
+        for table, parts in counted.items():
+            total = 0
+            for model, column, (first, last) in parts:
+                query = select(func.count()).where(
+                    model.key_id.in_(keys), column >= first, column < last
+                )
+                total += int((await connection.execute(query)).scalar_one())
+            print(f"  quota seed, month bucket, rows read from {table}: {total:,}", flush=True)
 
 
 async def _report(session: Any, query: UsageQuery) -> list[Any]:
@@ -232,48 +251,6 @@ def _quota(keys: list[str], start: datetime, end: datetime) -> Select[Any]:
     )
 
 
-async def fill(engine: AsyncEngine, rows: int, now: datetime) -> None:
-    """Rows in chunks of a million, the migrated secondary indexes built after (faster)."""
-    query = text(
-        "SELECT indexname, indexdef FROM pg_indexes "
-        "WHERE tablename IN ('usage_events', 'usage_hourly') AND indexname LIKE 'ix_%'"
-    )
-    async with engine.connect() as connection:
-        indexes = (await connection.execute(query)).all()
-        for name, _definition in indexes:
-            await connection.execute(text(f"DROP INDEX {name}"))
-    start = now - timedelta(days=30)
-    step = int(30 * 86_400 * 1e6 / rows)
-    chunk = 1_000_000
-    for first in range(0, rows, chunk):
-        began = time.perf_counter()
-        async with engine.connect() as connection:
-            await connection.execute(
-                text(FILL),
-                {
-                    "start": start,
-                    "step": step,
-                    "first": first,
-                    "last": min(rows, first + chunk) - 1,
-                },
-            )
-        print(
-            f"  filled {min(rows, first + chunk):,} ({time.perf_counter() - began:.1f} s)",
-            flush=True,
-        )
-    began = time.perf_counter()
-    async with engine.connect() as connection:
-        await connection.execute(text(HOURLY_FILL))
-    print(f"  hourly summary filled ({time.perf_counter() - began:.1f} s)", flush=True)
-    began = time.perf_counter()
-    async with engine.connect() as connection:
-        for _name, definition in indexes:
-            await connection.execute(text(definition))
-        await connection.execute(text("VACUUM ANALYZE usage_events"))
-        await connection.execute(text("VACUUM ANALYZE usage_hourly"))
-    print(f"  indexes built, vacuumed ({time.perf_counter() - began:.1f} s)", flush=True)
-
-
 async def sizes(engine: AsyncEngine) -> None:
     query = text(
         "SELECT relname, pg_size_pretty(pg_relation_size(oid)) FROM pg_class "
@@ -285,8 +262,15 @@ async def sizes(engine: AsyncEngine) -> None:
             print(f"  size {name}: {size}")
 
 
-async def measure(engine: AsyncEngine, now: datetime) -> None:
-    for name, build in queries(now).items():
+def chosen(names: list[str], only: list[str]) -> list[str]:
+    """The reads whose name holds one of `only` (all of them if it is empty)."""
+    return [name for name in names if not only or any(part in name for part in only)]
+
+
+async def measure(engine: AsyncEngine, now: datetime, only: list[str]) -> None:
+    built = queries(now)
+    for name in chosen(list(built), only):
+        build = built[name]
         times: list[float] = []
         count = 0
         for attempt in range(4):
@@ -297,7 +281,9 @@ async def measure(engine: AsyncEngine, now: datetime) -> None:
                     times.append(time.perf_counter() - began)
         print(f"  {name:48} {statistics.median(times) * 1000:9.1f} ms  {count:6} rows", flush=True)
     sessions = session_factory(engine)
-    for name, call in code_paths(now).items():
+    paths = code_paths(now)
+    for name in chosen(list(paths), only):
+        call = paths[name]
         times = []
         for attempt in range(4):
             async with sessions() as session:
@@ -345,7 +331,12 @@ async def ingest(
 
 
 async def run(
-    url: str, rows: int, layouts: list[str], events: int, methods: list[str], batches: list[int]
+    url: str,
+    rows: int,
+    layouts: list[str],
+    events: int,
+    writers: tuple[list[str], list[int]],
+    only: list[str],
 ) -> None:
     now = datetime.now(UTC)
     engine = create_engine(url)
@@ -359,9 +350,10 @@ async def run(
                 await connection.execute(text("ANALYZE usage_events"))
             print(f"layout {layout}, {rows:,} events over 30 days:", flush=True)
             await sizes(engine)
-            await measure(engine, now)
+            await rows_read(engine, now)
+            await measure(engine, now, only)
         if events:
-            await ingest(engine, events, methods, batches, rounds=2)
+            await ingest(engine, events, *writers, rounds=2)
     finally:
         await engine.dispose()
 
@@ -375,8 +367,12 @@ def main() -> None:
     )
     parser.add_argument("--batch", default="5000,50000", help="the writer's batch sizes (--ingest)")
     parser.add_argument("--method", default="copy", help="the writers (--ingest): copy,events-only")
+    parser.add_argument(
+        "--only", default="", help="time only the reads whose name holds one of these, a,b"
+    )
     args = parser.parse_args()
     batches = [int(b) for b in args.batch.split(",") if b]
+    only = [part for part in args.only.split(",") if part]
     layouts = [layout for layout in args.layouts.split(",") if layout]
     if args.rows < 1_000 or set(layouts) - set(LAYOUTS):
         parser.error(f"rows ≥ 1000; layouts among {sorted(LAYOUTS)}")
@@ -387,7 +383,8 @@ def main() -> None:
         url = f"{base}/{name}"
         upgrade(url)
         print(f"load: {os.getloadavg()[0]:.2f} (1-min)", flush=True)
-        asyncio.run(run(url, args.rows, layouts, args.ingest, args.method.split(","), batches))
+        writers = (args.method.split(","), batches)
+        asyncio.run(run(url, args.rows, layouts, args.ingest, writers, only))
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

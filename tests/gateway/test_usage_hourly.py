@@ -1,7 +1,8 @@
-"""Clauses 4.1, 4.4 and 4.5 a: the hourly usage summary the usage writer keeps beside the events
-holds, for every hour and group, exactly the sums of those events, however the events are cut
-into batches and whatever their hours; the quota seed and the announcements read it with the
-cut hours at their edges from the events, and count what the events alone would."""
+"""Clauses 4.1, 4.4 and 4.5 a: the hourly and daily usage summaries the usage writer keeps beside
+the events hold, for every hour (day) and group, exactly the sums of those events, however the
+events are cut into batches and whatever their hours and days; the quota seed and the
+announcements read whole days from the daily one, the whole hours at their ends from the hourly
+one and the cut hours from the events, and count what the events alone would."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from termgate.db.models import UsageEvent
+from termgate.db.usage_daily import Ranges, UsageDaily, summary_ranges
 from termgate.db.usage_hourly import (
     HOUR,
     HourlySums,
@@ -29,9 +31,12 @@ from termgate.db.usage_hourly import (
 )
 from termgate.gateway.observe import UsageRecorder, UsageRow, sqlite_rows, sqlite_time
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
+from termgate.governance.announcements import _callers
 
 Sessions = async_sessionmaker[AsyncSession]
-BASE = 1_790_000_000.0 - 1_790_000_000.0 % HOUR  # a whole hour, 2026-09-21
+DAY_SECONDS = 24 * HOUR
+BASE = 1_790_000_000.0 - 1_790_000_000.0 % DAY_SECONDS  # a UTC midnight, 2026-09-21
+CALLS = [("GET", "/api/a/{id}"), ("POST", "/api/a/{id}")]
 KEYS = ["k1", "k2", None]
 
 
@@ -41,8 +46,15 @@ def usage_rows(draw: st.DrawFn) -> list[UsageRow]:
     rows: list[UsageRow] = []
     for index in range(count):
         key = draw(st.sampled_from(KEYS))
-        # Seconds around three hour boundaries, the boundaries themselves included.
-        at = BASE + draw(st.sampled_from([0, 1, 2, 3])) * HOUR + draw(st.integers(-3, 3)) * 0.5
+        # Seconds around hour boundaries either side of three midnights, the boundaries
+        # themselves included.
+        day = draw(st.sampled_from([0, 1, 2])) * DAY_SECONDS
+        at = (
+            BASE
+            + day
+            + draw(st.sampled_from([-2, 0, 1, 3])) * HOUR
+            + draw(st.integers(-3, 3)) * 0.5
+        )
         status, code = draw(st.sampled_from([(200, None), (429, 42908), (502, 50201), (404, 0)]))
         rows.append(
             (
@@ -71,14 +83,14 @@ def usage_rows(draw: st.DrawFn) -> list[UsageRow]:
     return rows
 
 
-async def event_sums(sessions: Sessions) -> dict[tuple[Any, ...], list[Any]]:
-    """The events summed per hour and group, in Python from the stored rows."""
+async def event_sums(sessions: Sessions, daily: bool = False) -> dict[tuple[Any, ...], list[Any]]:
+    """The events summed per hour (or day) and group, in Python from the stored rows."""
     sums: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, 0, 0, 0.0])
     async with sessions() as session:
         for event in await session.scalars(select(UsageEvent)):
-            hour = event.at.replace(minute=0, second=0, microsecond=0)
+            period = event.at.replace(minute=0, second=0, microsecond=0)
             group = (
-                hour,
+                period.replace(hour=0) if daily else period,
                 event.key_id or "",
                 event.application_id or "",
                 event.developer_id or "",
@@ -104,6 +116,31 @@ async def hourly_sums(sessions: Sessions) -> dict[tuple[Any, ...], list[Any]]:
         }  # fmt: skip
 
 
+async def daily_sums(sessions: Sessions) -> dict[tuple[Any, ...], list[Any]]:
+    async with sessions() as session:
+        return {
+            (r.day, r.key_id, r.application_id, r.developer_id, r.method, r.operation, r.status,
+             r.code): [r.requests, r.bytes_in, r.bytes_out, r.latency_ms]
+            for r in await session.scalars(select(UsageDaily))
+        }  # fmt: skip
+
+
+async def events_only_callers(sessions: Sessions, now: datetime) -> set[tuple[Any, ...]]:
+    """What the announcements found before the summaries: the 90 days' events themselves."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(UsageEvent.application_id, UsageEvent.method, UsageEvent.operation)
+            .where(
+                UsageEvent.at >= now - timedelta(days=90),
+                UsageEvent.at <= now,
+                UsageEvent.application_id.is_not(None),
+                or_(*(and_(UsageEvent.method == m, UsageEvent.operation == o) for m, o in CALLS)),
+            )
+            .distinct()
+        )
+        return {tuple(row) for row in rows.all()}
+
+
 async def events_only_counts(sessions: Sessions, start: datetime, end: datetime) -> dict[str, int]:
     """What the quota seed counted before the summary: the events themselves."""
     async with sessions() as session:
@@ -120,26 +157,44 @@ async def events_only_counts(sessions: Sessions, start: datetime, end: datetime)
         return {key: int(count) for key, count in rows.all() if key}
 
 
-async def write_and_compare(
-    engine: AsyncEngine, sessions: Sessions, rows: list[UsageRow], cuts: list[int]
-) -> None:
+async def clear(sessions: Sessions) -> None:
     async with sessions.begin() as session:
-        await session.execute(delete(UsageEvent))
-        await session.execute(delete(UsageHourly))
+        for model in (UsageEvent, UsageHourly, UsageDaily):
+            await session.execute(delete(model))
+
+
+async def write_and_compare(
+    engine: AsyncEngine,
+    sessions: Sessions,
+    rows: list[UsageRow],
+    cuts: list[int],
+    ranges: list[tuple[datetime, datetime]],
+) -> None:
+    await clear(sessions)
     recorder = UsageRecorder(engine, flush_seconds=60, batch_size=1000, buffer_limit=1000)
     bounds = sorted({0, len(rows), *(cut % (len(rows) + 1) for cut in cuts)})
     for first, last in itertools.pairwise(bounds):
-        await recorder._insert(rows[first:last])  # each batch its own transaction and upsert
+        await recorder._insert(rows[first:last])  # each batch its own transaction and upserts
     assert await hourly_sums(sessions) == await event_sums(sessions)
-    start = datetime.fromtimestamp(BASE + 0.5 * HOUR, UTC)  # cuts the first hour
-    for end in (start + timedelta(hours=2), start + timedelta(hours=2, minutes=30)):
+    assert await daily_sums(sessions) == await event_sums(sessions, daily=True)
+    for start, end in ranges:
         async with sessions() as session:
             seeded = await admitted_counts(session, ["k1", "k2"], start, end)
+            callers = await _callers(session, CALLS, end)
         assert dict(seeded) == await events_only_counts(sessions, start, end)
+        assert callers == await events_only_callers(sessions, end)
+
+
+# A range's ends: any quarter of an hour from the day before the events to the day after them,
+# so ranges hold whole days, whole hours beside them and cut hours (a time zone's month).
+MOMENT = st.integers(-4 * 24, 4 * 4 * 24).map(
+    lambda quarter: datetime.fromtimestamp(BASE - DAY_SECONDS + quarter * 900, UTC)
+)
+RANGE = st.tuples(MOMENT, MOMENT).map(lambda ends: (min(ends), max(ends)))
 
 
 @pytest.mark.timeout(300)
-async def test_clause_4_1_hourly_sums_equal_the_events_sums_whatever_the_batches(
+async def test_clause_4_1_hourly_and_daily_sums_equal_the_events_sums_whatever_the_batches(
     engine: AsyncEngine, sessions: Sessions
 ) -> None:
     loop = asyncio.get_running_loop()
@@ -147,10 +202,16 @@ async def test_clause_4_1_hourly_sums_equal_the_events_sums_whatever_the_batches
     def run(coroutine: Awaitable[object]) -> object:
         return asyncio.run_coroutine_threadsafe(coroutine, loop).result()  # type: ignore[arg-type]
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(rows=usage_rows(), cuts=st.lists(st.integers(0, 40), max_size=3))
-    def property(rows: list[UsageRow], cuts: list[int]) -> None:
-        run(write_and_compare(engine, sessions, rows, cuts))
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        rows=usage_rows(),
+        cuts=st.lists(st.integers(0, 40), max_size=3),
+        ranges=st.lists(RANGE, min_size=1, max_size=3),
+    )
+    def property(
+        rows: list[UsageRow], cuts: list[int], ranges: list[tuple[datetime, datetime]]
+    ) -> None:
+        run(write_and_compare(engine, sessions, rows, cuts, ranges))
 
     await asyncio.to_thread(property)
 
@@ -160,9 +221,7 @@ async def test_clause_4_1_absent_and_empty_values_of_one_batch_add_to_one_summar
 ) -> None:
     """None and '' (a code of None and 0) are one group once stored: one batch holding both
     adds to one summary row, in one upsert that must not name that row twice."""
-    async with sessions.begin() as session:
-        await session.execute(delete(UsageEvent))
-        await session.execute(delete(UsageHourly))
+    await clear(sessions)
     rest = (None,) * 8
     rows: list[UsageRow] = [
         (BASE + 1.0, "e-1", "k1", "app-k1", "dev", "GET", None, 404, None, 10, 20, 0.5, *rest),
@@ -174,6 +233,7 @@ async def test_clause_4_1_absent_and_empty_values_of_one_batch_add_to_one_summar
     summary = await hourly_sums(sessions)
     assert summary == await event_sums(sessions)
     assert list(summary.values()) == [[2, 40, 60, 2.0]]
+    assert list((await daily_sums(sessions)).values()) == [[2, 40, 60, 2.0]]
 
 
 @settings(max_examples=200, deadline=None)
@@ -203,3 +263,28 @@ def test_clause_4_4_a_range_splits_into_whole_hours_and_its_cut_edges() -> None:
     )
     assert whole_hours(at, at + timedelta(minutes=10)) == (None, [(at, at + timedelta(minutes=10))])
     assert whole_hours(at, at) == (None, [])
+
+
+def test_clause_4_4_a_month_of_a_half_hour_zone_splits_into_days_hours_and_cut_hours() -> None:
+    # November in Asia/Kolkata (UTC+5:30): 2026-10-31 18:30 to 2026-11-30 18:30 UTC.
+    start, end = (
+        datetime(2026, 10, 31, 18, 30, tzinfo=UTC),
+        datetime(2026, 11, 30, 18, 30, tzinfo=UTC),
+    )
+    ranges = summary_ranges(start, end)
+    assert ranges.days == (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC))
+    assert ranges.hours == [
+        (datetime(2026, 10, 31, 19, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)),
+        (datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 11, 30, 18, tzinfo=UTC)),
+    ]
+    assert ranges.events == [
+        (start, datetime(2026, 10, 31, 19, tzinfo=UTC)),
+        (datetime(2026, 11, 30, 18, tzinfo=UTC), end),
+    ]
+    day = datetime(2026, 11, 2, tzinfo=UTC)
+    assert summary_ranges(day, day + timedelta(days=1)) == Ranges(
+        (day, day + timedelta(days=1)), [], []
+    )
+    assert summary_ranges(day, day + timedelta(hours=23)) == Ranges(
+        None, [(day, day + timedelta(hours=23))], []
+    )

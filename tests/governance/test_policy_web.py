@@ -100,7 +100,8 @@ async def test_clause_4_5_announcement_reaches_only_recent_callers(
                         now - timedelta(days=91),
                     ),
                     usage(apps["other@example.nl"], "/api/companies", now - timedelta(days=1)),
-                ]
+                ],
+                session.get_bind().dialect.name,
             )
         )
         await session.flush()

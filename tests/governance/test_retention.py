@@ -15,6 +15,7 @@ from termgate.core.changes import record_access_change
 from termgate.db.models import AccessChange, Plan, UsageEvent, new_id
 from termgate.db.oauth import AuthorizationCode, Consent, RefreshToken
 from termgate.db.programme import AuditEntry, TermsAcceptance
+from termgate.db.usage_daily import UsageDaily
 from termgate.db.usage_hourly import UsageHourly
 from termgate.governance.retention import prune, prune_daily, quota_days
 from tests.support.factories import issue_test_key, issue_test_token
@@ -46,6 +47,10 @@ async def event_ages(sessions: Sessions) -> list[int]:
     return sorted(round((NOW - at) / timedelta(days=1)) for at in times)
 
 
+def dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
 async def rows(sessions: Sessions, model: type) -> int:
     async with sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
@@ -66,17 +71,41 @@ async def test_usage_events_older_than_the_retention_go_newer_stay(sessions: Ses
 
 async def test_the_hourly_summary_goes_with_its_events(sessions: Sessions) -> None:
     async with sessions.begin() as session:
-        session.add_all(with_hourly(event(timedelta(days=days)) for days in (401, 402, 30, 0)))
+        session.add_all(
+            with_hourly(
+                (event(timedelta(days=days)) for days in (401, 402, 30, 0)), dialect(session)
+            )
+        )
 
     report = await prune(sessions, NOW - timedelta(minutes=20), 400)  # a cut-off within an hour
 
     assert {item.table: item.rows for item in report if item.table.startswith("usage")} == {
         "usage_events": 2,
         "usage_hourly": 2,
+        "usage_daily": 2,
     }
     async with sessions() as session:
         hours = sorted((await session.scalars(select(UsageHourly.hour))).all())
     assert hours == [NOW - timedelta(days=30), NOW]
+
+
+async def test_clause_4_4_a_day_of_the_daily_summary_goes_once_all_of_it_is_past_the_cut_off(
+    sessions: Sessions,
+) -> None:
+    # NOW - 400 days is 12:00; the cut-off at 400 days falls in that day, after this event.
+    async with sessions.begin() as session:
+        session.add_all(with_hourly([event(timedelta(days=400, hours=2))], dialect(session)))
+
+    report = await prune(sessions, NOW, 400)
+
+    assert {item.table: item.rows for item in report if item.table.startswith("usage")} == {
+        "usage_events": 1,
+        "usage_hourly": 1,
+        "usage_daily": 0,  # its day reaches past the cut-off: kept, and read by nothing
+    }
+    report = await prune(sessions, NOW + timedelta(hours=12), 400)  # the day is over
+    assert {item.table: item.rows for item in report}["usage_daily"] == 1
+    assert await rows(sessions, UsageDaily) == 0
 
 
 async def test_dry_run_counts_and_deletes_nothing(sessions: Sessions) -> None:

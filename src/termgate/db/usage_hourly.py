@@ -42,12 +42,6 @@ TABLE = "usage_hourly"
 # One summary row as the writer hands it to the driver: the group, then the sums.
 HourlyRow = tuple[Any, str, str, str, str, str, int, int, int, int, int, float]
 
-_UPSERT_SET = ", ".join(f"{name} = {TABLE}.{name} + excluded.{name}" for name in SUMS)
-_CONFLICT = f"ON CONFLICT ({', '.join(GROUP)}) DO UPDATE SET {_UPSERT_SET}"
-SQLITE_UPSERT = (
-    f"INSERT INTO {TABLE} ({', '.join(GROUP + SUMS)}) "
-    f"VALUES ({', '.join('?' for _ in GROUP + SUMS)}) {_CONFLICT}"
-)
 _PG_TYPES = (
     "timestamptz",
     "text",
@@ -62,12 +56,22 @@ _PG_TYPES = (
     "bigint",
     "float8",
 )
-# One statement for the whole batch: the columns as arrays, unnested server-side.
-POSTGRES_UPSERT = (
-    f"INSERT INTO {TABLE} ({', '.join(GROUP + SUMS)}) SELECT * FROM unnest("
-    + ", ".join(f"${index}::{kind}[]" for index, kind in enumerate(_PG_TYPES, start=1))
-    + f") {_CONFLICT}"
-)
+
+
+def upserts(table: str, group: tuple[str, ...]) -> tuple[str, str]:
+    """The SQLite and the PostgreSQL upsert adding sums to a summary table whose group (its
+    unique constraint) is `group`: the period's start, then the rest of `GROUP`."""
+    update = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in SUMS)
+    conflict = f"ON CONFLICT ({', '.join(group)}) DO UPDATE SET {update}"
+    columns = ", ".join(group + SUMS)
+    sqlite = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' for _ in group + SUMS)}) "
+    # PostgreSQL: one statement for the whole batch, the columns as arrays unnested server-side.
+    arrays = ", ".join(f"${index}::{kind}[]" for index, kind in enumerate(_PG_TYPES, start=1))
+    postgres = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) "
+    return sqlite + conflict, postgres + conflict
+
+
+SQLITE_UPSERT, POSTGRES_UPSERT = upserts(TABLE, GROUP)
 
 
 class UsageHourly(Base):

@@ -27,7 +27,8 @@ from termgate.core.access_log import AccessLog
 from termgate.core.faults import FaultLog
 from termgate.core.proxies import ClientAddresses
 from termgate.db.models import UsageEvent
-from termgate.db.usage_hourly import HourlySums, add_hourly, add_sqlite_hourly
+from termgate.db.usage_daily import add_summaries
+from termgate.db.usage_hourly import HourlySums, add_sqlite_hourly
 from termgate.gateway.exchange import Exchange
 from termgate.gateway.usage_spool import Segment, UsageSpool
 
@@ -254,7 +255,8 @@ class UsageRecorder:
     async def _insert(self, rows: list[UsageRow]) -> None:
         # The driver's own bulk path: COPY on PostgreSQL, executemany on SQLite. The ORM's
         # insert costs more CPU per event than the whole request path it observes. The hourly
-        # summary is added to in the same transaction: it never disagrees with the events.
+        # and daily summaries are added to in the same transaction: they never disagree with
+        # the events.
         async with self.engine.begin() as connection:
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
@@ -264,14 +266,14 @@ class UsageRecorder:
                     (datetime.fromtimestamp(row[0], UTC), *row[1:]) for row in rows
                 ]
                 await driver.copy_records_to_table(TABLE, records=records, columns=COLUMNS)
-                await add_hourly(driver, rows)
+                await add_summaries(driver, rows)
             else:
                 # Generators: the driver's thread formats the rows and sums the hourly summary
                 # as it inserts them, then sorts and formats the sums: none of it on the serving
                 # event loop (which stopped for ~1 µs per event doing so).
                 sums = HourlySums()
                 await driver.executemany(SQLITE_INSERT, sqlite_rows(rows, sums))
-                await add_sqlite_hourly(driver, sums)
+                await add_sqlite_hourly(driver, sums)  # its triggers add to the daily one
 
     def _keep(self, unwritten: list[UsageRow], segment: Segment | None) -> None:
         spooled = self._spooled

@@ -1,8 +1,8 @@
 """Announcing a change or a deprecation (clause 4.5 a) to the developers it affects: those whose
-applications called one of the affected operations in the last 90 days (from the hourly usage
-summary, and the usage events of the two hours the window cuts), and nobody else. Each affected
-application is recorded, so the console lists them and each developer sees in the portal which
-of their applications are affected.
+applications called one of the affected operations in the last 90 days (from the daily and the
+hourly usage summaries, and the usage events of the two hours the window cuts), and nobody
+else. Each affected application is recorded, so the console lists them and each developer sees
+in the portal which of their applications are affected.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Executable, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from termgate.core.audit import record
 from termgate.db.models import Application, Developer, UsageEvent
 from termgate.db.traffic import Announcement, AnnouncementRecipient
-from termgate.db.usage_hourly import UsageHourly, whole_hours
+from termgate.db.usage_daily import UsageDaily, summary_ranges
+from termgate.db.usage_hourly import UsageHourly
 from termgate.governance.errors import PolicyInputError
 from termgate.governance.operations import ApiOperation
 from termgate.notify.inbox import notify_developer
@@ -34,12 +36,35 @@ class Affected:
     operations: list[str]  # operationIds it called
 
 
+def _summary_callers(
+    table: type[UsageDaily | UsageHourly],
+    period: InstrumentedAttribute[datetime],
+    calls: list[tuple[str, str]],
+    span: tuple[datetime, datetime],
+) -> list[Executable]:
+    # One query per call: each reads its stretch of the (operation, method, period) index
+    # alone (an OR of them is a bitmap scan that visits the table's pages).
+    return [
+        select(table.application_id, table.method, table.operation)
+        .where(
+            table.operation == template,
+            table.method == method,
+            period >= span[0],
+            period < span[1],
+            table.application_id != "",
+        )
+        .distinct()
+        for method, template in calls
+    ]
+
+
 async def _callers(
     session: AsyncSession, calls: list[tuple[str, str]], now: datetime
 ) -> set[tuple[str | None, str, str | None]]:
     """(application, method, template) of the calls made in the 90 days up to `now`: whole
-    hours from the hourly summary, the two cut hours at the ends from the events."""
-    hours, edges = whole_hours(now - LOOKBACK, now + MICROSECOND)  # `now` included
+    days from the daily summary, the whole hours at their ends from the hourly one, the two
+    cut hours from the events."""
+    ranges = summary_ranges(now - LOOKBACK, now + MICROSECOND)  # `now` included
     queries: list[Executable] = [
         select(UsageEvent.application_id, UsageEvent.method, UsageEvent.operation)
         .where(
@@ -49,23 +74,12 @@ async def _callers(
             or_(*(and_(UsageEvent.method == m, UsageEvent.operation == t) for m, t in calls)),
         )
         .distinct()
-        for first, last in edges
+        for first, last in ranges.events
     ]
-    if hours is not None:
-        # One query per call: each reads its stretch of the (operation, method, hour) index
-        # alone (an OR of them is a bitmap scan that visits the table's pages).
-        queries += [
-            select(UsageHourly.application_id, UsageHourly.method, UsageHourly.operation)
-            .where(
-                UsageHourly.operation == template,
-                UsageHourly.method == method,
-                UsageHourly.hour >= hours[0],
-                UsageHourly.hour < hours[1],
-                UsageHourly.application_id != "",
-            )
-            .distinct()
-            for method, template in calls
-        ]
+    for span in ranges.hours:
+        queries += _summary_callers(UsageHourly, UsageHourly.hour, calls, span)
+    if ranges.days is not None:
+        queries += _summary_callers(UsageDaily, UsageDaily.day, calls, ranges.days)
     found: set[tuple[str | None, str, str | None]] = set()
     for query in queries:
         found.update((row[0], row[1], row[2]) for row in (await session.execute(query)).all())

@@ -3,7 +3,8 @@ needs them, in bounded batches (one short transaction each, so PostgreSQL holds 
 
 Usage events carry personal data (the end user of each call), so they are not kept forever
 (GDPR Art. 5(1)(e)); `TERMGATE_USAGE_RETENTION_DAYS` says how long, 0 keeping them, and the
-hourly usage summary goes with them (the same cut-off, on a whole hour). The cut-off is
+hourly usage summary goes with them (the same cut-off, on a whole hour), a day of the daily
+summary once all of it is older than the cut-off. The cut-off is
 never more recent than what termgate still reads them for: the longest quota period of any plan
 (quota counters are seeded from them at start) and the 90 days an announcement looks back.
 
@@ -31,6 +32,7 @@ from termgate.core.faults import FaultLog
 from termgate.db.models import AccessChange, Base, Plan, UsageEvent
 from termgate.db.oauth import AuthorizationCode, PushedRequest, RefreshToken
 from termgate.db.programme import EmailToken
+from termgate.db.usage_daily import UsageDaily
 from termgate.db.usage_hourly import UsageHourly, floor_hour
 from termgate.governance.announcements import LOOKBACK
 from termgate.strict import whole_number
@@ -99,6 +101,10 @@ async def targets(session: AsyncSession, now: datetime, retention_days: int) -> 
         cutoff = floor_hour(now - timedelta(days=days))
         found.append(Target(table_of(UsageEvent), UsageEvent.at < cutoff, cutoff, why))
         found.append(Target(table_of(UsageHourly), UsageHourly.hour < cutoff, cutoff, why))
+        # The day the cut-off falls in keeps its row until the next cut-off passes its end;
+        # nothing reads that far back (the cut-off is older than any quota period and the
+        # announcements' 90 days).
+        found.append(Target(table_of(UsageDaily), UsageDaily.day <= cutoff - DAY, cutoff, why))
     replay = now - REPLAY_WINDOW
     spent = now - DAY
     head = select(func.max(AccessChange.id)).scalar_subquery()

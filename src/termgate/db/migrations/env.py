@@ -12,6 +12,7 @@ from termgate.db import (  # noqa: F401 (they declare tables on Base)
     oauth,
     programme,
     traffic,
+    usage_daily,
     usage_hourly,
 )
 from termgate.db.engine import create_engine

@@ -1,7 +1,9 @@
 """Quotas survive a restart in embedded mode (clause 4.4): at start the in-process counters are
 seeded from the usage of the current period: one grouped count per period bucket (one for a
-calendar month, one per day of a rolling period), never a query per request. Whole hours are
-read from the hourly summary (one index range per key), not from the period's events."""
+calendar month, one per day of a rolling period), never a query per request. Whole UTC days are
+read from the daily summary, the whole hours at their ends from the hourly one (one index range
+per key each), not from the period's events: a month's seed reads at most ~31 rows per key and
+group, however many events the month had."""
 
 from __future__ import annotations
 
@@ -9,11 +11,13 @@ import logging
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Executable, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from termgate.db.models import UsageEvent
-from termgate.db.usage_hourly import NO_CODE, UsageHourly, whole_hours
+from termgate.db.usage_daily import UsageDaily, summary_ranges
+from termgate.db.usage_hourly import NO_CODE, UsageHourly
 from termgate.gateway.exchange import CLIENT_CLOSED
 from termgate.gateway.traffic.memory_limiter import MemoryLimiter
 from termgate.gateway.traffic.periods import bucket_bounds
@@ -32,14 +36,34 @@ ADMITTED_CODES = (
 )
 
 
+def _summed(
+    table: type[UsageDaily | UsageHourly],
+    period: InstrumentedAttribute[datetime],
+    key_ids: list[str],
+    span: tuple[datetime, datetime],
+) -> Executable:
+    first, last = span
+    return (
+        select(table.key_id, func.sum(table.requests))
+        .where(
+            table.key_id.in_(key_ids),
+            period >= first,
+            period < last,
+            table.code.in_((NO_CODE, *ADMITTED_CODES)),
+        )
+        .group_by(table.key_id)
+    )
+
+
 async def admitted_counts(
     session: AsyncSession, key_ids: list[str], start: datetime, end: datetime
 ) -> dict[str, int]:
-    """The requests the limiter admitted per key in [start, end): the whole hours from the
-    hourly summary, the hours the range cuts from the events themselves (exact either way)."""
-    hours, edges = whole_hours(start, end)
+    """The requests the limiter admitted per key in [start, end): the whole UTC days from the
+    daily summary, the other whole hours from the hourly one, the hours the range cuts from the
+    events themselves (exact either way)."""
+    ranges = summary_ranges(start, end)
     counts: dict[str, int] = defaultdict(int)
-    queries = [
+    queries: list[Executable] = [
         select(UsageEvent.key_id, func.count())
         .where(
             UsageEvent.at >= first,
@@ -48,19 +72,11 @@ async def admitted_counts(
             or_(UsageEvent.code.is_(None), UsageEvent.code.in_(ADMITTED_CODES)),
         )
         .group_by(UsageEvent.key_id)
-        for first, last in edges
+        for first, last in ranges.events
     ]
-    if hours is not None:
-        queries.append(
-            select(UsageHourly.key_id, func.sum(UsageHourly.requests))
-            .where(
-                UsageHourly.key_id.in_(key_ids),
-                UsageHourly.hour >= hours[0],
-                UsageHourly.hour < hours[1],
-                UsageHourly.code.in_((NO_CODE, *ADMITTED_CODES)),
-            )
-            .group_by(UsageHourly.key_id)
-        )
+    queries += [_summed(UsageHourly, UsageHourly.hour, key_ids, span) for span in ranges.hours]
+    if ranges.days is not None:
+        queries.append(_summed(UsageDaily, UsageDaily.day, key_ids, ranges.days))
     for query in queries:
         for found, used in (await session.execute(query)).all():
             if found:
