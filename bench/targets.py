@@ -3,8 +3,8 @@ nginx in front of it, termgate in front; and the ids the bench reads from the up
 
 Every process starts in its own session (so a stop reaches its workers) and is stopped by
 `Processes.stop_all`, which the bench calls in a `finally`: SIGINT for the Python servers (the
-gateway's server then runs its shutdown, which flushes its usage events), SIGQUIT for nginx, SIGKILL to the
-whole group if one does not stop in time.
+gateway's server then runs its shutdown, which flushes its usage events), SIGQUIT for nginx,
+SIGKILL to the whole group if one does not stop in time.
 """
 
 from __future__ import annotations
