@@ -26,6 +26,10 @@ STATUS_LINES = {
     status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n" for status in HTTPStatus
 }
 NO_BODY_STATUSES = frozenset({204, 304})
+# The clause each of the server's own refusals enforces: a request that does not follow the
+# documented protocol (3.2; 400, 505), one that takes more than its share (3.3 f: 408, 413, 414,
+# 431), the server's own fault (7).
+SERVER_CLAUSES = {408: "3.3 f", 413: "3.3 f", 414: "3.3 f", 431: "3.3 f", 500: "7"}
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 LAST_CHUNK = b"0\r\n\r\n"
 
@@ -268,10 +272,18 @@ class Request:
         return self._stream
 
     def problem(self, status: int, detail: str) -> None:
-        """The server's own refusal (RFC 9457), when the application has not answered."""
+        """The server's own refusal (RFC 9457), when the application has not answered; it names
+        the clause of the terms it enforces, as the gateway's refusals do (docs/errors.md)."""
         phrase = HTTPStatus(status).phrase
+        clause = SERVER_CLAUSES.get(status, "3.2")
         body = orjson.dumps(
-            {"type": "about:blank", "title": phrase, "status": status, "detail": detail}
+            {
+                "type": "about:blank",
+                "title": phrase,
+                "status": status,
+                "detail": detail,
+                "clause": clause,
+            }
         )
         self.close_after = True
         self.response_bytes(status, [("content-type", "application/problem+json")], body)
