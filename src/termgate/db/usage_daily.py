@@ -18,12 +18,13 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from termgate.db.models import Base, UTCDateTime
 from termgate.db.usage_hourly import (
     GROUP,
+    UsageSums,
     hour_start,
     rollup,
     upserts,
@@ -40,24 +41,13 @@ DAILY_GROUP = ("day", *GROUP[1:])
 POSTGRES_UPSERT = upserts(TABLE, DAILY_GROUP)[1]  # SQLite: triggers (see above)
 
 
-class UsageDaily(Base):
+class UsageDaily(UsageSums, Base):
     """The usage events of one UTC day and group, summed (see the module's docstring)."""
 
     __tablename__ = TABLE
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     day: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    key_id: Mapped[str] = mapped_column(String(32), nullable=False)
-    application_id: Mapped[str] = mapped_column(String(32), nullable=False)
-    developer_id: Mapped[str] = mapped_column(String(32), nullable=False)
-    method: Mapped[str] = mapped_column(String(8), nullable=False)
-    operation: Mapped[str] = mapped_column(String(200), nullable=False)
-    status: Mapped[int] = mapped_column(Integer, nullable=False)
-    code: Mapped[int] = mapped_column(Integer, nullable=False)
-    requests: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    bytes_in: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    bytes_out: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    latency_ms: Mapped[float] = mapped_column(nullable=False)
 
     __table_args__ = (
         UniqueConstraint(*DAILY_GROUP, name="uq_usage_daily_group"),

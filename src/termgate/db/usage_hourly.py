@@ -74,13 +74,9 @@ def upserts(table: str, group: tuple[str, ...]) -> tuple[str, str]:
 SQLITE_UPSERT, POSTGRES_UPSERT = upserts(TABLE, GROUP)
 
 
-class UsageHourly(Base):
-    """The usage events of one hour and group, summed (see the module's docstring)."""
+class UsageSums:
+    """The group and the sums of a usage summary's row (hourly here, daily in usage_daily)."""
 
-    __tablename__ = TABLE
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    hour: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     key_id: Mapped[str] = mapped_column(String(32), nullable=False)
     application_id: Mapped[str] = mapped_column(String(32), nullable=False)
     developer_id: Mapped[str] = mapped_column(String(32), nullable=False)
@@ -92,6 +88,15 @@ class UsageHourly(Base):
     bytes_in: Mapped[int] = mapped_column(BigInteger, nullable=False)
     bytes_out: Mapped[int] = mapped_column(BigInteger, nullable=False)
     latency_ms: Mapped[float] = mapped_column(nullable=False)
+
+
+class UsageHourly(UsageSums, Base):
+    """The usage events of one hour and group, summed (see the module's docstring)."""
+
+    __tablename__ = TABLE
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
     __table_args__ = (
         UniqueConstraint(*GROUP, name="uq_usage_hourly_group"),
