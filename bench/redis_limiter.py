@@ -47,7 +47,7 @@ from redis.retry import Retry
 
 from termgate.gateway.traffic.plan_limits import PlanLimits
 from termgate.gateway.traffic.redis_limiter import EVALSHA, SCRIPT, RedisLimiter, script_call
-from termgate.gateway.traffic.redis_wire import RedisWire
+from termgate.gateway.traffic.redis_wire import RedisWire, bulk
 
 NOON = datetime(2027, 3, 15, 12, tzinfo=UTC).timestamp()
 Decide = Callable[[], Awaitable[Any]]
@@ -170,7 +170,8 @@ async def variants(url: str, limiter: RedisLimiter) -> dict[str, Decide]:
     batcher = TurnBatcher(redis_py(url, "python"), sha)
     chosen["redis-py batched"] = lambda: batcher.call(keys, packed)
     wire = RedisWire(url, timeout=0.25)
-    chosen["lean"] = lambda: wire.call(script_call(EVALSHA, keys, args))
+    call = script_call(EVALSHA, [bulk(key.encode()) for key in keys], len(keys), packed[0])
+    chosen["lean"] = lambda: wire.call(call)
     chosen["lean acquire"] = lambda: limiter.acquire(grant, NOON)  # type: ignore[arg-type]
     for decide in chosen.values():  # connect and check each once before measuring
         await decide()

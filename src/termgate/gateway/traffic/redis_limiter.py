@@ -70,13 +70,19 @@ MAX_BATCH = 64
 Failure = Literal["open", "closed"]
 
 
-def script_call(head: bytes, keys: list[str], args: tuple[int, ...]) -> bytes:
-    """`EVALSHA sha` (or `EVAL script`: `head`) for one decision: its keys and its ten
-    arguments (the key count and the keys' start are added here), in RESP."""
-    parts = [b"*%d\r\n" % (3 + len(keys) + 1), head, bulk(b"%d" % len(keys))]
-    parts.extend(bulk(key.encode()) for key in keys)
-    parts.append(bulk(struct.pack(f"<{2 + len(args)}q", len(keys), *args, 0)))
-    return b"".join(parts)
+def script_call(head: bytes, keys: list[bytes], key_count: int, arguments: bytes) -> bytes:
+    """`EVALSHA sha` (or `EVAL script`: `head`) with `key_count` keys (`keys`: RESP bulk strings,
+    one or several per piece) and the decisions' packed arguments as the one ARGV, in RESP."""
+    count = b"%d" % key_count
+    return b"*%d\r\n%s$%d\r\n%s\r\n%s$%d\r\n%s\r\n" % (
+        4 + key_count,
+        head,
+        len(count),
+        count,
+        b"".join(keys),
+        len(arguments),
+        arguments,
+    )
 
 
 class Encoded:
@@ -123,7 +129,7 @@ class Batch:
     receives the call's reply itself (`redis_wire.Receiver`) and hands each decision its slice
     at once, or the call's failure to every one."""
 
-    __slots__ = ("arguments", "call", "connection", "futures", "key_count", "keys", "starts")
+    __slots__ = ("arguments", "connection", "futures", "key_count", "keys", "loaded", "starts")
 
     def __init__(self) -> None:
         self.futures: list[asyncio.Future[bytes]] = []
@@ -132,8 +138,7 @@ class Batch:
         self.arguments: list[bytes] = []
         self.key_count = 0
         self.connection: RespConnection | None = None
-        # The call's head and tail, until sent again as `EVAL` to a Redis without the script.
-        self.call: tuple[bytes, bytes] | None = None
+        self.loaded = False  # sent again as `EVAL` to a Redis without the script: not a third time
 
     def add(
         self, encoded: Encoded, quota_ttl: int, sent: int, now: int, future: asyncio.Future[bytes]
@@ -148,29 +153,20 @@ class Batch:
         self.arguments.append(encoded.fixed + CHANGING.pack(quota_ttl, sent, now, start))
 
     def send(self, connection: RespConnection) -> None:
-        """The call, as `EVALSHA` (`EVAL` only if Redis answers `NOSCRIPT`)."""
-        arguments = b"".join(self.arguments)
-        count = b"%d" % self.key_count
-        tail = b"$%d\r\n%s\r\n%s$%d\r\n%s\r\n" % (
-            len(count),
-            count,
-            b"".join(self.keys),
-            len(arguments),
-            arguments,
-        )
-        head = b"*%d\r\n" % (4 + self.key_count)
-        self.connection, self.call = connection, (head, tail)
-        connection.send_now(head + EVALSHA + tail, self)
+        """The call, as `EVALSHA` (`EVAL` once Redis has answered `NOSCRIPT`)."""
+        self.connection = connection
+        head = EVAL if self.loaded else EVALSHA
+        command = script_call(head, self.keys, self.key_count, b"".join(self.arguments))
+        connection.send_now(command, self)
 
     def done(self) -> bool:
         return False  # every reply is handed on, even when all its callers were cancelled
 
     def set_result(self, reply: Reply, /) -> None:
         if isinstance(reply, ReplyError):
-            call, self.call = self.call, None
-            if call is not None and str(reply).startswith("NOSCRIPT") and self.connection:
-                head, tail = call
-                self.connection.send_now(head + EVAL + tail, self)  # runs the script, caches it
+            if not self.loaded and str(reply).startswith("NOSCRIPT") and self.connection:
+                self.loaded = True
+                self.send(self.connection)  # as EVAL: runs the script and caches it
             else:
                 self.set_exception(reply)
             return
