@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import redis.asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.models import Base
+from tests.gateway.limits_support import PrivateRedis, private_redis
 
 
 @pytest.fixture
@@ -39,3 +41,18 @@ def server_zone() -> Iterator[str]:
         else:
             os.environ["TZ"] = before
         time.tzset()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[PrivateRedis]:
+    """A redis-server of the test's own, on a free port."""
+    with private_redis() as server:
+        yield server
+
+
+@pytest.fixture
+async def inspect(own_redis: PrivateRedis) -> AsyncIterator[redis.asyncio.Redis]:
+    """A plain client of `own_redis`, to look at what the limiter stored."""
+    client = redis.asyncio.Redis.from_url(own_redis.url)
+    yield client
+    await client.aclose()

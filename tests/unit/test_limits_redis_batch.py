@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis
@@ -23,7 +22,7 @@ from termgate.gateway.traffic.memory_limiter import MemoryLimiter
 from termgate.gateway.traffic.plan_limits import PlanLimits
 from termgate.gateway.traffic.redis_limiter import RedisLimiter
 from termgate.gateway.traffic.redis_wire import bulk
-from tests.gateway.limits_support import PrivateRedis, private_redis
+from tests.gateway.limits_support import PrivateRedis
 from tests.support.limiter_grant import Grant
 from tests.unit.test_limits_redis import DAY, NOON, answer, silent_redis
 
@@ -31,19 +30,6 @@ from tests.unit.test_limits_redis import DAY, NOON, answer, silent_redis
 @pytest.fixture(autouse=True)
 def fresh_calendars() -> None:
     calendar_module._calendars.clear()
-
-
-@pytest.fixture
-def own_redis() -> Iterator[PrivateRedis]:
-    with private_redis() as server:
-        yield server
-
-
-@pytest.fixture
-async def inspect(own_redis: PrivateRedis) -> AsyncIterator[redis.asyncio.Redis]:
-    client = redis.asyncio.Redis.from_url(own_redis.url)
-    yield client
-    await client.aclose()
 
 
 async def script_calls(inspect: redis.asyncio.Redis) -> dict[str, int]:

@@ -15,7 +15,7 @@ import struct
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,7 @@ from termgate.gateway.traffic.redis_wire import (
     encode,
     parse,
 )
-from tests.gateway.limits_support import PrivateRedis, private_redis
+from tests.gateway.limits_support import PrivateRedis
 from tests.support.limiter_grant import Grant
 from tests.unit.test_limits_redis import NOON, REDIS_URL, silent_redis
 
@@ -105,19 +105,6 @@ async def test_clause_4_4_replies_arriving_in_any_pieces_reach_their_commands_in
 
 def test_commands_are_encoded_as_arrays_of_bulk_strings() -> None:
     assert encode(b"INCRBY", b"k\r\n", b"5") == b"*3\r\n$6\r\nINCRBY\r\n$3\r\nk\r\n\r\n$1\r\n5\r\n"
-
-
-@pytest.fixture
-def own_redis() -> Iterator[PrivateRedis]:
-    with private_redis() as server:
-        yield server
-
-
-@pytest.fixture
-async def inspect(own_redis: PrivateRedis) -> AsyncIterator[redis.asyncio.Redis]:
-    client = redis.asyncio.Redis.from_url(own_redis.url)
-    yield client
-    await client.aclose()
 
 
 async def test_clause_4_4_concurrent_decisions_share_one_connection_and_stay_exact(
