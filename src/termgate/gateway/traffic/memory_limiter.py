@@ -24,60 +24,66 @@ class MemoryLimiter:
     def seed_quota(self, counter: str, bucket: str, used: int) -> None:
         self.quota.setdefault(counter, {})[bucket] = used
 
-    def _quota_used(self, grant: Counted, now: float) -> tuple[dict[str, int], str, int]:
-        period = grant.limits.quota_period(now)
-        buckets = self.quota.get(grant.app_counter)
+    def _quota_used(self, counter: str, names: tuple[str, ...]) -> tuple[dict[str, int], int]:
+        """The counter's buckets and the requests in those of the current period (`names`)."""
+        buckets = self.quota.get(counter)
         if buckets is None:
-            buckets = self.quota[grant.app_counter] = {}
+            buckets = self.quota[counter] = {}
         used = 0
-        for name in period.buckets:
+        for name in names:
             used += buckets.get(name, 0)
-        return buckets, period.buckets[0], used
+        return buckets, used
 
-    def _bandwidth_used(self, grant: Counted, now: float) -> int:
-        held = self.bandwidth.get(grant.app_counter)
-        if held is None or held[0] != grant.limits.calendar.day(now).buckets[0]:
-            return 0
-        return held[1]
+    def _bandwidth_used(self, counter: str, day: str) -> int:
+        held = self.bandwidth.get(counter)
+        return 0 if held is None or held[0] != day else held[1]
 
     def acquire(self, grant: Counted, now: float) -> Verdict:
         limits = grant.limits
+        periods = limits.periods.at(now)
+        counter = grant.app_counter
         verdict = Verdict()
         buckets: dict[str, int] | None = None
-        bucket = ""
+        names = periods.quota.buckets
         if limits.quota is not None:
-            buckets, bucket, verdict.quota_used = self._quota_used(grant, now)
+            buckets, verdict.quota_used = self._quota_used(counter, names)
         if limits.bandwidth is not None:
-            verdict.bandwidth_used = self._bandwidth_used(grant, now)
+            verdict.bandwidth_used = self._bandwidth_used(counter, periods.day.buckets[0])
+        app_tat = self.app_tat
+        developer_tat = self.developer_tat
         decide(
             limits,
             verdict,
             int(now * SECOND_US),
-            self.app_tat.get(grant.app_counter, 0),
-            self.developer_tat.get(grant.developer_counter, 0),
+            app_tat.get(counter, 0),
+            developer_tat.get(grant.developer_counter, 0),
         )
         if verdict.refused:
             return verdict
         if limits.developer_interval:
-            self.developer_tat[grant.developer_counter] = verdict.developer_tat
+            developer_tat[grant.developer_counter] = verdict.developer_tat
         if limits.app_interval:
-            self.app_tat[grant.app_counter] = verdict.app_tat
+            app_tat[counter] = verdict.app_tat
         if buckets is not None:
-            if bucket not in buckets:
-                keep = set(limits.quota_period(now).buckets)
+            bucket = names[0]
+            count = buckets.get(bucket)
+            if count is None:
+                count = 0
+                keep = set(names)
                 for old in [name for name in buckets if name not in keep]:
                     del buckets[old]
-            buckets[bucket] = buckets.get(bucket, 0) + 1
+            buckets[bucket] = count + 1
         return verdict
 
     def peek(self, grant: Counted, now: float) -> Verdict:
         """The counters' state without spending (headers of requests refused before the limit)."""
         limits = grant.limits
+        periods = limits.periods.at(now)
         verdict = Verdict()
         if limits.quota is not None:
-            verdict.quota_used = self._quota_used(grant, now)[2]
+            verdict.quota_used = self._quota_used(grant.app_counter, periods.quota.buckets)[1]
         if limits.bandwidth is not None:
-            verdict.bandwidth_used = self._bandwidth_used(grant, now)
+            verdict.bandwidth_used = self._bandwidth_used(grant.app_counter, periods.day.buckets[0])
         at = int(now * SECOND_US)
         if limits.developer_interval:
             verdict.developer_left, verdict.developer_reset = rate_state(
@@ -96,7 +102,7 @@ class MemoryLimiter:
         return verdict
 
     def spend_bytes(self, grant: Counted, sent: int, now: float) -> None:
-        day = grant.limits.calendar.day(now).buckets[0]
-        held = self.bandwidth.get(grant.app_counter)
-        total = sent if held is None or held[0] != day else held[1] + sent
-        self.bandwidth[grant.app_counter] = (day, total)
+        day = grant.limits.periods.at(now).day.buckets[0]
+        counter = grant.app_counter
+        held = self.bandwidth.get(counter)
+        self.bandwidth[counter] = (day, sent if held is None or held[0] != day else held[1] + sent)

@@ -1,8 +1,8 @@
-"""Billing days and periods in a plan's time zone (clause 4.4), cached until they roll over.
+"""Billing days and periods in a plan's time zone (clause 4.4), cached while they hold.
 
 A limit check asks for the current day and quota period on every request; both change once a day
-at most, so each zone keeps its answer with the instant it stops being true and recomputes only
-after it.
+at most, so each zone keeps its answer with the instants it holds between and recomputes only
+outside them, and each plan keeps its pair (`PlanPeriods`) the same way.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ def zone(name: str) -> ZoneInfo:
 
 
 class Period:
-    """A day or a quota period: bucket names (newest first), when it resets, and its length."""
+    """A day or a quota period: bucket names (newest first), when it resets, and its length;
+    `starts`: the instant its buckets became current (a rolling period's: today's start)."""
 
-    __slots__ = ("buckets", "ends", "seconds")
+    __slots__ = ("buckets", "ends", "seconds", "starts")
 
-    def __init__(self, buckets: tuple[str, ...], ends: float, seconds: int) -> None:
+    def __init__(self, buckets: tuple[str, ...], starts: float, ends: float, seconds: int) -> None:
         self.buckets = buckets
+        self.starts = starts
         self.ends = ends
         self.seconds = seconds
 
@@ -56,35 +58,67 @@ class ZoneCalendar:
 
     def day(self, now: float) -> Period:
         period = self._day
-        if period is None or now >= period.ends:
+        if period is None or not period.starts <= now < period.ends:
             start, end = _day(self.tz, now)
-            seconds = round(end.timestamp() - start.timestamp())
-            period = self._day = Period((start.strftime("%Y%m%d"),), end.timestamp(), seconds)
+            starts, ends = start.timestamp(), end.timestamp()
+            period = self._day = Period(
+                (start.strftime("%Y%m%d"),), starts, ends, round(ends - starts)
+            )
         return period
 
     def month(self, now: float) -> Period:
         period = self._month
-        if period is None or now >= period.ends:
+        if period is None or not period.starts <= now < period.ends:
             start = _midnight(datetime.fromtimestamp(now, self.tz)).replace(day=1)
             year, month = (
                 (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
             )
-            end = start.replace(year=year, month=month)
-            seconds = round(end.timestamp() - start.timestamp())
-            period = self._month = Period((start.strftime("%Y%m"),), end.timestamp(), seconds)
+            starts, ends = start.timestamp(), start.replace(year=year, month=month).timestamp()
+            period = self._month = Period(
+                (start.strftime("%Y%m"),), starts, ends, round(ends - starts)
+            )
         return period
 
     def rolling(self, days: int, now: float) -> Period:
         """The last `days` days, today first; it frees budget when the oldest day leaves it."""
         period = self._rolling.get(days)
-        if period is None or now >= period.ends:
+        if period is None or not period.starts <= now < period.ends:
             start, end = _day(self.tz, now)
             naive = start.replace(tzinfo=None)
             buckets = tuple(
                 (naive - timedelta(days=back)).strftime("%Y%m%d") for back in range(days)
             )
-            period = self._rolling[days] = Period(buckets, end.timestamp(), days * int(DAY))
+            period = self._rolling[days] = Period(
+                buckets, start.timestamp(), end.timestamp(), days * int(DAY)
+            )
         return period
+
+
+class PlanPeriods:
+    """One plan's current quota period and day, with the span both hold over: a request inside
+    it costs one comparison (`at`) instead of a calendar look-up per period and per use."""
+
+    __slots__ = ("day", "quota", "rolling_days", "since", "until", "zone")
+
+    def __init__(self, zone: str, rolling_days: int | None) -> None:
+        self.zone = zone
+        self.rolling_days = rolling_days
+        self.since = self.until = 0.0
+        self.day = self.quota = Period(("",), 0.0, 0.0, 0)
+
+    def at(self, now: float) -> PlanPeriods:
+        if not self.since <= now < self.until:
+            self._turn(now)
+        return self
+
+    def _turn(self, now: float) -> None:
+        clock = calendar(self.zone)
+        days = self.rolling_days
+        day = clock.day(now)
+        quota = clock.month(now) if days is None else clock.rolling(days, now)
+        self.day, self.quota = day, quota
+        self.since = max(day.starts, quota.starts)
+        self.until = min(day.ends, quota.ends)
 
 
 _calendars: dict[str, ZoneCalendar] = {}

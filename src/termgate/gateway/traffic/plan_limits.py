@@ -10,7 +10,7 @@ from typing import Protocol
 
 from termgate.db.models import Plan
 from termgate.gateway.traffic.gcra import interval_us
-from termgate.gateway.traffic.periods import Period, ZoneCalendar, calendar
+from termgate.gateway.traffic.periods import Period, PlanPeriods, ZoneCalendar, calendar
 from termgate.gateway.traffic.ratelimit_headers import POLICY_HEADER, policy_texts
 from termgate.strict import whole_number
 
@@ -51,9 +51,12 @@ class PlanLimits:
     app_tolerance: int = field(init=False, default=0)
     developer_interval: int = field(init=False, default=0)
     developer_tolerance: int = field(init=False, default=0)
+    # The current quota period and day, kept while they hold (`periods.PlanPeriods`).
+    periods: PlanPeriods = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "policy_item", (POLICY_HEADER, self.policy_header))
+        object.__setattr__(self, "periods", PlanPeriods(self.zone, self.rolling_days))
         for name, rate in (("app", self.rate), ("developer", self.developer_rate)):
             interval = interval_us(rate)
             object.__setattr__(self, f"{name}_interval", interval)
@@ -64,9 +67,7 @@ class PlanLimits:
         return calendar(self.zone)
 
     def quota_period(self, now: float) -> Period:
-        clock = calendar(self.zone)
-        days = self.rolling_days
-        return clock.month(now) if days is None else clock.rolling(days, now)
+        return self.periods.at(now).quota
 
 
 UNLIMITED = PlanLimits()

@@ -5,6 +5,7 @@ plan), `RateLimit` their state after this request."""
 from __future__ import annotations
 
 import math
+from math import ceil
 from typing import TYPE_CHECKING
 
 from termgate.gateway.traffic.gcra import SECOND_US, Verdict
@@ -56,15 +57,19 @@ def rate_headers(limits: PlanLimits, verdict: Verdict, now: float) -> Headers:
     through `seconds`/`seconds_of_us` (a function call each, on the request path)."""
     values: list[int] = []
     if limits.rate is not None:
-        values += (verdict.app_left, max(0, -(-verdict.app_reset // SECOND_US)))
+        reset = -(-verdict.app_reset // SECOND_US)
+        values += (verdict.app_left, reset if reset > 0 else 0)
     if limits.developer_rate is not None:
-        values += (verdict.developer_left, max(0, -(-verdict.developer_reset // SECOND_US)))
-    if limits.quota is not None:
-        left = limits.quota - verdict.quota_used
-        reset = math.ceil(limits.quota_period(now).ends - now - 1e-6)
-        values += (left if left > 0 else 0, reset if reset > 0 else 0)
-    if limits.bandwidth is not None:
-        left = limits.bandwidth - verdict.bandwidth_used
-        reset = math.ceil(limits.calendar.day(now).ends - now - 1e-6)
-        values += (left if left > 0 else 0, reset if reset > 0 else 0)
+        reset = -(-verdict.developer_reset // SECOND_US)
+        values += (verdict.developer_left, reset if reset > 0 else 0)
+    if limits.quota is not None or limits.bandwidth is not None:
+        periods = limits.periods.at(now)
+        if limits.quota is not None:
+            left = limits.quota - verdict.quota_used
+            reset = ceil(periods.quota.ends - now - 1e-6)
+            values += (left if left > 0 else 0, reset if reset > 0 else 0)
+        if limits.bandwidth is not None:
+            left = limits.bandwidth - verdict.bandwidth_used
+            reset = ceil(periods.day.ends - now - 1e-6)
+            values += (left if left > 0 else 0, reset if reset > 0 else 0)
     return [limits.policy_item, (STATE_HEADER, limits.state_template % tuple(values))]
