@@ -86,10 +86,21 @@ class TrafficPolicy:
                 or self.in_flight.enter(exchange, grant)
             )
             if problem is None:
-                if not grant.limits.counted:
+                limits = grant.limits
+                if not limits.counted:
                     return None, None
+                now = wall_clock() + self.clock_offset
                 try:
-                    problem, headers = await self._count(exchange, grant)
+                    memory = self.memory
+                    # In process the decision is synchronous: no coroutine of its own.
+                    if memory is not None:
+                        verdict = memory.acquire(grant, now)
+                    else:
+                        assert self.remote is not None
+                        verdict = await self.remote.acquire(grant, now)
+                    headers = rate_headers(limits, verdict, now)
+                    if verdict.refused:
+                        problem = refusal(exchange, limits, verdict, now)
                 except BaseException:
                     self.in_flight.leave(grant)
                     raise
@@ -106,27 +117,11 @@ class TrafficPolicy:
         grant = exchange.grant
         assert grant is not None
         if sent and grant.limits.bandwidth is not None:
-            self.backend.spend_bytes(grant, sent, self._now())
+            self.backend.spend_bytes(grant, sent, wall_clock() + self.clock_offset)
         self.in_flight.leave(grant)
 
     def _now(self) -> float:
         return wall_clock() + self.clock_offset
-
-    async def _count(
-        self, exchange: Exchange, grant: KeyGrant
-    ) -> tuple[ProblemResponse | None, Headers]:
-        now = self._now()
-        memory = self.memory
-        if memory is not None:
-            verdict = memory.acquire(grant, now)
-        else:
-            assert self.remote is not None
-            verdict = await self.remote.acquire(grant, now)
-        limits = grant.limits
-        headers = rate_headers(limits, verdict, now)
-        if verdict.refused:
-            return refusal(exchange, limits, verdict, now), headers
-        return None, headers
 
     # Life of the process -----------------------------------------------------------------------
 
