@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from termgate.gateway.traffic import page_size as page_size_module
+from termgate.gateway.traffic.page_size import NOT_A_NUMBER, PAGE_SIZE, named_page_size
 from termgate.gateway.traffic.periods import PlanPeriods, ZoneCalendar, zone
 from termgate.query import QueryError, parse_query, whole_number
 
@@ -73,6 +75,39 @@ def test_clause_3_3_e_plain_query_still_refuses_a_repeated_name() -> None:
         "pageSize": "20",
         "flag": "",
     }
+
+
+def reference_page_size(raw: str) -> object:
+    """What the limit step read of a query before it remembered queries."""
+    try:
+        named = reference_parse(raw).get(PAGE_SIZE)
+    except QueryError as error:
+        return (error.name, error.reason)
+    if named is None:
+        return None
+    size = reference_whole_number(named)
+    return (PAGE_SIZE, NOT_A_NUMBER) if size is None else size
+
+
+PAGE_QUERY_CHARACTERS = st.sampled_from(["pageSize", "=", "&", "1", "0", "[]", "%32", "+", "x"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(PAGE_QUERY_CHARACTERS, max_size=10).map("".join))
+def test_clause_3_3_e_a_remembered_query_names_what_reading_it_names(raw: str) -> None:
+    expected = reference_page_size(raw)
+    assert named_page_size(raw) == expected
+    assert named_page_size(raw) == expected  # now from memory
+
+
+def test_clause_3_3_e_remembered_queries_are_bounded() -> None:
+    remembered = page_size_module._named
+    for number in range(page_size_module.REMEMBERED_QUERIES + 10):
+        assert named_page_size(f"pageNumber={number}&pageSize=20") == 20
+        assert len(remembered) <= page_size_module.REMEMBERED_QUERIES
+    long_query = "x=" + "1" * page_size_module.REMEMBERED_QUERY_LENGTH + "&pageSize=7"
+    assert named_page_size(long_query) == 7
+    assert long_query not in remembered
 
 
 NOON = 1_800_000_000.0
