@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("termgate.http")
 DISCARD_LIMIT = 1 << 20  # bytes of an unread body read and dropped before closing instead
 PERCENT, HASH = ord("%"), ord("#")
+# Header names as sent, to their decoded lower-case str: a look-up instead of two conversions.
+HEADER_NAMES: dict[bytes, str] = {}
+HEADER_NAMES_KEPT = 512
+HEADER_NAME_KEPT_SIZE = 64
 # The usual methods as the str the request carries, not decoded anew for each request.
 METHODS = {
     method.encode(): method
@@ -46,6 +50,15 @@ class RefusedError(Exception):
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
         self.status = status
+
+
+def lowered_name(name: bytes) -> str:
+    """A header name as a str in lower case; kept for the next request while the names kept are
+    few and short (a client inventing names fills no more than HEADER_NAMES_KEPT of them)."""
+    lowered = name.decode("latin-1").lower()
+    if len(HEADER_NAMES) < HEADER_NAMES_KEPT and len(name) <= HEADER_NAME_KEPT_SIZE:
+        HEADER_NAMES[name] = lowered
+    return lowered
 
 
 def decoded_path(raw: bytes) -> str:
@@ -93,8 +106,10 @@ class Connection(asyncio.Protocol):
         self._max_headers = server.limits.max_headers
         self._max_pipelined = server.limits.max_pipelined
         self._max_url = server.limits.max_url
+        self._head_timeout = server.limits.head_timeout
+        self._keepalive_timeout = server.limits.keepalive_timeout
         self._app = server.app
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop = asyncio.get_running_loop()  # made by the server's loop, on it
         self._paused = False
         self._upgraded = False
         self._discarded = 0
@@ -104,7 +119,6 @@ class Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
-        self._loop = asyncio.get_running_loop()
         self.client = _address(transport.get_extra_info("peername"))
         self.server_address = _address(transport.get_extra_info("sockname"))
         self.deadline = time.monotonic() + self.limits.head_timeout
@@ -155,7 +169,7 @@ class Connection(asyncio.Protocol):
         self._head_size = 0
         self.in_head = True
         if not self._queue:
-            self.deadline = time.monotonic() + self.limits.head_timeout
+            self.deadline = time.monotonic() + self._head_timeout
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -179,7 +193,8 @@ class Connection(asyncio.Protocol):
                 f"or more than {limits.max_headers}.",
             )
         self._head_size = size
-        items.append((name.decode("latin-1").lower(), value.rstrip(b" \t").decode("latin-1")))
+        lowered = HEADER_NAMES.get(name) or lowered_name(name)
+        items.append((lowered, value.rstrip(b" \t").decode("latin-1")))
 
     def on_headers_complete(self) -> None:
         self.in_head = False
@@ -240,8 +255,7 @@ class Connection(asyncio.Protocol):
 
     def _start(self, request: Request) -> None:
         self.deadline = 0.0  # the application's own timeouts apply while it answers
-        loop = self._loop or asyncio.get_running_loop()
-        loop.create_task(self._answer(request))
+        self._loop.create_task(self._answer(request))
 
     async def _answer(self, request: Request) -> None:
         try:
@@ -288,7 +302,7 @@ class Connection(asyncio.Protocol):
         else:
             self._discarded = 0  # any rest of its body is read and dropped as it comes
             # A head begun while this answer was made has head_timeout from now, not keep-alive.
-            wait = self.limits.head_timeout if self.in_head else self.limits.keepalive_timeout
+            wait = self._head_timeout if self.in_head else self._keepalive_timeout
             self.deadline = time.monotonic() + wait
         if self._paused:
             self.body_taken()

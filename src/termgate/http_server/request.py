@@ -147,7 +147,7 @@ class Request:
         self.responded = False
         self.refusal: tuple[int, str] | None = None  # the parser refused the rest of the body
         self._connection = connection
-        self._chunks: deque[bytes] = deque()
+        self._chunks: deque[bytes] | None = None  # made by the first piece of a body
         self._buffered = 0
         self._complete = False
         self._lost = False
@@ -164,7 +164,10 @@ class Request:
         if self._discarding:
             self._connection.discarded(len(chunk))
             return
-        self._chunks.append(chunk)
+        chunks = self._chunks
+        if chunks is None:
+            chunks = self._chunks = deque()
+        chunks.append(chunk)
         self._buffered += len(chunk)
         if self._buffered > self._connection.limits.body_buffer:
             self._connection.pause_reading()
@@ -193,7 +196,7 @@ class Request:
     def discard_body(self) -> None:
         """The answer is out before the body was read: what is left of it is read and dropped."""
         self._discarding = True
-        self._chunks.clear()
+        self._chunks = None
         self._buffered = 0
 
     def _wake(self) -> None:
@@ -220,8 +223,9 @@ class Request:
 
     async def _pieces(self) -> AsyncIterator[bytes]:
         while True:
-            if self._chunks:
-                chunk = self._chunks.popleft()
+            chunks = self._chunks
+            if chunks:
+                chunk = chunks.popleft()
                 self._buffered -= len(chunk)
                 self._connection.body_taken()
                 yield chunk
