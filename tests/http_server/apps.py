@@ -62,6 +62,13 @@ class App:
         body = await protocol()
         protocol.response_bytes(200, [], b"%d:%b" % (len(body), body[:64]))
 
+    async def act_body_then_echo(self, scope: Any, protocol: Any) -> None:
+        await protocol()
+        protocol.response_bytes(200, JSON, orjson.dumps(scope_of(scope)))
+
+    async def act_keys(self, scope: Any, protocol: Any) -> None:
+        protocol.response_bytes(200, JSON, orjson.dumps(list(scope.headers.keys())))
+
     async def act_early(self, scope: Any, protocol: Any) -> None:
         protocol.response_str(200, [], "early " + scope.path)
 

@@ -30,6 +30,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("termgate.http")
 DISCARD_LIMIT = 1 << 20  # bytes of an unread body read and dropped before closing instead
+PERCENT, HASH = ord("%"), ord("#")
+# Header names as sent, to their decoded lower-case str: a look-up instead of two conversions.
+HEADER_NAMES: dict[bytes, str] = {}
+HEADER_NAMES_KEPT = 512
+HEADER_NAME_KEPT_SIZE = 64
+# The usual methods as the str the request carries, not decoded anew for each request.
+METHODS = {
+    method.encode(): method
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+}
 
 
 class RefusedError(Exception):
@@ -40,6 +50,15 @@ class RefusedError(Exception):
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
         self.status = status
+
+
+def lowered_name(name: bytes) -> str:
+    """A header name as a str in lower case; kept for the next request while the names kept are
+    few and short (a client inventing names fills no more than HEADER_NAMES_KEPT of them)."""
+    lowered = name.decode("latin-1").lower()
+    if len(HEADER_NAMES) < HEADER_NAMES_KEPT and len(name) <= HEADER_NAME_KEPT_SIZE:
+        HEADER_NAMES[name] = lowered
+    return lowered
 
 
 def decoded_path(raw: bytes) -> str:
@@ -81,10 +100,16 @@ class Connection(asyncio.Protocol):
         self._queue: deque[Request] = deque()  # the first is being answered
         self._parsing: Request | None = None
         self._url = b""
-        self._raw: list[tuple[bytes, bytes]] = []
+        self._items: list[tuple[str, str]] = []
         self._head_size = 0
         self._max_head = server.limits.max_head
         self._max_headers = server.limits.max_headers
+        self._max_pipelined = server.limits.max_pipelined
+        self._max_url = server.limits.max_url
+        self._head_timeout = server.limits.head_timeout
+        self._keepalive_timeout = server.limits.keepalive_timeout
+        self._app = server.app
+        self._loop = asyncio.get_running_loop()  # made by the server's loop, on it
         self._paused = False
         self._upgraded = False
         self._discarded = 0
@@ -140,43 +165,50 @@ class Connection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self._url = b""
-        self._raw = []
+        self._items = []
         self._head_size = 0
         self.in_head = True
         if not self._queue:
-            self.deadline = time.monotonic() + self.limits.head_timeout
+            self.deadline = time.monotonic() + self._head_timeout
 
     def on_url(self, url: bytes) -> None:
         self._url += url
-        if len(self._url) > self.limits.max_url:
+        if len(self._url) > self._max_url:
             raise RefusedError(
                 414, f"The request target is longer than {self.limits.max_url} bytes."
             )
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        # Called once per header line: only bounded here, decoded once the head is complete.
-        raw = self._raw
-        raw.append((name, value))
-        self._head_size += len(name) + len(value)
-        if self._head_size > self._max_head or len(raw) > self._max_headers:
+        # Called once per header line, bounded before it is kept. Decoded here: every header is
+        # forwarded, and a list of pairs decoded in this call costs less than a second pass.
+        # llhttp drops the whitespace before a value, not after it (RFC 9110 5.5: neither is part
+        # of the value; granian and the upstream drop both).
+        items = self._items
+        size = self._head_size + len(name) + len(value)
+        if size > self._max_head or len(items) >= self._max_headers:
             limits = self.limits
             raise RefusedError(
                 431,
                 f"The request headers are larger than {limits.max_head} bytes "
                 f"or more than {limits.max_headers}.",
             )
+        self._head_size = size
+        lowered = HEADER_NAMES.get(name) or lowered_name(name)
+        items.append((lowered, value.rstrip(b" \t").decode("latin-1")))
 
     def on_headers_complete(self) -> None:
         self.in_head = False
         parser = self._parser
         version = parser.get_http_version()
-        # llhttp drops the whitespace before a value, not after it (RFC 9110 5.5: neither is part
-        # of the value; granian and the upstream drop both).
-        items = [
-            (name.decode("latin-1").lower(), value.rstrip(b" \t").decode("latin-1"))
-            for name, value in self._raw
-        ]
-        first = dict(reversed(items))  # reversed: a name's first value wins
+        items = self._items
+        # A chunked body's trailers come through on_header too: into a copy, never into this
+        # request's headers, still counted against the head's limits as the headers before them.
+        self._items = items.copy()
+        first = dict(items)
+        if len(first) != len(items):  # a name repeated: its first value wins
+            first = {}
+            for name, value in items:
+                first.setdefault(name, value)
         if (
             version != "1.1"
             or len(first) != len(items)  # a name repeated: perhaps Host
@@ -184,10 +216,18 @@ class Connection(asyncio.Protocol):
             or "transfer-encoding" in first
         ):
             check_head(version, first, items)
-        path, query = split_target(self._url)
+        target = self._url
+        raw_path, _, raw_query = target.partition(b"?")
+        # The usual target, /path?query with nothing to decode: split_target's answer, inline.
+        # (A byte looked for as an int: `b"%" in` costs ten times as much.)
+        if raw_path[:1] == b"/" and PERCENT not in raw_path and HASH not in target:
+            path, query = raw_path.decode("ascii"), raw_query.decode("latin-1")
+        else:
+            path, query = split_target(target)
+        method = parser.get_method()
         request = Request(
             self,
-            parser.get_method().decode("ascii"),
+            METHODS.get(method) or method.decode("ascii"),
             path,
             query,
             Headers(items, first),
@@ -199,7 +239,7 @@ class Connection(asyncio.Protocol):
         queue.append(request)
         if len(queue) == 1:
             self._start(request)
-        elif len(queue) > self.limits.max_pipelined:
+        elif len(queue) > self._max_pipelined:
             self.pause_reading()
 
     def on_body(self, body: bytes) -> None:
@@ -215,11 +255,11 @@ class Connection(asyncio.Protocol):
 
     def _start(self, request: Request) -> None:
         self.deadline = 0.0  # the application's own timeouts apply while it answers
-        asyncio.get_running_loop().create_task(self._answer(request))
+        self._loop.create_task(self._answer(request))
 
     async def _answer(self, request: Request) -> None:
         try:
-            await self.server.app(request, request)
+            await self._app(request, request)
         except BodyTooLargeError as error:
             self._fail(request, 413, str(error))
         except ProtocolClosedError:
@@ -262,9 +302,10 @@ class Connection(asyncio.Protocol):
         else:
             self._discarded = 0  # any rest of its body is read and dropped as it comes
             # A head begun while this answer was made has head_timeout from now, not keep-alive.
-            wait = self.limits.head_timeout if self.in_head else self.limits.keepalive_timeout
+            wait = self._head_timeout if self.in_head else self._keepalive_timeout
             self.deadline = time.monotonic() + wait
-        self.body_taken()
+        if self._paused:
+            self.body_taken()
 
     def _refuse(self, status: int, detail: str) -> None:
         """A request the parser rejected: the server answers it, then the connection ends."""

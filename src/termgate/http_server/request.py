@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import orjson
 
@@ -22,9 +22,7 @@ if TYPE_CHECKING:
     from termgate.http_server.connection import Connection
 
 HeaderList = Sequence[tuple[str, str]]
-STATUS_LINES = {
-    status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n" for status in HTTPStatus
-}
+STATUS_LINES = {status.value: f"HTTP/1.1 {status.value} {status.phrase}" for status in HTTPStatus}
 NO_BODY_STATUSES = frozenset({204, 304})
 # The clause each of the server's own refusals enforces: a request that does not follow the
 # documented protocol (3.2; 400, 505), one that takes more than its share (3.3 f: 408, 413, 414,
@@ -81,7 +79,7 @@ class Headers:
 
 
 class _DateLine:
-    """The `date` response header, formatted once a second."""
+    """The `date` response header's line (without its line break), formatted once a second."""
 
     second = -1
     line = ""
@@ -90,13 +88,18 @@ class _DateLine:
     def now(cls) -> str:
         second = int(time.time())
         if second != cls.second:
-            cls.line = f"date: {formatdate(second, usegmt=True)}\r\n"
+            cls.line = f"date: {formatdate(second, usegmt=True)}"
             cls.second = second
         return cls.line
 
 
 class Request:
     """A request's scope, its body as it arrives, and its answer."""
+
+    # The same for every request: class attributes, not set anew on each.
+    proto: ClassVar[str] = "http"
+    rsgi_version: ClassVar[str] = "1.5"
+    authority: ClassVar[None] = None
 
     __slots__ = (
         "_body_waiter",
@@ -109,18 +112,15 @@ class Request:
         "_disconnected",
         "_lost",
         "_stream",
-        "authority",
         "client",
         "close_after",
         "headers",
         "http_version",
         "method",
         "path",
-        "proto",
         "query_string",
         "refusal",
         "responded",
-        "rsgi_version",
         "scheme",
         "server",
     )
@@ -135,12 +135,9 @@ class Request:
         http_version: str,
         keep_alive: bool,
     ) -> None:
-        self.proto = "http"
-        self.rsgi_version = "1.5"
         self.scheme = connection.scheme
         self.client = connection.client
         self.server = connection.server_address
-        self.authority = None
         self.method = method
         self.path = path
         self.query_string = query_string
@@ -150,7 +147,7 @@ class Request:
         self.responded = False
         self.refusal: tuple[int, str] | None = None  # the parser refused the rest of the body
         self._connection = connection
-        self._chunks: deque[bytes] = deque()
+        self._chunks: deque[bytes] | None = None  # made by the first piece of a body
         self._buffered = 0
         self._complete = False
         self._lost = False
@@ -158,7 +155,7 @@ class Request:
         self._body_waiter: asyncio.Future[None] | None = None
         self._disconnected: asyncio.Future[None] | None = None
         self._stream: ResponseStream | None = None
-        expect = headers.get("expect")
+        expect = headers._first.get("expect")
         self._continue = expect is not None and expect.lower() == "100-continue"
 
     # fed by the connection ------------------------------------------------------------------
@@ -167,7 +164,10 @@ class Request:
         if self._discarding:
             self._connection.discarded(len(chunk))
             return
-        self._chunks.append(chunk)
+        chunks = self._chunks
+        if chunks is None:
+            chunks = self._chunks = deque()
+        chunks.append(chunk)
         self._buffered += len(chunk)
         if self._buffered > self._connection.limits.body_buffer:
             self._connection.pause_reading()
@@ -175,7 +175,9 @@ class Request:
 
     def finish(self) -> None:
         self._complete = True
-        self._wake()
+        waiter = self._body_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def lost(self) -> None:
         self._lost = True
@@ -194,7 +196,7 @@ class Request:
     def discard_body(self) -> None:
         """The answer is out before the body was read: what is left of it is read and dropped."""
         self._discarding = True
-        self._chunks.clear()
+        self._chunks = None
         self._buffered = 0
 
     def _wake(self) -> None:
@@ -221,8 +223,9 @@ class Request:
 
     async def _pieces(self) -> AsyncIterator[bytes]:
         while True:
-            if self._chunks:
-                chunk = self._chunks.popleft()
+            chunks = self._chunks
+            if chunks:
+                chunk = chunks.popleft()
                 self._buffered -= len(chunk)
                 self._connection.body_taken()
                 yield chunk
@@ -251,10 +254,13 @@ class Request:
 
     def response_bytes(self, status: int, headers: HeaderList, body: bytes) -> None:
         head = self._start(status, headers, len(body), chunked=False)
+        transport = self._connection.transport
+        if transport is None:
+            return
         if self.method == "HEAD" or status in NO_BODY_STATUSES:
-            self._connection.write(head)
+            transport.write(head)
         else:
-            self._connection.write(head + body)
+            transport.write(head + body)
 
     def response_str(self, status: int, headers: HeaderList, body: str) -> None:
         self.response_bytes(status, headers, body.encode())
@@ -307,7 +313,8 @@ class Request:
     ) -> bytes:
         if self.responded:
             raise RuntimeError("the response was already started")
-        lines = [STATUS_LINES.get(status) or f"HTTP/1.1 {status} \r\n"]
+        # The head's lines without their line breaks, joined with them at the end.
+        lines = [STATUS_LINES.get(status) or f"HTTP/1.1 {status} "]
         has_date = False
         for name, value in headers:
             size = len(name)
@@ -320,40 +327,41 @@ class Request:
                     continue
                 if lowered == "content-length":
                     if self.method == "HEAD":  # the length a GET would have had
-                        lines.append(f"content-length: {value}\r\n")
+                        lines.append(f"content-length: {value}")
                         length = None
                     continue
                 if lowered == "transfer-encoding":
                     continue
             elif size == 4 and name.lower() == "date":
                 has_date = True
-            lines.append(f"{name}: {value}\r\n")
+            lines.append(f"{name}: {value}")
         if not has_date:
             lines.append(_DateLine.now())
         if chunked:
-            lines.append("transfer-encoding: chunked\r\n")
+            lines.append("transfer-encoding: chunked")
         elif (
             length is not None
             and status not in NO_BODY_STATUSES
             and (length or self.method != "HEAD")
         ):
-            lines.append(f"content-length: {length}\r\n")
+            lines.append(f"content-length: {length}")
         connection = self._connection
         if connection.stopping or (self._continue and not self._complete):
             # 100-continue unsent: the client may never send the body, and what it sends next
             # could not be told apart from it.
             self.close_after = True
         if self.close_after:
-            lines.append("connection: close\r\n")
+            lines.append("connection: close")
         elif self.http_version == "1.0":
-            lines.append("connection: keep-alive\r\n")
-        lines.append("\r\n")
-        head = "".join(lines)
-        # One line break per line: a CR or LF inside a name or value would split the answer.
-        if head.count("\n") != len(lines) or head.count("\r") != len(lines):
+            lines.append("connection: keep-alive")
+        # No CR or LF inside a line: one in a name or value would split the answer. (Looked for
+        # in the lines joined without breaks: `in` is a memchr, counting them is a slower loop.)
+        joined = "".join(lines)
+        if "\n" in joined or "\r" in joined:
             raise HeadersError("a response header holds a line break")
+        lines.append("\r\n")  # the blank line ending the head, after the last line's break
         try:
-            encoded = head.encode("latin-1")
+            encoded = "\r\n".join(lines).encode("latin-1")
         except UnicodeEncodeError:
             raise HeadersError("a response header is not latin-1") from None
         # Started only once the head is sound: a refused head is answered 500 instead.
