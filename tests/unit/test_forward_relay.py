@@ -3,14 +3,17 @@ fields the client may see, and the plan's response cap on an answer already whol
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 import pytest
 
-from termgate.gateway.forward import relay
+from termgate.gateway.forward import open_exchange, relay
 from termgate.gateway.traffic import response_cap
 from termgate.gateway.traffic.plan_limits import PlanLimits
+from termgate.problems import UPSTREAM_ERROR, ProblemResponse
 from termgate.upstream_client import pool as upstream_pool
 from termgate.upstream_client.pool import UpstreamConnection, UpstreamPool
 from tests.unit.builders import exchange, grant
@@ -23,6 +26,7 @@ class CannedTransport:
         self.answer = answer
         self.protocol: UpstreamConnection | None = None
         self.aborted = False
+        self.written: list[bytes] = []
 
     def write(self, data: bytes) -> None:
         assert self.protocol is not None
@@ -143,3 +147,70 @@ async def test_clause_3_3_e_a_whole_answer_past_the_read_ahead_streams_within_it
     assert client.whole is None
     assert b"".join(client.streamed) == body
     assert not transport.aborted
+
+
+class ClosedWhileIdle(CannedTransport):
+    """A pooled connection the upstream closed while it sat idle: the next request finds out."""
+
+    def write(self, data: bytes) -> None:
+        assert self.protocol is not None
+        self.written.append(data)
+        asyncio.get_running_loop().call_soon(self.protocol.connection_lost, None)
+
+
+class ClientRequest:
+    body_timeout = 1.0
+
+    def __init__(self, headers: list[tuple[str, str]]) -> None:
+        self.headers = headers
+
+    def header_items(self) -> list[tuple[str, str]]:
+        return self.headers
+
+    def client_ip(self) -> str:
+        return "192.0.2.7"
+
+    async def body_chunks(self) -> AsyncIterator[bytes]:
+        yield b"{}"
+
+
+def pool_with_a_stale_connection(
+    fresh_answer: bytes,
+) -> tuple[UpstreamPool, ClosedWhileIdle, list[bytes]]:
+    """A pool whose one idle connection is dead; new connections get `fresh_answer`."""
+    pool = UpstreamPool("127.0.0.1", 1, max_idle=4, connect_timeout=1.0, timeout=5.0)
+    stale = UpstreamConnection(pool)
+    stale_transport = ClosedWhileIdle(b"")
+    stale_transport.protocol = stale
+    stale.connection_made(stale_transport)  # type: ignore[arg-type]
+    pool._idle.append(stale)
+    fresh_heads: list[bytes] = []  # one entry per new connection
+
+    async def connect() -> UpstreamConnection:
+        connection = UpstreamConnection(pool)
+        transport = CannedTransport(fresh_answer)
+        transport.protocol = connection
+        connection.connection_made(transport)  # type: ignore[arg-type]
+        fresh_heads.append(b"connected")
+        return connection
+
+    pool._connect = connect  # type: ignore[method-assign]
+    return pool, stale_transport, fresh_heads
+
+
+async def test_clause_7_a_read_retries_once_when_its_pooled_connection_went_stale() -> None:
+    pool, stale, connected = pool_with_a_stale_connection(answer(b"[]"))
+    opened = await open_exchange(exchange(), ClientRequest([]), pool, "up", "")
+    assert isinstance(opened, UpstreamConnection)
+    assert (opened.status, opened.reused, connected) == (200, False, [b"connected"])
+    assert len(stale.written) == 1  # tried first, then once more on a new connection
+
+
+async def test_clause_7_a_write_with_a_body_is_not_sent_twice_on_a_stale_connection() -> None:
+    pool, stale, connected = pool_with_a_stale_connection(answer(b"[]"))
+    request = exchange(method="POST")
+    opened = await open_exchange(request, ClientRequest([("content-length", "2")]), pool, "up", "")
+    assert isinstance(opened, ProblemResponse)
+    assert (opened.status, request.code) == (502, UPSTREAM_ERROR.code)
+    assert stale.written[0].startswith(b"POST ")
+    assert connected == []
