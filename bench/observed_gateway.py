@@ -88,7 +88,7 @@ def sizes(server: TermgateServer, timer: GCTimer) -> dict[str, Any]:
         ),
         "in_flight": len(gateway.traffic.in_flight.counts),
         "pool_idle": len(pool._idle),
-        "pool_busy": len(pool._busy),
+        "pool_busy": pool.busy,
         "gc_collections": list(timer.collections),
         "gc_seconds": [round(value, 6) for value in timer.seconds],
         "gc_longest_s": round(timer.longest, 6),

@@ -34,7 +34,11 @@ RULES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("forward: parse", ("data_received", "on_header", "on_headers_complete"), "upstream_client/"),
     ("forward: parse", ("on_body", "on_message_complete", "_wake_ready"), "upstream_client/"),
     ("forward: write", ("start",), "upstream_client/pool.py"),
-    ("forward: connect (pool)", ("acquire", "_connect", "release", "_sweep"), "upstream_client/"),
+    (
+        "forward: connect (pool)",
+        ("acquire", "take_idle", "_connect", "release", "_sweep"),
+        "upstream_client/",
+    ),
     ("forward: wait for the answer", ("response_ready",), "upstream_client/"),
     ("forward: body", ("take_body", "next_body"), "upstream_client/"),
     ("relay", ("relay", "answer_problem"), "gateway/forward.py"),

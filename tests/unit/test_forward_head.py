@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from termgate.gateway.forward import forwarded_lines, request_head
-from tests.unit.builders import exchange
+from tests.unit.builders import bearer, exchange
 
 
 class ClientRequest:
@@ -83,3 +83,48 @@ def test_the_client_s_forwarding_headers_are_replaced_not_passed_on() -> None:
 def test_a_public_url_that_names_no_http_address_stops_the_gateway(public_url: str) -> None:
     with pytest.raises(ValueError, match="public URL"):
         forwarded_lines(public_url)
+
+
+def test_clause_3_3_a_the_upstream_hears_only_the_gateway_s_end_user_headers() -> None:
+    """The whole head, byte for byte: a client's own X-Termgate-* and credentials stay at the
+    gateway, the token's end-user headers take their place, X-Forwarded-For chains on."""
+    client = ClientRequest(
+        [
+            ("accept", "application/json"),
+            ("x-termgate-user", "999"),
+            ("x-termgate-debtors", "1"),
+            ("x-forwarded-for", "203.0.113.9"),
+            ("authorization", "Bearer t"),
+            ("x-subscription-key", "key"),
+            ("x-forwarded-for", "198.51.100.1"),
+            ("content-length", "12"),
+            ("user-agent", "probe/1"),
+        ]
+    )
+    request = exchange("/api/debtors/7/employees", query="page=2", method="POST")
+    request.bearer = bearer()
+    request.client_request_id = "client-9"
+    raw, framing = request_head(
+        request, client, "127.0.0.1:8001", forwarded_lines("https://api.example.nl")
+    )
+    assert framing == "length"
+    assert raw == (
+        b"POST /api/debtors/7/employees?page=2 HTTP/1.1\r\nhost: 127.0.0.1:8001\r\n"
+        b"accept: application/json\r\ncontent-length: 12\r\nuser-agent: probe/1\r\n"
+        b"x-termgate-user: 11\r\nx-termgate-debtors: 7\r\nx-client-request-id: client-9\r\n"
+        b"x-request-id: req-1\r\nx-forwarded-for: 198.51.100.1, 203.0.113.9, 192.0.2.7\r\n"
+        b"x-forwarded-host: api.example.nl\r\nx-forwarded-proto: https\r\n\r\n"
+    )
+
+
+def test_clause_3_3_a_a_chunked_body_is_framed_by_the_gateway_and_an_empty_length_dropped() -> None:
+    client = ClientRequest(
+        [("transfer-encoding", "chunked"), ("content-length", "0"), ("accept", "*/*")]
+    )
+    raw, framing = request_head(exchange("/api/debtors"), client, "up", forwarded_lines("http://a"))
+    assert framing == "chunked"
+    assert raw == (
+        b"GET /api/debtors HTTP/1.1\r\nhost: up\r\naccept: */*\r\ntransfer-encoding: chunked\r\n"
+        b"x-request-id: req-1\r\nx-forwarded-for: 192.0.2.7\r\nx-forwarded-host: a\r\n"
+        b"x-forwarded-proto: http\r\n\r\n"
+    )

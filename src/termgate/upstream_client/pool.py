@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from typing import cast
 
 import httptools
@@ -35,6 +34,11 @@ DROPPED_RESPONSE_HEADERS = frozenset(
     }
 )
 
+# Each field name the upstream sends, as the client sees it ("" when dropped); memoised so
+# that a response's usual fields cost one lookup each instead of a lower() and a decode.
+_FIELD_NAMES: dict[bytes, str] = {}
+_FIELD_NAMES_KEPT = 1024  # an upstream inventing names does not grow the memo past this
+
 HIGH_WATER = 1 << 20  # bytes buffered from the upstream before we stop reading
 
 
@@ -46,12 +50,21 @@ class UpstreamTimeoutError(UpstreamError):
     """The upstream did not answer before the deadline (→ 504)."""
 
 
+def client_field_name(name: bytes) -> str:
+    """The response field's name as relayed, "" for one that ends at the gateway."""
+    shown = "" if name.lower() in DROPPED_RESPONSE_HEADERS else name.decode("latin-1")
+    if len(_FIELD_NAMES) < _FIELD_NAMES_KEPT:
+        _FIELD_NAMES[name] = shown
+    return shown
+
+
 class UpstreamConnection(asyncio.Protocol):
     """One keep-alive connection carrying one exchange at a time."""
 
     __slots__ = (
         "_body_waiter",
         "_drained",
+        "_loop",
         "_parser",
         "_pool",
         "_ready",
@@ -72,17 +85,15 @@ class UpstreamConnection(asyncio.Protocol):
     def __init__(self, pool: UpstreamPool) -> None:
         self._pool = pool
         self.transport: asyncio.Transport | None = None
+        self._loop = asyncio.get_running_loop()
         self._parser = httptools.HttpResponseParser(self)
         self._ready: asyncio.Future[None] | None = None
         self._body_waiter: asyncio.Future[None] | None = None
         self._drained: asyncio.Future[None] | None = None
         self.reused = False
-        self._reset()
-
-    def _reset(self) -> None:
         self.status = 0
         self.headers: list[tuple[str, str]] = []
-        self.body: deque[bytes] = deque()
+        self.body: list[bytes] = []  # taken whole by take_body, so a list, not a deque
         self.buffered = 0
         self.headers_done = False
         self.complete = False
@@ -103,8 +114,13 @@ class UpstreamConnection(asyncio.Protocol):
             self.fail(UpstreamError(f"malformed response from the upstream: {error}"))
             return
         if self.headers_done:
-            self._wake_ready()
-            self._wake_body()
+            # _wake_ready() and _wake_body(), inline: this runs for every read of every answer.
+            ready = self._ready
+            if ready is not None and not ready.done():
+                ready.set_result(None)
+            waiter = self._body_waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
             if not self.complete:
                 # While a body streams, the deadline bounds the silence between reads.
                 self.deadline = time.monotonic() + self._pool.timeout
@@ -137,8 +153,11 @@ class UpstreamConnection(asyncio.Protocol):
     # httptools callbacks ----------------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() not in DROPPED_RESPONSE_HEADERS:
-            self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        shown = _FIELD_NAMES.get(name)
+        if shown is None:
+            shown = client_field_name(name)
+        if shown:
+            self.headers.append((shown, value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
         self.status = self._parser.get_status_code()
@@ -158,11 +177,18 @@ class UpstreamConnection(asyncio.Protocol):
     # the exchange -----------------------------------------------------------------------------
 
     def start(self, head: bytes, *, is_head: bool, timeout: float) -> None:
-        """Send a request head (and any body already in hand) and arm the deadline."""
-        self._reset()
+        """Send a request head (and any body already in hand), arm the deadline and `ready`."""
+        self.status = 0
+        self.headers = []
+        self.body = []
+        self.buffered = 0
+        self.headers_done = False
+        self.complete = False
+        self.keep_alive = True
+        self.failure = None
         self.is_head = is_head
         self.deadline = time.monotonic() + timeout
-        self._ready = None
+        self._ready = self._loop.create_future()
         assert self.transport is not None
         self.transport.write(head)
 
@@ -173,18 +199,23 @@ class UpstreamConnection(asyncio.Protocol):
         if self._drained is not None:
             await self._drained
 
+    @property
+    def ready(self) -> asyncio.Future[None]:
+        """Done once the status and headers are in (with any body that came with them) or the
+        exchange failed: the hot path awaits it, then looks at `failure`."""
+        assert self._ready is not None, "no exchange started"
+        return self._ready
+
     async def response_ready(self) -> None:
         """Return when the status and headers are in (and any body that came with them)."""
-        if not self.headers_done and self.failure is None:
-            self._ready = asyncio.get_running_loop().create_future()
-            await self._ready
+        await self.ready
         if self.failure is not None:
             raise self.failure
 
     def take_body(self) -> bytes:
         """All body bytes received so far, as one buffer."""
         chunks = self.body
-        data = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         chunks.clear()
         self.buffered = 0
         if self.transport is not None and not self.complete and not self.deadline:
@@ -232,19 +263,32 @@ class UpstreamPool:
         self.connect_timeout = connect_timeout
         self.timeout = timeout
         self._idle: list[UpstreamConnection] = []
-        self._busy: set[UpstreamConnection] = set()
+        # Every open connection, idle or busy: the sweeper looks for an unfinished exchange past
+        # its deadline, so acquire and release need not move connections between sets.
+        self._open: set[UpstreamConnection] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
-    async def acquire(self) -> UpstreamConnection:
-        while self._idle:
-            connection = self._idle.pop()
-            if connection.transport is not None and not connection.transport.is_closing():
+    def take_idle(self) -> UpstreamConnection | None:
+        """An idle connection still open, now busy; None when a new one must be made."""
+        idle = self._idle
+        while idle:
+            connection = idle.pop()
+            transport = connection.transport
+            if transport is not None and not transport.is_closing():
                 connection.reused = True
-                self._busy.add(connection)
                 return connection
-        connection = await self._connect()
-        self._busy.add(connection)
-        return connection
+        return None
+
+    @property
+    def busy(self) -> int:
+        """How many open connections are out of the idle list (for the operator's figures)."""
+        return len(self._open) - len(self._idle)
+
+    async def acquire(self) -> UpstreamConnection:
+        connection = self.take_idle()
+        if connection is not None:
+            return connection
+        return await self._connect()
 
     async def _connect(self) -> UpstreamConnection:
         loop = asyncio.get_running_loop()
@@ -259,11 +303,11 @@ class UpstreamPool:
             raise UpstreamError(f"cannot connect to {self.host}:{self.port}: {error}") from None
         if self._sweeper is None:
             self._sweeper = loop.create_task(self._sweep())
+        self._open.add(protocol)
         return protocol
 
     def release(self, connection: UpstreamConnection) -> None:
         """Return a connection whose exchange is complete; broken ones are closed."""
-        self._busy.discard(connection)
         reusable = (
             connection.complete
             and connection.keep_alive
@@ -278,13 +322,12 @@ class UpstreamPool:
 
     def discard(self, connection: UpstreamConnection) -> None:
         """Close a connection whose exchange was abandoned half-way; it never returns."""
-        self._busy.discard(connection)
         connection.keep_alive = False
         if connection.transport is not None:
             connection.transport.abort()
 
     def forget(self, connection: UpstreamConnection) -> None:
-        self._busy.discard(connection)
+        self._open.discard(connection)
         if connection in self._idle:
             self._idle.remove(connection)
 
@@ -292,7 +335,7 @@ class UpstreamPool:
         while True:
             await asyncio.sleep(0.1)
             now = time.monotonic()
-            for connection in [c for c in self._busy if c.deadline and c.deadline < now]:
+            for connection in [c for c in self._open if c.deadline and c.deadline < now]:
                 if not connection.complete:
                     connection.fail(
                         UpstreamTimeoutError(f"no complete answer within {self.timeout:g} s")
@@ -302,8 +345,8 @@ class UpstreamPool:
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None
-        for connection in [*self._idle, *self._busy]:
+        for connection in list(self._open):
             if connection.transport is not None:
                 connection.transport.close()
         self._idle.clear()
-        self._busy.clear()
+        self._open.clear()

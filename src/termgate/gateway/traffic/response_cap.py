@@ -45,6 +45,12 @@ async def _read_ahead(connection: UpstreamConnection, cap: int) -> tuple[list[by
     return chunks, total, True
 
 
+def relayed_whole(size: int, cap: int) -> bool:
+    """Whether a complete body of `size` bytes goes out whole under `cap` (as `relay_capped`
+    would send it: within the cap and the read-ahead)."""
+    return size <= cap and size <= READ_AHEAD
+
+
 def too_large(exchange: Exchange, cap: int) -> ProblemResponse:
     return refuse(
         exchange,
