@@ -10,6 +10,7 @@ import hashlib
 import secrets
 
 KEY_PREFIX = "tg_"
+_sha256 = hashlib.sha256
 
 
 def generate_key() -> str:
@@ -17,7 +18,39 @@ def generate_key() -> str:
 
 
 def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+    return _sha256(key.encode()).hexdigest()
+
+
+class KeyHashes:
+    """`hash_key` of the keys that were found lately, remembered per worker process: a key is
+    sent with every request, and a lookup costs less than a SHA-256.
+
+    The keys are secrets: the memory is small (`capacity` keys of at most `longest` characters;
+    when full it starts again), held in this process only, never logged nor shown. Only a key
+    the caller `remember`s (one it found) is kept, so unknown keys cannot crowd out known ones.
+    """
+
+    __slots__ = ("_hashes", "capacity", "longest")
+
+    def __init__(self, capacity: int = 1024, longest: int = 64) -> None:
+        self._hashes: dict[str, str] = {}
+        self.capacity = capacity
+        self.longest = longest
+
+    def __repr__(self) -> str:
+        return f"KeyHashes({len(self._hashes)} of {self.capacity})"
+
+    def known(self, key: str) -> str | None:
+        """The hash of a key remembered, or None."""
+        return self._hashes.get(key)
+
+    def remember(self, key: str, hashed: str) -> None:
+        if len(key) > self.longest:
+            return
+        hashes = self._hashes
+        if len(hashes) >= self.capacity:
+            hashes.clear()
+        hashes[key] = hashed
 
 
 def display_prefix(key: str) -> str:
