@@ -109,7 +109,9 @@ class Gateway:
         rate: list[tuple[str, str]] | None = None
         try:
             try:
-                problem = await self._decide(exchange)
+                problem = self._decide(exchange)
+                if problem is None and exchange.unplaced:
+                    problem = await resolve_tenant(exchange, self.resolver)
                 problem, rate = await self.traffic.before(exchange, problem)
                 admitted = problem is None
                 if problem is None:
@@ -150,22 +152,21 @@ class Gateway:
             if admitted:
                 self.traffic.after(exchange, sent)
 
-    async def _decide(self, exchange: Exchange) -> ProblemResponse | None:
-        """Steps 1-3 on the snapshot; a company not seen yet costs one upstream lookup."""
+    def _decide(self, exchange: Exchange) -> ProblemResponse | None:
+        """Steps 1-3 on the snapshot and catalog alone (no await: the common case costs no
+        coroutine); ids the tenant check could not place are left in `exchange.unplaced`, for
+        `resolve_tenant`'s one upstream lookup."""
         catalog = self.catalog
         if catalog is None:
             return refuse(
                 exchange, UPSTREAM_ERROR, "The API's description has not been loaded yet."
             )
         snapshot = self.snapshots.current
-        problem = (
+        return (
             identify(exchange, snapshot, catalog)
             or admit(exchange, snapshot.policy)
             or authorize(exchange, self.resolver)
         )
-        if problem is None and exchange.unplaced:
-            problem = await resolve_tenant(exchange, self.resolver)
-        return problem
 
     def _written(self, exchange: Exchange) -> None:
         operation = exchange.operation
