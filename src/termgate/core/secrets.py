@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 
 KEY_PREFIX = "tg_"
 _sha256 = hashlib.sha256
@@ -30,19 +31,18 @@ class KeyHashes:
     the caller `remember`s (one it found) is kept, so unknown keys cannot crowd out known ones.
     """
 
-    __slots__ = ("_hashes", "capacity", "longest")
+    __slots__ = ("_hashes", "capacity", "known", "longest")
 
     def __init__(self, capacity: int = 1024, longest: int = 64) -> None:
         self._hashes: dict[str, str] = {}
         self.capacity = capacity
         self.longest = longest
+        # `known(key)`: the hash of a key remembered, or None. The dict's own `get`, called
+        # without a Python frame of its own (`remember` empties this same dict, never swaps it).
+        self.known: Callable[[str], str | None] = self._hashes.get
 
     def __repr__(self) -> str:
         return f"KeyHashes({len(self._hashes)} of {self.capacity})"
-
-    def known(self, key: str) -> str | None:
-        """The hash of a key remembered, or None."""
-        return self._hashes.get(key)
 
     def remember(self, key: str, hashed: str) -> None:
         if len(key) > self.longest:

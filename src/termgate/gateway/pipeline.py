@@ -83,10 +83,6 @@ class Gateway:
         self._id_prefix = os.urandom(6).hex() + "-"
         self._ids = itertools.count(1)
 
-    def _request_id(self) -> str:
-        """The gateway's own id: the usage event's key, whatever the client sent."""
-        return f"{self._id_prefix}{next(self._ids):x}"
-
     async def handle(self, scope: Any, protocol: Any) -> None:
         started = perf_counter()
         headers = scope.headers
@@ -95,7 +91,8 @@ class Gateway:
             scope.path,
             scope.query_string,
             headers,
-            self._request_id(),
+            # the gateway's own id: the usage event's key, whatever the client sent
+            f"{self._id_prefix}{next(self._ids):x}",
             started,
             wall_clock(),
             self.errors,
@@ -138,9 +135,9 @@ class Gateway:
                 finally:
                     finished = perf_counter()
                     self.usage.record(exchange, finished)
-                    counters = self.counters
-                    counters.answered(exchange.status, exchange.code)
-                    counters.forwarded(finished - exchange.started)
+                    self.counters.forwarded(
+                        exchange.status, exchange.code, finished - exchange.started
+                    )
                     sent = exchange.bytes_out
                 if exchange.method in WRITES and 200 <= exchange.status < 300:
                     self._written(exchange)
