@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Awaitable
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -124,6 +125,7 @@ class TermgateServer:
             resolver=tenant_resolver(settings, self.pool, self.upstream_host),
         )
         self.prefix = settings.gateway_prefix
+        self._gateway_below = self.prefix + "/"  # the gateway serves the prefix and below it
         self.control_app = create_control_app(settings, self.engine)
         if settings.metrics_token is not None:
             self.control_app.state.web.metrics = gateway_registry(self.gateway)
@@ -248,14 +250,13 @@ class TermgateServer:
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
         loop.run_until_complete(self.stop())
 
-    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+    def __rsgi__(self, scope: Any, protocol: Any) -> Awaitable[None]:
+        # Not a coroutine of its own: it hands the server the chosen application's, which the
+        # server awaits directly (one coroutine and frame fewer per request).
         path: str = scope.path
-        if path.startswith(self.prefix) and (
-            len(path) == len(self.prefix) or path[len(self.prefix)] == "/"
-        ):
-            await self.gateway.handle(scope, protocol)
-        else:
-            await self.control(scope, protocol)
+        if path.startswith(self._gateway_below) or path == self.prefix:
+            return self.gateway.handle(scope, protocol)
+        return self.control(scope, protocol)
 
 
 def create_app() -> TermgateServer:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from functools import cache
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from termgate.core.wire import METHODS
+from termgate.gateway import catalog as catalog_module
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.tenancy.config import parse_tenancy
 from tests.support.contract import published_document
@@ -158,3 +160,43 @@ def test_clause_3_2_a_segment_mixing_text_and_parameters_is_matched_by_its_text(
         op = catalog.match("GET", path)
         assert op is not None, path
         assert (op.template, op.path_params(path)) == (template, params)
+
+
+@cache
+def second() -> Catalog:
+    return Catalog.from_openapi(published_document())
+
+
+def forgetful(method: str, path: str) -> object:
+    """What `second()` answers with nothing remembered."""
+    for _, _, recent in second()._by_method.values():
+        recent.clear()
+    return second().resolve(method, path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(index=st.integers(0, 122), values=st.lists(ODD, min_size=1, max_size=4))
+def test_clause_3_2_remembered_match_answers_as_a_catalog_that_never_saw_the_path(
+    index: int, values: list[str]
+) -> None:
+    """`resolve` remembers its answers per path: asked again, and with the other methods, it
+    answers what a match with nothing remembered answers."""
+    method, template, _ = operations()[index]
+    path, _ = fill(template, values)
+    for _ in range(2):
+        for other in ("GET", "POST", "PUT", "DELETE", method):
+            assert published().resolve(other, path) == forgetful(other, path)
+
+
+def test_clause_3_2_remembered_matches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catalog_module, "RECENT_PATHS", 3)
+    document = {"paths": {"/c/{companyId}": {"get": {"operationId": "one"}}}}
+    catalog = Catalog.from_openapi(document, NUMBERED_TENANCY)
+    for index in range(10):
+        resolved = catalog.resolve("GET", f"/c/{index}")
+        assert resolved is not None
+        assert resolved[1] == (str(index),)
+    long = "/c/" + "1" * catalog_module.RECENT_PATH_LENGTH
+    assert catalog.resolve("GET", long) is not None
+    recent = [entry[2] for entry in catalog._by_method.values()]
+    assert all(len(paths) <= 3 and long not in paths for paths in recent)

@@ -3,9 +3,49 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from termgate.core.tenant_ids import integer_id
-from termgate.gateway.target import encoded_path, encoded_query, path_fault
+from termgate.gateway import target
+from termgate.gateway.target import checked_path, encoded_path, encoded_query, path_fault
+
+# Paths made of what changes a path's meaning: dots and slashes, escapes left after decoding,
+# reserved, control and non-ASCII characters, the replacement character.
+PATH_PARTS = st.sampled_from(
+    [
+        "/",
+        ".",
+        "..",
+        "%",
+        "%2F",
+        "%2e",
+        "?",
+        "#",
+        "\\",
+        "\r",
+        "\n",
+        "\x00",
+        "\x7f",
+        "\x85",
+        "\ufffd",
+        "é",
+        "٣",
+        " ",
+        ";",
+        "api",
+        "7",
+        "a.b",
+        "~",
+        "-",
+        "_",
+    ]
+)
+PATHS = st.one_of(
+    st.lists(PATH_PARTS, max_size=12).map("".join),
+    st.text(max_size=40),
+    st.text(max_size=300).map(lambda tail: "/" + tail),  # past the length that is remembered
+)
 
 
 @pytest.mark.parametrize(
@@ -88,3 +128,27 @@ def test_clause_3_3_a_query_is_forwarded_as_the_gateway_read_it(query: str, sent
 )
 def test_clause_3_3_a_company_ids_are_canonical_digits(raw: str, canonical: bool) -> None:
     assert (integer_id(raw) == raw) is canonical
+
+
+def _uncached(path: str) -> tuple[str | None, str]:
+    fault = path_fault(path)
+    return fault, path if fault is not None else encoded_path(path)
+
+
+@settings(max_examples=500)
+@given(PATHS)
+def test_clause_3_3_c_remembered_path_check_answers_as_the_full_check(path: str) -> None:
+    """The first answer (computed) and the second (remembered) are the full checks' own."""
+    assert checked_path(path) == _uncached(path)
+    assert checked_path(path) == _uncached(path)
+
+
+def test_clause_3_3_c_remembered_paths_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(target, "_checked", {})
+    monkeypatch.setattr(target, "CHECKED_PATHS", 3)
+    for index in range(10):
+        assert checked_path(f"/api/{index}") == (None, f"/api/{index}")
+        assert len(target._checked) <= 3
+    long = "/api/" + "x" * target.CHECKED_PATH_LENGTH
+    assert checked_path(long) == (None, long)
+    assert long not in target._checked

@@ -4,7 +4,8 @@
 whatever the scheme is called, `$ref`s followed, what it cannot use reported in `issues`) and
 compiles the templates of each method into one tree-shaped regular expression (`matcher`), so
 matching a request is one C-level regex call: the group that closes last names the operation and
-the tenant ids in the path (clause 3.3 a) come from the same match. Which parameters name a
+the tenant ids in the path (clause 3.3 a) come from the same match. The answers for recent paths
+are remembered per method (a bounded dict), so a path asked again costs one lookup. Which parameters name a
 tenant is the tenancy configuration's (`tenancy.config`), not the catalog's: each operation
 carries its `TenantPlan`. The catalog does not change once built; a new document makes a new one.
 
@@ -129,6 +130,12 @@ def _tenant_groups(operation: Operation, groups: tuple[int, ...]) -> tuple[int, 
 
 # One operation as `resolve` finds it: the operation and the match groups of its tenant ids.
 _Entry = tuple[Operation, tuple[int, ...]]
+# What `resolve` answers: the operation and the tenant ids of the path.
+Resolved = tuple[Operation, tuple[str, ...]]
+# Per method, `resolve` remembers what it answered for this many paths of at most this length
+# (the catalog never changes, so neither do its answers); when full it starts again.
+RECENT_PATHS = 4096
+RECENT_PATH_LENGTH = 256
 
 
 class Catalog:
@@ -174,13 +181,13 @@ class Catalog:
             kept.append(operation)
         self.operations: tuple[Operation, ...] = tuple(kept)
         self.issues: tuple[Issue, ...] = tuple(problems)
-        by_method: dict[str, tuple[TreeMatcher, dict[str, _Entry]]] = {}
+        by_method: dict[str, tuple[TreeMatcher, dict[str, _Entry], dict[str, Resolved]]] = {}
         for method, named in grouped.items():
             matcher = TreeMatcher({name: op.template for name, op in named.items()})
             entries: dict[str, _Entry] = {}
             for name, op in named.items():
                 entries[name] = (op, _tenant_groups(op, matcher.groups[name]))
-            by_method[method] = (matcher, entries)
+            by_method[method] = (matcher, entries, {})
         self._by_method = MappingProxyType(by_method)
 
     @classmethod
@@ -194,25 +201,34 @@ class Catalog:
         config = tenancy or load_tenancy()
         return cls([Operation.from_spec(spec, config) for spec in specs], tuple(reader.issues))
 
-    def resolve(self, method: str, path: str) -> tuple[Operation, tuple[str, ...]] | None:
+    def resolve(self, method: str, path: str) -> Resolved | None:
         """The operation and the tenant ids its path names, in its plan's order."""
         entry = self._by_method.get(method)
         if entry is None:
             return None
-        matcher, operations = entry
+        matcher, operations, recent = entry
+        resolved = recent.get(path)
+        if resolved is not None:
+            return resolved
         found = matcher.pattern.fullmatch(path)
         if found is None or found.lastgroup is None:
             return None
         operation, groups = operations[found.lastgroup]
         if not groups:
-            return operation, NO_IDS
-        if len(groups) == 1:
-            return operation, (found.group(groups[0]),)
-        return operation, found.group(*groups)
+            resolved = operation, NO_IDS
+        elif len(groups) == 1:
+            resolved = operation, (found.group(groups[0]),)
+        else:
+            resolved = operation, found.group(*groups)
+        if len(path) <= RECENT_PATH_LENGTH:
+            if len(recent) >= RECENT_PATHS:
+                recent.clear()
+            recent[path] = resolved
+        return resolved
 
     def match(self, method: str, path: str) -> Operation | None:
         resolved = self.resolve(method, path)
         return resolved[0] if resolved else None
 
     def allowed_methods(self, path: str) -> list[str]:
-        return [m for m, (matcher, _) in self._by_method.items() if matcher.match(path)]
+        return [m for m, (matcher, _, _) in self._by_method.items() if matcher.match(path)]

@@ -33,6 +33,11 @@ class GatewayCounters:
             refusals = self.refusals
             refusals[code] = refusals.get(code, 0) + 1
 
-    def forwarded(self, seconds: float) -> None:
+    def forwarded(self, status: int, code: int | None, seconds: float) -> None:
+        """A request the upstream answered (`answered` and its time, in one call)."""
+        self.by_class[status // 100 if 0 < status < 600 else 0] += 1
+        if code is not None and code != CLIENT_CLOSED:
+            refusals = self.refusals
+            refusals[code] = refusals.get(code, 0) + 1
         self.upstream_buckets[bisect_left(UPSTREAM_BOUNDS, seconds)] += 1
         self.upstream_seconds += seconds

@@ -4,12 +4,12 @@ takes none is refused here, before anything is counted."""
 
 from __future__ import annotations
 
-from termgate.core.secrets import hash_key
+from termgate.core.secrets import KeyHashes, hash_key
 from termgate.gateway.bearer import TokenError
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.exchange import Exchange, refuse
 from termgate.gateway.snapshot import AccessSnapshot
-from termgate.gateway.target import encoded_path, encoded_query, path_fault
+from termgate.gateway.target import checked_path, encoded_query
 from termgate.problems import (
     FOREIGN_TOKEN,
     INVALID_PATH,
@@ -29,6 +29,7 @@ TOKEN_HEADER = "authorization"
 REALM = 'Bearer realm="termgate"'
 NO_TOKEN_CHALLENGE = ("www-authenticate", REALM)
 INVALID_TOKEN_CHALLENGE = ("www-authenticate", f'{REALM}, error="invalid_token"')
+KEY_HASHES = KeyHashes()  # this worker's, for the keys it serves
 BODILESS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})  # unless the API describes a body
 
 
@@ -47,7 +48,14 @@ def identify(
         return refuse(
             exchange, MISSING_KEY, "Send your subscription key in the X-Subscription-Key header."
         )
-    grant = snapshot.keys.get(hash_key(key))
+    hashed = KEY_HASHES.known(key)
+    if hashed is not None:
+        grant = snapshot.keys.get(hashed)
+    else:
+        hashed = hash_key(key)
+        grant = snapshot.keys.get(hashed)
+        if grant is not None:
+            KEY_HASHES.remember(key, hashed)
     if grant is None:
         return refuse(exchange, UNKNOWN_KEY, "This subscription key is unknown or was revoked.")
     exchange.grant = grant
@@ -81,10 +89,9 @@ def identify(
         )
         problem.headers.append(INVALID_TOKEN_CHALLENGE)
         return problem
-    fault = path_fault(exchange.path)
+    fault, exchange.target = checked_path(exchange.path)
     if fault is not None:
         return refuse(exchange, INVALID_PATH, f"The request path is refused: {fault}.")
-    exchange.target = encoded_path(exchange.path)
     exchange.query = encoded_query(exchange.query)
     resolved = catalog.resolve(exchange.method, exchange.path)
     if resolved is None:

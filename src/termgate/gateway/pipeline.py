@@ -83,10 +83,6 @@ class Gateway:
         self._id_prefix = os.urandom(6).hex() + "-"
         self._ids = itertools.count(1)
 
-    def _request_id(self) -> str:
-        """The gateway's own id: the usage event's key, whatever the client sent."""
-        return f"{self._id_prefix}{next(self._ids):x}"
-
     async def handle(self, scope: Any, protocol: Any) -> None:
         started = perf_counter()
         headers = scope.headers
@@ -95,7 +91,8 @@ class Gateway:
             scope.path,
             scope.query_string,
             headers,
-            self._request_id(),
+            # the gateway's own id: the usage event's key, whatever the client sent
+            f"{self._id_prefix}{next(self._ids):x}",
             started,
             wall_clock(),
             self.errors,
@@ -109,7 +106,9 @@ class Gateway:
         rate: list[tuple[str, str]] | None = None
         try:
             try:
-                problem = await self._decide(exchange)
+                problem = self._decide(exchange)
+                if problem is None and exchange.unplaced:
+                    problem = await resolve_tenant(exchange, self.resolver)
                 problem, rate = await self.traffic.before(exchange, problem)
                 admitted = problem is None
                 if problem is None:
@@ -136,9 +135,9 @@ class Gateway:
                 finally:
                     finished = perf_counter()
                     self.usage.record(exchange, finished)
-                    counters = self.counters
-                    counters.answered(exchange.status, exchange.code)
-                    counters.forwarded(finished - exchange.started)
+                    self.counters.forwarded(
+                        exchange.status, exchange.code, finished - exchange.started
+                    )
                     sent = exchange.bytes_out
                 if exchange.method in WRITES and 200 <= exchange.status < 300:
                     self._written(exchange)
@@ -150,22 +149,21 @@ class Gateway:
             if admitted:
                 self.traffic.after(exchange, sent)
 
-    async def _decide(self, exchange: Exchange) -> ProblemResponse | None:
-        """Steps 1-3 on the snapshot; a company not seen yet costs one upstream lookup."""
+    def _decide(self, exchange: Exchange) -> ProblemResponse | None:
+        """Steps 1-3 on the snapshot and catalog alone (no await: the common case costs no
+        coroutine); ids the tenant check could not place are left in `exchange.unplaced`, for
+        `resolve_tenant`'s one upstream lookup."""
         catalog = self.catalog
         if catalog is None:
             return refuse(
                 exchange, UPSTREAM_ERROR, "The API's description has not been loaded yet."
             )
         snapshot = self.snapshots.current
-        problem = (
+        return (
             identify(exchange, snapshot, catalog)
             or admit(exchange, snapshot.policy)
             or authorize(exchange, self.resolver)
         )
-        if problem is None and exchange.unplaced:
-            problem = await resolve_tenant(exchange, self.resolver)
-        return problem
 
     def _written(self, exchange: Exchange) -> None:
         operation = exchange.operation

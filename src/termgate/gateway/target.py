@@ -23,6 +23,11 @@ _REFUSED = re.compile(r"[?#\\\x00-\x1f\x7f-\x9f\ufffd]")
 _DOT_SEGMENT = re.compile(r"(?:^|/)\.{1,2}(?:/|$)")
 # Kept as sent in a query: the reserved characters, the unreserved ones and escapes (`%`).
 _QUERY_KEPT = "!$&'()*+,;=:@/?%[]~-._"
+# `checked_path` remembers its answers for this many paths of at most this length; when full it
+# starts again (a flood of distinct paths costs the check, never memory or a slow eviction).
+CHECKED_PATHS = 4096
+CHECKED_PATH_LENGTH = 256
+_checked: dict[str, tuple[str | None, str]] = {}
 
 
 def path_fault(path: str) -> str | None:
@@ -35,6 +40,22 @@ def path_fault(path: str) -> str | None:
     if _DOT_SEGMENT.search(path):
         return "the path holds a dot segment (. or ..)"
     return None
+
+
+def checked_path(path: str) -> tuple[str | None, str]:
+    """`path_fault` and `encoded_path` of `path` at once (the fault first; the path itself when
+    there is one). Both are pure functions of the path and clients send the same paths again and
+    again, so the answers for recent paths are remembered: one dict lookup instead of three
+    regular expression scans."""
+    known = _checked.get(path)
+    if known is None:
+        fault = path_fault(path)
+        known = (fault, path if fault is not None else encoded_path(path))
+        if len(path) <= CHECKED_PATH_LENGTH:
+            if len(_checked) >= CHECKED_PATHS:
+                _checked.clear()
+            _checked[path] = known
+    return known
 
 
 def encoded_path(path: str) -> str:

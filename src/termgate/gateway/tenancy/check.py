@@ -38,13 +38,19 @@ def check_path(
     are the path's values of `plan.tenants`, in that order (`TenantPlan.ids_of`)."""
     if plan.refusal is not None:
         return TenantRefusal("", "", plan.refusal)
+    tenants = plan.tenants
+    if len(ids) != len(tenants):
+        raise ValueError(f"{len(ids)} tenant ids for the {len(tenants)} of the plan")
     unplaced: list[tuple[str, TenantKind, str]] | None = None
     owners = resolver.owners
-    for (parameter, kind), raw in zip(plan.tenants, ids, strict=True):
+    # By index, not zip(strict=True): on the request path, the pairing cost a third of the check.
+    for index, (parameter, kind) in enumerate(tenants):
+        raw = ids[index]
         # Memory holds canonical ids only, so a hit on the id as written proves it canonical:
         # the common case is one lookup, without parsing the id.
-        root = raw if kind.parent is None else owners[kind.name].get(raw)
-        if root is None or (kind.parent is None and root not in roots):
+        parent = kind.parent
+        root = raw if parent is None else owners[kind.name].get(raw)
+        if root is None or (parent is None and root not in roots):
             canonical = kind.canonical(raw)
             if canonical is None:
                 return TenantRefusal(
