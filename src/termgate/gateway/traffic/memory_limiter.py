@@ -47,7 +47,7 @@ class MemoryLimiter:
     def acquire(self, grant: Counted, now: float) -> Verdict:
         limits = grant.limits
         periods = limits.periods.at(now)
-        app = self.app(grant.app_counter)
+        app = self.apps.get(grant.app_counter) or self.app(grant.app_counter)
         verdict = Verdict()
         buckets = app.buckets
         names = periods.quota.buckets
@@ -105,7 +105,7 @@ class MemoryLimiter:
 
     def spend_bytes(self, grant: Counted, sent: int, now: float) -> None:
         day = grant.limits.periods.at(now).day.buckets[0]
-        app = self.app(grant.app_counter)
+        app = self.apps.get(grant.app_counter) or self.app(grant.app_counter)
         if app.day == day:
             app.sent += sent
         else:
