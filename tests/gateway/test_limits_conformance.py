@@ -173,7 +173,7 @@ def _on_memory(case: Case) -> tuple[tuple[int, ...], tuple[int | None, int | Non
     limiter = MemoryLimiter()
     grant = _grant(case, "")
     if case.app_tat is not None:
-        limiter.app_tat[grant.app_counter] = NOW_US + case.app_tat
+        limiter.app(grant.app_counter).tat = NOW_US + case.app_tat
     if case.developer_tat is not None:
         limiter.developer_tat[grant.developer_counter] = NOW_US + case.developer_tat
     buckets = grant.limits.quota_period(NOW).buckets if grant.limits.quota is not None else ()
@@ -184,10 +184,11 @@ def _on_memory(case: Case) -> tuple[tuple[int, ...], tuple[int | None, int | Non
     if case.sent:
         limiter.spend_bytes(grant, case.sent, NOW)
     verdict = limiter.acquire(grant, NOW)
+    app = limiter.app(grant.app_counter)
     stored = (
-        _offset(limiter.app_tat.get(grant.app_counter)),
+        _offset(app.tat or None),  # 0: never stored
         _offset(limiter.developer_tat.get(grant.developer_counter)),
-        limiter.quota.get(grant.app_counter, {}).get(buckets[0], 0) if buckets else 0,
+        app.buckets.get(buckets[0], 0) if buckets else 0,
     )
     return _answer(verdict), stored
 

@@ -98,7 +98,7 @@ def test_clause_4_4_application_rate_refuses_the_next_request_and_names_the_wait
     assert (second.refused, second.app_left, second.app_reset) == (ADMITTED, 0, 60 * S)
     third = limiter.acquire(grant, NOON + 10)
     assert (third.refused, third.wait, third.app_left) == (APP_RATE, 20 * S, 0)
-    assert limiter.app_tat["app-1"] == int(NOON * S) + 60 * S
+    assert limiter.apps["app-1"].tat == int(NOON * S) + 60 * S
     assert limiter.acquire(grant, NOON + 30).refused == ADMITTED
 
 
@@ -133,13 +133,14 @@ def test_clause_4_4_a_refused_request_spends_nothing() -> None:
     limits = PlanLimits(rate=5, developer_rate=1, quota=10)
     grant = Grant(limits)
     assert limiter.acquire(grant, NOON).refused == ADMITTED
-    tats = (dict(limiter.app_tat), dict(limiter.developer_tat), {"202703": 1})
+    app = limiter.apps["app-1"]
+    tats = (app.tat, dict(limiter.developer_tat), {"202703": 1})
     assert limiter.acquire(grant, NOON).refused == DEVELOPER_RATE
-    assert (limiter.app_tat, limiter.developer_tat, limiter.quota["app-1"]) == tats
-    limiter.quota["app-1"]["202703"] = 10
+    assert (app.tat, limiter.developer_tat, app.buckets) == tats
+    app.buckets["202703"] = 10
     refused = limiter.acquire(grant, NOON + 60)
     assert refused.refused == QUOTA
-    assert (limiter.app_tat, limiter.developer_tat) == tats[:2]
+    assert (app.tat, limiter.developer_tat) == tats[:2]
 
 
 def test_clause_4_4_quota_counts_the_month_and_refuses_at_the_quota() -> None:
@@ -149,11 +150,11 @@ def test_clause_4_4_quota_counts_the_month_and_refuses_at_the_quota() -> None:
     assert limiter.acquire(grant, NOON).quota_used == 2
     refused = limiter.acquire(grant, NOON)
     assert (refused.refused, refused.quota_used) == (QUOTA, 2)
-    assert limiter.quota == {"app-1": {"202703": 2}}
+    assert limiter.apps["app-1"].buckets == {"202703": 2}
     next_month = datetime(2027, 4, 1, tzinfo=UTC).timestamp()
     verdict = limiter.acquire(grant, next_month)
     assert (verdict.refused, verdict.quota_used) == (ADMITTED, 1)
-    assert limiter.quota == {"app-1": {"202704": 1}}
+    assert limiter.apps["app-1"].buckets == {"202704": 1}
 
 
 def test_clause_4_4_rolling_quota_frees_budget_when_the_oldest_day_leaves() -> None:
@@ -162,12 +163,12 @@ def test_clause_4_4_rolling_quota_frees_budget_when_the_oldest_day_leaves() -> N
     limiter.seed_quota("app-1", "20270314", 2)
     limiter.seed_quota("app-1", "20270301", 5)
     assert limiter.acquire(grant, NOON).quota_used == 3
-    assert limiter.quota["app-1"] == {"20270314": 2, "20270315": 1}
+    assert limiter.apps["app-1"].buckets == {"20270314": 2, "20270315": 1}
     assert limiter.acquire(grant, NOON).refused == QUOTA
     assert limiter.peek(grant, NOON).quota_used == 3
     tomorrow = limiter.acquire(grant, NOON + DAY)
     assert (tomorrow.refused, tomorrow.quota_used) == (ADMITTED, 2)
-    assert limiter.quota["app-1"] == {"20270315": 1, "20270316": 1}
+    assert limiter.apps["app-1"].buckets == {"20270315": 1, "20270316": 1}
 
 
 def test_clause_4_4_bandwidth_refuses_once_the_days_bytes_are_spent() -> None:
@@ -176,7 +177,7 @@ def test_clause_4_4_bandwidth_refuses_once_the_days_bytes_are_spent() -> None:
     assert limiter.acquire(grant, NOON).bandwidth_used == 0
     limiter.spend_bytes(grant, 600, NOON)
     limiter.spend_bytes(grant, 399, NOON)
-    assert limiter.bandwidth["app-1"] == ("20270315", 999)
+    assert (limiter.apps["app-1"].day, limiter.apps["app-1"].sent) == ("20270315", 999)
     verdict = limiter.acquire(grant, NOON)
     assert (verdict.refused, verdict.bandwidth_used) == (ADMITTED, 999)
     limiter.spend_bytes(grant, 1, NOON)
@@ -186,7 +187,7 @@ def test_clause_4_4_bandwidth_refuses_once_the_days_bytes_are_spent() -> None:
     tomorrow = limiter.acquire(grant, NOON + DAY)
     assert (tomorrow.refused, tomorrow.bandwidth_used) == (ADMITTED, 0)
     limiter.spend_bytes(grant, 5, NOON + DAY)
-    assert limiter.bandwidth["app-1"] == ("20270316", 5)
+    assert (limiter.apps["app-1"].day, limiter.apps["app-1"].sent) == ("20270316", 5)
 
 
 def test_clause_4_4_quota_is_named_before_bandwidth_and_rates() -> None:
@@ -194,13 +195,13 @@ def test_clause_4_4_quota_is_named_before_bandwidth_and_rates() -> None:
     grant = Grant(PlanLimits(rate=1, developer_rate=1, quota=1, bandwidth=1))
     limiter.seed_quota("app-1", "202703", 1)
     limiter.spend_bytes(grant, 1, NOON)
-    limiter.app_tat["app-1"] = limiter.developer_tat["dev-1"] = int(NOON * S) + 60 * S
+    limiter.apps["app-1"].tat = limiter.developer_tat["dev-1"] = int(NOON * S) + 60 * S
     refused = limiter.acquire(grant, NOON)
     assert (refused.refused, refused.wait) == (QUOTA, 0)
     limiter.seed_quota("app-1", "202703", 0)
     refused = limiter.acquire(grant, NOON)
     assert (refused.refused, refused.wait) == (BANDWIDTH, 0)
-    limiter.bandwidth.clear()
+    limiter.apps["app-1"].sent = 0
     assert limiter.acquire(grant, NOON).refused == APP_RATE
 
 
@@ -216,7 +217,7 @@ def test_clause_4_4_peek_reports_the_counters_without_spending() -> None:
     assert (peeked.developer_left, peeked.developer_reset) == (5, 10 * S)
     assert (peeked.quota_used, peeked.bandwidth_used, peeked.refused) == (1, 40, ADMITTED)
     assert limiter.peek(grant, NOON).app_left == 2
-    assert limiter.quota == {"app-1": {"202703": 1}}
+    assert limiter.apps["app-1"].buckets == {"202703": 1}
 
 
 def test_clause_4_4_unlimited_plan_counts_nothing() -> None:
@@ -230,6 +231,7 @@ def test_clause_4_4_unlimited_plan_counts_nothing() -> None:
     )
     assert (verdict.app_left, verdict.app_reset) == (0, 0)
     assert (verdict.developer_left, verdict.developer_reset) == (0, 0)
-    assert (limiter.app_tat, limiter.developer_tat, limiter.quota) == ({}, {}, {})
+    app = limiter.apps["app-1"]
+    assert (app.tat, app.buckets, app.sent, limiter.developer_tat) == (0, {}, 0, {})
     peeked = limiter.peek(Grant(PlanLimits()), NOON)
     assert (peeked.quota_used, peeked.bandwidth_used, peeked.app_left) == (0, 0, 0)

@@ -301,7 +301,7 @@ async def test_clause_4_4_redis_away_in_closed_mode_refuses(
     (message,) = [record.getMessage() for record in caplog.records]
     assert message.startswith("Redis unreachable")
     assert message.endswith("; refusing (503) until it answers again")
-    assert limiter.local.app_tat == {}  # closed never counts on this node
+    assert limiter.local.apps == {}  # closed never counts on this node
 
 
 async def test_clause_4_4_redis_is_tried_again_a_second_after_it_failed(
@@ -316,7 +316,10 @@ async def test_clause_4_4_redis_is_tried_again_a_second_after_it_failed(
         assert (limiter.down, limiter.down_until) == (True, NOON + 1)
         reconnect(limiter, REDIS_URL)
         limiter.spend_bytes(grant, 20, NOON + 0.5)
-        assert limiter.local.bandwidth["app-1"] == ("20270315", 20)
+        assert (limiter.local.apps["app-1"].day, limiter.local.apps["app-1"].sent) == (
+            "20270315",
+            20,
+        )
         assert (await limiter.acquire(grant, NOON + 0.5)).app_left == 58  # still this node's
         await limiter.flush_bytes()  # not while Redis is thought away
         assert limiter.pending == {f"{prefix}b:app-1:20270315": 50}
@@ -327,7 +330,8 @@ async def test_clause_4_4_redis_is_tried_again_a_second_after_it_failed(
     assert messages[-1] == "Redis is reachable again; limits are shared across nodes again"
     assert len(messages) == 2
     limiter.spend_bytes(grant, 5, NOON + 2)
-    assert limiter.local.bandwidth["app-1"] == ("20270315", 20)  # Redis counts them again
+    local = limiter.local.apps["app-1"]
+    assert (local.day, local.sent) == ("20270315", 20)  # Redis counts them again
     assert (await limiter.acquire(grant, NOON + 2)).bandwidth_used == 55
 
 
@@ -341,7 +345,7 @@ async def test_clause_4_4_bytes_not_flushed_are_kept_until_redis_answers(
     await limiter.flush_bytes()
     key = f"{prefix}b:app-1:20270315"
     assert limiter.pending == {key: 42}
-    assert limiter.local.bandwidth == {}  # Redis is not known to be away yet
+    assert limiter.local.apps == {}  # Redis is not known to be away yet
     reconnect(limiter, REDIS_URL)
     await limiter.close()
     client = redis.Redis.from_url(REDIS_URL)

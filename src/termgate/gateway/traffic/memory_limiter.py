@@ -11,60 +11,63 @@ from termgate.gateway.traffic.gcra import SECOND_US, Verdict, decide, rate_state
 from termgate.gateway.traffic.plan_limits import Counted
 
 
+class AppCounters:
+    """One application's counters under one plan (its counter id), in one object so a request
+    finds them with one look-up: the rate's TAT in µs, the quota's buckets (day or month →
+    requests; only the current period's stay), and the bytes sent on `day`."""
+
+    __slots__ = ("buckets", "day", "sent", "tat")
+
+    def __init__(self) -> None:
+        self.tat = 0
+        self.buckets: dict[str, int] = {}
+        self.day = ""
+        self.sent = 0
+
+
+# What `peek` reads for an application that has not been counted yet (never written to).
+UNCOUNTED = AppCounters()
+
+
 class MemoryLimiter:
     def __init__(self) -> None:
-        # TATs in µs
-        self.app_tat: dict[str, int] = {}
+        self.apps: dict[str, AppCounters] = {}
+        # developer counter → TAT in µs (clause 3.3 g: shared by the developer's applications)
         self.developer_tat: dict[str, int] = {}
-        # counter → {bucket (day or month) → requests}; only the current period's buckets stay.
-        self.quota: dict[str, dict[str, int]] = {}
-        # counter → (day, bytes)
-        self.bandwidth: dict[str, tuple[str, int]] = {}
+
+    def app(self, counter: str) -> AppCounters:
+        found = self.apps.get(counter)
+        if found is None:
+            found = self.apps[counter] = AppCounters()
+        return found
 
     def seed_quota(self, counter: str, bucket: str, used: int) -> None:
-        self.quota.setdefault(counter, {})[bucket] = used
-
-    def _quota_used(self, counter: str, names: tuple[str, ...]) -> tuple[dict[str, int], int]:
-        """The counter's buckets and the requests in those of the current period (`names`)."""
-        buckets = self.quota.get(counter)
-        if buckets is None:
-            buckets = self.quota[counter] = {}
-        used = 0
-        for name in names:
-            used += buckets.get(name, 0)
-        return buckets, used
-
-    def _bandwidth_used(self, counter: str, day: str) -> int:
-        held = self.bandwidth.get(counter)
-        return 0 if held is None or held[0] != day else held[1]
+        self.app(counter).buckets[bucket] = used
 
     def acquire(self, grant: Counted, now: float) -> Verdict:
         limits = grant.limits
         periods = limits.periods.at(now)
-        counter = grant.app_counter
+        app = self.apps.get(grant.app_counter) or self.app(grant.app_counter)
         verdict = Verdict()
-        buckets: dict[str, int] | None = None
+        buckets = app.buckets
         names = periods.quota.buckets
         if limits.quota is not None:
-            buckets, verdict.quota_used = self._quota_used(counter, names)
-        if limits.bandwidth is not None:
-            verdict.bandwidth_used = self._bandwidth_used(counter, periods.day.buckets[0])
-        app_tat = self.app_tat
+            used = 0
+            for name in names:
+                used += buckets.get(name, 0)
+            verdict.quota_used = used
+        if limits.bandwidth is not None and app.day == periods.day.buckets[0]:
+            verdict.bandwidth_used = app.sent
         developer_tat = self.developer_tat
-        decide(
-            limits,
-            verdict,
-            int(now * SECOND_US),
-            app_tat.get(counter, 0),
-            developer_tat.get(grant.developer_counter, 0),
-        )
+        developer = grant.developer_counter
+        decide(limits, verdict, int(now * SECOND_US), app.tat, developer_tat.get(developer, 0))
         if verdict.refused:
             return verdict
         if limits.developer_interval:
-            developer_tat[grant.developer_counter] = verdict.developer_tat
+            developer_tat[developer] = verdict.developer_tat
         if limits.app_interval:
-            app_tat[counter] = verdict.app_tat
-        if buckets is not None:
+            app.tat = verdict.app_tat
+        if limits.quota is not None:
             bucket = names[0]
             count = buckets.get(bucket)
             if count is None:
@@ -79,11 +82,13 @@ class MemoryLimiter:
         """The counters' state without spending (headers of requests refused before the limit)."""
         limits = grant.limits
         periods = limits.periods.at(now)
+        app = self.apps.get(grant.app_counter, UNCOUNTED)
         verdict = Verdict()
         if limits.quota is not None:
-            verdict.quota_used = self._quota_used(grant.app_counter, periods.quota.buckets)[1]
-        if limits.bandwidth is not None:
-            verdict.bandwidth_used = self._bandwidth_used(grant.app_counter, periods.day.buckets[0])
+            buckets = app.buckets
+            verdict.quota_used = sum(buckets.get(name, 0) for name in periods.quota.buckets)
+        if limits.bandwidth is not None and app.day == periods.day.buckets[0]:
+            verdict.bandwidth_used = app.sent
         at = int(now * SECOND_US)
         if limits.developer_interval:
             verdict.developer_left, verdict.developer_reset = rate_state(
@@ -94,15 +99,14 @@ class MemoryLimiter:
             )
         if limits.app_interval:
             verdict.app_left, verdict.app_reset = rate_state(
-                self.app_tat.get(grant.app_counter, 0),
-                at,
-                limits.app_interval,
-                limits.app_tolerance,
+                app.tat, at, limits.app_interval, limits.app_tolerance
             )
         return verdict
 
     def spend_bytes(self, grant: Counted, sent: int, now: float) -> None:
         day = grant.limits.periods.at(now).day.buckets[0]
-        counter = grant.app_counter
-        held = self.bandwidth.get(counter)
-        self.bandwidth[counter] = (day, sent if held is None or held[0] != day else held[1] + sent)
+        app = self.apps.get(grant.app_counter) or self.app(grant.app_counter)
+        if app.day == day:
+            app.sent += sent
+        else:
+            app.day, app.sent = day, sent

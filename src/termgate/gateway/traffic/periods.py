@@ -94,31 +94,41 @@ class ZoneCalendar:
         return period
 
 
-class PlanPeriods:
-    """One plan's current quota period and day, with the span both hold over: a request inside
-    it costs one comparison (`at`) instead of a calendar look-up per period and per use."""
+class CurrentPeriods:
+    """A plan's day and quota period at some instant, and the span both hold over."""
 
-    __slots__ = ("day", "quota", "rolling_days", "since", "until", "zone")
+    __slots__ = ("day", "quota", "since", "until")
+
+    def __init__(self, day: Period, quota: Period) -> None:
+        self.day = day
+        self.quota = quota
+        self.since = max(day.starts, quota.starts)
+        self.until = min(day.ends, quota.ends)
+
+
+NO_PERIOD = Period(("",), 0.0, 0.0, 0)
+
+
+class PlanPeriods:
+    """One plan's current day and quota period: a request inside the span they hold over costs
+    one comparison (`at`) instead of a calendar look-up per period and per use. They are
+    replaced in one assignment, so a reader never sees a day of one span with another's."""
+
+    __slots__ = ("current", "rolling_days", "zone")
 
     def __init__(self, zone: str, rolling_days: int | None) -> None:
         self.zone = zone
         self.rolling_days = rolling_days
-        self.since = self.until = 0.0
-        self.day = self.quota = Period(("",), 0.0, 0.0, 0)
+        self.current = CurrentPeriods(NO_PERIOD, NO_PERIOD)
 
-    def at(self, now: float) -> PlanPeriods:
-        if not self.since <= now < self.until:
-            self._turn(now)
-        return self
-
-    def _turn(self, now: float) -> None:
-        clock = calendar(self.zone)
-        days = self.rolling_days
-        day = clock.day(now)
-        quota = clock.month(now) if days is None else clock.rolling(days, now)
-        self.day, self.quota = day, quota
-        self.since = max(day.starts, quota.starts)
-        self.until = min(day.ends, quota.ends)
+    def at(self, now: float) -> CurrentPeriods:
+        current = self.current
+        if not current.since <= now < current.until:
+            clock = calendar(self.zone)
+            days = self.rolling_days
+            quota = clock.month(now) if days is None else clock.rolling(days, now)
+            current = self.current = CurrentPeriods(clock.day(now), quota)
+        return current
 
 
 _calendars: dict[str, ZoneCalendar] = {}

@@ -4,7 +4,6 @@ plan), `RateLimit` their state after this request."""
 
 from __future__ import annotations
 
-import math
 from math import ceil
 from typing import TYPE_CHECKING
 
@@ -44,7 +43,7 @@ def policy_texts(
 
 def seconds(value: float) -> int:
     """Whole seconds, rounded up, of a span in seconds."""
-    return max(0, math.ceil(value - 1e-6))
+    return max(0, ceil(value - 1e-6))
 
 
 def seconds_of_us(value: int) -> int:

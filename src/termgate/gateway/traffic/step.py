@@ -81,7 +81,7 @@ class TrafficPolicy:
         if problem is None:
             assert grant is not None
             problem = (
-                users_served(exchange, grant)
+                (grant.over_cap and users_served(exchange, grant))
                 or page_size(exchange, grant)
                 or self.in_flight.enter(exchange, grant)
             )
