@@ -5,9 +5,10 @@ whatever the scheme is called, `$ref`s followed, what it cannot use reported in 
 compiles the templates of each method into one tree-shaped regular expression (`matcher`), so
 matching a request is one C-level regex call: the group that closes last names the operation and
 the tenant ids in the path (clause 3.3 a) come from the same match. The answers for recent paths
-are remembered per method (a bounded dict), so a path asked again costs one lookup. Which parameters name a
-tenant is the tenancy configuration's (`tenancy.config`), not the catalog's: each operation
-carries its `TenantPlan`. The catalog does not change once built; a new document makes a new one.
+are remembered per method (a bounded dict), so a path asked again costs one lookup. Which
+parameters name a tenant is the tenancy configuration's (`tenancy.config`), not the catalog's:
+each operation carries its `TenantPlan`. The catalog does not change once built; a new document
+makes a new one.
 
 What the authorize step needs of an operation is worked out here, once, when the catalog loads:
 the scopes of which any one suffices and the tenant plan.
