@@ -143,3 +143,38 @@ def test_issue_11_clause_3_3_a_bytes_after_an_upgrade_request_are_never_served(
         assert wire.closed()
         assert b"/hidden" not in wire.buffer
     assert ours.app.calls == calls + 1
+
+
+def test_issue_11_an_endless_header_line_is_431_before_it_ends(ours: Running) -> None:
+    """httptools joins one header line's pieces until the line ends: the head's raw bytes are
+    counted as they arrive, so a line that never ends is refused, not buffered whole."""
+    calls = ours.app.calls
+    piece = b"v" * 16_384
+    with Wire(ours.port) as wire:
+        wire.send(b"GET / HTTP/1.1\r\nhost: t\r\nx-long: ")
+        sent = 0
+        try:
+            while sent < 4 * 1024 * 1024 and not wire.closed(timeout=0.01):
+                wire.send(piece)
+                sent += len(piece)
+        except OSError:
+            pass  # the server closed while pieces were still going out
+        answer = wire.read()
+    assert answer.status == 431, answer
+    assert sent < 1024 * 1024  # refused within a few reads of the limit, not at the line's end
+    assert ours.app.calls == calls
+
+
+def test_issue_11_a_large_body_before_a_pipelined_head_is_not_counted_as_head(
+    ours: Running,
+) -> None:
+    """The reads that end a body and begin the next head are not counted as that head's."""
+    body = b"b" * 400_000
+    head = "POST /one HTTP/1.1\r\nhost: t\r\nx-act: body\r\n"
+    data = f"{head}content-length: {len(body)}\r\n\r\n".encode() + body
+    data += b"GET /two HTTP/1.1\r\nhost: t\r\nx-act: early\r\n\r\n"
+    with Wire(ours.port) as wire:
+        wire.send(data)
+        first, second = wire.read(), wire.read()
+    assert first.body.startswith(b"400000:")
+    assert second.body == b"early /two"

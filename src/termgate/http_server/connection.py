@@ -107,6 +107,14 @@ class Connection(asyncio.Protocol):
         self._max_pipelined = server.limits.max_pipelined
         self._max_url = server.limits.max_url
         self._head_timeout = server.limits.head_timeout
+        # httptools joins the pieces of one header line until the line ends: the head's bytes
+        # are also counted as they arrive, so one endless line is refused after a read or two,
+        # not buffered whole. Above what the limits below allow (separators and padding included).
+        self._max_raw_head = (
+            server.limits.max_head + server.limits.max_url + 4 * server.limits.max_headers + 1024
+        )
+        self._raw_head = 0  # bytes of the current head in the reads after the one it began in
+        self._began = False  # a message began during the current read
         self._keepalive_timeout = server.limits.keepalive_timeout
         self._app = server.app
         self._loop = asyncio.get_running_loop()  # made by the server's loop, on it
@@ -137,6 +145,7 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._upgraded:
             return  # after an Upgrade request nothing more is parsed; the answer ends it
+        self._began = False
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -152,6 +161,13 @@ class Connection(asyncio.Protocol):
                 self._refuse(400, "The request could not be read.")
         except httptools.HttpParserError as error:
             self._refuse(400, f"Malformed HTTP/1.1 request: {error}.")
+        else:
+            if self.in_head and not self._began:  # the whole read was this head's
+                self._raw_head += len(data)
+                if self._raw_head > self._max_raw_head:
+                    self._refuse(
+                        431, f"The request head is larger than {self._max_raw_head} bytes."
+                    )
 
     def pause_writing(self) -> None:
         self._drained = asyncio.get_running_loop().create_future()
@@ -167,6 +183,8 @@ class Connection(asyncio.Protocol):
         self._url = b""
         self._items = []
         self._head_size = 0
+        self._raw_head = 0
+        self._began = True
         self.in_head = True
         if not self._queue:
             self.deadline = time.monotonic() + self._head_timeout
