@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +148,22 @@ def refused_with(
     if ex is not None:
         assert (ex.status, ex.code) == (refusal.status, refusal.code)
     return problem
+
+
+class ClientRequest:
+    """A request as the server hands it to the forward step: its headers, address and body."""
+
+    body_timeout = 1.0
+
+    def __init__(self, headers: list[tuple[str, str]], body: bytes = b"") -> None:
+        self.headers = headers
+        self.body = body
+
+    def header_items(self) -> list[tuple[str, str]]:
+        return self.headers
+
+    def client_ip(self) -> str:
+        return "192.0.2.7"
+
+    async def body_chunks(self) -> AsyncIterator[bytes]:
+        yield self.body

@@ -3,30 +3,10 @@ from the public URL, replace whatever `X-Forwarded-*` / `Forwarded` the client s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from termgate.gateway.forward import forwarded_lines, request_head
-from tests.unit.builders import bearer, exchange
-
-
-class ClientRequest:
-    """A request as the server hands it to the forward step: its headers, address and body."""
-
-    body_timeout = 1.0
-
-    def __init__(self, headers: list[tuple[str, str]]) -> None:
-        self.headers = headers
-
-    def header_items(self) -> list[tuple[str, str]]:
-        return self.headers
-
-    def client_ip(self) -> str:
-        return "192.0.2.7"
-
-    async def body_chunks(self) -> AsyncIterator[bytes]:
-        yield b""
+from tests.unit.builders import ClientRequest, bearer, exchange
 
 
 def _head(headers: list[tuple[str, str]], public_url: str) -> list[tuple[str, str]]:

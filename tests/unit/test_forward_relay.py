@@ -4,7 +4,6 @@ fields the client may see, and the plan's response cap on an answer already whol
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -16,7 +15,7 @@ from termgate.gateway.traffic.plan_limits import PlanLimits
 from termgate.problems import UPSTREAM_ERROR, ProblemResponse
 from termgate.upstream_client import pool as upstream_pool
 from termgate.upstream_client.pool import UpstreamConnection, UpstreamPool
-from tests.unit.builders import exchange, grant
+from tests.unit.builders import ClientRequest, exchange, grant
 
 
 class CannedTransport:
@@ -158,22 +157,6 @@ class ClosedWhileIdle(CannedTransport):
         asyncio.get_running_loop().call_soon(self.protocol.connection_lost, None)
 
 
-class ClientRequest:
-    body_timeout = 1.0
-
-    def __init__(self, headers: list[tuple[str, str]]) -> None:
-        self.headers = headers
-
-    def header_items(self) -> list[tuple[str, str]]:
-        return self.headers
-
-    def client_ip(self) -> str:
-        return "192.0.2.7"
-
-    async def body_chunks(self) -> AsyncIterator[bytes]:
-        yield b"{}"
-
-
 def pool_with_a_stale_connection(
     fresh_answer: bytes,
 ) -> tuple[UpstreamPool, ClosedWhileIdle, list[bytes]]:
@@ -209,7 +192,9 @@ async def test_clause_7_a_read_retries_once_when_its_pooled_connection_went_stal
 async def test_clause_7_a_write_with_a_body_is_not_sent_twice_on_a_stale_connection() -> None:
     pool, stale, connected = pool_with_a_stale_connection(answer(b"[]"))
     request = exchange(method="POST")
-    opened = await open_exchange(request, ClientRequest([("content-length", "2")]), pool, "up", "")
+    opened = await open_exchange(
+        request, ClientRequest([("content-length", "2")], b"{}"), pool, "up", ""
+    )
     assert isinstance(opened, ProblemResponse)
     assert (opened.status, request.code) == (502, UPSTREAM_ERROR.code)
     assert stale.written[0].startswith(b"POST ")
