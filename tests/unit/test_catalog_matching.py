@@ -189,7 +189,7 @@ def test_clause_3_2_remembered_match_answers_as_a_catalog_that_never_saw_the_pat
 
 
 def test_clause_3_2_remembered_matches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(catalog_module, "RECENT_PATHS", 3)
+    monkeypatch.setattr(catalog_module, "RECENT_PATHS", 3)  # read when a catalog is built
     document = {"paths": {"/c/{companyId}": {"get": {"operationId": "one"}}}}
     catalog = Catalog.from_openapi(document, NUMBERED_TENANCY)
     for index in range(10):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from termgate.core.secrets import KeyHashes, hash_key
+from termgate.core.memo import Memo
+from termgate.core.secrets import hash_key
 from termgate.gateway.bearer import BearerTokens
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.identify import KEY_HASHES, identify
@@ -173,7 +174,7 @@ def test_clause_3_3_a_target_is_the_encoded_path() -> None:
 def test_clause_2_key_revoked_after_it_was_served_is_refused() -> None:
     """The worker remembers a served key's hash, never its grant: the snapshot still decides."""
     assert call()[1] is None
-    assert KEY_HASHES.known(KEY) == hash_key(KEY)
+    assert KEY_HASHES.get(KEY) == hash_key(KEY)
     ex, response = call(keys={})
     problem = refused_with(response, UNKNOWN_KEY, ex)
     assert problem["detail"] == "This subscription key is unknown or was revoked."
@@ -181,11 +182,11 @@ def test_clause_2_key_revoked_after_it_was_served_is_refused() -> None:
 
 def test_clause_2_only_found_keys_are_remembered_and_few() -> None:
     call({"x-subscription-key": "tg_live_never_issued"})
-    assert KEY_HASHES.known("tg_live_never_issued") is None
-    hashes = KeyHashes(capacity=2, longest=8)
+    assert KEY_HASHES.get("tg_live_never_issued") is None
+    hashes: Memo[str] = Memo(capacity=2, longest=8)
     for key in ("k1", "k2", "k3"):
         hashes.remember(key, hash_key(key))
-    assert [hashes.known(key) for key in ("k1", "k2", "k3")] == [None, None, hash_key("k3")]
+    assert [hashes.get(key) for key in ("k1", "k2", "k3")] == [None, None, hash_key("k3")]
     hashes.remember("k" * 9, hash_key("k" * 9))
-    assert hashes.known("k" * 9) is None
+    assert hashes.get("k" * 9) is None
     assert "k3" not in repr(hashes)

@@ -101,11 +101,11 @@ def test_clause_3_3_e_a_remembered_query_names_what_reading_it_names(raw: str) -
 
 
 def test_clause_3_3_e_remembered_queries_are_bounded() -> None:
-    remembered = page_size_module._named
-    for number in range(page_size_module.REMEMBERED_QUERIES + 10):
+    remembered = page_size_module.NAMED
+    for number in range(remembered.capacity + 10):
         assert named_page_size(f"pageNumber={number}&pageSize=20") == 20
-        assert len(remembered) <= page_size_module.REMEMBERED_QUERIES
-    long_query = "x=" + "1" * page_size_module.REMEMBERED_QUERY_LENGTH + "&pageSize=7"
+        assert len(remembered) <= remembered.capacity
+    long_query = "x=" + "1" * remembered.longest + "&pageSize=7"
     assert named_page_size(long_query) == 7
     assert long_query not in remembered
 

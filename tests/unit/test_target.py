@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from termgate.core.memo import Memo
 from termgate.core.tenant_ids import integer_id
 from termgate.gateway import target
 from termgate.gateway.target import checked_path, encoded_path, encoded_query, path_fault
@@ -144,11 +145,11 @@ def test_clause_3_3_c_remembered_path_check_answers_as_the_full_check(path: str)
 
 
 def test_clause_3_3_c_remembered_paths_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(target, "_checked", {})
-    monkeypatch.setattr(target, "CHECKED_PATHS", 3)
+    longest = target.CHECKED.longest
+    monkeypatch.setattr(target, "CHECKED", Memo(capacity=3, longest=longest))
     for index in range(10):
         assert checked_path(f"/api/{index}") == (None, f"/api/{index}")
-        assert len(target._checked) <= 3
-    long = "/api/" + "x" * target.CHECKED_PATH_LENGTH
+        assert len(target.CHECKED) <= 3
+    long = "/api/" + "x" * longest
     assert checked_path(long) == (None, long)
-    assert long not in target._checked
+    assert long not in target.CHECKED

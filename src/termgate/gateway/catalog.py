@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from termgate.core.memo import Memo
 from termgate.gateway.matcher import (
     PARAMETER,
     TemplateError,
@@ -134,7 +135,7 @@ _Entry = tuple[Operation, tuple[int, ...]]
 # What `resolve` answers: the operation and the tenant ids of the path.
 Resolved = tuple[Operation, tuple[str, ...]]
 # Per method, `resolve` remembers what it answered for this many paths of at most this length
-# (the catalog never changes, so neither do its answers); when full it starts again.
+# (the catalog never changes, so neither do its answers).
 RECENT_PATHS = 4096
 RECENT_PATH_LENGTH = 256
 
@@ -182,13 +183,13 @@ class Catalog:
             kept.append(operation)
         self.operations: tuple[Operation, ...] = tuple(kept)
         self.issues: tuple[Issue, ...] = tuple(problems)
-        by_method: dict[str, tuple[TreeMatcher, dict[str, _Entry], dict[str, Resolved]]] = {}
+        by_method: dict[str, tuple[TreeMatcher, dict[str, _Entry], Memo[Resolved]]] = {}
         for method, named in grouped.items():
             matcher = TreeMatcher({name: op.template for name, op in named.items()})
             entries: dict[str, _Entry] = {}
             for name, op in named.items():
                 entries[name] = (op, _tenant_groups(op, matcher.groups[name]))
-            by_method[method] = (matcher, entries, {})
+            by_method[method] = (matcher, entries, Memo(RECENT_PATHS, RECENT_PATH_LENGTH))
         self._by_method = MappingProxyType(by_method)
 
     @classmethod
@@ -221,10 +222,7 @@ class Catalog:
             resolved = operation, (found.group(groups[0]),)
         else:
             resolved = operation, found.group(*groups)
-        if len(path) <= RECENT_PATH_LENGTH:
-            if len(recent) >= RECENT_PATHS:
-                recent.clear()
-            recent[path] = resolved
+        recent.remember(path, resolved)
         return resolved
 
     def match(self, method: str, path: str) -> Operation | None:

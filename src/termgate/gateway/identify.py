@@ -4,7 +4,8 @@ takes none is refused here, before anything is counted."""
 
 from __future__ import annotations
 
-from termgate.core.secrets import KeyHashes, hash_key
+from termgate.core.memo import Memo
+from termgate.core.secrets import hash_key
 from termgate.gateway.bearer import TokenError
 from termgate.gateway.catalog import Catalog
 from termgate.gateway.exchange import Exchange, refuse
@@ -29,7 +30,9 @@ TOKEN_HEADER = "authorization"
 REALM = 'Bearer realm="termgate"'
 NO_TOKEN_CHALLENGE = ("www-authenticate", REALM)
 INVALID_TOKEN_CHALLENGE = ("www-authenticate", f'{REALM}, error="invalid_token"')
-KEY_HASHES = KeyHashes()  # this worker's, for the keys it serves
+# The hash of a key the snapshot knows, per worker: only a key found is remembered, so unknown
+# keys cannot crowd out known ones; the snapshot still decides on every request.
+KEY_HASHES: Memo[str] = Memo(capacity=1024, longest=64)
 BODILESS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})  # unless the API describes a body
 
 
@@ -48,7 +51,7 @@ def identify(
         return refuse(
             exchange, MISSING_KEY, "Send your subscription key in the X-Subscription-Key header."
         )
-    hashed = KEY_HASHES.known(key)
+    hashed = KEY_HASHES.get(key)
     if hashed is not None:
         grant = snapshot.keys.get(hashed)
     else:

@@ -18,16 +18,15 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from termgate.core.memo import Memo
+
 _PLAIN = re.compile(r"[A-Za-z0-9/_.~-]*", re.ASCII)
 _REFUSED = re.compile(r"[?#\\\x00-\x1f\x7f-\x9f\ufffd]")
 _DOT_SEGMENT = re.compile(r"(?:^|/)\.{1,2}(?:/|$)")
 # Kept as sent in a query: the reserved characters, the unreserved ones and escapes (`%`).
 _QUERY_KEPT = "!$&'()*+,;=:@/?%[]~-._"
-# `checked_path` remembers its answers for this many paths of at most this length; when full it
-# starts again (a flood of distinct paths costs the check, never memory or a slow eviction).
-CHECKED_PATHS = 4096
-CHECKED_PATH_LENGTH = 256
-_checked: dict[str, tuple[str | None, str]] = {}
+# `checked_path`'s answers for recent paths.
+CHECKED: Memo[tuple[str | None, str]] = Memo(capacity=4096, longest=256)
 
 
 def path_fault(path: str) -> str | None:
@@ -47,14 +46,11 @@ def checked_path(path: str) -> tuple[str | None, str]:
     there is one). Both are pure functions of the path and clients send the same paths again and
     again, so the answers for recent paths are remembered: one dict lookup instead of three
     regular expression scans."""
-    known = _checked.get(path)
+    known = CHECKED.get(path)
     if known is None:
         fault = path_fault(path)
         known = (fault, path if fault is not None else encoded_path(path))
-        if len(path) <= CHECKED_PATH_LENGTH:
-            if len(_checked) >= CHECKED_PATHS:
-                _checked.clear()
-            _checked[path] = known
+        CHECKED.remember(path, known)
     return known
 
 

@@ -12,6 +12,7 @@ entries and in the length of the queries it keeps, and emptied when full.
 
 from __future__ import annotations
 
+from termgate.core.memo import Memo
 from termgate.gateway.exchange import Exchange, refuse
 from termgate.gateway.snapshot import KeyGrant
 from termgate.problems import VALIDATION, ProblemResponse
@@ -19,12 +20,11 @@ from termgate.query import QueryError, parse_query, whole_number
 
 PAGE_SIZE = "pageSize"
 NOT_A_NUMBER = "must be a whole number in ASCII digits"
-REMEMBERED_QUERIES = 4096
-REMEMBERED_QUERY_LENGTH = 256
 
 # The page size a query names (None: none), or the parameter at fault and why (unreadable).
 Named = int | tuple[str, str] | None
-_named: dict[str, Named] = {}
+# What recent queries name, each in a 1-tuple: a query that names none is remembered too.
+NAMED: Memo[tuple[Named]] = Memo(capacity=4096, longest=256)
 
 
 def _read(query: str) -> Named:
@@ -40,15 +40,11 @@ def _read(query: str) -> Named:
 
 def named_page_size(query: str) -> Named:
     """What `query` names for the page size, remembered (see the module's docstring)."""
-    try:
-        return _named[query]
-    except KeyError:
-        pass
+    known = NAMED.get(query)
+    if known is not None:
+        return known[0]
     named = _read(query)
-    if len(query) <= REMEMBERED_QUERY_LENGTH:
-        if len(_named) >= REMEMBERED_QUERIES:
-            _named.clear()
-        _named[query] = named
+    NAMED.remember(query, (named,))
     return named
 
 
