@@ -24,6 +24,7 @@ from pathlib import Path
 
 from loadgen import run_wrk, write_script
 from targets import (
+    PATH,
     Processes,
     cpu_seconds,
     free_port,
@@ -35,7 +36,6 @@ from targets import (
 )
 from termgate.reference_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
 
-PATH = "/api/companies/{companyId}/employees?pageNumber=1&pageSize=20"
 HERE = Path(__file__).resolve().parent
 Figures = tuple[float, float, float, float]  # req/s, p99 ms, proxy µs, upstream µs
 

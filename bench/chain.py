@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from targets import (
+    PATH,
     ROOT,
     Processes,
     free_port,
@@ -23,8 +24,6 @@ from targets import (
     wait_for_200,
 )
 from termgate.reference_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
-
-PATH = "/api/companies/{companyId}/employees?pageNumber=1&pageSize=20"
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from rich.console import Console
 
 from harness import machine, run_bench
 from loadgen import WrkResult, run_wrk, write_script
-from run import PATH
 from targets import (
+    PATH,
     ROOT,
     Processes,
     free_port,

@@ -25,6 +25,7 @@ import redis
 from harness import console, run_bench
 from loadgen import run_wrk, write_script
 from targets import (
+    PATH,
     ROOT,
     Processes,
     cpu_seconds,
@@ -37,7 +38,6 @@ from targets import (
 )
 from termgate.reference_api.defaults import DEFAULT_SEED
 
-PATH = "/api/companies/{companyId}/employees?pageNumber=1&pageSize=20"
 RESULTS = ROOT / "bench" / "results" / "redis_gateway.json"
 TARGETS = ("nginx", "termgate", "redis-before", "redis-after")
 

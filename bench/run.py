@@ -30,6 +30,7 @@ from goals import chain_figures, goal_lines, goals
 from harness import console, machine, run_bench
 from loadgen import WrkResult, run_wrk, write_script
 from targets import (
+    PATH,
     ROOT,
     Processes,
     Tenants,
@@ -52,10 +53,6 @@ LABELS = {
     "termgate-redis": "termgate, Redis limits",
 }
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-# A company's employees: the gateway checks the key, the end user's token, the scope
-# (employee.info.read) and that the consent covers the company's debtor (clause 3.3 a, e). The
-# ids are read from the upstream: {debtorId}, {companyId}, {employeeId} (read_tenants).
-PATH = "/api/companies/{companyId}/employees?pageNumber=1&pageSize=20"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# The bench's request, a company's employees: the gateway checks the key, the end user's token,
+# the scope (employee.info.read) and that the consent covers the company's debtor (clause 3.3 a,
+# e). The ids are read from the upstream: {debtorId}, {companyId}, {employeeId} (read_tenants).
+PATH = "/api/companies/{companyId}/employees?pageNumber=1&pageSize=20"
 
 NGINX_CONF = """\
 {user}worker_processes 1;

@@ -26,6 +26,7 @@ from typing import Any
 
 from loadgen import run_wrk, write_script
 from targets import (
+    PATH,
     Processes,
     cpu_seconds,
     free_port,
@@ -36,7 +37,6 @@ from targets import (
 )
 from termgate.reference_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
 
-PATH = "/api/companies/{companyId}/employees?pageNumber=1&pageSize=20"
 ISSUER = "http://127.0.0.1:1"  # every variant's public URL: one token serves them all
 
 
