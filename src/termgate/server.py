@@ -43,6 +43,7 @@ from termgate.gateway.tenancy.upstream import tenant_resolver
 from termgate.gateway.traffic.step import build_traffic_policy
 from termgate.gateway.usage_spool import UsageSpool
 from termgate.governance.retention import prune_daily
+from termgate.http_server.stepped import in_task
 from termgate.monitoring.policy import load_detector_policies
 from termgate.monitoring.runner import detect_forever
 from termgate.notify.outbox import deliver_forever
@@ -256,7 +257,7 @@ class TermgateServer:
         path: str = scope.path
         if path.startswith(self._gateway_below) or path == self.prefix:
             return self.gateway.handle(scope, protocol)
-        return self.control(scope, protocol)
+        return in_task(self.control(scope, protocol))  # Starlette (anyio) needs a Task
 
 
 def create_app() -> TermgateServer:

@@ -158,8 +158,8 @@ async def _body(source: RequestSource) -> AsyncIterator[bytes]:
     timeout = source.body_timeout
     while True:
         try:
-            async with asyncio.timeout(timeout):
-                chunk = await anext(chunks)
+            # wait_for, not asyncio.timeout: a request runs without a Task (http_server.stepped)
+            chunk = await asyncio.wait_for(anext(chunks), timeout)
         except StopAsyncIteration:
             return
         except ProtocolClosedError as error:

@@ -24,6 +24,7 @@ from termgate.http_server.request import (
     ProtocolClosedError,
     Request,
 )
+from termgate.http_server.stepped import Stepped
 
 if TYPE_CHECKING:
     from termgate.http_server.serve import Server
@@ -273,7 +274,8 @@ class Connection(asyncio.Protocol):
 
     def _start(self, request: Request) -> None:
         self.deadline = 0.0  # the application's own timeouts apply while it answers
-        self._loop.create_task(self._answer(request))
+        # Stepped, not a Task (stepped.py); started on the loop's next turn, as a Task would be.
+        self._loop.call_soon(Stepped(self._answer(request)).step)
 
     async def _answer(self, request: Request) -> None:
         try:
