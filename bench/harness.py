@@ -55,6 +55,54 @@ def machine() -> dict[str, object]:
     }
 
 
+# Command lines of the servers and load the benches start: one of these already running (left by
+# an interrupted bench or test run) shares the benched core and shows in every figure.
+SERVER_MARKS = ("termgate", "granian", "nginx", "wrk", "counted_upstream", "observed_gateway")
+
+
+def _ancestors() -> set[int]:
+    """This process and the ones that started it (`uv run`, make, the shell)."""
+    pids, pid = set(), os.getpid()
+    while pid > 1 and pid not in pids:
+        pids.add(pid)
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            break
+        pid = int(stat[stat.rindex(")") + 2 :].split()[1])
+    return pids
+
+
+def other_servers() -> list[str]:
+    """`pid command` of each live process (not a zombie, not this bench or its parents) whose
+    command line names a server or load generator the benches use."""
+    found, mine = [], _ancestors()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in mine:
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if stat[stat.rindex(")") + 2] != "Z" and any(mark in command for mark in SERVER_MARKS):
+            found.append(f"{entry.name} {command.strip()[:100]}")
+    return sorted(found, key=lambda line: int(line.split()[0]))
+
+
+def warn_other_servers() -> list[str]:
+    """Print a warning naming the other servers running now; returns them for the results."""
+    others = other_servers()
+    if others:
+        console.print(
+            f"[yellow]{len(others)} other server process(es) are running on this machine; their "
+            "CPU shows in these figures (stop them for a clean run):[/]"
+        )
+        for line in others:
+            console.print(f"[yellow]  {line}[/]")
+    return others
+
+
 def run_bench(
     args: argparse.Namespace,
     prefix: str,

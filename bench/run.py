@@ -27,7 +27,7 @@ from rich.table import Table
 
 from checks import GATEWAYS, GUID, TARGETS, check_same_answer, check_tenant_refused, upstream_calls
 from goals import chain_figures, goal_lines, goals
-from harness import console, machine, run_bench
+from harness import console, machine, run_bench, warn_other_servers
 from loadgen import WrkResult, run_wrk, write_script
 from targets import (
     PATH,
@@ -240,6 +240,7 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
         args.pin = "none"
     wrk_cpus, server_cpus = ("0", "1") if args.pin == "split" else (None, None)
 
+    others = warn_other_servers()
     started = time.monotonic()
     setup = start_all(processes, tmp, args, server_cpus)
     ports, headers, path = setup.ports, setup.headers, setup.path
@@ -327,7 +328,7 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
     )
     return {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": {**machine(), "other_servers": others},
         "method": {
             "path": path,
             "path_template": args.path,

@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from harness import warn_other_servers
 from loadgen import run_wrk, write_script
 from targets import (
     PATH,
@@ -41,6 +42,7 @@ ISSUER = "http://127.0.0.1:1"  # every variant's public URL: one token serves th
 
 
 def run(variants: dict[str, dict[str, Any]], rounds: int, seconds: float) -> None:
+    warn_other_servers()
     tmp = Path(tempfile.mkdtemp(prefix="termgate-variants-"))
     processes = Processes(logs=tmp)
     try:
