@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -30,6 +31,14 @@ from termgate.db.models import Base
 if "PYTEST_XDIST_WORKER" in os.environ:
     for variable in ("COLUMNS", "LINES"):
         os.environ.pop(variable, None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A run stopped with SIGTERM (`timeout`, a CI job's limit, `kill`) ends as Ctrl-C ends it:
+    the fixtures then stop the servers they started, which would otherwise outlive the run and
+    share the machine with the next run or bench."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
 
 POSTGRES_ADMIN = os.environ.get(
     "TERMGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
