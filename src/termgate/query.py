@@ -39,12 +39,14 @@ def parse_query(raw: str) -> dict[str, str]:
     """The query's parameters by name (percent-decoded as UTF-8, `+` as a space)."""
     if not ("%" in raw or "+" in raw or "[" in raw or "]" in raw):
         return _plain_parameters(raw)
-    parameters: dict[str, str] = {}
-    pairs: list[tuple[str, str]]
     if "%" in raw or "+" in raw:
-        pairs = parse_qsl(raw, keep_blank_values=True, errors="replace")
-    else:
-        pairs = _plain_pairs(raw)
+        return named_parameters(parse_qsl(raw, keep_blank_values=True, errors="replace"))
+    return named_parameters(_plain_pairs(raw))
+
+
+def named_parameters(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """The pairs by name, refusing an array form (`name[]`) and a name given twice."""
+    parameters: dict[str, str] = {}
     for name, value in pairs:
         if "[" in name or "]" in name:
             raise QueryError(name, "array parameters are not supported; send the name once")

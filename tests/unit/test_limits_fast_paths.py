@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from termgate.gateway.traffic import page_size as page_size_module
 from termgate.gateway.traffic.page_size import NOT_A_NUMBER, PAGE_SIZE, named_page_size
 from termgate.gateway.traffic.periods import PlanPeriods, ZoneCalendar, zone
-from termgate.query import QueryError, parse_query, whole_number
+from termgate.query import QueryError, named_parameters, parse_query, whole_number
 
 # What `whole_number` stood for before it was written without a regular expression.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}", re.ASCII)
@@ -25,14 +25,7 @@ def reference_whole_number(value: str) -> int | None:
 
 def reference_parse(raw: str) -> dict[str, str]:
     """The query read through `parse_qsl` always, with the same refusals."""
-    parameters: dict[str, str] = {}
-    for name, value in parse_qsl(raw, keep_blank_values=True, errors="replace"):
-        if "[" in name or "]" in name:
-            raise QueryError(name, "array parameters are not supported; send the name once")
-        if name in parameters:
-            raise QueryError(name, "is given more than once; send it once")
-        parameters[name] = value
-    return parameters
+    return named_parameters(parse_qsl(raw, keep_blank_values=True, errors="replace"))
 
 
 def outcome(read: object, raw: str) -> object:
