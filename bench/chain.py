@@ -18,6 +18,7 @@ from targets import (
     Processes,
     free_port,
     get,
+    live_processes,
     prepare_database,
     read_tenants,
     start_upstream,
@@ -98,17 +99,7 @@ def _listing(port: int, path: str) -> list[dict[str, Any]]:
 
 def session_pids(session: int) -> list[int]:
     """The live processes of a session (a server: its main process and any worker processes)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2 :].split()[3]) == session:
-            pids.append(int(entry.name))
-    return sorted(pids)
+    return sorted(pid for pid, fields in live_processes() if int(fields[3]) == session)
 
 
 def worker_pid(session: int) -> int:

@@ -16,7 +16,7 @@ from types import FrameType
 
 from rich.console import Console
 
-from targets import ROOT, Processes
+from targets import ROOT, Processes, live_processes, stat_fields
 
 console = Console(width=130)
 
@@ -55,9 +55,24 @@ def machine() -> dict[str, object]:
     }
 
 
-# Command lines of the servers and load the benches start: one of these already running (left by
-# an interrupted bench or test run) shares the benched core and shows in every figure.
-SERVER_MARKS = ("termgate", "granian", "nginx", "wrk", "counted_upstream", "observed_gateway")
+# The servers and load the benches start, by program: one of these already running (left by an
+# interrupted bench or test run) shares the benched core and shows in every figure.
+SERVER_PROGRAMS = frozenset({"nginx", "wrk", "granian"})
+PYTHON_SERVERS = ("termgate", "observed_gateway", "counted_upstream")
+
+
+def is_server(argv: list[str]) -> bool:
+    """A command line (`/proc/PID/cmdline` split on NUL) that runs one of those servers: its
+    program is one of them, or Python running a termgate module or a bench server (so a `grep
+    nginx` or an editor open on a termgate file is not one)."""
+    words = argv[0].replace(":", " ").split() if argv else []  # nginx: "nginx: worker process"
+    program = Path(words[0]).name if words else ""
+    if program in SERVER_PROGRAMS:
+        return True
+    if not program.startswith("python"):
+        return False
+    started = next((arg for arg in argv[1:] if not arg.startswith("-")), "")
+    return any(name in started for name in PYTHON_SERVERS)
 
 
 def _ancestors() -> set[int]:
@@ -65,28 +80,27 @@ def _ancestors() -> set[int]:
     pids, pid = set(), os.getpid()
     while pid > 1 and pid not in pids:
         pids.add(pid)
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
+        fields = stat_fields(Path(f"/proc/{pid}/stat"))
+        if fields is None:
             break
-        pid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        pid = int(fields[1])
     return pids
 
 
 def other_servers() -> list[str]:
-    """`pid command` of each live process (not a zombie, not this bench or its parents) whose
-    command line names a server or load generator the benches use."""
+    """`pid command` of each live process (not a zombie, not this bench or its parents) that runs
+    a server or load generator the benches use (`is_server`)."""
     found, mine = [], _ancestors()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) in mine:
+    for pid, fields in live_processes():
+        if pid in mine or fields[0] == "Z":
             continue
         try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
         except OSError:
             continue
-        if stat[stat.rindex(")") + 2] != "Z" and any(mark in command for mark in SERVER_MARKS):
-            found.append(f"{entry.name} {command.strip()[:100]}")
+        argv = command.rstrip("\0").split("\0")
+        if is_server(argv):
+            found.append(f"{pid} {' '.join(argv).strip()[:100]}")
     return sorted(found, key=lambda line: int(line.split()[0]))
 
 

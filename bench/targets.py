@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -290,19 +291,30 @@ def never_biting_limits(database_url: str) -> None:
         connection.execute(f"UPDATE plans SET {assignments} WHERE slug = 'standard'")
 
 
+def stat_fields(stat_file: Path) -> list[str] | None:
+    """The fields of a `/proc/…/stat` file after "pid (comm) " (0: state, 1: parent pid,
+    3: session id, 11 and 12: user and system ticks); None for a process that is gone."""
+    try:
+        stat = stat_file.read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def live_processes() -> Iterator[tuple[int, list[str]]]:
+    """Each process's pid and `stat_fields`."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := stat_fields(entry / "stat")) is not None:
+            yield int(entry.name), fields
+
+
 def cpu_seconds(session: int) -> float:
     """User plus system CPU of every live process in a session (all its threads)."""
-    ticks = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
-        if int(fields[3]) == session:  # field 6: session id
-            ticks += int(fields[11]) + int(fields[12])  # fields 14, 15: utime, stime
+    ticks = sum(
+        int(fields[11]) + int(fields[12])
+        for _, fields in live_processes()
+        if int(fields[3]) == session
+    )
     return ticks / CLOCK_TICKS
 
 
