@@ -44,6 +44,7 @@ from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import usage_reads_before as before
+from targets import ROOT
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.migrate import upgrade
 from termgate.db.models import UsageEvent
@@ -54,6 +55,8 @@ from termgate.governance import analytics
 from termgate.governance.analytics import UsageQuery, usage_report
 from termgate.governance.announcements import _callers
 from termgate.monitoring import aggregate, aggregate_circumvention, aggregate_parties
+from termgate.monitoring.policy import load_detector_policies
+from termgate.monitoring.runner import DETECTORS
 from termgate.monitoring.window import Window
 from usage_fill import fill
 from usage_ingest import RECORDERS, _server_cpu, make_rows
@@ -154,11 +157,31 @@ def queries(now: datetime) -> dict[str, Callable[[], Select[Any]]]:
     }
 
 
+def policy_windows(now: datetime) -> dict[str, Callable[[Any], Any]]:
+    """Each detector's aggregation over the window `terms/policy.toml` gives it (a day for
+    probing and harvest, a week for circumvention, 90 days for least privilege, an hour for
+    stability), as a pass of `serve` runs it."""
+    policies = load_detector_policies(ROOT / "terms")
+    reads: dict[str, Callable[[Any], Any]] = {}
+    for name, policy in policies.items():
+        aggregate_rows = DETECTORS[name][0]
+        window = Window(now - policy.window, now)
+        label = f"detector {name}, policy window ({policy.window}, every {policy.every})"
+        reads[label] = lambda s, read=aggregate_rows, window=window: read(s, window)
+        if name == "probing":  # before: the window's events, however long it is
+            events = [aggregate.event_refusals(window.start, window.end)]
+            reads[f"{label}, events only (before)"] = lambda s, window=window, events=events: (
+                aggregate.refusal_totals(s, window, events)
+            )
+    return reads
+
+
 def code_paths(now: datetime) -> dict[str, Callable[[Any], Any]]:
     """Reads as the code's own functions make them, on a session: the two slow reads now served
     by whole days from `usage_daily`, whole hours from `usage_hourly` and the cut hours from the
     events (`quota_seed.admitted_counts`, `announcements._callers`); each detector's aggregation
-    over the policy's default window, the last 60 minutes (`monitoring/aggregate*.py`); and the
+    over the last 60 minutes and over its window in `terms/policy.toml` (`policy_windows`,
+    `monitoring/aggregate*.py`); and the
     console's usage page (`governance.analytics.usage_report`: totals, per period, per operation
     with latency percentiles, refusals) for one application over the month and for all of
     today, the latter's parts timed one by one."""
@@ -194,6 +217,7 @@ def code_paths(now: datetime) -> dict[str, Callable[[Any], Any]]:
         "detector least privilege (scope use), 60 min": lambda s: aggregate_parties.scope_use(
             s, hour
         ),
+        **policy_windows(now),
         "console usage page: one application, month": lambda s: _report(s, one_app),
         "console usage page: all, today by hour": lambda s: _report(s, today),
         # its parts: the three grouped counts, the percentiles per operation, the refusals
