@@ -4,17 +4,14 @@ PostgreSQL alike. The detectors themselves are pure functions of these rows."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, case, cast, func, select
+from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from termgate.db.models import Application, UsageEvent
 from termgate.db.monitoring import SignInFailure
-from termgate.db.usage_daily import UsageDaily, summary_ranges
-from termgate.db.usage_hourly import UsageHourly, absent
 from termgate.monitoring.probing import RefusalCounts
 from termgate.monitoring.stability import ApplicationLoad, MinuteLoad
 from termgate.monitoring.window import Party, Window
@@ -26,9 +23,8 @@ def in_window(window: Window) -> ColumnElement[bool]:
     return and_(UsageEvent.at >= window.start, UsageEvent.at < window.end)
 
 
-def count_where(condition: ColumnElement[bool], counted: Any = 1) -> Any:
-    """The events where `condition` holds (or the sum of `counted`, a summary's requests)."""
-    return func.sum(case((condition, counted), else_=0))
+def count_where(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
 
 
 def second_bucket(session: AsyncSession) -> Any:
@@ -55,84 +51,27 @@ async def sample_request_ids(
     return list(await session.scalars(query))
 
 
-REFUSED = (401, 403, 404)
-# The codes of probing's kinds of refusal, in `RefusalCounts` order: a tenant outside the
-# consent, a scope not granted, an invalid token, a path outside the API.
-REFUSAL_CODES = ((40303, 40305), (40302,), (40101, 40102), (40401,))
-
-
-def _refusal_sums(status: Any, code: Any, counted: Any) -> list[Any]:
-    """The requests and the refusals of each kind, `counted` (1 per event, `requests` per
-    summary row) summed where the status or code says so."""
-    return [
-        func.sum(counted),
-        count_where(status.in_(REFUSED), counted),
-        *(count_where(code.in_(codes), counted) for codes in REFUSAL_CODES),
-    ]
-
-
-def _summed_refusals(
-    table: type[UsageDaily | UsageHourly], period: Any, span: tuple[datetime, datetime]
-) -> Select[Any]:
-    first, last = span
-    return (
-        select(
-            table.developer_id,
-            table.application_id,
-            *_refusal_sums(table.status, table.code, table.requests),
-        )
-        .where(period >= first, period < last, table.application_id != "")
-        .group_by(table.developer_id, table.application_id)
-    )
-
-
-def event_refusals(first: datetime, last: datetime) -> Select[Any]:
-    """Probing's counts per party from the events of [first, last) themselves."""
-    return (
+async def refusal_counts(session: AsyncSession, window: Window) -> list[RefusalCounts]:
+    refused = UsageEvent.status.in_((401, 403, 404))
+    query = (
         select(
             UsageEvent.developer_id,
             UsageEvent.application_id,
-            *_refusal_sums(UsageEvent.status, UsageEvent.code, 1),
+            func.count(),
+            count_where(refused),
+            count_where(UsageEvent.code.in_((40303, 40305))),
+            count_where(UsageEvent.code == 40302),
+            count_where(UsageEvent.code.in_((40101, 40102))),
+            count_where(UsageEvent.code == 40401),
         )
-        .where(UsageEvent.at >= first, UsageEvent.at < last, UsageEvent.application_id.is_not(None))
+        .where(in_window(window), UsageEvent.application_id.is_not(None))
         .group_by(UsageEvent.developer_id, UsageEvent.application_id)
     )
-
-
-def refusal_queries(window: Window) -> list[Select[Any]]:
-    """Probing's counts over the window, exact, as the quota seed reads its periods: whole UTC
-    days from the daily summary, the other whole hours from the hourly one, only the hours the
-    window cuts from the events. A day's window thus reads at most two hours of events, not the
-    day's, on every pass."""
-    ranges = summary_ranges(window.start, window.end)
-    queries = [event_refusals(first, last) for first, last in ranges.events]
-    queries += [_summed_refusals(UsageHourly, UsageHourly.hour, span) for span in ranges.hours]
-    if ranges.days is not None:
-        queries.append(_summed_refusals(UsageDaily, UsageDaily.day, ranges.days))
-    return queries
-
-
-async def refusal_totals(
-    session: AsyncSession, window: Window, queries: list[Select[Any]] | None = None
-) -> dict[tuple[str | None, str], list[int]]:
-    """Per (developer, application): the requests, then the refusals of each kind (`queries`:
-    other reads of the same counts than `refusal_queries`, for comparison)."""
-    totals: dict[tuple[str | None, str], list[int]] = {}
-    for query in refusal_queries(window) if queries is None else queries:
-        for developer, application, *counts in (await session.execute(query)).all():
-            party = (absent(developer or ""), application)
-            summed = totals.setdefault(party, [0] * (2 + len(REFUSAL_CODES)))
-            for index, count in enumerate(counts):
-                summed[index] += int(count or 0)
-    return totals
-
-
-async def refusal_counts(session: AsyncSession, window: Window) -> list[RefusalCounts]:
-    refused = UsageEvent.status.in_(REFUSED)
     failures = await failed_sign_ins(session, window)
     rows = []
-    for (developer, application), counts in (await refusal_totals(session, window)).items():
-        requests, bad, foreign, scope, token, outside = counts
+    for developer, application, requests, bad, foreign, scope, token, outside in (
+        await session.execute(query)
+    ).all():
         samples = (
             await sample_request_ids(
                 session, window, and_(UsageEvent.application_id == application, refused)
@@ -144,12 +83,12 @@ async def refusal_counts(session: AsyncSession, window: Window) -> list[RefusalC
             RefusalCounts(
                 party=Party(developer, application),
                 source="application",
-                requests=requests,
-                refused=bad,
-                foreign_tenant=foreign,
-                refused_scope=scope,
-                invalid_token=token,
-                outside_api=outside,
+                requests=int(requests),
+                refused=int(bad or 0),
+                foreign_tenant=int(foreign or 0),
+                refused_scope=int(scope or 0),
+                invalid_token=int(token or 0),
+                outside_api=int(outside or 0),
                 failed_sign_ins=failures.pop(application, 0),
                 sample_request_ids=samples,
             )
