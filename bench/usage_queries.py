@@ -168,11 +168,6 @@ def policy_windows(now: datetime) -> dict[str, Callable[[Any], Any]]:
         window = Window(now - policy.window, now)
         label = f"detector {name}, policy window ({policy.window}, every {policy.every})"
         reads[label] = lambda s, read=aggregate_rows, window=window: read(s, window)
-        if name == "probing":  # before: the window's events, however long it is
-            events = [aggregate.event_refusals(window.start, window.end)]
-            reads[f"{label}, events only (before)"] = lambda s, window=window, events=events: (
-                aggregate.refusal_totals(s, window, events)
-            )
     return reads
 
 
