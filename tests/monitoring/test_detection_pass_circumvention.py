@@ -19,8 +19,10 @@ from termgate.db.models import (
     UsageEvent,
     new_id,
 )
+from termgate.monitoring.aggregate_circumvention import observations
 from termgate.monitoring.policy import load_detector_policies
 from termgate.monitoring.runner import run_pass
+from termgate.monitoring.window import Window
 from termgate.registry.applications import create_application
 from termgate.registry.keys import issue_key, subscribe
 from termgate.registry.products import PlanTemplate, create_plan, create_product
@@ -45,9 +47,13 @@ def event(developer: str, application: str, at: datetime, **more: object) -> Usa
 
 
 async def limited_apps(
-    sessions: async_sessionmaker[AsyncSession], key: IssuedKey, count: int
+    sessions: async_sessionmaker[AsyncSession],
+    key: IssuedKey,
+    count: int,
+    per_minute: int | None = 600,
 ) -> list[Application]:
-    """`count` applications of the key's developer on a plan of 600 requests a minute."""
+    """`count` applications of the key's developer on a plan of `per_minute` requests a minute
+    (None: a plan without a rate limit)."""
     suffix = new_id()[:8]
     async with sessions.begin() as session:
         developer = await session.get_one(Developer, key.developer_id)
@@ -55,11 +61,11 @@ async def limited_apps(
             session, slug=f"l-{suffix}", name="Limited", environment=Environment.SANDBOX
         )
         plan = await create_plan(
-            session, product, PlanTemplate("limited", "Limited", rate_limit_per_minute=600)
+            session, product, PlanTemplate("limited", "Limited", rate_limit_per_minute=per_minute)
         )
         apps = []
         for n in range(count):
-            app = await create_application(session, developer, name=f"W{n}", actor="tests")
+            app = await create_application(session, developer, name=f"W{n}-{suffix}", actor="tests")
             await issue_key(session, await subscribe(session, app, plan, actor="tests"), actor="t")
             apps.append(app)
     return apps
@@ -87,6 +93,38 @@ async def test_clause_3_3_g_applications_sending_together_past_one_limit_are_fou
     [found] = result.findings
     assert found.developer_id == spreader.developer_id
     assert "3 applications of the account together sent 750 requests" in found.summary
+
+
+async def test_clause_3_3_g_only_minutes_that_could_pass_one_limit_are_read_each_with_all_its_apps(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # A week of a busy account's shared minutes is not read row by row: only the minutes with
+    # more requests than the smallest limit come back, and each with every application that
+    # sent in it, so one without a limit still keeps the minute from counting as over one.
+    mixed, calm = await issue_test_key(sessions), await issue_test_key(sessions)
+    limited = await limited_apps(sessions, mixed, 2)
+    [unlimited] = await limited_apps(sessions, mixed, 1, per_minute=None)
+    quiet = await limited_apps(sessions, calm, 2)
+    now = load_settings().now()
+    minute = now.replace(second=0, microsecond=0) - timedelta(hours=2)
+    async with sessions.begin() as session:
+        for index in range(900):  # 300 each, 900 together, one application without a limit
+            app = (*limited, unlimited)[index % 3]
+            at = minute + timedelta(seconds=index / 20)
+            session.add(event(mixed.developer_id, app.id, at, end_user_id=app.id[:30]))
+        for index in range(400):  # within the smallest limit: never over one
+            app = quiet[index % 2]
+            at = minute + timedelta(seconds=index / 10)
+            session.add(event(calm.developer_id, app.id, at, end_user_id=app.id[:30]))
+    window = Window(now - timedelta(days=7), now)
+    async with sessions() as session:
+        developers = {d.developer_id: d for d in await observations(session, window)}
+    [shared] = developers[mixed.developer_id].shared_minutes
+    assert shared == {app.id: 300 for app in (*limited, unlimited)}
+    assert developers[calm.developer_id].shared_minutes == []
+    async with sessions.begin() as session:
+        result = await run_pass(session, {"circumvention": POLICIES["circumvention"]}, now)
+    assert result.findings == []
 
 
 async def test_clause_3_3_g_keys_regenerated_after_a_throttling_are_found(

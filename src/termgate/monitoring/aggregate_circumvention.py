@@ -52,24 +52,46 @@ async def _rate_limits(session: AsyncSession, applications: list[str]) -> dict[s
 
 
 async def _shared_minutes(
-    session: AsyncSession, window: Window, applications: list[str]
+    session: AsyncSession,
+    window: Window,
+    applications: list[str],
+    limits: dict[str, int | None],
 ) -> dict[str, list[dict[str, int]]]:
-    """Per developer, the minutes in which two or more of `applications` sent: app → requests."""
-    if not applications:
+    """Per developer, the minutes in which two or more of `applications` sent, app → requests:
+    only those that could be over one application's limit (`circumvention._over_one_limit`).
+    Such a minute has a limit for each of its applications and more requests than the largest,
+    so more than the smallest of `limits`; the others are left in the database, not returned
+    row by row (a week of a busy account's minutes)."""
+    known = [limit for app in applications if (limit := limits.get(app)) is not None]
+    if not known:
         return {}
     minute = minute_bucket(session).label("minute")
-    query = (
-        select(UsageEvent.developer_id, minute, UsageEvent.application_id, func.count())
+    per_application = (
+        select(
+            UsageEvent.developer_id.label("developer"),
+            minute,
+            UsageEvent.application_id.label("application"),
+            func.count().label("requests"),
+        )
         .where(in_window(window), UsageEvent.application_id.in_(applications))
         .group_by(UsageEvent.developer_id, minute, UsageEvent.application_id)
+        .subquery()
+    )
+    together = [per_application.c.developer, per_application.c.minute]
+    sized = select(
+        per_application,
+        func.count().over(partition_by=together).label("applications"),
+        func.sum(per_application.c.requests).over(partition_by=together).label("together"),
+    ).subquery()
+    query = select(sized.c.developer, sized.c.minute, sized.c.application, sized.c.requests).where(
+        sized.c.applications >= 2, sized.c.together > min(known)
     )
     minutes: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
     for developer, at, application, count in (await session.execute(query)).all():
         minutes[(str(developer), int(at))][str(application)] = int(count)
     shared: dict[str, list[dict[str, int]]] = defaultdict(list)
     for (developer, _at), sent in sorted(minutes.items()):
-        if len(sent) >= 2:
-            shared[developer].append(sent)
+        shared[developer].append(sent)
     return shared
 
 
@@ -142,8 +164,8 @@ async def observations(session: AsyncSession, window: Window) -> list[DeveloperA
     for row in rows:
         apps_of[str(row[0])].append(str(row[1]))
     several = [app for apps in apps_of.values() if len(apps) >= 2 for app in apps]
-    shared_minutes = await _shared_minutes(session, window, several)
     limits = await _rate_limits(session, several)
+    shared_minutes = await _shared_minutes(session, window, several, limits)
     developers: dict[str, list[ApplicationActivity]] = defaultdict(list)
     for developer, application, requests, refused, first_throttled, first_in_window in rows:
         environment = environments.get(application)
