@@ -188,10 +188,17 @@ async def scope_use(
         granted[application] |= set(scope.split())
         first_grant[application] = min(created, first_grant.get(application, created))
     since_30 = window.end - timedelta(days=30)
+    # One read of the window for both: per application, scope and day of use, the requests
+    # and the last one (days of use are the distinct days an application has rows for).
+    day = func.date(UsageEvent.at)
     used = (
         await session.execute(
             select(
-                UsageEvent.application_id, UsageEvent.scope, func.max(UsageEvent.at), func.count()
+                UsageEvent.application_id,
+                UsageEvent.scope,
+                day,
+                func.max(UsageEvent.at),
+                func.count(),
             )
             .where(
                 in_window(window),
@@ -199,31 +206,21 @@ async def scope_use(
                 UsageEvent.application_id.is_not(None),
                 mine(UsageEvent.application_id),
             )
-            .group_by(UsageEvent.application_id, UsageEvent.scope)
+            .group_by(UsageEvent.application_id, UsageEvent.scope, day)
         )
     ).all()
     used_90: dict[str, set[str]] = defaultdict(set)
     used_30: dict[str, set[str]] = defaultdict(set)
     requests: dict[str, int] = defaultdict(int)
-    for used_by, used_scope, last, count in used:
+    days_used: dict[str, set[object]] = defaultdict(set)
+    for used_by, used_scope, used_on, last, count in used:
         requests[str(used_by)] += int(count)
+        days_used[str(used_by)].add(used_on)
         if used_scope:
             used_90[str(used_by)].add(used_scope)
             if last >= since_30:
                 used_30[str(used_by)].add(used_scope)
-    days = (
-        await session.execute(
-            select(UsageEvent.application_id, func.count(distinct(func.date(UsageEvent.at))))
-            .where(
-                in_window(window),
-                OK,
-                UsageEvent.application_id.is_not(None),
-                mine(UsageEvent.application_id),
-            )
-            .group_by(UsageEvent.application_id)
-        )
-    ).all()
-    days_of_use = {str(app): int(count) for app, count in days}
+    days_of_use = {app: len(days) for app, days in days_used.items()}
     idle = await _idle_keys(session, window)
     apps = list(
         await session.scalars(select(Application).where(Application.status == Status.ACTIVE))
