@@ -44,8 +44,8 @@ from termgate.gateway.traffic.step import build_traffic_policy
 from termgate.gateway.usage_spool import UsageSpool
 from termgate.governance.retention import prune_daily
 from termgate.http_server.stepped import in_task
+from termgate.monitoring.detection_thread import DetectionThread
 from termgate.monitoring.policy import load_detector_policies
-from termgate.monitoring.runner import detect_forever
 from termgate.notify.outbox import deliver_forever
 from termgate.preflight import StartupError, preflight
 from termgate.problems import ERRORS_PAGE, ProblemWriter
@@ -132,6 +132,7 @@ class TermgateServer:
             self.control_app.state.web.metrics = gateway_registry(self.gateway)
         self.control = ASGIBridge(self.control_app)
         self._tasks: list[asyncio.Task[None]] = []
+        self._detection: DetectionThread | None = None
 
     async def start(self) -> None:
         await self.gateway.usage.replay()  # what a killed process of this node left in its spool
@@ -151,11 +152,10 @@ class TermgateServer:
         if self.settings.scheduler_enabled:  # deadlines: one leader per cluster acts on them
             scheduler = Scheduler(self.engine, self.sessions, self.settings)
             self._tasks.append(loop.create_task(scheduler.run_forever()))
-        if self.settings.detect_interval_seconds > 0:
+        if self.settings.detect_interval_seconds > 0:  # off the serving loop: see the module
             policies = load_detector_policies(self.settings.terms_dir)
-            self._tasks.append(
-                loop.create_task(detect_forever(self.sessions, self.settings, policies))
-            )
+            self._detection = DetectionThread(self.settings, policies)
+            self._detection.start()
         if self.gateway.catalog is None:
             self._tasks.append(loop.create_task(self._load_catalog_until_done()))
 
@@ -220,6 +220,8 @@ class TermgateServer:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
+        if self._detection is not None:
+            await asyncio.to_thread(self._detection.stop)
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._flush_usage()
         await self.gateway.traffic.close()

@@ -7,40 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.db.models import UsageEvent
 from termgate.monitoring.findings import list_findings
-from termgate.settings import load_settings
 from tests.gateway.conftest import Gateway, gateway_process
 from tests.gateway.limits_support import private_redis, problem_of
 from tests.support.echo_upstream import EchoUpstream
-from tests.support.factories import IssuedAccess, issue_test_access
+from tests.support.factories import IssuedAccess, issue_test_access, probing_events
 from tests.support.timing import within
-
-
-def probing_events(access: IssuedAccess, count: int) -> list[UsageEvent]:
-    now = load_settings().now()
-    key = access.key
-    return [
-        UsageEvent(
-            at=now - timedelta(seconds=count - i),
-            request_id=f"probe-{key.key_id[:8]}-{i}",
-            key_id=key.key_id,
-            application_id=key.application_id,
-            developer_id=key.developer_id,
-            method="GET",
-            operation="/api/debtors/{debtorId}",
-            status=403,
-            code=40303,
-            latency_ms=2.0,
-            debtor_id=f"9{i:05d}",
-        )
-        for i in range(count)
-    ]
 
 
 async def _actioned_finding(sessions: async_sessionmaker[AsyncSession], deadline: float) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,7 +13,7 @@ from termgate.core.tenant_ids import debtor_listing
 from termgate.core.user_ids import canonical_user_id
 from termgate.db.engine import create_engine
 from termgate.db.key_seal import KeySeal
-from termgate.db.models import Application, Environment, new_id
+from termgate.db.models import Application, Environment, UsageEvent, new_id
 from termgate.db.oauth import EndUser, SigningKey, TokenFamily
 from termgate.identity.consents import grant_consent, revoke_family
 from termgate.identity.signing_keys import seal_of
@@ -194,3 +194,26 @@ async def issue_test_access(
     )
     token = await issue_test_token(sessions, key.application_id, debtors=debtors, scope=scope)
     return IssuedAccess(key, token)
+
+
+def probing_events(access: IssuedAccess, count: int) -> list[UsageEvent]:
+    """`count` requests of the access's key naming debtors outside its consent (clause 3.3 c):
+    critical cross-tenant probing, ending now."""
+    now = load_settings().now()
+    key = access.key
+    return [
+        UsageEvent(
+            at=now - timedelta(seconds=count - i),
+            request_id=f"probe-{key.key_id[:8]}-{i}",
+            key_id=key.key_id,
+            application_id=key.application_id,
+            developer_id=key.developer_id,
+            method="GET",
+            operation="/api/debtors/{debtorId}",
+            status=403,
+            code=40303,
+            latency_ms=2.0,
+            debtor_id=f"9{i:05d}",
+        )
+        for i in range(count)
+    ]
