@@ -17,7 +17,7 @@ from termgate.monitoring.policy import load_detector_policies
 from termgate.monitoring.runner import run_pass
 from termgate.monitoring.sign_ins import application_of, record_sign_in_failure
 from termgate.settings import load_settings
-from tests.support.factories import IssuedKey, issue_test_key
+from tests.support.factories import IssuedKey, issue_test_key, key_event
 
 POLICIES = load_detector_policies(Path(__file__).parents[2] / "terms")
 
@@ -28,13 +28,10 @@ def events(
     now = load_settings().now()
     latency = float(more.pop("latency_ms", 20.0))  # type: ignore[arg-type]
     return [
-        UsageEvent(
-            at=now - timedelta(seconds=count - i),
-            request_id=f"{key.key_id[:8]}-{status}-{i}",
-            key_id=key.key_id,
-            application_id=key.application_id,
-            developer_id=key.developer_id,
-            method="GET",
+        key_event(
+            key,
+            now - timedelta(seconds=count - i),
+            f"{key.key_id[:8]}-{status}-{i}",
             operation="/api/companies/{companyId}/employees",
             status=status,
             code=code,

@@ -17,7 +17,7 @@ from termgate.monitoring.policy import load_detector_policies
 from termgate.monitoring.runner import run_pass
 from termgate.monitoring.window import Party, Window
 from termgate.settings import load_settings
-from tests.support.factories import IssuedKey, issue_test_key
+from tests.support.factories import IssuedKey, issue_test_key, key_event
 
 POLICIES = load_detector_policies(Path(__file__).parents[2] / "terms")
 POLICY = POLICIES["stability"]
@@ -46,13 +46,10 @@ def at_once(key: IssuedKey, minutes: int, per_minute: int, spread: int) -> list[
     """`per_minute` requests each minute for `minutes` minutes, over its first `spread` seconds."""
     start = load_settings().now().replace(second=0, microsecond=0) - timedelta(minutes=minutes)
     return [
-        UsageEvent(
-            at=start + timedelta(minutes=m, seconds=(n * spread) / per_minute),
-            request_id=f"{key.key_id[:8]}-{m}-{n}",
-            key_id=key.key_id,
-            application_id=key.application_id,
-            developer_id=key.developer_id,
-            method="GET",
+        key_event(
+            key,
+            start + timedelta(minutes=m, seconds=(n * spread) / per_minute),
+            f"{key.key_id[:8]}-{m}-{n}",
             operation="/api/companies/{companyId}/employees/employments",
             status=200,
             latency_ms=5.0,

@@ -196,19 +196,28 @@ async def issue_test_access(
     return IssuedAccess(key, token)
 
 
+def key_event(key: IssuedKey, at: datetime, request_id: str, **fields: object) -> UsageEvent:
+    """One usage event of a GET request made with the key, as the usage writer stores it."""
+    return UsageEvent(
+        at=at,
+        request_id=request_id,
+        key_id=key.key_id,
+        application_id=key.application_id,
+        developer_id=key.developer_id,
+        method="GET",
+        **fields,
+    )
+
+
 def probing_events(access: IssuedAccess, count: int) -> list[UsageEvent]:
     """`count` requests of the access's key naming debtors outside its consent (clause 3.3 c):
     critical cross-tenant probing, ending now."""
-    now = load_settings().now()
-    key = access.key
+    now, key = load_settings().now(), access.key
     return [
-        UsageEvent(
-            at=now - timedelta(seconds=count - i),
-            request_id=f"probe-{key.key_id[:8]}-{i}",
-            key_id=key.key_id,
-            application_id=key.application_id,
-            developer_id=key.developer_id,
-            method="GET",
+        key_event(
+            key,
+            now - timedelta(seconds=count - i),
+            f"probe-{key.key_id[:8]}-{i}",
             operation="/api/debtors/{debtorId}",
             status=403,
             code=40303,
