@@ -176,10 +176,9 @@ def code_paths(now: datetime) -> dict[str, Callable[[Any], Any]]:
     by whole days from `usage_daily`, whole hours from `usage_hourly` and the cut hours from the
     events (`quota_seed.admitted_counts`, `announcements._callers`); each detector's aggregation
     over the last 60 minutes and over its window in `terms/policy.toml` (`policy_windows`,
-    `monitoring/aggregate*.py`); and the
-    console's usage page (`governance.analytics.usage_report`: totals, per period, per operation
-    with latency percentiles, refusals) for one application over the month and for all of
-    today, the latter's parts timed one by one."""
+    `monitoring/aggregate*.py`); and the console's usage page (`governance.analytics.usage_report`:
+    totals, per period, per operation with latency percentiles, refusals) for one application
+    over the month and for all of today, the latter's parts timed one by one."""
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     month = day - timedelta(days=29)
     keys = [f"key{n:029d}" for n in range(0, 2_000, 40)]

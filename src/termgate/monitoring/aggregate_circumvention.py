@@ -60,9 +60,9 @@ async def _shared_minutes(
     """Per developer, the minutes in which two or more of `applications` sent, app → requests:
     only those that could be over one application's limit (`circumvention._over_one_limit`).
     Such a minute has a limit for each of its applications and more requests than the largest,
-    so more than the smallest of `limits`; the others are left in the database, not returned
-    row by row (a week of a busy account's minutes)."""
-    known = [limit for app in applications if (limit := limits.get(app)) is not None]
+    so more than the smallest of `limits` (those of `applications`); the others are left in the
+    database, not returned row by row (a week of a busy account's minutes)."""
+    known = [limit for limit in limits.values() if limit is not None]
     if not known:
         return {}
     minute = minute_bucket(session).label("minute")

@@ -55,10 +55,10 @@ class DetectionThread:
             log.exception("the detection thread ended")
 
     async def _detect(self) -> None:
-        engine = create_engine(self._settings.database_url)
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
-        self._running.set()
+        self._running.set()  # before anything can fail: `start` does not wait out its timeout
+        engine = create_engine(self._settings.database_url)
         try:
             await detect_forever(session_factory(engine), self._settings, self._policies)
         except asyncio.CancelledError:
