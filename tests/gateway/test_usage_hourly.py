@@ -1,8 +1,9 @@
 """Clauses 4.1, 4.4 and 4.5 a: the hourly and daily usage summaries the usage writer keeps beside
 the events hold, for every hour (day) and group, exactly the sums of those events, however the
-events are cut into batches and whatever their hours and days; the quota seed and the
-announcements read whole days from the daily one, the whole hours at their ends from the hourly
-one and the cut hours from the events, and count what the events alone would."""
+events are cut into batches and whatever their hours and days; the quota seed, the
+announcements and least privilege (clause 3.3 e) read whole days from the daily one, the whole
+hours at their ends from the hourly one and the cut hours from the events, and count what the
+events alone would."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from termgate.db.models import UsageEvent
@@ -32,12 +33,15 @@ from termgate.db.usage_hourly import (
 from termgate.gateway.observe import UsageRecorder, UsageRow, sqlite_rows, sqlite_time
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
 from termgate.governance.announcements import _callers
+from termgate.monitoring.aggregate_scopes import ScopesUsed, scopes_used
+from termgate.monitoring.window import Window
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY_SECONDS = 24 * HOUR
 BASE = 1_790_000_000.0 - 1_790_000_000.0 % DAY_SECONDS  # a UTC midnight, 2026-09-21
 CALLS = [("GET", "/api/a/{id}"), ("POST", "/api/a/{id}")]
 KEYS = ["k1", "k2", None]
+SCOPES = ["employee.info.read", "payslip.read", "", None]
 
 
 @st.composite
@@ -77,7 +81,7 @@ def usage_rows(draw: st.DrawFn) -> list[UsageRow]:
                 None,
                 None,
                 None,
-                None,
+                draw(st.sampled_from(SCOPES)),
             )
         )
     return rows
@@ -98,6 +102,7 @@ async def event_sums(sessions: Sessions, daily: bool = False) -> dict[tuple[Any,
                 event.operation or "",
                 event.status,
                 event.code or 0,
+                event.scope or "",
             )
             total = sums[group]
             total[0] += 1
@@ -111,7 +116,7 @@ async def hourly_sums(sessions: Sessions) -> dict[tuple[Any, ...], list[Any]]:
     async with sessions() as session:
         return {
             (r.hour, r.key_id, r.application_id, r.developer_id, r.method, r.operation, r.status,
-             r.code): [r.requests, r.bytes_in, r.bytes_out, r.latency_ms]
+             r.code, r.scope): [r.requests, r.bytes_in, r.bytes_out, r.latency_ms]
             for r in await session.scalars(select(UsageHourly))
         }  # fmt: skip
 
@@ -120,7 +125,7 @@ async def daily_sums(sessions: Sessions) -> dict[tuple[Any, ...], list[Any]]:
     async with sessions() as session:
         return {
             (r.day, r.key_id, r.application_id, r.developer_id, r.method, r.operation, r.status,
-             r.code): [r.requests, r.bytes_in, r.bytes_out, r.latency_ms]
+             r.code, r.scope): [r.requests, r.bytes_in, r.bytes_out, r.latency_ms]
             for r in await session.scalars(select(UsageDaily))
         }  # fmt: skip
 
@@ -157,6 +162,31 @@ async def events_only_counts(sessions: Sessions, start: datetime, end: datetime)
         return {key: int(count) for key, count in rows.all() if key}
 
 
+async def events_only_scopes(sessions: Sessions, window: Window, since: datetime) -> ScopesUsed:
+    """What least privilege read before the summaries held scopes: the window's events."""
+    used = ScopesUsed()
+    async with sessions() as session:
+        rows = await session.execute(
+            select(UsageEvent.application_id, UsageEvent.scope, UsageEvent.at).where(
+                UsageEvent.at >= window.start,
+                UsageEvent.at < window.end,
+                UsageEvent.status < 400,
+                UsageEvent.application_id.is_not(None),
+            )
+        )
+        for application, scope, at in rows.all():
+            used.add_scopes([(application, scope, 1)], recent=at >= since)
+            used.add_days([(application, int(at.timestamp() // DAY_SECONDS))])
+    return used
+
+
+def scopes_of(used: ScopesUsed) -> tuple[dict[str, Any], ...]:
+    return tuple(
+        {application: values for application, values in table.items() if values}
+        for table in (used.window, used.recent, used.requests, used.days)
+    )
+
+
 async def clear(sessions: Sessions) -> None:
     async with sessions.begin() as session:
         for model in (UsageEvent, UsageHourly, UsageDaily):
@@ -183,6 +213,12 @@ async def write_and_compare(
             callers = await _callers(session, CALLS, end)
         assert dict(seeded) == await events_only_counts(sessions, start, end)
         assert callers == await events_only_callers(sessions, end)
+        # Least privilege's scopes used, the window's last quarter as its recent part.
+        window, recent = Window(start, end), (end - start) / 4
+        async with sessions() as session:
+            used = await scopes_used(session, window, lambda _: true(), recent)
+        expected = await events_only_scopes(sessions, window, max(start, end - recent))
+        assert scopes_of(used) == scopes_of(expected)
 
 
 # A range's ends: any quarter of an hour from the day before the events to the day after them,

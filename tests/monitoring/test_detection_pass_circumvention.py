@@ -28,6 +28,7 @@ from termgate.registry.keys import issue_key, subscribe
 from termgate.registry.products import PlanTemplate, create_plan, create_product
 from termgate.settings import load_settings
 from tests.support.factories import IssuedKey, issue_test_key, issue_test_token
+from tests.support.usage_rows import add_with_summaries
 
 POLICIES = load_detector_policies(Path(__file__).parents[2] / "terms")
 
@@ -180,18 +181,20 @@ async def test_clause_3_3_e_a_grant_mostly_unused_is_found_after_days_of_use_not
         scope="employee.info.read company.info.read company.payrollsettings.read payslip.read",
     )
     now = load_settings().now()
+    events = []
+    for day in range(5):
+        at = now - timedelta(days=day, hours=1)
+        events += [
+            event(over_scoped.developer_id, over_scoped.application_id, at,
+                  scope="employee.info.read")
+            for _ in range(4)
+        ]  # fmt: skip
+        events += [
+            event(monthly.developer_id, monthly.application_id, at, scope=scope)
+            for scope in ("employee.info.read", "company.info.read")
+        ]
     async with sessions.begin() as session:
-        for day in range(5):
-            at = now - timedelta(days=day, hours=1)
-            session.add_all(
-                event(over_scoped.developer_id, over_scoped.application_id, at,
-                      scope="employee.info.read")
-                for _ in range(4)
-            )  # fmt: skip
-            session.add_all(
-                event(monthly.developer_id, monthly.application_id, at, scope=scope)
-                for scope in ("employee.info.read", "company.info.read")
-            )
+        add_with_summaries(session, events)  # least privilege reads its 90 days from them
     async with sessions.begin() as session:
         result = await run_pass(session, {"least_privilege": POLICIES["least_privilege"]}, now)
     [found] = result.findings

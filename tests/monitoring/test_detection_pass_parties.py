@@ -15,6 +15,7 @@ from termgate.monitoring.runner import run_pass
 from termgate.registry.applications import create_application
 from termgate.settings import load_settings
 from tests.support.factories import IssuedKey, issue_test_key, issue_test_token
+from tests.support.usage_rows import add_with_summaries
 
 POLICIES = load_detector_policies(Path(__file__).parents[2] / "terms")
 
@@ -121,11 +122,14 @@ async def test_clause_3_3_e_scopes_granted_and_never_used_are_reported_with_the_
     await issue_test_token(sessions, fitting.application_id, scope="employee.info.read")
     now = load_settings().now()
     async with sessions.begin() as session:
-        for key in (over_scoped, fitting):
-            session.add_all(
+        add_with_summaries(
+            session,
+            (
                 read(key, now - timedelta(minutes=i), f"x{i}", scope="employee.info.read")
+                for key in (over_scoped, fitting)
                 for i in range(40)
-            )
+            ),
+        )
     later = now + timedelta(days=29)
     async with sessions.begin() as session:
         young = await run_pass(session, POLICIES, now)

@@ -5,27 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from termgate.db.models import UsageEvent
 from termgate.db.usage_daily import DAILY_GROUP, UsageDaily, daily, day_start
 from termgate.db.usage_hourly import GROUP, SUMS, UsageHourly, hour_start, rollup
+from termgate.gateway.observe import COLUMNS
 
 
 def writer_row(event: UsageEvent) -> tuple[object, ...]:
-    """The event as the usage writer's row (`observe.COLUMNS` order, the first 12)."""
-    return (
-        event.at.timestamp(),
-        event.request_id,
-        event.key_id,
-        event.application_id,
-        event.developer_id,
-        event.method,
-        event.operation,
-        event.status,
-        event.code,
-        event.bytes_in or 0,
-        event.bytes_out or 0,
-        event.latency_ms,
-    )
+    """The event as the usage writer's row (`observe.COLUMNS` order)."""
+    values = {name: getattr(event, name) for name in COLUMNS}
+    values |= {
+        "at": event.at.timestamp(),
+        "bytes_in": event.bytes_in or 0,
+        "bytes_out": event.bytes_out or 0,
+    }
+    return tuple(values[name] for name in COLUMNS)
 
 
 def with_hourly(
@@ -45,3 +41,9 @@ def with_hourly(
         values["hour"] = hour_start(item[0])
         summaries.append(UsageHourly(**values))
     return [*given, *summaries]
+
+
+def add_with_summaries(session: AsyncSession, events: Iterable[UsageEvent]) -> None:
+    """Add the events and their summary rows to the session (`with_hourly`): all the events of
+    a transaction at once, since a second call would add its hours' rows a second time."""
+    session.add_all(with_hourly(events, session.get_bind().dialect.name))

@@ -11,6 +11,7 @@ from termgate.db.models import Developer, UsageEvent
 from termgate.monitoring.findings import FindingDraft, record_finding
 from termgate.registry.applications import create_application
 from tests.support.factories import issue_test_token
+from tests.support.usage_rows import add_with_summaries
 from tests.web.conftest import Site
 from tests.web.test_portal import sign_in, sign_up_and_verify
 
@@ -95,17 +96,20 @@ async def test_clause_3_3_e_developer_sees_scopes_granted_against_used_and_what_
         assert cas is not None
         application = await create_application(session, cas, name="Leave sync", actor="tests")
         now = site.settings.now()
-        session.add(
-            UsageEvent(
-                at=now - timedelta(days=40),
-                request_id="lp-1",
-                application_id=application.id,
-                developer_id=cas.id,
-                method="GET",
-                status=200,
-                latency_ms=3.0,
-                scope="employee.leave.read",
-            )
+        add_with_summaries(
+            session,
+            [
+                UsageEvent(
+                    at=now - timedelta(days=40),
+                    request_id="lp-1",
+                    application_id=application.id,
+                    developer_id=cas.id,
+                    method="GET",
+                    status=200,
+                    latency_ms=3.0,
+                    scope="employee.leave.read",
+                )
+            ],
         )
     await issue_test_token(
         site.sessions, application.id, scope="employee.leave.read company.info.read"

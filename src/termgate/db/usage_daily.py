@@ -1,9 +1,9 @@
-"""The daily usage summary (clauses 4.1, 4.4): the hourly summary's groups per UTC day, so a read
-over a month reads at most ~31 rows per group however many events or hours the month had.
+"""The daily usage summary (clauses 3.3 e, 4.1, 4.4): the hourly summary's groups per UTC day,
+so a read over a month reads at most ~31 rows per group however many events or hours it had.
 
 On PostgreSQL the usage writer adds to it in the same transaction and from the same sums as the
 hourly summary (`add_summaries`: one upsert of arrays each); on SQLite two triggers on the hourly
-summary add each hourly row's sums (or what an upsert added to one) to its day (migration 0020),
+summary add each hourly row's sums (or what an upsert added to one) to its day (migration 0021),
 so the writer binds no second upsert row by row. Either way the events, their hours and their
 days never disagree. A range is read as its whole UTC days from here, the whole hours at its two
 ends from the hourly summary and the at most two cut hours from the events (`summary_ranges`):
@@ -62,16 +62,15 @@ def daily(hourly: Iterable[Sequence[Any]]) -> list[list[Any]]:
     """Hourly sums (`HourlySums.items` form: the hour's number first) summed per UTC day, the
     day's number first, sorted by group (concurrent writers lock shared rows in one order)."""
     days: dict[tuple[Any, ...], list[Any]] = {}
+    width = len(GROUP)
     for item in hourly:
-        group = (item[0] // HOURS_A_DAY, *item[1:8])
+        group = (item[0] // HOURS_A_DAY, *item[1:width])
         sums = days.get(group)
         if sums is None:
-            days[group] = list(item[8:12])
+            days[group] = list(item[width:])
         else:
-            sums[0] += item[8]
-            sums[1] += item[9]
-            sums[2] += item[10]
-            sums[3] += item[11]
+            for index, value in enumerate(item[width:]):
+                sums[index] += value
     return [[*group, *days[group]] for group in sorted(days)]
 
 

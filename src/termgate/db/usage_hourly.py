@@ -1,12 +1,13 @@
-"""The hourly usage summary (clauses 4.1, 4.4, 4.5 a): per hour, key, application, developer,
-method, operation, status and code, the requests, bytes and latency of the usage events.
+"""The hourly usage summary (clauses 3.3 e, 4.1, 4.4, 4.5 a): per hour, key, application,
+developer, method, operation, status, code and scope, the requests, bytes and latency of the
+usage events.
 
 The usage writer keeps it in the same transaction as the events it writes (`add_hourly`,
 `add_sqlite_hourly`: one upsert of the batch's groups, which add to what the table holds), so
 the two never disagree. The quota seed and the announcements read whole hours here and only the
-hours cut by their time range from the events (`whole_hours`). The summary has one row per hour
-and group however many events the group had, and is read by key or by operation (its indexes),
-not by time alone.
+hours cut by their time range from the events (`whole_hours`); least privilege reads the
+scopes used the same way. The summary has one row per hour and group however many events the
+group had, and is read by key, by operation or by hour (its indexes).
 
 Absent values are stored as '' (and code 0) rather than NULL: NULLs are distinct in a unique
 constraint, and the upsert's conflict target is the group. `NO_CODE` and `absent` read them back.
@@ -35,12 +36,13 @@ GROUP = (
     "operation",
     "status",
     "code",
+    "scope",
 )
 SUMS = ("requests", "bytes_in", "bytes_out", "latency_ms")
 TABLE = "usage_hourly"
 
-# One summary row as the writer hands it to the driver: the group, then the sums.
-HourlyRow = tuple[Any, str, str, str, str, str, int, int, int, int, int, float]
+# Where the group's columns are in a usage writer's row (`observe.COLUMNS`).
+ROW_SCOPE = 19
 
 _PG_TYPES = (
     "timestamptz",
@@ -51,6 +53,7 @@ _PG_TYPES = (
     "text",
     "int",
     "int",
+    "text",
     "bigint",
     "bigint",
     "bigint",
@@ -84,6 +87,7 @@ class UsageSums:
     operation: Mapped[str] = mapped_column(String(200), nullable=False)
     status: Mapped[int] = mapped_column(Integer, nullable=False)
     code: Mapped[int] = mapped_column(Integer, nullable=False)
+    scope: Mapped[str] = mapped_column(String(64), nullable=False)
     requests: Mapped[int] = mapped_column(BigInteger, nullable=False)
     bytes_in: Mapped[int] = mapped_column(BigInteger, nullable=False)
     bytes_out: Mapped[int] = mapped_column(BigInteger, nullable=False)
@@ -105,6 +109,9 @@ class UsageHourly(UsageSums, Base):
         # then changes no index (a HOT update on PostgreSQL, the table kept half-empty for it).
         Index("ix_usage_hourly_key_hour", "key_id", "hour", "code"),
         Index("ix_usage_hourly_operation_hour", "operation", "method", "hour", "application_id"),
+        # Least privilege reads the whole hours beside the days of its 90 (at most two
+        # stretches of under a day), and retention deletes by hour.
+        Index("ix_usage_hourly_hour", "hour"),
     )
 
 
@@ -138,6 +145,7 @@ class HourlySums:
             row[6] or "",
             row[7],
             row[8] or NO_CODE,
+            row[ROW_SCOPE] or "",
         )
         sums = self.groups.get(group)
         if sums is None:

@@ -27,11 +27,12 @@ def count_where(condition: ColumnElement[bool]) -> Any:
     return func.sum(case((condition, 1), else_=0))
 
 
-def second_bucket(session: AsyncSession) -> Any:
-    """Seconds since the epoch of the event's time, in the dialect at hand."""
+def second_bucket(session: AsyncSession, moment: Any = UsageEvent.at) -> Any:
+    """Seconds since the epoch of the event's time (or of another time column), in the dialect
+    at hand."""
     if session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(func.extract("epoch", UsageEvent.at)), Integer)
-    return cast(func.strftime("%s", UsageEvent.at), Integer)
+        return cast(func.floor(func.extract("epoch", moment)), Integer)
+    return cast(func.strftime("%s", moment), Integer)
 
 
 def minute_bucket(session: AsyncSession) -> Any:

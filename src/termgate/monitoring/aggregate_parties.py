@@ -1,27 +1,22 @@
-"""The SQL side of the harvest and least-privilege detectors: who read whom, from
-where, with which keys and scopes, over the window; on SQLite and PostgreSQL alike."""
+"""The SQL side of the harvest detector (clause 3.3 d): who read whom, from where, with which
+keys, over the window; on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, and_, distinct, exists, func, select, text, true
+from sqlalchemy import String, and_, distinct, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from termgate.db.models import (
     Application,
-    Status,
-    Subscription,
-    SubscriptionKey,
     UsageEvent,
     UTCDateTime,
 )
-from termgate.db.oauth import TokenFamily
 from termgate.monitoring.aggregate import count_where, in_window, minute_bucket, sample_request_ids
 from termgate.monitoring.harvest import ReadVolume
-from termgate.monitoring.least_privilege import ScopeUse
 from termgate.monitoring.window import Party, Window
 
 HISTORY = timedelta(days=35)  # how far back "an employee the application read before" reaches
@@ -30,7 +25,7 @@ CANDIDATE_EMPLOYEES = 50  # fewer distinct employees in a window cannot be a har
 OK = UsageEvent.status < 400
 
 
-def _days(since: datetime | None, until: datetime) -> float:
+def days_since(since: datetime | None, until: datetime) -> float:
     return (until - since).total_seconds() / 86400 if since else 0.0
 
 
@@ -155,7 +150,7 @@ async def read_volumes(session: AsyncSession, window: Window) -> list[ReadVolume
                 expected_end_users=app.expected_end_users if app else None,
                 new_employees=new,
                 known_employees=known,
-                age_days=_days(first_seen.get(application), window.end),
+                age_days=days_since(first_seen.get(application), window.end),
                 categories_read=read,
                 categories_declared=declared,
                 sample_request_ids=await sample_request_ids(
@@ -168,104 +163,3 @@ async def read_volumes(session: AsyncSession, window: Window) -> list[ReadVolume
             )
         )
     return volumes
-
-
-async def scope_use(
-    session: AsyncSession, window: Window, only: list[str] | None = None
-) -> list[ScopeUse]:
-    """Per application (all, or `only` these), scopes granted and used, idle keys and secret."""
-    mine = (lambda column: column.in_(only)) if only is not None else (lambda column: true())
-    families = (
-        await session.execute(
-            select(TokenFamily.application_id, TokenFamily.scope, TokenFamily.created_at).where(
-                TokenFamily.revoked_at.is_(None), mine(TokenFamily.application_id)
-            )
-        )
-    ).all()
-    granted: dict[str, set[str]] = defaultdict(set)
-    first_grant: dict[str, datetime] = {}
-    for application, scope, created in families:
-        granted[application] |= set(scope.split())
-        first_grant[application] = min(created, first_grant.get(application, created))
-    since_30 = window.end - timedelta(days=30)
-    # One read of the window for both: per application, scope and day of use, the requests
-    # and the last one (days of use are the distinct days an application has rows for).
-    day = func.date(UsageEvent.at)
-    used = (
-        await session.execute(
-            select(
-                UsageEvent.application_id,
-                UsageEvent.scope,
-                day,
-                func.max(UsageEvent.at),
-                func.count(),
-            )
-            .where(
-                in_window(window),
-                OK,
-                UsageEvent.application_id.is_not(None),
-                mine(UsageEvent.application_id),
-            )
-            .group_by(UsageEvent.application_id, UsageEvent.scope, day)
-        )
-    ).all()
-    used_90: dict[str, set[str]] = defaultdict(set)
-    used_30: dict[str, set[str]] = defaultdict(set)
-    requests: dict[str, int] = defaultdict(int)
-    days_used: dict[str, set[object]] = defaultdict(set)
-    for used_by, used_scope, used_on, last, count in used:
-        requests[str(used_by)] += int(count)
-        days_used[str(used_by)].add(used_on)
-        if used_scope:
-            used_90[str(used_by)].add(used_scope)
-            if last >= since_30:
-                used_30[str(used_by)].add(used_scope)
-    days_of_use = {app: len(days) for app, days in days_used.items()}
-    idle = await _idle_keys(session, window)
-    apps = list(
-        await session.scalars(select(Application).where(Application.status == Status.ACTIVE))
-    )
-    recent_grants = {app for app, _scope, created in families if created >= window.start}
-    rows = []
-    for app in apps:
-        if app.id not in granted and app.id not in idle:
-            continue
-        started = first_grant.get(app.id, app.created_at)
-        rows.append(
-            ScopeUse(
-                party=Party(app.developer_id, app.id),
-                granted=frozenset(granted.get(app.id, ())),
-                used_30=frozenset(used_30.get(app.id, ())),
-                used_90=frozenset(used_90.get(app.id, ())),
-                age_days=_days(min(started, app.created_at), window.end),
-                requests_90=requests.get(app.id, 0),
-                days_of_use=days_of_use.get(app.id, 0),
-                idle_keys=tuple(idle.get(app.id, ())),
-                idle_secret=bool(app.client_secret_hash)
-                and app.created_at < window.start
-                and app.id not in recent_grants,
-            )
-        )
-    return rows
-
-
-async def _idle_keys(session: AsyncSession, window: Window) -> dict[str, list[str]]:
-    """Per application, the prefixes of live keys older than the window with no request in it."""
-    used = (
-        select(UsageEvent.key_id)
-        .distinct()
-        .where(in_window(window), UsageEvent.key_id.is_not(None))
-    )
-    query = (
-        select(Subscription.application_id, SubscriptionKey.prefix)
-        .join(Subscription, SubscriptionKey.subscription_id == Subscription.id)
-        .where(
-            SubscriptionKey.status == Status.ACTIVE,
-            SubscriptionKey.created_at < window.start,
-            SubscriptionKey.id.not_in(used),
-        )
-    )
-    idle: dict[str, list[str]] = defaultdict(list)
-    for application, prefix in (await session.execute(query)).all():
-        idle[application].append(prefix)
-    return idle

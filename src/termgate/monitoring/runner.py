@@ -28,6 +28,7 @@ from termgate.monitoring import (
     aggregate,
     aggregate_circumvention,
     aggregate_parties,
+    aggregate_scopes,
     circumvention,
     harvest,
     least_privilege,
@@ -55,7 +56,7 @@ DETECTORS: dict[str, tuple[Aggregate, Detect]] = {
     stability.NAME: (aggregate.application_loads, stability.detect),
     harvest.NAME: (aggregate_parties.read_volumes, harvest.detect),
     circumvention.NAME: (aggregate_circumvention.observations, circumvention.detect),
-    least_privilege.NAME: (aggregate_parties.scope_use, least_privilege.detect),
+    least_privilege.NAME: (aggregate_scopes.scope_use, least_privilege.detect),
 }
 
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from termgate.db.models import Developer
-from termgate.monitoring.aggregate_parties import scope_use
+from termgate.monitoring.aggregate_scopes import scope_use
 from termgate.monitoring.findings import developer_view, findings_of_developer
 from termgate.monitoring.least_privilege import IDENTITY_SCOPES, narrower, unused
 from termgate.monitoring.window import Window
