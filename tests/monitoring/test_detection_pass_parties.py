@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from termgate.db.models import Developer, UsageEvent
+from termgate.db.models import Application, Developer, SubscriptionKey, UsageEvent
 from termgate.monitoring.findings import evidence_of
 from termgate.monitoring.policy import load_detector_policies
 from termgate.monitoring.runner import run_pass
@@ -141,3 +141,23 @@ async def test_clause_3_3_e_scopes_granted_and_never_used_are_reported_with_the_
     assert evidence["unused"] == ["company.info.read", "debtor.info.read", "payslip.read"]
     assert evidence["narrower_set"] == ["employee.info.read"]
     assert found.severity == "minor"
+
+
+async def test_clause_3_3_e_a_key_idle_for_90_days_is_reported_and_one_used_60_days_ago_is_not(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    idle, used = await issue_test_key(sessions), await issue_test_key(sessions)
+    now = load_settings().now()
+    long_ago = now - timedelta(days=120)
+    async with sessions.begin() as session:
+        for issued in (idle, used):
+            (await session.get_one(SubscriptionKey, issued.key_id)).created_at = long_ago
+            (await session.get_one(Application, issued.application_id)).created_at = long_ago
+        # Sixty days ago is a whole day of the window: read from the daily summary.
+        add_with_summaries(session, [read(used, now - timedelta(days=60), "e1")])
+    async with sessions.begin() as session:
+        result = await run_pass(session, {"least_privilege": POLICIES["least_privilege"]}, now)
+    found = [f for f in result.findings if f.subject == "least_privilege:credentials"]
+    assert [f.application_id for f in found] == [idle.application_id]
+    assert found[0].summary.startswith("unused for 90 days: key ")
+    assert found[0].severity == "info"
