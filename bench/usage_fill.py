@@ -1,8 +1,8 @@
 """The scratch month of usage events `bench/usage_queries.py` times the reads on: `--rows` events
 spread evenly over the last 30 days, generated server-side (`generate_series`: 2,000
-applications with one key each, 100,000 end users, 20 operations), then the hourly summary
-summed from them (as migration 0015 does) and the daily one from the hourly (as migration 0020
-does), the migrated secondary indexes built after (faster than maintained row by row)."""
+applications with one key each, 100,000 end users, 20 operations needing 10 scopes), then the
+hourly summary summed from them and the daily one from the hourly (as migration 0021 rebuilds
+them), the migrated secondary indexes built after (faster than maintained row by row)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 FILL = """
 INSERT INTO usage_events (at, request_id, key_id, application_id, developer_id, method,
     operation, status, code, bytes_in, bytes_out, latency_ms, end_user_id, data_category,
-    client_request_id)
+    client_request_id, scope)
 SELECT CAST(:start AS timestamptz) + (n * CAST(:step AS bigint)) * interval '1 microsecond',
        md5(n::text),
        'key' || lpad((hash % 2000)::text, 29, '0'),
@@ -29,30 +29,31 @@ SELECT CAST(:start AS timestamptz) + (n * CAST(:step AS bigint)) * interval '1 m
        CASE WHEN hash % 5 = 0 THEN NULL
             ELSE 'user' || lpad((hash / 40000 % 100000)::text, 28, '0') END,
        'category' || (hash / 2000 % 20 / 4)::text,
-       NULL
+       NULL,
+       'scope' || (hash / 2000 % 20 / 2)::text || '.read'
 FROM (SELECT n, abs(hashint8(n)) AS hash
       FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n) AS numbers
 """
 
-# The hourly summary of the filled events, as migration 0015 builds it from stored events.
+# The hourly summary of the filled events, as migration 0021 builds it from stored events.
 HOURLY_FILL = """
 INSERT INTO usage_hourly (hour, key_id, application_id, developer_id, method, operation, status,
-    code, requests, bytes_in, bytes_out, latency_ms)
+    code, scope, requests, bytes_in, bytes_out, latency_ms)
 SELECT date_trunc('hour', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', coalesce(key_id, ''),
        coalesce(application_id, ''), coalesce(developer_id, ''), method,
-       coalesce(operation, ''), status, coalesce(code, 0), count(*), sum(bytes_in),
-       sum(bytes_out), sum(latency_ms)
-FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+       coalesce(operation, ''), status, coalesce(code, 0), coalesce(scope, ''), count(*),
+       sum(bytes_in), sum(bytes_out), sum(latency_ms)
+FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 """
 
-# The daily summary of the hourly one, as migration 0020 builds it.
+# The daily summary of the hourly one, as migration 0021 builds it.
 DAILY_FILL = """
 INSERT INTO usage_daily (day, key_id, application_id, developer_id, method, operation, status,
-    code, requests, bytes_in, bytes_out, latency_ms)
+    code, scope, requests, bytes_in, bytes_out, latency_ms)
 SELECT date_trunc('day', hour AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', key_id, application_id,
-       developer_id, method, operation, status, code, sum(requests), sum(bytes_in),
+       developer_id, method, operation, status, code, scope, sum(requests), sum(bytes_in),
        sum(bytes_out), sum(latency_ms)
-FROM usage_hourly GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+FROM usage_hourly GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 """
 
 SUMMARIES = ("usage_events", "usage_hourly", "usage_daily")

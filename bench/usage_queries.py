@@ -40,13 +40,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from alembic import command
 from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import usage_reads_before as before
 from targets import ROOT
 from termgate.db.engine import create_engine, session_factory
-from termgate.db.migrate import upgrade
+from termgate.db.migrate import alembic_config, upgrade
 from termgate.db.models import UsageEvent
 from termgate.db.usage_daily import UsageDaily, summary_ranges
 from termgate.db.usage_hourly import UsageHourly
@@ -54,11 +55,16 @@ from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
 from termgate.governance import analytics
 from termgate.governance.analytics import UsageQuery, usage_report
 from termgate.governance.announcements import _callers
-from termgate.monitoring import aggregate, aggregate_circumvention, aggregate_parties
+from termgate.monitoring import (
+    aggregate,
+    aggregate_circumvention,
+    aggregate_parties,
+    aggregate_scopes,
+)
 from termgate.monitoring.policy import load_detector_policies
 from termgate.monitoring.runner import DETECTORS
 from termgate.monitoring.window import Window
-from usage_fill import fill
+from usage_fill import SUMMARIES, fill
 from usage_ingest import RECORDERS, _server_cpu, make_rows
 
 POSTGRES_ADMIN = os.environ.get(
@@ -208,10 +214,13 @@ def code_paths(now: datetime) -> dict[str, Callable[[Any], Any]]:
         "circumvention first seen, probed (now)": lambda s: aggregate_parties.first_seen_of(
             s, [app(n) for n in range(APPLICATIONS)]
         ),
-        "detector least privilege (scope use), 60 min": lambda s: aggregate_parties.scope_use(
+        "detector least privilege (scope use), 60 min": lambda s: aggregate_scopes.scope_use(
             s, hour
         ),
         **policy_windows(now),
+        "events (before 0021): least privilege, 90 days": lambda s: before.events_scope_use(
+            s, now - timedelta(days=90), now
+        ),
         "console usage page: one application, month": lambda s: _report(s, one_app),
         "console usage page: all, today by hour": lambda s: _report(s, today),
         # its parts: the three grouped counts, the percentiles per operation, the refusals
@@ -348,6 +357,26 @@ async def ingest(
             )
 
 
+async def time_migration(url: str) -> None:
+    """Migration 0021 on the filled table: down to 0020 (both summaries rebuilt from the events
+    without scopes), then up again (rebuilt per scope), each timed."""
+    config = alembic_config(url)
+    for step, run_step in (
+        ("downgrade to 0020", lambda: command.downgrade(config, "0020")),
+        ("upgrade to 0021", lambda: upgrade(url)),
+    ):
+        began = time.perf_counter()
+        await asyncio.to_thread(run_step)
+        print(f"  migration: {step} ({time.perf_counter() - began:.1f} s)", flush=True)
+    engine = create_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:  # as the fill leaves them, and autovacuum
+            for table in SUMMARIES:
+                await connection.execute(text(f"VACUUM ANALYZE {table}"))
+    finally:
+        await engine.dispose()
+
+
 async def run(
     url: str,
     rows: int,
@@ -355,12 +384,15 @@ async def run(
     events: int,
     writers: tuple[list[str], list[int]],
     only: list[str],
+    migration: bool = False,
 ) -> None:
     now = datetime.now(UTC)
     engine = create_engine(url)
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     try:
         await fill(autocommit, rows, now)
+        if migration:
+            await time_migration(url)
         for layout in layouts:
             async with autocommit.connect() as connection:
                 for statement in LAYOUTS[layout]:
@@ -388,6 +420,9 @@ def main() -> None:
     parser.add_argument(
         "--only", default="", help="time only the reads whose name holds one of these, a,b"
     )
+    parser.add_argument(
+        "--migration", action="store_true", help="after the fill, time migration 0021 down and up"
+    )
     args = parser.parse_args()
     batches = [int(b) for b in args.batch.split(",") if b]
     only = [part for part in args.only.split(",") if part]
@@ -402,7 +437,7 @@ def main() -> None:
         upgrade(url)
         print(f"load: {os.getloadavg()[0]:.2f} (1-min)", flush=True)
         writers = (args.method.split(","), batches)
-        asyncio.run(run(url, args.rows, layouts, args.ingest, writers, only))
+        asyncio.run(run(url, args.rows, layouts, args.ingest, writers, only, args.migration))
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

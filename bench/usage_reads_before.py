@@ -1,15 +1,17 @@
-"""The quota seed and the announcements' reads as the code made them before the daily summary
-(migration 0020): the whole hours of their range from the hourly summary, the cut hours from the
-events; `bench/usage_queries.py` times them beside the code's own (`summaries: …`)."""
+"""Reads as the code made them before: the quota seed's and the announcements' before the daily
+summary (migration 0020), the whole hours of their range from the hourly summary and the cut
+hours from the events; least privilege's before the summaries held scopes (migration 0021), its
+whole 90 days from the events. `bench/usage_queries.py` times them beside the code's own."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Executable, and_, func, or_, select
+from sqlalchemy import Executable, Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from termgate.db.models import UsageEvent
+from termgate.db.models import Subscription, SubscriptionKey, UsageEvent
 from termgate.db.usage_hourly import NO_CODE, UsageHourly, whole_hours
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES
 
@@ -79,3 +81,27 @@ async def hourly_callers(
     for query in queries:
         found.update((row[0], row[1], row[2]) for row in (await session.execute(query)).all())
     return found
+
+
+async def events_scope_use(session: AsyncSession, start: datetime, end: datetime) -> list[Row[Any]]:
+    """Least privilege's two reads of its window before 0021: per application, scope and day the
+    successful requests and the last one, and the live keys with no request, from the events."""
+    day = func.date(UsageEvent.at)
+    window = and_(UsageEvent.at >= start, UsageEvent.at < end)
+    used = (
+        await session.execute(
+            select(UsageEvent.application_id, UsageEvent.scope, day, func.max(UsageEvent.at),
+                   func.count())
+            .where(window, UsageEvent.status < 400, UsageEvent.application_id.is_not(None))
+            .group_by(UsageEvent.application_id, UsageEvent.scope, day)
+        )
+    ).all()  # fmt: skip
+    keys = select(UsageEvent.key_id).distinct().where(window, UsageEvent.key_id.is_not(None))
+    idle = (
+        await session.execute(
+            select(Subscription.application_id, SubscriptionKey.prefix)
+            .join(Subscription, SubscriptionKey.subscription_id == Subscription.id)
+            .where(SubscriptionKey.created_at < start, SubscriptionKey.id.not_in(keys))
+        )
+    ).all()
+    return [*used, *idle]
