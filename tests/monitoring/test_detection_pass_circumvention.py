@@ -19,7 +19,7 @@ from termgate.db.models import (
     UsageEvent,
     new_id,
 )
-from termgate.monitoring.aggregate_circumvention import observations
+from termgate.monitoring.aggregate_circumvention import _values_per_application, observations
 from termgate.monitoring.policy import load_detector_policies
 from termgate.monitoring.runner import run_pass
 from termgate.monitoring.window import Window
@@ -126,6 +126,30 @@ async def test_clause_3_3_g_only_minutes_that_could_pass_one_limit_are_read_each
     async with sessions.begin() as session:
         result = await run_pass(session, {"circumvention": POLICIES["circumvention"]}, now)
     assert result.findings == []
+
+
+async def test_clause_3_3_g_each_applications_end_users_and_addresses_are_read_whole(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Aggregated per application in the database (an array, a JSON array on SQLite): values
+    holding separators or quotes come back as they were, each once, NULLs and other windows'
+    values left out."""
+    now = load_settings().now()
+    odd = ["u,1", 'u"2', "u\\3", "ü 4", "[5]"]
+    async with sessions.begin() as session:
+        session.add_all(
+            event("d-read", "a-one", now - timedelta(minutes=i), end_user_id=user,
+                  client_ip="2001:db8::1" if i % 2 else "192.0.2.7")
+            for i, user in enumerate([*odd, *odd])
+        )  # fmt: skip
+        session.add(event("d-read", "a-two", now - timedelta(minutes=1), end_user_id=None))
+        session.add(event("d-read", "a-two", now - timedelta(days=30), end_user_id="u-old"))
+    async with sessions() as session:
+        window = Window(now - timedelta(days=7), now + timedelta(seconds=1))
+        users = await _values_per_application(session, window, UsageEvent.end_user_id)
+        addresses = await _values_per_application(session, window, UsageEvent.client_ip)
+    assert users == {"a-one": set(odd)}
+    assert addresses == {"a-one": {"2001:db8::1", "192.0.2.7"}}
 
 
 async def test_clause_3_3_g_keys_regenerated_after_a_throttling_are_found(

@@ -4,10 +4,11 @@ which several of them sent together; on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -21,18 +22,23 @@ from termgate.monitoring.window import Window
 PROVISIONING = timedelta(hours=1)
 
 
-async def _pairs(
+async def _values_per_application(
     session: AsyncSession, window: Window, column: InstrumentedAttribute[str | None]
 ) -> dict[str, set[str]]:
+    """Per application, the distinct values of `column` (its end users, its addresses) in the
+    window: one row per application, its values aggregated in the database (PostgreSQL: an
+    array; SQLite: a JSON array), since a row per pair is millions of rows for a busy week."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    values = (func.array_agg if postgres else func.json_group_array)(distinct(column))
     query = (
-        select(UsageEvent.application_id, column)
+        select(UsageEvent.application_id, values)
         .where(in_window(window), UsageEvent.application_id.is_not(None), column.is_not(None))
-        .group_by(UsageEvent.application_id, column)
+        .group_by(UsageEvent.application_id)
     )
-    found: dict[str, set[str]] = defaultdict(set)
-    for application, value in (await session.execute(query)).all():
-        found[str(application)].add(str(value))
-    return found
+    return {
+        str(application): set(found if postgres else json.loads(found))
+        for application, found in (await session.execute(query)).all()
+    }
 
 
 async def _rate_limits(session: AsyncSession, applications: list[str]) -> dict[str, int | None]:
@@ -147,8 +153,8 @@ async def observations(session: AsyncSession, window: Window) -> list[DeveloperA
     rows = [row for row in (await session.execute(query)).all() if row[0] is not None]
     applications = [str(row[1]) for row in rows]
     first_seen = await first_seen_of(session, applications)
-    end_users = await _pairs(session, window, UsageEvent.end_user_id)
-    addresses = await _pairs(session, window, UsageEvent.client_ip)
+    end_users = await _values_per_application(session, window, UsageEvent.end_user_id)
+    addresses = await _values_per_application(session, window, UsageEvent.client_ip)
     keys = await _key_moments(session, window, applications)
     throttle_minutes = await _throttled_minutes(session, window)
     environments = dict(
