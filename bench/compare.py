@@ -19,6 +19,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -70,7 +71,9 @@ def make_before(directory: Path, commit: str) -> None:
         git = ["git", "-C", str(HERE), "worktree", "add", "--detach", str(directory), commit]
         subprocess.run(git, check=True)
     if not (directory / ".venv" / "bin" / "python").exists():
-        sync = [sys.executable, "-m", "uv", "sync", "--frozen"]
+        # The uv on PATH: the interpreter running this script is the checkout's environment,
+        # which has no uv module of its own.
+        sync = [shutil.which("uv") or "uv", "sync", "--frozen"]
         subprocess.run(sync, cwd=directory, check=True)
 
 
