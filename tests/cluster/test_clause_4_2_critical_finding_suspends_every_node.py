@@ -17,6 +17,7 @@ from tests.gateway.limits_support import private_redis, problem_of
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.factories import IssuedAccess, issue_test_access, probing_events
 from tests.support.timing import within
+from tests.support.usage_rows import add_with_summaries
 
 
 async def _actioned_finding(sessions: async_sessionmaker[AsyncSession], deadline: float) -> str:
@@ -59,7 +60,7 @@ async def test_clause_4_2_critical_finding_suspends_on_every_node_within_a_secon
                         answer = await client.get(f"{node.url}/api/echo", headers=access.headers)
                         assert answer.status_code == 200, answer.text
                 async with cluster_sessions.begin() as session:
-                    session.add_all(probing_events(prober, 300))
+                    add_with_summaries(session, probing_events(prober, 300))
                 action = await _actioned_finding(cluster_sessions, time.monotonic() + 15)
                 seen = time.monotonic()
                 assert action.startswith(f"suspended application {prober.key.application_id}")

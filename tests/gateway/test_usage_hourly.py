@@ -1,9 +1,9 @@
 """Clauses 4.1, 4.4 and 4.5 a: the hourly and daily usage summaries the usage writer keeps beside
 the events hold, for every hour (day) and group, exactly the sums of those events, however the
 events are cut into batches and whatever their hours and days; the quota seed, the
-announcements and least privilege (clause 3.3 e) read whole days from the daily one, the whole
-hours at their ends from the hourly one and the cut hours from the events, and count what the
-events alone would."""
+announcements, least privilege (clause 3.3 e) and probing (3.3 c) read whole days from the
+daily one, the whole hours at their ends from the hourly one and the cut hours from the events,
+and count what the events alone would."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ from termgate.db.usage_hourly import (
 from termgate.gateway.observe import UsageRecorder, UsageRow, sqlite_rows, sqlite_time
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
 from termgate.governance.announcements import _callers
+from termgate.monitoring.aggregate import refusal_counts
 from termgate.monitoring.aggregate_scopes import ScopesUsed, scopes_used
+from termgate.monitoring.probing import RefusalCounts
 from termgate.monitoring.window import Window
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -42,6 +44,9 @@ BASE = 1_790_000_000.0 - 1_790_000_000.0 % DAY_SECONDS  # a UTC midnight, 2026-0
 CALLS = [("GET", "/api/a/{id}"), ("POST", "/api/a/{id}")]
 KEYS = ["k1", "k2", None]
 SCOPES = ["employee.info.read", "payslip.read", "", None]
+# Answers and their codes, probing's refusals among them.
+ANSWERS = [(200, None), (429, 42908), (502, 50201), (404, 0), (403, 40303), (401, 40102),
+           (403, 40302), (404, 40401)]  # fmt: skip
 
 
 @st.composite
@@ -59,7 +64,7 @@ def usage_rows(draw: st.DrawFn) -> list[UsageRow]:
             + draw(st.sampled_from([-2, 0, 1, 3])) * HOUR
             + draw(st.integers(-3, 3)) * 0.5
         )
-        status, code = draw(st.sampled_from([(200, None), (429, 42908), (502, 50201), (404, 0)]))
+        status, code = draw(st.sampled_from(ANSWERS))
         rows.append(
             (
                 at,
@@ -187,6 +192,36 @@ def scopes_of(used: ScopesUsed) -> tuple[dict[str, Any], ...]:
     )
 
 
+async def events_only_refusals(sessions: Sessions, window: Window) -> dict[Any, tuple[int, ...]]:
+    """Probing's counts as it read them before the summaries: the window's events."""
+    found: dict[Any, list[int]] = defaultdict(lambda: [0] * 6)
+    async with sessions() as session:
+        rows = await session.execute(
+            select(UsageEvent.developer_id, UsageEvent.application_id, UsageEvent.status,
+                   UsageEvent.code)
+            .where(UsageEvent.at >= window.start, UsageEvent.at < window.end,
+                   UsageEvent.application_id.is_not(None))
+        )  # fmt: skip
+        for developer, application, status, code in rows.all():
+            counts = found[(developer, application)]
+            for index, counted in enumerate(
+                (True, status in (401, 403, 404), code in (40303, 40305), code == 40302,
+                 code in (40101, 40102), code == 40401)
+            ):  # fmt: skip
+                counts[index] += counted
+    return {party: tuple(counts) for party, counts in found.items()}
+
+
+def refusals_of(rows: list[RefusalCounts]) -> dict[Any, tuple[int, ...]]:
+    return {
+        (row.party.developer_id, row.party.application_id): (
+            row.requests, row.refused, row.foreign_tenant, row.refused_scope,
+            row.invalid_token, row.outside_api,
+        )
+        for row in rows
+    }  # fmt: skip
+
+
 async def clear(sessions: Sessions) -> None:
     async with sessions.begin() as session:
         for model in (UsageEvent, UsageHourly, UsageDaily):
@@ -219,6 +254,10 @@ async def write_and_compare(
             used = await scopes_used(session, window, lambda _: true(), recent)
         expected = await events_only_scopes(sessions, window, max(start, end - recent))
         assert scopes_of(used) == scopes_of(expected)
+        # Probing's counts (clause 3.3 c).
+        async with sessions() as session:
+            counted = await refusal_counts(session, window)
+        assert refusals_of(counted) == await events_only_refusals(sessions, window)
 
 
 # A range's ends: any quarter of an hour from the day before the events to the day after them,

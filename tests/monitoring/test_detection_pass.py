@@ -18,19 +18,27 @@ from termgate.monitoring.runner import run_pass
 from termgate.monitoring.sign_ins import application_of, record_sign_in_failure
 from termgate.settings import load_settings
 from tests.support.factories import IssuedKey, issue_test_key, key_event
+from tests.support.usage_rows import add_with_summaries
 
 POLICIES = load_detector_policies(Path(__file__).parents[2] / "terms")
 
 
 def events(
-    key: IssuedKey, count: int, *, status: int = 200, code: int | None = None, **more: object
+    key: IssuedKey,
+    count: int,
+    *,
+    status: int = 200,
+    code: int | None = None,
+    every: float = 1.0,
+    **more: object,
 ) -> list[UsageEvent]:
+    """`count` requests of the key, one each `every` seconds, ending now."""
     now = load_settings().now()
     latency = float(more.pop("latency_ms", 20.0))  # type: ignore[arg-type]
     return [
         key_event(
             key,
-            now - timedelta(seconds=count - i),
+            now - timedelta(seconds=(count - i) * every),
             f"{key.key_id[:8]}-{status}-{i}",
             operation="/api/companies/{companyId}/employees",
             status=status,
@@ -48,10 +56,17 @@ async def test_clause_4_2_cross_tenant_probing_suspends_the_application_at_once(
     prober = await issue_test_key(sessions)
     honest = await issue_test_key(sessions)
     async with sessions.begin() as session:
-        session.add_all(events(prober, 30))
-        session.add_all(events(prober, 300, status=403, code=40303))
-        session.add_all(events(honest, 400))
-        session.add_all(events(honest, 4, status=401, code=40102))
+        # With their summary rows: probing reads the day's whole hours from the hourly one
+        # (the probes span three hours, two of them or more whole).
+        add_with_summaries(
+            session,
+            [
+                *events(prober, 30),
+                *events(prober, 300, status=403, code=40303, every=36.0),
+                *events(honest, 400),
+                *events(honest, 4, status=401, code=40102),
+            ],
+        )
     now = load_settings().now()
     async with sessions.begin() as session:
         changes_before = await session.scalar(select(func.count()).select_from(AccessChange))
@@ -104,8 +119,7 @@ async def test_clause_3_3_f_sustained_concurrency_is_found_from_minute_buckets(
     for index, event in enumerate(loads):
         event.at = minute - timedelta(minutes=15 - index // 20) + timedelta(seconds=index % 20)
     async with sessions.begin() as session:
-        session.add_all(loads)
-        session.add_all(events(light, 300))
+        add_with_summaries(session, [*loads, *events(light, 300)])
     async with sessions.begin() as session:
         result = await run_pass(session, POLICIES, load_settings().now())
         again = await run_pass(session, POLICIES, load_settings().now() + timedelta(seconds=30))

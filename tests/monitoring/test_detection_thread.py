@@ -14,6 +14,7 @@ from termgate.monitoring.findings import list_findings
 from termgate.monitoring.policy import load_detector_policies
 from termgate.settings import load_settings
 from tests.support.factories import issue_test_access, probing_events
+from tests.support.usage_rows import add_with_summaries
 
 
 async def test_clause_4_1_detection_runs_in_its_own_thread_finds_and_stops_with_the_server(
@@ -21,7 +22,7 @@ async def test_clause_4_1_detection_runs_in_its_own_thread_finds_and_stops_with_
 ) -> None:
     prober = await issue_test_access(sessions)
     async with sessions.begin() as session:
-        session.add_all(probing_events(prober, 300))
+        add_with_summaries(session, probing_events(prober, 300))
     settings = load_settings(database_url=database_url, detect_interval_seconds=0.05)
     detection = DetectionThread(settings, load_detector_policies(settings.terms_dir))
     detection.start()

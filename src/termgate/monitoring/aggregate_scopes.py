@@ -16,59 +16,33 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, select, true, union
+from sqlalchemy import ColumnElement, Select, false, select, true, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import Application, Status, Subscription, SubscriptionKey, UsageEvent
 from termgate.db.oauth import TokenFamily
-from termgate.db.usage_daily import UsageDaily, summary_ranges
-from termgate.db.usage_hourly import UsageHourly
 from termgate.monitoring.aggregate import second_bucket
 from termgate.monitoring.aggregate_parties import days_since
 from termgate.monitoring.least_privilege import ScopeUse
+from termgate.monitoring.summary_reads import Stretch, count_requests, in_stretch, stretches
 from termgate.monitoring.window import Party, Window
 
 RECENT = timedelta(days=30)  # the shorter of the two spans scopes used are reported for
 DAY_SECONDS = 86_400
-Usage = type[UsageEvent] | type[UsageHourly] | type[UsageDaily]
-Stretch = tuple[Usage, Any, datetime, datetime]  # the table, its time column, [first, last)
 Only = Callable[[Any], ColumnElement[bool]]
-
-
-def stretches(start: datetime, end: datetime) -> list[Stretch]:
-    """[start, end) as the tables that answer each part of it exactly."""
-    ranges = summary_ranges(start, end)
-    found: list[Stretch] = [(UsageEvent, UsageEvent.at, *span) for span in ranges.events]
-    found += [(UsageHourly, UsageHourly.hour, *span) for span in ranges.hours]
-    if ranges.days is not None:
-        found.append((UsageDaily, UsageDaily.day, *ranges.days))
-    return found
-
-
-def _requests(table: Usage) -> Any:
-    if table is UsageHourly or table is UsageDaily:
-        return func.sum(table.requests)
-    return func.count()
 
 
 def _used(stretch: Stretch, mine: Only) -> list[ColumnElement[bool]]:
     """The stretch's successful requests of applications (all, or `mine`)."""
-    table, moment, first, last = stretch
-    return [
-        moment >= first,
-        moment < last,
-        table.status < 400,
-        table.application_id.is_not(None),
-        table.application_id != "",
-        mine(table.application_id),
-    ]
+    table = stretch[0]
+    return [*in_stretch(stretch), table.status < 400, mine(table.application_id)]
 
 
 def _scopes_used(stretch: Stretch, mine: Only) -> Select[Any]:
     """Per application and scope, the successful requests."""
     table = stretch[0]
     return (
-        select(table.application_id, table.scope, _requests(table))
+        select(table.application_id, table.scope, count_requests(table))
         .where(*_used(stretch, mine))
         .group_by(table.application_id, table.scope)
     )
