@@ -2,7 +2,7 @@
 hold against the scopes its requests used and the days it used them, and the keys and client
 secret it did not use; on SQLite and PostgreSQL alike.
 
-Its 90 days are read as the quota seed reads a month (`usage_daily.summary_ranges`): whole UTC
+Its 90 days are read as the quota seed reads a month (`summary_reads.stretches`): whole UTC
 days from the daily usage summary, the whole hours beside them from the hourly one, the cut
 hours at the two ends from the events. The summaries are grouped by scope and key, so a pass
 reads at most a row per application, scope and day (and per hour of two days) however many
