@@ -1,7 +1,8 @@
 """Reads as the code made them before: the quota seed's and the announcements' before the daily
 summary (migration 0020), the whole hours of their range from the hourly summary and the cut
 hours from the events; least privilege's before the summaries held scopes (migration 0021), its
-whole 90 days from the events. `bench/usage_queries.py` times them beside the code's own."""
+whole 90 days from the events; probing's before it read the hourly summary, its whole day from
+the events. `bench/usage_queries.py` and `bench/probing_day.py` time them beside the code's own."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from termgate.db.models import Subscription, SubscriptionKey, UsageEvent
 from termgate.db.usage_hourly import NO_CODE, UsageHourly, whole_hours
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES
+from termgate.monitoring.aggregate import count_where, in_window
+from termgate.monitoring.probing import RefusalCounts
+from termgate.monitoring.window import Party, Window
 
 
 async def hourly_seed(
@@ -105,3 +109,26 @@ async def events_scope_use(session: AsyncSession, start: datetime, end: datetime
         )
     ).all()
     return [*used, *idle]
+
+
+async def events_refusals(session: AsyncSession, window: Window) -> list[RefusalCounts]:
+    """Probing's counts before 2026-11-30's summaries: the window's events, one grouped read."""
+    refused = UsageEvent.status.in_((401, 403, 404))
+    rows = await session.execute(
+        select(
+            UsageEvent.developer_id,
+            UsageEvent.application_id,
+            func.count(),
+            count_where(refused),
+            count_where(UsageEvent.code.in_((40303, 40305))),
+            count_where(UsageEvent.code == 40302),
+            count_where(UsageEvent.code.in_((40101, 40102))),
+            count_where(UsageEvent.code == 40401),
+        )
+        .where(in_window(window), UsageEvent.application_id.is_not(None))
+        .group_by(UsageEvent.developer_id, UsageEvent.application_id)
+    )
+    return [
+        RefusalCounts(Party(developer, application), "application", *map(int, numbers))
+        for developer, application, *numbers in rows.all()
+    ]
