@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import Subscription, SubscriptionKey, UsageEvent
 from termgate.db.usage_hourly import NO_CODE, UsageHourly, whole_hours
+from termgate.db.usage_stretches import count_where
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES
-from termgate.monitoring.aggregate import count_where, in_window
+from termgate.monitoring.aggregate import in_window
 from termgate.monitoring.probing import RefusalCounts
 from termgate.monitoring.window import Party, Window
 

@@ -13,13 +13,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Executable, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from termgate.core.audit import record
 from termgate.db.models import Application, Developer, UsageEvent
 from termgate.db.traffic import Announcement, AnnouncementRecipient
-from termgate.db.usage_daily import UsageDaily, summary_ranges
-from termgate.db.usage_hourly import UsageHourly
+from termgate.db.usage_stretches import Stretch, stretches
 from termgate.governance.errors import PolicyInputError
 from termgate.governance.operations import ApiOperation
 from termgate.notify.inbox import notify_developer
@@ -36,21 +34,29 @@ class Affected:
     operations: list[str]  # operationIds it called
 
 
-def _summary_callers(
-    table: type[UsageDaily | UsageHourly],
-    period: InstrumentedAttribute[datetime],
-    calls: list[tuple[str, str]],
-    span: tuple[datetime, datetime],
-) -> list[Executable]:
-    # One query per call: each reads its stretch of the (operation, method, period) index
-    # alone (an OR of them is a bitmap scan that visits the table's pages).
+def _stretch_callers(stretch: Stretch, calls: list[tuple[str, str]]) -> list[Executable]:
+    """(application, method, template) of the calls made in the stretch."""
+    table, period, first, last = stretch
+    if table is UsageEvent:
+        return [
+            select(UsageEvent.application_id, UsageEvent.method, UsageEvent.operation)
+            .where(
+                UsageEvent.at >= first,
+                UsageEvent.at < last,
+                UsageEvent.application_id.is_not(None),
+                or_(*(and_(UsageEvent.method == m, UsageEvent.operation == t) for m, t in calls)),
+            )
+            .distinct()
+        ]
+    # On a summary one query per call: each reads its stretch of the (operation, method,
+    # period) index alone (an OR of them is a bitmap scan that visits the table's pages).
     return [
         select(table.application_id, table.method, table.operation)
         .where(
             table.operation == template,
             table.method == method,
-            period >= span[0],
-            period < span[1],
+            period >= first,
+            period < last,
             table.application_id != "",
         )
         .distinct()
@@ -64,25 +70,10 @@ async def _callers(
     """(application, method, template) of the calls made in the 90 days up to `now`: whole
     days from the daily summary, the whole hours at their ends from the hourly one, the two
     cut hours from the events."""
-    ranges = summary_ranges(now - LOOKBACK, now + MICROSECOND)  # `now` included
-    queries: list[Executable] = [
-        select(UsageEvent.application_id, UsageEvent.method, UsageEvent.operation)
-        .where(
-            UsageEvent.at >= first,
-            UsageEvent.at < last,
-            UsageEvent.application_id.is_not(None),
-            or_(*(and_(UsageEvent.method == m, UsageEvent.operation == t) for m, t in calls)),
-        )
-        .distinct()
-        for first, last in ranges.events
-    ]
-    for span in ranges.hours:
-        queries += _summary_callers(UsageHourly, UsageHourly.hour, calls, span)
-    if ranges.days is not None:
-        queries += _summary_callers(UsageDaily, UsageDaily.day, calls, ranges.days)
     found: set[tuple[str | None, str, str | None]] = set()
-    for query in queries:
-        found.update((row[0], row[1], row[2]) for row in (await session.execute(query)).all())
+    for stretch in stretches(now - LOOKBACK, now + MICROSECOND):  # `now` included
+        for query in _stretch_callers(stretch, calls):
+            found.update((row[0], row[1], row[2]) for row in (await session.execute(query)).all())
     return found
 
 

@@ -6,21 +6,21 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, case, cast, func, select
+from sqlalchemy import Integer, Select, and_, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from termgate.db.models import Application, UsageEvent
 from termgate.db.monitoring import SignInFailure
-from termgate.monitoring.probing import RefusalCounts
-from termgate.monitoring.stability import ApplicationLoad, MinuteLoad
-from termgate.monitoring.summary_reads import (
+from termgate.db.usage_stretches import (
     Stretch,
     count_requests,
     count_requests_where,
     in_stretch,
     stretches,
 )
+from termgate.monitoring.probing import RefusalCounts
+from termgate.monitoring.stability import ApplicationLoad, MinuteLoad
 from termgate.monitoring.window import Party, Window
 
 SAMPLES = 5
@@ -29,10 +29,6 @@ REFUSED = (401, 403, 404)
 
 def in_window(window: Window) -> ColumnElement[bool]:
     return and_(UsageEvent.at >= window.start, UsageEvent.at < window.end)
-
-
-def count_where(condition: ColumnElement[bool]) -> Any:
-    return func.sum(case((condition, 1), else_=0))
 
 
 def second_bucket(session: AsyncSession, moment: Any = UsageEvent.at) -> Any:
@@ -82,7 +78,7 @@ def _refusals(stretch: Stretch) -> Select[Any]:
 
 async def refusal_counts(session: AsyncSession, window: Window) -> list[RefusalCounts]:
     """Probing's day, read from the hourly usage summary for its whole hours and from the
-    events for the cut hours at its ends (`summary_reads`): a pass reads a row per group and
+    events for the cut hours at its ends (`usage_stretches`): a pass reads a row per group and
     hour, not the day's events, which it would read every 30 seconds."""
     counted: dict[tuple[str | None, str], list[int]] = {}
     for stretch in stretches(window.start, window.end):

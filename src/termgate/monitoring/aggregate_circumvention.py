@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from termgate.db.models import Application, Plan, Subscription, SubscriptionKey, UsageEvent
-from termgate.monitoring.aggregate import count_where, in_window, minute_bucket
+from termgate.db.usage_stretches import count_where
+from termgate.monitoring.aggregate import in_window, minute_bucket
 from termgate.monitoring.aggregate_parties import first_seen_of
 from termgate.monitoring.circumvention import ApplicationActivity, DeveloperActivity
 from termgate.monitoring.window import Window

@@ -15,7 +15,8 @@ from termgate.db.models import (
     UsageEvent,
     UTCDateTime,
 )
-from termgate.monitoring.aggregate import count_where, in_window, minute_bucket, sample_request_ids
+from termgate.db.usage_stretches import count_where
+from termgate.monitoring.aggregate import in_window, minute_bucket, sample_request_ids
 from termgate.monitoring.harvest import ReadVolume
 from termgate.monitoring.window import Party, Window
 

@@ -2,7 +2,7 @@
 hold against the scopes its requests used and the days it used them, and the keys and client
 secret it did not use; on SQLite and PostgreSQL alike.
 
-Its 90 days are read as the quota seed reads a month (`summary_reads.stretches`): whole UTC
+Its 90 days are read as the quota seed reads a month (`usage_stretches.stretches`): whole UTC
 days from the daily usage summary, the whole hours beside them from the hourly one, the cut
 hours at the two ends from the events. The summaries are grouped by scope and key, so a pass
 reads at most a row per application, scope and day (and per hour of two days) however many
@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import Application, Status, Subscription, SubscriptionKey, UsageEvent
 from termgate.db.oauth import TokenFamily
+from termgate.db.usage_stretches import Stretch, count_requests, in_stretch, stretches
 from termgate.monitoring.aggregate import second_bucket
 from termgate.monitoring.aggregate_parties import days_since
 from termgate.monitoring.least_privilege import ScopeUse
-from termgate.monitoring.summary_reads import Stretch, count_requests, in_stretch, stretches
 from termgate.monitoring.window import Party, Window
 
 RECENT = timedelta(days=30)  # the shorter of the two spans scopes used are reported for

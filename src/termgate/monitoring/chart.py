@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import UsageEvent
 from termgate.db.monitoring import Finding
-from termgate.monitoring.aggregate import count_where, minute_bucket
+from termgate.db.usage_stretches import count_where
+from termgate.monitoring.aggregate import minute_bucket
 from termgate.monitoring.findings import evidence_of
 
 BARS = 48

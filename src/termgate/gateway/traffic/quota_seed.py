@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Executable, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from termgate.db.models import UsageEvent
-from termgate.db.usage_daily import UsageDaily, summary_ranges
-from termgate.db.usage_hourly import NO_CODE, UsageHourly
+from termgate.db.usage_hourly import NO_CODE
+from termgate.db.usage_stretches import Stretch, count_requests, stretches
 from termgate.gateway.exchange import CLIENT_CLOSED
 from termgate.gateway.traffic.memory_limiter import MemoryLimiter
 from termgate.gateway.traffic.periods import bucket_bounds
@@ -36,21 +36,18 @@ ADMITTED_CODES = (
 )
 
 
-def _summed(
-    table: type[UsageDaily | UsageHourly],
-    period: InstrumentedAttribute[datetime],
-    key_ids: list[str],
-    span: tuple[datetime, datetime],
-) -> Executable:
-    first, last = span
+def _admitted(stretch: Stretch, key_ids: list[str]) -> Select[Any]:
+    """Per key, the requests of the stretch the limiter admitted (summaries store no code as
+    `NO_CODE`, the events as NULL)."""
+    table, period, first, last = stretch
+    admitted = (
+        or_(table.code.is_(None), table.code.in_(ADMITTED_CODES))
+        if table is UsageEvent
+        else table.code.in_((NO_CODE, *ADMITTED_CODES))
+    )
     return (
-        select(table.key_id, func.sum(table.requests))
-        .where(
-            table.key_id.in_(key_ids),
-            period >= first,
-            period < last,
-            table.code.in_((NO_CODE, *ADMITTED_CODES)),
-        )
+        select(table.key_id, count_requests(table))
+        .where(table.key_id.in_(key_ids), period >= first, period < last, admitted)
         .group_by(table.key_id)
     )
 
@@ -61,24 +58,9 @@ async def admitted_counts(
     """The requests the limiter admitted per key in [start, end): the whole UTC days from the
     daily summary, the other whole hours from the hourly one, the hours the range cuts from the
     events themselves (exact either way)."""
-    ranges = summary_ranges(start, end)
     counts: dict[str, int] = defaultdict(int)
-    queries: list[Executable] = [
-        select(UsageEvent.key_id, func.count())
-        .where(
-            UsageEvent.at >= first,
-            UsageEvent.at < last,
-            UsageEvent.key_id.in_(key_ids),
-            or_(UsageEvent.code.is_(None), UsageEvent.code.in_(ADMITTED_CODES)),
-        )
-        .group_by(UsageEvent.key_id)
-        for first, last in ranges.events
-    ]
-    queries += [_summed(UsageHourly, UsageHourly.hour, key_ids, span) for span in ranges.hours]
-    if ranges.days is not None:
-        queries.append(_summed(UsageDaily, UsageDaily.day, key_ids, ranges.days))
-    for query in queries:
-        for found, used in (await session.execute(query)).all():
+    for stretch in stretches(start, end):
+        for found, used in (await session.execute(_admitted(stretch, key_ids))).all():
             if found:
                 counts[found] += int(used)
     return counts

@@ -1,8 +1,9 @@
-"""A detector's window read exactly from the usage summaries and the events: whole UTC days from
-the daily summary, the whole hours beside them from the hourly one, the cut hours at the two ends
-from the events (`usage_daily.summary_ranges`, as the quota seed reads a month). Each part is a
-stretch; a detector runs its grouped read on each and adds the results up, counting exactly what
-the events alone would, from a row per group and hour (or day) instead of a row per event."""
+"""A time range read exactly from the usage summaries and the events: whole UTC days from the
+daily summary, the whole hours beside them from the hourly one, the cut hours at the two ends
+from the events (`usage_daily.summary_ranges`). Each part is a stretch; a reader (the quota
+seed, the announcements, the detectors) runs its grouped read on each and adds the results up,
+counting exactly what the events alone would, from a row per group and hour (or day) instead of
+a row per event."""
 
 from __future__ import annotations
 
@@ -47,8 +48,13 @@ def count_requests(table: Usage) -> Any:
     return func.count()
 
 
+def count_where(condition: ColumnElement[bool]) -> Any:
+    """The events of a group that meet `condition`."""
+    return func.sum(case((condition, 1), else_=0))
+
+
 def count_requests_where(table: Usage, condition: ColumnElement[bool]) -> Any:
     """The requests of a group that meet `condition` (on the group's columns)."""
     if table is UsageHourly or table is UsageDaily:
         return func.sum(case((condition, table.requests), else_=0))
-    return func.sum(case((condition, 1), else_=0))
+    return count_where(condition)
