@@ -23,7 +23,7 @@ from termgate.notify.outbox import transaction
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
 from tests.governance.conftest import Site, seed_programme
-from tests.support.usage_rows import with_hourly
+from tests.support.usage_rows import add_with_summaries
 from tests.web.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
 
@@ -86,23 +86,21 @@ async def test_clause_4_5_announcement_reaches_only_recent_callers(
             apps[developer.email] = await create_application(
                 session, developer, name="App", actor="tests"
             )
-        session.add_all(
-            with_hourly(  # as the usage writer stores them: the announcement reads the summary
-                [
-                    usage(
-                        apps["caller@example.nl"],
-                        "/api/companies/{companyId}/employees",
-                        now - timedelta(days=3),
-                    ),
-                    usage(
-                        apps["stale@example.nl"],
-                        "/api/companies/{companyId}/employees",
-                        now - timedelta(days=91),
-                    ),
-                    usage(apps["other@example.nl"], "/api/companies", now - timedelta(days=1)),
-                ],
-                session.get_bind().dialect.name,
-            )
+        add_with_summaries(  # as the usage writer stores them: the announcement reads the summary
+            session,
+            [
+                usage(
+                    apps["caller@example.nl"],
+                    "/api/companies/{companyId}/employees",
+                    now - timedelta(days=3),
+                ),
+                usage(
+                    apps["stale@example.nl"],
+                    "/api/companies/{companyId}/employees",
+                    now - timedelta(days=91),
+                ),
+                usage(apps["other@example.nl"], "/api/companies", now - timedelta(days=1)),
+            ],
         )
         await session.flush()
         operations = await resolve(site.settings, ["getEmployeesByCompany"])

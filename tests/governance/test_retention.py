@@ -19,7 +19,7 @@ from termgate.db.usage_daily import UsageDaily
 from termgate.db.usage_hourly import UsageHourly
 from termgate.governance.retention import prune, prune_daily, quota_days
 from tests.support.factories import issue_test_key, issue_test_token
-from tests.support.usage_rows import with_hourly
+from tests.support.usage_rows import add_with_summaries
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 Sessions = async_sessionmaker[AsyncSession]
@@ -47,10 +47,6 @@ async def event_ages(sessions: Sessions) -> list[int]:
     return sorted(round((NOW - at) / timedelta(days=1)) for at in times)
 
 
-def dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
-
-
 async def rows(sessions: Sessions, model: type) -> int:
     async with sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
@@ -71,11 +67,7 @@ async def test_usage_events_older_than_the_retention_go_newer_stay(sessions: Ses
 
 async def test_the_hourly_summary_goes_with_its_events(sessions: Sessions) -> None:
     async with sessions.begin() as session:
-        session.add_all(
-            with_hourly(
-                (event(timedelta(days=days)) for days in (401, 402, 30, 0)), dialect(session)
-            )
-        )
+        add_with_summaries(session, (event(timedelta(days=days)) for days in (401, 402, 30, 0)))
 
     report = await prune(sessions, NOW - timedelta(minutes=20), 400)  # a cut-off within an hour
 
@@ -94,7 +86,7 @@ async def test_clause_4_4_a_day_of_the_daily_summary_goes_once_all_of_it_is_past
 ) -> None:
     # NOW - 400 days is 12:00; the cut-off at 400 days falls in that day, after this event.
     async with sessions.begin() as session:
-        session.add_all(with_hourly([event(timedelta(days=400, hours=2))], dialect(session)))
+        add_with_summaries(session, [event(timedelta(days=400, hours=2))])
 
     report = await prune(sessions, NOW, 400)
 
