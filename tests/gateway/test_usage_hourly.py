@@ -3,7 +3,8 @@ the events hold, for every hour (day) and group, exactly the sums of those event
 events are cut into batches and whatever their hours and days; the quota seed, the
 announcements, least privilege (clause 3.3 e) and probing (3.3 c) read whole days from the
 daily one, the whole hours at their ends from the hourly one and the cut hours from the events,
-and count what the events alone would."""
+and count what the events alone would; circumvention (3.3 g) finds the end users and addresses
+the events alone would, reading whole days from the daily parties the database keeps."""
 
 from __future__ import annotations
 
@@ -30,10 +31,12 @@ from termgate.db.usage_hourly import (
     sqlite_hour,
     whole_hours,
 )
+from termgate.db.usage_parties import UsageDailyParty
 from termgate.gateway.observe import UsageRecorder, UsageRow, sqlite_rows, sqlite_time
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
 from termgate.governance.announcements import _callers
 from termgate.monitoring.aggregate import refusal_counts
+from termgate.monitoring.aggregate_circumvention import PARTY_COLUMNS, parties_per_application
 from termgate.monitoring.aggregate_scopes import ScopesUsed, scopes_used
 from termgate.monitoring.probing import RefusalCounts
 from termgate.monitoring.window import Window
@@ -44,6 +47,8 @@ BASE = 1_790_000_000.0 - 1_790_000_000.0 % DAY_SECONDS  # a UTC midnight, 2026-0
 CALLS = [("GET", "/api/a/{id}"), ("POST", "/api/a/{id}")]
 KEYS = ["k1", "k2", None]
 SCOPES = ["employee.info.read", "payslip.read", "", None]
+END_USERS = ["u-1", "u,2", "", None]  # a separator and the empty value are values too
+ADDRESSES = ["192.0.2.7", "2001:db8::1", None]
 # Answers and their codes, probing's refusals among them.
 ANSWERS = [(200, None), (429, 42908), (502, 50201), (404, 0), (403, 40303), (401, 40102),
            (403, 40302), (404, 40401)]  # fmt: skip
@@ -79,13 +84,13 @@ def usage_rows(draw: st.DrawFn) -> list[UsageRow]:
                 draw(st.integers(0, 10**6)),
                 draw(st.integers(0, 2**40)),
                 draw(st.integers(0, 4000)) / 8,  # exact in binary: the sums are compared exactly
+                draw(st.sampled_from(END_USERS)),
                 None,
                 None,
                 None,
                 None,
                 None,
-                None,
-                None,
+                draw(st.sampled_from(ADDRESSES)),
                 draw(st.sampled_from(SCOPES)),
             )
         )
@@ -222,9 +227,29 @@ def refusals_of(rows: list[RefusalCounts]) -> dict[Any, tuple[int, ...]]:
     }  # fmt: skip
 
 
+async def events_only_parties(
+    sessions: Sessions, window: Window, column: Any
+) -> dict[str, set[str]]:
+    """Circumvention's end users or addresses per application as it read them before the daily
+    parties: the window's events."""
+    found: dict[str, set[str]] = defaultdict(set)
+    async with sessions() as session:
+        rows = await session.execute(
+            select(UsageEvent.application_id, column).where(
+                UsageEvent.at >= window.start,
+                UsageEvent.at < window.end,
+                UsageEvent.application_id.is_not(None),
+                column.is_not(None),
+            )
+        )
+        for application, value in rows.all():
+            found[application].add(value)
+    return dict(found)
+
+
 async def clear(sessions: Sessions) -> None:
     async with sessions.begin() as session:
-        for model in (UsageEvent, UsageHourly, UsageDaily):
+        for model in (UsageEvent, UsageHourly, UsageDaily, UsageDailyParty):
             await session.execute(delete(model))
 
 
@@ -258,6 +283,11 @@ async def write_and_compare(
         async with sessions() as session:
             counted = await refusal_counts(session, window)
         assert refusals_of(counted) == await events_only_refusals(sessions, window)
+        # Circumvention's end users and addresses per application (clause 3.3 g).
+        for party, column in PARTY_COLUMNS.items():
+            async with sessions() as session:
+                parties = await parties_per_application(session, window, party)
+            assert parties == await events_only_parties(sessions, window, column)
 
 
 # A range's ends: any quarter of an hour from the day before the events to the day after them,

@@ -17,6 +17,7 @@ from termgate.db.oauth import AuthorizationCode, Consent, RefreshToken
 from termgate.db.programme import AuditEntry, TermsAcceptance
 from termgate.db.usage_daily import UsageDaily
 from termgate.db.usage_hourly import UsageHourly
+from termgate.db.usage_parties import UsageDailyParty
 from termgate.governance.retention import prune, prune_daily, quota_days
 from tests.support.factories import issue_test_key, issue_test_token
 from tests.support.usage_rows import add_with_summaries
@@ -29,6 +30,9 @@ def event(age: timedelta) -> UsageEvent:
     return UsageEvent(
         at=NOW - age,
         request_id=new_id(),
+        application_id="app-1",
+        end_user_id="u-1",  # with the address: two rows of the daily parties a day
+        client_ip="192.0.2.1",
         method="GET",
         operation="/api/debtors",
         status=200,
@@ -63,6 +67,9 @@ async def test_usage_events_older_than_the_retention_go_newer_stay(sessions: Ses
 
     assert usage(report) == 5
     assert await event_ages(sessions) == [0, 30, 399]
+    # The days wholly past the cut-off, their end user and address each, by the composite key.
+    assert {item.table: item.rows for item in report}["usage_daily_parties"] == 10
+    assert await rows(sessions, UsageDailyParty) == 6
 
 
 async def test_the_hourly_summary_goes_with_its_events(sessions: Sessions) -> None:
@@ -75,6 +82,7 @@ async def test_the_hourly_summary_goes_with_its_events(sessions: Sessions) -> No
         "usage_events": 2,
         "usage_hourly": 2,
         "usage_daily": 2,
+        "usage_daily_parties": 4,  # the end user and the address of each of those two days
     }
     async with sessions() as session:
         hours = sorted((await session.scalars(select(UsageHourly.hour))).all())
@@ -94,10 +102,13 @@ async def test_clause_4_4_a_day_of_the_daily_summary_goes_once_all_of_it_is_past
         "usage_events": 1,
         "usage_hourly": 1,
         "usage_daily": 0,  # its day reaches past the cut-off: kept, and read by nothing
+        "usage_daily_parties": 0,
     }
     report = await prune(sessions, NOW + timedelta(hours=12), 400)  # the day is over
     assert {item.table: item.rows for item in report}["usage_daily"] == 1
+    assert {item.table: item.rows for item in report}["usage_daily_parties"] == 2
     assert await rows(sessions, UsageDaily) == 0
+    assert await rows(sessions, UsageDailyParty) == 0
 
 
 async def test_dry_run_counts_and_deletes_nothing(sessions: Sessions) -> None:

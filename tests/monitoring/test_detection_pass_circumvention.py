@@ -19,7 +19,8 @@ from termgate.db.models import (
     UsageEvent,
     new_id,
 )
-from termgate.monitoring.aggregate_circumvention import _values_per_application, observations
+from termgate.db.usage_parties import ADDRESS, END_USER
+from termgate.monitoring.aggregate_circumvention import observations, parties_per_application
 from termgate.monitoring.policy import load_detector_policies
 from termgate.monitoring.runner import run_pass
 from termgate.monitoring.window import Window
@@ -146,8 +147,8 @@ async def test_clause_3_3_g_each_applications_end_users_and_addresses_are_read_w
         session.add(event("d-read", "a-two", now - timedelta(days=30), end_user_id="u-old"))
     async with sessions() as session:
         window = Window(now - timedelta(days=7), now + timedelta(seconds=1))
-        users = await _values_per_application(session, window, UsageEvent.end_user_id)
-        addresses = await _values_per_application(session, window, UsageEvent.client_ip)
+        users = await parties_per_application(session, window, END_USER)
+        addresses = await parties_per_application(session, window, ADDRESS)
     assert users == {"a-one": set(odd)}
     assert addresses == {"a-one": {"2001:db8::1", "192.0.2.7"}}
 

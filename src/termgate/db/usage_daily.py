@@ -29,6 +29,7 @@ from termgate.db.usage_hourly import (
     rollup,
     upserts,
     whole_hours,
+    whole_periods,
 )
 from termgate.db.usage_hourly import (
     POSTGRES_UPSERT as HOURLY_UPSERT,
@@ -100,6 +101,14 @@ async def add_summaries(driver: Any, rows: Sequence[Sequence[Any]]) -> None:
 
 def floor_day(moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def whole_days(
+    start: datetime, end: datetime
+) -> tuple[tuple[datetime, datetime] | None, list[tuple[datetime, datetime]]]:
+    """[start, end) split into the whole UTC days in it (None if none) and the at most two cut
+    pieces at its edges."""
+    return whole_periods(start, end, floor_day, DAY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ constraint, and the upsert's conflict target is the group. `NO_CODE` and `absent
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -213,10 +213,21 @@ def whole_hours(
 ) -> tuple[tuple[datetime, datetime] | None, list[tuple[datetime, datetime]]]:
     """[start, end) split into the whole hours in it (read from the summary; None if none)
     and the at most two pieces of cut hours at its edges (read from the events)."""
-    first = floor_hour(start)
+    return whole_periods(start, end, floor_hour, timedelta(hours=1))
+
+
+def whole_periods(
+    start: datetime,
+    end: datetime,
+    floor: Callable[[datetime], datetime],
+    length: timedelta,
+) -> tuple[tuple[datetime, datetime] | None, list[tuple[datetime, datetime]]]:
+    """[start, end) split into the whole periods in it (those `floor` starts, `length` long;
+    None if none) and the at most two cut pieces at its edges."""
+    first = floor(start)
     if first < start:
-        first += timedelta(hours=1)
-    last = floor_hour(end)
+        first += length
+    last = floor(end)
     if first >= last:
         return None, [(start, end)] if start < end else []
     edges = [(start, first)] if start < first else []

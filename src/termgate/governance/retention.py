@@ -4,7 +4,8 @@ needs them, in bounded batches (one short transaction each, so PostgreSQL holds 
 Usage events carry personal data (the end user of each call), so they are not kept forever
 (GDPR Art. 5(1)(e)); `TERMGATE_USAGE_RETENTION_DAYS` says how long, 0 keeping them, and the
 hourly usage summary goes with them (the same cut-off, on a whole hour), a day of the daily
-summary once all of it is older than the cut-off. The cut-off is
+summary and of the daily parties (end users and addresses) once all of it is older than the
+cut-off. The cut-off is
 never more recent than what termgate still reads them for: the longest quota period of any plan
 (quota counters are seeded from them at start) and the 90 days an announcement looks back.
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, delete, func, select
+from sqlalchemy import ColumnElement, Table, delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.core.faults import FaultLog
@@ -34,6 +35,7 @@ from termgate.db.oauth import AuthorizationCode, PushedRequest, RefreshToken
 from termgate.db.programme import EmailToken
 from termgate.db.usage_daily import UsageDaily
 from termgate.db.usage_hourly import UsageHourly, floor_hour
+from termgate.db.usage_parties import UsageDailyParty
 from termgate.governance.announcements import LOOKBACK
 from termgate.strict import whole_number
 
@@ -105,6 +107,9 @@ async def targets(session: AsyncSession, now: datetime, retention_days: int) -> 
         # nothing reads that far back (the cut-off is older than any quota period and the
         # announcements' 90 days).
         found.append(Target(table_of(UsageDaily), UsageDaily.day <= cutoff - DAY, cutoff, why))
+        found.append(
+            Target(table_of(UsageDailyParty), UsageDailyParty.day <= cutoff - DAY, cutoff, why)
+        )
     replay = now - REPLAY_WINDOW
     spent = now - DAY
     head = select(func.max(AccessChange.id)).scalar_subquery()
@@ -138,10 +143,10 @@ async def count(session: AsyncSession, target: Target) -> int:
 
 async def delete_batch(session: AsyncSession, target: Target, batch_size: int) -> int:
     """Delete up to `batch_size` rows; rows another transaction is deleting are skipped."""
-    key = next(iter(target.table.primary_key.columns))
-    chosen = (
-        select(key).where(target.where).limit(batch_size).with_for_update(skip_locked=True)
-    ).scalar_subquery()
+    keys = list(target.table.primary_key.columns)
+    chosen = select(*keys).where(target.where).limit(batch_size).with_for_update(skip_locked=True)
+    # A composite key (the daily parties) is matched whole, so that a batch stays a batch.
+    key = keys[0] if len(keys) == 1 else tuple_(*keys)
     result = await session.execute(delete(target.table).where(key.in_(chosen)))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

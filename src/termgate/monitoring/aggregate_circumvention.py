@@ -1,6 +1,7 @@
 """The SQL side of the circumvention detector: per developer, its applications' requests and
-throttlings, the keys made for them, the end users and addresses they served, and the minutes in
-which several of them sent together; on SQLite and PostgreSQL alike."""
+throttlings, the keys made for them, the end users and addresses they served (from the daily
+parties, `db/usage_parties.py`, for the window's whole days), and the minutes in which several
+of them sent together; on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from termgate.db.models import Application, Plan, Subscription, SubscriptionKey, UsageEvent
+from termgate.db.usage_daily import whole_days
+from termgate.db.usage_parties import ADDRESS, END_USER, Party, UsageDailyParty
 from termgate.db.usage_stretches import count_where
 from termgate.monitoring.aggregate import in_window, minute_bucket
 from termgate.monitoring.aggregate_parties import first_seen_of
@@ -23,23 +25,47 @@ from termgate.monitoring.window import Window
 PROVISIONING = timedelta(hours=1)
 
 
-async def _values_per_application(
-    session: AsyncSession, window: Window, column: InstrumentedAttribute[str | None]
+PARTY_COLUMNS = {END_USER: UsageEvent.end_user_id, ADDRESS: UsageEvent.client_ip}
+
+
+async def parties_per_application(
+    session: AsyncSession, window: Window, party: Party
 ) -> dict[str, set[str]]:
-    """Per application, the distinct values of `column` (its end users, its addresses) in the
-    window: one row per application, its values aggregated in the database (PostgreSQL: an
-    array; SQLite: a JSON array), since a row per pair is millions of rows for a busy week."""
+    """Per application, the distinct end users or addresses (`party`) it dealt with in the
+    window: the whole UTC days from the daily parties (a row per day and pair), the cut days at
+    the two ends from the events. Each read returns one row per application, its values
+    aggregated in the database (PostgreSQL: an array; SQLite: a JSON array, so no value can be
+    cut at a separator), since a row per pair is millions of rows for a busy week."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    values = (func.array_agg if postgres else func.json_group_array)(distinct(column))
-    query = (
-        select(UsageEvent.application_id, values)
-        .where(in_window(window), UsageEvent.application_id.is_not(None), column.is_not(None))
+    values = func.array_agg if postgres else func.json_group_array
+    column = PARTY_COLUMNS[party]
+    days, edges = whole_days(window.start, window.end)
+    reads = [
+        select(UsageEvent.application_id, values(distinct(column)))
+        .where(
+            UsageEvent.at >= first,
+            UsageEvent.at < last,
+            UsageEvent.application_id.is_not(None),
+            column.is_not(None),
+        )
         .group_by(UsageEvent.application_id)
-    )
-    return {
-        str(application): set(found if postgres else json.loads(found))
-        for application, found in (await session.execute(query)).all()
-    }
+        for first, last in edges
+    ]
+    if days is not None:
+        reads.append(
+            select(UsageDailyParty.application_id, values(distinct(UsageDailyParty.value)))
+            .where(
+                UsageDailyParty.day >= days[0],
+                UsageDailyParty.day < days[1],
+                UsageDailyParty.party == party,
+            )
+            .group_by(UsageDailyParty.application_id)
+        )
+    found: dict[str, set[str]] = defaultdict(set)
+    for read in reads:
+        for application, given in (await session.execute(read)).all():
+            found[str(application)].update(given if postgres else json.loads(given))
+    return dict(found)
 
 
 async def _rate_limits(session: AsyncSession, applications: list[str]) -> dict[str, int | None]:
@@ -154,8 +180,8 @@ async def observations(session: AsyncSession, window: Window) -> list[DeveloperA
     rows = [row for row in (await session.execute(query)).all() if row[0] is not None]
     applications = [str(row[1]) for row in rows]
     first_seen = await first_seen_of(session, applications)
-    end_users = await _values_per_application(session, window, UsageEvent.end_user_id)
-    addresses = await _values_per_application(session, window, UsageEvent.client_ip)
+    end_users = await parties_per_application(session, window, END_USER)
+    addresses = await parties_per_application(session, window, ADDRESS)
     keys = await _key_moments(session, window, applications)
     throttle_minutes = await _throttled_minutes(session, window)
     environments = dict(

@@ -14,6 +14,7 @@ from termgate.db import (  # noqa: F401 (they declare tables on Base)
     traffic,
     usage_daily,
     usage_hourly,
+    usage_parties,
 )
 from termgate.db.engine import create_engine
 from termgate.db.models import Base
