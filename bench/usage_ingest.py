@@ -62,14 +62,17 @@ OPERATIONS = [
 ]
 
 
-def make_rows(count: int, seed: int = 11) -> list[UsageRow]:
-    """`count` events as `UsageRecorder.record` makes them: 200 keys, 1,000 end users."""
+def make_rows(
+    count: int, seed: int = 11, end_users: int = 1000, addresses: int = 256
+) -> list[UsageRow]:
+    """`count` events as `UsageRecorder.record` makes them: 200 keys, `end_users` end users,
+    `addresses` client addresses (each event any of them)."""
     rng = random.Random(seed)
     keys = [
         (uuid.UUID(int=rng.getrandbits(128)).hex, f"app{k:029d}", f"dev{k % 40:029d}")
         for k in range(200)
     ]
-    users = [uuid.UUID(int=rng.getrandbits(128)).hex for _ in range(1000)]
+    users = [uuid.UUID(int=rng.getrandbits(128)).hex for _ in range(end_users)]
     debtors = [
         (str(uuid.UUID(int=rng.getrandbits(128))), str(uuid.UUID(int=rng.getrandbits(128))))
         for _ in range(100)
@@ -81,6 +84,7 @@ def make_rows(count: int, seed: int = 11) -> list[UsageRow]:
         method, operation, category = OPERATIONS[rng.randrange(len(OPERATIONS))]
         tenants = debtors[rng.randrange(len(debtors))]
         ok = rng.random() < 0.97
+        address = rng.randrange(addresses)
         rows.append(
             (
                 start + index / 50_000,
@@ -101,7 +105,7 @@ def make_rows(count: int, seed: int = 11) -> list[UsageRow]:
                 tenants[0] if operation.startswith("/api/debtors/") else None,
                 tenants[1] if "{companyId}" in operation else None,
                 None,
-                f"198.51.100.{rng.randrange(256)}",
+                f"198.51.{address // 256}.{address % 256}",
                 f"{category}.read" if category else None,
             )
         )
@@ -295,6 +299,13 @@ def main() -> None:
         "--batch", default="50000", help="usage_batch_size: one or more, 5000,50000"
     )
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--end-users",
+        type=int,
+        default=1000,
+        help="the events' end users (each event any of them, one in five none)",
+    )
+    parser.add_argument("--addresses", type=int, default=256, help="the events' client addresses")
     parser.add_argument("--databases", default="postgresql,sqlite")
     parser.add_argument("--method", default="copy", help="PostgreSQL: copy,values,executemany")
     args = parser.parse_args()
@@ -304,9 +315,13 @@ def main() -> None:
     except ValueError:
         parser.error("--batch: whole numbers, comma-separated")
     unknown = set(methods) - set(RECORDERS)
-    if unknown or args.events < 1 or min(batches) < 1:
-        parser.error(f"unknown method {sorted(unknown)}" if unknown else "events, batch ≥ 1")
-    rows = make_rows(args.events)
+    if unknown or min(args.events, args.end_users, args.addresses, *batches) < 1:
+        parser.error(
+            f"unknown method {sorted(unknown)}"
+            if unknown
+            else "events, batch, end users, addresses ≥ 1"
+        )
+    rows = make_rows(args.events, end_users=args.end_users, addresses=args.addresses)
     print(f"load: {os.getloadavg()[0]:.2f} (1-min)", flush=True)
     for kind in args.databases.split(","):
         if kind == "postgresql":

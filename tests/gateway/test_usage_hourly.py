@@ -31,7 +31,7 @@ from termgate.db.usage_hourly import (
     sqlite_hour,
     whole_hours,
 )
-from termgate.db.usage_parties import UsageDailyParty
+from termgate.db.usage_parties import DailyParties, UsageDailyParty, day_number
 from termgate.gateway.observe import UsageRecorder, UsageRow, sqlite_rows, sqlite_time
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
 from termgate.governance.announcements import _callers
@@ -349,11 +349,18 @@ def test_clause_4_1_the_sqlite_writer_hands_each_event_once_and_sums_it_once(
     # The SQLite writer sums the summary inside the generator the driver's thread consumes
     # (off the serving event loop): every event goes to the insert exactly once, as SQLite
     # stores it, and into the sums exactly once, as a separate pass over the events would sum.
-    sums = HourlySums()
-    handed = list(sqlite_rows(rows, sums))
+    sums, parties = HourlySums(), DailyParties()
+    handed = list(sqlite_rows(rows, sums, parties))
     assert handed == [(sqlite_time(row[0]), *row[1:]) for row in rows]
     expected = rollup(rows)
     assert list(sums.sqlite_items()) == [[sqlite_hour(item[0]), *item[1:]] for item in expected]
+    # Each application's end users and addresses of each day, once, the day as stored.
+    assert set(parties.sqlite_items()) == {
+        (sqlite_time(row[0])[:10] + " 00:00:00.000000", row[3], party, row[index])
+        for row in rows
+        for party, index in (("end_user", 12), ("address", 18))
+        if row[3] is not None and row[index] is not None
+    }
 
 
 def test_clause_4_4_a_range_splits_into_whole_hours_and_its_cut_edges() -> None:
@@ -393,3 +400,12 @@ def test_clause_4_4_a_month_of_a_half_hour_zone_splits_into_days_hours_and_cut_h
     assert summary_ranges(day, day + timedelta(hours=23)) == Ranges(
         None, [(day, day + timedelta(hours=23))], []
     )
+
+
+def test_clause_3_3_g_an_events_day_is_the_day_it_is_stored_in() -> None:
+    """Under half a microsecond before midnight, an event is stored (rounded) at midnight: its
+    parties count on the next day, the one the events' reads see it in."""
+    for at in (BASE - 4e-7, BASE - 7e-7, BASE, BASE + 0.5, BASE - 0.5):
+        stored = datetime.fromisoformat(sqlite_time(at)).replace(tzinfo=UTC)
+        assert day_number(at) == (stored - datetime(1970, 1, 1, tzinfo=UTC)).days
+    assert day_number(BASE - 4e-7) == day_number(BASE) == day_number(BASE - 7e-7) + 1

@@ -61,7 +61,9 @@ def usage(report: list) -> int:  # type: ignore[type-arg]
 
 
 async def test_usage_events_older_than_the_retention_go_newer_stay(sessions: Sessions) -> None:
-    await add_events(sessions, 401, 402, 500, 900, 1200, 399, 30, 0)
+    async with sessions.begin() as session:
+        ages = (401, 402, 500, 900, 1200, 399, 30, 0)
+        add_with_summaries(session, (event(timedelta(days=days)) for days in ages))
 
     report = await prune(sessions, NOW, 400, batch_size=2)  # several batches
 

@@ -1,5 +1,6 @@
-"""Usage events added with the ORM, as tests make them, with the hourly and daily summary rows the
-usage writer would have added for them (`termgate.db.usage_hourly.rollup`, `usage_daily.daily`)."""
+"""Usage events added with the ORM, as tests make them, with the hourly and daily summary rows and
+the daily parties the usage writer would have added for them (`termgate.db.usage_hourly.rollup`,
+`usage_daily.daily`, `usage_parties.DailyParties`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from termgate.db.models import UsageEvent
 from termgate.db.usage_daily import DAILY_GROUP, UsageDaily, daily, day_start
 from termgate.db.usage_hourly import GROUP, SUMS, UsageHourly, hour_start, rollup
+from termgate.db.usage_parties import DailyParties, UsageDailyParty
 from termgate.gateway.observe import COLUMNS
 
 
@@ -26,11 +28,12 @@ def writer_row(event: UsageEvent) -> tuple[object, ...]:
 
 def with_hourly(
     events: Iterable[UsageEvent], dialect: str
-) -> list[UsageEvent | UsageHourly | UsageDaily]:
-    """The events and their hourly and daily summary rows, to `session.add_all` together (on
-    SQLite the daily rows are left to the hourly summary's triggers, as for the writer)."""
+) -> list[UsageEvent | UsageHourly | UsageDaily | UsageDailyParty]:
+    """The events, their hourly and daily summary rows and their daily parties, to
+    `session.add_all` together (on SQLite the daily rows are left to the hourly summary's
+    triggers, as for the writer)."""
     given = list(events)
-    summaries: list[UsageEvent | UsageHourly | UsageDaily] = []
+    summaries: list[UsageEvent | UsageHourly | UsageDaily | UsageDailyParty] = []
     hours = rollup(writer_row(event) for event in given)
     for item in daily(hours) if dialect == "postgresql" else []:
         values = dict(zip(DAILY_GROUP + SUMS, item, strict=True))
@@ -40,6 +43,12 @@ def with_hourly(
         values = dict(zip(GROUP + SUMS, item, strict=True))
         values["hour"] = hour_start(item[0])
         summaries.append(UsageHourly(**values))
+    parties = DailyParties()
+    for event in given:
+        parties.add(writer_row(event))
+    for day, application, party, value in parties.items():
+        summaries.append(UsageDailyParty(day=day_start(day), application_id=application,
+                                         party=party, value=value))  # fmt: skip
     return [*given, *summaries]
 
 

@@ -29,6 +29,7 @@ from termgate.core.proxies import ClientAddresses
 from termgate.db.models import UsageEvent
 from termgate.db.usage_daily import add_summaries
 from termgate.db.usage_hourly import HourlySums, add_sqlite_hourly
+from termgate.db.usage_parties import DailyParties, add_parties, add_sqlite_parties
 from termgate.gateway.exchange import Exchange
 from termgate.gateway.usage_spool import Segment, UsageSpool
 
@@ -110,12 +111,15 @@ def sqlite_time(at: float) -> str:
     return f"{_sqlite_second(int(whole))}.{micros:06d}"
 
 
-def sqlite_rows(rows: Iterable[UsageRow], sums: HourlySums) -> Iterator[tuple[Any, ...]]:
+def sqlite_rows(
+    rows: Iterable[UsageRow], sums: HourlySums, parties: DailyParties
+) -> Iterator[tuple[Any, ...]]:
     """The rows as SQLite stores them (SQLAlchemy's text format for UTC timestamps), each added
-    to `sums` as it goes by."""
-    add = sums.add
+    to `sums` and `parties` as it goes by."""
+    add, meet = sums.add, parties.add
     for row in rows:
         add(row)
+        meet(row)
         yield (sqlite_time(row[0]), *row[1:])
 
 
@@ -255,8 +259,8 @@ class UsageRecorder:
     async def _insert(self, rows: list[UsageRow]) -> None:
         # The driver's own bulk path: COPY on PostgreSQL, executemany on SQLite. The ORM's
         # insert costs more CPU per event than the whole request path it observes. The hourly
-        # and daily summaries are added to in the same transaction: they never disagree with
-        # the events.
+        # and daily summaries and the daily parties are added to in the same transaction: they
+        # never disagree with the events.
         async with self.engine.begin() as connection:
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
@@ -267,13 +271,15 @@ class UsageRecorder:
                 ]
                 await driver.copy_records_to_table(TABLE, records=records, columns=COLUMNS)
                 await add_summaries(driver, rows)
+                await add_parties(driver, rows)
             else:
                 # Generators: the driver's thread formats the rows and sums the hourly summary
                 # as it inserts them, then sorts and formats the sums: none of it on the serving
                 # event loop (which stopped for ~1 µs per event doing so).
-                sums = HourlySums()
-                await driver.executemany(SQLITE_INSERT, sqlite_rows(rows, sums))
+                sums, parties = HourlySums(), DailyParties()
+                await driver.executemany(SQLITE_INSERT, sqlite_rows(rows, sums, parties))
                 await add_sqlite_hourly(driver, sums)  # its triggers add to the daily one
+                await add_sqlite_parties(driver, parties)
 
     def _keep(self, unwritten: list[UsageRow], segment: Segment | None) -> None:
         spooled = self._spooled

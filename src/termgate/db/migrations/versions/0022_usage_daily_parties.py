@@ -1,11 +1,10 @@
-"""who each application dealt with per day (its end users and addresses), kept by a trigger on
-the usage events, so circumvention reads a week of them from a row per day and pair rather than
-from every event (clause 3.3 g)
+"""who each application dealt with per day (its end users and addresses), which the usage
+writer adds to beside the events, so circumvention reads a week of them from a row per day and
+pair rather than from every event (clause 3.3 g)
 
 The table is filled from the stored events (one read of them: on PostgreSQL about half a minute
-per 10 million, docs/performance.md). The trigger is made first, in the same transaction: on
-PostgreSQL it takes a lock on `usage_events` that makes writers wait until the migration
-commits, so no event is missed or counted twice; nodes need not stop.
+per 10 million, docs/performance.md). Stop every node first: a node still running the code
+before this migration writes events without their parties (docs/operations.md).
 
 Revision ID: 0022
 Revises: 0021
@@ -24,55 +23,18 @@ down_revision: str | Sequence[str] | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-PARTIES = {"end_user": "end_user_id", "address": "client_ip"}
 DAY = {
     "postgresql": "date_trunc('day', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
     "sqlite": "substr(at, 1, 10) || ' 00:00:00.000000'",
 }
-TRIGGER = "usage_events_inserted_add_parties"
-FUNCTION = "usage_events_add_parties"
-
-
-def parties_of(events: str, day: str) -> str:
-    """The distinct (day, application, party, value) of the rows of `events`, sorted (so that
-    two writers adding the same new rows take their locks in one order)."""
-    return (
-        " UNION ".join(
-            f"SELECT {day}, application_id, '{party}', {column} FROM {events} "
-            f"WHERE application_id IS NOT NULL AND {column} IS NOT NULL"
-            for party, column in PARTIES.items()
-        )
-        + " ORDER BY 1, 2, 3, 4"
-    )
-
-
-INSERT = "INSERT INTO usage_daily_parties (day, application_id, party, value) "
-# SQLite: per inserted row, nothing bound by the writer; an existing row is left as it is.
-NEW_DAY = "substr(NEW.at, 1, 10) || ' 00:00:00.000000'"
-SQLITE_INSERTS = "".join(
-    f"    INSERT OR IGNORE INTO usage_daily_parties (day, application_id, party, value)\n"
-    f"    SELECT {NEW_DAY}, NEW.application_id, '{party}', NEW.{column}\n"
-    f"    WHERE NEW.{column} IS NOT NULL;\n"
-    for party, column in PARTIES.items()
-)
-SQLITE_TRIGGER = f"""
-CREATE TRIGGER {TRIGGER} AFTER INSERT ON usage_events
-WHEN NEW.application_id IS NOT NULL BEGIN
-{SQLITE_INSERTS}END
-"""
-# PostgreSQL: per statement, from its transition table: one insert for a COPY of a whole batch.
-POSTGRES_FUNCTION = f"""
-CREATE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    {INSERT}{parties_of("inserted_events", DAY["postgresql"])} ON CONFLICT DO NOTHING;
-    RETURN NULL;
-END
-$$
-"""
-POSTGRES_TRIGGER = f"""
-CREATE TRIGGER {TRIGGER} AFTER INSERT ON usage_events
-REFERENCING NEW TABLE AS inserted_events
-FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()
+# The stored events' distinct parties per day and application, as the usage writer adds them.
+FILL = """
+INSERT INTO usage_daily_parties (day, application_id, party, value)
+SELECT {day}, application_id, 'end_user', end_user_id FROM usage_events
+WHERE application_id IS NOT NULL AND end_user_id IS NOT NULL
+UNION
+SELECT {day}, application_id, 'address', client_ip FROM usage_events
+WHERE application_id IS NOT NULL AND client_ip IS NOT NULL
 """
 
 
@@ -87,21 +49,8 @@ def upgrade() -> None:
             "day", "application_id", "party", "value", name="pk_usage_daily_parties"
         ),
     )
-    dialect = op.get_bind().dialect.name
-    stored = parties_of("usage_events", DAY[dialect])
-    if dialect == "postgresql":
-        op.execute(POSTGRES_FUNCTION)
-        op.execute(POSTGRES_TRIGGER)
-        op.execute(f"{INSERT}{stored} ON CONFLICT DO NOTHING")
-    else:
-        op.execute(SQLITE_TRIGGER)
-        op.execute(f"{INSERT.replace('INSERT', 'INSERT OR IGNORE', 1)}{stored}")
+    op.execute(FILL.format(day=DAY[op.get_bind().dialect.name]))
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON usage_events")
-        op.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")
-    else:
-        op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER}")
     op.drop_table("usage_daily_parties")
