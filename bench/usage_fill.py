@@ -2,7 +2,8 @@
 spread evenly over the last 30 days, generated server-side (`generate_series`: 2,000
 applications with one key each, 100,000 end users, 20 operations needing 10 scopes), then the
 hourly summary summed from them and the daily one from the hourly (as migration 0021 rebuilds
-them), the migrated secondary indexes built after (faster than maintained row by row)."""
+them), the daily parties (end users and addresses, as migration 0022 fills them), the migrated
+secondary indexes built after (faster than maintained row by row)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 FILL = """
 INSERT INTO usage_events (at, request_id, key_id, application_id, developer_id, method,
     operation, status, code, bytes_in, bytes_out, latency_ms, end_user_id, data_category,
-    client_request_id, scope)
+    client_request_id, scope, client_ip)
 SELECT CAST(:start AS timestamptz) + (n * CAST(:step AS bigint)) * interval '1 microsecond',
        md5(n::text),
        'key' || lpad((hash % 2000)::text, 29, '0'),
@@ -27,10 +28,15 @@ SELECT CAST(:start AS timestamptz) + (n * CAST(:step AS bigint)) * interval '1 m
        CASE WHEN hash % 31 = 0 THEN 42901 END,
        hash % 400, 200 + hash % 40000, (hash % 4000) / 100.0,
        CASE WHEN hash % 5 = 0 THEN NULL
-            ELSE 'user' || lpad((hash / 40000 % 100000)::text, 28, '0') END,
+            WHEN CAST(:per_application AS bigint) = 0
+            THEN 'user' || lpad((hash / 40000 % 100000)::text, 28, '0')
+            ELSE 'user' || lpad((((hash % 2000) * 37 + hash / 40000 % :per_application)
+                                 % 100000)::text, 28, '0') END,
        'category' || (hash / 2000 % 20 / 4)::text,
        NULL,
-       'scope' || (hash / 2000 % 20 / 2)::text || '.read'
+       'scope' || (hash / 2000 % 20 / 2)::text || '.read',
+       '10.' || (hash % 2000 / 250)::text || '.' || (hash % 250)::text || '.'
+           || (hash / 2000 % 4)::text
 FROM (SELECT n, abs(hashint8(n)) AS hash
       FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n) AS numbers
 """
@@ -56,11 +62,27 @@ SELECT date_trunc('day', hour AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', key_id, ap
 FROM usage_hourly GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 """
 
-SUMMARIES = ("usage_events", "usage_hourly", "usage_daily")
+# The daily parties of the filled events, as migration 0022 fills them.
+PARTIES_FILL = """
+INSERT INTO usage_daily_parties (day, application_id, party, value)
+SELECT date_trunc('day', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', application_id,
+       'end_user', end_user_id
+FROM usage_events WHERE application_id IS NOT NULL AND end_user_id IS NOT NULL
+UNION
+SELECT date_trunc('day', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', application_id, 'address',
+       client_ip
+FROM usage_events WHERE application_id IS NOT NULL AND client_ip IS NOT NULL
+"""
+
+SUMMARIES = ("usage_events", "usage_hourly", "usage_daily", "usage_daily_parties")
 
 
-async def fill(engine: AsyncEngine, rows: int, now: datetime) -> None:
-    """Rows in chunks of a million, the migrated secondary indexes built after (faster)."""
+async def fill(
+    engine: AsyncEngine, rows: int, now: datetime, end_users_per_application: int = 0
+) -> None:
+    """Rows in chunks of a million, the migrated secondary indexes built after (faster). Each
+    event's end user is any of the 100,000, or with `end_users_per_application` one of its
+    application's own that many (neighbouring applications sharing some)."""
     query = text(
         "SELECT indexname, indexdef FROM pg_indexes "
         "WHERE tablename IN ('usage_events', 'usage_hourly', 'usage_daily') "
@@ -83,6 +105,7 @@ async def fill(engine: AsyncEngine, rows: int, now: datetime) -> None:
                     "step": step,
                     "first": first,
                     "last": min(rows, first + chunk) - 1,
+                    "per_application": end_users_per_application,
                 },
             )
         print(
@@ -97,6 +120,10 @@ async def fill(engine: AsyncEngine, rows: int, now: datetime) -> None:
     async with engine.connect() as connection:
         await connection.execute(text(DAILY_FILL))
     print(f"  daily summary filled ({time.perf_counter() - began:.1f} s)", flush=True)
+    began = time.perf_counter()
+    async with engine.connect() as connection:
+        await connection.execute(text(PARTIES_FILL))
+    print(f"  daily parties filled ({time.perf_counter() - began:.1f} s)", flush=True)
     began = time.perf_counter()
     async with engine.connect() as connection:
         for _name, definition in indexes:
