@@ -120,4 +120,5 @@ async def add_parties(driver: Any, rows: Sequence[Sequence[Any]]) -> None:
 
 async def add_sqlite_parties(driver: Any, parties: DailyParties) -> None:
     """Add `parties` on the writer's aiosqlite connection, in the events' transaction."""
-    await driver.executemany(SQLITE_INSERT, parties.sqlite_items())
+    if parties.found:
+        await driver.executemany(SQLITE_INSERT, parties.sqlite_items())
