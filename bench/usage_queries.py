@@ -357,13 +357,16 @@ async def ingest(
             )
 
 
-async def time_migration(url: str) -> None:
-    """Migration 0021 on the filled table: down to 0020 (both summaries rebuilt from the events
-    without scopes), then up again (rebuilt per scope), each timed."""
+async def time_migration(url: str, revision: str) -> None:
+    """A migration on the filled table, down to the one before it and up to the newest again,
+    each timed: 0021 rebuilds both summaries from the events (without scopes, then per scope),
+    0022 drops the daily parties and the index of the throttled events, then fills and builds
+    them again."""
     config = alembic_config(url)
+    previous = f"{int(revision) - 1:04d}"
     for step, run_step in (
-        ("downgrade to 0020", lambda: command.downgrade(config, "0020")),
-        ("upgrade to 0021", lambda: upgrade(url)),
+        (f"downgrade to {previous}", lambda: command.downgrade(config, previous)),
+        ("upgrade to the newest", lambda: upgrade(url)),
     ):
         began = time.perf_counter()
         await asyncio.to_thread(run_step)
@@ -384,15 +387,16 @@ async def run(
     events: int,
     writers: tuple[list[str], list[int]],
     only: list[str],
-    migration: bool = False,
+    migration: str = "",
+    end_users_per_application: int = 0,
 ) -> None:
     now = datetime.now(UTC)
     engine = create_engine(url)
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     try:
-        await fill(autocommit, rows, now)
+        await fill(autocommit, rows, now, end_users_per_application)
         if migration:
-            await time_migration(url)
+            await time_migration(url, migration)
         for layout in layouts:
             async with autocommit.connect() as connection:
                 for statement in LAYOUTS[layout]:
@@ -421,14 +425,29 @@ def main() -> None:
         "--only", default="", help="time only the reads whose name holds one of these, a,b"
     )
     parser.add_argument(
-        "--migration", action="store_true", help="after the fill, time migration 0021 down and up"
+        "--migration",
+        default="",
+        help="after the fill, time this migration (0021, 0022) down and up",
+    )
+    parser.add_argument(
+        "--end-users-per-application",
+        type=int,
+        default=0,
+        help="each application's events for its own this many end users (0: any of 100,000)",
     )
     args = parser.parse_args()
     batches = [int(b) for b in args.batch.split(",") if b]
     only = [part for part in args.only.split(",") if part]
     layouts = [layout for layout in args.layouts.split(",") if layout]
-    if args.rows < 1_000 or set(layouts) - set(LAYOUTS):
-        parser.error(f"rows ≥ 1000; layouts among {sorted(LAYOUTS)}")
+    if (
+        args.rows < 1_000
+        or set(layouts) - set(LAYOUTS)
+        or args.end_users_per_application < 0
+        or args.migration not in ("", "0021", "0022")
+    ):
+        parser.error(
+            f"rows ≥ 1000; end users ≥ 0; migration 0021 or 0022; layouts among {sorted(LAYOUTS)}"
+        )
     name = f"termgate_bench_{uuid.uuid4().hex[:10]}"
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     try:
@@ -437,7 +456,18 @@ def main() -> None:
         upgrade(url)
         print(f"load: {os.getloadavg()[0]:.2f} (1-min)", flush=True)
         writers = (args.method.split(","), batches)
-        asyncio.run(run(url, args.rows, layouts, args.ingest, writers, only, args.migration))
+        asyncio.run(
+            run(
+                url,
+                args.rows,
+                layouts,
+                args.ingest,
+                writers,
+                only,
+                args.migration,
+                args.end_users_per_application,
+            )
+        )
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

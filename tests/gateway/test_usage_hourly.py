@@ -3,8 +3,9 @@ the events hold, for every hour (day) and group, exactly the sums of those event
 events are cut into batches and whatever their hours and days; the quota seed, the
 announcements, least privilege (clause 3.3 e) and probing (3.3 c) read whole days from the
 daily one, the whole hours at their ends from the hourly one and the cut hours from the events,
-and count what the events alone would; circumvention (3.3 g) finds the end users and addresses
-the events alone would, reading whole days from the daily parties the database keeps."""
+and count what the events alone would; circumvention (3.3 g) counts each application's requests
+and throttlings, and finds its first moments and the end users and addresses, as the events
+alone would (the end users and addresses of whole days from the daily parties)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import and_, delete, func, or_, select, true
+from sqlalchemy import and_, case, delete, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from termgate.db.models import UsageEvent
@@ -36,8 +37,13 @@ from termgate.gateway.observe import UsageRecorder, UsageRow, sqlite_rows, sqlit
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
 from termgate.governance.announcements import _callers
 from termgate.monitoring.aggregate import refusal_counts
-from termgate.monitoring.aggregate_circumvention import PARTY_COLUMNS, parties_per_application
+from termgate.monitoring.aggregate_circumvention import (
+    PARTY_COLUMNS,
+    observations,
+    parties_per_application,
+)
 from termgate.monitoring.aggregate_scopes import ScopesUsed, scopes_used
+from termgate.monitoring.circumvention import DeveloperActivity
 from termgate.monitoring.probing import RefusalCounts
 from termgate.monitoring.window import Window
 
@@ -247,6 +253,36 @@ async def events_only_parties(
     return dict(found)
 
 
+async def events_only_activity(sessions: Sessions, window: Window) -> dict[Any, tuple[Any, ...]]:
+    """Circumvention's per-application activity as it read it before the summaries: requests,
+    throttled, first throttled and first request in the window, from the window's events."""
+    throttled = UsageEvent.status == 429
+    async with sessions() as session:
+        rows = await session.execute(
+            select(UsageEvent.developer_id, UsageEvent.application_id, func.count(),
+                   func.sum(case((throttled, 1), else_=0)),
+                   func.min(UsageEvent.at).filter(throttled), func.min(UsageEvent.at))
+            .where(UsageEvent.at >= window.start, UsageEvent.at < window.end,
+                   UsageEvent.application_id.is_not(None))
+            .group_by(UsageEvent.developer_id, UsageEvent.application_id)
+        )  # fmt: skip
+        return {
+            (developer, application): (requests, refused, first_refused, first)
+            for developer, application, requests, refused, first_refused, first in rows.all()
+            if developer is not None
+        }
+
+
+def activity_of(developers: list[DeveloperActivity]) -> dict[Any, tuple[Any, ...]]:
+    return {
+        (developer.developer_id, app.application_id): (
+            app.requests, app.throttled, app.first_throttled_at, app.first_in_window,
+        )
+        for developer in developers
+        for app in developer.applications
+    }  # fmt: skip
+
+
 async def clear(sessions: Sessions) -> None:
     async with sessions.begin() as session:
         for model in (UsageEvent, UsageHourly, UsageDaily, UsageDailyParty):
@@ -283,6 +319,10 @@ async def write_and_compare(
         async with sessions() as session:
             counted = await refusal_counts(session, window)
         assert refusals_of(counted) == await events_only_refusals(sessions, window)
+        # Circumvention's requests, throttlings and first moments per application (3.3 g).
+        async with sessions() as session:
+            seen = await observations(session, window)
+        assert activity_of(seen) == await events_only_activity(sessions, window)
         # Circumvention's end users and addresses per application (clause 3.3 g).
         for party, column in PARTY_COLUMNS.items():
             async with sessions() as session:

@@ -81,15 +81,17 @@ async def test_clause_3_3_g_applications_sending_together_past_one_limit_are_fou
     calm = await limited_apps(sessions, honest, 2)
     now = load_settings().now()
     minute = now.replace(second=0, microsecond=0) - timedelta(hours=2)
+    events = []
+    for index in range(750):  # 250 each within one minute: 750 together, over 600
+        app = spread[index % 3]
+        at = minute + timedelta(seconds=index * 0.07)
+        events.append(event(spreader.developer_id, app.id, at))
+    for index in range(400):  # two applications, 400 together: within one's limit
+        app = calm[index % 2]
+        at = minute + timedelta(seconds=index * 0.1)
+        events.append(event(honest.developer_id, app.id, at, end_user_id=f"u{index % 2}"))
     async with sessions.begin() as session:
-        for index in range(750):  # 250 each within one minute: 750 together, over 600
-            app = spread[index % 3]
-            at = minute + timedelta(seconds=index * 0.07)
-            session.add(event(spreader.developer_id, app.id, at))
-        for index in range(400):  # two applications, 400 together: within one's limit
-            app = calm[index % 2]
-            at = minute + timedelta(seconds=index * 0.1)
-            session.add(event(honest.developer_id, app.id, at, end_user_id=f"u{index % 2}"))
+        add_with_summaries(session, events)
     async with sessions.begin() as session:
         result = await run_pass(session, {"circumvention": POLICIES["circumvention"]}, now)
     [found] = result.findings
@@ -109,15 +111,17 @@ async def test_clause_3_3_g_only_minutes_that_could_pass_one_limit_are_read_each
     quiet = await limited_apps(sessions, calm, 2)
     now = load_settings().now()
     minute = now.replace(second=0, microsecond=0) - timedelta(hours=2)
+    events = []
+    for index in range(900):  # 300 each, 900 together, one application without a limit
+        app = (*limited, unlimited)[index % 3]
+        at = minute + timedelta(seconds=index / 20)
+        events.append(event(mixed.developer_id, app.id, at, end_user_id=app.id[:30]))
+    for index in range(400):  # within the smallest limit: never over one
+        app = quiet[index % 2]
+        at = minute + timedelta(seconds=index / 10)
+        events.append(event(calm.developer_id, app.id, at, end_user_id=app.id[:30]))
     async with sessions.begin() as session:
-        for index in range(900):  # 300 each, 900 together, one application without a limit
-            app = (*limited, unlimited)[index % 3]
-            at = minute + timedelta(seconds=index / 20)
-            session.add(event(mixed.developer_id, app.id, at, end_user_id=app.id[:30]))
-        for index in range(400):  # within the smallest limit: never over one
-            app = quiet[index % 2]
-            at = minute + timedelta(seconds=index / 10)
-            session.add(event(calm.developer_id, app.id, at, end_user_id=app.id[:30]))
+        add_with_summaries(session, events)
     window = Window(now - timedelta(days=7), now)
     async with sessions() as session:
         developers = {d.developer_id: d for d in await observations(session, window)}
@@ -161,16 +165,16 @@ async def test_clause_3_3_g_keys_regenerated_after_a_throttling_are_found(
     [rotates] = await limited_apps(sessions, rotator, 1)
     now = load_settings().now() + timedelta(days=1)  # the keys above are its provisioning
     throttled = now - timedelta(hours=4)
+    events = []
+    for party, app in ((resetter, resets), (rotator, rotates)):
+        events += [event(party.developer_id, app.id, throttled - timedelta(seconds=i))
+                   for i in range(30)]  # fmt: skip
+        events += [
+            event(party.developer_id, app.id, throttled + timedelta(seconds=i), status=429)
+            for i in range(20)
+        ]
     async with sessions.begin() as session:
-        for party, app in ((resetter, resets), (rotator, rotates)):
-            session.add_all(
-                event(party.developer_id, app.id, throttled - timedelta(seconds=i))
-                for i in range(30)
-            )
-            session.add_all(
-                event(party.developer_id, app.id, throttled + timedelta(seconds=i), status=429)
-                for i in range(20)
-            )
+        add_with_summaries(session, events)
     for app, at in (
         (resets, throttled + timedelta(minutes=1)),
         (resets, throttled + timedelta(minutes=2)),

@@ -85,20 +85,23 @@ async def test_clause_3_3_g_an_application_started_while_another_is_throttled_is
     async with sessions.begin() as session:
         developer = await session.get_one(Developer, first.developer_id)
         second = await create_application(session, developer, name="Second", actor="tests")
-        session.add_all(
-            read(first, now - timedelta(hours=6, minutes=i), f"a{i}") for i in range(50)
-        )
-        session.add_all(
-            read(first, now - timedelta(hours=3, seconds=i), f"a{i}", status=429, code=42908)
-            for i in range(30)
-        )
-        session.add_all(
-            read(first, now - timedelta(hours=2, seconds=i), f"b{i}", application_id=second.id)
-            for i in range(40)
-        )
-        session.add_all(
-            read(bystander, now - timedelta(hours=1, seconds=i), f"z{i}") for i in range(80)
-        )
+        add_with_summaries(
+            session,
+            [
+                *(read(first, now - timedelta(hours=6, minutes=i), f"a{i}") for i in range(50)),
+                *(
+                    read(first, now - timedelta(hours=3, seconds=i), f"a{i}", status=429,
+                         code=42908)
+                    for i in range(30)
+                ),
+                *(
+                    read(first, now - timedelta(hours=2, seconds=i), f"b{i}",
+                         application_id=second.id)
+                    for i in range(40)
+                ),
+                *(read(bystander, now - timedelta(hours=1, seconds=i), f"z{i}") for i in range(80)),
+            ],
+        )  # fmt: skip
     async with sessions.begin() as session:
         result = await run_pass(session, POLICIES, now)
     found = [f for f in result.findings if f.detector == "circumvention"]

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -284,4 +285,12 @@ class UsageEvent(Base):
         Index("ix_usage_events_at", "at"),
         # The end user's connected-apps page and access-log export (GDPR Art. 15) read by it.
         Index("ix_usage_events_end_user_at", "end_user_id", "at"),
+        # Circumvention's throttled minutes and first throttlings of a week (clause 3.3 g):
+        # the throttled events only, so the writer pays for it on those alone.
+        Index(
+            "ix_usage_events_throttled_at",
+            "at",
+            postgresql_where=text("status = 429"),
+            sqlite_where=text("status = 429"),
+        ),
     )

@@ -9,13 +9,18 @@ import json
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import Application, Plan, Subscription, SubscriptionKey, UsageEvent
 from termgate.db.usage_daily import whole_days
 from termgate.db.usage_parties import ADDRESS, END_USER, Party, UsageDailyParty
-from termgate.db.usage_stretches import count_where
+from termgate.db.usage_stretches import (
+    count_requests,
+    count_requests_where,
+    in_stretch,
+    stretches,
+)
 from termgate.monitoring.aggregate import in_window, minute_bucket
 from termgate.monitoring.aggregate_parties import first_seen_of
 from termgate.monitoring.circumvention import ApplicationActivity, DeveloperActivity
@@ -23,6 +28,10 @@ from termgate.monitoring.window import Window
 
 # Keys made this soon after an application's first key are its provisioning, not regeneration.
 PROVISIONING = timedelta(hours=1)
+THROTTLED = 429
+# A literal, not a bound value: only a query that states the partial index's own predicate
+# (`status = 429`) reads the index of the throttled events (ix_usage_events_throttled_at).
+THROTTLED_EVENT = UsageEvent.status == literal_column(str(THROTTLED))
 
 
 PARTY_COLUMNS = {END_USER: UsageEvent.end_user_id, ADDRESS: UsageEvent.client_ip}
@@ -134,7 +143,7 @@ async def _throttled_minutes(session: AsyncSession, window: Window) -> dict[str,
     query = (
         select(UsageEvent.developer_id, minute)
         .distinct()
-        .where(in_window(window), UsageEvent.status == 429, UsageEvent.developer_id.is_not(None))
+        .where(in_window(window), THROTTLED_EVENT, UsageEvent.developer_id.is_not(None))
     )
     found: dict[str, set[int]] = defaultdict(set)
     for developer, at in (await session.execute(query)).all():
@@ -163,22 +172,48 @@ async def _key_moments(
     return regenerated
 
 
-async def observations(session: AsyncSession, window: Window) -> list[DeveloperActivity]:
-    throttled = UsageEvent.status == 429
-    query = (
-        select(
-            UsageEvent.developer_id,
-            UsageEvent.application_id,
-            func.count(),
-            count_where(throttled),
-            func.min(UsageEvent.at).filter(throttled),
-            func.min(UsageEvent.at),
+async def _activity(session: AsyncSession, window: Window) -> list[tuple[str, str, int, int]]:
+    """Per developer and application, its requests and its throttled ones (429) in the window:
+    the whole days and hours from the usage summaries, the cut hours from the events."""
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for stretch in stretches(window.start, window.end):
+        table = stretch[0]
+        query = (
+            select(
+                table.developer_id,
+                table.application_id,
+                count_requests(table),
+                count_requests_where(table, table.status == THROTTLED),
+            )
+            .where(*in_stretch(stretch))
+            .group_by(table.developer_id, table.application_id)
         )
-        .where(in_window(window), UsageEvent.application_id.is_not(None))
-        .group_by(UsageEvent.developer_id, UsageEvent.application_id)
+        for developer, application, requests, throttled in (await session.execute(query)).all():
+            if developer:  # '' in the summaries: an event with no developer
+                sums = counts[(str(developer), str(application))]
+                sums[0] += int(requests)
+                sums[1] += int(throttled or 0)
+    return [
+        (developer, application, requests, throttled)
+        for (developer, application), (requests, throttled) in sorted(counts.items())
+    ]
+
+
+async def _first_throttled(session: AsyncSession, window: Window) -> dict[str, datetime]:
+    """Per application, its first throttled request (429) in the window."""
+    query = (
+        select(UsageEvent.application_id, func.min(UsageEvent.at))
+        .where(THROTTLED_EVENT, in_window(window), UsageEvent.application_id.is_not(None))
+        .group_by(UsageEvent.application_id)
     )
-    rows = [row for row in (await session.execute(query)).all() if row[0] is not None]
-    applications = [str(row[1]) for row in rows]
+    return {str(app): first for app, first in (await session.execute(query)).all()}
+
+
+async def observations(session: AsyncSession, window: Window) -> list[DeveloperActivity]:
+    rows = await _activity(session, window)
+    applications = [application for _developer, application, _requests, _throttled in rows]
+    first_in_window = await first_seen_of(session, applications, window)
+    first_throttled = await _first_throttled(session, window)
     first_seen = await first_seen_of(session, applications)
     end_users = await parties_per_application(session, window, END_USER)
     addresses = await parties_per_application(session, window, ADDRESS)
@@ -194,23 +229,23 @@ async def observations(session: AsyncSession, window: Window) -> list[DeveloperA
         ).all()
     )
     apps_of: dict[str, list[str]] = defaultdict(list)
-    for row in rows:
-        apps_of[str(row[0])].append(str(row[1]))
+    for developer, application, _requests, _throttled in rows:
+        apps_of[developer].append(application)
     several = [app for apps in apps_of.values() if len(apps) >= 2 for app in apps]
     limits = await _rate_limits(session, several)
     shared_minutes = await _shared_minutes(session, window, several, limits)
     developers: dict[str, list[ApplicationActivity]] = defaultdict(list)
-    for developer, application, requests, refused, first_throttled, first_in_window in rows:
+    for developer, application, requests, throttled in rows:
         environment = environments.get(application)
         made = keys.get(application, [])
         developers[developer].append(
             ApplicationActivity(
                 application_id=application,
-                requests=int(requests),
-                throttled=int(refused or 0),
-                first_throttled_at=first_throttled,
+                requests=requests,
+                throttled=throttled,
+                first_throttled_at=first_throttled.get(application),
                 first_seen_at=first_seen.get(application, window.start),
-                first_in_window=first_in_window,
+                first_in_window=first_in_window.get(application),
                 keys_created=len(made),
                 keys_made_at=tuple(sorted(made)),
                 environment=environment.value if environment else "production",

@@ -1,6 +1,7 @@
 """who each application dealt with per day (its end users and addresses), which the usage
 writer adds to beside the events, so circumvention reads a week of them from a row per day and
-pair rather than from every event (clause 3.3 g)
+pair rather than from every event (clause 3.3 g); and an index of the throttled events, for its
+throttled minutes and first throttlings
 
 The table is filled from the stored events (one read of them: on PostgreSQL about half a minute
 per 10 million, docs/performance.md). Stop every node first: a node still running the code
@@ -50,7 +51,16 @@ def upgrade() -> None:
         ),
     )
     op.execute(FILL.format(day=DAY[op.get_bind().dialect.name]))
+    # Circumvention's throttled minutes and first throttlings: the throttled events only.
+    op.create_index(
+        "ix_usage_events_throttled_at",
+        "usage_events",
+        ["at"],
+        postgresql_where=sa.text("status = 429"),
+        sqlite_where=sa.text("status = 429"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_usage_events_throttled_at", table_name="usage_events")
     op.drop_table("usage_daily_parties")
