@@ -151,8 +151,8 @@ async def test_clause_3_3_g_each_applications_end_users_and_addresses_are_read_w
         session.add(event("d-read", "a-two", now - timedelta(days=30), end_user_id="u-old"))
     async with sessions() as session:
         window = Window(now - timedelta(days=7), now + timedelta(seconds=1))
-        users = await parties_per_application(session, window, END_USER)
-        addresses = await parties_per_application(session, window, ADDRESS)
+        parties = await parties_per_application(session, window)
+        users, addresses = parties[END_USER], parties[ADDRESS]
     assert users == {"a-one": set(odd)}
     assert addresses == {"a-one": {"2001:db8::1", "192.0.2.7"}}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import distinct, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,46 +36,57 @@ THROTTLED_EVENT = UsageEvent.status == literal_column(str(THROTTLED))
 
 
 PARTY_COLUMNS = {END_USER: UsageEvent.end_user_id, ADDRESS: UsageEvent.client_ip}
+PartiesOf = dict[Party, dict[str, set[str]]]  # party → application → its end users (addresses)
 
 
-async def parties_per_application(
-    session: AsyncSession, window: Window, party: Party
-) -> dict[str, set[str]]:
-    """Per application, the distinct end users or addresses (`party`) it dealt with in the
-    window: the whole UTC days from the daily parties (a row per day and pair), the cut days at
-    the two ends from the events. Each read returns one row per application, its values
-    aggregated in the database (PostgreSQL: an array; SQLite: a JSON array, so no value can be
-    cut at a separator), since a row per pair is millions of rows for a busy week."""
+async def parties_per_application(session: AsyncSession, window: Window) -> PartiesOf:
+    """Per application, the distinct end users and addresses it dealt with in the window: the
+    whole UTC days from the daily parties (a row per day and pair), the cut days at the two ends
+    from the events, both parties in one read of them. Each read returns a row per application
+    (and party), its values aggregated in the database (PostgreSQL: an array; SQLite: a JSON
+    array, so no value can be cut at a separator): a row per pair is millions for a busy week."""
     postgres = session.get_bind().dialect.name == "postgresql"
     values = func.array_agg if postgres else func.json_group_array
-    column = PARTY_COLUMNS[party]
     days, edges = whole_days(window.start, window.end)
-    reads = [
-        select(UsageEvent.application_id, values(distinct(column)))
-        .where(
-            UsageEvent.at >= first,
-            UsageEvent.at < last,
-            UsageEvent.application_id.is_not(None),
-            column.is_not(None),
-        )
-        .group_by(UsageEvent.application_id)
-        for first, last in edges
-    ]
-    if days is not None:
-        reads.append(
-            select(UsageDailyParty.application_id, values(distinct(UsageDailyParty.value)))
-            .where(
-                UsageDailyParty.day >= days[0],
-                UsageDailyParty.day < days[1],
-                UsageDailyParty.party == party,
+    found: PartiesOf = {party: defaultdict(set) for party in PARTY_COLUMNS}
+
+    def add(party: Party, application: object, given: Any) -> None:
+        values_read = given if postgres else json.loads(given)
+        # An event without one of the two parties aggregates a NULL beside the other's values.
+        found[party][str(application)].update(v for v in values_read if v is not None)
+
+    for first, last in edges:
+        read = (
+            select(
+                UsageEvent.application_id,
+                *(values(distinct(column)) for column in PARTY_COLUMNS.values()),
             )
-            .group_by(UsageDailyParty.application_id)
+            .where(
+                UsageEvent.at >= first,
+                UsageEvent.at < last,
+                UsageEvent.application_id.is_not(None),
+            )
+            .group_by(UsageEvent.application_id)
         )
-    found: dict[str, set[str]] = defaultdict(set)
-    for read in reads:
-        for application, given in (await session.execute(read)).all():
-            found[str(application)].update(given if postgres else json.loads(given))
-    return dict(found)
+        for application, *per_party in (await session.execute(read)).all():
+            for party, given in zip(PARTY_COLUMNS, per_party, strict=True):
+                add(party, application, given)
+    if days is not None:
+        read = (
+            select(
+                UsageDailyParty.party,
+                UsageDailyParty.application_id,
+                values(distinct(UsageDailyParty.value)),
+            )
+            .where(UsageDailyParty.day >= days[0], UsageDailyParty.day < days[1])
+            .group_by(UsageDailyParty.party, UsageDailyParty.application_id)
+        )
+        for party, application, given in (await session.execute(read)).all():
+            if party in found:
+                add(party, application, given)
+    return {
+        party: {app: held for app, held in apps.items() if held} for party, apps in found.items()
+    }
 
 
 async def _rate_limits(session: AsyncSession, applications: list[str]) -> dict[str, int | None]:
@@ -215,8 +227,8 @@ async def observations(session: AsyncSession, window: Window) -> list[DeveloperA
     first_in_window = await first_seen_of(session, applications, window)
     first_throttled = await _first_throttled(session, window)
     first_seen = await first_seen_of(session, applications)
-    end_users = await parties_per_application(session, window, END_USER)
-    addresses = await parties_per_application(session, window, ADDRESS)
+    parties = await parties_per_application(session, window)
+    end_users, addresses = parties[END_USER], parties[ADDRESS]
     keys = await _key_moments(session, window, applications)
     throttle_minutes = await _throttled_minutes(session, window)
     environments = dict(
