@@ -43,7 +43,7 @@ SQLITE_INSERT = f"INSERT OR IGNORE INTO {TABLE} ({COLUMNS}) VALUES (?, ?, ?, ?)"
 # concurrent writers adding the same new rows lock them in one order.
 POSTGRES_INSERT = (
     f"INSERT INTO {TABLE} ({COLUMNS}) "
-    "SELECT to_timestamp(day * 86400), application, party, value "
+    f"SELECT to_timestamp(day * {DAY_SECONDS}), application, party, value "
     "FROM unnest($1::int[], $2::text[], $3::text[], $4::text[]) "
     "AS parties (day, application, party, value) ORDER BY 1, 2, 3, 4 "
     "ON CONFLICT DO NOTHING"
@@ -98,7 +98,7 @@ class DailyParties:
             self.found.add((day, application, ADDRESS, address))
 
     def items(self) -> list[tuple[int, str, str, str]]:
-        """Sorted, so that concurrent writers adding the same new rows lock them in one order."""
+        """Sorted, so that they are inserted in one order (PostgreSQL sorts its own)."""
         return sorted(self.found)
 
     def sqlite_items(self) -> list[tuple[str, str, str, str]]:

@@ -3,9 +3,10 @@ writer adds to beside the events, so circumvention reads a week of them from a r
 pair rather than from every event (clause 3.3 g); and an index of the throttled events, for its
 throttled minutes and first throttlings
 
-The table is filled from the stored events (one read of them: on PostgreSQL about half a minute
-per 10 million, docs/performance.md). Stop every node first: a node still running the code
-before this migration writes events without their parties (docs/operations.md).
+The table is filled from the stored events (one read of them: on PostgreSQL about a minute per
+10 million with the index, docs/performance.md). A node still running the code before this
+migration writes events without their parties: replace the nodes promptly after it, or stop
+them for it (docs/operations.md).
 
 Revision ID: 0022
 Revises: 0021
