@@ -269,9 +269,13 @@ class UsageRecorder:
                 records: list[tuple[Any, ...]] = [
                     (datetime.fromtimestamp(row[0], UTC), *row[1:]) for row in rows
                 ]
-                await driver.copy_records_to_table(TABLE, records=records, columns=COLUMNS)
-                await add_summaries(driver, rows)
-                await add_parties(driver, rows)
+                # SQLAlchemy begins asyncpg's transaction at its own first statement, and sends
+                # none here: without this each statement would commit on its own, and a batch
+                # that failed half-way would be retried over its committed events.
+                async with driver.transaction():
+                    await driver.copy_records_to_table(TABLE, records=records, columns=COLUMNS)
+                    await add_summaries(driver, rows)
+                    await add_parties(driver, rows)
             else:
                 # Generators: the driver's thread formats the rows and sums the hourly summary
                 # as it inserts them, then sorts and formats the sums: none of it on the serving
