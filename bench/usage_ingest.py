@@ -49,7 +49,8 @@ from termgate.gateway.observe import (
     sqlite_time,
 )
 
-DAILY = "usage_daily"  # by name: usage_flush_loop.py imports this module with older checkouts
+# By name: usage_flush_loop.py imports this module with older checkouts.
+DAILY, PARTIES = "usage_daily", "usage_daily_parties"
 POSTGRES_ADMIN = os.environ.get(
     "TERMGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -223,7 +224,7 @@ async def _one_round(
 ) -> tuple[float, float, float]:
     async with engine.begin() as connection:
         present = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
-        for table in (name for name in (TABLE, HOURLY, DAILY) if name in present):
+        for table in (name for name in (TABLE, HOURLY, DAILY, PARTIES) if name in present):
             empty = (
                 f"DELETE FROM {table}" if engine.dialect.name == "sqlite" else f"TRUNCATE {table}"
             )

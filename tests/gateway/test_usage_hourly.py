@@ -32,7 +32,13 @@ from termgate.db.usage_hourly import (
     sqlite_hour,
     whole_hours,
 )
-from termgate.db.usage_parties import DailyParties, UsageDailyParty, day_number
+from termgate.db.usage_parties import (
+    STORED_LIMIT,
+    DailyParties,
+    StoredParties,
+    UsageDailyParty,
+    day_number,
+)
 from termgate.gateway.observe import UsageRecorder, UsageRow, sqlite_rows, sqlite_time
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
 from termgate.governance.announcements import _callers
@@ -295,9 +301,12 @@ async def write_and_compare(
     rows: list[UsageRow],
     cuts: list[int],
     ranges: list[tuple[datetime, datetime]],
+    remembered: int = STORED_LIMIT,
 ) -> None:
     await clear(sessions)
     recorder = UsageRecorder(engine, flush_seconds=60, batch_size=1000, buffer_limit=1000)
+    # The parties a batch stored are left out of the next ones, as many as the writer remembers.
+    recorder.stored_parties = StoredParties(remembered)
     bounds = sorted({0, len(rows), *(cut % (len(rows) + 1) for cut in cuts)})
     for first, last in itertools.pairwise(bounds):
         await recorder._insert(rows[first:last])  # each batch its own transaction and upserts
@@ -352,11 +361,15 @@ async def test_clause_4_1_hourly_and_daily_sums_equal_the_events_sums_whatever_t
         rows=usage_rows(),
         cuts=st.lists(st.integers(0, 40), max_size=3),
         ranges=st.lists(RANGE, min_size=1, max_size=3),
+        remembered=st.sampled_from([0, 3, STORED_LIMIT]),
     )
     def property(
-        rows: list[UsageRow], cuts: list[int], ranges: list[tuple[datetime, datetime]]
+        rows: list[UsageRow],
+        cuts: list[int],
+        ranges: list[tuple[datetime, datetime]],
+        remembered: int,
     ) -> None:
-        run(write_and_compare(engine, sessions, rows, cuts, ranges))
+        run(write_and_compare(engine, sessions, rows, cuts, ranges, remembered))
 
     await asyncio.to_thread(property)
 

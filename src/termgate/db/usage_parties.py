@@ -8,8 +8,9 @@ come from this table, the rest (one day's worth in all, at the two ends) from th
 
 The usage writer adds a batch's parties in the transaction that writes its events, as it adds
 their sums to the hourly summary: it collects the batch's distinct (day, application, party,
-value) as it walks the rows (`DailyParties.add`), then inserts them, a row already there left as
-it is (PostgreSQL: one insert of arrays; SQLite: `INSERT OR IGNORE` per distinct party). A
+value) as it walks the rows (`DailyParties.add`), leaves out those it stored earlier the same
+day or the day before (`StoredParties`), then inserts the rest, a row already there left as it
+is (PostgreSQL: one insert of arrays; SQLite: `INSERT OR IGNORE` per distinct party). A
 trigger on the events did the same in the database, and doubled the writer's cost on SQLite
 (two statements per event) and added 4 µs per event on PostgreSQL (docs/performance.md).
 Migration 0022 fills the table from the stored events. Retention deletes a day of it with the
@@ -18,8 +19,9 @@ daily summary's rule: it holds end user ids (personal data) no longer than the e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, Literal
 
 from sqlalchemy import PrimaryKeyConstraint, String
@@ -33,7 +35,11 @@ TABLE = "usage_daily_parties"
 Party = Literal["end_user", "address"]
 END_USER: Party = "end_user"
 ADDRESS: Party = "address"
+PARTIES: tuple[Party, Party] = (END_USER, ADDRESS)  # the order of DailyParties' two sets
 DAY_SECONDS = 86_400
+# How many stored parties one writer remembers: about 19 MB at most (tracemalloc: half of them
+# 32-character end user ids, half addresses), a day of a few thousand busy applications.
+STORED_LIMIT = 100_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Where a usage writer's row (`observe.COLUMNS`) holds the application and the parties.
 ROW_APPLICATION, ROW_END_USER, ROW_ADDRESS = 3, 12, 18
@@ -80,26 +86,69 @@ def day_number(at: float) -> int:
 class DailyParties:
     """The distinct parties of some usage rows, collected one row at a time (`add`), so that a
     writer collects them where it already walks the rows (in SQLite's driver thread as it
-    formats them; on PostgreSQL beside the hourly sums)."""
+    formats them; on PostgreSQL beside the hourly sums). Kept per day and application, a set of
+    end users and one of addresses each, so a row adds its strings to sets: a tuple per party
+    and row cost the writer 3 µs per event, most of it the collector's (docs/performance.md)."""
 
-    __slots__ = ("found",)
+    __slots__ = ("days",)
 
     def __init__(self) -> None:
-        self.found: set[tuple[int, str, str, str]] = set()
+        self.days: dict[int, dict[str, tuple[set[str], set[str]]]] = {}
+
+    def add_all(self, rows: Sequence[Sequence[Any]]) -> DailyParties:
+        add = self.add
+        for row in rows:
+            add(row)
+        return self
 
     def add(self, row: Sequence[Any]) -> None:
         application = row[ROW_APPLICATION]
         if application is None:
             return
         day = day_number(row[0])
+        applications = self.days.get(day)
+        if applications is None:
+            applications = self.days[day] = {}
+        seen = applications.get(application)
+        if seen is None:
+            seen = applications[application] = (set(), set())
         if (end_user := row[ROW_END_USER]) is not None:
-            self.found.add((day, application, END_USER, end_user))
+            seen[0].add(end_user)
         if (address := row[ROW_ADDRESS]) is not None:
-            self.found.add((day, application, ADDRESS, address))
+            seen[1].add(address)
 
-    def items(self) -> list[tuple[int, str, str, str]]:
+    def __iter__(self) -> Iterator[tuple[int, str, Party, str]]:
+        for day, applications in self.days.items():
+            for application, found in applications.items():
+                for party, values in zip(PARTIES, found, strict=True):
+                    for value in values:
+                        yield day, application, party, value
+
+    def __bool__(self) -> bool:
+        return any(
+            any(found) for applications in self.days.values() for found in applications.values()
+        )
+
+    def columns(self) -> tuple[list[int], list[str], list[str], list[str]]:
+        """The parties as four columns (day, application, party, value), for PostgreSQL's insert
+        of arrays: built a set at a time, no tuple per party."""
+        days: list[int] = []
+        applications: list[str] = []
+        parties: list[str] = []
+        values: list[str] = []
+        for day, found in self.days.items():
+            for application, sets in found.items():
+                for party, party_values in zip(PARTIES, sets, strict=True):
+                    count = len(party_values)
+                    days += [day] * count
+                    applications += [application] * count
+                    parties += [party] * count
+                    values += party_values
+        return days, applications, parties, values
+
+    def items(self) -> list[tuple[int, str, Party, str]]:
         """Sorted, so that they are inserted in one order (PostgreSQL sorts its own)."""
-        return sorted(self.found)
+        return sorted(self)
 
     def sqlite_items(self) -> list[tuple[str, str, str, str]]:
         return [
@@ -107,18 +156,56 @@ class DailyParties:
             for day, application, party, value in self.items()
         ]
 
+    def leave_out(self, known: set[tuple[int, str, Party, str]]) -> None:
+        """Leave out the parties in `known`."""
+        for day, applications in self.days.items():
+            for application, found in applications.items():
+                applications[application] = (
+                    {v for v in found[0] if (day, application, END_USER, v) not in known},
+                    {v for v in found[1] if (day, application, ADDRESS, v) not in known},
+                )
 
-async def add_parties(driver: Any, rows: Sequence[Sequence[Any]]) -> None:
-    """Add the rows' parties on the writer's raw asyncpg connection, in the events' transaction."""
-    parties = DailyParties()
-    add = parties.add
-    for row in rows:
-        add(row)
-    if parties.found:
-        await driver.execute(POSTGRES_INSERT, *zip(*parties.found, strict=True))
+
+class StoredParties:
+    """The parties one writer stored today and yesterday (at most `limit` of them), so that a
+    party seen again costs neither a row sent nor a lookup in the database: on a day of traffic
+    most requests are for an end user and from an address already seen that day.
+
+    Remembering them is safe because nothing deletes those two days' rows: retention keeps a
+    day at the least and deletes the parties of days a day older than its cut-off. Another
+    writer's rows are not known here; the database ignores a party stored twice."""
+
+    __slots__ = ("known", "limit", "newest")
+
+    def __init__(self, limit: int = STORED_LIMIT) -> None:
+        self.known: set[tuple[int, str, Party, str]] = set()
+        self.limit = limit
+        self.newest = 0  # the newest day remembered
+
+    def drop_stored(self, parties: DailyParties) -> None:
+        """Leave out of `parties` those stored already."""
+        if self.known:
+            parties.leave_out(self.known)
+
+    def remember(self, parties: DailyParties) -> None:
+        """`parties` are stored: their transaction committed."""
+        if not parties.days:
+            return
+        newest = max(parties.days)
+        if newest > self.newest:
+            self.newest = newest
+            self.known = {party for party in self.known if party[0] >= newest - 1}
+        fresh = (party for party in parties if party[0] >= self.newest - 1)
+        self.known.update(islice(fresh, max(self.limit - len(self.known), 0)))
+
+
+async def add_parties(driver: Any, parties: DailyParties) -> None:
+    """Add `parties` on the writer's raw asyncpg connection, in the events' transaction."""
+    if parties:
+        await driver.execute(POSTGRES_INSERT, *parties.columns())
 
 
 async def add_sqlite_parties(driver: Any, parties: DailyParties) -> None:
     """Add `parties` on the writer's aiosqlite connection, in the events' transaction."""
-    if parties.found:
+    if parties:
         await driver.executemany(SQLITE_INSERT, parties.sqlite_items())

@@ -29,7 +29,12 @@ from termgate.core.proxies import ClientAddresses
 from termgate.db.models import UsageEvent
 from termgate.db.usage_daily import add_summaries
 from termgate.db.usage_hourly import HourlySums, add_sqlite_hourly
-from termgate.db.usage_parties import DailyParties, add_parties, add_sqlite_parties
+from termgate.db.usage_parties import (
+    DailyParties,
+    StoredParties,
+    add_parties,
+    add_sqlite_parties,
+)
 from termgate.gateway.exchange import Exchange
 from termgate.gateway.usage_spool import Segment, UsageSpool
 
@@ -157,6 +162,7 @@ class UsageRecorder:
         self._spooled = 0  # how many of the buffer's first events are in the spool
         self._spool_failing = False
         self._lock = asyncio.Lock()
+        self.stored_parties = StoredParties()
         self.faults = FaultLog(log, "writing usage events")
 
     def record(self, exchange: Exchange, finished: float) -> None:
@@ -261,6 +267,7 @@ class UsageRecorder:
         # insert costs more CPU per event than the whole request path it observes. The hourly
         # and daily summaries and the daily parties are added to in the same transaction: they
         # never disagree with the events.
+        stored = self.stored_parties
         async with self.engine.begin() as connection:
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
@@ -269,13 +276,15 @@ class UsageRecorder:
                 records: list[tuple[Any, ...]] = [
                     (datetime.fromtimestamp(row[0], UTC), *row[1:]) for row in rows
                 ]
+                parties = DailyParties().add_all(rows)
+                stored.drop_stored(parties)
                 # SQLAlchemy begins asyncpg's transaction at its own first statement, and sends
                 # none here: without this each statement would commit on its own, and a batch
                 # that failed half-way would be retried over its committed events.
                 async with driver.transaction():
                     await driver.copy_records_to_table(TABLE, records=records, columns=COLUMNS)
                     await add_summaries(driver, rows)
-                    await add_parties(driver, rows)
+                    await add_parties(driver, parties)
             else:
                 # Generators: the driver's thread formats the rows and sums the hourly summary
                 # as it inserts them, then sorts and formats the sums: none of it on the serving
@@ -283,7 +292,9 @@ class UsageRecorder:
                 sums, parties = HourlySums(), DailyParties()
                 await driver.executemany(SQLITE_INSERT, sqlite_rows(rows, sums, parties))
                 await add_sqlite_hourly(driver, sums)  # its triggers add to the daily one
+                stored.drop_stored(parties)
                 await add_sqlite_parties(driver, parties)
+        stored.remember(parties)
 
     def _keep(self, unwritten: list[UsageRow], segment: Segment | None) -> None:
         spooled = self._spooled
