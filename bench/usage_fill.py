@@ -1,5 +1,5 @@
 """The scratch month of usage events `bench/usage_queries.py` times the reads on: `--rows` events
-spread evenly over the last 30 days, generated server-side (`generate_series`: 2,000
+spread evenly over the last 30 days (or `--days`), generated server-side (`generate_series`: 2,000
 applications with one key each, 100,000 end users, 20 operations needing 10 scopes), then the
 hourly summary summed from them and the daily one from the hourly (as migration 0021 rebuilds
 them), the daily parties (end users and addresses, as migration 0022 fills them), the migrated
@@ -78,11 +78,17 @@ SUMMARIES = ("usage_events", "usage_hourly", "usage_daily", "usage_daily_parties
 
 
 async def fill(
-    engine: AsyncEngine, rows: int, now: datetime, end_users_per_application: int = 0
+    engine: AsyncEngine,
+    rows: int,
+    now: datetime,
+    end_users_per_application: int = 0,
+    days: int = 30,
 ) -> None:
-    """Rows in chunks of a million, the migrated secondary indexes built after (faster). Each
-    event's end user is any of the 100,000, or with `end_users_per_application` one of its
-    application's own that many (neighbouring applications sharing some)."""
+    """Rows in chunks of a million over the last `days`, the migrated secondary indexes built
+    after (faster). Each event's end user is any of the 100,000, or with
+    `end_users_per_application` one of its application's own that many (neighbouring
+    applications sharing some). Fewer days than a month give a month's density of
+    `rows * 30 / days` events for the reads of windows up to that long, without its size."""
     query = text(
         "SELECT indexname, indexdef FROM pg_indexes "
         "WHERE tablename IN ('usage_events', 'usage_hourly', 'usage_daily') "
@@ -92,8 +98,8 @@ async def fill(
         indexes = (await connection.execute(query)).all()
         for name, _definition in indexes:
             await connection.execute(text(f"DROP INDEX {name}"))
-    start = now - timedelta(days=30)
-    step = int(30 * 86_400 * 1e6 / rows)
+    start = now - timedelta(days=days)
+    step = int(days * 86_400 * 1e6 / rows)
     chunk = 1_000_000
     for first in range(0, rows, chunk):
         began = time.perf_counter()

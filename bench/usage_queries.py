@@ -17,6 +17,8 @@ Layouts apply in the order given, each on top of the previous one.
         --ingest 200000          # then the writer's ingestion into the filled table
     python3 -m uv run python bench/usage_queries.py --rows 30000000 --layouts migrated \
         --only summaries,console  # only the reads whose name holds one of these
+    python3 -m uv run python bench/usage_queries.py --rows 26666667 --days 8 --layouts migrated \
+        --only "policy window,60 min"  # a week and a day at 100 million events a month
 
 Each query runs three times after one warm-up; the median is printed with the rows it
 returned. The hourly summary (`usage_hourly`, migration 0015) is filled from the events and the
@@ -389,12 +391,13 @@ async def run(
     only: list[str],
     migration: str = "",
     end_users_per_application: int = 0,
+    days: int = 30,
 ) -> None:
     now = datetime.now(UTC)
     engine = create_engine(url)
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     try:
-        await fill(autocommit, rows, now, end_users_per_application)
+        await fill(autocommit, rows, now, end_users_per_application, days)
         if migration:
             await time_migration(url, migration)
         for layout in layouts:
@@ -402,7 +405,8 @@ async def run(
                 for statement in LAYOUTS[layout]:
                     await connection.execute(text(statement))
                 await connection.execute(text("ANALYZE usage_events"))
-            print(f"layout {layout}, {rows:,} events over 30 days:", flush=True)
+            month = f" (a month of {rows * 30 // days:,})" if days != 30 else ""
+            print(f"layout {layout}, {rows:,} events over {days} days{month}:", flush=True)
             await sizes(engine)
             await rows_read(engine, now)
             await measure(engine, now, only)
@@ -435,6 +439,13 @@ def main() -> None:
         default=0,
         help="each application's events for its own this many end users (0: any of 100,000)",
     )
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=30,
+        help="spread the events over the last this many days: a month's density of rows * 30 / "
+        "days for the reads whose window is no longer",
+    )
     args = parser.parse_args()
     batches = [int(b) for b in args.batch.split(",") if b]
     only = [part for part in args.only.split(",") if part]
@@ -443,10 +454,12 @@ def main() -> None:
         args.rows < 1_000
         or set(layouts) - set(LAYOUTS)
         or args.end_users_per_application < 0
+        or not 1 <= args.days <= 30
         or args.migration not in ("", "0021", "0022")
     ):
         parser.error(
-            f"rows ≥ 1000; end users ≥ 0; migration 0021 or 0022; layouts among {sorted(LAYOUTS)}"
+            f"rows ≥ 1000; end users ≥ 0; days 1-30; migration 0021 or 0022; layouts among "
+            f"{sorted(LAYOUTS)}"
         )
     name = f"termgate_bench_{uuid.uuid4().hex[:10]}"
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
@@ -466,6 +479,7 @@ def main() -> None:
                 only,
                 args.migration,
                 args.end_users_per_application,
+                args.days,
             )
         )
     finally:
