@@ -289,6 +289,15 @@ def activity_of(developers: list[DeveloperActivity]) -> dict[Any, tuple[Any, ...
     }  # fmt: skip
 
 
+def parties_of(developers: list[DeveloperActivity], party: str) -> dict[str, set[str]]:
+    return {
+        app.application_id: set(held)
+        for developer in developers
+        for app in developer.applications
+        if (held := app.end_users if party == "end_user" else app.client_ips)
+    }
+
+
 async def clear(sessions: Sessions) -> None:
     async with sessions.begin() as session:
         for model in (UsageEvent, UsageHourly, UsageDaily, UsageDailyParty):
@@ -332,6 +341,10 @@ async def write_and_compare(
         async with sessions() as session:
             seen = await observations(session, window)
         assert activity_of(seen) == await events_only_activity(sessions, window)
+        # A pass's end users and addresses per application: today whole from the daily parties
+        # when no event is later than the window, as the events alone would have them.
+        for party, column in PARTY_COLUMNS.items():
+            assert parties_of(seen, party) == await events_only_parties(sessions, window, column)
         # Circumvention's end users and addresses per application (clause 3.3 g).
         async with sessions() as session:
             parties = await parties_per_application(session, window)

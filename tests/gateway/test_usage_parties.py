@@ -2,12 +2,15 @@
 summaries and their daily parties together; the writer remembers the end users and addresses it
 stored today and yesterday, so a party seen again costs no row to send; what it remembers is
 bounded, forgets the days before yesterday, and never holds a party whose transaction failed.
-(That the daily parties hold exactly the events' parties however the batches fall and whatever
-the writer remembers is the property test of test_usage_hourly.py.)"""
+A window that ends after every stored event is read to its day's end. (That the daily parties
+hold exactly the events' parties however the batches fall and whatever the writer remembers,
+and that a pass reads what the events alone would, is the property test of
+test_usage_hourly.py.)"""
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -23,6 +26,7 @@ from termgate.db.usage_parties import (
     StoredParties,
     UsageDailyParty,
 )
+from termgate.db.usage_stretches import day_end_if_quiet
 from termgate.gateway.observe import UsageRecorder, UsageRow
 
 DAY_SECONDS = 86_400
@@ -108,3 +112,21 @@ async def test_clause_4_1_a_failed_batch_writes_nothing_and_a_retry_writes_it_on
         stored = await session.execute(select(UsageDailyParty.party, UsageDailyParty.value))
         assert sorted(stored.tuples()) == [(ADDRESS, "192.0.2.1"), (END_USER, "u1")]
     assert len(recorder.stored_parties.known) == 2
+
+
+async def test_clause_3_3_g_a_window_ending_after_every_event_is_read_to_its_day_end(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    recorder = UsageRecorder(engine, flush_seconds=60, batch_size=100, buffer_limit=100)
+    await recorder._insert([row(MIDNIGHT + 3_600, "a1", "u1", None)])  # 01:00
+    midnight = datetime.fromtimestamp(MIDNIGHT, UTC)
+    async with sessions() as session:
+        # Nothing stored after 02:00: the day can be read whole, to the next midnight.
+        two = midnight + timedelta(hours=2)
+        assert await day_end_if_quiet(session, two) == midnight + timedelta(days=1)
+        # An event at 01:00 lies after 00:30: read to 00:30 only.
+        half_past = midnight + timedelta(minutes=30)
+        assert await day_end_if_quiet(session, half_past) == half_past
+        # An event after the day does not keep a day from being read whole; a midnight is one.
+        assert await day_end_if_quiet(session, midnight - timedelta(hours=1)) == midnight
+        assert await day_end_if_quiet(session, midnight) == midnight

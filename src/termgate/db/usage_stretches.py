@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import UsageEvent
-from termgate.db.usage_daily import UsageDaily, summary_ranges
+from termgate.db.usage_daily import DAY, UsageDaily, floor_day, summary_ranges
 from termgate.db.usage_hourly import UsageHourly
 
 Usage = type[UsageEvent] | type[UsageHourly] | type[UsageDaily]
@@ -28,6 +29,20 @@ def stretches(start: datetime, end: datetime) -> list[Stretch]:
     if ranges.days is not None:
         found.append((UsageDaily, UsageDaily.day, *ranges.days))
     return found
+
+
+async def day_end_if_quiet(session: AsyncSession, end: datetime) -> datetime:
+    """`end`, or the UTC midnight after it when no stored event lies between the two (one probe
+    of the `at` index). A read up to that midnight then counts what a read up to `end` counts,
+    and takes `end`'s day whole from the daily tables (a row per group or party) instead of its
+    hours and events: for a window that ends now, as the detectors' do, today costs what a whole
+    day costs. A batch written while the reads run adds to them, as it already can before `end`."""
+    midnight = floor_day(end)
+    if midnight == end:
+        return end
+    midnight += DAY
+    later = select(UsageEvent.id).where(UsageEvent.at >= end, UsageEvent.at < midnight).limit(1)
+    return end if await session.scalar(later) is not None else midnight
 
 
 def in_stretch(stretch: Stretch) -> list[ColumnElement[bool]]:
