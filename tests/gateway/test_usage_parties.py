@@ -110,7 +110,8 @@ async def test_clause_4_1_a_failed_batch_writes_nothing_and_a_retry_writes_it_on
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(UsageEvent)) == 1
         stored = await session.execute(select(UsageDailyParty.party, UsageDailyParty.value))
-        assert sorted(stored.tuples()) == [(ADDRESS, "192.0.2.1"), (END_USER, "u1")]
+        parties = sorted(tuple(party) for party in stored)
+        assert parties == [(ADDRESS, "192.0.2.1"), (END_USER, "u1")]
     assert len(recorder.stored_parties.known) == 2
 
 

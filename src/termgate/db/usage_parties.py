@@ -20,6 +20,7 @@ daily summary's rule: it holds end user ids (personal data) no longer than the e
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, Literal
@@ -150,11 +151,13 @@ class DailyParties:
         """Sorted, so that they are inserted in one order (PostgreSQL sorts its own)."""
         return sorted(self)
 
-    def sqlite_items(self) -> list[tuple[str, str, str, str]]:
-        return [
-            (sqlite_hour(day * HOURS_A_DAY), application, party, value)
-            for day, application, party, value in self.items()
-        ]
+    def sqlite_items(
+        self, known: AbstractSet[tuple[int, str, Party, str]] = frozenset()
+    ) -> Iterator[tuple[str, str, str, str]]:
+        """Those not in `known`, sorted, as SQLite stores them. A generator: the driver's thread
+        does the work as it inserts them, off the serving event loop."""
+        for day, application, party, value in sorted(p for p in self if p not in known):
+            yield sqlite_hour(day * HOURS_A_DAY), application, party, value
 
     def leave_out(self, known: set[tuple[int, str, Party, str]]) -> None:
         """Leave out the parties in `known`."""
@@ -205,7 +208,8 @@ async def add_parties(driver: Any, parties: DailyParties) -> None:
         await driver.execute(POSTGRES_INSERT, *parties.columns())
 
 
-async def add_sqlite_parties(driver: Any, parties: DailyParties) -> None:
-    """Add `parties` on the writer's aiosqlite connection, in the events' transaction."""
+async def add_sqlite_parties(driver: Any, parties: DailyParties, stored: StoredParties) -> None:
+    """Add `parties` but those `stored` on the writer's aiosqlite connection, in the events'
+    transaction (which `stored` is not changed before the end of: `remember` follows it)."""
     if parties:
-        await driver.executemany(SQLITE_INSERT, parties.sqlite_items())
+        await driver.executemany(SQLITE_INSERT, parties.sqlite_items(stored.known))
