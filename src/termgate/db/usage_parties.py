@@ -42,6 +42,8 @@ DAY_SECONDS = 86_400
 # 32-character end user ids, half addresses), a day of a few thousand busy applications.
 STORED_LIMIT = 100_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Known = AbstractSet[tuple[int, str, Party, str]]  # parties stored already (StoredParties)
+Columns = tuple[list[int], list[str], list[str], list[str]]  # day, application, party, value
 # Where a usage writer's row (`observe.COLUMNS`) holds the application and the parties.
 ROW_APPLICATION, ROW_END_USER, ROW_ADDRESS = 3, 12, 18
 COLUMNS = "day, application_id, party, value"
@@ -130,9 +132,10 @@ class DailyParties:
             any(found) for applications in self.days.values() for found in applications.values()
         )
 
-    def columns(self) -> tuple[list[int], list[str], list[str], list[str]]:
-        """The parties as four columns (day, application, party, value), for PostgreSQL's insert
-        of arrays: built a set at a time, no tuple per party."""
+    def columns(self, known: Known = frozenset()) -> Columns:
+        """Those not in `known` as four columns (day, application, party, value), for
+        PostgreSQL's insert of arrays: built a set at a time, no tuple per party unless some are
+        known."""
         days: list[int] = []
         applications: list[str] = []
         parties: list[str] = []
@@ -140,33 +143,28 @@ class DailyParties:
         for day, found in self.days.items():
             for application, sets in found.items():
                 for party, party_values in zip(PARTIES, sets, strict=True):
-                    count = len(party_values)
+                    kept = (
+                        [v for v in party_values if (day, application, party, v) not in known]
+                        if known
+                        else party_values
+                    )
+                    count = len(kept)
                     days += [day] * count
                     applications += [application] * count
                     parties += [party] * count
-                    values += party_values
+                    values += kept
         return days, applications, parties, values
 
-    def items(self) -> list[tuple[int, str, Party, str]]:
-        """Sorted, so that they are inserted in one order (PostgreSQL sorts its own)."""
-        return sorted(self)
+    def items(self, known: Known = frozenset()) -> list[tuple[int, str, Party, str]]:
+        """Those not in `known`, sorted, so that they are inserted in one order (PostgreSQL sorts
+        its own)."""
+        return sorted(party for party in self if party not in known)
 
-    def sqlite_items(
-        self, known: AbstractSet[tuple[int, str, Party, str]] = frozenset()
-    ) -> Iterator[tuple[str, str, str, str]]:
-        """Those not in `known`, sorted, as SQLite stores them. A generator: the driver's thread
-        does the work as it inserts them, off the serving event loop."""
-        for day, application, party, value in sorted(p for p in self if p not in known):
+    def sqlite_items(self, known: Known = frozenset()) -> Iterator[tuple[str, str, str, str]]:
+        """`items` as SQLite stores them. A generator: the driver's thread does the work as it
+        inserts them, off the serving event loop."""
+        for day, application, party, value in self.items(known):
             yield sqlite_hour(day * HOURS_A_DAY), application, party, value
-
-    def leave_out(self, known: set[tuple[int, str, Party, str]]) -> None:
-        """Leave out the parties in `known`."""
-        for day, applications in self.days.items():
-            for application, found in applications.items():
-                applications[application] = (
-                    {v for v in found[0] if (day, application, END_USER, v) not in known},
-                    {v for v in found[1] if (day, application, ADDRESS, v) not in known},
-                )
 
 
 class StoredParties:
@@ -185,11 +183,6 @@ class StoredParties:
         self.limit = limit
         self.newest = 0  # the newest day remembered
 
-    def drop_stored(self, parties: DailyParties) -> None:
-        """Leave out of `parties` those stored already."""
-        if self.known:
-            parties.leave_out(self.known)
-
     def remember(self, parties: DailyParties) -> None:
         """`parties` are stored: their transaction committed."""
         if not parties.days:
@@ -198,18 +191,25 @@ class StoredParties:
         if newest > self.newest:
             self.newest = newest
             self.known = {party for party in self.known if party[0] >= newest - 1}
-        fresh = (party for party in parties if party[0] >= self.newest - 1)
-        self.known.update(islice(fresh, max(self.limit - len(self.known), 0)))
+        known = self.known
+        fresh = (p for p in parties if p[0] >= self.newest - 1 and p not in known)
+        known.update(islice(fresh, max(self.limit - len(known), 0)))
 
 
-async def add_parties(driver: Any, parties: DailyParties) -> None:
-    """Add `parties` on the writer's raw asyncpg connection, in the events' transaction."""
-    if parties:
-        await driver.execute(POSTGRES_INSERT, *parties.columns())
+# Both inserts leave out the parties `stored` knows, which does not change before the events'
+# transaction ends (`remember` follows it).
+
+
+async def add_parties(driver: Any, parties: DailyParties, stored: StoredParties) -> None:
+    """Add `parties` but those `stored` on the writer's raw asyncpg connection, in the events'
+    transaction."""
+    columns = parties.columns(stored.known)
+    if columns[0]:
+        await driver.execute(POSTGRES_INSERT, *columns)
 
 
 async def add_sqlite_parties(driver: Any, parties: DailyParties, stored: StoredParties) -> None:
     """Add `parties` but those `stored` on the writer's aiosqlite connection, in the events'
-    transaction (which `stored` is not changed before the end of: `remember` follows it)."""
+    transaction: the driver's thread leaves them out (`sqlite_items` is a generator)."""
     if parties:
         await driver.executemany(SQLITE_INSERT, parties.sqlite_items(stored.known))

@@ -277,14 +277,13 @@ class UsageRecorder:
                     (datetime.fromtimestamp(row[0], UTC), *row[1:]) for row in rows
                 ]
                 parties = DailyParties().add_all(rows)
-                stored.drop_stored(parties)
                 # SQLAlchemy begins asyncpg's transaction at its own first statement, and sends
                 # none here: without this each statement would commit on its own, and a batch
                 # that failed half-way would be retried over its committed events.
                 async with driver.transaction():
                     await driver.copy_records_to_table(TABLE, records=records, columns=COLUMNS)
                     await add_summaries(driver, rows)
-                    await add_parties(driver, parties)
+                    await add_parties(driver, parties, stored)
             else:
                 # Generators: the driver's thread formats the rows and sums the hourly summary
                 # as it inserts them, then sorts and formats the sums and the parties not stored
