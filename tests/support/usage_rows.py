@@ -34,7 +34,8 @@ def with_hourly(
     triggers, as for the writer)."""
     given = list(events)
     summaries: list[UsageEvent | UsageHourly | UsageDaily | UsageDailyParty] = []
-    hours = rollup(writer_row(event) for event in given)
+    rows = [writer_row(event) for event in given]
+    hours = rollup(rows)
     for item in daily(hours) if dialect == "postgresql" else []:
         values = dict(zip(DAILY_GROUP + SUMS, item, strict=True))
         values["day"] = day_start(item[0])
@@ -43,10 +44,7 @@ def with_hourly(
         values = dict(zip(GROUP + SUMS, item, strict=True))
         values["hour"] = hour_start(item[0])
         summaries.append(UsageHourly(**values))
-    parties = DailyParties()
-    for event in given:
-        parties.add(writer_row(event))
-    for day, application, party, value in parties.items():
+    for day, application, party, value in DailyParties().add_all(rows).items():
         summaries.append(UsageDailyParty(day=day_start(day), application_id=application,
                                          party=party, value=value))  # fmt: skip
     return [*given, *summaries]
