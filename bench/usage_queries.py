@@ -165,6 +165,9 @@ def queries(now: datetime) -> dict[str, Callable[[], Select[Any]]]:
     }
 
 
+CIRCUMVENTION = load_detector_policies(ROOT / "terms")["circumvention"]
+
+
 def policy_windows(now: datetime) -> dict[str, Callable[[Any], Any]]:
     """Each detector's aggregation over the window `terms/policy.toml` gives it (a day for
     probing and harvest, a week for circumvention, 90 days for least privilege, an hour for
@@ -175,7 +178,9 @@ def policy_windows(now: datetime) -> dict[str, Callable[[Any], Any]]:
         aggregate_rows = DETECTORS[name][0]
         window = Window(now - policy.window, now)
         label = f"detector {name}, policy window ({policy.window}, every {policy.every})"
-        reads[label] = lambda s, read=aggregate_rows, window=window: read(s, window)
+        reads[label] = lambda s, read=aggregate_rows, window=window, policy=policy: read(
+            s, window, policy
+        )
     return reads
 
 
@@ -212,7 +217,9 @@ def code_paths(now: datetime) -> dict[str, Callable[[Any], Any]]:
         "detector harvest (read volumes), 60 min": lambda s: aggregate_parties.read_volumes(
             s, hour
         ),
-        "detector circumvention, 60 min": lambda s: aggregate_circumvention.observations(s, hour),
+        "detector circumvention, 60 min": lambda s: aggregate_circumvention.observations(
+            s, hour, CIRCUMVENTION
+        ),
         "circumvention first seen, probed (now)": lambda s: aggregate_parties.first_seen_of(
             s, [app(n) for n in range(APPLICATIONS)]
         ),

@@ -14,6 +14,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,17 +44,16 @@ from termgate.gateway.observe import UsageRecorder, UsageRow, sqlite_rows, sqlit
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
 from termgate.governance.announcements import _callers
 from termgate.monitoring.aggregate import refusal_counts
-from termgate.monitoring.aggregate_circumvention import (
-    PARTY_COLUMNS,
-    observations,
-    parties_per_application,
-)
+from termgate.monitoring.aggregate_circumvention import observations
 from termgate.monitoring.aggregate_scopes import ScopesUsed, scopes_used
+from termgate.monitoring.aggregate_shared_parties import PARTY_COLUMNS, parties_read
 from termgate.monitoring.circumvention import DeveloperActivity
+from termgate.monitoring.policy import load_detector_policies
 from termgate.monitoring.probing import RefusalCounts
 from termgate.monitoring.window import Window
 
 Sessions = async_sessionmaker[AsyncSession]
+CIRCUMVENTION = load_detector_policies(Path(__file__).parents[2] / "terms")["circumvention"]
 DAY_SECONDS = 24 * HOUR
 BASE = 1_790_000_000.0 - 1_790_000_000.0 % DAY_SECONDS  # a UTC midnight, 2026-09-21
 CALLS = [("GET", "/api/a/{id}"), ("POST", "/api/a/{id}")]
@@ -289,13 +289,26 @@ def activity_of(developers: list[DeveloperActivity]) -> dict[Any, tuple[Any, ...
     }  # fmt: skip
 
 
-def parties_of(developers: list[DeveloperActivity], party: str) -> dict[str, set[str]]:
+def end_users_of(developers: list[DeveloperActivity]) -> dict[str, int]:
     return {
-        app.application_id: set(held)
+        app.application_id: app.end_users
         for developer in developers
         for app in developer.applications
-        if (held := app.end_users if party == "end_user" else app.client_ips)
+        if app.end_users
     }
+
+
+def most_per_end_user(
+    activity: dict[Any, tuple[Any, ...]], end_users: dict[str, set[str]]
+) -> dict[str, int]:
+    """Per developer, the most of its applications with `min_requests` serving one end user."""
+    least = CIRCUMVENTION.value("min_requests")
+    served: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (developer, application), (requests, *_rest) in activity.items():
+        if requests >= least:
+            for end_user in end_users.get(application, ()):
+                served[developer][end_user] += 1
+    return {developer: max(counts.values()) for developer, counts in served.items()}
 
 
 async def clear(sessions: Sessions) -> None:
@@ -339,17 +352,24 @@ async def write_and_compare(
         assert refusals_of(counted) == await events_only_refusals(sessions, window)
         # Circumvention's requests, throttlings and first moments per application (3.3 g).
         async with sessions() as session:
-            seen = await observations(session, window)
+            seen = await observations(session, window, CIRCUMVENTION)
         assert activity_of(seen) == await events_only_activity(sessions, window)
-        # A pass's end users and addresses per application: today whole from the daily parties
-        # when no event is later than the window, as the events alone would have them.
+        # A pass's end users per application and the most applications of an account serving
+        # one (today whole from the daily parties when no event is later than the window), as
+        # the events alone would have them.
+        served = await events_only_parties(sessions, window, UsageEvent.end_user_id)
+        assert end_users_of(seen) == {app: len(users) for app, users in served.items()}
+        most = {d.developer_id: d.most_applications_per_end_user for d in seen}
+        expected = most_per_end_user(await events_only_activity(sessions, window), served)
+        assert {developer: n for developer, n in most.items() if n} == expected
+        # Circumvention's pairs of application and end user or address (clause 3.3 g).
         for party, column in PARTY_COLUMNS.items():
-            assert parties_of(seen, party) == await events_only_parties(sessions, window, column)
-        # Circumvention's end users and addresses per application (clause 3.3 g).
-        async with sessions() as session:
-            parties = await parties_per_application(session, window)
-        for party, column in PARTY_COLUMNS.items():
-            assert parties[party] == await events_only_parties(sessions, window, column)
+            async with sessions() as session:
+                pairs = (await session.execute(parties_read(party, window))).all()
+            expected_pairs = await events_only_parties(sessions, window, column)
+            assert sorted(pairs) == sorted(
+                (app, value) for app, values in expected_pairs.items() for value in values
+            )
 
 
 # A range's ends: any quarter of an hour from the day before the events to the day after them,

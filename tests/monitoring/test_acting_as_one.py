@@ -26,8 +26,7 @@ def app(name: str, **values: object) -> circumvention.ApplicationActivity:
         "first_throttled_at": None,
         "first_seen_at": END - timedelta(days=30),
         "keys_created": 0,
-        "end_users": frozenset({f"user-of-{name}"}),
-        "client_ips": frozenset({f"address-of-{name}"}),
+        "end_users": 1,
         "rate_limit_per_minute": 600,
     }
     base.update(values)
@@ -107,37 +106,3 @@ def test_clause_3_3_e_scopes_a_monthly_job_uses_are_not_reported_before_a_month(
     # After four weeks of use the monthly job has had its chance: three unused are reported.
     [late] = least_privilege.detect([scopes(6, 3, age_days=29)], policy, WEEK)
     assert "3 of 6 granted API scopes never used in 29 days since the grant" in late.summary
-
-
-def test_clause_3_3_h_accounts_at_one_address_are_linked_only_when_serving_the_same_end_users() -> (
-    None
-):
-    policy = POLICIES["circumvention"]
-    strangers = [
-        circumvention.DeveloperActivity(
-            n, [app(n + "1", client_ips=frozenset({"192.0.2.7"}), throttled=3 if n == "x" else 0)]
-        )
-        for n in "xy"
-    ]  # one host or NAT, different customers: nothing links them
-    assert circumvention.detect(strangers, policy, WEEK) == []
-    linked = [
-        replace(d, applications=[replace(d.applications[0], end_users=frozenset({"same"}))])
-        for d in strangers
-    ]
-    found = circumvention.detect(linked, policy, WEEK)
-    assert {f.developer_id for f in found} == {"x", "y"}
-    assert "same addresses for the same end users as 1 other account" in found[0].summary
-
-
-def test_clause_3_3_h_related_accounts_within_their_limits_circumvent_nothing() -> None:
-    # Two products of one company at one address serving a common customer, neither throttled
-    # (or two tenants of one NAT that happen to share a customer): no limit is got round.
-    policy = POLICIES["circumvention"]
-    related = [
-        circumvention.DeveloperActivity(
-            n,
-            [app(n + "1", client_ips=frozenset({"192.0.2.7"}), end_users=frozenset({"same"}))],
-        )
-        for n in "xy"
-    ]
-    assert circumvention.detect(related, policy, WEEK) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,7 +21,9 @@ from termgate.db.models import (
     new_id,
 )
 from termgate.db.usage_parties import ADDRESS, END_USER
-from termgate.monitoring.aggregate_circumvention import observations, parties_per_application
+from termgate.monitoring import aggregate_shared_parties, circumvention
+from termgate.monitoring.aggregate_circumvention import observations
+from termgate.monitoring.aggregate_shared_parties import PAIRS_PER_QUERY, parties_read
 from termgate.monitoring.policy import load_detector_policies
 from termgate.monitoring.runner import run_pass
 from termgate.monitoring.window import Window
@@ -32,6 +35,7 @@ from tests.support.factories import IssuedKey, issue_test_key, issue_test_token
 from tests.support.usage_rows import add_with_summaries
 
 POLICIES = load_detector_policies(Path(__file__).parents[2] / "terms")
+CIRCUMVENTION = POLICIES["circumvention"]
 
 
 def event(developer: str, application: str, at: datetime, **more: object) -> UsageEvent:
@@ -124,7 +128,7 @@ async def test_clause_3_3_g_only_minutes_that_could_pass_one_limit_are_read_each
         add_with_summaries(session, events)
     window = Window(now - timedelta(days=7), now)
     async with sessions() as session:
-        developers = {d.developer_id: d for d in await observations(session, window)}
+        developers = {d.developer_id: d for d in await observations(session, window, CIRCUMVENTION)}
     [shared] = developers[mixed.developer_id].shared_minutes
     assert shared == {app.id: 300 for app in (*limited, unlimited)}
     assert developers[calm.developer_id].shared_minutes == []
@@ -136,25 +140,113 @@ async def test_clause_3_3_g_only_minutes_that_could_pass_one_limit_are_read_each
 async def test_clause_3_3_g_each_applications_end_users_and_addresses_are_read_whole(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    """Aggregated per application in the database (an array, a JSON array on SQLite): values
-    holding separators or quotes come back as they were, each once, NULLs and other windows'
-    values left out."""
+    """Values holding separators or quotes come back as they were, each pair once, NULLs and
+    other windows' values left out."""
     now = load_settings().now()
     odd = ["u,1", 'u"2', "u\\3", "ü 4", "[5]"]
     async with sessions.begin() as session:
-        session.add_all(
-            event("d-read", "a-one", now - timedelta(minutes=i), end_user_id=user,
+        add_with_summaries(session, [
+            event("d-read", "a-one", now - timedelta(days=i % 3, minutes=i), end_user_id=user,
                   client_ip="2001:db8::1" if i % 2 else "192.0.2.7")
             for i, user in enumerate([*odd, *odd])
-        )  # fmt: skip
+        ])  # fmt: skip
         session.add(event("d-read", "a-two", now - timedelta(minutes=1), end_user_id=None))
         session.add(event("d-read", "a-two", now - timedelta(days=30), end_user_id="u-old"))
+    window = Window(now - timedelta(days=7), now + timedelta(seconds=1))
     async with sessions() as session:
-        window = Window(now - timedelta(days=7), now + timedelta(seconds=1))
-        parties = await parties_per_application(session, window)
-        users, addresses = parties[END_USER], parties[ADDRESS]
-    assert users == {"a-one": set(odd)}
-    assert addresses == {"a-one": {"2001:db8::1", "192.0.2.7"}}
+        users = (await session.execute(parties_read(END_USER, window))).all()
+        addresses = (await session.execute(parties_read(ADDRESS, window, ["a-one"]))).all()
+    assert sorted(users) == sorted(("a-one", user) for user in odd)
+    assert sorted(addresses) == [("a-one", "192.0.2.7"), ("a-one", "2001:db8::1")]
+
+
+def served(developer: str, application: str, end_users: list[str], at: datetime,
+           count: int = 25, **more: object) -> list[UsageEvent]:  # fmt: skip
+    """`count` requests of the application, one a second before `at`, for the end users in
+    turn."""
+    return [
+        event(developer, application, at - timedelta(seconds=i),
+              end_user_id=end_users[i % len(end_users)], **more)
+        for i in range(count)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("pairs_per_query", [PAIRS_PER_QUERY, 1])
+async def test_clause_3_3_g_the_most_applications_serving_one_end_user_are_counted_per_account(
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+    pairs_per_query: int,
+) -> None:
+    """Counted in the database, over the applications with `min_requests` (20): one end user
+    of three such applications and of a fourth that sent five requests is served by three.
+    The same whether the accounts are read together or one query each."""
+    monkeypatch.setattr(aggregate_shared_parties, "PAIRS_PER_QUERY", pairs_per_query)
+    now = load_settings().now()
+    multi, own = f"d-multi-{new_id()[:6]}", f"d-own-{new_id()[:6]}"
+    two_days_ago, start_day = now - timedelta(days=2), now - timedelta(days=7) + timedelta(hours=1)
+    events = [
+        *served(multi, "m1", ["u-common", "u-m1"], two_days_ago),
+        *served(multi, "m2", ["u-m2", "u-common"], start_day),
+        *served(multi, "m3", ["u-common"], now - timedelta(minutes=5)),
+        *served(multi, "m4", ["u-common"], two_days_ago, count=5),  # below min_requests
+        *served(own, "o1", ["u-o1"], two_days_ago),
+        *served(own, "o2", ["u-o2", "u-o2b", "u-o2c"], start_day),
+    ]
+    async with sessions.begin() as session:
+        add_with_summaries(session, events)
+    window = Window(now - timedelta(days=7), now)
+    async with sessions() as session:
+        found = {d.developer_id: d for d in await observations(session, window, CIRCUMVENTION)}
+    assert found[multi].most_applications_per_end_user == 3
+    assert found[own].most_applications_per_end_user == 1
+    end_users = {app.application_id: app.end_users for d in found.values()
+                 for app in d.applications}  # fmt: skip
+    assert end_users == {"m1": 2, "m2": 2, "m3": 1, "m4": 1, "o1": 1, "o2": 3}
+    drafts = circumvention.detect(list(found.values()), CIRCUMVENTION, window)
+    assert [d.developer_id for d in drafts] == [multi]
+    assert "one end user served by 3 applications" in drafts[0].summary
+
+
+async def test_clause_3_3_h_accounts_at_one_address_are_linked_only_for_a_common_end_user(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Linked in the database: two accounts at one address serving one end user, one of them
+    throttled. Not strangers at one host (no common end user), not two related accounts within
+    their limits, not the accounts behind a proxy (more than `max_accounts_per_address`)."""
+    now = load_settings().now()
+    tag = new_id()[:6]
+    x, y, z, w = (f"d-{name}-{tag}" for name in "xyzw")
+    proxied = [f"d-p{n}-{tag}" for n in range(4)]
+    shared_host, related_host, proxy = "192.0.2.7", "198.51.100.4", "203.0.113.9"
+    day = now - timedelta(days=2)
+    events = [
+        *served(x, f"x-{tag}", ["u-x"], day, client_ip=shared_host),
+        *served(x, f"x-{tag}", ["u-x"], day - timedelta(minutes=1), count=5, status=429),
+        *served(y, f"y-{tag}", ["u-y"], now - timedelta(days=7) + timedelta(hours=1),
+                client_ip=shared_host),
+        *served(z, f"z-{tag}", ["u-zw"], day, client_ip=related_host),
+        *served(w, f"w-{tag}", ["u-zw"], day, client_ip=related_host),
+    ]  # fmt: skip
+    for account in proxied:
+        events += served(account, f"a-{account}", ["u-proxied"], day, client_ip=proxy)
+        events += served(account, f"a-{account}", ["u-proxied"], day, count=1, status=429)
+    async with sessions.begin() as session:
+        add_with_summaries(session, events)
+    window = Window(now - timedelta(days=7), now)
+    async with sessions() as session:
+        strangers = {d.developer_id: d for d in await observations(session, window, CIRCUMVENTION)}
+    assert all(not d.linked_accounts for d in strangers.values())
+    async with sessions.begin() as session:  # y now also serves x's end user, from elsewhere
+        add_with_summaries(session, served(y, f"y-{tag}", ["u-x"], now - timedelta(hours=2),
+                                           count=1, client_ip="192.0.2.200"))  # fmt: skip
+    async with sessions() as session:
+        linked = {d.developer_id: d for d in await observations(session, window, CIRCUMVENTION)}
+    assert linked[x].linked_accounts == {y}
+    assert linked[y].linked_accounts == {x}
+    assert all(not linked[a].linked_accounts for a in (z, w, *proxied))
+    drafts = circumvention.detect(list(linked.values()), CIRCUMVENTION, window)
+    assert {d.developer_id for d in drafts} == {x, y}
+    assert all("same end users as 1 other account(s)" in d.summary for d in drafts)
 
 
 async def test_clause_3_3_g_keys_regenerated_after_a_throttling_are_found(

@@ -152,8 +152,7 @@ def activity(app: str, **values: object) -> circumvention.ApplicationActivity:
         "first_throttled_at": None,
         "first_seen_at": END - timedelta(days=30),
         "keys_created": 0,
-        "end_users": frozenset({"u1"}),
-        "client_ips": frozenset({"10.0.0.1"}),
+        "end_users": 1,
     }
     base.update(values)
     return circumvention.ApplicationActivity(**base)  # type: ignore[arg-type]
@@ -162,7 +161,7 @@ def activity(app: str, **values: object) -> circumvention.ApplicationActivity:
 def test_clause_3_3_g_circumvention_fires_on_key_churn_new_apps_and_multipliers() -> None:
     policy = POLICIES["circumvention"]
     honest = circumvention.DeveloperActivity(
-        "h", [activity("h1"), activity("h2", end_users=frozenset({"u9"}))]
+        "h", [activity("h1"), activity("h2")], most_applications_per_end_user=1
     )
     assert circumvention.detect([honest], policy, DAY) == []
     churn = circumvention.DeveloperActivity("c", [activity("c1", keys_created=4)])
@@ -179,27 +178,23 @@ def test_clause_3_3_g_circumvention_fires_on_key_churn_new_apps_and_multipliers(
     assert "started sending after" in found.summary
     assert found.developer_id == "s"
     multiplier = circumvention.DeveloperActivity(
-        "m", [activity(f"m{i}", end_users=frozenset({"same"})) for i in range(3)]
+        "m", [activity(f"m{i}") for i in range(3)], most_applications_per_end_user=3
     )
     assert "3 applications" in circumvention.detect([multiplier], policy, DAY)[0].summary
 
 
-def test_clause_3_3_h_shared_addresses_count_unless_a_proxy_serves_many_accounts() -> None:
+def test_clause_3_3_h_accounts_linked_at_an_address_are_both_reported() -> None:
     policy = POLICIES["circumvention"]
     pair = [
         circumvention.DeveloperActivity(
-            "x", [activity("x1", client_ips=frozenset({"1.2.3.4"}), throttled=5)]
+            "x", [activity("x1", throttled=5)], linked_accounts=frozenset({"y"})
         ),
-        circumvention.DeveloperActivity("y", [activity("y1", client_ips=frozenset({"1.2.3.4"}))]),
+        circumvention.DeveloperActivity("y", [activity("y1")], linked_accounts=frozenset({"x"})),
     ]
-    assert {f.developer_id for f in circumvention.detect(pair, policy, DAY)} == {"x", "y"}
-    proxied = [
-        circumvention.DeveloperActivity(
-            n, [activity(n + "1", client_ips=frozenset({"127.0.0.1"}), throttled=5)]
-        )
-        for n in "abcdef"
-    ]
-    assert circumvention.detect(proxied, policy, DAY) == []
+    found = circumvention.detect(pair, policy, DAY)
+    assert {f.developer_id for f in found} == {"x", "y"}
+    assert "same end users as 1 other account(s), one of them throttled" in found[0].summary
+    assert found[0].evidence["other_accounts_at_same_addresses"] == ["y"]
 
 
 def test_clause_3_3_e_least_privilege_reports_the_narrower_set() -> None:

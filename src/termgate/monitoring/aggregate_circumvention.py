@@ -1,21 +1,17 @@
 """The SQL side of the circumvention detector: per developer, its applications' requests and
-throttlings, the keys made for them, the end users and addresses they served (from the daily
-parties, `db/usage_parties.py`, for the window's whole days), and the minutes in which several
-of them sent together; on SQLite and PostgreSQL alike."""
+throttlings, the keys made for them, what their end users and addresses share
+(`aggregate_shared_parties`), and the minutes in which several of them sent together; on SQLite
+and PostgreSQL alike."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import distinct, func, literal_column, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import Application, Plan, Subscription, SubscriptionKey, UsageEvent
-from termgate.db.usage_daily import whole_days
-from termgate.db.usage_parties import ADDRESS, END_USER, Party, UsageDailyParty
 from termgate.db.usage_stretches import (
     count_requests,
     count_requests_where,
@@ -25,7 +21,9 @@ from termgate.db.usage_stretches import (
 )
 from termgate.monitoring.aggregate import in_window, minute_bucket
 from termgate.monitoring.aggregate_parties import first_seen_of
+from termgate.monitoring.aggregate_shared_parties import ActiveApplication, shared_parties
 from termgate.monitoring.circumvention import ApplicationActivity, DeveloperActivity
+from termgate.monitoring.policy import DetectorPolicy
 from termgate.monitoring.window import Window
 
 # Keys made this soon after an application's first key are its provisioning, not regeneration.
@@ -34,63 +32,6 @@ THROTTLED = 429
 # A literal, not a bound value: only a query that states the partial index's own predicate
 # (`status = 429`) reads the index of the throttled events (ix_usage_events_throttled_at).
 THROTTLED_EVENT = UsageEvent.status == literal_column(str(THROTTLED))
-
-
-PARTY_COLUMNS = {END_USER: UsageEvent.end_user_id, ADDRESS: UsageEvent.client_ip}
-PartiesOf = dict[Party, dict[str, set[str]]]  # party → application → its end users (addresses)
-
-
-async def parties_per_application(session: AsyncSession, window: Window) -> PartiesOf:
-    """Per application, the distinct end users and addresses it dealt with in the window: the
-    whole UTC days from the daily parties (a row per day and pair), the cut days at the two ends
-    from the events, both parties in one read of them. Each read returns a row per application
-    (and party), its values aggregated in the database (PostgreSQL: an array; SQLite: a JSON
-    array, so no value can be cut at a separator): a row per pair is millions for a busy week."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    values = func.array_agg if postgres else func.json_group_array
-    days, edges = whole_days(window.start, window.end)
-    found: PartiesOf = {party: defaultdict(set) for party in PARTY_COLUMNS}
-
-    def add(party: Party, application: object, given: Any) -> None:
-        values_read = given if postgres else json.loads(given)
-        # An event without one of the two parties aggregates a NULL beside the other's values.
-        found[party][str(application)].update(v for v in values_read if v is not None)
-
-    for first, last in edges:
-        read = (
-            select(
-                UsageEvent.application_id,
-                *(values(distinct(column)) for column in PARTY_COLUMNS.values()),
-            )
-            .where(
-                UsageEvent.at >= first,
-                UsageEvent.at < last,
-                UsageEvent.application_id.is_not(None),
-            )
-            .group_by(UsageEvent.application_id)
-        )
-        for application, *per_party in (await session.execute(read)).all():
-            for party, given in zip(PARTY_COLUMNS, per_party, strict=True):
-                add(party, application, given)
-    if days is not None:
-        # A row per day, application and party, in the key's order: the database aggregates as
-        # it reads the key, without a sort (grouped across days, with DISTINCT, a busy week's
-        # parties were sorted on disk: 22 s at 100 million events a month, 2.6 s so).
-        read = (
-            select(
-                UsageDailyParty.party,
-                UsageDailyParty.application_id,
-                values(UsageDailyParty.value),
-            )
-            .where(UsageDailyParty.day >= days[0], UsageDailyParty.day < days[1])
-            .group_by(UsageDailyParty.day, UsageDailyParty.application_id, UsageDailyParty.party)
-        )
-        for party, application, given in (await session.execute(read)).all():
-            if party in found:
-                add(party, application, given)
-    return {
-        party: {app: held for app, held in apps.items() if held} for party, apps in found.items()
-    }
 
 
 async def _rate_limits(session: AsyncSession, applications: list[str]) -> dict[str, int | None]:
@@ -225,12 +166,15 @@ async def _first_throttled(session: AsyncSession, window: Window) -> dict[str, d
     return {str(app): first for app, first in (await session.execute(query)).all()}
 
 
-async def observations(session: AsyncSession, window: Window) -> list[DeveloperActivity]:
+async def observations(
+    session: AsyncSession, window: Window, policy: DetectorPolicy
+) -> list[DeveloperActivity]:
     # The counts and the parties read today whole from the daily tables when no event is later
     # than the window (a window that ends now): at 100 million events a month its hours and
     # events were half of a pass (docs/performance.md).
     read_to = Window(window.start, await day_end_if_quiet(session, window.end))
     rows = await _activity(session, read_to)
+    min_requests = policy.value("min_requests")
     applications = [application for _developer, application, _requests, _throttled in rows]
     first_in_window = await first_seen_of(session, applications, window)
     first_throttled = await _first_throttled(session, window)
@@ -252,11 +196,13 @@ async def observations(session: AsyncSession, window: Window) -> list[DeveloperA
     several = [app for apps in apps_of.values() if len(apps) >= 2 for app in apps]
     limits = await _rate_limits(session, several)
     shared_minutes = await _shared_minutes(session, window, several, limits)
-    # Last: a busy week's parties are millions of strings in sets, which every collection of
-    # the garbage collector then walks (read before the throttled minutes, they made those
-    # ten times slower at 100 million events a month).
-    parties = await parties_per_application(session, read_to)
-    end_users, addresses = parties[END_USER], parties[ADDRESS]
+    active = [
+        ActiveApplication(application, developer, requests, throttled, requests >= min_requests)
+        for developer, application, requests, throttled in rows
+    ]
+    shared = await shared_parties(
+        session, read_to, active, policy.value("max_accounts_per_address")
+    )
     developers: dict[str, list[ApplicationActivity]] = defaultdict(list)
     for developer, application, requests, throttled in rows:
         environment = environments.get(application)
@@ -272,8 +218,7 @@ async def observations(session: AsyncSession, window: Window) -> list[DeveloperA
                 keys_created=len(made),
                 keys_made_at=tuple(sorted(made)),
                 environment=environment.value if environment else "production",
-                end_users=frozenset(end_users.get(application, ())),
-                client_ips=frozenset(addresses.get(application, ())),
+                end_users=shared.end_users.get(application, 0),
                 rate_limit_per_minute=limits.get(application),
             )
         )
@@ -283,6 +228,8 @@ async def observations(session: AsyncSession, window: Window) -> list[DeveloperA
             apps,
             shared_minutes.get(developer, []),
             frozenset(throttle_minutes.get(developer, ())),
+            shared.most_applications_per_end_user.get(developer, 0),
+            shared.linked_accounts.get(developer, frozenset()),
         )
         for developer, apps in developers.items()
     ]

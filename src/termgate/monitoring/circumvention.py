@@ -15,7 +15,6 @@ meets a limit get round nothing.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,8 +36,7 @@ class ApplicationActivity:
     keys_created: int  # keys made for it in the window, after its first keys (regenerations)
     first_in_window: datetime | None = None  # its first request in the window
     environment: str = "production"
-    end_users: frozenset[str] = frozenset()
-    client_ips: frozenset[str] = frozenset()
+    end_users: int = 0  # the distinct end users it served in the window
     sample_request_ids: list[str] = field(default_factory=list)
     rate_limit_per_minute: int | None = None  # its plan's; None: unlimited
     keys_made_at: tuple[datetime, ...] = ()  # when those keys were made
@@ -52,6 +50,11 @@ class DeveloperActivity:
     shared_minutes: list[dict[str, int]] = field(default_factory=list)
     # Minutes (since the epoch) in which one of its requests was throttled (429).
     throttled_minutes: frozenset[int] = frozenset()
+    # Of its applications with the policy's `min_requests`, the most that served one end user.
+    most_applications_per_end_user: int = 0
+    # The other accounts that sent from one of its addresses for one of its end users, one of
+    # the two throttled (`aggregate_shared_parties.linked_accounts`).
+    linked_accounts: frozenset[str] = frozenset()
 
 
 def _key_churn(app: ApplicationActivity, policy: DetectorPolicy) -> str | None:
@@ -135,58 +138,16 @@ def _acting_as_one(developer: DeveloperActivity, policy: DetectorPolicy) -> str 
 
 
 def _shared_end_users(developer: DeveloperActivity, policy: DetectorPolicy) -> str | None:
-    applications_of: dict[str, set[str]] = defaultdict(set)
-    for app in developer.applications:
-        if app.requests >= policy.value("min_requests"):
-            for end_user in app.end_users:
-                applications_of[end_user].add(app.application_id)
-    most = max((len(apps) for apps in applications_of.values()), default=0)
+    most = developer.most_applications_per_end_user
     if most >= policy.at_least("applications_per_end_user"):
         return f"one end user served by {most} applications of the account at once"
     return None
-
-
-def _served(developer: DeveloperActivity, policy: DetectorPolicy) -> set[str]:
-    return {
-        end_user
-        for app in developer.applications
-        if app.requests >= policy.value("min_requests")
-        for end_user in app.end_users
-    }
-
-
-def _shared_addresses(
-    developers: Sequence[DeveloperActivity], policy: DetectorPolicy
-) -> dict[str, set[str]]:
-    """Per developer, the other developers that sent from one of its addresses for one of its
-    end users, where one of the two was throttled in the window. An address alone links nothing
-    (hosts and NATs are shared by strangers), and two related accounts that both stay within
-    their limits circumvent none (two products of one company may serve a common customer)."""
-    accounts_at: dict[str, set[str]] = defaultdict(set)
-    for developer in developers:
-        for app in developer.applications:
-            if app.requests >= policy.value("min_requests"):
-                for address in app.client_ips:
-                    accounts_at[address].add(developer.developer_id)
-    served = {d.developer_id: _served(d, policy) for d in developers}
-    throttled = {d.developer_id for d in developers if any(a.throttled for a in d.applications)}
-    shared: dict[str, set[str]] = defaultdict(set)
-    for accounts in accounts_at.values():
-        if 2 <= len(accounts) <= policy.value("max_accounts_per_address"):
-            for account in accounts:
-                shared[account] |= {
-                    other
-                    for other in accounts - {account}
-                    if served[account] & served[other] and {account, other} & throttled
-                }
-    return {account: others for account, others in shared.items() if others}
 
 
 def detect(
     rows: Sequence[DeveloperActivity], policy: DetectorPolicy, window: Window
 ) -> list[FindingDraft]:
     drafts = []
-    shared = _shared_addresses(rows, policy)
     for developer in rows:
         signals = [s for app in developer.applications if (s := _key_churn(app, policy))]
         if fresh := _keys_after_throttle(developer, policy):
@@ -196,7 +157,7 @@ def detect(
             signals.append(end_users)
         if as_one := _acting_as_one(developer, policy):
             signals.append(as_one)
-        if others := shared.get(developer.developer_id):
+        if others := developer.linked_accounts:
             signals.append(
                 f"sends from the same addresses for the same end users as {len(others)} other "
                 "account(s), one of them throttled"
@@ -220,12 +181,12 @@ def detect(
                             "requests": app.requests,
                             "throttled": app.throttled,
                             "keys_created": app.keys_created,
-                            "end_users": len(app.end_users),
+                            "end_users": app.end_users,
                             "first_seen": app.first_seen_at.isoformat(),
                         }
                         for app in apps
                     },
-                    other_accounts_at_same_addresses=sorted(shared.get(developer.developer_id, ())),
+                    other_accounts_at_same_addresses=sorted(developer.linked_accounts),
                     sample_request_ids=[i for app in apps for i in app.sample_request_ids][:10],
                 ),
             )

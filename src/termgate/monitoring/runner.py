@@ -49,14 +49,28 @@ from termgate.settings import Settings
 log = logging.getLogger(__name__)
 DETECT_LOCK = 7_310_012  # advisory lock id of a detection pass
 
-Aggregate = Callable[[AsyncSession, Window], Awaitable[Sequence[Any]]]
+Aggregate = Callable[[AsyncSession, Window, DetectorPolicy], Awaitable[Sequence[Any]]]
+WindowAggregate = Callable[[AsyncSession, Window], Awaitable[Sequence[Any]]]
 Detect = Callable[[Sequence[Any], DetectorPolicy, Window], list[FindingDraft]]
+
+
+def _window_only(aggregate_rows: WindowAggregate) -> Aggregate:
+    """An aggregate whose rows do not depend on the policy's thresholds."""
+
+    async def rows(session: AsyncSession, window: Window, _policy: DetectorPolicy) -> Sequence[Any]:
+        return await aggregate_rows(session, window)
+
+    return rows
+
+
+# Circumvention's aggregate takes the policy: its shared end users and addresses are counted in
+# the database over the applications with `min_requests` (aggregate_shared_parties).
 DETECTORS: dict[str, tuple[Aggregate, Detect]] = {
-    probing.NAME: (aggregate.refusal_counts, probing.detect),
-    stability.NAME: (aggregate.application_loads, stability.detect),
-    harvest.NAME: (aggregate_parties.read_volumes, harvest.detect),
+    probing.NAME: (_window_only(aggregate.refusal_counts), probing.detect),
+    stability.NAME: (_window_only(aggregate.application_loads), stability.detect),
+    harvest.NAME: (_window_only(aggregate_parties.read_volumes), harvest.detect),
     circumvention.NAME: (aggregate_circumvention.observations, circumvention.detect),
-    least_privilege.NAME: (aggregate_scopes.scope_use, least_privilege.detect),
+    least_privilege.NAME: (_window_only(aggregate_scopes.scope_use), least_privilege.detect),
 }
 
 
@@ -126,7 +140,7 @@ async def run_pass(
             last_runs[name] = now
         aggregate_rows, detect = DETECTORS[name]
         window = Window(now - policy.window, now)
-        for draft in detect(await aggregate_rows(session, window), policy, window):
+        for draft in detect(await aggregate_rows(session, window, policy), policy, window):
             if await closed_since(session, draft, window.start):
                 continue
             finding = await record_finding(session, draft, now=now, simulated=policy.simulated)
