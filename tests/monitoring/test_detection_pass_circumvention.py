@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,9 +20,9 @@ from termgate.db.models import (
     new_id,
 )
 from termgate.db.usage_parties import ADDRESS, END_USER
-from termgate.monitoring import aggregate_shared_parties, circumvention
+from termgate.monitoring import circumvention
 from termgate.monitoring.aggregate_circumvention import observations
-from termgate.monitoring.aggregate_shared_parties import PAIRS_PER_QUERY, parties_read
+from termgate.monitoring.aggregate_shared_parties import parties_per_application
 from termgate.monitoring.policy import load_detector_policies
 from termgate.monitoring.runner import run_pass
 from termgate.monitoring.window import Window
@@ -140,8 +139,9 @@ async def test_clause_3_3_g_only_minutes_that_could_pass_one_limit_are_read_each
 async def test_clause_3_3_g_each_applications_end_users_and_addresses_are_read_whole(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    """Values holding separators or quotes come back as they were, each pair once, NULLs and
-    other windows' values left out."""
+    """Aggregated per application in the database (an array, a JSON array on SQLite): values
+    holding separators or quotes come back as they were, each once, NULLs and other windows'
+    values left out, whole days and cut days alike."""
     now = load_settings().now()
     odd = ["u,1", 'u"2', "u\\3", "ü 4", "[5]"]
     async with sessions.begin() as session:
@@ -154,10 +154,12 @@ async def test_clause_3_3_g_each_applications_end_users_and_addresses_are_read_w
         session.add(event("d-read", "a-two", now - timedelta(days=30), end_user_id="u-old"))
     window = Window(now - timedelta(days=7), now + timedelta(seconds=1))
     async with sessions() as session:
-        users = (await session.execute(parties_read(END_USER, window))).all()
-        addresses = (await session.execute(parties_read(ADDRESS, window, ["a-one"]))).all()
-    assert sorted(users) == sorted(("a-one", user) for user in odd)
-    assert sorted(addresses) == [("a-one", "192.0.2.7"), ("a-one", "2001:db8::1")]
+        parties = await parties_per_application(session, window)
+    users, addresses = parties[END_USER], parties[ADDRESS]
+    assert set(users.read) == {"a-one"}
+    assert users.values_of("a-one") == set(odd)
+    assert len(users.of("a-one")) == len(odd)
+    assert addresses.values_of("a-one") == {"2001:db8::1", "192.0.2.7"}
 
 
 def served(developer: str, application: str, end_users: list[str], at: datetime,
@@ -171,16 +173,12 @@ def served(developer: str, application: str, end_users: list[str], at: datetime,
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("pairs_per_query", [PAIRS_PER_QUERY, 1])
 async def test_clause_3_3_g_the_most_applications_serving_one_end_user_are_counted_per_account(
     sessions: async_sessionmaker[AsyncSession],
-    monkeypatch: pytest.MonkeyPatch,
-    pairs_per_query: int,
 ) -> None:
     """Counted in the database, over the applications with `min_requests` (20): one end user
     of three such applications and of a fourth that sent five requests is served by three.
-    The same whether the accounts are read together or one query each."""
-    monkeypatch.setattr(aggregate_shared_parties, "PAIRS_PER_QUERY", pairs_per_query)
+    Whole days from the daily parties, the start's cut day from the events."""
     now = load_settings().now()
     multi, own = f"d-multi-{new_id()[:6]}", f"d-own-{new_id()[:6]}"
     two_days_ago, start_day = now - timedelta(days=2), now - timedelta(days=7) + timedelta(hours=1)
