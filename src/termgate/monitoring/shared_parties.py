@@ -6,7 +6,7 @@ the two was throttled.
 A busy week is tens of millions of (application, end user) pairs. Each distinct end user or
 address is kept once, as a number (`PartyNumbers`), and each application's as an array of those
 numbers: at 100 million events a month the pass held 3.5 GB as sets of strings per application,
-and holds ~200 MB so (docs/performance.md). The sets are made one application, or one account,
+and holds ~250 MB so (docs/performance.md). The sets are made one application, or one account,
 at a time and let go.
 """
 
@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import cast
 
 
 @dataclass
@@ -37,9 +38,10 @@ class PartyNumbers:
                 if value is not None:
                     number[value] = len(number)
             found = list(map(number.get, given))
-        numbers = [n for n in found if n is not None] if None in given else found
-        if numbers:
-            self.read[application].extend(numbers)  # type: ignore[arg-type]
+        if None in given:  # a NULL beside the other party's values (an event without one)
+            found = [n for n in found if n is not None]
+        if found:
+            self.read[application].extend(cast(list[int], found))  # every value numbered now
 
     def of(self, application: str) -> set[int]:
         return set(self.read.get(application, ()))
