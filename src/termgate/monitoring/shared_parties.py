@@ -105,16 +105,16 @@ def linked_accounts(
         for pair in combinations(sorted(accounts), 2)
         if set(pair) & throttled
     }
-    served: dict[str, set[int]] = {}
 
     def served_by(account: str) -> set[int]:
-        if account not in served:
-            served[account] = set().union(*(end_users.of(app) for app in apps_of[account]))
-        return served[account]
+        return set().union(*(end_users.of(app) for app in apps_of[account]))
 
     linked: dict[str, set[str]] = defaultdict(set)
+    current, its_end_users = "", set[int]()  # two accounts' end users at a time, at most
     for one, other in sorted(candidates):
-        if not served_by(one).isdisjoint(served_by(other)):
+        if one != current:
+            current, its_end_users = one, served_by(one)
+        if not its_end_users.isdisjoint(served_by(other)):
             linked[one].add(other)
             linked[other].add(one)
     return {account: frozenset(others) for account, others in linked.items()}
