@@ -137,8 +137,11 @@ class HourlyOnlyRecorder(UsageRecorder):
         async with self.engine.begin() as connection:
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
-            await driver.copy_records_to_table(TABLE, records=_pg_records(rows), columns=COLUMNS)
-            await add_hourly(driver, rows)
+            async with driver.transaction():  # as the writer: one commit, not one a statement
+                await driver.copy_records_to_table(
+                    TABLE, records=_pg_records(rows), columns=COLUMNS
+                )
+                await add_hourly(driver, rows)
 
 
 class ExecutemanyRecorder(UsageRecorder):
@@ -163,10 +166,11 @@ class ValuesRecorder(UsageRecorder):
         async with self.engine.begin() as connection:
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
-            for start in range(0, len(rows), VALUES_ROWS):
-                chunk = rows[start : start + VALUES_ROWS]
-                flat = [value for record in _pg_records(chunk) for value in record]
-                await driver.execute(_values_statement(len(chunk)), *flat)
+            async with driver.transaction():  # as the writer: one commit, not one a statement
+                for start in range(0, len(rows), VALUES_ROWS):
+                    chunk = rows[start : start + VALUES_ROWS]
+                    flat = [value for record in _pg_records(chunk) for value in record]
+                    await driver.execute(_values_statement(len(chunk)), *flat)
 
 
 VALUES_ROWS = 1_500
