@@ -5,7 +5,7 @@ events, both parties in one read of them.
 
 Each read returns a row per application (and day and party), its values aggregated in the
 database (PostgreSQL: an array; SQLite: a JSON array, so no value can be cut at a separator),
-and is streamed: a busy week is millions of values, taken in a row at a time.
+and is streamed: a busy week is millions of values, taken in `BY_ROWS` rows at a time.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ class DeveloperActivity:
     # Of its applications with the policy's `min_requests`, the most that served one end user.
     most_applications_per_end_user: int = 0
     # The other accounts that sent from one of its addresses for one of its end users, one of
-    # the two throttled (`aggregate_shared_parties.linked_accounts`).
+    # the two throttled (`shared_parties.linked_accounts`).
     linked_accounts: frozenset[str] = frozenset()
 
 

@@ -63,8 +63,8 @@ def _window_only(aggregate_rows: WindowAggregate) -> Aggregate:
     return rows
 
 
-# Circumvention's aggregate takes the policy: its shared end users and addresses are counted in
-# the database over the applications with `min_requests` (aggregate_shared_parties).
+# Circumvention's aggregate takes the policy: its shared end users and addresses are counted, as
+# they are read, over the applications with `min_requests` (shared_parties).
 DETECTORS: dict[str, tuple[Aggregate, Detect]] = {
     probing.NAME: (_window_only(aggregate.refusal_counts), probing.detect),
     stability.NAME: (_window_only(aggregate.application_loads), stability.detect),
