@@ -1,9 +1,11 @@
 """The scratch month of usage events `bench/usage_queries.py` times the reads on: `--rows` events
 spread evenly over the last 30 days (or `--days`), generated server-side (`generate_series`: 2,000
-applications with one key each, 100,000 end users, 20 operations needing 10 scopes), then the
-hourly summary summed from them and the daily one from the hourly (as migration 0021 rebuilds
-them), the daily parties (end users and addresses, as migration 0022 fills them), the migrated
-secondary indexes built after (faster than maintained row by row)."""
+applications with one key each, 100,000 end users, 20 operations needing 10 scopes, half of
+them naming a debtor, a company and an employee of 1,000,000), then the hourly summary summed
+from them, each hour's events from it (as migration 0023 counts them), the daily summary from
+the hourly (as migration 0021 rebuilds it), the daily parties (end users and addresses, as
+migration 0022 fills them), the migrated secondary indexes built after (faster than maintained
+row by row)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 FILL = """
 INSERT INTO usage_events (at, request_id, key_id, application_id, developer_id, method,
     operation, status, code, bytes_in, bytes_out, latency_ms, end_user_id, data_category,
-    client_request_id, scope, client_ip)
+    client_request_id, scope, client_ip, debtor_id, company_id, employee_id)
 SELECT CAST(:start AS timestamptz) + (n * CAST(:step AS bigint)) * interval '1 microsecond',
        md5(n::text),
        'key' || lpad((hash % 2000)::text, 29, '0'),
@@ -36,7 +38,12 @@ SELECT CAST(:start AS timestamptz) + (n * CAST(:step AS bigint)) * interval '1 m
        NULL,
        'scope' || (hash / 2000 % 20 / 2)::text || '.read',
        '10.' || (hash % 2000 / 250)::text || '.' || (hash % 250)::text || '.'
-           || (hash / 2000 % 4)::text
+           || (hash / 2000 % 4)::text,
+       -- the tenants the paths of half the operations name: 2,000 debtors, 20,000 companies,
+       -- 1,000,000 employees
+       CASE WHEN hash / 2000 % 2 = 0 THEN 'debtor' || (hash / 3 % 2000)::text END,
+       CASE WHEN hash / 2000 % 2 = 0 THEN 'company' || (hash / 5 % 20000)::text END,
+       CASE WHEN hash / 2000 % 2 = 0 THEN 'employee' || (hash / 7 % 1000000)::text END
 FROM (SELECT n, abs(hashint8(n)) AS hash
       FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n) AS numbers
 """
@@ -51,6 +58,12 @@ SELECT date_trunc('hour', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', coalesce(ke
        sum(bytes_in), sum(bytes_out), sum(latency_ms)
 FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 """
+
+# Each hour's events, as migration 0023 counts them.
+HOURS_FILL = (
+    "INSERT INTO usage_hours (hour, events) "
+    "SELECT hour, sum(requests) FROM usage_hourly GROUP BY hour"
+)
 
 # The daily summary of the hourly one, as migration 0021 builds it.
 DAILY_FILL = """
@@ -74,7 +87,7 @@ SELECT date_trunc('day', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', application_
 FROM usage_events WHERE application_id IS NOT NULL AND client_ip IS NOT NULL
 """
 
-SUMMARIES = ("usage_events", "usage_hourly", "usage_daily", "usage_daily_parties")
+SUMMARIES = ("usage_events", "usage_hourly", "usage_hours", "usage_daily", "usage_daily_parties")
 
 
 async def fill(
@@ -121,6 +134,7 @@ async def fill(
     began = time.perf_counter()
     async with engine.connect() as connection:
         await connection.execute(text(HOURLY_FILL))
+        await connection.execute(text(HOURS_FILL))
     print(f"  hourly summary filled ({time.perf_counter() - began:.1f} s)", flush=True)
     began = time.perf_counter()
     async with engine.connect() as connection:

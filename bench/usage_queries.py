@@ -57,6 +57,7 @@ from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
 from termgate.governance import analytics
 from termgate.governance.analytics import UsageQuery, usage_report
 from termgate.governance.announcements import _callers
+from termgate.governance.sketch_hours import sketch_hours_over
 from termgate.monitoring import (
     aggregate,
     aggregate_circumvention,
@@ -199,6 +200,7 @@ def code_paths(now: datetime) -> dict[str, Callable[[Any], Any]]:
     hour = Window(now - timedelta(minutes=60), now)
     one_app = UsageQuery(month, now, "day", application_id=app(17))
     today = UsageQuery(day, now, "hour")
+    week = UsageQuery(day - timedelta(days=6), now, "day")
     return {
         "summaries: quota seed, day bucket, 50 keys": lambda s: admitted_counts(s, keys, day, now),
         "summaries: quota seed, month bucket, 50 keys": lambda s: admitted_counts(
@@ -232,6 +234,7 @@ def code_paths(now: datetime) -> dict[str, Callable[[Any], Any]]:
         ),
         "console usage page: one application, month": lambda s: _report(s, one_app),
         "console usage page: all, today by hour": lambda s: _report(s, today),
+        "console usage page: all, 7 days by day": lambda s: _report(s, week),
         # its parts: the three grouped counts, the percentiles per operation, the refusals
         "  its totals": lambda s: analytics._grouped(s, today, []),
         "  its per hour": lambda s: analytics._grouped(s, today, [_label(s, "hour")]),
@@ -366,6 +369,24 @@ async def ingest(
             )
 
 
+async def sketch_and_measure(engine: AsyncEngine, now: datetime, days: int) -> None:
+    """The monitoring thread's sketching of the hours over of the last `days` days (timed, per
+    hour), then the console's pages over all applications again: from the sketches now."""
+    sessions = session_factory(engine)
+    began, hours = time.perf_counter(), 0
+    while sketched := await sketch_hours_over(sessions, now, limit=24):
+        hours += len(sketched)
+        if now - sketched[-1] > timedelta(days=days):
+            break
+    spent = time.perf_counter() - began
+    print(
+        f"  sketched {hours} hours over in {spent:.1f} s, {spent / max(hours, 1) * 1000:.0f} ms "
+        "an hour",
+        flush=True,
+    )
+    await measure(engine, now, ["console usage page: all"])
+
+
 async def time_migration(url: str, revision: str) -> None:
     """A migration on the filled table, down to the one before it and up to the newest again,
     each timed: 0021 rebuilds both summaries from the events (without scopes, then per scope),
@@ -399,6 +420,7 @@ async def run(
     migration: str = "",
     end_users_per_application: int = 0,
     days: int = 30,
+    sketch_days: int = 0,
 ) -> None:
     now = datetime.now(UTC)
     engine = create_engine(url)
@@ -417,6 +439,8 @@ async def run(
             await sizes(engine)
             await rows_read(engine, now)
             await measure(engine, now, only)
+        if sketch_days:
+            await sketch_and_measure(engine, now, sketch_days)
         if events:
             await ingest(engine, events, *writers, rounds=2)
     finally:
@@ -453,6 +477,12 @@ def main() -> None:
         help="spread the events over the last this many days: a month's density of rows * 30 / "
         "days for the reads whose window is no longer",
     )
+    parser.add_argument(
+        "--sketch-days",
+        type=int,
+        default=0,
+        help="then sketch the hours over of this many days and time the console's pages again",
+    )
     args = parser.parse_args()
     batches = [int(b) for b in args.batch.split(",") if b]
     only = [part for part in args.only.split(",") if part]
@@ -487,6 +517,7 @@ def main() -> None:
                 args.migration,
                 args.end_users_per_application,
                 args.days,
+                args.sketch_days,
             )
         )
     finally:

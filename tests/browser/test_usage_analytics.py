@@ -13,10 +13,12 @@ from sqlalchemy import select
 
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.models import Application, Developer, UsageEvent
+from termgate.gateway.observe import UsageRecorder
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
 from tests.browser.conftest import Stack, photograph
 from tests.browser.steps import sign_in_to_console, sign_in_to_portal
+from tests.support.usage_rows import writer_row
 
 
 def events(developer: str, application: str, operation: str, count: int) -> list[UsageEvent]:
@@ -67,8 +69,10 @@ async def two_developers_usage(stack: Stack) -> tuple[str, str, str]:
                 requested_scopes="employee.employment.read",
                 actor="tests",
             )
-            session.add_all(events(ann.id, application.id, mine, 6))
-            session.add_all(events(bob.id, bobs.id, theirs, 9))
+        # through the usage writer, with the summaries it keeps beside them (the console reads)
+        usage = [*events(ann.id, application.id, mine, 6), *events(bob.id, bobs.id, theirs, 9)]
+        writer = UsageRecorder(engine, flush_seconds=60, batch_size=100, buffer_limit=100)
+        await writer._insert([writer_row(event) for event in usage])
         return mine, theirs, bobs.id
     finally:
         await engine.dispose()

@@ -13,6 +13,7 @@ import asyncio
 import itertools
 from collections import defaultdict
 from collections.abc import Awaitable
+from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from termgate.db.usage_daily import Ranges, UsageDaily, summary_ranges
 from termgate.db.usage_hourly import (
     HOUR,
     HourlySums,
+    UsageHour,
     UsageHourly,
     rollup,
     sqlite_hour,
@@ -40,9 +42,13 @@ from termgate.db.usage_parties import (
     UsageDailyParty,
     day_number,
 )
+from termgate.db.usage_sketches import UsageHourlySketches
 from termgate.gateway.observe import UsageRecorder, UsageRow, sqlite_rows, sqlite_time
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
+from termgate.governance.analytics import UsageQuery, UsageReport, events_report
 from termgate.governance.announcements import _callers
+from termgate.governance.sketch_hours import sketch_hours_over
+from termgate.governance.usage_summarized import summarized_report
 from termgate.monitoring.aggregate import refusal_counts
 from termgate.monitoring.aggregate_circumvention import observations
 from termgate.monitoring.aggregate_scopes import ScopesUsed, scopes_used
@@ -311,9 +317,44 @@ def most_per_end_user(
     return {developer: max(counts.values()) for developer, counts in served.items()}
 
 
+async def hour_counts(sessions: Sessions) -> dict[datetime, int]:
+    async with sessions() as session:
+        return {r.hour: r.events for r in await session.scalars(select(UsageHour))}
+
+
+async def events_per_hour_of_the_summary(sessions: Sessions) -> dict[datetime, int]:
+    counted: defaultdict[datetime, int] = defaultdict(int)
+    for group, sums in (await hourly_sums(sessions)).items():
+        counted[group[0]] += sums[0]
+    return dict(counted)
+
+
+def assert_summarized(summarized: UsageReport, exact: UsageReport) -> None:
+    """Requests, refusals, bytes and every hour's distinct end users exactly as the events
+    have them; the range's and each operation's end users within the sketches' error."""
+    assert summarized.over_time == exact.over_time
+    assert summarized.refusals == exact.refusals
+    for estimated, counted in (
+        (summarized.totals, exact.totals),
+        *(
+            (s.counts, e.counts)
+            for s, e in zip(summarized.per_operation, exact.per_operation, strict=True)
+        ),
+    ):
+        assert astuple(estimated)[:4] == astuple(counted)[:4]
+        assert abs(estimated.end_users - counted.end_users) <= max(1, counted.end_users // 20)
+
+
 async def clear(sessions: Sessions) -> None:
     async with sessions.begin() as session:
-        for model in (UsageEvent, UsageHourly, UsageDaily, UsageDailyParty):
+        for model in (
+            UsageEvent,
+            UsageHourly,
+            UsageHour,
+            UsageDaily,
+            UsageDailyParty,
+            UsageHourlySketches,
+        ):
             await session.execute(delete(model))
 
 
@@ -334,6 +375,19 @@ async def write_and_compare(
         await recorder._insert(rows[first:last])  # each batch its own transaction and upserts
     assert await hourly_sums(sessions) == await event_sums(sessions)
     assert await daily_sums(sessions) == await event_sums(sessions, daily=True)
+    assert await hour_counts(sessions) == await events_per_hour_of_the_summary(sessions)
+    # The usage pages over all applications, once every hour is sketched (clause 4.1).
+    while await sketch_hours_over(sessions, datetime.fromtimestamp(BASE + 4 * DAY_SECONDS, UTC)):
+        pass
+    for start, end in ranges:
+        async with sessions() as session:
+            query = UsageQuery(start, end, "hour")
+            summarized, exact = (
+                await summarized_report(session, query),
+                await events_report(session, query),
+            )
+        if summarized is not None:
+            assert_summarized(summarized, exact)
     for start, end in ranges:
         async with sessions() as session:
             seeded = await admitted_counts(session, ["k1", "k2"], start, end)

@@ -18,7 +18,9 @@ from termgate.db.programme import AuditEntry, TermsAcceptance
 from termgate.db.usage_daily import UsageDaily
 from termgate.db.usage_hourly import UsageHourly
 from termgate.db.usage_parties import UsageDailyParty
+from termgate.db.usage_sketches import UsageHourlySketches
 from termgate.governance.retention import prune, prune_daily, quota_days
+from termgate.governance.sketch_hours import sketch_hour
 from tests.support.factories import issue_test_key, issue_test_token
 from tests.support.usage_rows import add_with_summaries
 
@@ -74,9 +76,13 @@ async def test_usage_events_older_than_the_retention_go_newer_stay(sessions: Ses
     assert await rows(sessions, UsageDailyParty) == 6
 
 
-async def test_the_hourly_summary_goes_with_its_events(sessions: Sessions) -> None:
+async def test_the_hourly_summary_and_sketches_go_with_their_events(sessions: Sessions) -> None:
+    ages = (401, 402, 30, 0)
     async with sessions.begin() as session:
-        add_with_summaries(session, (event(timedelta(days=days)) for days in (401, 402, 30, 0)))
+        add_with_summaries(session, (event(timedelta(days=days)) for days in ages))
+    async with sessions.begin() as session:  # as the monitoring thread sketches hours over
+        for days in ages:
+            await sketch_hour(session, NOW - timedelta(days=days))
 
     report = await prune(sessions, NOW - timedelta(minutes=20), 400)  # a cut-off within an hour
 
@@ -85,10 +91,14 @@ async def test_the_hourly_summary_goes_with_its_events(sessions: Sessions) -> No
         "usage_hourly": 2,
         "usage_daily": 2,
         "usage_daily_parties": 4,  # the end user and the address of each of those two days
+        "usage_hourly_sketches": 4,  # every operation's row and /api/debtors' of those two hours
+        "usage_hours": 2,
     }
     async with sessions() as session:
         hours = sorted((await session.scalars(select(UsageHourly.hour))).all())
+        sketched = set((await session.scalars(select(UsageHourlySketches.hour))).all())
     assert hours == [NOW - timedelta(days=30), NOW]
+    assert sketched == set(hours)
 
 
 async def test_clause_4_4_a_day_of_the_daily_summary_goes_once_all_of_it_is_past_the_cut_off(
@@ -105,6 +115,8 @@ async def test_clause_4_4_a_day_of_the_daily_summary_goes_once_all_of_it_is_past
         "usage_hourly": 1,
         "usage_daily": 0,  # its day reaches past the cut-off: kept, and read by nothing
         "usage_daily_parties": 0,
+        "usage_hourly_sketches": 0,
+        "usage_hours": 1,
     }
     report = await prune(sessions, NOW + timedelta(hours=12), 400)  # the day is over
     assert {item.table: item.rows for item in report}["usage_daily"] == 1

@@ -21,6 +21,7 @@ from termgate.governance.analytics import (
     ranked_percentiles,
     usage_report,
 )
+from tests.support.usage_rows import add_with_summaries
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 EMPLOYEES = "/api/companies/{companyId}/employees"
@@ -61,8 +62,10 @@ def event(
 
 
 async def store(sessions: async_sessionmaker[AsyncSession], events: list[UsageEvent]) -> None:
+    """The events with the summaries the usage writer keeps beside them (which ranges over all
+    applications read, usage_summarized.py)."""
     async with sessions.begin() as session:
-        session.add_all(events)
+        add_with_summaries(session, events)
 
 
 def continuous_percentile(values: list[float], fraction: float) -> float:

@@ -10,7 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from termgate.db.models import UsageEvent
 from termgate.db.usage_daily import DAILY_GROUP, UsageDaily, daily, day_start
-from termgate.db.usage_hourly import GROUP, SUMS, UsageHourly, hour_start, rollup
+from termgate.db.usage_hourly import (
+    GROUP,
+    SUMS,
+    UsageHour,
+    UsageHourly,
+    hour_start,
+    hour_totals,
+    rollup,
+)
 from termgate.db.usage_parties import DailyParties, UsageDailyParty
 from termgate.gateway.observe import COLUMNS
 
@@ -28,12 +36,12 @@ def writer_row(event: UsageEvent) -> tuple[object, ...]:
 
 def with_hourly(
     events: Iterable[UsageEvent], dialect: str
-) -> list[UsageEvent | UsageHourly | UsageDaily | UsageDailyParty]:
+) -> list[UsageEvent | UsageHourly | UsageHour | UsageDaily | UsageDailyParty]:
     """The events, their hourly and daily summary rows and their daily parties, to
     `session.add_all` together (on SQLite the daily rows are left to the hourly summary's
     triggers, as for the writer)."""
     given = list(events)
-    summaries: list[UsageEvent | UsageHourly | UsageDaily | UsageDailyParty] = []
+    summaries: list[UsageEvent | UsageHourly | UsageHour | UsageDaily | UsageDailyParty] = []
     rows = [writer_row(event) for event in given]
     hours = rollup(rows)
     for item in daily(hours) if dialect == "postgresql" else []:
@@ -44,6 +52,8 @@ def with_hourly(
         values = dict(zip(GROUP + SUMS, item, strict=True))
         values["hour"] = hour_start(item[0])
         summaries.append(UsageHourly(**values))
+    for hour, events in hour_totals(hours):
+        summaries.append(UsageHour(hour=hour_start(hour), events=events))
     for day, application, party, value in DailyParties().add_all(rows).items():
         summaries.append(UsageDailyParty(day=day_start(day), application_id=application,
                                          party=party, value=value))  # fmt: skip

@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 from termgate.core.passwords import hash_password
 from termgate.db.models import Developer, UsageEvent
+from termgate.governance.sketch_hours import sketch_hour
 from termgate.registry.applications import create_application
 from termgate.registry.developers import create_developer
+from tests.support.usage_rows import add_with_summaries
 from tests.web.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Programme, Site, seed_programme
 
 PASSWORD = "usage pages 2026"
@@ -55,12 +57,13 @@ async def two_developers(site: Site) -> tuple[Programme, str]:
             requested_scopes="employee.employment.read",
             actor="tests",
         )
-        session.add_all(
+        add_with_summaries(  # with the summaries the usage writer keeps (the console reads)
+            session,
             [
                 event(ann.id, programme.application_id, MINE),
                 event(ann.id, programme.application_id, MINE, status=403, code=40303),
                 *(event(bob.id, bobs.id, THEIRS, end_user_id=f"b{n}") for n in range(5)),
-            ]
+            ],
         )
     return programme, bobs.id
 
@@ -141,3 +144,37 @@ async def test_clause_4_1_usage_pages_need_a_signed_in_person(site: Site) -> Non
         response = await site.client.get(path)
         assert response.status_code in (302, 303, 307)
         assert response.headers["location"].startswith(login)
+
+
+async def test_clause_4_1_console_marks_the_distinct_counts_it_estimated_from_the_sketches(
+    site: Site,
+) -> None:
+    programme = await seed_programme(site)
+    hours = [NOW - timedelta(hours=hours) for hours in range(2, 8)]
+    async with site.sessions.begin() as session:
+        add_with_summaries(
+            session,
+            (
+                event(
+                    programme.developer_id,
+                    programme.application_id,
+                    MINE,
+                    at=hour,
+                    end_user_id=f"eu-{n}",
+                )
+                for n, hour in enumerate(hours)
+            ),
+        )
+    async with site.sessions.begin() as session:  # as the monitoring thread sketches hours over
+        for hour in hours:
+            await sketch_hour(session, hour)
+    await site.post_form("/console/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+
+    everyone = await site.client.get("/console/usage")
+    assert 'data-figure="end-users">≈ 6<' in everyone.text  # six hours' sketches merged
+    assert 'id="usage-estimates"' in everyone.text
+    one_application = await site.client.get(
+        "/console/usage", params={"application": programme.application_id}
+    )
+    assert 'data-figure="end-users">6<' in one_application.text  # read from its events
+    assert 'id="usage-estimates"' not in one_application.text

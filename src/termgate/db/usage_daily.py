@@ -25,6 +25,7 @@ from termgate.db.models import Base, UTCDateTime
 from termgate.db.usage_hourly import (
     GROUP,
     UsageSums,
+    add_postgres_hours,
     hour_start,
     rollup,
     upserts,
@@ -91,6 +92,7 @@ async def add_summaries(driver: Any, rows: Sequence[Sequence[Any]]) -> None:
     if not hours:
         return
     days = daily(hours)
+    await add_postgres_hours(driver, hours)
     for item in hours:
         item[0] = hour_start(item[0])
     for item in days:

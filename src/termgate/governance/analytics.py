@@ -15,127 +15,49 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from termgate.db.models import UsageEvent
-from termgate.problems import CLIENT_CLOSED, clause_of
+from termgate.governance.usage_model import (
+    NO_OPERATION,
+    OBJECTS_READ,
+    PERCENTILES,
+    REFUSED,
+    STEPS,
+    Counts,
+    Granularity,
+    RefusalCount,
+    Row,
+    UsageQuery,
+    UsageReport,
+    period_label,
+    period_start,
+)
+from termgate.governance.usage_model import conditions as _conditions
+from termgate.governance.usage_model import operation_of as _operation
+from termgate.governance.usage_model import period_of as _period
+from termgate.governance.usage_summarized import summarized_report
+from termgate.problems import clause_of
 
-Granularity = Literal["hour", "day"]
-STEPS: dict[str, timedelta] = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
-# Percentiles as whole-number fractions, so SQLite can find their ranks in integer arithmetic.
-PERCENTILES: dict[str, tuple[int, int]] = {"p50": (50, 100), "p99": (99, 100)}
-# Distinct objects read, one column each: the end users served and the tenants of the paths
-# (the ids the gateway recorded for detection, clause 4.1).
-OBJECTS_READ: dict[str, InstrumentedAttribute[Any]] = {
-    "end_users": UsageEvent.end_user_id,
-    "employees": UsageEvent.employee_id,
-    "companies": UsageEvent.company_id,
-    "debtors": UsageEvent.debtor_id,
-}
-NO_OPERATION = "(no operation)"  # a request that matched none (refused before it had one)
+__all__ = [
+    "NO_OPERATION",
+    "OBJECTS_READ",
+    "PERCENTILES",
+    "STEPS",
+    "Counts",
+    "Granularity",
+    "RefusalCount",
+    "Row",
+    "UsageQuery",
+    "UsageReport",
+    "period_label",
+    "period_start",
+]
 
-REFUSED = and_(UsageEvent.code.is_not(None), UsageEvent.code != CLIENT_CLOSED)
-
-
-@dataclass(frozen=True, slots=True)
-class UsageQuery:
-    """A time range [since, until) in UTC, its period, and the optional narrowing filters."""
-
-    since: datetime
-    until: datetime
-    granularity: Granularity = "day"
-    developer_id: str | None = None
-    application_id: str | None = None
-    operation: str | None = None
-
-    def periods(self) -> list[str]:
-        """Every period's label in the range, oldest first ("2026-11-29" or "2026-11-29 16")."""
-        step = STEPS[self.granularity]
-        start = period_start(self.since, self.granularity)
-        labels: list[str] = []
-        while start < self.until:
-            labels.append(period_label(start, self.granularity))
-            start += step
-        return labels
-
-
-def period_start(moment: datetime, granularity: Granularity) -> datetime:
-    moment = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return moment.replace(hour=0) if granularity == "day" else moment
-
-
-def period_label(moment: datetime, granularity: Granularity) -> str:
-    return moment.strftime("%Y-%m-%d" if granularity == "day" else "%Y-%m-%d %H")
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    requests: int
-    refusals: int
-    bytes_in: int
-    bytes_out: int
-    distinct: dict[str, int]  # OBJECTS_READ's names → how many distinct ones
-
-    @property
-    def end_users(self) -> int:
-        return self.distinct["end_users"]
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """The counts and latency percentiles (milliseconds) of one operation, period or both."""
-
-    period: str
-    operation: str
-    counts: Counts
-    latency: dict[str, float]  # PERCENTILES' names → milliseconds
-
-
-@dataclass(frozen=True, slots=True)
-class RefusalCount:
-    code: int
-    clause: str
-    refusals: int
-
-
-@dataclass(frozen=True, slots=True)
-class UsageReport:
-    query: UsageQuery
-    totals: Counts
-    over_time: list[Row]  # every period of the range, zeros included
-    per_operation: list[Row]  # busiest first
-    refusals: list[RefusalCount]  # most frequent first
-
-
-def _conditions(query: UsageQuery) -> list[ColumnElement[bool]]:
-    conditions = [UsageEvent.at >= query.since, UsageEvent.at < query.until]
-    if query.developer_id is not None:
-        conditions.append(UsageEvent.developer_id == query.developer_id)
-    if query.application_id is not None:
-        conditions.append(UsageEvent.application_id == query.application_id)
-    if query.operation is not None:
-        conditions.append(UsageEvent.operation == query.operation)
-    return conditions
-
-
-def _period(dialect: str, granularity: Granularity) -> ColumnElement[str]:
-    """The event's period label, computed by the database (times are stored in UTC)."""
-    if dialect == "postgresql":
-        pattern = "YYYY-MM-DD" if granularity == "day" else "YYYY-MM-DD HH24"
-        utc = func.timezone("UTC", UsageEvent.at)
-        return func.to_char(utc, pattern, type_=String)
-    # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff": the label is its first 10 or 13 characters.
-    return func.substr(UsageEvent.at, 1, 10 if granularity == "day" else 13, type_=String)
-
-
-def _operation() -> ColumnElement[str]:
-    return func.coalesce(UsageEvent.operation, NO_OPERATION)
+GroupKey = tuple[str, ...]
 
 
 def _count_columns() -> list[ColumnElement[Any]]:
@@ -157,9 +79,6 @@ def _counts(row: Any) -> Counts:
         int(mapping["bytes_out"]),
         {name: int(mapping[name]) for name in OBJECTS_READ},
     )
-
-
-GroupKey = tuple[str, ...]
 
 
 async def _grouped(
@@ -255,7 +174,15 @@ def interpolate(values_at_rank: dict[int, float], size: int) -> dict[str, float]
 
 
 async def usage_report(session: AsyncSession, query: UsageQuery) -> UsageReport:
-    """Everything the usage pages show, in a handful of grouped queries."""
+    """Everything the usage pages show: over all applications, from the hourly summary and the
+    hours' sketches where they serve (usage_summarized.py); else from the events, in a handful
+    of grouped queries."""
+    summarized = await summarized_report(session, query)
+    return summarized if summarized is not None else await events_report(session, query)
+
+
+async def events_report(session: AsyncSession, query: UsageQuery) -> UsageReport:
+    """The report read from the events alone: exact."""
     dialect = session.get_bind().dialect.name
     period, operation = _period(dialect, query.granularity), _operation()
     totals = (await _grouped(session, query, []))[()]

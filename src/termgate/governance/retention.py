@@ -34,8 +34,9 @@ from termgate.db.models import AccessChange, Base, Plan, UsageEvent
 from termgate.db.oauth import AuthorizationCode, PushedRequest, RefreshToken
 from termgate.db.programme import EmailToken
 from termgate.db.usage_daily import UsageDaily
-from termgate.db.usage_hourly import UsageHourly, floor_hour
+from termgate.db.usage_hourly import UsageHour, UsageHourly, floor_hour
 from termgate.db.usage_parties import UsageDailyParty
+from termgate.db.usage_sketches import UsageHourlySketches
 from termgate.governance.announcements import LOOKBACK
 from termgate.strict import whole_number
 
@@ -103,6 +104,9 @@ async def targets(session: AsyncSession, now: datetime, retention_days: int) -> 
         cutoff = floor_hour(now - timedelta(days=days))
         found.append(Target(table_of(UsageEvent), UsageEvent.at < cutoff, cutoff, why))
         found.append(Target(table_of(UsageHourly), UsageHourly.hour < cutoff, cutoff, why))
+        found.append(Target(table_of(UsageHour), UsageHour.hour < cutoff, cutoff, why))
+        sketched = table_of(UsageHourlySketches)  # its hours' distinct end users, sketched
+        found.append(Target(sketched, UsageHourlySketches.hour < cutoff, cutoff, why))
         # The day the cut-off falls in keeps its row until the next cut-off passes its end;
         # nothing reads that far back (the cut-off is older than any quota period and the
         # announcements' 90 days).

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from termgate.core.errors import RegistryError
 from termgate.db.models import Status
 from termgate.db.monitoring import Finding, FindingState
+from termgate.governance.sketch_hours import sketch_hours_over
 from termgate.monitoring import (
     aggregate,
     aggregate_circumvention,
@@ -159,14 +160,25 @@ async def detect_forever(
 ) -> None:
     """`serve`'s worker: a pass every `detect_interval_seconds`; failures are logged, not fatal."""
     last_runs: dict[str, datetime] = {}
+
+    async def detect() -> None:
+        async with sessions.begin() as session:
+            result = await run_pass(session, policies, settings.now(), last_runs)
+        if result.suspended:
+            log.warning("detection suspended: %s", "; ".join(result.suspended))
+
     while True:
         await asyncio.sleep(settings.detect_interval_seconds)
-        try:
-            async with sessions.begin() as session:
-                result = await run_pass(session, policies, settings.now(), last_runs)
-            if result.suspended:
-                log.warning("detection suspended: %s", "; ".join(result.suspended))
-        except (DBAPIError, OSError) as error:
-            log.warning("detection pass skipped, the database cannot be used: %s", error)
-        except Exception:  # a bug must not end the worker
-            log.exception("detection pass failed")
+        await _logged("detection pass", detect())
+        # The usage pages' distinct objects of the hours that are over (clause 4.1).
+        await _logged("sketching the usage hours", sketch_hours_over(sessions, settings.now()))
+
+
+async def _logged(what: str, work: Awaitable[Any]) -> None:
+    """Run `work`; its failure is logged, not fatal to the worker."""
+    try:
+        await work
+    except (DBAPIError, OSError) as error:
+        log.warning("%s skipped, the database cannot be used: %s", what, error)
+    except Exception:  # a bug must not end the worker
+        log.exception("%s failed", what)

@@ -15,6 +15,7 @@ from termgate.db import (  # noqa: F401 (they declare tables on Base)
     usage_daily,
     usage_hourly,
     usage_parties,
+    usage_sketches,
 )
 from termgate.db.engine import create_engine
 from termgate.db.models import Base
