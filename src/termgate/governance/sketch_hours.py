@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncResult, AsyncSession, async_sessionmaker
 
 from termgate.db.models import UsageEvent
 from termgate.db.usage_hourly import floor_hour
@@ -146,13 +146,12 @@ async def _outcomes(session: AsyncSession, in_hour: ColumnElement[bool]) -> dict
             outcomes[name] = Outcomes(latencies=new_latencies())
         outcomes[name].add(code, events, bytes_in, bytes_out)
         every.add(code, events, bytes_in, bytes_out)
-    streamed = await session.stream(
-        select(operation, event.latency_ms).where(in_hour).execution_options(yield_per=STREAM_ROWS)
-    )
-    async for name, latency in streamed:
-        outcome = outcomes.get(name)
-        if outcome is not None:  # else a late event since the sums: the hour is sketched again
-            outcome.latencies.update(latency)
+    streamed = await _stream(session, select(operation, event.latency_ms).where(in_hour))
+    async for rows in streamed.partitions(STREAM_ROWS):  # a row a step costs ~4 times more
+        for name, latency in rows:
+            outcome = outcomes.get(name)
+            if outcome is not None:  # else a late event since the sums: sketched again later
+                outcome.latencies.update(latency)
     return outcomes
 
 
@@ -174,20 +173,25 @@ async def _objects(
     sketches: dict[str, dict[str, Any]] = defaultdict(dict)
     for kind, column in OBJECTS_READ.items():
         every_sketch = sketches[EVERY_OPERATION][kind] = new_sketch()
-        pairs = await session.stream(
-            select(operation, column)
-            .where(in_hour, column.is_not(None))
-            .distinct()
-            .execution_options(yield_per=STREAM_ROWS)
+        pairs = await _stream(
+            session, select(operation, column).where(in_hour, column.is_not(None)).distinct()
         )
-        async for name, value in pairs:
-            sketch = sketches[name].get(kind)
-            if sketch is None:
-                sketch = sketches[name][kind] = new_sketch()
-            sketch.update(value)
-            every_sketch.update(value)
-            counts[name][kind] += 1
+        async for rows in pairs.partitions(STREAM_ROWS):
+            for name, value in rows:
+                sketch = sketches[name].get(kind)
+                if sketch is None:
+                    sketch = sketches[name][kind] = new_sketch()
+                sketch.update(value)
+                every_sketch.update(value)
+                counts[name][kind] += 1
     return counts, sketches
+
+
+async def _stream(session: AsyncSession, statement: Select[str, Any]) -> AsyncResult[str, Any]:
+    """The pairs of a Core statement, streamed on the session's connection (no ORM loading)."""
+    connection = await session.connection()
+    result: AsyncResult[str, Any] = await connection.stream(statement)
+    return result
 
 
 async def sketch_hours_over(
