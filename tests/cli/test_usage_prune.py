@@ -1,5 +1,6 @@
 """`termgate usage prune [--dry-run]` through the real command line: the counts it prints, what it
-deletes, and a bad retention setting refused with one line."""
+deletes, and a bad retention setting refused with one line; `termgate usage sketch` sketching
+the hours over once."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from typer.testing import CliRunner
 
 from termgate.cli import app
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.models import UsageEvent, new_id
+from termgate.db.usage_hourly import UsageHour
+from termgate.db.usage_sketches import UsageHourlySketches
+from termgate.gateway.observe import UsageRecorder
 from termgate.settings import get_settings
+from tests.support.usage_rows import writer_row
 
 
 @pytest.fixture
@@ -125,3 +130,36 @@ def test_an_unmigrated_database_is_one_line_saying_what_to_do(
     assert result.stderr.strip().splitlines() == [
         "error: the database has no termgate schema yet; run `termgate db upgrade` first"
     ]
+
+
+def test_clause_4_1_usage_sketch_sketches_the_hours_over_once(
+    cli: CliRunner, database_url: str
+) -> None:
+    async def written() -> None:  # through the usage writer, which counts each hour's events
+        engine = create_engine(database_url)
+        try:
+            async with session_factory(engine).begin() as session:
+                for model in (UsageEvent, UsageHour, UsageHourlySketches):
+                    await session.execute(delete(model))
+            hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+            rows = [writer_row(event(hour - timedelta(hours=n))) for n in (2, 3, 3, 5)]
+            recorder = UsageRecorder(engine, flush_seconds=60, batch_size=10, buffer_limit=10)
+            await recorder._insert(rows)
+        finally:
+            await engine.dispose()
+
+    def event(at: datetime) -> UsageEvent:
+        return UsageEvent(
+            at=at, request_id=new_id(), method="GET", status=200, latency_ms=1.0, bytes_in=0,
+            bytes_out=0,
+        )  # fmt: skip
+
+    asyncio.run(written())
+    first = cli.invoke(app, ["usage", "sketch"])
+    again = cli.invoke(app, ["usage", "sketch"])
+
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("3 hour(s) sketched, ")
+    assert again.exit_code == 0, again.output
+    assert "no hour to sketch" in again.output
+    assert cli.invoke(app, ["usage", "sketch", "--hours", "0"]).exit_code == 2  # refused

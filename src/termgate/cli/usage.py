@@ -1,8 +1,11 @@
 """`termgate usage prune`: delete usage events older than `TERMGATE_USAGE_RETENTION_DAYS`, and
-spent credentials, in bounded batches (see `termgate.governance.retention`)."""
+spent credentials, in bounded batches (see `termgate.governance.retention`). `termgate usage
+sketch`: sketch the hours that are over for the usage pages over all applications, as `serve`'s
+monitoring thread does (`termgate.governance.sketch_hours`), for nodes that run without it."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -10,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.cli.common import console, settings_or_exit, with_database
 from termgate.governance.retention import BATCH_SIZE, Pruned, prune
+from termgate.governance.sketch_hours import HOURS_PER_PASS, LOOKBACK, sketch_hours_over
 from termgate.settings import Settings
 
 usage = typer.Typer(help="Usage events and their retention.", no_args_is_help=True)
@@ -17,7 +21,7 @@ usage = typer.Typer(help="Usage events and their retention.", no_args_is_help=Tr
 
 @usage.callback()
 def usage_group() -> None:
-    """Usage events and their retention."""  # a group, though it has one command yet
+    """Usage events and their retention."""
 
 
 def _run(dry_run: bool, batch_size: int) -> list[Pruned]:
@@ -53,3 +57,36 @@ def usage_prune(
             f"{item.why})",
             soft_wrap=True,
         )
+
+
+@usage.command("sketch")
+def usage_sketch(
+    hours: Annotated[
+        int,
+        typer.Option(
+            min=1, max=LOOKBACK.days * 24, help="sketch at most this many hours, newest first"
+        ),
+    ] = LOOKBACK.days * 24,
+) -> None:
+    """Sketch the hours that are over for the usage pages over all applications (serve does it
+    in its monitoring thread unless TERMGATE_DETECT_INTERVAL_SECONDS is 0)."""
+    settings_or_exit()
+
+    async def run(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> list[datetime]:
+        done: list[datetime] = []
+        while len(done) < hours:
+            step = min(HOURS_PER_PASS, hours - len(done))
+            sketched = await sketch_hours_over(sessions, settings.now(), step)
+            if not sketched:  # none left, or another node is sketching
+                break
+            done += sketched
+        return done
+
+    done = with_database(run)
+    if not done:
+        console.print("no hour to sketch: every hour over is sketched (or another node is at it)")
+        return
+    first, last = min(done), max(done)
+    console.print(
+        f"{len(done)} hour(s) sketched, {first:%Y-%m-%d %H}:00 to {last:%Y-%m-%d %H}:00 UTC"
+    )
