@@ -55,7 +55,7 @@ from termgate.db.usage_daily import UsageDaily, summary_ranges
 from termgate.db.usage_hourly import UsageHourly
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
 from termgate.governance import analytics
-from termgate.governance.analytics import UsageQuery, usage_report
+from termgate.governance.analytics import UsageQuery, events_report, usage_report
 from termgate.governance.announcements import _callers
 from termgate.governance.sketch_hours import sketch_hours_over
 from termgate.monitoring import (
@@ -373,18 +373,52 @@ async def sketch_and_measure(engine: AsyncEngine, now: datetime, days: int) -> N
     """The monitoring thread's sketching of the hours over of the last `days` days (timed, per
     hour), then the console's pages over all applications again: from the sketches now."""
     sessions = session_factory(engine)
-    began, hours = time.perf_counter(), 0
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = UsageQuery(day - timedelta(days=6), now, "day")
+    async with sessions() as session:
+        exact = await events_report(session, week)
+    began, cpu, hours = time.perf_counter(), time.process_time(), 0
     while sketched := await sketch_hours_over(sessions, now, limit=24):
         hours += len(sketched)
         if now - sketched[-1] > timedelta(days=days):
             break
-    spent = time.perf_counter() - began
+    spent, cpu = time.perf_counter() - began, time.process_time() - cpu
     print(
         f"  sketched {hours} hours over in {spent:.1f} s, {spent / max(hours, 1) * 1000:.0f} ms "
-        "an hour",
+        f"an hour ({cpu / max(hours, 1) * 1000:.0f} ms of this process's CPU)",
         flush=True,
     )
     await measure(engine, now, ["console usage page: all"])
+    async with sessions() as session:
+        print_errors(await usage_report(session, week), exact)
+
+
+def print_errors(sketched: Any, exact: Any) -> None:
+    """How far the week's estimates are from the events' exact figures: each distinct count of
+    the totals, and the largest relative error over the operations of each distinct count and
+    of p50 and p99."""
+    if not sketched.totals.estimated:
+        print("  7 days: not read from the sketches (hours missing?)", flush=True)
+        return
+    for kind, count in exact.totals.distinct.items():
+        estimate = sketched.totals.distinct[kind]
+        print(f"  7 days, distinct {kind}: {estimate:,} estimated, {count:,} exact", flush=True)
+    pairs = list(zip(sketched.per_operation, exact.per_operation, strict=True))
+    figures = {
+        **{
+            f"distinct {kind}": [
+                (s.counts.distinct[kind], e.counts.distinct[kind]) for s, e in pairs
+            ]
+            for kind in exact.totals.distinct
+        },
+        **{
+            f"latency {name}": [(s.latency[name], e.latency[name]) for s, e in pairs]
+            for name in ("p50", "p99")
+        },
+    }
+    for name, values in figures.items():
+        worst = max((abs(got - want) / want for got, want in values if want), default=0.0)
+        print(f"  7 days per operation, {name}: largest relative error {worst:.2%}", flush=True)
 
 
 async def time_migration(url: str, revision: str) -> None:

@@ -93,7 +93,7 @@ class Tally:
             self.bytes_out,
             {kind: distinct.count() for kind, distinct in self.distinct.items()},
             any(distinct.estimated for distinct in self.distinct.values())
-            or self.latencies.sketched,
+            or self.latencies.estimated,
         )
 
 
