@@ -25,6 +25,7 @@ pages mark as such.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -93,6 +94,23 @@ async def events_per_hour(
         )
     )
     return {hour: int(events) for hour, events in counted}
+
+
+@dataclass
+class Sums:
+    """Requests, refusals and bytes: what a sketched row holds beside its sketches (its requests
+    are its `events`), and what a report adds up from such rows and from events."""
+
+    requests: int = 0
+    refusals: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+
+    def add(self, requests: int, refusals: int, bytes_in: int, bytes_out: int) -> None:
+        self.requests += requests
+        self.refusals += refusals
+        self.bytes_in += bytes_in
+        self.bytes_out += bytes_out
 
 
 def new_sketch() -> Any:

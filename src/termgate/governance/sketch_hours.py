@@ -32,6 +32,7 @@ from termgate.db.usage_hourly import floor_hour
 from termgate.db.usage_sketches import (
     EVERY_OPERATION,
     OBJECTS_READ,
+    Sums,
     UsageHourlySketches,
     events_per_hour,
     new_latencies,
@@ -66,28 +67,22 @@ async def hours_to_sketch(session: AsyncSession, now: datetime, limit: int) -> l
 
 
 @dataclass
-class Outcomes:
+class Outcomes(Sums):
     """One operation's (or every operation's) events of the hour: counted, summed, sketched."""
 
-    events: int = 0
-    refusals: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
     codes: Counter[int] = field(default_factory=Counter)  # refusals by code
     latencies: Any = None  # the quantiles sketch (none for every operation together)
 
-    def add(self, code: int | None, events: int, bytes_in: int, bytes_out: int) -> None:
+    def add_code(self, code: int | None, events: int, bytes_in: int, bytes_out: int) -> None:
         """The hour's events of one code (None: no code), counted and summed by the database."""
-        self.events += events
-        self.bytes_in += bytes_in
-        self.bytes_out += bytes_out
-        if code is not None and code != CLIENT_CLOSED:
-            self.refusals += events
+        refused = code is not None and code != CLIENT_CLOSED
+        self.add(events, events if refused else 0, bytes_in, bytes_out)
+        if refused and code is not None:
             self.codes[code] += events
 
     def columns(self) -> dict[str, Any]:
         return {
-            "events": self.events,
+            "events": self.requests,
             "refusals": self.refusals,
             "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out,
@@ -116,11 +111,11 @@ async def sketch_hour(session: AsyncSession, hour: datetime) -> int:
             },
         }
         for name, outcome in outcomes.items()
-        if outcome.events
+        if outcome.requests
     ]
     if rows:
         await session.execute(insert(UsageHourlySketches), rows)
-    return outcomes[EVERY_OPERATION].events
+    return outcomes[EVERY_OPERATION].requests
 
 
 async def _outcomes(session: AsyncSession, in_hour: ColumnElement[bool]) -> dict[str, Outcomes]:
@@ -144,8 +139,8 @@ async def _outcomes(session: AsyncSession, in_hour: ColumnElement[bool]) -> dict
         events, bytes_in, bytes_out = (int(value) for value in sums)
         if name not in outcomes:
             outcomes[name] = Outcomes(latencies=new_latencies())
-        outcomes[name].add(code, events, bytes_in, bytes_out)
-        every.add(code, events, bytes_in, bytes_out)
+        outcomes[name].add_code(code, events, bytes_in, bytes_out)
+        every.add_code(code, events, bytes_in, bytes_out)
     streamed = await _stream(session, select(operation, event.latency_ms).where(in_hour))
     async for rows in streamed.partitions(STREAM_ROWS):  # a row a step costs ~4 times more
         for name, latency in rows:

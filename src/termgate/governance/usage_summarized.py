@@ -37,6 +37,7 @@ from termgate.db.usage_sketches import (
     EVERY_OPERATION,
     Distinct,
     Latencies,
+    Sums,
     UsageHourlySketches,
     events_per_hour,
 )
@@ -67,23 +68,13 @@ Piece = tuple[datetime, datetime]
 
 
 @dataclass
-class Tally:
+class Tally(Sums):
     """One group's sums, distinct objects and latencies, added up from its parts."""
 
-    requests: int = 0
-    refusals: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
     distinct: dict[str, Distinct] = field(
         default_factory=lambda: {k: Distinct() for k in OBJECTS_READ}
     )
     latencies: Latencies = field(default_factory=Latencies)
-
-    def add(self, requests: int, refusals: int, bytes_in: int, bytes_out: int) -> None:
-        self.requests += requests
-        self.refusals += refusals
-        self.bytes_in += bytes_in
-        self.bytes_out += bytes_out
 
     def counts(self) -> Counts:
         return Counts(
@@ -139,8 +130,7 @@ async def summarized_report(session: AsyncSession, query: UsageQuery) -> UsageRe
             _add_sketches(tallies, row, query.operation, label_of(row.hour))
     edges = [(query.since, whole[0]), (whole[1], query.until)]
     from_events = [*(piece for piece in edges if piece[0] < piece[1]), *_hours(missing)]
-    await _add_event_counts(session, tallies, query, from_events)
-    await _add_event_values(session, tallies, query, from_events)
+    await _add_events(session, tallies, query, from_events)
     return _report(query, tallies)
 
 
@@ -167,13 +157,24 @@ def _in_pieces(query: UsageQuery, pieces: Iterable[Piece]) -> list[ColumnElement
     return [*conditions(query), or_(*ranges)]
 
 
-async def _add_event_counts(
+async def _add_events(
     session: AsyncSession, tallies: Tallies, query: UsageQuery, pieces: list[Piece]
 ) -> None:
+    """The pieces' counts, distinct values and latencies, read from the events, as a part."""
     where = _in_pieces(query, pieces)
     if where is None:
         return
     label = period_of(session.get_bind().dialect.name, query.granularity)
+    await _add_event_counts(session, tallies, where, label)
+    await _add_event_values(session, tallies, where, label)
+
+
+async def _add_event_counts(
+    session: AsyncSession,
+    tallies: Tallies,
+    where: list[ColumnElement[bool]],
+    label: ColumnElement[str],
+) -> None:
     keys = (label, operation_of(), UsageEvent.code)
     sums = (func.count(), func.sum(UsageEvent.bytes_in), func.sum(UsageEvent.bytes_out))
     grouped = select(*keys, *sums).where(*where).group_by(*keys)
@@ -203,13 +204,12 @@ def _add_sketches(tallies: Tallies, row: Any, operation: str | None, label: str)
 
 
 async def _add_event_values(
-    session: AsyncSession, tallies: Tallies, query: UsageQuery, pieces: list[Piece]
+    session: AsyncSession,
+    tallies: Tallies,
+    where: list[ColumnElement[bool]],
+    label: ColumnElement[str],
 ) -> None:
-    """The distinct values and the latencies of the pieces, read from the events, as a part."""
-    where = _in_pieces(query, pieces)
-    if where is None:
-        return
-    label, operation = period_of(session.get_bind().dialect.name, query.granularity), operation_of()
+    operation = operation_of()
     for kind, column in OBJECTS_READ.items():
         found = await session.execute(
             select(label, operation, column).where(*where, column.is_not(None)).distinct()
