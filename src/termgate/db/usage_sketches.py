@@ -55,7 +55,7 @@ HIGH_RANKS = True  # the REQ sketch's accuracy where p99 is
 
 
 class UsageHourlySketches(Base):
-    """One hour and operation: how many events, and the distinct objects they read."""
+    """One hour and operation (or every operation): its events counted, summed and sketched."""
 
     __tablename__ = TABLE
 
