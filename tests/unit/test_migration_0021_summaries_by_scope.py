@@ -132,8 +132,9 @@ async def test_clause_3_3_e_upgrade_rebuilds_the_summaries_per_scope_and_downgra
         ]
         # The writer adds to a rebuilt row (its conflict target is the new group) and, on
         # SQLite, the trigger carries the sums to the day. Today's writer needs the newest
-        # schema (its daily parties, migration 0022), which leaves the summaries as they are.
-        await upgrade_async(at_0020, "0022")
+        # schema (its daily parties, migration 0022; its hours' counts, 0023), which leaves
+        # the summaries as they are.
+        await upgrade_async(at_0020)
         later = event(9, datetime(2026, 11, 29, 3, 30, tzinfo=UTC), 200, None, READ)
         later.bytes_in, later.bytes_out = 0, 50
         recorder = UsageRecorder(engine, flush_seconds=60, batch_size=10, buffer_limit=10)
