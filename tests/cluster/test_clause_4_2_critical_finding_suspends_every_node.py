@@ -11,13 +11,15 @@ import time
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from termgate.db.engine import create_engine
+from termgate.gateway.observe import UsageRecorder
 from termgate.monitoring.findings import list_findings
 from tests.gateway.conftest import Gateway, gateway_process
 from tests.gateway.limits_support import private_redis, problem_of
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.factories import IssuedAccess, issue_test_access, probing_events
 from tests.support.timing import within
-from tests.support.usage_rows import add_with_summaries
+from tests.support.usage_rows import writer_row
 
 
 async def _actioned_finding(sessions: async_sessionmaker[AsyncSession], deadline: float) -> str:
@@ -59,8 +61,14 @@ async def test_clause_4_2_critical_finding_suspends_on_every_node_within_a_secon
                     for node in (first, second):
                         answer = await client.get(f"{node.url}/api/echo", headers=access.headers)
                         assert answer.status_code == 200, answer.text
-                async with cluster_sessions.begin() as session:
-                    add_with_summaries(session, probing_events(prober, 300))
+                # Through the usage writer, as a third node's: the two nodes' writers add to
+                # the same hour's count meanwhile.
+                engine = create_engine(cluster_database_url)
+                writer = UsageRecorder(engine, flush_seconds=60, batch_size=500, buffer_limit=500)
+                try:
+                    await writer._insert([writer_row(e) for e in probing_events(prober, 300)])
+                finally:
+                    await engine.dispose()
                 action = await _actioned_finding(cluster_sessions, time.monotonic() + 15)
                 seen = time.monotonic()
                 assert action.startswith(f"suspended application {prober.key.application_id}")
