@@ -33,6 +33,7 @@ from termgate.governance.usage_model import (
     Row,
     UsageQuery,
     UsageReport,
+    assembled_report,
     period_label,
     period_start,
 )
@@ -40,7 +41,6 @@ from termgate.governance.usage_model import conditions as _conditions
 from termgate.governance.usage_model import operation_of as _operation
 from termgate.governance.usage_model import period_of as _period
 from termgate.governance.usage_summarized import summarized_report
-from termgate.problems import clause_of
 
 __all__ = [
     "NO_OPERATION",
@@ -174,9 +174,8 @@ def interpolate(values_at_rank: dict[int, float], size: int) -> dict[str, float]
 
 
 async def usage_report(session: AsyncSession, query: UsageQuery) -> UsageReport:
-    """Everything the usage pages show: over all applications, from the hourly summary and the
-    hours' sketches where they serve (usage_summarized.py); else from the events, in a handful
-    of grouped queries."""
+    """Everything the usage pages show: over all applications, from the hours' sketches where
+    they serve (usage_summarized.py); else from the events, in a handful of grouped queries."""
     summarized = await summarized_report(session, query)
     return summarized if summarized is not None else await events_report(session, query)
 
@@ -186,32 +185,30 @@ async def events_report(session: AsyncSession, query: UsageQuery) -> UsageReport
     dialect = session.get_bind().dialect.name
     period, operation = _period(dialect, query.granularity), _operation()
     totals = (await _grouped(session, query, []))[()]
-    by_period = await _grouped(session, query, [period])
-    empty = Counts(0, 0, 0, 0, dict.fromkeys(OBJECTS_READ, 0))
-    over_time = [Row(label, "", by_period.get((label,), empty), {}) for label in query.periods()]
+    by_period = {
+        key[0]: counts for key, counts in (await _grouped(session, query, [period])).items()
+    }
     by_operation = await _grouped(session, query, [operation])
     latency = await latency_percentiles(session, query, [operation])
     per_operation = [
         Row("", key[0], counts, latency.get(key, {})) for key, counts in by_operation.items()
     ]
-    per_operation.sort(key=lambda row: (-row.counts.requests, row.operation))
-    return UsageReport(
-        query, totals, over_time, per_operation, await refusals_by_code(session, query)
-    )
+    refusals = await refusals_by_code(session, query)
+    return assembled_report(query, totals, by_period, per_operation, refusals)
 
 
-async def refusals_by_code(session: AsyncSession, query: UsageQuery) -> list[RefusalCount]:
+async def refusals_by_code(session: AsyncSession, query: UsageQuery) -> list[tuple[int, int]]:
+    """Each refusal code of the query's events and its refusals."""
     statement = (
         select(UsageEvent.code, func.count())
         .where(*_conditions(query), REFUSED)
         .group_by(UsageEvent.code)
     )
-    rows = [
-        RefusalCount(int(code), clause_of(int(code)), int(count))
+    return [
+        (int(code), int(count))
         for code, count in await session.execute(statement)
         if code is not None
     ]
-    return sorted(rows, key=lambda row: (-row.refusals, row.code))
 
 
 async def per_operation_and_period(session: AsyncSession, query: UsageQuery) -> list[Row]:

@@ -39,8 +39,7 @@ from termgate.db.usage_sketches import (
     new_sketch,
     stored_sketch,
 )
-from termgate.governance.usage_model import operation_of
-from termgate.problems import CLIENT_CLOSED
+from termgate.governance.usage_model import is_refusal, operation_of
 
 HOUR = timedelta(hours=1)
 GRACE = timedelta(minutes=2)
@@ -75,9 +74,8 @@ class Outcomes(Sums):
 
     def add_code(self, code: int | None, events: int, bytes_in: int, bytes_out: int) -> None:
         """The hour's events of one code (None: no code), counted and summed by the database."""
-        refused = code is not None and code != CLIENT_CLOSED
-        self.add(events, events if refused else 0, bytes_in, bytes_out)
-        if refused and code is not None:
+        self.add(events, events if is_refusal(code) else 0, bytes_in, bytes_out)
+        if is_refusal(code):
             self.codes[code] += events
 
     def columns(self) -> dict[str, Any]:

@@ -5,15 +5,16 @@ usage_summarized.py from the summaries and sketches)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from sqlalchemy import ColumnElement, String, and_, func
 
 from termgate.db.models import UsageEvent
 from termgate.db.usage_sketches import NO_OPERATION, OBJECTS_READ
-from termgate.problems import CLIENT_CLOSED
+from termgate.problems import CLIENT_CLOSED, clause_of
 
 __all__ = ["NO_OPERATION", "OBJECTS_READ"]
 
@@ -23,6 +24,11 @@ STEPS: dict[str, timedelta] = {"hour": timedelta(hours=1), "day": timedelta(days
 PERCENTILES: dict[str, tuple[int, int]] = {"p50": (50, 100), "p99": (99, 100)}
 
 REFUSED = and_(UsageEvent.code.is_not(None), UsageEvent.code != CLIENT_CLOSED)
+
+
+def is_refusal(code: int | None) -> TypeGuard[int]:
+    """`REFUSED` of one event's code: a problem code, not a client that went away mid-body."""
+    return code is not None and code != CLIENT_CLOSED
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,24 @@ class UsageReport:
     over_time: list[Row]  # every period of the range, zeros included
     per_operation: list[Row]  # busiest first
     refusals: list[RefusalCount]  # most frequent first
+
+
+def assembled_report(
+    query: UsageQuery,
+    totals: Counts,
+    by_period: Mapping[str, Counts],
+    per_operation: Iterable[Row],
+    refusals: Iterable[tuple[int, int]],
+) -> UsageReport:
+    """The report in the pages' order, however it was read: every period of the range (zeros
+    where it had none), the operations busiest first, the refusals by code most frequent first
+    with the clause each enforces."""
+    empty = Counts(0, 0, 0, 0, dict.fromkeys(OBJECTS_READ, 0))
+    over_time = [Row(label, "", by_period.get(label, empty), {}) for label in query.periods()]
+    operations = sorted(per_operation, key=lambda row: (-row.counts.requests, row.operation))
+    codes = [RefusalCount(code, clause_of(code), count) for code, count in refusals]
+    codes.sort(key=lambda row: (-row.refusals, row.code))
+    return UsageReport(query, totals, over_time, operations, codes)
 
 
 def conditions(query: UsageQuery) -> list[ColumnElement[bool]]:

@@ -46,16 +46,16 @@ from termgate.governance.usage_model import (
     OBJECTS_READ,
     PERCENTILES,
     Counts,
-    RefusalCount,
     Row,
     UsageQuery,
     UsageReport,
+    assembled_report,
     conditions,
+    is_refusal,
     operation_of,
     period_label,
     period_of,
 )
-from termgate.problems import CLIENT_CLOSED, clause_of
 
 HOUR = timedelta(hours=1)
 MIN_HOURS = 3
@@ -98,10 +98,10 @@ class Tallies:
     def add_events(self, label: str, operation: str, code: int | None, sums: Sequence[Any]) -> None:
         """Events of one period, operation and code, counted from the events themselves."""
         requests, bytes_in, bytes_out = (int(value or 0) for value in sums)
-        refused = code is not None and code != CLIENT_CLOSED
+        refused = requests if is_refusal(code) else 0
         for tally in (self.totals, self.periods[label], self.operations[operation]):
-            tally.add(requests, requests if refused else 0, bytes_in, bytes_out)
-        if refused and code is not None:
+            tally.add(requests, refused, bytes_in, bytes_out)
+        if is_refusal(code):
             self.refusals[code] += requests
 
 
@@ -190,7 +190,8 @@ def _add_sketches(tallies: Tallies, row: Any, operation: str | None, label: str)
     every = row.operation == EVERY_OPERATION
     if every and operation is not None:
         return
-    groups = [tallies.totals, tallies.periods[label]] if every or operation is not None else []
+    makes_totals = every or operation is not None
+    groups = [tallies.totals, tallies.periods[label]] if makes_totals else []
     if not every:
         groups.append(tallies.operations[row.operation])
         tallies.operations[row.operation].latencies.add_stored(row.latency_sketch)
@@ -198,7 +199,7 @@ def _add_sketches(tallies: Tallies, row: Any, operation: str | None, label: str)
         tally.add(row.events, row.refusals, row.bytes_in, row.bytes_out)
         for kind, distinct in tally.distinct.items():
             distinct.add_stored(getattr(row, f"{kind}_sketch"), getattr(row, kind))
-    if groups[0] is tallies.totals:
+    if makes_totals:
         for code, refusals in json.loads(row.refusal_codes).items():
             tallies.refusals[int(code)] += refusals
 
@@ -236,20 +237,15 @@ async def _add_event_values(
 
 
 def _report(query: UsageQuery, tallies: Tallies) -> UsageReport:
-    periods = tallies.periods
-    empty = Tally().counts()
-    over_time = [
-        Row(label, "", periods[label].counts() if label in periods else empty, {})
-        for label in query.periods()
-    ]
     per_operation = [
         Row("", name, tally.counts(), tally.latencies.quantiles(FRACTIONS))
         for name, tally in tallies.operations.items()
         if tally.requests
     ]
-    per_operation.sort(key=lambda row: (-row.counts.requests, row.operation))
-    refusals = [
-        RefusalCount(code, clause_of(code), count) for code, count in tallies.refusals.items()
-    ]
-    refusals.sort(key=lambda row: (-row.refusals, row.code))
-    return UsageReport(query, tallies.totals.counts(), over_time, per_operation, refusals)
+    return assembled_report(
+        query,
+        tallies.totals.counts(),
+        {label: tally.counts() for label, tally in tallies.periods.items()},
+        per_operation,
+        tallies.refusals.items(),
+    )
