@@ -96,6 +96,13 @@ async def events_per_hour(
     return {hour: int(events) for hour, events in counted}
 
 
+def unsketched(counted: Mapping[datetime, int], sketched: Mapping[datetime, int]) -> list[datetime]:
+    """The hours with events (`counted`, from `events_per_hour`) whose sketch is missing or was
+    made at another count (`sketched`: each hour's `hour_events`), oldest first: a sketch holds
+    all its hour's events while `usage_hours` counts what it counted when it was made."""
+    return sorted(hour for hour, events in counted.items() if sketched.get(hour) != events)
+
+
 @dataclass
 class Sums:
     """Requests, refusals and bytes: what a sketched row holds beside its sketches (its requests

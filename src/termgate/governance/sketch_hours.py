@@ -38,6 +38,7 @@ from termgate.db.usage_sketches import (
     new_latencies,
     new_sketch,
     stored_sketch,
+    unsketched,
 )
 from termgate.governance.usage_model import is_refusal, operation_of
 
@@ -60,9 +61,8 @@ async def hours_to_sketch(session: AsyncSession, now: datetime, limit: int) -> l
             UsageHourlySketches.hour < last,
         )
     )
-    stored = {hour: int(events) for hour, events in sketched}
-    stale = [hour for hour, events in summed.items() if stored.get(hour) != events]
-    return sorted(stale, reverse=True)[:limit]
+    stale = unsketched(summed, {hour: int(events) for hour, events in sketched})
+    return stale[::-1][:limit]
 
 
 @dataclass

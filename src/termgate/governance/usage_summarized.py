@@ -40,6 +40,7 @@ from termgate.db.usage_sketches import (
     Sums,
     UsageHourlySketches,
     events_per_hour,
+    unsketched,
 )
 from termgate.governance.usage_model import (
     NO_OPERATION,
@@ -141,8 +142,8 @@ async def _current_hours(
     without sketches), by the events `usage_hours` counts (an hour it does not name had none)."""
     events = await events_per_hour(session, *whole)
     sketched = {row.hour: row.hour_events for row in sketches if row.operation == EVERY_OPERATION}
-    current = {hour for hour, count in events.items() if sketched.get(hour) == count}
-    return current, sorted(set(events) - current)
+    missing = unsketched(events, sketched)
+    return set(events).difference(missing), missing
 
 
 def _hours(hours: Iterable[datetime]) -> list[Piece]:
