@@ -63,38 +63,38 @@ def writer_row(at: datetime) -> UsageRow:
             0, 1.0, None, None, None, None, None, None, None, None)  # fmt: skip
 
 
-async def test_clause_4_1_upgrade_counts_each_hour_and_the_writer_adds_to_it(
-    at_0022: str,
-) -> None:
+@pytest.fixture
+async def upgraded(at_0022: str) -> AsyncIterator[AsyncEngine]:
+    """The database at 0022 with SUMMARY in its hourly summary, then upgraded to 0023."""
     engine = create_engine(at_0022)
     try:
         await summarize(engine)
         await upgrade_async(at_0022, "0023")
-        assert await hours(engine) == [("2026-11-28 10", 5), ("2026-11-28 11", 4)]
-        async with engine.connect() as connection:
-            sketched = "SELECT count(*) FROM usage_hourly_sketches"
-            assert await connection.scalar(text(sketched)) == 0
-
-        recorder = UsageRecorder(engine, flush_seconds=60, batch_size=10, buffer_limit=10)
-        await recorder._insert([writer_row(ELEVEN.replace(minute=5)), writer_row(ELEVEN)])
-        assert await hours(engine) == [("2026-11-28 10", 5), ("2026-11-28 11", 6)]
+        yield engine
     finally:
         await engine.dispose()
+
+
+async def test_clause_4_1_upgrade_counts_each_hour_and_the_writer_adds_to_it(
+    upgraded: AsyncEngine,
+) -> None:
+    assert await hours(upgraded) == [("2026-11-28 10", 5), ("2026-11-28 11", 4)]
+    async with upgraded.connect() as connection:
+        sketched = "SELECT count(*) FROM usage_hourly_sketches"
+        assert await connection.scalar(text(sketched)) == 0
+
+    recorder = UsageRecorder(upgraded, flush_seconds=60, batch_size=10, buffer_limit=10)
+    await recorder._insert([writer_row(ELEVEN.replace(minute=5)), writer_row(ELEVEN)])
+    assert await hours(upgraded) == [("2026-11-28 10", 5), ("2026-11-28 11", 6)]
 
 
 async def test_clause_4_1_downgrade_removes_the_hours_and_sketches_and_keeps_the_summary(
-    at_0022: str,
+    at_0022: str, upgraded: AsyncEngine
 ) -> None:
-    engine = create_engine(at_0022)
-    try:
-        await summarize(engine)
-        await upgrade_async(at_0022, "0023")
-        await asyncio.to_thread(command.downgrade, alembic_config(at_0022), "0022")
-        async with engine.connect() as connection:
-            assert await connection.scalar(text("SELECT sum(requests) FROM usage_hourly")) == 9
-        for table in ("usage_hours", "usage_hourly_sketches"):
-            with pytest.raises(Exception, match=table):
-                async with engine.connect() as connection:
-                    await connection.execute(text(f"SELECT * FROM {table}"))
-    finally:
-        await engine.dispose()
+    await asyncio.to_thread(command.downgrade, alembic_config(at_0022), "0022")
+    async with upgraded.connect() as connection:
+        assert await connection.scalar(text("SELECT sum(requests) FROM usage_hourly")) == 9
+    for table in ("usage_hours", "usage_hourly_sketches"):
+        with pytest.raises(Exception, match=table):
+            async with upgraded.connect() as connection:
+                await connection.execute(text(f"SELECT * FROM {table}"))
