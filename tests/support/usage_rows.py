@@ -16,7 +16,7 @@ from termgate.db.usage_hourly import (
     UsageHour,
     UsageHourly,
     hour_start,
-    hour_totals,
+    items_per_hour,
     rollup,
 )
 from termgate.db.usage_parties import DailyParties, UsageDailyParty
@@ -52,7 +52,7 @@ def with_hourly(
         values = dict(zip(GROUP + SUMS, item, strict=True))
         values["hour"] = hour_start(item[0])
         summaries.append(UsageHourly(**values))
-    for hour, events in hour_totals(hours):
+    for hour, events in items_per_hour(hours):
         summaries.append(UsageHour(hour=hour_start(hour), events=events))
     for day, application, party, value in DailyParties().add_all(rows).items():
         summaries.append(UsageDailyParty(day=day_start(day), application_id=application,

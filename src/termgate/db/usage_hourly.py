@@ -187,8 +187,10 @@ class HourlySums:
         return [[*group, *groups[group]] for group in sorted(groups)]
 
     def sqlite_hours(self) -> Iterator[tuple[str, int]]:
-        """Each hour's events, as `HOURS_SQLITE_UPSERT` takes them (a generator, as below)."""
-        for hour, events in hour_totals(self.items()):
+        """Each hour's events, as `HOURS_SQLITE_UPSERT` takes them (a generator, as below;
+        from the groups as they are: `items` sorts and copies them for the summary's upsert)."""
+        counted = ((group[0], sums[0]) for group, sums in self.groups.items())
+        for hour, events in hour_totals(counted):
             yield sqlite_hour(hour), events
 
     def sqlite_items(self) -> Iterator[list[Any]]:
@@ -209,17 +211,23 @@ def rollup(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
     return sums.items()
 
 
-def hour_totals(items: Iterable[Sequence[Any]]) -> list[tuple[int, int]]:
-    """Each hour's events (by the hour's number) of summary items (`HourlySums.items` form)."""
+def hour_totals(counted: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(hour's number, events) pairs summed per hour, in the hours' order (the order concurrent
+    writers lock `usage_hours`' rows in)."""
     totals: dict[int, int] = {}
-    for item in items:
-        totals[item[0]] = totals.get(item[0], 0) + item[REQUESTS]
+    for hour, events in counted:
+        totals[hour] = totals.get(hour, 0) + events
     return sorted(totals.items())
+
+
+def items_per_hour(items: Iterable[Sequence[Any]]) -> list[tuple[int, int]]:
+    """Each hour's events of summary items (`HourlySums.items` form)."""
+    return hour_totals((item[0], item[REQUESTS]) for item in items)
 
 
 async def add_postgres_hours(driver: Any, items: Iterable[Sequence[Any]]) -> None:
     """Add the items' events per hour to `usage_hours` (the writer's asyncpg connection)."""
-    totals = hour_totals(items)
+    totals = items_per_hour(items)
     hours = [hour_start(hour) for hour, _events in totals]
     await driver.execute(HOURS_POSTGRES_UPSERT, hours, [events for _hour, events in totals])
 
