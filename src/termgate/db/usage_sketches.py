@@ -176,24 +176,25 @@ def new_latencies() -> Any:
 class Latencies:
     """The latencies of one operation over several parts (hours, the cut edges' events)."""
 
-    __slots__ = ("_merged", "estimated")
+    __slots__ = ("_merged",)
 
     def __init__(self) -> None:
         self._merged = new_latencies()
-        # The sketch's quantiles are items at estimated ranks, even of values all given here:
-        # not the interpolated percentiles the events give.
-        self.estimated = False
+
+    @property
+    def estimated(self) -> bool:
+        """Whether there are quantiles: the sketch's are items at estimated ranks, even of
+        values all given here, not the interpolated percentiles the events give."""
+        return not self._merged.is_empty()
 
     def add_stored(self, sketch: bytes | None) -> None:
         if sketch is not None:
             self._merged.merge(req_floats_sketch.deserialize(sketch))
-            self.estimated = True
 
     def add_values(self, values: Iterable[float]) -> None:
         merged = self._merged
         for value in values:
             merged.update(value)
-        self.estimated = not merged.is_empty()
 
     def quantiles(self, fractions: Mapping[str, float]) -> dict[str, float]:
         """Each named fraction's quantile (empty when there were no latencies)."""
