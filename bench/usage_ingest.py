@@ -28,7 +28,9 @@ import random
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from inspect import signature
 from pathlib import Path
 from typing import Any
 
@@ -190,8 +192,22 @@ def _pg_records(rows: list[UsageRow]) -> list[tuple[Any, ...]]:
     return [(datetime.fromtimestamp(row[0], UTC), *row[1:]) for row in rows]
 
 
+def server_writer(engine: AsyncEngine, **settings: Any) -> UsageRecorder:
+    """The writer as the server makes it: on PostgreSQL on a thread of its own, where the
+    checkout under test has one (`PYTHONPATH` may name an older one)."""
+    if "writer_thread" in signature(UsageRecorder).parameters:
+        settings["writer_thread"] = True
+    return UsageRecorder(engine, **settings)
+
+
+async def stop_writer(recorder: UsageRecorder) -> None:
+    stop = getattr(recorder, "stop_thread", None)
+    if stop is not None:
+        await asyncio.to_thread(stop)
+
+
 RECORDERS: dict[str, Callable[..., UsageRecorder]] = {
-    "copy": UsageRecorder,  # the writer itself: COPY on PostgreSQL, executemany on SQLite
+    "copy": server_writer,  # the writer itself: COPY on PostgreSQL, executemany on SQLite
     "events-only": EventsOnlyRecorder,  # the same without the hourly summary (before 0015)
     "hourly-only": HourlyOnlyRecorder,  # the same without the daily summary (before 0020)
     "executemany": ExecutemanyRecorder,
@@ -239,9 +255,12 @@ async def _one_round(
     recorder.buffer = list(rows)
     server = await _server_cpu(engine)
     wall, cpu = time.perf_counter(), time.process_time()
-    written = await recorder.flush()
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    after = await _server_cpu(engine)
+    try:
+        written = await recorder.flush()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        after = await _server_cpu(engine)  # the writer's own connection still open
+    finally:
+        await stop_writer(recorder)
     server_cpu = sum(seconds - server.get(pid, 0.0) for pid, seconds in after.items())
     async with engine.connect() as connection:
         stored = (await connection.execute(text(f"SELECT count(*) FROM {TABLE}"))).scalar_one()
@@ -277,16 +296,23 @@ async def _admin(statement: str) -> None:
         await connection.close()
 
 
-def run_postgresql(methods: list[str], rows: list[UsageRow], batch: list[int], rounds: int) -> None:
+@contextmanager
+def scratch_postgresql() -> Iterator[str]:
+    """The URL of a freshly migrated database on the server at `POSTGRES_ADMIN`, dropped after."""
     name = f"termgate_bench_{uuid.uuid4().hex[:10]}"
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     try:
         base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
         url = f"{base}/{name}"
         upgrade(url)
-        asyncio.run(_bench(url, "postgresql", methods, rows, batch, rounds))
+        yield url
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def run_postgresql(methods: list[str], rows: list[UsageRow], batch: list[int], rounds: int) -> None:
+    with scratch_postgresql() as url:
+        asyncio.run(_bench(url, "postgresql", methods, rows, batch, rounds))
 
 
 def run_sqlite(methods: list[str], rows: list[UsageRow], batch: list[int], rounds: int) -> None:
