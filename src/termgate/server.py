@@ -108,6 +108,7 @@ class TermgateServer:
                 access=access_log(settings, trusted),
                 clients=ClientAddresses(trusted),  # the usage events' client_ip
                 clock_offset=settings.clock_offset_seconds,
+                writer_thread=True,
             ),
             self.upstream_host,
             settings.base_url,
@@ -224,6 +225,7 @@ class TermgateServer:
             await asyncio.to_thread(self._detection.stop)
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._flush_usage()
+        await asyncio.to_thread(self.gateway.usage.stop_thread)
         await self.gateway.traffic.close()
         await self.control_app.state.web.throttle.close()
         await self.pool.close()

@@ -17,7 +17,7 @@ import math
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy import select
@@ -37,6 +37,7 @@ from termgate.db.usage_parties import (
 )
 from termgate.gateway.exchange import Exchange
 from termgate.gateway.usage_spool import Segment, UsageSpool
+from termgate.gateway.usage_thread import WriterThread
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +142,16 @@ class UsageRecorder:
         access: AccessLog | None = None,
         clients: ClientAddresses | None = None,
         clock_offset: float = 0.0,
+        writer_thread: bool = False,
     ) -> None:
         self.engine = engine
+        # PostgreSQL's batches on a thread of their own (usage_thread.py); the server asks for
+        # it. SQLite's driver has its thread already.
+        self.thread = (
+            WriterThread(engine.url.render_as_string(hide_password=False))
+            if writer_thread and engine.dialect.name == "postgresql"
+            else None
+        )
         # Events carry termgate's clock (`clock_offset_seconds`), as quotas and detectors read it.
         self.clock_offset = clock_offset
         self.access = access
@@ -263,15 +272,21 @@ class UsageRecorder:
             return written
 
     async def _insert(self, rows: list[UsageRow]) -> None:
+        if self.thread is not None:
+            await self.thread.run(partial(self._insert_with, rows=rows))
+        else:
+            await self._insert_with(self.engine, rows)
+
+    async def _insert_with(self, engine: AsyncEngine, rows: list[UsageRow]) -> None:
         # The driver's own bulk path: COPY on PostgreSQL, executemany on SQLite. The ORM's
         # insert costs more CPU per event than the whole request path it observes. The hourly
         # and daily summaries and the daily parties are added to in the same transaction: they
         # never disagree with the events.
         stored = self.stored_parties
-        async with self.engine.begin() as connection:
+        async with engine.begin() as connection:
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
-            dialect = self.engine.dialect.name
+            dialect = engine.dialect.name
             if dialect == "postgresql":
                 records: list[tuple[Any, ...]] = [
                     (datetime.fromtimestamp(row[0], UTC), *row[1:]) for row in rows
@@ -341,6 +356,11 @@ class UsageRecorder:
         """After the last flush of a clean stop: the spool holds nothing the database lacks."""
         if self.spool is not None and not self.buffer:
             self.spool.close()
+
+    def stop_thread(self) -> None:
+        """At a stop, after the last flush (blocking: call it off the loop)."""
+        if self.thread is not None:
+            self.thread.stop()
 
     async def replay(self) -> int:
         """Write the events of killed processes' spools that the database does not have yet."""
