@@ -24,7 +24,7 @@ async def _mint(
     try:
         async with session_factory(engine).begin() as session:
             user = EndUser(
-                upstream_id=990_001,
+                upstream_id="990001",
                 username="bench-user",
                 email="bench-user@example.nl",
                 display_name="Bench User",

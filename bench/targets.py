@@ -9,13 +9,13 @@ SIGKILL to the whole group if one does not stop in time.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.client
 import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -284,11 +284,24 @@ BENCH_LIMITS = {
 
 
 def never_biting_limits(database_url: str) -> None:
-    """Give the seeded production plan the bench's limits (a SQLite database)."""
-    path = database_url.split("///", 1)[1]
+    """Give the seeded production plan the bench's limits (SQLite or PostgreSQL)."""
+    from sqlalchemy import text
+
+    from termgate.db.engine import create_engine
+
     assignments = ", ".join(f"{name} = {value}" for name, value in BENCH_LIMITS.items())
-    with sqlite3.connect(path) as connection:
-        connection.execute(f"UPDATE plans SET {assignments} WHERE slug = 'standard'")
+
+    async def update() -> None:
+        engine = create_engine(database_url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text(f"UPDATE plans SET {assignments} WHERE slug = 'standard'")
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(update())
 
 
 def stat_fields(stat_file: Path) -> list[str] | None:
