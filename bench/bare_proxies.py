@@ -110,12 +110,24 @@ def line(name: str, figures: Figures, nginx: float | None = None) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str) -> argparse.Namespace:
+    """Rounds, seconds a round and `--before`, as this bench and postgres_chain.py take them."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--before", help="another checkout's src: its gateway is measured too")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def medians(results: dict[str, list[Figures]]) -> dict[str, Figures]:
+    return {
+        name: tuple(statistics.median(run[i] for run in runs) for i in range(4))  # type: ignore[misc]
+        for name, runs in results.items()
+    }
+
+
+def main() -> None:
+    args = arguments(__doc__.splitlines()[0])
     tmp = Path(tempfile.mkdtemp(prefix="termgate-bare-"))
     os.environ["TERMGATE_VAR_DIR"] = str(tmp / "var")  # one secret key for every gateway
     processes = Processes(logs=tmp)
@@ -130,13 +142,10 @@ def main() -> None:
         ports = start_targets(processes, tmp, upstream, path, headers, args.before)
         urls = {name: f"http://127.0.0.1:{port}{path}" for name, port in ports.items()}
         results = measure(processes, urls, script, args.rounds, args.seconds)
-        medians = {
-            name: tuple(statistics.median(run[i] for run in runs) for i in range(4))
-            for name, runs in results.items()
-        }
-        nginx = medians["nginx"][0]
-        for name, figures in medians.items():
-            print(f"median {line(name, figures, nginx)}")  # type: ignore[arg-type]
+        medianed = medians(results)
+        nginx = medianed["nginx"][0]
+        for name, figures in medianed.items():
+            print(f"median {line(name, figures, nginx)}")
     finally:
         processes.stop_all()
         shutil.rmtree(tmp, ignore_errors=True)

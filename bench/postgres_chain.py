@@ -15,13 +15,11 @@ shows in the p99.
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from bare_proxies import Figures, line, measure
+from bare_proxies import arguments, line, measure, medians
 from loadgen import write_script
 from targets import (
     PATH,
@@ -57,11 +55,7 @@ def start_gateways(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--before", help="another checkout's src: its gateway is measured too")
-    args = parser.parse_args()
+    args = arguments(__doc__.splitlines()[0])
     with tempfile.TemporaryDirectory(prefix="termgate-pg-chain-") as folder:
         tmp = Path(folder)
         processes = Processes(logs=tmp)
@@ -82,11 +76,8 @@ def main() -> None:
                 processes.stop_all()  # before the database is dropped
         finally:
             processes.stop_all()
-    for name, rounds in results.items():
-        medians: Figures = tuple(  # type: ignore[assignment]
-            statistics.median(figure[index] for figure in rounds) for index in range(4)
-        )
-        print(f"median {line(name, medians)}")
+    for name, figures in medians(results).items():
+        print(f"median {line(name, figures)}")
 
 
 if __name__ == "__main__":
