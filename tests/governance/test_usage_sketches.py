@@ -9,6 +9,7 @@ a day's, an operation's and the range's within the sketches' error, and marked a
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -29,8 +30,11 @@ from termgate.db.usage_sketches import (
 from termgate.gateway.observe import UsageRecorder, UsageRow
 from termgate.governance.analytics import (
     Counts,
+    Row,
     UsageQuery,
     UsageReport,
+    events_per_operation_and_period,
+    per_operation_and_period,
     usage_report,
 )
 from termgate.governance.sketch_hours import hours_to_sketch, sketch_hours_over
@@ -207,6 +211,56 @@ async def test_clause_4_1_all_applications_by_hour_from_the_sketches_as_from_the
         assert rank_of(estimated.latency["p50"], mine) == pytest.approx(0.5, abs=0.02)
         assert rank_of(estimated.latency["p99"], mine) == pytest.approx(0.99, abs=0.005)
     assert latencies
+
+
+async def test_clause_4_1_the_export_over_all_applications_from_the_sketches_as_from_the_events(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    rows = list(traffic(8, 300))
+    await write(engine, iter(rows))
+    await sketch_every_hour_over(sessions, START + 9 * HOUR)
+    by_hour = UsageQuery(START + timedelta(minutes=30), START + 8 * HOUR, "hour")
+    by_day = UsageQuery(START, START + 8 * HOUR, "day")
+
+    async with sessions() as session:
+        hourly, exact_hourly = (
+            await per_operation_and_period(session, by_hour),
+            await events_per_operation_and_period(session, by_hour),
+        )
+        daily, exact_daily = (
+            await per_operation_and_period(session, by_day),
+            await events_per_operation_and_period(session, by_day),
+        )
+
+    # Each hour's operation: its counts exactly (distinct ones too), its latencies the sketch's.
+    assert [cell(row) for row in hourly] == [cell(row) for row in exact_hourly]
+    assert [dataclasses.replace(row.counts, estimated=False) for row in hourly] == [
+        row.counts for row in exact_hourly
+    ]
+    assert all(row.counts.estimated for row in hourly)
+    assert not any(row.counts.estimated for row in exact_hourly)
+    for estimated, measured in zip(hourly, exact_hourly, strict=True):
+        mine = sorted(
+            event[11]
+            for event in rows
+            if query_holds(by_hour, event)
+            and event[0] // 3600 == hour_of(measured.period)
+            and (event[6] or NO_OPERATION) == measured.operation
+        )
+        assert rank_of(estimated.latency["p50"], mine) == pytest.approx(0.5, abs=0.1)
+    # A day's operation: the union of its hours' sketches.
+    assert [cell(row) for row in daily] == [cell(row) for row in exact_daily]
+    for estimated, measured in zip(daily, exact_daily, strict=True):
+        assert estimated.counts.estimated
+        assert_close(estimated.counts, measured.counts)
+
+
+def cell(row: Row) -> tuple[str, str, int]:
+    return row.period, row.operation, row.counts.requests
+
+
+def hour_of(period: str) -> float:
+    return datetime.strptime(period, "%Y-%m-%d %H").replace(tzinfo=UTC).timestamp() // 3600
 
 
 def query_holds(query: UsageQuery, row: UsageRow) -> bool:

@@ -91,6 +91,7 @@ async def test_clause_4_1_console_usage_page_and_export_show_every_developer(sit
     assert by_operation[THEIRS]["distinct_end_users"] == "5"
     assert by_operation[MINE]["refusals"] == "1"
     assert by_operation[MINE]["latency_p50_ms"] == "12.000"
+    assert {row["estimated"] for row in rows} == {"false"}  # two hours: read from the events
 
     only_bob = await site.client.get("/console/usage", params={"application": bobs_app})
     assert THEIRS in only_bob.text

@@ -40,7 +40,7 @@ from termgate.governance.usage_model import (
 from termgate.governance.usage_model import conditions as _conditions
 from termgate.governance.usage_model import operation_of as _operation
 from termgate.governance.usage_model import period_of as _period
-from termgate.governance.usage_summarized import summarized_report
+from termgate.governance.usage_summarized import summarized_report, summarized_rows
 
 __all__ = [
     "NO_OPERATION",
@@ -212,7 +212,17 @@ async def refusals_by_code(session: AsyncSession, query: UsageQuery) -> list[tup
 
 
 async def per_operation_and_period(session: AsyncSession, query: UsageQuery) -> list[Row]:
-    """One row per operation per period that had requests (the CSV export), oldest first."""
+    """One row per operation per period that had requests (the CSV export), oldest first: from
+    the hours' sketches where `summarized_rows` can (all applications, a long range), else from
+    the events."""
+    summarized = await summarized_rows(session, query)
+    if summarized is not None:
+        return summarized
+    return await events_per_operation_and_period(session, query)
+
+
+async def events_per_operation_and_period(session: AsyncSession, query: UsageQuery) -> list[Row]:
+    """`per_operation_and_period` read from the events: exact."""
     dialect = session.get_bind().dialect.name
     keys = [_period(dialect, query.granularity), _operation()]
     counts = await _grouped(session, query, keys)

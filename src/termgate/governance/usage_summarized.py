@@ -4,7 +4,7 @@ events only of a few hours, whatever the volume.
 
 A range of all applications (narrowed to an operation or not) of at least `MIN_HOURS` whole
 hours, all of them sketched save at most `UNSKETCHED_HOURS` (the current hour, those the
-monitoring thread sketches next, one given late events since), is read:
+monitoring thread sketches next, one given late events since) and some sketched, is read:
 
 - requests, refusals (by code), bytes: exactly, from the sketched hours' rows and from the
   events of the rest (the cut hours at its ends, the hours not sketched);
@@ -12,6 +12,9 @@ monitoring thread sketches next, one given late events since), is read:
   hour's exact counts; a day, an operation or the range, made of several parts, the estimate of
   their sketches' union, and the percentiles are the quantile sketch's: `Counts.estimated` says
   so, and the pages mark it.
+
+The CSV export's rows (each period and operation, `summarized_rows`) are read the same way: an
+hour's row of an operation is its sketch's exact counts, a day's the union of its hours'.
 
 Whether an hour's sketch is whole is `usage_hours`' to say (the events the usage writer counted
 in it, against those counted when it was sketched). Other ranges, and those of one developer or
@@ -88,19 +91,25 @@ class Tally(Sums):
             or self.latencies.estimated,
         )
 
+    def row(self, period: str, operation: str) -> Row:
+        return Row(period, operation, self.counts(), self.latencies.quantiles(FRACTIONS))
+
 
 @dataclass
 class Tallies:
     totals: Tally = field(default_factory=Tally)
     periods: defaultdict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     operations: defaultdict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    # each period's operations (the CSV export)
+    cells: defaultdict[tuple[str, str], Tally] = field(default_factory=lambda: defaultdict(Tally))
     refusals: Counter[int] = field(default_factory=Counter)
 
     def add_events(self, label: str, operation: str, code: int | None, sums: Sequence[Any]) -> None:
         """Events of one period, operation and code, counted from the events themselves."""
         requests, bytes_in, bytes_out = (int(value or 0) for value in sums)
         refused = requests if is_refusal(code) else 0
-        for tally in (self.totals, self.periods[label], self.operations[operation]):
+        groups = (self.totals, self.periods[label], self.operations[operation])
+        for tally in (*groups, self.cells[(label, operation)]):
             tally.add(requests, refused, bytes_in, bytes_out)
         if is_refusal(code):
             self.refusals[code] += requests
@@ -108,6 +117,21 @@ class Tallies:
 
 async def summarized_report(session: AsyncSession, query: UsageQuery) -> UsageReport | None:
     """The report from the sketches, or None where the events must be read."""
+    tallies = await _tallies(session, query)
+    return None if tallies is None else _report(query, tallies)
+
+
+async def summarized_rows(session: AsyncSession, query: UsageQuery) -> list[Row] | None:
+    """Each period's operations with requests (the CSV export) from the sketches, oldest first,
+    or None where the events must be read."""
+    tallies = await _tallies(session, query)
+    if tallies is None:
+        return None
+    cells = sorted(tallies.cells.items(), key=lambda cell: cell[0])
+    return [tally.row(period, operation) for (period, operation), tally in cells if tally.requests]
+
+
+async def _tallies(session: AsyncSession, query: UsageQuery) -> Tallies | None:
     if query.developer_id is not None or query.application_id is not None:
         return None
     whole, _edges = whole_hours(query.since, query.until)
@@ -119,7 +143,7 @@ async def summarized_report(session: AsyncSession, query: UsageQuery) -> UsageRe
         statement = statement.where(columns.operation.in_([EVERY_OPERATION, query.operation]))
     sketches = (await session.execute(statement)).all()
     current, missing = await _current_hours(session, whole, sketches)
-    if len(missing) > UNSKETCHED_HOURS:
+    if len(missing) > UNSKETCHED_HOURS or not current:  # no sketch to read: the events, exactly
         return None
 
     def label_of(hour: datetime) -> str:
@@ -132,7 +156,7 @@ async def summarized_report(session: AsyncSession, query: UsageQuery) -> UsageRe
     edges = [(query.since, whole[0]), (whole[1], query.until)]
     from_events = [*(piece for piece in edges if piece[0] < piece[1]), *_hours(missing)]
     await _add_events(session, tallies, query, from_events)
-    return _report(query, tallies)
+    return tallies
 
 
 async def _current_hours(
@@ -194,8 +218,9 @@ def _add_sketches(tallies: Tallies, row: Any, operation: str | None, label: str)
     makes_totals = every or operation is not None
     groups = [tallies.totals, tallies.periods[label]] if makes_totals else []
     if not every:
-        groups.append(tallies.operations[row.operation])
-        tallies.operations[row.operation].latencies.add_stored(row.latency_sketch)
+        for tally in (tallies.operations[row.operation], tallies.cells[(label, row.operation)]):
+            groups.append(tally)
+            tally.latencies.add_stored(row.latency_sketch)
     for tally in groups:
         tally.add(row.events, row.refusals, row.bytes_in, row.bytes_out)
         for kind, distinct in tally.distinct.items():
@@ -219,29 +244,32 @@ async def _add_event_values(
         every: set[str] = set()
         by_period: defaultdict[str, set[str]] = defaultdict(set)
         by_operation: defaultdict[str, set[str]] = defaultdict(set)
+        by_cell: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
         for period, name, value in found:
             every.add(value)
             by_period[period].add(value)
             by_operation[name].add(value)
+            by_cell[(period, name)].add(value)
         tallies.totals.distinct[kind].add_values(every)
         for period, values in by_period.items():
             tallies.periods[period].distinct[kind].add_values(values)
         for name, values in by_operation.items():
             tallies.operations[name].distinct[kind].add_values(values)
-    latencies: defaultdict[str, list[float]] = defaultdict(list)
-    for name, latency in await session.execute(
-        select(operation, UsageEvent.latency_ms).where(*where)
+        for cell, values in by_cell.items():
+            tallies.cells[cell].distinct[kind].add_values(values)
+    latencies: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
+    for period, name, latency in await session.execute(
+        select(label, operation, UsageEvent.latency_ms).where(*where)
     ):
-        latencies[name].append(latency)
-    for name, measured in latencies.items():
+        latencies[(period, name)].append(latency)
+    for (period, name), measured in latencies.items():
         tallies.operations[name].latencies.add_values(measured)
+        tallies.cells[(period, name)].latencies.add_values(measured)
 
 
 def _report(query: UsageQuery, tallies: Tallies) -> UsageReport:
     per_operation = [
-        Row("", name, tally.counts(), tally.latencies.quantiles(FRACTIONS))
-        for name, tally in tallies.operations.items()
-        if tally.requests
+        tally.row("", name) for name, tally in tallies.operations.items() if tally.requests
     ]
     return assembled_report(
         query,

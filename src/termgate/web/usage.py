@@ -92,6 +92,7 @@ async def usage_csv(session: AsyncSession, query: UsageQuery, name: str) -> Resp
             "bytes_out",
             *(f"distinct_{name}" for name in OBJECTS_READ),
             *(f"latency_{name}_ms" for name in PERCENTILES),
+            "estimated",  # the distinct counts and latencies are the sketches' (analytics.md)
         ]
     )
     for row in rows:
@@ -106,6 +107,7 @@ async def usage_csv(session: AsyncSession, query: UsageQuery, name: str) -> Resp
                 counts.bytes_out,
                 *(counts.distinct[key] for key in OBJECTS_READ),
                 *(f"{row.latency[key]:.3f}" if row.latency else "" for key in PERCENTILES),
+                "true" if counts.estimated else "false",
             ]
         )
     since, until = query.since.strftime("%Y%m%dT%H%M"), query.until.strftime("%Y%m%dT%H%M")
