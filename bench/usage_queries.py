@@ -235,6 +235,9 @@ def code_paths(now: datetime) -> dict[str, Callable[[Any], Any]]:
         "console usage page: one application, month": lambda s: _report(s, one_app),
         "console usage page: all, today by hour": lambda s: _report(s, today),
         "console usage page: all, 7 days by day": lambda s: _report(s, week),
+        "console CSV export: all, 7 days by day": lambda s: analytics.per_operation_and_period(
+            s, week
+        ),
         # its parts: the three grouped counts, the percentiles per operation, the refusals
         "  its totals": lambda s: analytics._grouped(s, today, []),
         "  its per hour": lambda s: analytics._grouped(s, today, [_label(s, "hour")]),
@@ -388,7 +391,7 @@ async def sketch_and_measure(engine: AsyncEngine, now: datetime, days: int) -> N
         f"an hour ({cpu / max(hours, 1) * 1000:.0f} ms of this process's CPU)",
         flush=True,
     )
-    await measure(engine, now, ["console usage page: all"])
+    await measure(engine, now, ["console usage page: all", "console CSV export: all"])
     async with sessions() as session:
         print_errors(await usage_report(session, week), exact)
 
