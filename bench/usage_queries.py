@@ -41,7 +41,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 from alembic import command
 from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -68,11 +67,8 @@ from termgate.monitoring.policy import load_detector_policies
 from termgate.monitoring.runner import DETECTORS
 from termgate.monitoring.window import Window
 from usage_fill import SUMMARIES, fill
-from usage_ingest import RECORDERS, _server_cpu, make_rows
+from usage_ingest import RECORDERS, _server_cpu, make_rows, scratch_postgresql
 
-POSTGRES_ADMIN = os.environ.get(
-    "TERMGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
-)
 APPLICATIONS, END_USERS, OPERATIONS = 2_000, 100_000, 20
 
 LAYOUTS: dict[str, list[str]] = {
@@ -336,14 +332,6 @@ async def measure(engine: AsyncEngine, now: datetime, only: list[str]) -> None:
         print(f"  {name:48} {statistics.median(times) * 1000:9.1f} ms  {count:6} rows", flush=True)
 
 
-async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(POSTGRES_ADMIN)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 async def ingest(
     engine: AsyncEngine, events: int, methods: list[str], batches: list[int], rounds: int
 ) -> None:
@@ -535,12 +523,7 @@ def main() -> None:
             f"rows ≥ 1000; end users ≥ 0; days 1-30; migration 0021 or 0022; layouts among "
             f"{sorted(LAYOUTS)}"
         )
-    name = f"termgate_bench_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-        url = f"{base}/{name}"
-        upgrade(url)
+    with scratch_postgresql() as url:
         print(f"load: {os.getloadavg()[0]:.2f} (1-min)", flush=True)
         writers = (args.method.split(","), batches)
         asyncio.run(
@@ -557,8 +540,6 @@ def main() -> None:
                 args.sketch_days,
             )
         )
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":
