@@ -1,0 +1,160 @@
+"""The bytecode instructions the whole chain runs per request, by thread and function: a count
+that a noisy machine does not change.
+
+    uv run python bench/instructions_per_request.py                   # this checkout
+    uv run python bench/instructions_per_request.py --before DIR/src  # and another checkout's
+    uv run python bench/instructions_per_request.py --functions       # by function, not module
+
+On a host whose neighbours slow Python down by up to half from one minute to the next, the CPU
+per request of two versions cannot tell a 5 % cut from the noise. The Python each thread runs can:
+the upstream and database of run.py, the gateway run by `traced_gateway.py` (every line counted
+by `sys.settrace`) under wrk (`--connections`, default 32, as the bench), the counts over
+`--requests` requests after a warm-up, printed per thread and module (instructions per request)
+and written to bench/results/instructions.json. The usage writer's are per request too: one event
+each. C code (uvloop, the HTTP parsers, SQLite, the kernel) is not counted. Work done once per
+flush (SQLAlchemy's transaction on the serving loop) is shared by the ~50 requests a second the
+traced gateway serves, not by thousands: it counts for more here than at full speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from loadgen import run_wrk, write_script
+from targets import (
+    PATH,
+    ROOT,
+    Processes,
+    free_port,
+    prepare_database,
+    read_tenants,
+    start_upstream,
+    wait_for_200,
+)
+from termgate.reference_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
+
+HERE = Path(__file__).resolve().parent
+OUTPUT = ROOT / "bench" / "results" / "instructions.json"
+MAIN_THREAD = "MainThread"
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2_000)
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--top", type=int, default=12, help="modules printed per thread")
+    parser.add_argument("--functions", action="store_true", help="print functions, not modules")
+    parser.add_argument("--before", help="another checkout's src: its gateway is counted too")
+    return parser.parse_args()
+
+
+def count_instructions(
+    processes: Processes,
+    tmp: Path,
+    name: str,
+    source: str | None,
+    upstream: int,
+    path: str,
+    headers: dict[str, str],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    port, report = free_port(), tmp / f"{name}-instructions.json"
+    database = tmp / f"{name}.db"
+    shutil.copy(tmp / "seeded.db", database)
+    env = {
+        "TERMGATE_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "TERMGATE_PORT": str(port),
+        "TERMGATE_UPSTREAM_URL": f"http://127.0.0.1:{upstream}",
+        "TERMGATE_LOG_LEVEL": "warning",
+        "TERMGATE_PUBLIC_URL": "http://127.0.0.1:1",
+        "TERMGATE_TRACE_FILE": str(report),
+        "TERMGATE_TRACE_WARMUP": str(args.warmup),
+        "TERMGATE_TRACE_REQUESTS": str(args.requests),
+        "PYTHONPATH": os.pathsep.join(
+            [*([str(Path(source).resolve())] if source else []), str(HERE)]
+        ),
+    }
+    processes.start(name, [sys.executable, str(HERE / "traced_gateway.py")], cpus="1", env=env)
+    wait_for_200(processes, name, port, path, headers)
+    script = write_script(tmp, headers)
+    for _ in range(60):  # the window ends after a number of requests, not of seconds
+        run_wrk(
+            f"http://127.0.0.1:{port}{path}",
+            script,
+            seconds=5,
+            connections=args.connections,
+            threads=1,
+            cpus="0",
+        )
+        if report.exists():
+            counted: dict[str, Any] = json.loads(report.read_text())
+            return counted
+    raise RuntimeError(f"{name} counted no window of {args.requests} requests in 300 s")
+
+
+def thread_kind(name: str) -> str:
+    return "serving loop" if name == MAIN_THREAD else f"thread {name}"
+
+
+def by_module(functions: dict[str, int]) -> dict[str, int]:
+    modules: Counter[str] = Counter()
+    for where, count in functions.items():
+        modules[where.rpartition(":")[0]] += count
+    return dict(modules.most_common())
+
+
+def print_counts(name: str, counted: dict[str, Any], top: int, functions: bool) -> None:
+    requests = counted["requests"]
+    total = sum(sum(places.values()) for places in counted["opcodes"].values())
+    print(
+        f"{name}: {total / requests:,.0f} bytecode instructions per request ({requests:,} requests)"
+    )
+    for thread, places in counted["opcodes"].items():
+        instructions = sum(places.values())
+        calls = counted["calls"].get(thread, 0)
+        each, called = instructions / requests, calls / requests
+        print(f"  {thread_kind(thread)}: {each:8.1f} instructions, {called:6.1f} calls")
+        shown = places if functions else by_module(places)
+        for where, count in list(shown.items())[:top]:
+            print(f"    {count / requests:8.1f}  {where}")
+
+
+def main() -> None:
+    args = arguments()
+    tmp = Path(tempfile.mkdtemp(prefix="termgate-instructions-"))
+    os.environ["TERMGATE_VAR_DIR"] = str(tmp / "var")  # one secret key for every gateway
+    processes = Processes(logs=tmp)
+    try:
+        upstream = free_port()
+        start_upstream(processes, upstream, DEFAULT_EMPLOYEES, DEFAULT_SEED, "1")
+        tenants = read_tenants(upstream)
+        path = PATH.format(**tenants.own)
+        database = f"sqlite+aiosqlite:///{tmp / 'seeded.db'}"
+        headers = prepare_database(database, tmp, "http://127.0.0.1:1", tenants.consented)
+        gateways = {"gateway": None, **({"gateway before": args.before} if args.before else {})}
+        results: dict[str, Any] = {}
+        for name, source in gateways.items():
+            results[name] = count_instructions(
+                processes, tmp, name, source, upstream, path, headers, args
+            )
+            processes.stop(name)
+            print_counts(name, results[name], args.top, args.functions)
+        OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+        OUTPUT.write_text(json.dumps(results, indent=1))
+        print(f"results: {OUTPUT.relative_to(ROOT)}")
+    finally:
+        processes.stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
