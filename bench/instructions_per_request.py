@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from loadgen import run_wrk, write_script
+from profile_steps import SERVER, step_of
 from targets import (
     PATH,
     ROOT,
@@ -44,6 +45,7 @@ from termgate.reference_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
 HERE = Path(__file__).resolve().parent
 OUTPUT = ROOT / "bench" / "results" / "instructions.json"
 MAIN_THREAD = "MainThread"
+OTHER = "asyncio, the standard library (no gateway function)"
 
 
 def arguments() -> argparse.Namespace:
@@ -52,7 +54,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--top", type=int, default=12, help="modules printed per thread")
-    parser.add_argument("--functions", action="store_true", help="print functions, not modules")
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument("--functions", action="store_true", help="print functions, not modules")
+    shown.add_argument("--steps", action="store_true", help="print the request path's steps")
     parser.add_argument("--before", help="another checkout's src: its gateway is counted too")
     return parser.parse_args()
 
@@ -112,7 +116,18 @@ def by_module(functions: dict[str, int]) -> dict[str, int]:
     return dict(modules.most_common())
 
 
-def print_counts(name: str, counted: dict[str, Any], top: int, functions: bool) -> None:
+def by_step(functions: dict[str, int]) -> dict[str, int]:
+    """The steps of profile_gateway.py's breakdown, from each function's module and name."""
+    steps: Counter[str] = Counter()
+    for where, count in functions.items():
+        module, _, name = where.rpartition(":")
+        place = module if "/" in module else f"{module}/"  # "sqlalchemy/", as py-spy names it
+        step = step_of([f"{name} ({place}:0)"])
+        steps[OTHER if step == SERVER else step] += count
+    return dict(steps.most_common())
+
+
+def print_counts(name: str, counted: dict[str, Any], args: argparse.Namespace) -> None:
     requests = counted["requests"]
     total = sum(sum(places.values()) for places in counted["opcodes"].values())
     print(
@@ -123,8 +138,8 @@ def print_counts(name: str, counted: dict[str, Any], top: int, functions: bool) 
         calls = counted["calls"].get(thread, 0)
         each, called = instructions / requests, calls / requests
         print(f"  {thread_kind(thread)}: {each:8.1f} instructions, {called:6.1f} calls")
-        shown = places if functions else by_module(places)
-        for where, count in list(shown.items())[:top]:
+        shown = places if args.functions else by_step(places) if args.steps else by_module(places)
+        for where, count in list(shown.items())[: args.top]:
             print(f"    {count / requests:8.1f}  {where}")
 
 
@@ -147,7 +162,7 @@ def main() -> None:
                 processes, tmp, name, source, upstream, path, headers, args
             )
             processes.stop(name)
-            print_counts(name, results[name], args.top, args.functions)
+            print_counts(name, results[name], args)
         OUTPUT.parent.mkdir(parents=True, exist_ok=True)
         OUTPUT.write_text(json.dumps(results, indent=1))
         print(f"results: {OUTPUT.relative_to(ROOT)}")

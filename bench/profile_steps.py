@@ -17,6 +17,7 @@ RULES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("usage event (record)", ("record", "_record_and_log"), "gateway/observe.py"),
     ("usage flusher", (), "gateway/observe.py"),
     ("usage flusher", (), "gateway/usage_spool.py"),
+    ("usage flusher", (), "db/usage_"),  # the summaries and parties the writer adds to
     ("usage flusher", (), "aiosqlite/"),
     ("usage flusher", (), "sqlalchemy/"),
     ("token cache", (), "gateway/bearer.py"),
