@@ -29,6 +29,7 @@ from checks import GATEWAYS, GUID, TARGETS, check_same_answer, check_tenant_refu
 from goals import chain_figures, goal_lines, goals
 from harness import console, machine, run_bench, warn_other_servers
 from loadgen import WrkResult, run_wrk, write_script
+from python_speed import probe_ms, spread, spread_line
 from targets import (
     PATH,
     ROOT,
@@ -297,6 +298,8 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
         return run
 
     warmups = {name: load(name, args.warmup).as_dict() for name in TARGETS}
+    probe_cpu = int(server_cpus) if server_cpus is not None else None
+    speed = [probe_ms(probe_cpu)]  # and after every load below: the host's Python speed
     time.sleep(0.5)  # the requests in flight when wrk stopped reach the upstream
     counts_before = upstream_counts(ports["direct"])
     rounds: dict[str, list[Run]] = {name: [] for name in TARGETS}
@@ -306,6 +309,7 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
         for name in order:
             result = load(name, args.seconds)
             rounds[name].append(result)
+            speed.append(probe_ms(probe_cpu))
             console.print(
                 f"round {number + 1} {LABELS[name]:<17} {result.rps:>9,.0f} req/s  "
                 f"p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  CPU µs/req "
@@ -315,6 +319,7 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
     time.sleep(0.5)
     counts_after = upstream_counts(ports["direct"])
     results = report(rounds, args, path)
+    console.print(spread_line(speed))
     completed = sum(run.wrk.requests for runs in rounds.values() for run in runs)
     calls = upstream_calls(
         counts_before, counts_after, completed, args.rounds * len(TARGETS), args.connections
@@ -328,7 +333,11 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
     )
     return {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {**machine(), "other_servers": others},
+        "machine": {
+            **machine(),
+            "other_servers": others,
+            "python_speed": {**spread(speed), "samples_ms": [round(ms, 2) for ms in speed]},
+        },
         "method": {
             "path": path,
             "path_template": args.path,
