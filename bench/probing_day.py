@@ -24,7 +24,8 @@ from pathlib import Path
 import usage_reads_before as before
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.migrate import upgrade
-from termgate.gateway.observe import UsageRecorder, UsageRow
+from termgate.gateway.observe import UsageRecorder
+from termgate.gateway.usage_rows import UsageRow
 from termgate.monitoring.aggregate import refusal_counts
 from termgate.monitoring.window import Window
 

@@ -16,6 +16,7 @@ RULES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     (IDLE, ("_connection_worker_thread",), "aiosqlite/core.py:59)"),
     ("usage event (record)", ("record", "_record_and_log"), "gateway/observe.py"),
     ("usage flusher", (), "gateway/observe.py"),
+    ("usage flusher", (), "gateway/usage_rows.py"),
     ("usage flusher", (), "gateway/usage_spool.py"),
     ("usage flusher", (), "db/usage_"),  # the summaries and parties the writer adds to
     ("usage flusher", (), "aiosqlite/"),

@@ -3,7 +3,7 @@
     uv run python bench/sqlite_insert_cost.py --events 100000
 
 Raw `sqlite3` (no driver thread, no SQLAlchemy): the usage writer's statement and row format
-(`observe.SQLITE_INSERT`, `sqlite_time`), `executemany` in transactions of 5,000 events, into a
+(`usage_rows.SQLITE_INSERT`, `sqlite_time`), `executemany` in transactions of 5,000 events, into a
 copy of a freshly migrated database per variant that already holds `--prefill` batches of
 `--events`. Events as `usage_ingest.make_rows` makes them, with one application, developer and end
 user as in bench/run.py (`--spread` keeps its 200 keys and 1,000 end users). Prints the user and
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from termgate.db.migrate import upgrade
-from termgate.gateway.observe import SQLITE_INSERT, TABLE, UsageRow, sqlite_time
+from termgate.gateway.usage_rows import SQLITE_INSERT, TABLE, UsageRow, sqlite_time
 from usage_ingest import make_rows
 
 INDEXES = ("ix_usage_events_application_at", "ix_usage_events_at", "ix_usage_events_end_user_at")

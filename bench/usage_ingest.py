@@ -42,14 +42,8 @@ from termgate.db.engine import create_engine
 from termgate.db.migrate import upgrade
 from termgate.db.usage_hourly import TABLE as HOURLY
 from termgate.db.usage_hourly import add_hourly
-from termgate.gateway.observe import (
-    COLUMNS,
-    SQLITE_INSERT,
-    TABLE,
-    UsageRecorder,
-    UsageRow,
-    sqlite_time,
-)
+from termgate.gateway.observe import UsageRecorder
+from termgate.gateway.usage_rows import COLUMNS, SQLITE_INSERT, TABLE, UsageRow, sqlite_time
 
 # By name: usage_flush_loop.py imports this module with older checkouts.
 DAILY, PARTIES = "usage_daily", "usage_daily_parties"

@@ -27,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from termgate.db.engine import create_engine, session_factory
 from termgate.db.migrate import upgrade_async
-from termgate.gateway.observe import UsageRecorder, UsageRow
+from termgate.gateway.observe import UsageRecorder
+from termgate.gateway.usage_rows import UsageRow
 from termgate.governance.analytics import (
     Row,
     UsageQuery,

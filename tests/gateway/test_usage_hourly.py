@@ -43,8 +43,9 @@ from termgate.db.usage_parties import (
     day_number,
 )
 from termgate.db.usage_sketches import UsageHourlySketches
-from termgate.gateway.observe import UsageRecorder, UsageRow, sqlite_rows, sqlite_time
+from termgate.gateway.observe import UsageRecorder
 from termgate.gateway.traffic.quota_seed import ADMITTED_CODES, admitted_counts
+from termgate.gateway.usage_rows import UsageRow, sqlite_rows, sqlite_time
 from termgate.governance.analytics import UsageQuery, UsageReport, events_report
 from termgate.governance.announcements import _callers
 from termgate.governance.sketch_hours import sketch_hours_over

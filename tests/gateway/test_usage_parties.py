@@ -28,7 +28,8 @@ from termgate.db.usage_parties import (
     UsageDailyParty,
 )
 from termgate.db.usage_stretches import day_end_if_quiet
-from termgate.gateway.observe import UsageRecorder, UsageRow
+from termgate.gateway.observe import UsageRecorder
+from termgate.gateway.usage_rows import UsageRow
 
 DAY_SECONDS = 86_400
 MIDNIGHT = 1_790_000_000.0 - 1_790_000_000.0 % DAY_SECONDS  # 2026-09-21 UTC

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from termgate.db.engine import create_engine
 from termgate.db.models import UsageEvent
 from termgate.gateway.exchange import Exchange
-from termgate.gateway.observe import FIRST_COLUMNS, UsageRecorder
+from termgate.gateway.observe import UsageRecorder
+from termgate.gateway.usage_rows import FIRST_COLUMNS
 from termgate.gateway.usage_spool import UsageSpool
 from tests.conftest import free_port
 from tests.gateway.limits_support import private_redis

@@ -19,9 +19,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-import termgate.gateway.observe as observe
+import termgate.gateway.usage_rows as usage_rows
 from termgate.db.models import UsageEvent
-from termgate.gateway.observe import COLUMNS, UsageRecorder, UsageRow
+from termgate.gateway.observe import UsageRecorder
+from termgate.gateway.usage_rows import COLUMNS, UsageRow
 
 AT = 1_790_000_000.0  # 2026-09-21, a fixed instant: the stored time is compared exactly
 
@@ -143,7 +144,7 @@ async def test_clause_4_1_the_writer_works_on_the_events_off_the_serving_loops_t
     # encoding (~10 µs per event on PostgreSQL when asyncpg ran on it).
     threads: set[int] = set()
     copy_records = asyncpg.Connection.copy_records_to_table
-    sqlite_rows = observe.sqlite_rows
+    sqlite_rows = usage_rows.sqlite_rows
 
     async def copy_spied(connection: Any, *args: Any, **kwargs: Any) -> Any:
         threads.add(threading.get_ident())
@@ -154,7 +155,7 @@ async def test_clause_4_1_the_writer_works_on_the_events_off_the_serving_loops_t
         yield from sqlite_rows(*args)
 
     monkeypatch.setattr(asyncpg.Connection, "copy_records_to_table", copy_spied)
-    monkeypatch.setattr(observe, "sqlite_rows", rows_spied)
+    monkeypatch.setattr(usage_rows, "sqlite_rows", rows_spied)
     prefix = f"t-{uuid.uuid4().hex[:8]}-"
     rows = _rows(prefix, 12)
     recorder = writer(5)

@@ -27,7 +27,8 @@ from termgate.db.usage_sketches import (
     new_sketch,
     stored_sketch,
 )
-from termgate.gateway.observe import UsageRecorder, UsageRow
+from termgate.gateway.observe import UsageRecorder
+from termgate.gateway.usage_rows import UsageRow
 from termgate.governance.analytics import (
     Counts,
     Row,

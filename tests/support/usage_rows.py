@@ -20,7 +20,7 @@ from termgate.db.usage_hourly import (
     rollup,
 )
 from termgate.db.usage_parties import DailyParties, UsageDailyParty
-from termgate.gateway.observe import COLUMNS
+from termgate.gateway.usage_rows import COLUMNS
 
 
 def writer_row(event: UsageEvent) -> tuple[object, ...]:

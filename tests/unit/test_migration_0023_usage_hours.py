@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from termgate.db.engine import create_engine
 from termgate.db.migrate import alembic_config, upgrade_async
-from termgate.gateway.observe import UsageRecorder, UsageRow
+from termgate.gateway.observe import UsageRecorder
+from termgate.gateway.usage_rows import UsageRow
 from tests.support.migrated import database_at
 
 TEN = datetime(2026, 11, 28, 10, tzinfo=UTC)

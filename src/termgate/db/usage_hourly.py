@@ -151,7 +151,7 @@ def hour_start(hour: int) -> datetime:
 class HourlySums:
     """The summary's groups of some usage rows, summed one row at a time (`add`), so that a
     writer can sum them where it already walks the rows: in the SQLite driver's thread, as it
-    formats them (observe.py), not in a second pass on the serving event loop."""
+    formats them (gateway/usage_rows.py), not in a second pass on the serving event loop."""
 
     __slots__ = ("groups",)
 

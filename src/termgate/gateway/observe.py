@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -27,106 +26,16 @@ from termgate.core.access_log import AccessLog
 from termgate.core.faults import FaultLog
 from termgate.core.proxies import ClientAddresses
 from termgate.db.models import UsageEvent
-from termgate.db.usage_daily import add_summaries
-from termgate.db.usage_hourly import HourlySums, add_sqlite_hourly
-from termgate.db.usage_parties import (
-    DailyParties,
-    StoredParties,
-    add_parties,
-    add_sqlite_parties,
-)
+from termgate.db.usage_parties import StoredParties
 from termgate.gateway.exchange import Exchange
+from termgate.gateway.usage_rows import COLUMNS, SPOOLED_WIDTHS, UsageRow, insert_rows
 from termgate.gateway.usage_spool import Segment, UsageSpool
 from termgate.gateway.usage_thread import WriterThread
 
 log = logging.getLogger(__name__)
 
-UsageRow = tuple[
-    float,
-    str,
-    str | None,
-    str | None,
-    str | None,
-    str,
-    str | None,
-    int,
-    int | None,
-    int,
-    int,
-    float,
-    str | None,
-    str | None,
-    str | None,
-    str | None,
-    str | None,
-    str | None,
-    str | None,
-    str | None,
-]
-TABLE = UsageEvent.__tablename__
-COLUMNS = (
-    "at",
-    "request_id",
-    "key_id",
-    "application_id",
-    "developer_id",
-    "method",
-    "operation",
-    "status",
-    "code",
-    "bytes_in",
-    "bytes_out",
-    "latency_ms",
-    "end_user_id",
-    "data_category",
-    "client_request_id",
-    "debtor_id",
-    "company_id",
-    "employee_id",
-    "client_ip",
-    "scope",
-)
-# Spools written before the detection columns existed hold rows of this many columns; they are
-# replayed with those columns empty.
-FIRST_COLUMNS = COLUMNS.index("debtor_id")
-SPOOLED_WIDTHS = frozenset({FIRST_COLUMNS, len(COLUMNS)})
 NO_TENANT_IDS: tuple[None, None, None] = (None, None, None)
 FORWARDED_FOR = "x-forwarded-for"
-SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
-SQLITE_INSERT = (
-    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
-)
-
-
-@lru_cache(maxsize=8)
-def _sqlite_second(second: int) -> str:
-    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def sqlite_time(at: float) -> str:
-    """`datetime.fromtimestamp(at, UTC).strftime(SQLITE_TIME)`, a quarter of its cost.
-
-    The flush formats one timestamp per event; the seconds part repeats, so it is cached, and the
-    microseconds are rounded half-even as `fromtimestamp` rounds them.
-    """
-    fraction, whole = math.modf(at)
-    micros = round(fraction * 1e6)
-    if micros >= 1_000_000:
-        micros -= 1_000_000
-        whole += 1.0
-    return f"{_sqlite_second(int(whole))}.{micros:06d}"
-
-
-def sqlite_rows(
-    rows: Iterable[UsageRow], sums: HourlySums, parties: DailyParties
-) -> Iterator[tuple[Any, ...]]:
-    """The rows as SQLite stores them (SQLAlchemy's text format for UTC timestamps), each added
-    to `sums` and `parties` as it goes by."""
-    add, meet = sums.add, parties.add
-    for row in rows:
-        add(row)
-        meet(row)
-        yield (sqlite_time(row[0]), *row[1:])
 
 
 class UsageRecorder:
@@ -273,42 +182,9 @@ class UsageRecorder:
 
     async def _insert(self, rows: list[UsageRow]) -> None:
         if self.thread is not None:
-            await self.thread.run(partial(self._insert_with, rows=rows))
+            await self.thread.run(partial(insert_rows, rows=rows, stored=self.stored_parties))
         else:
-            await self._insert_with(self.engine, rows)
-
-    async def _insert_with(self, engine: AsyncEngine, rows: list[UsageRow]) -> None:
-        # The driver's own bulk path: COPY on PostgreSQL, executemany on SQLite. The ORM's
-        # insert costs more CPU per event than the whole request path it observes. The hourly
-        # and daily summaries and the daily parties are added to in the same transaction: they
-        # never disagree with the events.
-        stored = self.stored_parties
-        async with engine.begin() as connection:
-            raw = await connection.get_raw_connection()
-            driver: Any = raw.driver_connection
-            dialect = engine.dialect.name
-            if dialect == "postgresql":
-                records: list[tuple[Any, ...]] = [
-                    (datetime.fromtimestamp(row[0], UTC), *row[1:]) for row in rows
-                ]
-                parties = DailyParties().add_all(rows)
-                # SQLAlchemy begins asyncpg's transaction at its own first statement, and sends
-                # none here: without this each statement would commit on its own, and a batch
-                # that failed half-way would be retried over its committed events.
-                async with driver.transaction():
-                    await driver.copy_records_to_table(TABLE, records=records, columns=COLUMNS)
-                    await add_summaries(driver, rows)
-                    await add_parties(driver, parties, stored)
-            else:
-                # Generators: the driver's thread formats the rows and sums the hourly summary
-                # as it inserts them, then sorts and formats the sums and the parties not stored
-                # yet: none of it on the serving event loop (which stopped for ~1 µs per event
-                # for the sums, and ~1.4 for a busy batch's parties).
-                sums, parties = HourlySums(), DailyParties()
-                await driver.executemany(SQLITE_INSERT, sqlite_rows(rows, sums, parties))
-                await add_sqlite_hourly(driver, sums)  # its triggers add to the daily one
-                await add_sqlite_parties(driver, parties, stored)
-        stored.remember(parties)
+            await insert_rows(self.engine, rows, self.stored_parties)
 
     def _keep(self, unwritten: list[UsageRow], segment: Segment | None) -> None:
         spooled = self._spooled
