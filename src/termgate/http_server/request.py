@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 HeaderList = Sequence[tuple[str, str]]
 STATUS_LINES = {status.value: f"HTTP/1.1 {status.value} {status.phrase}" for status in HTTPStatus}
 NO_BODY_STATUSES = frozenset({204, 304})
+_NOTED_NAME_LENGTHS = frozenset(
+    len(name) for name in ("connection", "content-length", "transfer-encoding", "date")
+)
 # The clause each of the server's own refusals enforces: a request that does not follow the
 # documented protocol (3.2; 400, 505), one that takes more than its share (3.3 f: 408, 413, 414,
 # 431), the server's own fault (7).
@@ -317,9 +320,9 @@ class Request:
         lines = [STATUS_LINES.get(status) or f"HTTP/1.1 {status} "]
         has_date = False
         for name, value in headers:
-            size = len(name)
-            # Framing is the server's: content-length (14), transfer-encoding (17), connection (10).
-            if size == 14 or size == 17 or size == 10:
+            # Framing is the server's: content-length, transfer-encoding, connection; and a date
+            # is added unless given. Only a name of one of their lengths is lowered and compared.
+            if len(name) in _NOTED_NAME_LENGTHS:
                 lowered = name.lower()
                 if lowered == "connection":
                     if "close" in value.lower():
@@ -332,8 +335,8 @@ class Request:
                     continue
                 if lowered == "transfer-encoding":
                     continue
-            elif size == 4 and name.lower() == "date":
-                has_date = True
+                if lowered == "date":
+                    has_date = True
             lines.append(f"{name}: {value}")
         if not has_date:
             lines.append(_DateLine.now())
