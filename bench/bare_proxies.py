@@ -24,17 +24,13 @@ from pathlib import Path
 
 from loadgen import run_wrk, write_script
 from targets import (
-    PATH,
     Processes,
     cpu_seconds,
     free_port,
-    prepare_database,
-    read_tenants,
-    start_upstream,
+    start_seeded_upstream,
     wait_for_200,
     write_nginx_conf,
 )
-from termgate.reference_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
 
 HERE = Path(__file__).resolve().parent
 Figures = tuple[float, float, float, float]  # req/s, p99 ms, proxy µs, upstream µs
@@ -132,12 +128,8 @@ def main() -> None:
     os.environ["TERMGATE_VAR_DIR"] = str(tmp / "var")  # one secret key for every gateway
     processes = Processes(logs=tmp)
     try:
-        upstream = free_port()
-        start_upstream(processes, upstream, DEFAULT_EMPLOYEES, DEFAULT_SEED, "1")
-        tenants = read_tenants(upstream)
-        path = PATH.format(**tenants.own)
-        database = f"sqlite+aiosqlite:///{tmp / 'seeded.db'}"
-        headers = prepare_database(database, tmp, "http://127.0.0.1:1", tenants.consented)
+        seeded = start_seeded_upstream(processes, tmp)
+        upstream, path, headers = seeded.port, seeded.path, seeded.headers
         script = write_script(tmp, headers)
         ports = start_targets(processes, tmp, upstream, path, headers, args.before)
         urls = {name: f"http://127.0.0.1:{port}{path}" for name, port in ports.items()}

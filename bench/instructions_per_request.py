@@ -31,16 +31,12 @@ from typing import Any
 from loadgen import run_wrk, write_script
 from profile_steps import SERVER, step_of
 from targets import (
-    PATH,
     ROOT,
     Processes,
     free_port,
-    prepare_database,
-    read_tenants,
-    start_upstream,
+    start_seeded_upstream,
     wait_for_200,
 )
-from termgate.reference_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
 
 HERE = Path(__file__).resolve().parent
 OUTPUT = ROOT / "bench" / "results" / "instructions.json"
@@ -149,12 +145,8 @@ def main() -> None:
     os.environ["TERMGATE_VAR_DIR"] = str(tmp / "var")  # one secret key for every gateway
     processes = Processes(logs=tmp)
     try:
-        upstream = free_port()
-        start_upstream(processes, upstream, DEFAULT_EMPLOYEES, DEFAULT_SEED, "1")
-        tenants = read_tenants(upstream)
-        path = PATH.format(**tenants.own)
-        database = f"sqlite+aiosqlite:///{tmp / 'seeded.db'}"
-        headers = prepare_database(database, tmp, "http://127.0.0.1:1", tenants.consented)
+        seeded = start_seeded_upstream(processes, tmp)
+        upstream, path, headers = seeded.port, seeded.path, seeded.headers
         gateways = {"gateway": None, **({"gateway before": args.before} if args.before else {})}
         results: dict[str, Any] = {}
         for name, source in gateways.items():

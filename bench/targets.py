@@ -269,6 +269,31 @@ def prepare_database(
     }
 
 
+@dataclass(frozen=True)
+class SeededUpstream:
+    """The bench's upstream, its request's path, and the headers of a seeded database's key and
+    end user (`tmp/seeded.db`), for the benches that put gateways side by side on one upstream."""
+
+    port: int
+    path: str
+    headers: dict[str, str]
+
+
+def start_seeded_upstream(
+    processes: Processes, tmp: Path, issuer: str = "http://127.0.0.1:1"
+) -> SeededUpstream:
+    """The upstream on CPU 1 with its default data, and `tmp/seeded.db` migrated and seeded
+    (`prepare_database`) for the first consented debtor's company."""
+    from termgate.reference_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
+
+    port = free_port()
+    start_upstream(processes, port, DEFAULT_EMPLOYEES, DEFAULT_SEED, "1")
+    tenants = read_tenants(port)
+    database = f"sqlite+aiosqlite:///{tmp / 'seeded.db'}"
+    headers = prepare_database(database, tmp, issuer, tenants.consented)
+    return SeededUpstream(port, PATH.format(**tenants.own), headers)
+
+
 # The seeded production plan with every limit on (clauses 3.3 e-h, 4.4), set so high that none
 # bites during the bench: the gateway counts the rate (per application and per developer), the
 # quota and the bandwidth, checks the response size and the users served, on every request.

@@ -27,16 +27,12 @@ from typing import Any
 from harness import warn_other_servers
 from loadgen import run_wrk, write_script
 from targets import (
-    PATH,
     Processes,
     cpu_seconds,
     free_port,
-    prepare_database,
-    read_tenants,
-    start_upstream,
+    start_seeded_upstream,
     wait_for_200,
 )
-from termgate.reference_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
 
 ISSUER = "http://127.0.0.1:1"  # every variant's public URL: one token serves them all
 
@@ -46,12 +42,9 @@ def run(variants: dict[str, dict[str, Any]], rounds: int, seconds: float) -> Non
     tmp = Path(tempfile.mkdtemp(prefix="termgate-variants-"))
     processes = Processes(logs=tmp)
     try:
-        upstream = free_port()
-        start_upstream(processes, upstream, DEFAULT_EMPLOYEES, DEFAULT_SEED, "1")
-        tenants = read_tenants(upstream)
-        path = PATH.format(**tenants.own)
+        started = start_seeded_upstream(processes, tmp, ISSUER)
+        upstream, path, headers = started.port, started.path, started.headers
         seeded = tmp / "seeded.db"
-        headers = prepare_database(f"sqlite+aiosqlite:///{seeded}", tmp, ISSUER, tenants.consented)
         script = write_script(tmp, headers)
         urls: dict[str, str] = {}
         for number, (name, variant) in enumerate(variants.items()):
