@@ -27,6 +27,7 @@ from targets import (
     Processes,
     cpu_seconds,
     free_port,
+    seeded_gateway,
     start_seeded_upstream,
     wait_for_200,
     write_nginx_conf,
@@ -56,17 +57,7 @@ def start_targets(
         ports[name] = port
     gateways = {"gateway": None, **({"gateway before": before} if before else {})}
     for name, source in gateways.items():
-        port = free_port()
-        database = tmp / f"{name.replace(' ', '-')}.db"
-        shutil.copy(tmp / "seeded.db", database)
-        env = {
-            "TERMGATE_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-            "TERMGATE_PORT": str(port),
-            "TERMGATE_UPSTREAM_URL": f"http://127.0.0.1:{upstream}",
-            "TERMGATE_LOG_LEVEL": "warning",
-            "TERMGATE_PUBLIC_URL": "http://127.0.0.1:1",
-            **({"PYTHONPATH": str(Path(source).resolve())} if source else {}),
-        }
+        port, env = seeded_gateway(tmp, name, upstream, source)
         processes.start(name, [sys.executable, "-m", "termgate.server"], cpus="1", env=env)
         ports[name] = port
     for name, port in ports.items():

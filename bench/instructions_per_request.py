@@ -33,7 +33,7 @@ from profile_steps import SERVER, step_of
 from targets import (
     ROOT,
     Processes,
-    free_port,
+    seeded_gateway,
     start_seeded_upstream,
     wait_for_200,
 )
@@ -67,21 +67,14 @@ def count_instructions(
     headers: dict[str, str],
     args: argparse.Namespace,
 ) -> dict[str, Any]:
-    port, report = free_port(), tmp / f"{name}-instructions.json"
-    database = tmp / f"{name}.db"
-    shutil.copy(tmp / "seeded.db", database)
-    env = {
-        "TERMGATE_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "TERMGATE_PORT": str(port),
-        "TERMGATE_UPSTREAM_URL": f"http://127.0.0.1:{upstream}",
-        "TERMGATE_LOG_LEVEL": "warning",
-        "TERMGATE_PUBLIC_URL": "http://127.0.0.1:1",
+    port, env = seeded_gateway(tmp, name, upstream, source)
+    report = tmp / f"{name}-instructions.json"
+    env |= {
         "TERMGATE_TRACE_FILE": str(report),
         "TERMGATE_TRACE_WARMUP": str(args.warmup),
         "TERMGATE_TRACE_REQUESTS": str(args.requests),
-        "PYTHONPATH": os.pathsep.join(
-            [*([str(Path(source).resolve())] if source else []), str(HERE)]
-        ),
+        # the traced gateway's module, after another checkout's src when there is one
+        "PYTHONPATH": os.pathsep.join(filter(None, [env.get("PYTHONPATH"), str(HERE)])),
     }
     processes.start(name, [sys.executable, str(HERE / "traced_gateway.py")], cpus="1", env=env)
     wait_for_200(processes, name, port, path, headers)

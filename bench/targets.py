@@ -14,6 +14,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -292,6 +293,24 @@ def start_seeded_upstream(
     database = f"sqlite+aiosqlite:///{tmp / 'seeded.db'}"
     headers = prepare_database(database, tmp, issuer, tenants.consented)
     return SeededUpstream(port, PATH.format(**tenants.own), headers)
+
+
+def seeded_gateway(
+    tmp: Path, name: str, upstream: int, source: str | None = None
+) -> tuple[int, dict[str, str]]:
+    """A free port and the environment of a gateway on a copy of `tmp/seeded.db` of its own
+    (`source`: another checkout's src, put first on its PYTHONPATH)."""
+    port, database = free_port(), tmp / f"{name.replace(' ', '-')}.db"
+    shutil.copy(tmp / "seeded.db", database)
+    env = {
+        "TERMGATE_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "TERMGATE_PORT": str(port),
+        "TERMGATE_UPSTREAM_URL": f"http://127.0.0.1:{upstream}",
+        "TERMGATE_LOG_LEVEL": "warning",
+        "TERMGATE_PUBLIC_URL": "http://127.0.0.1:1",
+        **({"PYTHONPATH": str(Path(source).resolve())} if source else {}),
+    }
+    return port, env
 
 
 # The seeded production plan with every limit on (clauses 3.3 e-h, 4.4), set so high that none
