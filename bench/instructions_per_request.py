@@ -4,16 +4,18 @@ that a noisy machine does not change.
     uv run python bench/instructions_per_request.py                   # this checkout
     uv run python bench/instructions_per_request.py --before DIR/src  # and another checkout's
     uv run python bench/instructions_per_request.py --functions       # by function, not module
+    uv run python bench/instructions_per_request.py --steps           # by profile_gateway's steps
 
 On a host whose neighbours slow Python down by up to half from one minute to the next, the CPU
-per request of two versions cannot tell a 5 % cut from the noise. The Python each thread runs can:
-the upstream and database of run.py, the gateway run by `traced_gateway.py` (every line counted
-by `sys.settrace`) under wrk (`--connections`, default 32, as the bench), the counts over
-`--requests` requests after a warm-up, printed per thread and module (instructions per request)
-and written to bench/results/instructions.json. The usage writer's are per request too: one event
-each. C code (uvloop, the HTTP parsers, SQLite, the kernel) is not counted. Work done once per
-flush (SQLAlchemy's transaction on the serving loop) is shared by the ~50 requests a second the
-traced gateway serves, not by thousands: it counts for more here than at full speed.
+per request of two versions cannot tell a 5 % cut from the noise. The Python each thread runs
+can: the upstream and database of run.py, the gateway run by `traced_gateway.py` (every bytecode
+instruction counted by `sys.settrace`) under wrk (`--connections`, default 32, as the bench),
+the counts over `--requests` requests after a warm-up, printed per thread and module
+(instructions per request) and written to bench/results/instructions.json. The usage writer's
+are per request too: one event each. C code (uvloop, the HTTP parsers, SQLite, the kernel) is
+not counted. Work done once per flush (SQLAlchemy's transaction on the serving loop) is shared
+by the ~100 requests a second the traced gateway serves (about a thirtieth of its full speed),
+not by thousands: it counts for more here than at full speed.
 """
 
 from __future__ import annotations

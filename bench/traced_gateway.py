@@ -9,7 +9,7 @@ and after the check of the API's document that the server runs beside its first 
 thread's start-up work, not the requests'). A request is a call of the server's `__rsgi__`. When
 the window is over the counts go to `TERMGATE_TRACE_FILE` as JSON and tracing stops. C code (the
 event loop, the HTTP parsers, SQLite, the kernel) is not counted: this measures the
-interpreter's share only, and runs the gateway ~50 times slower while it counts.
+interpreter's share only, and runs the gateway about 30 times slower while it counts.
 """
 
 from __future__ import annotations
