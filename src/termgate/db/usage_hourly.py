@@ -202,7 +202,7 @@ class HourlySums:
 
 
 def rollup(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
-    """The usage writer's rows (`observe.COLUMNS` order) summed per hour and group
+    """The usage writer's rows (`usage_rows.COLUMNS` order) summed per hour and group
     (`HourlySums.items`)."""
     sums = HourlySums()
     add = sums.add
