@@ -22,15 +22,11 @@ from pathlib import Path
 from bare_proxies import arguments, line, measure, medians
 from loadgen import write_script
 from targets import (
-    PATH,
     Processes,
-    free_port,
-    prepare_database,
-    read_tenants,
-    start_upstream,
+    gateway_env,
+    start_seeded_upstream,
     wait_for_200,
 )
-from termgate.reference_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
 from usage_ingest import scratch_postgresql
 
 
@@ -39,16 +35,8 @@ def start_gateways(
 ) -> dict[str, int]:
     ports: dict[str, int] = {}
     for name, source in {"gateway": None, **({"gateway before": before} if before else {})}.items():
-        port = free_port()
-        env = {
-            "TERMGATE_DATABASE_URL": database_url,
-            "TERMGATE_PORT": str(port),
-            "TERMGATE_UPSTREAM_URL": f"http://127.0.0.1:{upstream}",
-            "TERMGATE_WORKERS": "1",
-            "TERMGATE_LOG_LEVEL": "warning",
-            "TERMGATE_PUBLIC_URL": "http://127.0.0.1:1",
-            **({"PYTHONPATH": str(Path(source).resolve())} if source else {}),
-        }
+        port, env = gateway_env(database_url, upstream, source)
+        env["TERMGATE_WORKERS"] = "1"
         processes.start(name, [sys.executable, "-m", "termgate.server"], cpus="1", env=env)
         ports[name] = port
     return ports
@@ -61,12 +49,8 @@ def main() -> None:
         processes = Processes(logs=tmp)
         try:
             with scratch_postgresql() as database_url:
-                upstream = free_port()
-                start_upstream(processes, upstream, DEFAULT_EMPLOYEES, DEFAULT_SEED, "1")
-                tenants = read_tenants(upstream)
-                path = PATH.format(**tenants.own)
-                issuer = "http://127.0.0.1:1"
-                headers = prepare_database(database_url, tmp, issuer, tenants.consented)
+                seeded = start_seeded_upstream(processes, tmp, database_url=database_url)
+                upstream, path, headers = seeded.port, seeded.path, seeded.headers
                 ports = start_gateways(processes, database_url, upstream, args.before)
                 for name, port in ports.items():
                     wait_for_200(processes, name, port, path, headers)

@@ -281,29 +281,31 @@ class SeededUpstream:
 
 
 def start_seeded_upstream(
-    processes: Processes, tmp: Path, issuer: str = "http://127.0.0.1:1"
+    processes: Processes,
+    tmp: Path,
+    issuer: str = "http://127.0.0.1:1",
+    database_url: str | None = None,
 ) -> SeededUpstream:
-    """The upstream on CPU 1 with its default data, and `tmp/seeded.db` migrated and seeded
-    (`prepare_database`) for the first consented debtor's company."""
+    """The upstream on CPU 1 with its default data, and the database (default `tmp/seeded.db`)
+    migrated and seeded (`prepare_database`) for the first consented debtor's company."""
     from termgate.reference_api.defaults import DEFAULT_EMPLOYEES, DEFAULT_SEED
 
     port = free_port()
     start_upstream(processes, port, DEFAULT_EMPLOYEES, DEFAULT_SEED, "1")
     tenants = read_tenants(port)
-    database = f"sqlite+aiosqlite:///{tmp / 'seeded.db'}"
+    database = database_url or f"sqlite+aiosqlite:///{tmp / 'seeded.db'}"
     headers = prepare_database(database, tmp, issuer, tenants.consented)
     return SeededUpstream(port, PATH.format(**tenants.own), headers)
 
 
-def seeded_gateway(
-    tmp: Path, name: str, upstream: int, source: str | None = None
+def gateway_env(
+    database_url: str, upstream: int, source: str | None = None
 ) -> tuple[int, dict[str, str]]:
-    """A free port and the environment of a gateway on a copy of `tmp/seeded.db` of its own
-    (`source`: another checkout's src, put first on its PYTHONPATH)."""
-    port, database = free_port(), tmp / f"{name.replace(' ', '-')}.db"
-    shutil.copy(tmp / "seeded.db", database)
+    """A free port and the environment of a bench's gateway on `database_url` (`source`:
+    another checkout's src, put first on its PYTHONPATH)."""
+    port = free_port()
     env = {
-        "TERMGATE_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "TERMGATE_DATABASE_URL": database_url,
         "TERMGATE_PORT": str(port),
         "TERMGATE_UPSTREAM_URL": f"http://127.0.0.1:{upstream}",
         "TERMGATE_LOG_LEVEL": "warning",
@@ -311,6 +313,15 @@ def seeded_gateway(
         **({"PYTHONPATH": str(Path(source).resolve())} if source else {}),
     }
     return port, env
+
+
+def seeded_gateway(
+    tmp: Path, name: str, upstream: int, source: str | None = None
+) -> tuple[int, dict[str, str]]:
+    """`gateway_env` on a copy of `tmp/seeded.db` of the gateway's own."""
+    database = tmp / f"{name.replace(' ', '-')}.db"
+    shutil.copy(tmp / "seeded.db", database)
+    return gateway_env(f"sqlite+aiosqlite:///{database}", upstream, source)
 
 
 # The seeded production plan with every limit on (clauses 3.3 e-h, 4.4), set so high that none
