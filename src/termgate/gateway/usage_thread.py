@@ -17,7 +17,9 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from termgate.db.engine import create_engine
 
 log = logging.getLogger(__name__)
 STOP_SECONDS = 10.0
@@ -57,9 +59,7 @@ class WriterThread:
     async def _on_thread(self, work: Work) -> None:
         if self._engine is None:
             # One connection: batches come one at a time (the recorder's lock).
-            self._engine = create_async_engine(
-                self._url, pool_pre_ping=True, pool_size=1, max_overflow=0
-            )
+            self._engine = create_engine(self._url, pool_size=1, max_overflow=0)
         await work(self._engine)
 
     def stop(self) -> None:
