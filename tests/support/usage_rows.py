@@ -24,7 +24,7 @@ from termgate.gateway.usage_rows import COLUMNS
 
 
 def writer_row(event: UsageEvent) -> tuple[object, ...]:
-    """The event as the usage writer's row (`observe.COLUMNS` order)."""
+    """The event as the usage writer's row (`usage_rows.COLUMNS` order)."""
     values = {name: getattr(event, name) for name in COLUMNS}
     values |= {
         "at": event.at.timestamp(),

@@ -68,7 +68,7 @@ async def insert(engine: AsyncEngine, events: list[Event]) -> None:
 
 def writer_row(at: datetime, application: str | None, end_user: str | None,
                address: str | None) -> UsageRow:  # fmt: skip
-    """An event as the usage writer's row (`observe.COLUMNS`), the rest of it plain."""
+    """An event as the usage writer's row (`usage_rows.COLUMNS`), the rest of it plain."""
     return (at.timestamp(), f"w-{at.timestamp()}", None, application, None, "GET", None, 200,
             None, 0, 0, 1.0, end_user, None, None, None, None, None, address, None)  # fmt: skip
 

@@ -41,7 +41,7 @@ GROUP = (
 SUMS = ("requests", "bytes_in", "bytes_out", "latency_ms")
 TABLE = "usage_hourly"
 
-# Where the group's columns are in a usage writer's row (`observe.COLUMNS`).
+# Where the group's columns are in a usage writer's row (`gateway/usage_rows.COLUMNS`).
 ROW_SCOPE = 19
 
 _PG_TYPES = (

@@ -44,7 +44,7 @@ STORED_LIMIT = 100_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Known = AbstractSet[tuple[int, str, Party, str]]  # parties stored already (StoredParties)
 Columns = tuple[list[int], list[str], list[str], list[str]]  # day, application, party, value
-# Where a usage writer's row (`observe.COLUMNS`) holds the application and the parties.
+# Where a usage writer's row (`gateway/usage_rows.COLUMNS`) holds the application and the parties.
 ROW_APPLICATION, ROW_END_USER, ROW_ADDRESS = 3, 12, 18
 COLUMNS = "day, application_id, party, value"
 SQLITE_INSERT = f"INSERT OR IGNORE INTO {TABLE} ({COLUMNS}) VALUES (?, ?, ?, ?)"
