@@ -270,6 +270,11 @@ def prepare_database(
     }
 
 
+# The public URL of the benches' gateways side by side: the one token of `start_seeded_upstream`
+# names it as its issuer, so every gateway accepts it.
+ISSUER = "http://127.0.0.1:1"
+
+
 @dataclass(frozen=True)
 class SeededUpstream:
     """The bench's upstream, its request's path, and the headers of a seeded database's key and
@@ -281,10 +286,7 @@ class SeededUpstream:
 
 
 def start_seeded_upstream(
-    processes: Processes,
-    tmp: Path,
-    issuer: str = "http://127.0.0.1:1",
-    database_url: str | None = None,
+    processes: Processes, tmp: Path, database_url: str | None = None
 ) -> SeededUpstream:
     """The upstream on CPU 1 with its default data, and the database (default `tmp/seeded.db`)
     migrated and seeded (`prepare_database`) for the first consented debtor's company."""
@@ -294,7 +296,7 @@ def start_seeded_upstream(
     start_upstream(processes, port, DEFAULT_EMPLOYEES, DEFAULT_SEED, "1")
     tenants = read_tenants(port)
     database = database_url or f"sqlite+aiosqlite:///{tmp / 'seeded.db'}"
-    headers = prepare_database(database, tmp, issuer, tenants.consented)
+    headers = prepare_database(database, tmp, ISSUER, tenants.consented)
     return SeededUpstream(port, PATH.format(**tenants.own), headers)
 
 
@@ -309,7 +311,7 @@ def gateway_env(
         "TERMGATE_PORT": str(port),
         "TERMGATE_UPSTREAM_URL": f"http://127.0.0.1:{upstream}",
         "TERMGATE_LOG_LEVEL": "warning",
-        "TERMGATE_PUBLIC_URL": "http://127.0.0.1:1",
+        "TERMGATE_PUBLIC_URL": ISSUER,
         **({"PYTHONPATH": str(Path(source).resolve())} if source else {}),
     }
     return port, env

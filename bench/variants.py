@@ -29,12 +29,10 @@ from loadgen import run_wrk, write_script
 from targets import (
     Processes,
     cpu_seconds,
-    free_port,
+    seeded_gateway,
     start_seeded_upstream,
     wait_for_200,
 )
-
-ISSUER = "http://127.0.0.1:1"  # every variant's public URL: one token serves them all
 
 
 def run(variants: dict[str, dict[str, Any]], rounds: int, seconds: float) -> None:
@@ -42,24 +40,14 @@ def run(variants: dict[str, dict[str, Any]], rounds: int, seconds: float) -> Non
     tmp = Path(tempfile.mkdtemp(prefix="termgate-variants-"))
     processes = Processes(logs=tmp)
     try:
-        started = start_seeded_upstream(processes, tmp, ISSUER)
+        started = start_seeded_upstream(processes, tmp)
         upstream, path, headers = started.port, started.path, started.headers
-        seeded = tmp / "seeded.db"
         script = write_script(tmp, headers)
         urls: dict[str, str] = {}
         for number, (name, variant) in enumerate(variants.items()):
-            database, port = tmp / f"variant-{number}.db", free_port()
-            shutil.copy(seeded, database)
-            env = {
-                "TERMGATE_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-                "TERMGATE_PORT": str(port),
-                "TERMGATE_UPSTREAM_URL": f"http://127.0.0.1:{upstream}",
-                "TERMGATE_LOG_LEVEL": "warning",
-                "TERMGATE_PUBLIC_URL": ISSUER,
-                **variant.get("env", {}),
-            }
-            if variant.get("pythonpath"):
-                env["PYTHONPATH"] = str(Path(variant["pythonpath"]).resolve())
+            source = variant.get("pythonpath")
+            port, env = seeded_gateway(tmp, f"variant-{number}", upstream, source)
+            env |= variant.get("env", {})
             command = [sys.executable, "-m", "termgate.server"]
             processes.start(name, command, cpus="1", env=env)
             wait_for_200(processes, name, port, path, headers)
