@@ -2,7 +2,7 @@
 executemany on SQLite) stores exactly the events it is given, and a batch the database refuses
 keeps its events and the later ones for the next flush. The writer is made as the server makes
 it: its work on the events runs off the serving loop's thread (PostgreSQL: a thread of its own,
-usage_thread.py; SQLite: aiosqlite's)."""
+usage_thread.py; SQLite: aiosqlite's, which rests after each chunk of a batch)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import termgate.gateway.usage_rows as usage_rows
 from termgate.db.models import UsageEvent
+from termgate.db.usage_hourly import HourlySums
+from termgate.db.usage_parties import DailyParties
 from termgate.gateway.observe import UsageRecorder
-from termgate.gateway.usage_rows import COLUMNS, UsageRow
+from termgate.gateway.usage_rows import COLUMNS, PACE_ROWS, PACE_SECONDS, UsageRow
 
 AT = 1_790_000_000.0  # 2026-09-21, a fixed instant: the stored time is compared exactly
 
@@ -173,3 +175,19 @@ async def test_clause_4_1_the_writer_works_on_the_events_off_the_serving_loops_t
         assert not recorder.thread.running
     else:
         assert recorder.thread is None  # aiosqlite's thread is the driver's own
+
+
+def test_clause_4_1_the_sqlite_writer_rests_after_each_chunk_of_a_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A second's events go into SQLite in chunks with a rest after each, on the driver's thread:
+    # not in one burst that takes a shared core from the serving loop for ~100 ms.
+    handed: list[tuple[Any, ...]] = []
+    rests: list[tuple[int, float]] = []
+    monkeypatch.setattr(usage_rows, "sleep", lambda seconds: rests.append((len(handed), seconds)))
+    rows = _rows("t-", 2 * PACE_ROWS + 1)
+
+    handed.extend(usage_rows.sqlite_rows(rows, HourlySums(), DailyParties()))
+
+    assert rests == [(PACE_ROWS, PACE_SECONDS), (2 * PACE_ROWS, PACE_SECONDS)]
+    assert [row[1] for row in handed] == [row[1] for row in rows]
