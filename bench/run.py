@@ -40,9 +40,11 @@ from targets import (
     free_port,
     prepare_database,
     read_tenants,
+    sessions_cpu_seconds,
     start_upstream,
     upstream_counts,
     wait_for_200,
+    wait_until_quiet,
     write_nginx_conf,
 )
 from termgate.reference_api.defaults import DEFAULT_SEED
@@ -269,8 +271,11 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
         "termgate-redis": [processes.session("termgate-redis"), processes.session("redis")],
     }
 
+    servers = processes.sessions()
+    settled: list[float] = []  # after each load, until the servers' own work for it is done
+
     def proxy_cpu(sessions: list[int] | None) -> float:
-        return sum(cpu_seconds(session) for session in sessions or ())
+        return sessions_cpu_seconds(sessions or ())
 
     def load(name: str, seconds: float) -> Run:
         nonlocal gateway_requests
@@ -285,6 +290,8 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
             threads=args.threads,
             cpus=wrk_cpus,
         )
+        # The gateway's last usage batch is its work too, and must not land in the next run.
+        settled.append(wait_until_quiet(servers))
         per_request = 1e6 / max(result.requests, 1)
         run = Run(
             result,
@@ -320,6 +327,10 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
     counts_after = upstream_counts(ports["direct"])
     results = report(rounds, args, path)
     console.print(spread_line(speed))
+    console.print(
+        f"each load began with the servers quiet: after each, {min(settled):.1f}-"
+        f"{max(settled):.1f} s until they used under 20 % of a core (their last usage batches)"
+    )
     completed = sum(run.wrk.requests for runs in rounds.values() for run in runs)
     calls = upstream_calls(
         counts_before, counts_after, completed, args.rounds * len(TARGETS), args.connections
@@ -358,6 +369,7 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
         "upstream_calls": calls,
         "rounds": {name: [r.as_dict() for r in results_] for name, results_ in rounds.items()},
         "warmup": warmups,
+        "settle_seconds": [round(seconds, 2) for seconds in settled],
         "usage_events": {
             "recorded": events,
             "wrk_completed": gateway_requests,

@@ -20,7 +20,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,10 @@ class Processes:
     def session(self, name: str) -> int:
         """The session id of a started process (its pid: each starts a new session)."""
         return next(process.pid for n, process, _ in self.started if n == name)
+
+    def sessions(self) -> list[int]:
+        """The session ids of every started process."""
+        return [process.pid for _, process, _ in self.started]
 
     def output(self, name: str) -> str:
         path = self.logs / f"{name}.log"
@@ -380,12 +384,35 @@ def live_processes() -> Iterator[tuple[int, list[str]]]:
 
 def cpu_seconds(session: int) -> float:
     """User plus system CPU of every live process in a session (all its threads)."""
+    return sessions_cpu_seconds({session})
+
+
+def sessions_cpu_seconds(sessions: Collection[int]) -> float:
+    """User plus system CPU of every live process in any of `sessions`."""
     ticks = sum(
         int(fields[11]) + int(fields[12])
         for _, fields in live_processes()
-        if int(fields[3]) == session
+        if int(fields[3]) in sessions
     )
     return ticks / CLOCK_TICKS
+
+
+def wait_until_quiet(
+    sessions: Collection[int], *, window: float = 0.1, busy_ms: float = 20.0, limit: float = 5.0
+) -> float:
+    """Wait until the servers of `sessions` used at most `busy_ms` of CPU in each of two
+    `window`s in a row, at most `limit` seconds; returns the seconds waited. A gateway writes
+    its last usage batch for ~200 ms after a load stops: without the wait that lands in the
+    first moments of the next target's run, and in its p99."""
+    started = time.monotonic()
+    quiet_windows = 0
+    used = sessions_cpu_seconds(sessions)
+    while quiet_windows < 2 and time.monotonic() - started < limit:
+        time.sleep(window)
+        now = sessions_cpu_seconds(sessions)
+        quiet_windows = quiet_windows + 1 if (now - used) * 1000 <= busy_ms else 0
+        used = now
+    return time.monotonic() - started
 
 
 def count_usage_events(db_path: Path) -> int:

@@ -32,6 +32,7 @@ from targets import (
     seeded_gateway,
     start_seeded_upstream,
     wait_for_200,
+    wait_until_quiet,
 )
 
 
@@ -69,6 +70,7 @@ def measured(
             session = processes.session(name)
             gateway, served = cpu_seconds(session), cpu_seconds(upstream)
             wrk = run_wrk(urls[name], script, seconds=seconds, connections=32, threads=1, cpus="0")
+            wait_until_quiet(processes.sessions())  # its last usage batch: its CPU, not the next's
             requests = wrk.rps * seconds
             figures = (
                 wrk.rps,
