@@ -18,7 +18,7 @@ from termgate.monitoring.detection_thread import LEAST_PRIORITY, NICENESS, Detec
 from termgate.monitoring.findings import list_findings
 from termgate.monitoring.policy import load_detector_policies
 from termgate.settings import load_settings
-from tests.support.factories import issue_test_access, probing_events
+from tests.support.factories import IssuedAccess, issue_test_access, probing_events
 from tests.support.usage_rows import add_with_summaries
 
 
@@ -46,15 +46,23 @@ def _nice_values() -> dict[int, int]:
     return values
 
 
-async def test_clause_4_1_detection_runs_in_its_own_thread_finds_and_stops_with_the_server(
+async def _started_over_a_prober(
     database_url: str, sessions: async_sessionmaker[AsyncSession]
-) -> None:
+) -> tuple[IssuedAccess, DetectionThread]:
+    """A prober's events stored, and a detection thread started with a pass every 50 ms."""
     prober = await issue_test_access(sessions)
     async with sessions.begin() as session:
         add_with_summaries(session, probing_events(prober, 300))
     settings = load_settings(database_url=database_url, detect_interval_seconds=0.05)
     detection = DetectionThread(settings, load_detector_policies(settings.terms_dir))
     detection.start()
+    return prober, detection
+
+
+async def test_clause_4_1_detection_runs_in_its_own_thread_finds_and_stops_with_the_server(
+    database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    prober, detection = await _started_over_a_prober(database_url, sessions)
     try:
         found = await _prober_suspended(sessions, detection)
         assert found[0].application_id == prober.key.application_id
@@ -69,14 +77,9 @@ async def test_clause_4_1_detection_passes_run_below_the_serving_loops_priority(
 ) -> None:
     # A pass has 30 s; a request has milliseconds: on a shared core the pass takes what the
     # serving loop leaves. The SQLite driver's threads the pass starts inherit the priority.
-    prober = await issue_test_access(sessions)
-    async with sessions.begin() as session:
-        add_with_summaries(session, probing_events(prober, 300))
     serving = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     lowered = min(serving + NICENESS, LEAST_PRIORITY)
-    settings = load_settings(database_url=database_url, detect_interval_seconds=0.05)
-    detection = DetectionThread(settings, load_detector_policies(settings.terms_dir))
-    detection.start()
+    _, detection = await _started_over_a_prober(database_url, sessions)
     try:
         await _prober_suspended(sessions, detection)
         nice = _nice_values()

@@ -10,7 +10,7 @@ The thread also runs at a lower scheduling priority than the serving loop (`NICE
 the SQLite driver's threads it starts (Linux: a thread's nice value, inherited by the threads it
 starts). A pass has its interval, 30 s, to finish; a request has milliseconds. On a core the
 serving loop shares, a pass then takes the CPU the loop leaves, not half of it: with a pass every
-5 s the chain's p99 was 5.9-6.5 ms against 7.5-7.6 (docs/performance.md, "Detection passes at a
+5 s the chain's p99 was 6.4-6.9 ms against 8.0-8.1 (docs/performance.md, "Detection passes at a
 lower priority").
 """
 
