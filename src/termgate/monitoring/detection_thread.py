@@ -31,17 +31,15 @@ NICENESS = 10
 LEAST_PRIORITY = 19  # the highest nice value
 
 
-def lower_this_threads_priority() -> int | None:
-    """Make the calling thread NICENESS nicer (Linux: this thread only); its nice value, or None
-    where a thread's priority cannot be set (then the passes run as before)."""
+def lower_this_threads_priority() -> None:
+    """Make the calling thread NICENESS nicer (Linux: this thread only); where a thread's
+    priority cannot be set, the passes run as before."""
     try:
         thread = threading.get_native_id()
         nice = min(os.getpriority(os.PRIO_PROCESS, thread) + NICENESS, LEAST_PRIORITY)
         os.setpriority(os.PRIO_PROCESS, thread, nice)
     except (AttributeError, OSError) as error:
         log.warning("the detection passes run at the serving loop's priority: %s", error)
-        return None
-    return nice
 
 
 class DetectionThread:
