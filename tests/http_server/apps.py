@@ -11,6 +11,8 @@ from typing import Any
 import orjson
 
 JSON = [("content-type", "application/json")]
+# Header lines relayed as bytes (termgate's server only): how the gateway passes on the upstream's.
+RELAYED = (b"\r\nX-Upstream: one", b"\r\nContent-Type: text/plain; charset=\xe9")
 
 
 def scope_of(scope: Any) -> dict[str, Any]:
@@ -80,6 +82,14 @@ class App:
         stream = protocol.response_stream(200, [("content-type", "text/plain")])
         for piece in (b"one,", b"two,", b"three"):
             await stream.send_bytes(piece)
+
+    async def act_relayed(self, _scope: Any, protocol: Any) -> None:
+        """A proxy's answer: the upstream's lines as bytes, then the proxy's own header."""
+        protocol.response_bytes(200, [("x-request-id", "r-1")], b"relayed", RELAYED)
+
+    async def act_relayed_stream(self, _scope: Any, protocol: Any) -> None:
+        stream = protocol.response_stream(200, [("x-request-id", "r-1")], RELAYED)
+        await stream.send_bytes(b"relayed")
 
     async def act_fail_before(self, _scope: Any, _protocol: Any) -> None:
         raise RuntimeError("boom before the answer")

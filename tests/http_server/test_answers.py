@@ -44,6 +44,24 @@ def test_issue_11_a_stream_is_chunked_on_http_1_1(ours: Running) -> None:
         assert not wire.closed(timeout=0.2)
 
 
+@pytest.mark.parametrize("act", ["relayed", "relayed-stream"])
+def test_issue_11_relayed_lines_go_out_as_given_before_the_answer_s_own(
+    ours: Running, act: str
+) -> None:
+    with Wire(ours.port) as wire:
+        wire.send(get("/", f"x-act: {act}"))
+        answer = wire.read()
+        assert answer.headers[:3] == [
+            ("x-upstream", "one"),
+            ("content-type", "text/plain; charset=\xe9"),  # the byte as sent (latin-1)
+            ("x-request-id", "r-1"),
+        ]
+        assert len(answer.all("date")) == 1  # the server's own: a proxy relays none
+        assert answer.body == b"relayed"
+        wire.send(get("/next", "x-act: early"))  # the framing held: the next answer is whole
+        assert wire.read().body == b"early /next"
+
+
 def test_issue_11_a_stream_is_delimited_by_the_close_on_http_1_0(ours: Running) -> None:
     with Wire(ours.port) as wire:
         wire.send(get("/", "x-act: stream", "connection: keep-alive", version="1.0"))

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from termgate.http_server.connection import Connection
 
 HeaderList = Sequence[tuple[str, str]]
-STATUS_LINES = {status.value: f"HTTP/1.1 {status.value} {status.phrase}" for status in HTTPStatus}
+STATUS_LINES = {
+    status.value: f"HTTP/1.1 {status.value} {status.phrase}".encode() for status in HTTPStatus
+}
 NO_BODY_STATUSES = frozenset({204, 304})
 _NOTED_NAME_LENGTHS = frozenset(
     len(name) for name in ("connection", "content-length", "transfer-encoding", "date")
@@ -255,8 +257,14 @@ class Request:
 
     # the answer -----------------------------------------------------------------------------
 
-    def response_bytes(self, status: int, headers: HeaderList, body: bytes) -> None:
-        head = self._start(status, headers, len(body), chunked=False)
+    def response_bytes(
+        self, status: int, headers: HeaderList, body: bytes, relayed: Sequence[bytes] = ()
+    ) -> None:
+        """The whole answer; `relayed` are header lines sent as they are, before `headers`:
+        a proxy's upstream's, each opening with its line break (b"\r\nname: value"), whose
+        names are none the server writes itself (framing, `connection`, `date`) and whose names
+        and values an HTTP parser has checked (no CR, LF or other control character)."""
+        head = self._start(status, headers, len(body), chunked=False, relayed=relayed)
         transport = self._connection.transport
         if transport is None:
             return
@@ -271,12 +279,16 @@ class Request:
     def response_empty(self, status: int, headers: HeaderList) -> None:
         self.response_bytes(status, headers, b"")
 
-    def response_stream(self, status: int, headers: HeaderList) -> ResponseStream:
+    def response_stream(
+        self, status: int, headers: HeaderList, relayed: Sequence[bytes] = ()
+    ) -> ResponseStream:
+        """A streamed answer; `relayed` as for `response_bytes`."""
         bodiless = self.method == "HEAD" or status in NO_BODY_STATUSES
         chunked = not bodiless and self.http_version == "1.1"
         if not bodiless and not chunked:
             self.close_after = True  # HTTP/1.0: the body ends with the connection
-        self._connection.write(self._start(status, headers, None, chunked=chunked))
+        head = self._start(status, headers, None, chunked=chunked, relayed=relayed)
+        self._connection.write(head)
         self._stream = ResponseStream(self._connection, chunked=chunked, bodiless=bodiless)
         return self._stream
 
@@ -312,12 +324,19 @@ class Request:
                 self.close_after = True
 
     def _start(
-        self, status: int, headers: HeaderList, length: int | None, *, chunked: bool
+        self,
+        status: int,
+        headers: HeaderList,
+        length: int | None,
+        *,
+        chunked: bool,
+        relayed: Sequence[bytes] = (),
     ) -> bytes:
         if self.responded:
             raise RuntimeError("the response was already started")
-        # The head's lines without their line breaks, joined with them at the end.
-        lines = [STATUS_LINES.get(status) or f"HTTP/1.1 {status} "]
+        # The lines after the status line and any relayed ones, without their line breaks,
+        # joined with them at the end.
+        lines: list[str] = []
         has_date = False
         for name, value in headers:
             # Framing is the server's: content-length, transfer-encoding, connection; and a date
@@ -371,7 +390,8 @@ class Request:
         self.responded = True
         if not self._complete and not self._lost:
             self.discard_body()
-        return encoded
+        status_line = STATUS_LINES.get(status) or b"HTTP/1.1 %d " % status
+        return b"".join((status_line, *relayed, b"\r\n", encoded))
 
 
 class ResponseStream:

@@ -1,11 +1,11 @@
 """Keep-alive HTTP/1.1 connections to the upstream, parsed with llhttp (httptools).
 
 This is the gateway's hottest code. General-purpose clients (aiohttp, httpx) cost 40-65 µs of
-CPU per request in objects this path never needs (docs/performance.md). Here a pooled connection is
-an
-`asyncio.Protocol` that writes the request head in one call and hands back the status, the
-already-filtered headers and, for the common small response that arrives in one read, the whole
-body, so the server can answer with a single call. Larger bodies stream with flow control.
+CPU per request in objects this path never needs (docs/performance.md). Here a pooled connection
+is an `asyncio.Protocol` that writes the request head in one call and hands back the status, the
+header lines to relay (as the bytes that go to the client) and, for the common small response
+that arrives in one read, the whole body, so the server can answer with a single call. Larger
+bodies stream with flow control.
 Deadlines are checked by one sweeper task instead of a timer per request.
 """
 
@@ -17,8 +17,8 @@ from typing import cast
 
 import httptools
 
-# Hop-by-hop headers (RFC 9110 §7.6.1), the framing the server recomputes, and the request id
-# the gateway sets itself.
+# Hop-by-hop headers (RFC 9110 §7.6.1), the framing and the date the server writes itself (the
+# date as nginx does: the answer's own clock), and the request id the gateway sets itself.
 DROPPED_RESPONSE_HEADERS = frozenset(
     {
         b"connection",
@@ -30,14 +30,15 @@ DROPPED_RESPONSE_HEADERS = frozenset(
         b"transfer-encoding",
         b"upgrade",
         b"content-length",
+        b"date",
         b"x-request-id",
     }
 )
 
-# Each field name the upstream sends, as the client sees it ("" when dropped); memoised so
-# that a response's usual fields cost one lookup each instead of a lower() and a decode.
-_FIELD_NAMES: dict[bytes, str] = {}
-_FIELD_NAMES_KEPT = 1024  # an upstream inventing names does not grow the memo past this
+# Each field name the upstream sends, as its line opens in the client's answer (b"\r\nName: "),
+# b"" when it ends at the gateway; memoised so that a response's usual fields cost one lookup.
+_FIELD_OPENINGS: dict[bytes, bytes] = {}
+_FIELD_OPENINGS_KEPT = 1024  # an upstream inventing names does not grow the memo past this
 
 HIGH_WATER = 1 << 20  # bytes buffered from the upstream before we stop reading
 
@@ -50,12 +51,13 @@ class UpstreamTimeoutError(UpstreamError):
     """The upstream did not answer before the deadline (→ 504)."""
 
 
-def client_field_name(name: bytes) -> str:
-    """The response field's name as relayed, "" for one that ends at the gateway."""
-    shown = "" if name.lower() in DROPPED_RESPONSE_HEADERS else name.decode("latin-1")
-    if len(_FIELD_NAMES) < _FIELD_NAMES_KEPT:
-        _FIELD_NAMES[name] = shown
-    return shown
+def field_opening(name: bytes) -> bytes:
+    """The start of the response field's line as relayed (a line break, the name as sent and
+    ": "), b"" for a field that ends at the gateway."""
+    opening = b"" if name.lower() in DROPPED_RESPONSE_HEADERS else b"\r\n" + name + b": "
+    if len(_FIELD_OPENINGS) < _FIELD_OPENINGS_KEPT:
+        _FIELD_OPENINGS[name] = opening
+    return opening
 
 
 class UpstreamConnection(asyncio.Protocol):
@@ -73,7 +75,7 @@ class UpstreamConnection(asyncio.Protocol):
         "complete",
         "deadline",
         "failure",
-        "headers",
+        "head",
         "headers_done",
         "is_head",
         "keep_alive",
@@ -92,7 +94,10 @@ class UpstreamConnection(asyncio.Protocol):
         self._drained: asyncio.Future[None] | None = None
         self.reused = False
         self.status = 0
-        self.headers: list[tuple[str, str]] = []
+        # The relayed header lines, each opening with its line break: the bytes that go to the
+        # client as they are (llhttp refused the answer if a name or value held a CR, LF, NUL or
+        # other control character, or a folded line), never decoded and encoded again.
+        self.head: list[bytes] = []
         self.body: list[bytes] = []  # taken whole by take_body, so a list, not a deque
         self.buffered = 0
         self.headers_done = False
@@ -153,11 +158,11 @@ class UpstreamConnection(asyncio.Protocol):
     # httptools callbacks ----------------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        shown = _FIELD_NAMES.get(name)
-        if shown is None:
-            shown = client_field_name(name)
-        if shown:
-            self.headers.append((shown, value.decode("latin-1")))
+        opening = _FIELD_OPENINGS.get(name)
+        if opening is None:
+            opening = field_opening(name)
+        if opening:
+            self.head.append(opening + value)
 
     def on_headers_complete(self) -> None:
         self.status = self._parser.get_status_code()
@@ -179,7 +184,7 @@ class UpstreamConnection(asyncio.Protocol):
     def start(self, head: bytes, *, is_head: bool, timeout: float) -> None:
         """Send a request head (and any body already in hand), arm the deadline and `ready`."""
         self.status = 0
-        self.headers = []
+        self.head = []
         self.body = []
         self.buffered = 0
         self.headers_done = False

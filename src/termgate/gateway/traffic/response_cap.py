@@ -82,9 +82,9 @@ async def relay_capped(
         pool.release(connection)
         body = b"".join(chunks)
         exchange.bytes_out = len(body)
-        protocol.response_bytes(connection.status, headers, body)
+        protocol.response_bytes(connection.status, headers, body, connection.head)
         return None
-    stream = protocol.response_stream(connection.status, headers)
+    stream = protocol.response_stream(connection.status, headers, connection.head)
     try:
         for chunk in chunks:
             await stream.send_bytes(chunk)
