@@ -35,6 +35,7 @@ from targets import (
     ROOT,
     Processes,
     Tenants,
+    context_switches,
     count_usage_events,
     cpu_seconds,
     free_port,
@@ -65,6 +66,9 @@ class Run:
     wrk: WrkResult
     upstream_us: float
     proxy_us: float
+    # How often the upstream's threads left the CPU per request: with the servers sharing a
+    # core, how the upstream takes turns with the proxy in front of it (docs/performance.md).
+    upstream_switches: float
 
     @property
     def rps(self) -> float:
@@ -83,6 +87,7 @@ class Run:
             **self.wrk.as_dict(),
             "upstream_cpu_us_per_request": round(self.upstream_us, 1),
             "proxy_cpu_us_per_request": round(self.proxy_us, 1),
+            "upstream_switches_per_request": round(self.upstream_switches, 2),
         }
 
 
@@ -183,6 +188,7 @@ def report(rounds: dict[str, list[Run]], args: argparse.Namespace, path: str) ->
             "p99_ms": median(results, "p99_ms"),
             "upstream_cpu_us": round(median(results, "upstream_us"), 1),
             "proxy_cpu_us": round(median(results, "proxy_us"), 1),
+            "upstream_switches": round(median(results, "upstream_switches"), 2),
         }
         for name, results in rounds.items()
     }
@@ -231,6 +237,10 @@ def report(rounds: dict[str, list[Run]], args: argparse.Namespace, path: str) ->
         f"nginx / direct = {ratios['nginx_over_direct']:.2f}   "
         f"proxy CPU per request nginx / termgate = {ratios['proxy_cpu_nginx_over_termgate']:.2f}"
     )
+    switches = "   ".join(
+        f"{LABELS[name]} {summary[name]['upstream_switches']:.2f}" for name in TARGETS
+    )
+    console.print(f"the upstream's threads left the CPU, times per request: {switches}")
     for line in goal_lines(summary):
         console.print(line)
     chains = {name: chain_figures(summary, name) for name in GATEWAYS}
@@ -281,6 +291,7 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
         nonlocal gateway_requests
         proxy = proxy_sessions.get(name)
         upstream_before = cpu_seconds(upstream_session)
+        switches_before = context_switches(upstream_session)
         proxy_before = proxy_cpu(proxy)
         result = run_wrk(
             urls[name],
@@ -297,6 +308,7 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
             result,
             (cpu_seconds(upstream_session) - upstream_before) * per_request,
             (proxy_cpu(proxy) - proxy_before) * per_request if proxy else 0.0,
+            (context_switches(upstream_session) - switches_before) / max(result.requests, 1),
         )
         if name in GATEWAYS:
             gateway_requests += result.requests
@@ -320,7 +332,8 @@ def bench(args: argparse.Namespace, tmp: Path, processes: Processes) -> dict[str
             console.print(
                 f"round {number + 1} {LABELS[name]:<17} {result.rps:>9,.0f} req/s  "
                 f"p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  CPU µs/req "
-                f"upstream {result.upstream_us:.0f} proxy {result.proxy_us:.0f}"
+                f"upstream {result.upstream_us:.0f} proxy {result.proxy_us:.0f}  upstream "
+                f"switches/req {result.upstream_switches:.2f}"
             )
 
     time.sleep(0.5)

@@ -397,6 +397,24 @@ def sessions_cpu_seconds(sessions: Collection[int]) -> float:
     return ticks / CLOCK_TICKS
 
 
+def context_switches(session: int) -> int:
+    """How many times the threads of a session's live processes gave up the CPU, waiting
+    (voluntary) or taken off it (involuntary), from `/proc/PID/task/TID/status`."""
+    switches = 0
+    for pid, fields in live_processes():
+        if int(fields[3]) != session:
+            continue
+        for task in Path(f"/proc/{pid}/task").glob("*/status"):
+            try:
+                status = task.read_text()
+            except OSError:
+                continue  # a thread that ended meanwhile
+            for line in status.splitlines():
+                if "ctxt_switches:" in line:  # voluntary_… and nonvoluntary_…
+                    switches += int(line.split()[1])
+    return switches
+
+
 def wait_until_quiet(
     sessions: Collection[int], *, window: float = 0.1, busy_ms: float = 20.0, limit: float = 5.0
 ) -> float:
