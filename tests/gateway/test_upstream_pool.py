@@ -55,7 +55,7 @@ async def test_hop_by_hop_and_framing_headers_are_dropped(echo: tuple[EchoUpstre
     _, port = echo
     pool = pool_for(port)
     connection = await exchange(pool, "/api/echo")
-    names = {name.lower() for name, _ in relayed_fields(connection.head)}
+    names = {name.lower() for name, _ in relayed_fields(connection.relayed)}
     assert "x-upstream" in names
     assert not names & {"keep-alive", "content-length", "connection"}
     pool.release(connection)

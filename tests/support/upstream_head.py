@@ -1,5 +1,5 @@
-"""The upstream's header lines as the gateway relays them (`UpstreamConnection.head`: bytes, each
-line opening with its line break), read back into (name, value) pairs for assertions."""
+"""The upstream's header lines as the gateway relays them (`UpstreamConnection.relayed`: bytes,
+each line opening with its line break), read back into (name, value) pairs for assertions."""
 
 from __future__ import annotations
 

@@ -259,7 +259,7 @@ async def relay(
     """The upstream's answer to the client: its head with the gateway's headers (the request
     id, clause 4.6's lifecycle headers, the RateLimit ones), then its body, whole or
     streamed; within the plan's response cap (clause 3.3 e) when it has one."""
-    # The gateway's own headers; the upstream's go as the bytes it sent (`connection.head`).
+    # The gateway's own headers; the upstream's go as the bytes it sent (`connection.relayed`).
     headers = [("x-request-id", exchange.request_id)]
     if lifecycle and exchange.operation is not None:
         headers.extend(lifecycle.get(exchange.operation.operation_id, ()))
@@ -274,14 +274,14 @@ async def relay(
         body = connection.take_body()
         pool.release(connection)
         exchange.bytes_out = len(body)
-        protocol.response_bytes(connection.status, headers, body, connection.head)
+        protocol.response_bytes(connection.status, headers, body, connection.relayed)
         return
     if cap is not None:  # clause 3.3 e
         problem = await relay_capped(exchange, connection, protocol, headers, pool, cap)
         if problem is not None:
             answer_problem(exchange, problem, protocol, rate)
         return
-    stream = protocol.response_stream(connection.status, headers, connection.head)
+    stream = protocol.response_stream(connection.status, headers, connection.relayed)
     try:
         chunk: bytes | None = connection.take_body() if connection.body else b""
         while chunk is not None:

@@ -5,8 +5,8 @@ CPU per request in objects this path never needs (docs/performance.md). Here a p
 is an `asyncio.Protocol` that writes the request head in one call and hands back the status, the
 header lines to relay (as the bytes that go to the client) and, for the common small response
 that arrives in one read, the whole body, so the server can answer with a single call. Larger
-bodies stream with flow control.
-Deadlines are checked by one sweeper task instead of a timer per request.
+bodies stream with flow control. Deadlines are checked by one sweeper task instead of a timer
+per request.
 """
 
 from __future__ import annotations
@@ -75,10 +75,10 @@ class UpstreamConnection(asyncio.Protocol):
         "complete",
         "deadline",
         "failure",
-        "head",
         "headers_done",
         "is_head",
         "keep_alive",
+        "relayed",
         "reused",
         "status",
         "transport",
@@ -97,7 +97,7 @@ class UpstreamConnection(asyncio.Protocol):
         # The relayed header lines, each opening with its line break: the bytes that go to the
         # client as they are (llhttp refused the answer if a name or value held a CR, LF, NUL or
         # other control character, or a folded line), never decoded and encoded again.
-        self.head: list[bytes] = []
+        self.relayed: list[bytes] = []
         self.body: list[bytes] = []  # taken whole by take_body, so a list, not a deque
         self.buffered = 0
         self.headers_done = False
@@ -162,7 +162,7 @@ class UpstreamConnection(asyncio.Protocol):
         if opening is None:
             opening = field_opening(name)
         if opening:
-            self.head.append(opening + value)
+            self.relayed.append(opening + value)
 
     def on_headers_complete(self) -> None:
         self.status = self._parser.get_status_code()
@@ -184,7 +184,7 @@ class UpstreamConnection(asyncio.Protocol):
     def start(self, head: bytes, *, is_head: bool, timeout: float) -> None:
         """Send a request head (and any body already in hand), arm the deadline and `ready`."""
         self.status = 0
-        self.head = []
+        self.relayed = []
         self.body = []
         self.buffered = 0
         self.headers_done = False

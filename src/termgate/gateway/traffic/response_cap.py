@@ -82,9 +82,9 @@ async def relay_capped(
         pool.release(connection)
         body = b"".join(chunks)
         exchange.bytes_out = len(body)
-        protocol.response_bytes(connection.status, headers, body, connection.head)
+        protocol.response_bytes(connection.status, headers, body, connection.relayed)
         return None
-    stream = protocol.response_stream(connection.status, headers, connection.head)
+    stream = protocol.response_stream(connection.status, headers, connection.relayed)
     try:
         for chunk in chunks:
             await stream.send_bytes(chunk)
