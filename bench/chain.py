@@ -18,7 +18,7 @@ from targets import (
     Processes,
     free_port,
     get,
-    live_processes,
+    in_sessions,
     prepare_database,
     read_tenants,
     start_upstream,
@@ -99,7 +99,7 @@ def _listing(port: int, path: str) -> list[dict[str, Any]]:
 
 def session_pids(session: int) -> list[int]:
     """The live processes of a session (a server: its main process and any worker processes)."""
-    return sorted(pid for pid, fields in live_processes() if int(fields[3]) == session)
+    return sorted(pid for pid, _ in in_sessions({session}))
 
 
 def worker_pid(session: int) -> int:

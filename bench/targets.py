@@ -387,13 +387,14 @@ def cpu_seconds(session: int) -> float:
     return sessions_cpu_seconds({session})
 
 
+def in_sessions(sessions: Collection[int]) -> Iterator[tuple[int, list[str]]]:
+    """`live_processes` of any of `sessions`."""
+    return ((pid, fields) for pid, fields in live_processes() if int(fields[3]) in sessions)
+
+
 def sessions_cpu_seconds(sessions: Collection[int]) -> float:
     """User plus system CPU of every live process in any of `sessions`."""
-    ticks = sum(
-        int(fields[11]) + int(fields[12])
-        for _, fields in live_processes()
-        if int(fields[3]) in sessions
-    )
+    ticks = sum(int(fields[11]) + int(fields[12]) for _, fields in in_sessions(sessions))
     return ticks / CLOCK_TICKS
 
 
@@ -401,9 +402,7 @@ def context_switches(session: int) -> int:
     """How many times the threads of a session's live processes gave up the CPU, waiting
     (voluntary) or taken off it (involuntary), from `/proc/PID/task/TID/status`."""
     switches = 0
-    for pid, fields in live_processes():
-        if int(fields[3]) != session:
-            continue
+    for pid, _ in in_sessions({session}):
         for task in Path(f"/proc/{pid}/task").glob("*/status"):
             try:
                 status = task.read_text()
