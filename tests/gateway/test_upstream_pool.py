@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 
+import orjson
 import pytest
 
 from termgate.upstream_client.pool import (
@@ -105,4 +107,86 @@ async def test_head_response_completes_without_a_body(echo: tuple[EchoUpstream, 
     assert follow_up.status == 200
     assert follow_up.complete
     pool.release(follow_up)
+    await pool.close()
+
+
+class RecordingTransport:
+    """The connection's real transport, with the bytes written to it noted in order."""
+
+    def __init__(self, inner: asyncio.Transport, written: list[bytes]) -> None:
+        self.inner = inner
+        self.written = written
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+        self.inner.write(data)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def recorded(connection: UpstreamConnection, written: list[bytes]) -> None:
+    assert connection.transport is not None
+    connection.transport = RecordingTransport(connection.transport, written)  # type: ignore[assignment]
+
+
+def echo_head(path: str, extra: str = "") -> bytes:
+    return f"GET {path} HTTP/1.1\r\nhost: test\r\n{extra}\r\n".encode()
+
+
+async def test_issue_11_the_heads_of_one_loop_turn_go_out_together_at_its_end(
+    echo: tuple[EchoUpstream, int],
+) -> None:
+    upstream, port = echo
+    pool = pool_for(port)
+    connections = [await pool._connect() for _ in range(3)]
+    written: list[bytes] = []
+    heads = [echo_head(f"/api/echo?n={number}") for number in range(3)]
+    for connection, head in zip(connections, heads, strict=True):
+        recorded(connection, written)
+        connection.start(head, is_head=False, timeout=pool.timeout)
+    assert written == []  # nothing sent while the turn still serves requests
+    await asyncio.sleep(0)
+    assert written == heads  # one burst, in the order the requests came
+    for connection in connections:
+        await connection.response_ready()
+        assert connection.status == 200
+        pool.release(connection)
+    assert [seen.path for seen in upstream.seen] == ["/api/echo"] * 3
+    await pool.close()
+
+
+async def test_issue_11_a_body_sent_in_the_turn_of_its_head_follows_the_head(
+    echo: tuple[EchoUpstream, int],
+) -> None:
+    _, port = echo
+    pool = pool_for(port)
+    connection = await pool.acquire()
+    body = b'{"name": "Ada"}'
+    head = f"POST /api/echo HTTP/1.1\r\nhost: test\r\ncontent-length: {len(body)}\r\n\r\n"
+    connection.start(head.encode(), is_head=False, timeout=pool.timeout)
+    await connection.write_body(body)  # before the turn's end: the head must leave first
+    await connection.response_ready()
+    assert connection.status == 200
+    report = orjson.loads(connection.take_body())
+    assert report["length"] == len(body)
+    assert report["sha256"] == hashlib.sha256(body).hexdigest()
+    pool.release(connection)
+    await pool.close()
+
+
+async def test_issue_11_a_head_whose_connection_closed_within_the_turn_is_not_sent(
+    echo: tuple[EchoUpstream, int],
+) -> None:
+    upstream, port = echo
+    pool = pool_for(port)
+    connection = await pool.acquire()
+    written: list[bytes] = []
+    recorded(connection, written)
+    connection.start(echo_head("/api/echo"), is_head=False, timeout=pool.timeout)
+    pool.discard(connection)  # the client went away, say
+    with pytest.raises(UpstreamError):
+        await connection.response_ready()
+    assert written == []
+    assert upstream.seen == []
     await pool.close()
