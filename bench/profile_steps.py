@@ -35,7 +35,7 @@ RULES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("header handling", ("request_head", "header_items", "client_ip"), "gateway/forward.py"),
     ("forward: parse", ("data_received", "on_header", "on_headers_complete"), "upstream_client/"),
     ("forward: parse", ("on_body", "on_message_complete", "_wake_ready"), "upstream_client/"),
-    ("forward: write", ("start",), "upstream_client/pool.py"),
+    ("forward: write", ("start", "send_this_turn", "send_heads"), "upstream_client/pool.py"),
     (
         "forward: connect (pool)",
         ("acquire", "take_idle", "_connect", "release", "_sweep"),

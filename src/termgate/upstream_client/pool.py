@@ -2,7 +2,8 @@
 
 This is the gateway's hottest code. General-purpose clients (aiohttp, httpx) cost 40-65 µs of
 CPU per request in objects this path never needs (docs/performance.md). Here a pooled connection
-is an `asyncio.Protocol` that writes the request head in one call and hands back the status, the
+is an `asyncio.Protocol` that writes the request head in one call (at the end of its
+event-loop turn, with the turn's other heads) and hands back the status, the
 header lines to relay (as the bytes that go to the client) and, for the common small response
 that arrives in one read, the whole body, so the server can answer with a single call. Larger
 bodies stream with flow control. Deadlines are checked by one sweeper task instead of a timer
