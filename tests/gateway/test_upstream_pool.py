@@ -190,3 +190,27 @@ async def test_issue_11_a_head_whose_connection_closed_within_the_turn_is_not_se
     assert written == []
     assert upstream.seen == []
     await pool.close()
+
+
+class BrokenTransport(RecordingTransport):
+    def write(self, data: bytes) -> None:
+        raise RuntimeError("the transport refused the bytes")
+
+
+async def test_issue_11_a_head_that_cannot_be_written_fails_its_exchange_alone(
+    echo: tuple[EchoUpstream, int],
+) -> None:
+    upstream, port = echo
+    pool = pool_for(port)
+    broken, healthy = await pool._connect(), await pool._connect()
+    assert broken.transport is not None
+    broken.transport = BrokenTransport(broken.transport, [])  # type: ignore[assignment]
+    broken.start(echo_head("/api/echo?n=1"), is_head=False, timeout=pool.timeout)
+    healthy.start(echo_head("/api/echo?n=2"), is_head=False, timeout=pool.timeout)
+    with pytest.raises(UpstreamError, match="sending the request to the upstream"):
+        await broken.response_ready()
+    await healthy.response_ready()  # the head after the broken one still went out
+    assert healthy.status == 200
+    assert [seen.path for seen in upstream.seen] == ["/api/echo"]
+    pool.release(healthy)
+    await pool.close()

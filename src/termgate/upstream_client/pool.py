@@ -196,7 +196,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.deadline = time.monotonic() + timeout
         self._ready = self._loop.create_future()
         assert self.transport is not None
-        self._pool.send_this_turn(self.transport, head)
+        self._pool.send_this_turn(self, head)
 
     async def write_body(self, chunk: bytes) -> None:
         if self.transport is None:
@@ -275,14 +275,14 @@ class UpstreamPool:
         self._open: set[UpstreamConnection] = set()
         self._sweeper: asyncio.Task[None] | None = None
         # The request heads of this event-loop turn, sent together at its end: see send_heads.
-        self._heads: list[tuple[asyncio.Transport, bytes]] = []
+        self._heads: list[tuple[UpstreamConnection, bytes]] = []
 
-    def send_this_turn(self, transport: asyncio.Transport, head: bytes) -> None:
+    def send_this_turn(self, connection: UpstreamConnection, head: bytes) -> None:
         """Queue a request head; `send_heads` writes it before the loop next waits for I/O."""
         heads = self._heads
         if not heads:
             asyncio.get_running_loop().call_soon(self.send_heads)
-        heads.append((transport, head))
+        heads.append((connection, head))
 
     def send_heads(self) -> None:
         """Write the queued request heads, one `send` each, in the order they were queued.
@@ -294,9 +294,14 @@ class UpstreamPool:
         loop turn"). The delay is the rest of one turn, and nothing when requests come one by one.
         """
         heads, self._heads = self._heads, []
-        for transport, head in heads:
-            if not transport.is_closing():  # closed meanwhile: the exchange has failed already
+        for connection, head in heads:
+            transport = connection.transport
+            if transport is None or transport.is_closing():
+                continue  # closed meanwhile: its exchange has failed already
+            try:
                 transport.write(head)
+            except (OSError, RuntimeError) as error:  # this exchange fails, not the others
+                connection.fail(UpstreamError(f"sending the request to the upstream: {error}"))
 
     def take_idle(self) -> UpstreamConnection | None:
         """An idle connection still open, now busy; None when a new one must be made."""
