@@ -32,10 +32,13 @@ def pool_for(port: int, timeout: float = 5.0) -> UpstreamPool:
     return UpstreamPool("127.0.0.1", port, max_idle=4, connect_timeout=1.0, timeout=timeout)
 
 
+def request_head(path: str, method: str = "GET") -> bytes:
+    return f"{method} {path} HTTP/1.1\r\nhost: test\r\n\r\n".encode()
+
+
 async def exchange(pool: UpstreamPool, path: str, method: str = "GET") -> UpstreamConnection:
     connection = await pool.acquire()
-    head = f"{method} {path} HTTP/1.1\r\nhost: test\r\n\r\n".encode()
-    connection.start(head, is_head=method == "HEAD", timeout=pool.timeout)
+    connection.start(request_head(path, method), is_head=method == "HEAD", timeout=pool.timeout)
     await connection.response_ready()
     return connection
 
@@ -130,10 +133,6 @@ def recorded(connection: UpstreamConnection, written: list[bytes]) -> None:
     connection.transport = RecordingTransport(connection.transport, written)  # type: ignore[assignment]
 
 
-def echo_head(path: str, extra: str = "") -> bytes:
-    return f"GET {path} HTTP/1.1\r\nhost: test\r\n{extra}\r\n".encode()
-
-
 async def test_issue_11_the_heads_of_one_loop_turn_go_out_together_at_its_end(
     echo: tuple[EchoUpstream, int],
 ) -> None:
@@ -141,7 +140,7 @@ async def test_issue_11_the_heads_of_one_loop_turn_go_out_together_at_its_end(
     pool = pool_for(port)
     connections = [await pool._connect() for _ in range(3)]
     written: list[bytes] = []
-    heads = [echo_head(f"/api/echo?n={number}") for number in range(3)]
+    heads = [request_head(f"/api/echo?n={number}") for number in range(3)]
     for connection, head in zip(connections, heads, strict=True):
         recorded(connection, written)
         connection.start(head, is_head=False, timeout=pool.timeout)
@@ -183,7 +182,7 @@ async def test_issue_11_a_head_whose_connection_closed_within_the_turn_is_not_se
     connection = await pool.acquire()
     written: list[bytes] = []
     recorded(connection, written)
-    connection.start(echo_head("/api/echo"), is_head=False, timeout=pool.timeout)
+    connection.start(request_head("/api/echo"), is_head=False, timeout=pool.timeout)
     pool.discard(connection)  # the client went away, say
     with pytest.raises(UpstreamError):
         await connection.response_ready()
@@ -205,8 +204,8 @@ async def test_issue_11_a_head_that_cannot_be_written_fails_its_exchange_alone(
     broken, healthy = await pool._connect(), await pool._connect()
     assert broken.transport is not None
     broken.transport = BrokenTransport(broken.transport, [])  # type: ignore[assignment]
-    broken.start(echo_head("/api/echo?n=1"), is_head=False, timeout=pool.timeout)
-    healthy.start(echo_head("/api/echo?n=2"), is_head=False, timeout=pool.timeout)
+    broken.start(request_head("/api/echo?n=1"), is_head=False, timeout=pool.timeout)
+    healthy.start(request_head("/api/echo?n=2"), is_head=False, timeout=pool.timeout)
     with pytest.raises(UpstreamError, match="sending the request to the upstream"):
         await broken.response_ready()
     await healthy.response_ready()  # the head after the broken one still went out
