@@ -2,6 +2,11 @@
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 export UV_PYTHON_DOWNLOADS := never
+# Each server, CLI call and test worker is a new Python process: without cached bytecode each one
+# compiles every module it imports again (5.4 s to import the gateway instead of 2.1 on a 2-core
+# machine). The environment's installs are compiled once by `uv sync`; the project's own modules
+# are cached on first import, also where the shell sets PYTHONDONTWRITEBYTECODE.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: demo test lint typecheck unit bench screenshots env mutation
 
@@ -9,7 +14,7 @@ env: .venv/.synced
 
 .venv/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 demo: env
